@@ -1,0 +1,11 @@
+# Writes every templates/*.yaml into a C++ include as {name, text} pairs (raw string literals).
+file(GLOB files "${DIR}/*.yaml")
+list(SORT files)
+set(content "// Generated from templates/ by cmake/EmbedTemplates.cmake. Do not edit.\n")
+foreach(f IN LISTS files)
+  get_filename_component(name "${f}" NAME)
+  file(READ "${f}" text)
+  string(APPEND content "{\"${name}\", R\"meshctl_tpl(${text})meshctl_tpl\"},\n")
+endforeach()
+file(WRITE "${OUT}.tmp" "${content}")
+file(COPY_FILE "${OUT}.tmp" "${OUT}" ONLY_IF_DIFFERENT)

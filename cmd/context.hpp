@@ -1,0 +1,34 @@
+#pragma once
+// Shared state of one meshctl invocation: global flags and the action the chosen verb registered.
+
+#include "core/error.hpp"
+#include "core/options.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <string>
+
+namespace meshctl::cmd {
+
+struct Context {
+  GlobalOptions global;
+  std::string output_text = "table"; ///< raw -o value, parsed after CLI11 is done
+  /// Set by the verb's callback; run by main after parsing. Returns the exit code.
+  std::function<Result<ExitCode>()> action;
+};
+
+/// Each verb lives in its own file and adds itself to the app here (called from main in one list).
+void register_join(CLI::App& app, Context& ctx);
+void register_expose(CLI::App& app, Context& ctx);
+void register_localize(CLI::App& app, Context& ctx);
+void register_sync_svc(CLI::App& app, Context& ctx);
+void register_verify(CLI::App& app, Context& ctx);
+void register_version(CLI::App& app, Context& ctx);
+void register_config(CLI::App& app, Context& ctx);
+void register_completion(CLI::App& app, Context& ctx);
+
+/// Action for a verb that exists in the CLI but is not built yet: exits 2, never pretends.
+Result<ExitCode> not_implemented(const std::string& verb);
+
+} // namespace meshctl::cmd

@@ -1,0 +1,203 @@
+// meshctl: wiring only. Parses flags with CLI11, then runs the action the chosen verb registered.
+
+#include "context.hpp"
+
+#include "core/log.hpp"
+#include "core/redact.hpp"
+#include "core/suggest.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <unistd.h>
+
+namespace meshctl::cmd {
+
+Result<ExitCode> not_implemented(const std::string& verb) {
+  return usage_error("meshctl " + verb + ": not implemented yet");
+}
+
+namespace {
+
+constexpr const char* k_footer = R"(Exit codes:
+  0  success
+  1  the operation or a check failed
+  2  usage or configuration error
+  3  a cluster could not be reached
+
+Run 'meshctl VERB --help' for a verb's flags.)";
+
+void print_error(const Error& e) {
+  std::fprintf(stderr, "error: %s\n", redact(e.what()).c_str());
+  if (!e.hint().empty()) {
+    std::fprintf(stderr, "hint: %s\n", redact(e.hint()).c_str());
+  }
+}
+
+std::vector<std::string> option_names(const CLI::App& app) {
+  std::vector<std::string> out;
+  for (const auto* opt : app.get_options()) {
+    for (const auto& l : opt->get_lnames()) {
+      out.push_back("--" + l);
+    }
+    for (const auto& s : opt->get_snames()) {
+      out.push_back("-" + s);
+    }
+  }
+  if (const auto* parent = app.get_parent()) {
+    for (auto& n : option_names(*parent)) {
+      out.push_back(std::move(n));
+    }
+  }
+  return out;
+}
+
+// Turns CLI11's "arguments were not expected" into one line with a suggestion.
+int report_extras(const CLI::App& app, const std::vector<std::string>& extras) {
+  const CLI::App* deepest = &app;
+  for (;;) {
+    const CLI::App* next = nullptr;
+    for (const auto* sub : deepest->get_subcommands()) {
+      next = sub;
+    }
+    if (next == nullptr) {
+      break;
+    }
+    deepest = next;
+  }
+  const std::string& word = extras.front();
+  std::string msg;
+  if (!word.empty() && word[0] == '-') {
+    const std::string name = word.substr(0, word.find('='));
+    msg = "unknown flag \"" + name + "\"" + did_you_mean_suffix(name, option_names(*deepest));
+  } else if (deepest == &app) {
+    std::vector<std::string> verbs;
+    for (const auto* sub : app.get_subcommands({})) {
+      verbs.push_back(sub->get_name());
+    }
+    msg = "unknown verb \"" + word + "\"" + did_you_mean_suffix(word, verbs);
+  } else {
+    std::vector<std::string> subs;
+    for (const auto* sub : deepest->get_subcommands({})) {
+      subs.push_back(sub->get_name());
+    }
+    msg = "unexpected argument \"" + word + "\" for \"" + deepest->get_name() + "\"" +
+          did_you_mean_suffix(word, subs);
+  }
+  std::fprintf(stderr, "error: %s\nhint: run 'meshctl %s--help'\n", msg.c_str(),
+               deepest == &app ? "" : (deepest->get_name() + " ").c_str());
+  return static_cast<int>(ExitCode::k_usage);
+}
+
+} // namespace
+} // namespace meshctl::cmd
+
+int main(int argc, char** argv) {
+  using namespace meshctl;
+  using namespace meshctl::cmd;
+
+  Context ctx;
+  CLI::App app{"meshctl: install and diagnose Istio multi-primary, multi-network meshes", "meshctl"};
+  app.footer(k_footer);
+  app.require_subcommand(1);
+  app.fallthrough(); // global flags may follow the verb, as kubectl allows
+
+  std::string kubeconfig;
+  std::string config_file;
+  int verbosity = 0;
+  bool no_color = false;
+  int timeout_seconds = 30;
+  app.add_option("--kubeconfig", kubeconfig, "Path to the kubeconfig file (overrides $KUBECONFIG)");
+  app.add_option("-c,--config", config_file,
+                 "meshctl config file (default: $MESHCTL_CONFIG, then ~/.config/meshctl/config.yaml)");
+  app.add_option("-o,--output", ctx.output_text, "Output format: table|wide|yaml|json")
+      ->capture_default_str();
+  app.add_flag("-v,--verbose", verbosity, "More logging on stderr (repeatable: -vv, -vvv)");
+  app.add_flag("--no-color", no_color, "Never colour output (also: NO_COLOR)");
+  app.add_option("--timeout", timeout_seconds, "Seconds to wait for each cluster operation")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+
+  // Every verb, in one visible list.
+  register_join(app, ctx);
+  register_expose(app, ctx);
+  register_localize(app, ctx);
+  register_sync_svc(app, ctx);
+  register_verify(app, ctx);
+  register_version(app, ctx);
+  register_config(app, ctx);
+  register_completion(app, ctx);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ExtrasError&) {
+    std::vector<std::string> extras;
+    for (const auto* a = &app;;) {
+      auto r = a->remaining();
+      extras.insert(extras.end(), r.begin(), r.end());
+      auto subs = a->get_subcommands();
+      if (subs.empty()) {
+        break;
+      }
+      a = subs.front();
+    }
+    if (extras.empty()) {
+      std::fprintf(stderr, "error: unexpected arguments\n");
+      return static_cast<int>(ExitCode::k_usage);
+    }
+    return report_extras(app, extras);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // "meshctl jion": CLI11 complains that a verb is required; the stray word is the real problem.
+    if (app.get_subcommands().empty() && !app.remaining().empty()) {
+      return report_extras(app, app.remaining());
+    }
+    std::string what = e.what();
+    std::fprintf(stderr, "error: %s\nhint: run 'meshctl --help'\n", what.c_str());
+    return static_cast<int>(ExitCode::k_usage);
+  }
+
+  if (!kubeconfig.empty()) {
+    ctx.global.kubeconfig = kubeconfig;
+  }
+  if (!config_file.empty()) {
+    ctx.global.config_file = config_file;
+  }
+  ctx.global.verbosity = verbosity;
+  ctx.global.timeout = std::chrono::seconds(timeout_seconds);
+  const char* no_color_env = std::getenv("NO_COLOR");
+  ctx.global.color = !no_color && (no_color_env == nullptr || *no_color_env == '\0') &&
+                     isatty(STDOUT_FILENO) != 0;
+  log::set_verbosity(verbosity);
+  log::set_color(ctx.global.color && isatty(STDERR_FILENO) != 0);
+
+  auto format = parse_output_format(ctx.output_text);
+  if (!format) {
+    print_error(format.error());
+    return static_cast<int>(format.error().code());
+  }
+  ctx.global.output = *format;
+
+  if (!ctx.action) {
+    std::fprintf(stderr, "error: no verb given\nhint: run 'meshctl --help'\n");
+    return static_cast<int>(ExitCode::k_usage);
+  }
+  try {
+    auto result = ctx.action();
+    if (!result) {
+      print_error(result.error());
+      return static_cast<int>(result.error().code());
+    }
+    std::fflush(stdout);
+    return static_cast<int>(*result);
+  } catch (const std::exception& e) {
+    // Third-party exceptions are meant to be turned into Errors at the edge; this is the last net.
+    std::fprintf(stderr, "error: internal error: %s\n", redact(e.what()).c_str());
+    return static_cast<int>(ExitCode::k_failed);
+  }
+}

@@ -1,0 +1,12 @@
+// meshctl verify: CLI wiring.
+
+#include "context.hpp"
+
+namespace meshctl::cmd {
+
+void register_verify(CLI::App& app, Context& ctx) {
+  auto* sub = app.add_subcommand("verify", "TODO");
+  sub->callback([&ctx] { ctx.action = [] { return not_implemented("verify"); }; });
+}
+
+} // namespace meshctl::cmd

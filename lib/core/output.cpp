@@ -1,0 +1,150 @@
+#include "core/output.hpp"
+
+#include "core/suggest.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <regex>
+
+namespace meshctl {
+
+Result<OutputFormat> parse_output_format(std::string_view text) {
+  if (text == "table" || text.empty()) {
+    return OutputFormat::k_table;
+  }
+  if (text == "wide") {
+    return OutputFormat::k_wide;
+  }
+  if (text == "yaml") {
+    return OutputFormat::k_yaml;
+  }
+  if (text == "json") {
+    return OutputFormat::k_json;
+  }
+  return usage_error("unknown output format \"" + std::string(text) + "\"" +
+                         did_you_mean_suffix(text, {"table", "wide", "yaml", "json"}),
+                     "use -o table, -o wide, -o yaml or -o json");
+}
+
+bool yaml_needs_quotes(std::string_view text) {
+  if (text.empty()) {
+    return true;
+  }
+  static const std::regex k_special(
+      R"(^(~|null|Null|NULL|true|True|TRUE|false|False|FALSE|y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF|[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?|0x[0-9a-fA-F]+|0o[0-7]+|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN))$)");
+  if (std::regex_match(text.begin(), text.end(), k_special)) {
+    return true;
+  }
+  const char first = text.front();
+  if (std::string_view("-?:,[]{}#&*!|>'\"%@` ").find(first) != std::string_view::npos) {
+    return true;
+  }
+  if (text.back() == ' ' || text.back() == ':') {
+    return true;
+  }
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == 0x7f) {
+      return true;
+    }
+    if (text[i] == ':' && i + 1 < text.size() && text[i + 1] == ' ') {
+      return true;
+    }
+    if (text[i] == '#' && i > 0 && text[i - 1] == ' ') {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string yaml_double_quote(std::string_view text) {
+  std::string out = "\"";
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (ch) {
+    case '"':
+      out += "\\\"";
+      break;
+    case '\\':
+      out += "\\\\";
+      break;
+    case '\n':
+      out += "\\n";
+      break;
+    case '\r':
+      out += "\\r";
+      break;
+    case '\t':
+      out += "\\t";
+      break;
+    default:
+      if (c < 0x20 || c == 0x7f) {
+        static constexpr char k_hex[] = "0123456789abcdef";
+        out += "\\x";
+        out += k_hex[c >> 4];
+        out += k_hex[c & 0xf];
+      } else {
+        out += ch;
+      }
+    }
+  }
+  out += '"';
+  return out;
+}
+
+namespace {
+
+void emit(YAML::Emitter& e, const nlohmann::json& v) {
+  switch (v.type()) {
+  case nlohmann::json::value_t::object:
+    e << YAML::BeginMap;
+    for (const auto& [k, item] : v.items()) {
+      e << YAML::Key << k << YAML::Value;
+      emit(e, item);
+    }
+    e << YAML::EndMap;
+    break;
+  case nlohmann::json::value_t::array:
+    e << YAML::BeginSeq;
+    for (const auto& item : v) {
+      emit(e, item);
+    }
+    e << YAML::EndSeq;
+    break;
+  case nlohmann::json::value_t::string: {
+    const auto& s = v.get_ref<const std::string&>();
+    if (yaml_needs_quotes(s)) {
+      e << YAML::DoubleQuoted << s;
+    } else {
+      e << s;
+    }
+    break;
+  }
+  case nlohmann::json::value_t::boolean:
+    e << (v.get<bool>() ? "true" : "false");
+    break;
+  case nlohmann::json::value_t::null:
+    e << YAML::Null;
+    break;
+  default:
+    e << v.dump();
+  }
+}
+
+} // namespace
+
+std::string to_yaml(const nlohmann::json& value) {
+  YAML::Emitter e;
+  e.SetIndent(2);
+  e.SetSeqFormat(YAML::Block);
+  e.SetMapFormat(YAML::Block);
+  if ((value.is_object() || value.is_array()) && value.empty()) {
+    return value.is_object() ? "{}\n" : "[]\n";
+  }
+  emit(e, value);
+  std::string out = e.c_str();
+  out += '\n';
+  return out;
+}
+
+} // namespace meshctl

@@ -1,0 +1,27 @@
+#pragma once
+// Output formats shared by every verb (kubectl's -o).
+
+#include "core/error.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace meshctl {
+
+enum class OutputFormat { k_table, k_wide, k_yaml, k_json };
+
+/// Parses "table", "wide", "yaml" or "json"; anything else is a usage error with a suggestion.
+Result<OutputFormat> parse_output_format(std::string_view text);
+
+/// Renders a JSON value as block-style YAML (keys in the JSON's order; strings quoted when needed).
+std::string to_yaml(const nlohmann::json& value);
+
+/// Whether `text` needs quotes to stay a plain YAML string (and not a number, bool, null, …).
+bool yaml_needs_quotes(std::string_view text);
+
+/// Quotes and escapes `text` as a YAML double-quoted scalar.
+std::string yaml_double_quote(std::string_view text);
+
+} // namespace meshctl

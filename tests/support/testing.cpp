@@ -1,0 +1,182 @@
+#include "support/testing.hpp"
+
+#include <array>
+#include <cerrno>
+#include <cstdlib>
+#include <fcntl.h>
+#include <fstream>
+#include <poll.h>
+#include <random>
+#include <sstream>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace meshctl::testing {
+
+std::filesystem::path source_dir() { return MESHCTL_SOURCE_DIR; }
+std::filesystem::path binary_dir() { return MESHCTL_BINARY_DIR; }
+std::filesystem::path meshctl_bin() { return MESHCTL_BIN; }
+
+std::optional<std::filesystem::path> shared_istio() {
+  std::filesystem::path p = MESHCTL_SHARED_ISTIO_DIR;
+  std::error_code ec;
+  if (std::filesystem::is_directory(p, ec)) {
+    return std::filesystem::canonical(p, ec);
+  }
+  return std::nullopt;
+}
+
+TempDir::TempDir() {
+  std::random_device rd;
+  const auto base = std::filesystem::temp_directory_path();
+  for (int i = 0; i < 100; ++i) {
+    auto candidate = base / ("meshctl-test-" + std::to_string(rd()));
+    std::error_code ec;
+    if (std::filesystem::create_directory(candidate, ec)) {
+      m_path = candidate;
+      return;
+    }
+  }
+  throw std::runtime_error("cannot create a temporary directory");
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(m_path, ec);
+}
+
+std::filesystem::path TempDir::write(const std::string& name, const std::string& content) const {
+  auto p = m_path / name;
+  std::filesystem::create_directories(p.parent_path());
+  std::ofstream f(p, std::ios::binary);
+  f << content;
+  return p;
+}
+
+std::string read_file(const std::filesystem::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  if (!f) {
+    throw std::runtime_error("cannot read " + p.string());
+  }
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+RunResult run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env) {
+  int out_pipe[2];
+  int err_pipe[2];
+  if (pipe(out_pipe) != 0 || pipe(err_pipe) != 0) {
+    throw std::runtime_error("pipe failed");
+  }
+  const pid_t pid = fork();
+  if (pid == 0) {
+    dup2(out_pipe[1], 1);
+    dup2(err_pipe[1], 2);
+    const int devnull = open("/dev/null", O_RDONLY);
+    dup2(devnull, 0);
+    close(out_pipe[0]);
+    close(err_pipe[0]);
+    for (const auto& [k, v] : env) {
+      if (v.empty()) {
+        unsetenv(k.c_str());
+      } else {
+        setenv(k.c_str(), v.c_str(), 1);
+      }
+    }
+    std::vector<char*> args;
+    for (const auto& a : argv) {
+      args.push_back(const_cast<char*>(a.c_str()));
+    }
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  close(out_pipe[1]);
+  close(err_pipe[1]);
+  RunResult r;
+  std::array<pollfd, 2> fds{{{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}}};
+  int open_fds = 2;
+  std::array<char, 65536> buf{};
+  while (open_fds > 0) {
+    if (poll(fds.data(), fds.size(), -1) < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      break;
+    }
+    for (std::size_t i = 0; i < fds.size(); ++i) {
+      if (fds[i].fd >= 0 && (fds[i].revents & (POLLIN | POLLHUP)) != 0) {
+        const ssize_t n = read(fds[i].fd, buf.data(), buf.size());
+        if (n <= 0) {
+          close(fds[i].fd);
+          fds[i].fd = -1;
+          --open_fds;
+        } else {
+          (i == 0 ? r.out : r.err).append(buf.data(), static_cast<std::size_t>(n));
+        }
+      }
+    }
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r;
+}
+
+RunResult run_meshctl(const std::vector<std::string>& args,
+                      const std::map<std::string, std::string>& env) {
+  std::map<std::string, std::string> full = {
+      {"KUBECONFIG", ""}, {"MESHCTL_CONFIG", ""}, {"HOME", "/nonexistent-meshctl-test-home"},
+      {"NO_COLOR", "1"}};
+  for (const auto& [k, v] : env) {
+    full[k] = v;
+  }
+  std::vector<std::string> argv{meshctl_bin().string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run(argv, full);
+}
+
+void check_golden(const std::string& name, const std::string& actual) {
+  const auto path = source_dir() / "tests" / "golden" / name;
+  const char* update = std::getenv("MESHCTL_UPDATE_GOLDEN");
+  if (update != nullptr && std::string(update) == "1") {
+    std::filesystem::create_directories(path.parent_path());
+    std::ofstream(path, std::ios::binary) << actual;
+    WARN("golden rewritten: " << path.string());
+    return;
+  }
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    FAIL("golden file missing: tests/golden/" << name
+                                              << " (run with MESHCTL_UPDATE_GOLDEN=1 to create it)");
+  }
+  const std::string expected = read_file(path);
+  if (expected != actual) {
+    // Report the first differing line, which is what a reviewer needs first.
+    std::istringstream e(expected);
+    std::istringstream a(actual);
+    std::string el;
+    std::string al;
+    int line = 0;
+    while (true) {
+      ++line;
+      const bool eok = static_cast<bool>(std::getline(e, el));
+      const bool aok = static_cast<bool>(std::getline(a, al));
+      if (!eok && !aok) {
+        break;
+      }
+      if (!eok || !aok || el != al) {
+        FAIL("output differs from tests/golden/" << name << " at line " << line
+                                                 << "\n  expected: " << (eok ? el : "<end>")
+                                                 << "\n  actual:   " << (aok ? al : "<end>")
+                                                 << "\n(MESHCTL_UPDATE_GOLDEN=1 rewrites it)");
+      }
+    }
+    FAIL("output differs from tests/golden/" << name << " (trailing bytes)");
+  }
+}
+
+} // namespace meshctl::testing

@@ -1,0 +1,94 @@
+#include "core/error.hpp"
+#include "core/fanout.hpp"
+#include "core/output.hpp"
+#include "core/redact.hpp"
+#include "core/suggest.hpp"
+
+#include <catch2/catch.hpp>
+#include <yaml-cpp/yaml.h>
+
+#include <thread>
+
+using namespace meshctl;
+
+TEST_CASE("errors carry context outer to inner and keep the innermost hint", "[core]") {
+  Error e(ExitCode::k_unreachable, "connection refused", "check the API server address");
+  e.with_context("reading Secret istio-system/cacerts").with_context("wuxi");
+  e.with_hint("outer hint");
+  CHECK(e.what() == "wuxi: reading Secret istio-system/cacerts: connection refused");
+  CHECK(e.hint() == "check the API server address");
+  CHECK(e.code() == ExitCode::k_unreachable);
+
+  Result<int> r = fail("boom");
+  r = context(std::move(r), "step");
+  REQUIRE_FALSE(r);
+  CHECK(r.error().what() == "step: boom");
+}
+
+TEST_CASE("did you mean finds close words and rejects distant ones", "[core]") {
+  const std::vector<std::string> verbs{"join", "expose", "localize", "sync-svc", "verify"};
+  CHECK(did_you_mean("jion", verbs) == "join");
+  CHECK(did_you_mean("verfy", verbs) == "verify");
+  CHECK(did_you_mean("sync", verbs) == "sync-svc");
+  CHECK_FALSE(did_you_mean("kubernetes", verbs).has_value());
+  CHECK(edit_distance("kitten", "sitting") == 3);
+  CHECK(did_you_mean_suffix("wux", {"wuxi", "cn-shanghai"}) == " (did you mean \"wuxi\"?)");
+}
+
+TEST_CASE("redaction hides registered secrets, bearer tokens and private keys", "[core]") {
+  register_secret("s3cr3t-token-value");
+  register_secret("abc"); // too short: ignored, or it would scrub ordinary words
+  CHECK(redact("token: s3cr3t-token-value\n") == "token: <redacted>\n");
+  CHECK(redact("abc") == "abc");
+  CHECK(redact("Authorization: Bearer eyJhbGciOi.x.y") == "Authorization: Bearer <redacted>");
+  const std::string pem =
+      "a\n-----BEGIN RSA PRIVATE KEY-----\nMIIE\nabcd\n-----END RSA PRIVATE KEY-----\nb";
+  CHECK(redact(pem) == "a\n<redacted>\nb");
+  const std::string cert = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----";
+  CHECK(redact(cert) == cert);
+}
+
+TEST_CASE("output formats parse and suggest", "[core]") {
+  CHECK(parse_output_format("json").value() == OutputFormat::k_json);
+  CHECK(parse_output_format("wide").value() == OutputFormat::k_wide);
+  auto bad = parse_output_format("jsno");
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().code() == ExitCode::k_usage);
+  CHECK(bad.error().message().find("did you mean \"json\"") != std::string::npos);
+}
+
+TEST_CASE("to_yaml quotes what YAML would misread and round-trips", "[core]") {
+  nlohmann::json j = {{"a", "true"}, {"b", "1.5"}, {"c", "plain"}, {"d", "x: y"},
+                      {"e", "line1\nline2"}, {"f", 7}, {"g", nlohmann::json::array({"*.local"})},
+                      {"h", ""}, {"i", "{}"}};
+  const std::string y = to_yaml(j);
+  const YAML::Node n = YAML::Load(y);
+  CHECK(n["a"].Tag() == "!");
+  CHECK(n["a"].as<std::string>() == "true");
+  CHECK(n["b"].as<std::string>() == "1.5");
+  CHECK(n["d"].as<std::string>() == "x: y");
+  CHECK(n["e"].as<std::string>() == "line1\nline2");
+  CHECK(n["f"].as<int>() == 7);
+  CHECK(n["g"][0].as<std::string>() == "*.local");
+  CHECK(n["h"].as<std::string>().empty());
+  CHECK(n["i"].as<std::string>() == "{}");
+  CHECK(yaml_needs_quotes("no"));
+  CHECK(yaml_needs_quotes("0x1F"));
+  CHECK_FALSE(yaml_needs_quotes("cn-shanghai"));
+  CHECK(yaml_double_quote("a\"b\n") == "\"a\\\"b\\n\"");
+}
+
+TEST_CASE("fan-out runs clusters concurrently and keeps input order", "[core]") {
+  const std::vector<std::string> clusters{"a", "b", "c"};
+  const auto start = std::chrono::steady_clock::now();
+  auto results = for_each_cluster(clusters, [](const std::string& c) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(c == "a" ? 150 : 100));
+    return c + "!";
+  });
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  REQUIRE(results.size() == 3);
+  CHECK(results[0].cluster == "a");
+  CHECK(results[0].value == "a!");
+  CHECK(results[2].value == "c!");
+  CHECK(elapsed < std::chrono::milliseconds(340)); // serial would take 350 ms
+}
