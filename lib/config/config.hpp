@@ -1,0 +1,77 @@
+#pragma once
+// meshctl's own configuration (meshctl.yaml): the mesh, its clusters and their gateways.
+// Every field has an embedded default, so no file is needed: `meshctl join cn-shanghai wuxi` works
+// with a kubeconfig alone (cluster name = network name = context name).
+
+#include "core/error.hpp"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace meshctl::config {
+
+enum class GatewayType { k_load_balancer, k_node_port };
+
+/// How the east-west gateway of one cluster is exposed to the other clusters (FACTS §4).
+struct GatewayConfig {
+  GatewayType type = GatewayType::k_load_balancer;
+  /// Addresses put into the Service's spec.externalIPs (any Service type).
+  std::vector<std::string> external_ips;
+  /// Node labels rendered as the JSON annotation traffic.istio.io/nodeSelector ({} = all nodes).
+  /// Only meaningful for NodePort; absent = no annotation.
+  std::optional<std::map<std::string, std::string>> node_selector;
+  /// Fixed nodePort for 15443 (NodePort only); absent = allocated by Kubernetes.
+  std::optional<int> node_port;
+};
+
+/// One cluster of the mesh.
+struct ClusterConfig {
+  std::string name;    ///< Istio cluster ID (values.global.multiCluster.clusterName); DNS-1123 label
+  std::string context; ///< kubeconfig context used to reach it
+  std::string network; ///< Istio network (topology.istio.io/network)
+  /// API server URL as seen from the *other* clusters (used in remote secrets); absent = take the
+  /// kubeconfig's server (refused when it is loopback).
+  std::optional<std::string> api_server;
+  /// Optional tls-server-name written into remote secrets (when api_server is an IP or a proxy).
+  std::optional<std::string> tls_server_name;
+  GatewayConfig gateway;
+};
+
+/// The whole configuration, defaults applied.
+struct MeshConfig {
+  std::string mesh_id = "mesh1";
+  std::string trust_domain = "cluster.local";
+  std::vector<ClusterConfig> clusters;
+  /// Where the root CA lives (never uploaded). Default: ~/.config/meshctl/pki/<mesh id>/.
+  std::string pki_dir;
+  /// The file this was loaded from; empty when only defaults are in effect.
+  std::string source;
+
+  /// The cluster with this name, or nullptr.
+  [[nodiscard]] const ClusterConfig* find(const std::string& name) const;
+};
+
+/// Where the config comes from: -c FILE, else $MESHCTL_CONFIG, else ~/.config/meshctl/config.yaml
+/// (the last one only if it exists). Returns an empty optional when no file applies.
+std::optional<std::string> config_path(const std::optional<std::string>& flag);
+
+/// Loads and validates the config (file:line and a hint on every error; exit code 2).
+/// A missing file named by -c or $MESHCTL_CONFIG is an error; no file at all means defaults.
+Result<MeshConfig> load_config(const std::optional<std::string>& flag);
+
+/// Parses config text (for tests and fuzzing); `origin` names it in errors.
+Result<MeshConfig> parse_config(const std::string& text, const std::string& origin);
+
+/// The clusters a verb works on: the named ones (positional or --context) in that order, else every
+/// cluster of the config. A name that is not in the config gets the defaults (name = context =
+/// network = the name) but must then exist in `known_contexts` (else exit 2 with "did you mean").
+Result<std::vector<ClusterConfig>> select_clusters(const MeshConfig& cfg,
+                                                   const std::vector<std::string>& names,
+                                                   const std::vector<std::string>& known_contexts);
+
+/// The effective config as data (for `meshctl config view -o yaml|json`).
+std::string to_json_text(const MeshConfig& cfg);
+
+} // namespace meshctl::config
