@@ -1,0 +1,55 @@
+# bash completion for meshctl. Install: source <(meshctl completion bash)
+# Completes verbs, flags, output formats and kubeconfig context names.
+
+_meshctl_contexts() {
+  local kc=()
+  local i
+  for ((i = 1; i < COMP_CWORD; i++)); do
+    if [[ ${COMP_WORDS[i]} == --kubeconfig ]]; then kc=(--kubeconfig "${COMP_WORDS[i + 1]}"); fi
+  done
+  "${COMP_WORDS[0]}" "${kc[@]}" __contexts 2>/dev/null
+}
+
+_meshctl() {
+  local cur prev verb i
+  cur="${COMP_WORDS[COMP_CWORD]}"
+  prev="${COMP_WORDS[COMP_CWORD - 1]}"
+  local verbs="join expose localize sync-svc verify proxy-config version config completion"
+  local global_flags="--kubeconfig --config -c --output -o --verbose -v --no-color --timeout --help -h"
+
+  verb=""
+  for ((i = 1; i < COMP_CWORD; i++)); do
+    case "${COMP_WORDS[i]}" in
+      --kubeconfig | --config | -c | --output | -o | --timeout | --context) ((i++)) ;;
+      -*) ;;
+      *) verb="${COMP_WORDS[i]}"; break ;;
+    esac
+  done
+
+  case "$prev" in
+    --output | -o) mapfile -t COMPREPLY < <(compgen -W "table wide yaml json" -- "$cur"); return ;;
+    --kubeconfig | --config | -c) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
+    --context) mapfile -t COMPREPLY < <(compgen -W "$(_meshctl_contexts)" -- "$cur"); return ;;
+    --by) mapfile -t COMPREPLY < <(compgen -W "cluster network zone" -- "$cur"); return ;;
+  esac
+
+  local flags="$global_flags"
+  local words=""
+  case "$verb" in
+    "") words="$verbs" ;;
+    join) flags+=" --context --dry-run --show-secrets --force-ca --restart-istiod"; words="$(_meshctl_contexts)" ;;
+    expose) flags+=" --context --all --dry-run" ;;
+    localize) flags+=" --context --by --dry-run" ;;
+    sync-svc) flags+=" --context --namespace -A --all-namespaces --selector --from --to --dry-run --no-prune --watch" ;;
+    verify) flags+=" --context --from --fail-on --save-bundle --from-bundle" ;;
+    proxy-config) words="listener endpoints eds clusters"; flags+=" -f --file --port --address --type --cluster --status" ;;
+    config) words="view" ;;
+    completion) words="bash zsh fish" ;;
+  esac
+  if [[ $cur == -* ]]; then
+    mapfile -t COMPREPLY < <(compgen -W "$flags" -- "$cur")
+  else
+    mapfile -t COMPREPLY < <(compgen -W "$words" -- "$cur")
+  fi
+}
+complete -F _meshctl meshctl
