@@ -1,0 +1,54 @@
+#pragma once
+// plan(desired, live) -> changes: the pure half of every verb that writes to a cluster.
+//
+// An object is *unchanged* when everything meshctl sets in it already holds in the live object:
+// desired is compared as a subset of live (maps: every desired key present and equal; lists: same
+// length, element by element; scalars: equal). Fields the API server adds (uid, resourceVersion,
+// defaults such as a port's protocol, status) are therefore ignored, and an object that is already
+// right is never written again — re-running `join` on a joined pair makes zero write requests.
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace meshctl::mesh {
+
+enum class Action { k_create, k_update, k_unchanged, k_delete };
+
+/// "create", "update", "unchanged", "delete".
+const char* to_string(Action a);
+
+/// One object's fate in one cluster.
+struct Change {
+  std::string cluster;
+  Action action = Action::k_create;
+  nlohmann::json desired; ///< the object meshctl wants (null for a delete)
+  std::optional<nlohmann::json> live; ///< what the cluster has, if anything
+  /// For updates: one line per differing field, "spec.ports[1].nodePort: 30880 -> 31000".
+  std::vector<std::string> diff;
+};
+
+/// True when every field of `desired` holds in `live` (see the file comment).
+bool is_subset(const nlohmann::json& desired, const nlohmann::json& live);
+
+/// Field-level differences between desired and live, as dotted paths (values of Secret data are
+/// never printed: the caller passes `redact_values` for Secrets).
+std::vector<std::string> diff_fields(const nlohmann::json& desired, const nlohmann::json& live,
+                                     bool redact_values);
+
+/// Decides create / update / unchanged for one desired object against its live counterpart.
+Change plan_object(const std::string& cluster, const nlohmann::json& desired,
+                   const std::optional<nlohmann::json>& live);
+
+/// Counts per action, for the per-cluster summary.
+struct PlanSummary {
+  int created = 0;
+  int updated = 0;
+  int unchanged = 0;
+  int deleted = 0;
+};
+PlanSummary summarize(const std::vector<Change>& changes);
+
+} // namespace meshctl::mesh
