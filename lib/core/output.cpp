@@ -94,7 +94,7 @@ std::string yaml_double_quote(std::string_view text) {
 
 namespace {
 
-void emit(YAML::Emitter &e, const nlohmann::json &v) {
+void emit(YAML::Emitter& e, const nlohmann::json& v) {
   if ((v.is_object() || v.is_array()) && v.empty()) {
     // Block style would print "key:\n  []"; flow style gives the usual "key: []".
     e << YAML::Flow << (v.is_object() ? YAML::BeginMap : YAML::BeginSeq)
@@ -104,7 +104,7 @@ void emit(YAML::Emitter &e, const nlohmann::json &v) {
   switch (v.type()) {
   case nlohmann::json::value_t::object:
     e << YAML::BeginMap;
-    for (const auto &[k, item] : v.items()) {
+    for (const auto& [k, item] : v.items()) {
       e << YAML::Key << k << YAML::Value;
       emit(e, item);
     }
@@ -112,13 +112,13 @@ void emit(YAML::Emitter &e, const nlohmann::json &v) {
     break;
   case nlohmann::json::value_t::array:
     e << YAML::BeginSeq;
-    for (const auto &item : v) {
+    for (const auto& item : v) {
       emit(e, item);
     }
     e << YAML::EndSeq;
     break;
   case nlohmann::json::value_t::string: {
-    const auto &s = v.get_ref<const std::string &>();
+    const auto& s = v.get_ref<const std::string&>();
     if (yaml_needs_quotes(s)) {
       e << YAML::DoubleQuoted << s;
     } else {
@@ -139,7 +139,7 @@ void emit(YAML::Emitter &e, const nlohmann::json &v) {
 
 } // namespace
 
-std::string to_yaml(const nlohmann::json &value) {
+std::string to_yaml(const nlohmann::json& value) {
   YAML::Emitter e;
   e.SetIndent(2);
   e.SetSeqFormat(YAML::Block);
