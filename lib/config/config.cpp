@@ -540,11 +540,15 @@ Result<std::vector<ClusterConfig>> select_clusters(const MeshConfig &cfg,
         for (const auto &k : cfg.clusters) {
           candidates.push_back(k.name);
         }
-        return usage_error(
-            "context \"" + n + "\" is neither a cluster in " +
-                (cfg.source.empty() ? std::string("the config") : cfg.source) +
-                " nor a kubeconfig context" + did_you_mean_suffix(n, candidates),
-            "list contexts with 'kubectl config get-contexts', or add the cluster to meshctl.yaml");
+        const std::string where =
+            cfg.clusters.empty()
+                ? std::string("not found in kubeconfig")
+                : "is neither a cluster in " +
+                      (cfg.source.empty() ? std::string("the config") : cfg.source) +
+                      " nor a kubeconfig context";
+        return usage_error("context \"" + n + "\" " + where + did_you_mean_suffix(n, candidates),
+                           "list contexts with 'kubectl config get-contexts', or add the cluster "
+                           "to meshctl.yaml");
       }
       if (!detail::is_dns1123_label(n)) {
         return usage_error("kubeconfig context \"" + n +
