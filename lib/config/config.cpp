@@ -601,7 +601,7 @@ std::string to_json_text(const MeshConfig &cfg) {
   out["clusters"] = std::move(clusters);
   out["pki"] = {{"dir", cfg.pki_dir.empty() ? nlohmann::ordered_json(nullptr)
                                             : nlohmann::ordered_json(cfg.pki_dir)}};
-  return out.dump(2) + "\n";
+  return out.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 
 } // namespace meshctl::config

@@ -1059,7 +1059,7 @@ std::string exec_info_json(const ResolvedContext &ctx) {
   }
   spec["interactive"] = false;
   j["spec"] = std::move(spec);
-  return j.dump();
+  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 std::optional<std::chrono::system_clock::time_point> parse_rfc3339(const std::string &text) {

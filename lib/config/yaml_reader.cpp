@@ -23,7 +23,69 @@ bool is_null(const YAML::Node &n) {
 
 } // namespace
 
+// Offset of the first byte that is not valid UTF-8, or npos. YAML text must be Unicode (and Go's
+// YAML parser, so kubectl, rejects anything else); checking here also keeps invalid strings from
+// reaching JSON output later.
+std::size_t invalid_utf8_at(const std::string &text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t len = 0;
+    unsigned min = 0;
+    unsigned cp = 0;
+    if ((c & 0xe0) == 0xc0) {
+      len = 2;
+      min = 0x80;
+      cp = c & 0x1fU;
+    } else if ((c & 0xf0) == 0xe0) {
+      len = 3;
+      min = 0x800;
+      cp = c & 0x0fU;
+    } else if ((c & 0xf8) == 0xf0) {
+      len = 4;
+      min = 0x10000;
+      cp = c & 0x07U;
+    } else {
+      return i;
+    }
+    if (i + len > text.size()) {
+      return i;
+    }
+    for (std::size_t k = 1; k < len; ++k) {
+      const auto cc = static_cast<unsigned char>(text[i + k]);
+      if ((cc & 0xc0) != 0x80) {
+        return i;
+      }
+      cp = (cp << 6) | (cc & 0x3fU);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+      return i;
+    }
+    i += len;
+  }
+  return std::string::npos;
+}
+
 Result<YAML::Node> parse_yaml(const std::string &text, const std::string &origin) {
+  if (const auto bad = invalid_utf8_at(text); bad != std::string::npos) {
+    std::size_t line = 1;
+    std::size_t col = 1;
+    for (std::size_t k = 0; k < bad; ++k) {
+      if (text[k] == '\n') {
+        ++line;
+        col = 1;
+      } else {
+        ++col;
+      }
+    }
+    return usage_error(origin + ":" + std::to_string(line) + ":" + std::to_string(col) +
+                           ": invalid UTF-8",
+                       "save the file as UTF-8");
+  }
   try {
     return YAML::Load(text);
   } catch (const YAML::Exception &e) {

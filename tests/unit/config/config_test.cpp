@@ -441,3 +441,10 @@ TEST_CASE("to_json_text uses the file's key names and loads back to the same con
   REQUIRE(again);
   CHECK(to_json_text(*again) == text);
 }
+
+TEST_CASE("invalid UTF-8 is refused with its position", "[config]") {
+  auto e = parse_error("clusters:\n  - name: wu\xffxi\n");
+  CHECK(e.what() == "m.yaml:2:13: invalid UTF-8");
+  // Valid multi-byte text is fine (here in a context name, which may be anything).
+  CHECK(parse_config("clusters: [{name: wuxi, context: \"无锡\"}]", "m.yaml"));
+}

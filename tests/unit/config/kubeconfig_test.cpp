@@ -240,7 +240,7 @@ TEST_CASE("malformed kubeconfigs fail with file:line", "[kubeconfig]") {
   CHECK(empty->contexts.empty());
 }
 
-TEST_CASE("--kubeconfig is used alone, and must exist", "[kubeconfig]") {
+TEST_CASE("an explicit --kubeconfig file is used alone, and must exist", "[kubeconfig]") {
   TempDir dir;
   const auto a = dir.write("a", one_context("wuxi", "https://a"));
   const auto b = dir.write("b", one_context("cn-shanghai", "https://b"));
@@ -705,4 +705,10 @@ TEST_CASE("RFC 3339 timestamps", "[kubeconfig]") {
         "2024-05-01T02:00:00+0800", "2024-05-01T02:00:00.Z", "2024-05-01T02:00:00Zjunk"}) {
     CHECK_FALSE(parse_rfc3339(bad).has_value());
   }
+}
+
+TEST_CASE("invalid UTF-8 in a kubeconfig is refused, as kubectl does", "[kubeconfig]") {
+  auto r = parse_kubeconfig("contexts:\n- name: \xc3\x28\n", "/k/c");
+  REQUIRE_FALSE(r);
+  CHECK(r.error().what() == "/k/c:2:9: invalid UTF-8");
 }
