@@ -15,6 +15,7 @@
 #include "core/suggest.hpp"
 
 #include <arpa/inet.h>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <cerrno>
@@ -199,14 +200,13 @@ Result<GatewayConfig> read_gateway(const Reader &r, const YAML::Node &cluster_no
     for (std::size_t i = 0; i < (*ips)->size(); ++i) {
       const std::string &ip = (**ips)[i];
       if (!is_ip_address(ip)) {
-        return r.error_at(list[i],
-                          path + ".externalIPs[" + std::to_string(i) + "] \"" + ip +
-                              "\" is not an IP address",
-                          "list the IPv4 or IPv6 addresses of the nodes the other clusters can "
-                          "reach, e.g. [10.0.139.33]");
+        return r.error_at(
+            list[i], fmt::format("{}.externalIPs[{}] \"{}\" is not an IP address", path, i, ip),
+            "list the IPv4 or IPv6 addresses of the nodes the other clusters can "
+            "reach, e.g. [10.0.139.33]");
       }
       if (!seen.insert(ip).second) {
-        return r.error_at(list[i], path + ".externalIPs lists " + ip + " twice");
+        return r.error_at(list[i], fmt::format("{}.externalIPs lists {} twice", path, ip));
       }
     }
     gw.external_ips = **ips;
@@ -546,9 +546,10 @@ Result<std::vector<ClusterConfig>> select_clusters(const MeshConfig &cfg,
                 : "is neither a cluster in " +
                       (cfg.source.empty() ? std::string("the config") : cfg.source) +
                       " nor a kubeconfig context";
-        return usage_error("context \"" + n + "\" " + where + did_you_mean_suffix(n, candidates),
-                           "list contexts with 'kubectl config get-contexts', or add the cluster "
-                           "to meshctl.yaml");
+        return usage_error(
+            fmt::format("context \"{}\" {}{}", n, where, did_you_mean_suffix(n, candidates)),
+            "list contexts with 'kubectl config get-contexts', or add the cluster "
+            "to meshctl.yaml");
       }
       if (!detail::is_dns1123_label(n)) {
         return usage_error("kubeconfig context \"" + n +

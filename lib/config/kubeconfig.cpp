@@ -26,6 +26,7 @@
 #include "core/suggest.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <poll.h>
 #include <signal.h>
@@ -521,7 +522,7 @@ std::optional<std::string> look_path(const std::string &command) {
     if (dir.empty()) {
       dir = ".";
     }
-    const std::string candidate = dir + "/" + command;
+    const std::string candidate = fmt::format("{}/{}", dir, command);
     if (access(candidate.c_str(), X_OK) == 0 && !fs::is_directory(candidate)) {
       return candidate;
     }
@@ -566,6 +567,7 @@ PluginRun run_plugin(const std::string &path, const std::vector<std::string> &ar
   }
   argv.push_back(nullptr);
   std::vector<char *> envp;
+  envp.reserve(env.size() + 1);
   for (const auto &e : env) {
     envp.push_back(const_cast<char *>(e.c_str()));
   }
@@ -676,7 +678,7 @@ std::vector<std::string> plugin_environment(const ExecConfig &exec, const std::s
     }
   }
   for (const auto &[k, v] : exec.env) {
-    env.push_back(k + "=" + v);
+    env.push_back(fmt::format("{}={}", k, v));
   }
   env.push_back("KUBERNETES_EXEC_INFO=" + exec_info);
   return env;
@@ -820,7 +822,7 @@ std::string cache_key(const ResolvedContext &ctx, const ExecConfig &e) {
   }
   key += '\0';
   for (const auto &[k, v] : e.env) {
-    key += k + '=' + v + '\x01';
+    key.append(k).append(1, '=').append(v).append(1, '\x01');
   }
   key += '\0' + e.interactive_mode + '\0';
   if (e.provide_cluster_info) {

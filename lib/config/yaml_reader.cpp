@@ -2,6 +2,8 @@
 
 #include "core/suggest.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <charconv>
 #include <set>
@@ -162,17 +164,18 @@ Result<void> Reader::check_map(const YAML::Node &map, const std::string &path,
     }
     const std::string &key = kv.first.Scalar();
     if (!seen.insert(key).second) {
-      return error_at(kv.first, "duplicate key \"" + key + "\" in " + path,
+      return error_at(kv.first, fmt::format("duplicate key \"{}\" in {}", key, path),
                       "remove one of the two; YAML keeps only one and which one is unclear");
     }
     if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
       std::string valid;
       for (const auto &a : allowed) {
-        valid += (valid.empty() ? "" : ", ") + a;
+        valid.append(valid.empty() ? "" : ", ").append(a);
       }
-      return error_at(kv.first,
-                      "unknown key \"" + key + "\" in " + path + did_you_mean_suffix(key, allowed),
-                      "valid keys of " + path + ": " + valid);
+      return error_at(
+          kv.first,
+          fmt::format("unknown key \"{}\" in {}{}", key, path, did_you_mean_suffix(key, allowed)),
+          fmt::format("valid keys of {}: {}", path, valid));
     }
   }
   return {};

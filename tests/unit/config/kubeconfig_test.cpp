@@ -581,6 +581,7 @@ TEST_CASE("exec plugin: credentials are cached until they expire, and on invalid
   invalidate_credentials("cache-fresh");
   std::atomic<int> ok{0};
   std::vector<std::thread> threads;
+  threads.reserve(8);
   for (int i = 0; i < 8; ++i) {
     threads.emplace_back([&] {
       if (get_credentials(fresh)) {
