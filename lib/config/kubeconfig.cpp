@@ -523,7 +523,8 @@ std::optional<std::string> look_path(const std::string &command) {
       dir = ".";
     }
     const std::string candidate = fmt::format("{}/{}", dir, command);
-    if (access(candidate.c_str(), X_OK) == 0 && !fs::is_directory(candidate)) {
+    std::error_code ec;
+    if (access(candidate.c_str(), X_OK) == 0 && !fs::is_directory(candidate, ec)) {
       return candidate;
     }
     start = end + 1;
@@ -684,6 +685,16 @@ std::vector<std::string> plugin_environment(const ExecConfig &exec, const std::s
   return env;
 }
 
+// A string member of an ExecCredential: absent or null reads as empty (Go's JSON decoding does the
+// same); any other type throws nlohmann's type_error, reported as a malformed ExecCredential.
+std::string string_field(const nlohmann::json &obj, const char *key) {
+  const auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) {
+    return {};
+  }
+  return it->get<std::string>();
+}
+
 Result<Credentials> run_exec_plugin(const ResolvedContext &ctx, const ExecConfig &exec) {
   const std::string who = "exec plugin \"" + exec.command + "\"";
   if (exec.api_version != k_exec_v1 && exec.api_version != k_exec_v1beta1) {
@@ -761,23 +772,23 @@ Result<Credentials> run_exec_plugin(const ResolvedContext &ctx, const ExecConfig
     if (!out.is_object()) {
       return fail(who + " printed JSON that is not an ExecCredential object");
     }
-    const std::string api = out.value("apiVersion", "");
+    const std::string api = string_field(out, "apiVersion");
     if (api != exec.api_version) {
       return fail(who + " is configured to use API version " + exec.api_version +
                       ", plugin returned version " + (api.empty() ? "(none)" : api),
                   "set users[].user.exec.apiVersion to what the plugin speaks");
     }
-    if (out.value("kind", "") != "ExecCredential") {
-      return fail(who + " returned kind \"" + out.value("kind", "") + "\", not ExecCredential");
+    if (string_field(out, "kind") != "ExecCredential") {
+      return fail(who + " returned kind \"" + string_field(out, "kind") + "\", not ExecCredential");
     }
     if (!out.contains("status") || !out["status"].is_object()) {
       return fail(who + " didn't return a status field");
     }
     const auto &status = out["status"];
     Credentials creds;
-    creds.bearer_token = status.value("token", "");
-    creds.client_certificate_pem = status.value("clientCertificateData", "");
-    creds.client_key_pem = status.value("clientKeyData", "");
+    creds.bearer_token = string_field(status, "token");
+    creds.client_certificate_pem = string_field(status, "clientCertificateData");
+    creds.client_key_pem = string_field(status, "clientKeyData");
     register_secret(creds.bearer_token);
     register_secret(creds.client_key_pem);
     if (creds.bearer_token.empty() && creds.client_certificate_pem.empty() &&
@@ -787,7 +798,7 @@ Result<Credentials> run_exec_plugin(const ResolvedContext &ctx, const ExecConfig
     if (creds.client_certificate_pem.empty() != creds.client_key_pem.empty()) {
       return fail(who + " returned only certificate or key, not both");
     }
-    const std::string expiry = status.value("expirationTimestamp", "");
+    const std::string expiry = string_field(status, "expirationTimestamp");
     if (!expiry.empty()) {
       creds.expiry = parse_rfc3339(expiry);
       if (!creds.expiry) {

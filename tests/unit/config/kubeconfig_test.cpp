@@ -661,6 +661,19 @@ TEST_CASE("exec plugin: failures are clear errors", "[kubeconfig][exec]") {
                                    R"({"token":"t1234567","expirationTimestamp":"tomorrow"})"));
   CHECK(contains(get_credentials(exec_context("badtime", bad_time.string())).error().what(),
                  "invalid expirationTimestamp"));
+  const auto typed = write_script(
+      dir, "typed", exec_credential("client.authentication.k8s.io/v1", R"({"token":42})"));
+  CHECK(contains(get_credentials(exec_context("typed", typed.string())).error().what(),
+                 "malformed ExecCredential"));
+  // null reads as absent, as Go's JSON decoding has it.
+  const auto nulls =
+      write_script(dir, "nulls",
+                   exec_credential("client.authentication.k8s.io/v1",
+                                   R"({"token":"null-expiry-token","expirationTimestamp":null})"));
+  auto n = get_credentials(exec_context("nulls", nulls.string()));
+  INFO((n ? std::string() : n.error().what()));
+  REQUIRE(n.has_value());
+  CHECK_FALSE(n->expiry.has_value());
   const auto not_exec = dir.write("not-executable", "#!/bin/sh\n");
   CHECK(contains(get_credentials(exec_context("noexec", not_exec.string())).error().what(),
                  "could not be started"));
