@@ -95,6 +95,12 @@ std::string yaml_double_quote(std::string_view text) {
 namespace {
 
 void emit(YAML::Emitter& e, const nlohmann::json& v) {
+  if ((v.is_object() || v.is_array()) && v.empty()) {
+    // Block style would print "key:\n  []"; flow style gives the usual "key: []".
+    e << YAML::Flow << (v.is_object() ? YAML::BeginMap : YAML::BeginSeq)
+      << (v.is_object() ? YAML::EndMap : YAML::EndSeq);
+    return;
+  }
   switch (v.type()) {
   case nlohmann::json::value_t::object:
     e << YAML::BeginMap;

@@ -1,0 +1,608 @@
+// meshctl.yaml: loading, defaults and validation.
+//
+// The file is small and hand-written, so the loader is strict where a typo would otherwise be
+// silently ignored: unknown keys are errors (with "did you mean"), types are checked, and every
+// error points at file:line:col. Validation also encodes the pitfalls of MISSION.md that Istio does
+// not report: a NodePort gateway needs an address source (Istio only uses NodePort addresses of
+// nodes picked by the traffic.istio.io/nodeSelector annotation *that have an ExternalIP*), and that
+// selector must be a map (a "key=value" string is silently ignored by Istio).
+//
+// Defaults are applied after reading, so `to_json_text()` shows exactly what the verbs will use.
+
+#include "config/config.hpp"
+
+#include "config/yaml_reader.hpp"
+#include "core/suggest.hpp"
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace meshctl::config {
+
+namespace {
+
+namespace fs = std::filesystem;
+using detail::Reader;
+
+constexpr int k_min_node_port = 30000;
+constexpr int k_max_node_port = 32767;
+
+const std::vector<std::string> k_top_keys{"mesh", "clusters", "pki"};
+const std::vector<std::string> k_mesh_keys{"id", "trustDomain"};
+const std::vector<std::string> k_cluster_keys{"name",      "context",       "network",
+                                              "apiServer", "tlsServerName", "gateway"};
+const std::vector<std::string> k_gateway_keys{"type", "externalIPs", "nodeSelector", "nodePort"};
+const std::vector<std::string> k_pki_keys{"dir"};
+
+std::optional<std::string> home_dir() {
+  const char *home = std::getenv("HOME");
+  if (home == nullptr || *home == '\0') {
+    return std::nullopt;
+  }
+  return std::string(home);
+}
+
+bool is_ip_address(const std::string &s) {
+  unsigned char buf[sizeof(struct in6_addr)];
+  return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
+}
+
+// Istio's meshID ends up in label values: letters, digits, '-', '_', '.', alphanumeric at both
+// ends.
+bool is_label_value(std::string_view s) {
+  if (s.empty() || s.size() > 63) {
+    return false;
+  }
+  auto alnum = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  };
+  if (!alnum(s.front()) || !alnum(s.back())) {
+    return false;
+  }
+  return std::all_of(s.begin(), s.end(),
+                     [&](char c) { return alnum(c) || c == '-' || c == '_' || c == '.'; });
+}
+
+// SPIFFE trust domains: lower-case letters, digits, '.', '-', '_'.
+bool is_trust_domain(std::string_view s) {
+  return !s.empty() && s.size() <= 255 && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
+  });
+}
+
+// The host part of an http(s) URL, or nullopt when `url` is not one.
+std::optional<std::string> url_host(const std::string &url) {
+  std::string rest;
+  if (url.rfind("https://", 0) == 0) {
+    rest = url.substr(8);
+  } else if (url.rfind("http://", 0) == 0) {
+    rest = url.substr(7);
+  } else {
+    return std::nullopt;
+  }
+  rest = rest.substr(0, rest.find('/'));
+  if (const auto at = rest.rfind('@'); at != std::string::npos) {
+    rest = rest.substr(at + 1);
+  }
+  if (!rest.empty() && rest.front() == '[') {
+    const auto close = rest.find(']');
+    return close == std::string::npos ? std::nullopt : std::optional(rest.substr(1, close - 1));
+  }
+  rest = rest.substr(0, rest.find(':'));
+  if (rest.empty()) {
+    return std::nullopt;
+  }
+  return rest;
+}
+
+bool is_loopback_host(const std::string &host) {
+  return host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1" ||
+         host == "0:0:0:0:0:0:0:1";
+}
+
+// Expands "~/" and makes a relative path absolute against the config file's directory, as
+// kubectl does for paths inside a kubeconfig. Empty result = HOME needed but unset.
+std::string resolve_dir(const std::string &dir, const std::string &origin) {
+  if (dir == "~" || dir.rfind("~/", 0) == 0) {
+    const auto home = home_dir();
+    if (!home) {
+      return {};
+    }
+    return (fs::path(*home) / dir.substr(std::min<std::size_t>(dir.size(), 2))).lexically_normal();
+  }
+  fs::path p(dir);
+  if (p.is_absolute()) {
+    return p.lexically_normal();
+  }
+  std::error_code ec;
+  fs::path base = fs::absolute(fs::path(origin).parent_path(), ec);
+  if (ec) {
+    base = fs::path(origin).parent_path();
+  }
+  return (base / p).lexically_normal();
+}
+
+Result<void> read_mesh(const Reader &r, const YAML::Node &root, MeshConfig &cfg) {
+  const YAML::Node mesh = Reader::get(root, "mesh");
+  if (auto ok = r.check_map(mesh, "mesh", k_mesh_keys); !ok) {
+    return ok;
+  }
+  auto id = r.string(mesh, "id", "mesh.id");
+  if (!id) {
+    return tl::make_unexpected(id.error());
+  }
+  if (*id) {
+    if (!is_label_value(**id)) {
+      return r.error_at(Reader::get(mesh, "id"),
+                        "mesh.id \"" + **id + "\" is not a valid Istio mesh ID",
+                        "use letters, digits, '-', '_' or '.', at most 63 characters, starting "
+                        "and ending with a letter or digit (e.g. mesh1)");
+    }
+    cfg.mesh_id = **id;
+  }
+  auto td = r.string(mesh, "trustDomain", "mesh.trustDomain");
+  if (!td) {
+    return tl::make_unexpected(td.error());
+  }
+  if (*td) {
+    if (!is_trust_domain(**td)) {
+      return r.error_at(Reader::get(mesh, "trustDomain"),
+                        "mesh.trustDomain \"" + **td + "\" is not a valid trust domain",
+                        "use lower-case letters, digits, '.', '-' or '_' (e.g. cluster.local); "
+                        "it must match istiod's meshConfig.trustDomain");
+    }
+    cfg.trust_domain = **td;
+  }
+  return {};
+}
+
+Result<GatewayConfig> read_gateway(const Reader &r, const YAML::Node &cluster_node,
+                                   const std::string &path) {
+  GatewayConfig gw;
+  const YAML::Node node = Reader::get(cluster_node, "gateway");
+  if (auto ok = r.check_map(node, path, k_gateway_keys); !ok) {
+    return tl::make_unexpected(ok.error());
+  }
+  auto type = r.string(node, "type", path + ".type");
+  if (!type) {
+    return tl::make_unexpected(type.error());
+  }
+  if (*type) {
+    if (**type == "LoadBalancer") {
+      gw.type = GatewayType::k_load_balancer;
+    } else if (**type == "NodePort") {
+      gw.type = GatewayType::k_node_port;
+    } else {
+      return r.error_at(Reader::get(node, "type"),
+                        path + ".type \"" + **type + "\" is not a gateway type" +
+                            did_you_mean_suffix(**type, {"LoadBalancer", "NodePort"}),
+                        "use LoadBalancer (the cloud gives the address) or NodePort (with "
+                        "externalIPs and/or nodeSelector)");
+    }
+  }
+
+  auto ips = r.string_list(node, "externalIPs", path + ".externalIPs");
+  if (!ips) {
+    return tl::make_unexpected(ips.error());
+  }
+  if (*ips) {
+    const YAML::Node list = Reader::get(node, "externalIPs");
+    std::set<std::string> seen;
+    for (std::size_t i = 0; i < (*ips)->size(); ++i) {
+      const std::string &ip = (**ips)[i];
+      if (!is_ip_address(ip)) {
+        return r.error_at(
+            list[i], fmt::format("{}.externalIPs[{}] \"{}\" is not an IP address", path, i, ip),
+            "list the IPv4 or IPv6 addresses of the nodes the other clusters can "
+            "reach, e.g. [10.0.139.33]");
+      }
+      if (!seen.insert(ip).second) {
+        return r.error_at(list[i], fmt::format("{}.externalIPs lists {} twice", path, ip));
+      }
+    }
+    gw.external_ips = **ips;
+  }
+
+  const YAML::Node selector = Reader::get(node, "nodeSelector");
+  if (selector.IsDefined() && selector.IsScalar()) {
+    return r.error_at(selector,
+                      path + ".nodeSelector must be a map of node labels (got " +
+                          detail::describe(selector) + ")",
+                      "write nodeSelector: {} for all nodes, or nodeSelector: {kubernetes.io/"
+                      "hostname: node1}; Istio silently ignores a \"key=value\" string");
+  }
+  auto sel = r.string_map(node, "nodeSelector", path + ".nodeSelector");
+  if (!sel) {
+    return tl::make_unexpected(sel.error());
+  }
+  gw.node_selector = *sel;
+
+  auto port = r.integer(node, "nodePort", path + ".nodePort");
+  if (!port) {
+    return tl::make_unexpected(port.error());
+  }
+  if (*port) {
+    if (**port < k_min_node_port || **port > k_max_node_port) {
+      return r.error_at(Reader::get(node, "nodePort"),
+                        path + ".nodePort " + std::to_string(**port) +
+                            " is outside the NodePort range 30000-32767",
+                        "pick a free port in 30000-32767, or leave nodePort out and let "
+                        "Kubernetes allocate one");
+    }
+    gw.node_port = static_cast<int>(**port);
+  }
+
+  if (gw.type == GatewayType::k_load_balancer) {
+    if (gw.node_selector) {
+      return r.error_at(Reader::key_node(node, "nodeSelector"),
+                        path + ".nodeSelector only applies to NodePort gateways",
+                        "set " + path + ".type: NodePort, or remove nodeSelector");
+    }
+    if (gw.node_port) {
+      return r.error_at(Reader::key_node(node, "nodePort"),
+                        path + ".nodePort only applies to NodePort gateways",
+                        "set " + path + ".type: NodePort, or remove nodePort");
+    }
+  } else if (gw.external_ips.empty() && !gw.node_selector) {
+    return r.error_at(
+        node.IsDefined() ? node : cluster_node,
+        path + " is NodePort but gives no address the other clusters can use",
+        "set externalIPs to node IPs the other clusters can reach (e.g. "
+        "externalIPs: [10.0.139.33]) and nodeSelector: {}; without externalIPs, "
+        "Istio only uses a NodePort gateway through the traffic.istio.io/nodeSelector "
+        "annotation, and only on selected nodes that have an ExternalIP address, "
+        "which self-managed nodes usually lack");
+  }
+  return gw;
+}
+
+Result<void> read_clusters(const Reader &r, const YAML::Node &root, MeshConfig &cfg) {
+  auto list = r.list(root, "clusters", "clusters");
+  if (!list) {
+    return tl::make_unexpected(list.error());
+  }
+  std::map<std::string, YAML::Node> names;
+  std::map<std::string, YAML::Node> contexts;
+  std::size_t i = 0;
+  for (const auto &item : *list) {
+    const std::string path = "clusters[" + std::to_string(i) + "]";
+    ++i;
+    if (!item.IsMap()) {
+      return r.error_at(
+          item, path + " must be a map with at least a name (got " + detail::describe(item) + ")",
+          "write: clusters: [{name: wuxi}]");
+    }
+    if (auto ok = r.check_map(item, path, k_cluster_keys); !ok) {
+      return ok;
+    }
+    ClusterConfig c;
+    auto name = r.string(item, "name", path + ".name");
+    if (!name) {
+      return tl::make_unexpected(name.error());
+    }
+    if (!*name) {
+      return r.error_at(item, path + " has no name",
+                        "every cluster needs name: <Istio cluster ID>, e.g. name: wuxi");
+    }
+    c.name = **name;
+    if (!detail::is_dns1123_label(c.name)) {
+      return r.error_at(Reader::get(item, "name"),
+                        path + ".name \"" + c.name + "\" is not a DNS-1123 label",
+                        "use lower-case letters, digits and '-', at most 63 characters, starting "
+                        "and ending with a letter or digit; keep an unusual kubeconfig context "
+                        "name in context:");
+    }
+    if (auto [it, fresh] = names.emplace(c.name, Reader::get(item, "name")); !fresh) {
+      return r.error_at(Reader::get(item, "name"),
+                        "duplicate cluster name \"" + c.name + "\" (first at " +
+                            r.where(it->second) + ")",
+                        "each cluster appears once; cluster names are Istio cluster IDs and must "
+                        "be unique in the mesh");
+    }
+
+    auto ctx = r.string(item, "context", path + ".context");
+    if (!ctx) {
+      return tl::make_unexpected(ctx.error());
+    }
+    c.context = ctx->value_or(c.name);
+    if (c.context.empty()) {
+      return r.error_at(Reader::get(item, "context"), path + ".context must not be empty");
+    }
+    const YAML::Node ctx_pos = Reader::get(item, "context").IsDefined()
+                                   ? Reader::get(item, "context")
+                                   : Reader::get(item, "name");
+    if (auto [it, fresh] = contexts.emplace(c.context, ctx_pos); !fresh) {
+      return r.error_at(ctx_pos,
+                        path + " uses kubeconfig context \"" + c.context + "\", already used at " +
+                            r.where(it->second),
+                        "two clusters cannot share one kubeconfig context; set context: on each");
+    }
+
+    auto net = r.string(item, "network", path + ".network");
+    if (!net) {
+      return tl::make_unexpected(net.error());
+    }
+    c.network = net->value_or(c.name);
+    if (!detail::is_dns1123_label(c.network)) {
+      return r.error_at(Reader::get(item, "network"),
+                        path + ".network \"" + c.network + "\" is not a DNS-1123 label",
+                        "use lower-case letters, digits and '-', at most 63 characters, starting "
+                        "and ending with a letter or digit");
+    }
+
+    auto api = r.string(item, "apiServer", path + ".apiServer");
+    if (!api) {
+      return tl::make_unexpected(api.error());
+    }
+    if (*api) {
+      const auto host = url_host(**api);
+      if (!host) {
+        return r.error_at(Reader::get(item, "apiServer"),
+                          path + ".apiServer \"" + **api + "\" is not an https:// URL",
+                          "write the API server URL the other clusters reach, e.g. "
+                          "https://10.18.10.10:6443");
+      }
+      if (is_loopback_host(*host)) {
+        return r.error_at(Reader::get(item, "apiServer"),
+                          path + ".apiServer \"" + **api +
+                              "\" is a loopback address the other clusters cannot reach",
+                          "istiod in the other clusters dials this URL; use an address reachable "
+                          "from their pods");
+      }
+      c.api_server = **api;
+    }
+    auto tls = r.string(item, "tlsServerName", path + ".tlsServerName");
+    if (!tls) {
+      return tl::make_unexpected(tls.error());
+    }
+    if (*tls) {
+      if (tls->value().empty()) {
+        return r.error_at(Reader::get(item, "tlsServerName"),
+                          path + ".tlsServerName must not be empty");
+      }
+      c.tls_server_name = **tls;
+    }
+
+    auto gw = read_gateway(r, item, path + ".gateway");
+    if (!gw) {
+      return tl::make_unexpected(gw.error());
+    }
+    c.gateway = std::move(*gw);
+    cfg.clusters.push_back(std::move(c));
+  }
+  return {};
+}
+
+Result<void> read_pki(const Reader &r, const YAML::Node &root, MeshConfig &cfg) {
+  const YAML::Node pki = Reader::get(root, "pki");
+  if (auto ok = r.check_map(pki, "pki", k_pki_keys); !ok) {
+    return ok;
+  }
+  auto dir = r.string(pki, "dir", "pki.dir");
+  if (!dir) {
+    return tl::make_unexpected(dir.error());
+  }
+  if (*dir) {
+    if ((*dir)->empty()) {
+      return r.error_at(Reader::get(pki, "dir"), "pki.dir must not be empty");
+    }
+    cfg.pki_dir = resolve_dir(**dir, r.origin());
+  }
+  return {};
+}
+
+void apply_default_pki_dir(MeshConfig &cfg) {
+  if (cfg.pki_dir.empty()) {
+    if (const auto home = home_dir()) {
+      cfg.pki_dir = (fs::path(*home) / ".config" / "meshctl" / "pki" / cfg.mesh_id).string();
+    }
+  }
+}
+
+Result<MeshConfig> parse_checked(const std::string &text, const std::string &origin) {
+  auto doc = detail::parse_yaml(text, origin);
+  if (!doc) {
+    return tl::make_unexpected(doc.error());
+  }
+  const Reader r(origin);
+  MeshConfig cfg;
+  cfg.source = origin;
+  const YAML::Node &root = *doc;
+  if (root.IsDefined() && !root.IsNull()) {
+    if (!root.IsMap()) {
+      return r.error_at(root, "the config must be a map with mesh, clusters and pki (got " +
+                                  detail::describe(root) + ")");
+    }
+    if (auto ok = r.check_map(root, "the config", k_top_keys); !ok) {
+      return tl::make_unexpected(ok.error());
+    }
+    for (auto *step : {&read_mesh, &read_clusters, &read_pki}) {
+      if (auto ok = step(r, root, cfg); !ok) {
+        return tl::make_unexpected(ok.error());
+      }
+    }
+  }
+  apply_default_pki_dir(cfg);
+  return cfg;
+}
+
+} // namespace
+
+const ClusterConfig *MeshConfig::find(const std::string &name) const {
+  for (const auto &c : clusters) {
+    if (c.name == name) {
+      return &c;
+    }
+  }
+  return nullptr;
+}
+
+std::optional<std::string> config_path(const std::optional<std::string> &flag) {
+  if (flag && !flag->empty()) {
+    return flag;
+  }
+  if (const char *env = std::getenv("MESHCTL_CONFIG"); env != nullptr && *env != '\0') {
+    return std::string(env);
+  }
+  if (const auto home = home_dir()) {
+    const fs::path p = fs::path(*home) / ".config" / "meshctl" / "config.yaml";
+    std::error_code ec;
+    if (fs::exists(p, ec)) {
+      return p.string();
+    }
+  }
+  return std::nullopt;
+}
+
+Result<MeshConfig> parse_config(const std::string &text, const std::string &origin) {
+  try {
+    return parse_checked(text, origin);
+  } catch (const std::exception &e) {
+    // yaml-cpp can still throw from accessors on odd documents; never let that escape.
+    return usage_error(origin + ": cannot read the config: " + std::string(e.what()));
+  }
+}
+
+Result<MeshConfig> load_config(const std::optional<std::string> &flag) {
+  const auto path = config_path(flag);
+  if (!path) {
+    MeshConfig cfg;
+    apply_default_pki_dir(cfg);
+    return cfg;
+  }
+  const std::string from = (flag && !flag->empty()) ? "-c" : "$MESHCTL_CONFIG";
+  std::error_code ec;
+  if (!fs::exists(*path, ec)) {
+    return usage_error("config file " + *path + " (from " + from + ") does not exist",
+                       "check the path, or drop " + from +
+                           " to use the defaults (cluster = context = network name)");
+  }
+  if (fs::is_directory(*path, ec)) {
+    return usage_error("config file " + *path + " is a directory", "name the YAML file itself");
+  }
+  std::ifstream in(*path, std::ios::binary);
+  if (!in) {
+    return usage_error("cannot read config file " + *path + ": " + std::strerror(errno),
+                       "check the file's permissions");
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return parse_config(ss.str(), *path);
+}
+
+Result<std::string> require_pki_dir(const MeshConfig &cfg) {
+  if (!cfg.pki_dir.empty()) {
+    return cfg.pki_dir;
+  }
+  return usage_error("cannot tell where the mesh's root CA lives: HOME is not set",
+                     "set HOME, or set pki.dir in meshctl.yaml (-c FILE or $MESHCTL_CONFIG)");
+}
+
+Result<std::vector<ClusterConfig>> select_clusters(const MeshConfig &cfg,
+                                                   const std::vector<std::string> &names,
+                                                   const std::vector<std::string> &known_contexts) {
+  if (names.empty()) {
+    if (cfg.clusters.empty()) {
+      return usage_error("no clusters to work on",
+                         "name the kubeconfig contexts (e.g. meshctl join cn-shanghai wuxi) or "
+                         "list clusters in meshctl.yaml");
+    }
+    return cfg.clusters;
+  }
+  std::vector<ClusterConfig> out;
+  std::set<std::string> seen;
+  for (const auto &n : names) {
+    const ClusterConfig *found = cfg.find(n);
+    if (found == nullptr) {
+      // A kubeconfig context name given where the config names the cluster differently.
+      for (const auto &c : cfg.clusters) {
+        if (c.context == n) {
+          found = &c;
+          break;
+        }
+      }
+    }
+    ClusterConfig c;
+    if (found != nullptr) {
+      c = *found;
+    } else {
+      if (std::find(known_contexts.begin(), known_contexts.end(), n) == known_contexts.end()) {
+        std::vector<std::string> candidates = known_contexts;
+        for (const auto &k : cfg.clusters) {
+          candidates.push_back(k.name);
+        }
+        const std::string where =
+            cfg.clusters.empty()
+                ? std::string("not found in kubeconfig")
+                : "is neither a cluster in " +
+                      (cfg.source.empty() ? std::string("the config") : cfg.source) +
+                      " nor a kubeconfig context";
+        return usage_error(
+            fmt::format("context \"{}\" {}{}", n, where, did_you_mean_suffix(n, candidates)),
+            "list contexts with 'kubectl config get-contexts', or add the cluster "
+            "to meshctl.yaml");
+      }
+      if (!detail::is_dns1123_label(n)) {
+        return usage_error("kubeconfig context \"" + n +
+                               "\" cannot be used as an Istio cluster name (not a DNS-1123 label)",
+                           "add it to meshctl.yaml: clusters: [{name: <short-name>, context: \"" +
+                               n + "\"}]");
+      }
+      c.name = n;
+      c.context = n;
+      c.network = n;
+    }
+    if (!seen.insert(c.name).second) {
+      return usage_error("cluster \"" + c.name + "\" is named twice", "name each cluster once");
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+std::string to_json_text(const MeshConfig &cfg) {
+  nlohmann::ordered_json clusters = nlohmann::ordered_json::array();
+  for (const auto &c : cfg.clusters) {
+    nlohmann::ordered_json gw;
+    gw["type"] = c.gateway.type == GatewayType::k_node_port ? "NodePort" : "LoadBalancer";
+    gw["externalIPs"] = c.gateway.external_ips;
+    if (c.gateway.node_selector) {
+      gw["nodeSelector"] = nlohmann::ordered_json::object();
+      for (const auto &[k, v] : *c.gateway.node_selector) {
+        gw["nodeSelector"][k] = v;
+      }
+    }
+    if (c.gateway.node_port) {
+      gw["nodePort"] = *c.gateway.node_port;
+    }
+    nlohmann::ordered_json j;
+    j["name"] = c.name;
+    j["context"] = c.context;
+    j["network"] = c.network;
+    if (c.api_server) {
+      j["apiServer"] = *c.api_server;
+    }
+    if (c.tls_server_name) {
+      j["tlsServerName"] = *c.tls_server_name;
+    }
+    j["gateway"] = std::move(gw);
+    clusters.push_back(std::move(j));
+  }
+  nlohmann::ordered_json out;
+  out["mesh"] = {{"id", cfg.mesh_id}, {"trustDomain", cfg.trust_domain}};
+  out["clusters"] = std::move(clusters);
+  out["pki"] = {{"dir", cfg.pki_dir.empty() ? nlohmann::ordered_json(nullptr)
+                                            : nlohmann::ordered_json(cfg.pki_dir)}};
+  return out.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+}
+
+} // namespace meshctl::config
