@@ -1,0 +1,41 @@
+#pragma once
+// What a verb wants in each cluster, before it is planned against live state.
+
+#include "render/object.hpp"
+
+#include <string>
+#include <vector>
+
+namespace meshctl::mesh {
+
+/// How apply treats an object that already exists.
+enum class Ownership {
+  /// meshctl owns it (app.kubernetes.io/managed-by: meshctl): bring every field it sets in line.
+  k_owned,
+  /// Istio's own install may own it (istio-system Namespace, reader RBAC): create it when absent,
+  /// otherwise only merge meshctl's labels — never fight a Helm release over its fields.
+  k_shared,
+  /// Another verb maintains it after creation (join creates cross-network-gateway, expose edits
+  /// its hosts): create when absent, never update.
+  k_create_only,
+};
+
+struct DesiredObject {
+  render::Object object;
+  Ownership ownership = Ownership::k_owned;
+};
+
+/// Everything one verb wants in one cluster, in apply order.
+struct ClusterObjects {
+  std::string cluster;
+  std::vector<DesiredObject> objects;
+};
+
+/// The default ownership of a rendered object: owned when it carries meshctl's managed-by label,
+/// else shared.
+Ownership default_ownership(const render::Object& obj);
+
+/// Wraps rendered objects with their default ownership.
+std::vector<DesiredObject> desired(const std::vector<render::Object>& objects);
+
+} // namespace meshctl::mesh

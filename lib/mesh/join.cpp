@@ -1,0 +1,204 @@
+#include "mesh/join.hpp"
+
+#include "pki/pki.hpp"
+
+#include <arpa/inet.h>
+
+namespace meshctl::mesh {
+
+Result<DryRun> parse_dry_run(const std::string& text) {
+  if (text.empty()) {
+    return DryRun::k_none;
+  }
+  if (text == "offline") {
+    return DryRun::k_offline;
+  }
+  if (text == "client") {
+    return DryRun::k_client;
+  }
+  if (text == "server") {
+    return DryRun::k_server;
+  }
+  return usage_error("unknown --dry-run mode \"" + text + "\"",
+                     "use --dry-run (offline: render only), --dry-run=client (plan against the "
+                     "clusters, write nothing) or --dry-run=server (also validated by the API server)");
+}
+
+namespace {
+
+// "https://[::1]:6443/x" -> "::1"; "https://host:6443" -> "host".
+std::string url_host(const std::string& url) {
+  std::string rest = url;
+  if (const auto p = rest.find("://"); p != std::string::npos) {
+    rest = rest.substr(p + 3);
+  }
+  if (const auto at = rest.find('@'); at != std::string::npos && at < rest.find('/')) {
+    rest = rest.substr(at + 1);
+  }
+  if (!rest.empty() && rest.front() == '[') {
+    return rest.substr(1, rest.find(']') - 1);
+  }
+  return rest.substr(0, rest.find_first_of(":/"));
+}
+
+} // namespace
+
+bool is_loopback_url(const std::string& url) {
+  const std::string host = url_host(url);
+  if (host == "localhost" || host.ends_with(".localhost")) {
+    return true;
+  }
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) {
+    return (ntohl(v4.s_addr) >> 24) == 127;
+  }
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
+    return IN6_IS_ADDR_LOOPBACK(&v6) != 0;
+  }
+  return false;
+}
+
+Result<RemoteServer> remote_server(const config::ClusterConfig& cluster,
+                                   const config::Kubeconfig& kubeconfig) {
+  if (cluster.api_server) {
+    return RemoteServer{*cluster.api_server, cluster.tls_server_name, true};
+  }
+  auto ctx = kubeconfig.resolve(cluster.context);
+  if (!ctx) {
+    return tl::make_unexpected(ctx.error());
+  }
+  const std::string& server = ctx->cluster.server;
+  if (server.empty()) {
+    return usage_error("context \"" + cluster.context + "\" has no server in the kubeconfig");
+  }
+  if (is_loopback_url(server)) {
+    return usage_error(
+        "the API server of " + cluster.name + " is " + server +
+            " in the kubeconfig, a loopback address the other clusters cannot reach",
+        "set clusters[].apiServer for " + cluster.name +
+            " in meshctl.yaml to the address the other clusters' istiod can use");
+  }
+  std::optional<std::string> tls_name = cluster.tls_server_name;
+  if (!tls_name && !ctx->cluster.tls_server_name.empty()) {
+    tls_name = ctx->cluster.tls_server_name;
+  }
+  return RemoteServer{server, tls_name, false};
+}
+
+namespace {
+
+std::string cacerts_placeholder(const std::string& file, const std::string& cluster) {
+  // Same suffix as render's placeholders, so contains_placeholder() stops an apply of it.
+  return "<" + file + " of a new intermediate CA for " + cluster + ", read at apply time>";
+}
+
+render::CacertsData to_cacerts(const pki::ClusterCA& ca) {
+  return {ca.ca_cert_pem, ca.ca_key_pem, ca.root_cert_pem, ca.cert_chain_pem};
+}
+
+} // namespace
+
+Result<render::CacertsData> cacerts_for(const config::MeshConfig& cfg,
+                                        const config::ClusterConfig& cluster, bool persist) {
+  auto dir = config::require_pki_dir(cfg);
+  if (!dir) {
+    return tl::make_unexpected(dir.error());
+  }
+  if (persist) {
+    auto root = pki::load_or_create_root(*dir);
+    if (!root) {
+      return tl::make_unexpected(root.error().with_context("mesh root CA in " + *dir));
+    }
+    auto ca = pki::load_or_issue_intermediate(*root, *dir, cluster.name);
+    if (!ca) {
+      return tl::make_unexpected(ca.error().with_context("intermediate CA of " + cluster.name));
+    }
+    return to_cacerts(*ca);
+  }
+  auto root = pki::find_root(*dir);
+  if (!root) {
+    return tl::make_unexpected(root.error().with_context("mesh root CA in " + *dir));
+  }
+  if (*root) {
+    auto ca = pki::find_intermediate(**root, *dir, cluster.name);
+    if (!ca) {
+      return tl::make_unexpected(ca.error().with_context("intermediate CA of " + cluster.name));
+    }
+    if (*ca) {
+      return to_cacerts(**ca);
+    }
+  }
+  return render::CacertsData{cacerts_placeholder("ca-cert.pem", cluster.name),
+                             cacerts_placeholder("ca-key.pem", cluster.name),
+                             *root ? (*root)->cert_pem
+                                   : cacerts_placeholder("root-cert.pem", cluster.name),
+                             cacerts_placeholder("cert-chain.pem", cluster.name)};
+}
+
+Result<std::vector<ClusterObjects>>
+render_join(const std::vector<config::ClusterConfig>& clusters,
+            const std::map<std::string, render::CacertsData>& cacerts,
+            const std::map<std::string, render::RemoteSecretInput>& sources) {
+  std::vector<ClusterObjects> out;
+  for (const auto& c : clusters) {
+    ClusterObjects co{c.name, {}};
+    const auto ca = cacerts.find(c.name);
+    if (ca == cacerts.end()) {
+      return fail("internal: no cacerts for " + c.name);
+    }
+    auto base = render::render_cluster_base(c, ca->second);
+    if (!base) {
+      return tl::make_unexpected(base.error().with_context(c.name));
+    }
+    co.objects = desired(*base);
+    auto expose = render::render_expose_gateway({});
+    if (!expose) {
+      return tl::make_unexpected(expose.error().with_context(c.name));
+    }
+    for (auto& o : *expose) {
+      co.objects.push_back({std::move(o), Ownership::k_create_only});
+    }
+    for (const auto& other : clusters) {
+      if (other.name == c.name) {
+        continue;
+      }
+      const auto src = sources.find(other.name);
+      if (src == sources.end()) {
+        return fail("internal: no remote secret input for " + other.name);
+      }
+      auto secret = render::render_remote_secret(src->second);
+      if (!secret) {
+        return tl::make_unexpected(secret.error().with_context(c.name));
+      }
+      co.objects.push_back({std::move(*secret), Ownership::k_owned});
+    }
+    out.push_back(std::move(co));
+  }
+  return out;
+}
+
+Result<std::vector<ClusterObjects>> render_join_offline(const config::MeshConfig& cfg,
+                                                        const std::vector<config::ClusterConfig>& clusters,
+                                                        const config::Kubeconfig& kubeconfig) {
+  std::map<std::string, render::CacertsData> cacerts;
+  std::map<std::string, render::RemoteSecretInput> sources;
+  for (const auto& c : clusters) {
+    auto ca = cacerts_for(cfg, c, false);
+    if (!ca) {
+      return tl::make_unexpected(ca.error());
+    }
+    cacerts.emplace(c.name, std::move(*ca));
+    auto server = remote_server(c, kubeconfig);
+    if (!server) {
+      return tl::make_unexpected(server.error());
+    }
+    sources.emplace(c.name, render::RemoteSecretInput{c.name, server->url,
+                                                      render::ca_placeholder(c.name),
+                                                      render::token_placeholder(c.name),
+                                                      server->tls_server_name});
+  }
+  return render_join(clusters, cacerts, sources);
+}
+
+} // namespace meshctl::mesh

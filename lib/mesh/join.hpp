@@ -1,0 +1,69 @@
+#pragma once
+// join: what makes clusters one mesh (FACTS §1–3). This header holds the offline half — inputs and
+// rendering — shared by `join --dry-run` (no cluster contacted) and the live join.
+
+#include "config/config.hpp"
+#include "config/kubeconfig.hpp"
+#include "core/error.hpp"
+#include "mesh/desired.hpp"
+#include "render/manifests.hpp"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace meshctl::mesh {
+
+/// --dry-run modes. offline: render only, contact nothing (bare --dry-run). client: read live state
+/// and print the plan, write nothing. server: like client, and send the writes with dryRun=All.
+enum class DryRun { k_none, k_offline, k_client, k_server };
+
+/// Parses "", "offline", "client", "server" (empty = no dry run).
+Result<DryRun> parse_dry_run(const std::string& text);
+
+struct JoinOptions {
+  std::vector<std::string> clusters; ///< names or contexts, in order; empty = all in the config
+  DryRun dry_run = DryRun::k_none;
+  bool show_secrets = false;   ///< print Secret values in dry-run output
+  bool force_ca = false;       ///< replace a cacerts whose root differs from ours
+  bool restart_istiod = false; ///< roll istiod after cacerts changed
+};
+
+/// The API server URL the *other* clusters' istiod use to reach a cluster.
+struct RemoteServer {
+  std::string url;
+  std::optional<std::string> tls_server_name;
+  bool from_config = false; ///< set explicitly in meshctl.yaml (used as given, even loopback)
+};
+
+/// Whether a URL's host is 127.0.0.0/8, ::1 or localhost.
+bool is_loopback_url(const std::string& url);
+
+/// The config's apiServer for the cluster, else the kubeconfig server of its context. A loopback
+/// address taken from the kubeconfig is refused (other clusters cannot reach it) with a hint to set
+/// clusters[].apiServer; one set in the config is used as given.
+Result<RemoteServer> remote_server(const config::ClusterConfig& cluster,
+                                   const config::Kubeconfig& kubeconfig);
+
+/// cacerts content for one cluster. With `persist`, the mesh root is loaded or created in the PKI
+/// dir and the cluster's intermediate loaded or issued there. Without (offline dry-run), nothing is
+/// written: an existing root/intermediate is used, anything missing becomes a placeholder.
+Result<render::CacertsData> cacerts_for(const config::MeshConfig& cfg,
+                                        const config::ClusterConfig& cluster, bool persist);
+
+/// Everything join wants in every cluster, in apply order: the cluster base (Namespace label,
+/// cacerts, east-west gateway, reader RBAC and token Secret), cross-network-gateway (created only
+/// when absent: `expose` owns its hosts), then one remote Secret per other cluster.
+/// `cacerts` and `sources` are keyed by cluster name.
+Result<std::vector<ClusterObjects>>
+render_join(const std::vector<config::ClusterConfig>& clusters,
+            const std::map<std::string, render::CacertsData>& cacerts,
+            const std::map<std::string, render::RemoteSecretInput>& sources);
+
+/// The offline plan for `join --dry-run`: placeholders for the reader token and API server CA.
+Result<std::vector<ClusterObjects>> render_join_offline(const config::MeshConfig& cfg,
+                                                        const std::vector<config::ClusterConfig>& clusters,
+                                                        const config::Kubeconfig& kubeconfig);
+
+} // namespace meshctl::mesh

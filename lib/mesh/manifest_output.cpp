@@ -1,0 +1,59 @@
+#include "mesh/manifest_output.hpp"
+
+#include "core/redact.hpp"
+#include "render/base64.hpp"
+#include "render/manifests.hpp"
+
+namespace meshctl::mesh {
+namespace {
+
+// With --show-secrets a placeholder would otherwise appear base64-encoded; show it readable.
+render::Object readable_placeholders(const render::Object& obj) {
+  if (obj.kind() != "Secret" || obj.api_version() != "v1" || !obj.node["data"] ||
+      !obj.node["data"].IsMap()) {
+    return obj;
+  }
+  render::Object copy{YAML::Clone(obj.node)};
+  for (auto kv : copy.node["data"]) {
+    auto decoded = render::base64_decode(kv.second.as<std::string>());
+    if (decoded && render::is_placeholder(*decoded)) {
+      kv.second = *decoded;
+    }
+  }
+  return copy;
+}
+
+} // namespace
+
+std::string format_manifests(const std::vector<ClusterObjects>& clusters, OutputFormat format,
+                             bool show_secrets) {
+  if (format == OutputFormat::k_json) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& c : clusters) {
+      for (const auto& d : c.objects) {
+        nlohmann::json obj = render::to_json(readable_placeholders(d.object).node);
+        if (!show_secrets && d.object.kind() == "Secret") {
+          for (const char* field : {"data", "stringData"}) {
+            if (obj.contains(field) && obj[field].is_object()) {
+              for (auto& [k, v] : obj[field].items()) {
+                v = std::string(k_redacted);
+              }
+            }
+          }
+        }
+        list.push_back({{"cluster", c.cluster}, {"object", std::move(obj)}});
+      }
+    }
+    return list.dump(2) + "\n";
+  }
+  std::string out;
+  for (const auto& c : clusters) {
+    for (const auto& d : c.objects) {
+      out += "---\n# cluster: " + c.cluster + "\n";
+      out += render::to_yaml_text(readable_placeholders(d.object), show_secrets);
+    }
+  }
+  return out;
+}
+
+} // namespace meshctl::mesh

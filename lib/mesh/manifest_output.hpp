@@ -1,0 +1,18 @@
+#pragma once
+// --dry-run output: every document a verb would apply, per target cluster.
+
+#include "core/output.hpp"
+#include "mesh/desired.hpp"
+
+#include <string>
+#include <vector>
+
+namespace meshctl::mesh {
+
+/// YAML: each document preceded by "---" and "# cluster: <name>"; JSON (-o json): a list of
+/// {"cluster": name, "object": {...}}. Secret values are "<redacted>" unless show_secrets; a value
+/// that is a placeholder (known only at apply time) is shown as the placeholder, decoded.
+std::string format_manifests(const std::vector<ClusterObjects>& clusters, OutputFormat format,
+                             bool show_secrets);
+
+} // namespace meshctl::mesh
