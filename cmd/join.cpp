@@ -2,10 +2,9 @@
 
 #include "context.hpp"
 
-#include "config/config.hpp"
-#include "config/kubeconfig.hpp"
 #include "mesh/join.hpp"
 #include "mesh/manifest_output.hpp"
+#include "mesh/session.hpp"
 
 #include <cstdio>
 
@@ -27,32 +26,19 @@ Result<ExitCode> run_join(const Context& ctx, const JoinFlags& f) {
   if (!dry) {
     return tl::make_unexpected(dry.error());
   }
-  auto cfg = config::load_config(ctx.global.config_file);
-  if (!cfg) {
-    return tl::make_unexpected(cfg.error());
-  }
-  auto kubeconfig = config::load_kubeconfig(ctx.global.kubeconfig);
-  if (!kubeconfig) {
-    return tl::make_unexpected(kubeconfig.error());
-  }
   std::vector<std::string> names = f.positional;
   names.insert(names.end(), f.contexts.begin(), f.contexts.end());
-  auto clusters = config::select_clusters(*cfg, names, kubeconfig->context_names());
-  if (!clusters) {
-    return tl::make_unexpected(clusters.error());
+  auto session = mesh::open_session(ctx.global, names);
+  if (!session) {
+    return tl::make_unexpected(session.error());
   }
-  if (clusters->size() < 2) {
+  if (session->clusters.size() < 2) {
     return usage_error("join needs at least two clusters, got " +
-                           std::to_string(clusters->size()),
+                           std::to_string(session->clusters.size()),
                        "name them: meshctl join cn-shanghai wuxi");
   }
-  for (const auto& c : *clusters) {
-    if (auto r = kubeconfig->resolve(c.context); !r) {
-      return tl::make_unexpected(r.error().with_context("cluster " + c.name));
-    }
-  }
   if (*dry == mesh::DryRun::k_offline) {
-    auto objects = mesh::render_join_offline(*cfg, *clusters, *kubeconfig);
+    auto objects = mesh::render_join_offline(session->config, session->clusters, session->kubeconfig);
     if (!objects) {
       return tl::make_unexpected(objects.error());
     }

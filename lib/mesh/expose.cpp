@@ -1,0 +1,54 @@
+#include "mesh/expose.hpp"
+
+#include "core/suggest.hpp"
+
+namespace meshctl::mesh {
+
+Result<std::vector<ClusterObjects>> render_expose(const std::vector<config::ClusterConfig>& clusters,
+                                                  const std::vector<ServiceName>& services) {
+  std::vector<render::ServiceRef> refs;
+  refs.reserve(services.size());
+  for (const auto& s : services) {
+    refs.push_back({s.name, s.namespace_});
+  }
+  auto objects = render::render_expose_gateway(refs);
+  if (!objects) {
+    return tl::make_unexpected(objects.error());
+  }
+  std::vector<ClusterObjects> out;
+  for (const auto& c : clusters) {
+    out.push_back({c.name, desired(*objects)});
+  }
+  return out;
+}
+
+Result<std::vector<ClusterObjects>> render_localize(const std::vector<config::ClusterConfig>& clusters,
+                                                    const ServiceName& service,
+                                                    render::FailoverBy by) {
+  auto rule = render::render_destination_rule({service.name, service.namespace_}, by);
+  if (!rule) {
+    return tl::make_unexpected(rule.error());
+  }
+  std::vector<ClusterObjects> out;
+  for (const auto& c : clusters) {
+    out.push_back({c.name, desired({*rule})});
+  }
+  return out;
+}
+
+Result<render::FailoverBy> parse_failover_by(const std::string& text) {
+  if (text == "cluster") {
+    return render::FailoverBy::k_cluster;
+  }
+  if (text == "network") {
+    return render::FailoverBy::k_network;
+  }
+  if (text == "zone") {
+    return render::FailoverBy::k_zone;
+  }
+  return usage_error("unknown --by \"" + text + "\"" +
+                         did_you_mean_suffix(text, {"cluster", "network", "zone"}),
+                     "use --by cluster (default), --by network or --by zone");
+}
+
+} // namespace meshctl::mesh

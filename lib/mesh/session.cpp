@@ -1,0 +1,50 @@
+#include "mesh/session.hpp"
+
+#include <regex>
+
+namespace meshctl::mesh {
+
+Result<Session> open_session(const GlobalOptions& global, const std::vector<std::string>& names) {
+  Session s;
+  auto cfg = config::load_config(global.config_file);
+  if (!cfg) {
+    return tl::make_unexpected(cfg.error());
+  }
+  s.config = std::move(*cfg);
+  auto kubeconfig = config::load_kubeconfig(global.kubeconfig);
+  if (!kubeconfig) {
+    return tl::make_unexpected(kubeconfig.error());
+  }
+  s.kubeconfig = std::move(*kubeconfig);
+  auto clusters = config::select_clusters(s.config, names, s.kubeconfig.context_names());
+  if (!clusters) {
+    return tl::make_unexpected(clusters.error());
+  }
+  s.clusters = std::move(*clusters);
+  for (const auto& c : s.clusters) {
+    if (auto r = s.kubeconfig.resolve(c.context); !r) {
+      return tl::make_unexpected(r.error().with_context("cluster " + c.name));
+    }
+  }
+  return s;
+}
+
+Result<ServiceName> parse_service_name(const std::string& text) {
+  static const std::regex k_label("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
+  std::string t = text;
+  static constexpr std::string_view k_suffix = ".svc.cluster.local";
+  if (t.ends_with(k_suffix)) {
+    t.resize(t.size() - k_suffix.size());
+  }
+  const auto dot = t.find('.');
+  if (dot != std::string::npos && t.find('.', dot + 1) == std::string::npos) {
+    ServiceName s{t.substr(0, dot), t.substr(dot + 1)};
+    if (std::regex_match(s.name, k_label) && std::regex_match(s.namespace_, k_label)) {
+      return s;
+    }
+  }
+  return usage_error("\"" + text + "\" is not a service name of the form SERVICE.NAMESPACE",
+                     "for example: helloworld.dev (or helloworld.dev.svc.cluster.local)");
+}
+
+} // namespace meshctl::mesh

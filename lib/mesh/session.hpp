@@ -1,0 +1,33 @@
+#pragma once
+// What every verb starts from: the config, the kubeconfig, and the clusters it works on.
+
+#include "config/config.hpp"
+#include "config/kubeconfig.hpp"
+#include "core/error.hpp"
+#include "core/options.hpp"
+
+#include <string>
+#include <vector>
+
+namespace meshctl::mesh {
+
+struct Session {
+  config::MeshConfig config;
+  config::Kubeconfig kubeconfig;
+  std::vector<config::ClusterConfig> clusters; ///< the selected clusters, contexts resolved
+};
+
+/// Loads config and kubeconfig and selects `names` (all clusters of the config when empty); every
+/// selected cluster's context must resolve. Errors are exit 2 with file:line / "did you mean".
+Result<Session> open_session(const GlobalOptions& global, const std::vector<std::string>& names);
+
+/// A Service named as users write it: "helloworld.dev" or "helloworld.dev.svc.cluster.local".
+struct ServiceName {
+  std::string name;
+  std::string namespace_;
+};
+
+/// Parses SERVICE.NAMESPACE (or the FQDN form); anything else is a usage error with an example.
+Result<ServiceName> parse_service_name(const std::string& text);
+
+} // namespace meshctl::mesh
