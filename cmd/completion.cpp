@@ -2,6 +2,8 @@
 
 #include "context.hpp"
 
+#include "config/kubeconfig.hpp"
+
 #include <cstdio>
 #include <string_view>
 #include <utility>
@@ -34,6 +36,21 @@ void register_completion(CLI::App& app, Context& ctx) {
       ->required()
       ->check(CLI::IsMember({"bash", "zsh", "fish"}));
   sub->footer("Example: source <(meshctl completion bash)");
+  // Hidden helper the scripts call to complete context names from the kubeconfig.
+  auto* contexts = app.add_subcommand("__contexts", "");
+  contexts->group("");
+  contexts->callback([&ctx] {
+    ctx.action = [&ctx]() -> Result<ExitCode> {
+      auto kubeconfig = config::load_kubeconfig(ctx.global.kubeconfig);
+      if (!kubeconfig) {
+        return tl::make_unexpected(kubeconfig.error());
+      }
+      for (const auto& name : kubeconfig->context_names()) {
+        std::printf("%s\n", name.c_str());
+      }
+      return ExitCode::k_ok;
+    };
+  });
   sub->callback([&ctx, shell] {
     ctx.action = [shell]() -> Result<ExitCode> {
       const auto text = script_for(*shell);

@@ -68,3 +68,13 @@ TEST_CASE("bash completion lists every verb meshctl --help shows", "[cli][comple
   }
   CHECK(seen >= 8);
 }
+
+TEST_CASE("bash completion offers kubeconfig contexts for join", "[cli][completion]") {
+  TempDir dir;
+  const auto script = dir.write("meshctl.bash", run_meshctl({"completion", "bash"}).out);
+  const auto kc = (source_dir() / "examples/seed/kubeconfig.yaml").string();
+  auto r = complete_in_bash(script.string(), "meshctl --kubeconfig " + kc + " join w");
+  CHECK(r.out == "wuxi\n");
+  auto ctx = complete_in_bash(script.string(), "meshctl --kubeconfig " + kc + " verify --context c");
+  CHECK(ctx.out == "cn-shanghai\n");
+}
