@@ -166,7 +166,7 @@ RequestInfo Client::Impl::info_for(std::string_view method, std::string_view pat
   describe_request(info);
   info.auth = credentials.kind;
   info.has_ca = !endpoint.ca_file.empty() || !endpoint.ca_data.empty();
-  info.has_tls_server_name = endpoint.has_tls_server_name;
+  info.tls_server_name = context.cluster.tls_server_name;
   info.proxy = endpoint.proxy;
   return info;
 }
@@ -296,6 +296,7 @@ ApiResult<Response> Client::send(const Request &request) {
         std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
     AttemptOutcome outcome;
     if (r.code != CURLE_OK) {
+      r.error = detail::failure_detail(r.error, r.os_errno);
       outcome.failure = detail::classify(r.code, r.error, !im.endpoint.proxy.empty());
       log::debug("{}: {} {}: {} ({} ms)", im.context.name, method, url, r.error, took);
     } else {

@@ -178,7 +178,11 @@ public:
   curl_slist **connect_to() { return &m_connect_to; }
   char *error_buffer() { return m_error.data(); }
   [[nodiscard]] std::string error_text(CURLcode code) const {
-    return m_error[0] != '\0' ? std::string(m_error.data()) : std::string(curl_easy_strerror(code));
+    long os_errno = 0;
+    curl_easy_getinfo(m_easy, CURLINFO_OS_ERRNO, &os_errno);
+    return detail::failure_detail(m_error[0] != '\0' ? std::string(m_error.data())
+                                                     : std::string(curl_easy_strerror(code)),
+                                  os_errno);
   }
 
   CURLcode open() {

@@ -338,8 +338,8 @@ ApiError error_from_transport(const RequestInfo &info, TransportFailure failure,
   case TransportFailure::k_connect:
     message = fmt::format("cannot connect to the API server at {}: {}", info.server, detail);
     hint = fmt::format("is the API server running and reachable from here? Check the server "
-                       "address of {}, firewalls{}",
-                       ctx, info.proxy.empty() ? "" : ", and the proxy " + info.proxy);
+                       "address of {} and any firewall in between",
+                       ctx);
     break;
   case TransportFailure::k_timeout:
     message = fmt::format("timed out talking to the API server at {}: {}{}", info.server, detail,
@@ -356,10 +356,14 @@ ApiError error_from_transport(const RequestInfo &info, TransportFailure failure,
                               detail.find("hostname") != std::string::npos;
     const bool expired = detail.find("expired") != std::string::npos;
     if (name_problem) {
-      message = fmt::format("the API server's certificate is not valid for the name it is "
-                            "reached by ({}): {}",
-                            info.server, detail);
-      hint = info.has_tls_server_name
+      message = info.tls_server_name.empty()
+                    ? fmt::format("the API server's certificate is not valid for the address it "
+                                  "is reached by ({}): {}",
+                                  info.server, detail)
+                    : fmt::format("the API server's certificate ({}) is not valid for "
+                                  "tls-server-name {}: {}",
+                                  info.server, info.tls_server_name, detail);
+      hint = !info.tls_server_name.empty()
                  ? fmt::format("tls-server-name of {} is not a name in the server's certificate: "
                                "fix it in the kubeconfig",
                                ctx)
@@ -394,13 +398,18 @@ ApiError error_from_transport(const RequestInfo &info, TransportFailure failure,
                                detail.find("bad certificate") != std::string::npos ||
                                detail.find("unknown ca") != std::string::npos ||
                                detail.find("certificate unknown") != std::string::npos;
-    hint = cert_rejected
-               ? fmt::format("the API server rejected the client certificate of {}: check "
-                             "client-certificate and client-key in its user entry",
-                             ctx)
-               : fmt::format("check that the server address of {} is the API server's HTTPS "
-                             "endpoint",
-                             ctx);
+    if (!cert_rejected) {
+      hint = fmt::format("check that the server address of {} is the API server's HTTPS endpoint",
+                         ctx);
+    } else if (info.auth == "client certificate") {
+      hint = fmt::format("the API server rejected the client certificate of {}: check "
+                         "client-certificate and client-key in its user entry",
+                         ctx);
+    } else {
+      hint = fmt::format("the API server wants a client certificate and {} presents none: set "
+                         "client-certificate(-data) and client-key(-data) in its user entry",
+                         ctx);
+    }
     break;
   }
   case TransportFailure::k_tls_config:

@@ -68,7 +68,8 @@ struct RequestInfo {
   std::string name;
   std::string auth;    ///< "token", "client certificate", "exec plugin", "basic auth", "none"
   bool has_ca = false; ///< the kubeconfig names a certificate authority
-  bool has_tls_server_name = false;
+  std::string tls_server_name; ///< the kubeconfig's tls-server-name, or ""
+
   std::string proxy; ///< proxy in use, or ""
   int attempts = 1;  ///< attempts made, for "after N attempts"
 };

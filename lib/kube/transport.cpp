@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <cstring>
 
 namespace meshctl::kube::detail {
 
@@ -178,6 +179,17 @@ TransportFailure classify(CURLcode code, std::string_view detail, bool via_proxy
   }
 }
 
+std::string failure_detail(const std::string &error, long os_errno) {
+  if (os_errno == 0) {
+    return error;
+  }
+  const std::string reason = std::strerror(static_cast<int>(os_errno));
+  if (error.find(reason) != std::string::npos) {
+    return error;
+  }
+  return error + " (" + reason + ")";
+}
+
 Transfer::Transfer() {
   global_init();
   easy = curl_easy_init();
@@ -262,6 +274,7 @@ void Loop::finish(CURL *easy, CURLcode code) {
   }
   curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &r.status);
   curl_easy_getinfo(easy, CURLINFO_HTTP_VERSION, &r.http_version);
+  curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &r.os_errno);
   t->promise.set_value(std::move(r));
 }
 

@@ -67,7 +67,11 @@ struct TransferResult {
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers; ///< names lower-cased
   long http_version = 0;                                    ///< CURL_HTTP_VERSION_*
+  long os_errno = 0; ///< errno of the failing system call, if any
 };
+
+/// libcurl's error text with the system's reason appended ("… (Connection refused)").
+std::string failure_detail(const std::string &error, long os_errno);
 
 /// One transfer in flight: an easy handle and the buffers it reads and writes.
 struct Transfer {

@@ -174,13 +174,18 @@ TEST_CASE("transport failures are unreachable errors that say what to check", "[
   const auto name = error_from_transport(
       info, TransportFailure::k_tls_verify,
       "SSL: no alternative certificate subject name matches target host name '10.0.0.1'");
-  CHECK(contains(name.error.message(), "not valid for the name"));
+  CHECK(contains(name.error.message(), "not valid for the address it is reached by"));
   CHECK(contains(name.error.hint(), "set tls-server-name"));
 
   const auto cert = error_from_transport(
       info, TransportFailure::k_tls_handshake,
       "OpenSSL SSL_read: error:0A00045C:SSL routines::tlsv13 alert certificate required");
-  CHECK(contains(cert.error.hint(), "client-certificate"));
+  CHECK(contains(cert.error.hint(), "presents none"));
+  info.auth = "client certificate";
+  CHECK(contains(error_from_transport(info, TransportFailure::k_tls_handshake,
+                                      "tlsv13 alert certificate required")
+                     .error.hint(),
+                 "rejected the client certificate"));
 
   const auto config =
       error_from_transport(info, TransportFailure::k_tls_config, "unable to set private key file");
