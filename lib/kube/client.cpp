@@ -240,7 +240,6 @@ ApiResult<Response> Client::send(const Request &request) {
       return api_fail(Error(ExitCode::k_failed, "libcurl could not make a handle (out of memory)"));
     }
     t->max_body = im.options.max_response;
-    curl_easy_setopt(e, CURLOPT_SHARE, im.loop.share());
     detail::configure_tls_and_proxy(e, im.endpoint, *creds, im.options.connect_timeout,
                                     &t->connect_to);
     curl_easy_setopt(e, CURLOPT_URL, url.c_str());

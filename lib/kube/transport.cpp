@@ -203,30 +203,11 @@ Transfer::~Transfer() {
   curl_slist_free_all(connect_to);
 }
 
-namespace {
-
-void share_lock(CURL * /*easy*/, curl_lock_data data, curl_lock_access /*access*/, void *user) {
-  auto *locks = static_cast<std::array<std::mutex, CURL_LOCK_DATA_LAST> *>(user);
-  (*locks)[static_cast<std::size_t>(data)].lock();
-}
-
-void share_unlock(CURL * /*easy*/, curl_lock_data data, void *user) {
-  auto *locks = static_cast<std::array<std::mutex, CURL_LOCK_DATA_LAST> *>(user);
-  (*locks)[static_cast<std::size_t>(data)].unlock();
-}
-
-} // namespace
-
 Loop::Loop() {
   global_init();
   m_multi = curl_multi_init();
   // Multiplex HTTP/2 streams over one connection per host (libcurl's default, stated anyway).
   curl_multi_setopt(m_multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
-  m_share = curl_share_init();
-  curl_share_setopt(m_share, CURLSHOPT_LOCKFUNC, share_lock);
-  curl_share_setopt(m_share, CURLSHOPT_UNLOCKFUNC, share_unlock);
-  curl_share_setopt(m_share, CURLSHOPT_USERDATA, &m_share_locks);
-  curl_share_setopt(m_share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
   m_thread = std::thread([this] { run(); });
 }
 
@@ -238,7 +219,6 @@ Loop::~Loop() {
   curl_multi_wakeup(m_multi);
   m_thread.join();
   curl_multi_cleanup(m_multi);
-  curl_share_cleanup(m_share);
 }
 
 std::future<TransferResult> Loop::submit(std::unique_ptr<Transfer> transfer) {

@@ -2,8 +2,12 @@
 // Internal to lib/kube: the libcurl layer under Client. One Loop per client drives a curl multi
 // handle on its own thread; callers hand it fully configured easy handles and wait on a future.
 // libcurl forbids sharing one connection cache between threads that run transfers concurrently,
-// but a multi handle's transfers all run on the loop's thread, so connections (and HTTP/2
-// multiplexing, which only happens within one multi handle) are shared safely.
+// but a multi handle's transfers all run on the loop's thread, so connections, DNS answers (and
+// HTTP/2 multiplexing, which only happens within one multi handle) are shared safely.
+// TLS sessions are deliberately not shared for resumption: with connections kept and multiplexed
+// a new handshake is rare, and a server that asks for client certificates without a session id
+// context (a common OpenSSL server mistake; kubesim had it) fails every resumed handshake with an
+// "internal error" alert.
 
 #include "config/kubeconfig.hpp"
 #include "core/error.hpp"
@@ -100,16 +104,12 @@ public:
 
   /// Starts a transfer; the future is fulfilled when it ends (with an error code on shutdown).
   std::future<TransferResult> submit(std::unique_ptr<Transfer> transfer);
-  /// The share handle transfers attach to (TLS session cache).
-  [[nodiscard]] CURLSH *share() const { return m_share; }
 
 private:
   void run();
   void finish(CURL *easy, CURLcode code);
 
   CURLM *m_multi = nullptr;
-  CURLSH *m_share = nullptr;
-  std::array<std::mutex, CURL_LOCK_DATA_LAST> m_share_locks;
   std::mutex m_mutex;
   std::vector<std::unique_ptr<Transfer>> m_incoming;
   std::map<CURL *, std::unique_ptr<Transfer>> m_active;

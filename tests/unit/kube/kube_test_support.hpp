@@ -163,3 +163,17 @@ inline config::ResolvedContext context_for(const std::string &server,
 }
 
 } // namespace meshctl::testing::kube
+
+#include "kube/status.hpp"
+
+namespace Catch {
+/// Failed ApiResults print their error, not "{?}".
+template <class T> struct StringMaker<tl::expected<T, meshctl::kube::ApiError>> {
+  static std::string convert(const tl::expected<T, meshctl::kube::ApiError> &r) {
+    if (r) {
+      return "ok";
+    }
+    return "error: " + r.error().error.what() + " (hint: " + r.error().error.hint() + ")";
+  }
+};
+} // namespace Catch
