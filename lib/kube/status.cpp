@@ -262,7 +262,9 @@ ApiError error_from_response(const RequestInfo &info, int http_status, std::stri
     hint = forbidden_hint(info);
     break;
   case 404:
-    if (!e.status.is_object()) {
+    if (info.resource.find("/proxy") != std::string::npos) {
+      hint = "the pod answered 404 through the API server's proxy: check the port and path";
+    } else if (!e.status.is_object()) {
       hint = "the cluster does not serve this API path; the API group or version may not be "
              "installed";
     } else if (str(e.status.value("details", nlohmann::json::object()), "kind") == "namespaces" &&

@@ -55,6 +55,10 @@ TEST_CASE("a 404 without a Status says the API is not served", "[kube]") {
   CHECK(e.reason == "NotFound");
   CHECK(contains(e.error.message(), "404 page not found"));
   CHECK(contains(e.error.hint(), "not be installed"));
+  const auto proxied = error_from_response(
+      request("GET", "/api/v1/namespaces/istio-system/pods/istiod-1:15014/proxy/debug/nope"), 404,
+      "404 page not found\n");
+  CHECK(contains(proxied.error.hint(), "the pod answered 404"));
 }
 
 TEST_CASE("Forbidden carries the RBAC message, the verb and the resource", "[kube]") {
