@@ -162,7 +162,7 @@ std::string invalid_message(const nlohmann::json &status, const std::string &fal
   for (const auto &c : causes) {
     const std::string field = str(c, "field");
     const std::string message = str(c, "message");
-    parts.push_back(field.empty() ? message : field + ": " + message);
+    parts.push_back(field.empty() ? message : fmt::format("{}: {}", field, message));
   }
   return head + ": " + fmt::format("{}", fmt::join(parts, "; "));
 }
