@@ -645,6 +645,43 @@ TEST_CASE("proxy-url sends requests through the proxy", "[kube]") {
   CHECK(e.error().error.hint().find("proxy-url") != std::string::npos);
 }
 
+TEST_CASE("https and exec go through the proxy in a CONNECT tunnel", "[kube]") {
+  FakeApiServer proxy([](const FakeRequest &) { return status_response(400, "BadRequest", "x"); });
+  FakeApiServer target([](const FakeRequest &) { return json_response(service("tunnelled")); },
+                       true);
+  target.on_exec([](const FakeRequest &) {
+    ExecPlan plan;
+    plan.accept = true;
+    plan.protocol = "v5.channel.k8s.io";
+    plan.script = [](ExecIo &io) {
+      io.send(1, "through the tunnel");
+      io.send(3, R"({"metadata":{},"status":"Success"})");
+      io.close(1000);
+    };
+    return plan;
+  });
+  auto ctx = context_for(target.url());
+  ctx.cluster.certificate_authority_data = meshctl::testing::read_file(test_pki().ca_crt);
+  ctx.cluster.proxy_url = proxy.url();
+  auto client = Client::create(ctx, fast_options(), static_credentials({})).value();
+  const auto r = client->get(services("a"));
+  REQUIRE(r);
+  CHECK((*r)["metadata"]["name"] == "tunnelled");
+  ExecRequest req;
+  req.namespace_ = "dev";
+  req.pod = "sleep-1";
+  req.command = {"echo"};
+  const auto e = client->exec(req);
+  REQUIRE(e);
+  CHECK(e->stdout_data == "through the tunnel");
+  const auto seen = proxy.requests();
+  REQUIRE(seen.size() == 2);
+  for (const auto &s : seen) {
+    CHECK(s.method == "CONNECT");
+    CHECK(s.target == "127.0.0.1:" + std::to_string(target.port()));
+  }
+}
+
 TEST_CASE("HTTP_PROXY is used unless NO_PROXY exempts the host", "[kube]") {
   // The machine's own host name resolves to loopback on most machines: a host that is neither
   // "localhost" nor a loopback literal, so only NO_PROXY can exempt it.

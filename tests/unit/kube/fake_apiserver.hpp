@@ -18,6 +18,7 @@
 #include <boost/beast/websocket/ssl.hpp>
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <atomic>
 #include <functional>
 #include <list>
@@ -25,6 +26,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -230,6 +232,7 @@ private:
     FakeRequest fr;
     fr.method = std::string(req.method_string());
     fr.target = std::string(req.target());
+    fr.via_proxy = req.method() == http::verb::connect;
     std::string target = fr.target;
     if (target.rfind("http://", 0) == 0 || target.rfind("https://", 0) == 0) {
       fr.via_proxy = true;
@@ -335,6 +338,12 @@ private:
         m_requests.push_back(fr);
         exec = m_exec;
       }
+      if (req.method() == http::verb::connect) {
+        if constexpr (std::is_same_v<Stream, tcp::socket>) {
+          tunnel(stream, buffer, std::string(req.target()));
+        }
+        return;
+      }
       if (websocket::is_upgrade(req) && exec) {
         ExecPlan plan = exec(fr);
         if (!plan.accept) {
@@ -367,6 +376,42 @@ private:
         return;
       }
     }
+  }
+
+  // Acts as a forward proxy's CONNECT: opens the target and copies bytes both ways until either
+  // side closes.
+  static void tunnel(tcp::socket &client, beast::flat_buffer &buffer, const std::string &target) {
+    net::io_context io;
+    tcp::socket upstream(io);
+    const auto colon = target.rfind(':');
+    beast::error_code ec;
+    upstream.connect({net::ip::make_address(target.substr(0, colon)),
+                      static_cast<unsigned short>(std::stoi(target.substr(colon + 1)))},
+                     ec);
+    if (ec) {
+      net::write(client, net::buffer(std::string("HTTP/1.1 502 Bad Gateway\r\n\r\n")), ec);
+      return;
+    }
+    net::write(client, net::buffer(std::string("HTTP/1.1 200 Connection established\r\n\r\n")), ec);
+    if (buffer.size() > 0) {
+      net::write(upstream, buffer.data(), ec);
+      buffer.consume(buffer.size());
+    }
+    auto pump = [](tcp::socket &from, tcp::socket &to) {
+      std::array<char, 16384> chunk{};
+      beast::error_code e;
+      while (true) {
+        const std::size_t n = from.read_some(net::buffer(chunk), e);
+        if (e || net::write(to, net::buffer(chunk.data(), n), e) != n || e) {
+          break;
+        }
+      }
+      beast::error_code ignored;
+      to.shutdown(tcp::socket::shutdown_send, ignored);
+    };
+    std::thread back([&] { pump(upstream, client); });
+    pump(client, upstream);
+    back.join();
   }
 
   Handler m_handler;
