@@ -1,0 +1,695 @@
+#include "kube/client.hpp"
+
+#include "core/log.hpp"
+#include "core/redact.hpp"
+#include "kube/client_impl.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <thread>
+
+namespace meshctl::kube {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+std::string header_of(const std::vector<std::pair<std::string, std::string>> &headers,
+                      std::string_view name) {
+  const std::string key = lower(std::string(name));
+  for (const auto &[k, v] : headers) {
+    if (k == key) {
+      return v;
+    }
+  }
+  return {};
+}
+
+bool default_idempotent(Method m) {
+  return m == Method::k_get || m == Method::k_head || m == Method::k_put || m == Method::k_delete;
+}
+
+std::string http_version_name(long v) {
+  switch (v) {
+  case CURL_HTTP_VERSION_1_0:
+    return "1.0";
+  case CURL_HTTP_VERSION_1_1:
+    return "1.1";
+  case CURL_HTTP_VERSION_2_0:
+    return "2";
+  case CURL_HTTP_VERSION_3:
+    return "3";
+  default:
+    return "";
+  }
+}
+
+std::size_t on_body(char *data, std::size_t size, std::size_t count, void *user) {
+  auto *t = static_cast<detail::Transfer *>(user);
+  const std::size_t n = size * count;
+  if (t->result.body.size() + n > t->max_body) {
+    std::snprintf(t->error_buffer.data(), CURL_ERROR_SIZE,
+                  "the response is larger than the limit of %zu bytes", t->max_body);
+    return 0; // aborts the transfer with CURLE_WRITE_ERROR
+  }
+  t->result.body.append(data, n);
+  return n;
+}
+
+std::size_t on_header(char *data, std::size_t size, std::size_t count, void *user) {
+  auto *t = static_cast<detail::Transfer *>(user);
+  const std::size_t n = size * count;
+  std::string_view line(data, n);
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) {
+    line.remove_suffix(1);
+  }
+  if (line.rfind("HTTP/", 0) == 0) {
+    t->result.headers.clear(); // a new response (after 100 Continue or a proxy's CONNECT answer)
+    return n;
+  }
+  const std::size_t colon = line.find(':');
+  if (colon != std::string_view::npos) {
+    std::string_view value = line.substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
+      value.remove_prefix(1);
+    }
+    t->result.headers.emplace_back(lower(std::string(line.substr(0, colon))), std::string(value));
+  }
+  return n;
+}
+
+// Runs fn(0..count-1) on at most `limit` threads.
+template <class Fn> void parallel_for(std::size_t count, int limit, Fn fn) {
+  std::atomic<std::size_t> next{0};
+  const std::size_t workers =
+      std::min<std::size_t>(count, static_cast<std::size_t>(std::max(1, limit)));
+  std::vector<std::thread> threads;
+  threads.reserve(workers);
+  for (std::size_t w = 0; w < workers; ++w) {
+    threads.emplace_back([&] {
+      for (std::size_t i = next++; i < count; i = next++) {
+        fn(i);
+      }
+    });
+  }
+  for (auto &t : threads) {
+    t.join();
+  }
+}
+
+ApiResult<std::string> object_name(const nlohmann::json &object) {
+  if (object.is_object()) {
+    const auto md = object.find("metadata");
+    if (md != object.end() && md->is_object()) {
+      const auto name = md->find("name");
+      if (name != md->end() && name->is_string() && !name->get<std::string>().empty()) {
+        return name->get<std::string>();
+      }
+    }
+  }
+  return api_fail(Error(ExitCode::k_failed, "the object has no metadata.name"));
+}
+
+std::string text(const nlohmann::json &obj, const char *key) {
+  if (obj.is_object()) {
+    const auto it = obj.find(key);
+    if (it != obj.end() && it->is_string()) {
+      return it->get<std::string>();
+    }
+  }
+  return {};
+}
+
+} // namespace
+
+std::string_view method_name(Method method) {
+  switch (method) {
+  case Method::k_get:
+    return "GET";
+  case Method::k_head:
+    return "HEAD";
+  case Method::k_post:
+    return "POST";
+  case Method::k_put:
+    return "PUT";
+  case Method::k_patch:
+    return "PATCH";
+  case Method::k_delete:
+    return "DELETE";
+  }
+  return "GET";
+}
+
+std::string Response::header(std::string_view name) const {
+  return header_of(headers, name);
+}
+
+Client::Impl::Impl(config::ResolvedContext ctx, ClientOptions opts, CredentialSource creds,
+                   detail::Endpoint ep)
+    : context(std::move(ctx)), options(std::move(opts)), credentials(std::move(creds)),
+      endpoint(std::move(ep)), rng(std::random_device{}()) {}
+
+RequestInfo Client::Impl::info_for(std::string_view method, std::string_view path) const {
+  RequestInfo info;
+  info.context = context.name;
+  info.server = context.cluster.server;
+  info.method = std::string(method);
+  info.path = std::string(path);
+  describe_request(info);
+  info.auth = credentials.kind;
+  info.has_ca = !endpoint.ca_file.empty() || !endpoint.ca_data.empty();
+  info.tls_server_name = context.cluster.tls_server_name;
+  info.proxy = endpoint.proxy;
+  return info;
+}
+
+double Client::Impl::random01() {
+  std::lock_guard lock(rng_mutex);
+  return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+}
+
+Result<config::Credentials> Client::Impl::current_credentials() {
+  if (!credentials.get) {
+    return config::Credentials{};
+  }
+  auto creds = credentials.get();
+  if (!creds) {
+    creds.error().with_context(fmt::format("getting credentials for context {}", context.name));
+    return creds;
+  }
+  register_secret(creds->bearer_token);
+  register_secret(creds->password);
+  register_secret(creds->client_key_pem);
+  return creds;
+}
+
+Client::Client(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
+Client::~Client() = default;
+
+Result<std::unique_ptr<Client>> Client::create(config::ResolvedContext context,
+                                               ClientOptions options,
+                                               CredentialSource credentials) {
+  const ProxyEnvironment env = options.proxy_env.value_or(ProxyEnvironment::from_process());
+  auto endpoint = detail::make_endpoint(context.cluster, env);
+  if (!endpoint) {
+    endpoint.error().with_context(fmt::format("context {}", context.name));
+    return tl::make_unexpected(endpoint.error());
+  }
+  if (context.namespace_.empty()) {
+    context.namespace_ = "default";
+  }
+  auto impl = std::make_unique<Impl>(std::move(context), std::move(options), std::move(credentials),
+                                     std::move(*endpoint));
+  return std::unique_ptr<Client>(new Client(std::move(impl)));
+}
+
+const config::ResolvedContext &Client::context() const {
+  return m_impl->context;
+}
+
+ApiResult<Response> Client::send(const Request &request) {
+  Impl &im = *m_impl;
+  const std::string_view method = method_name(request.method);
+  const std::string path_and_query =
+      request.query.empty() ? request.path : request.path + "?" + encode_query(request.query);
+  const std::string url = im.endpoint.url(path_and_query);
+  RequestInfo info = im.info_for(method, request.path);
+  const bool idempotent = request.idempotent.value_or(default_idempotent(request.method));
+  const auto timeout = request.timeout.value_or(im.options.request_timeout);
+  const auto start = Clock::now();
+  bool refreshed = false;
+  int attempt = 0;
+  while (true) {
+    ++attempt;
+    info.attempts = attempt;
+    auto creds = im.current_credentials();
+    if (!creds) {
+      return api_fail(creds.error());
+    }
+    auto t = std::make_unique<detail::Transfer>();
+    CURL *e = t->easy;
+    if (e == nullptr) {
+      return api_fail(Error(ExitCode::k_failed, "libcurl could not make a handle (out of memory)"));
+    }
+    t->max_body = im.options.max_response;
+    detail::configure_tls_and_proxy(e, im.endpoint, *creds, im.options.connect_timeout,
+                                    &t->connect_to);
+    curl_easy_setopt(e, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+    curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
+    curl_easy_setopt(e, CURLOPT_USERAGENT, im.options.user_agent.c_str());
+    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error_buffer.data());
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get());
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, t.get());
+
+    auto add_header = [&t](const std::string &h) {
+      t->headers = curl_slist_append(t->headers, h.c_str());
+    };
+    add_header("Accept: " + request.accept);
+    add_header("Expect:"); // no 100-continue round trip for large bodies
+    if (!request.content_type.empty()) {
+      add_header("Content-Type: " + request.content_type);
+    }
+    if (im.endpoint.has_tls_server_name) {
+      add_header("Host: " + im.endpoint.authority); // as client-go: Host is the server's address
+    }
+    if (!creds->bearer_token.empty()) {
+      add_header("Authorization: Bearer " + creds->bearer_token);
+    } else if (!creds->username.empty()) {
+      curl_easy_setopt(e, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
+      curl_easy_setopt(e, CURLOPT_USERNAME, creds->username.c_str());
+      curl_easy_setopt(e, CURLOPT_PASSWORD, creds->password.c_str());
+    }
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
+
+    const bool has_body = !request.body.empty() || request.method == Method::k_post ||
+                          request.method == Method::k_put || request.method == Method::k_patch;
+    if (request.method == Method::k_head) {
+      curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    } else if (has_body) {
+      t->request_body = request.body;
+      curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->request_body.data());
+      curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+                       static_cast<curl_off_t>(t->request_body.size()));
+    }
+    if (request.method != Method::k_get && request.method != Method::k_head &&
+        request.method != Method::k_post) {
+      curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, std::string(method).c_str());
+    }
+
+    const auto t0 = Clock::now();
+    detail::TransferResult r = im.loop.submit(std::move(t)).get();
+    const auto took =
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
+    AttemptOutcome outcome;
+    if (r.code != CURLE_OK) {
+      r.error = detail::failure_detail(r.error, r.os_errno);
+      outcome.failure = detail::classify(r.code, r.error, !im.endpoint.proxy.empty());
+      log::debug("{}: {} {}: {} ({} ms)", im.context.name, method, url, r.error, took);
+    } else {
+      outcome.http_status = static_cast<int>(r.status);
+      outcome.retry_after = parse_retry_after(header_of(r.headers, "retry-after"));
+      log::debug("{}: {} {} -> {} ({} ms, HTTP/{})", im.context.name, method, url, r.status, took,
+                 http_version_name(r.http_version));
+      if (r.status >= 200 && r.status < 300) {
+        Response resp;
+        resp.status = static_cast<int>(r.status);
+        resp.body = std::move(r.body);
+        resp.headers = std::move(r.headers);
+        resp.http_version = http_version_name(r.http_version);
+        resp.attempts = attempt;
+        return resp;
+      }
+      if (r.status == 401 && !refreshed && im.credentials.refresh) {
+        // Expired exec-plugin credentials: ask for fresh ones once (client-go does the same).
+        refreshed = true;
+        im.credentials.refresh();
+        --attempt;
+        continue;
+      }
+    }
+    const auto elapsed =
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+    const auto delay =
+        next_retry_delay(im.options.retry, outcome, idempotent, attempt, elapsed, im.random01());
+    if (!delay) {
+      if (r.code != CURLE_OK) {
+        return tl::make_unexpected(error_from_transport(info, outcome.failure, r.error));
+      }
+      return tl::make_unexpected(error_from_response(info, outcome.http_status, r.body));
+    }
+    log::debug("{}: retrying {} {} in {} ms (attempt {} of {})", im.context.name, method,
+               request.path, delay->count(), attempt + 1, im.options.retry.max_attempts);
+    std::this_thread::sleep_for(*delay);
+  }
+}
+
+std::future<ApiResult<Response>> Client::send_async(Request request) {
+  return std::async(std::launch::async,
+                    [this, request = std::move(request)] { return send(request); });
+}
+
+namespace {
+
+ApiResult<nlohmann::json> json_of(const RequestInfo &info, ApiResult<Response> r) {
+  if (!r) {
+    return tl::make_unexpected(std::move(r.error()));
+  }
+  return parse_json_body(info, r->body);
+}
+
+void add_dry_run(Query &q, bool dry_run) {
+  if (dry_run) {
+    q.emplace_back("dryRun", "All");
+  }
+}
+
+} // namespace
+
+ApiResult<nlohmann::json> Client::get(const ResourceRef &ref) {
+  Request r;
+  r.path = resource_path(ref);
+  return json_of(m_impl->info_for("GET", r.path), send(r));
+}
+
+namespace {
+
+Query list_query(const ListOptions &options, int limit, const std::string &cont) {
+  Query q;
+  if (!options.label_selector.empty()) {
+    q.emplace_back("labelSelector", options.label_selector);
+  }
+  if (!options.field_selector.empty()) {
+    q.emplace_back("fieldSelector", options.field_selector);
+  }
+  if (limit > 0) {
+    q.emplace_back("limit", std::to_string(limit));
+  }
+  if (!cont.empty()) {
+    q.emplace_back("continue", cont);
+  }
+  return q;
+}
+
+std::string continue_of(const nlohmann::json &page) {
+  const auto md = page.find("metadata");
+  return md != page.end() ? text(*md, "continue") : std::string();
+}
+
+} // namespace
+
+ApiResult<std::string>
+Client::list_pages(const ResourceRef &ref, const ListOptions &options,
+                   const std::function<Result<void>(nlohmann::json &)> &on_page) {
+  ResourceRef collection = ref;
+  collection.name.clear();
+  collection.subresource.clear();
+  Request r;
+  r.path = resource_path(collection);
+  const RequestInfo info = m_impl->info_for("GET", r.path);
+  std::string cont;
+  while (true) {
+    r.query = list_query(options, options.limit, cont);
+    auto page = json_of(info, send(r));
+    if (!page) {
+      return tl::make_unexpected(std::move(page.error()));
+    }
+    if (!page->is_object()) {
+      return api_fail(
+          Error(ExitCode::k_failed, fmt::format("GET {} did not answer a List", r.path)));
+    }
+    cont = continue_of(*page);
+    std::string resource_version;
+    if (const auto md = page->find("metadata"); md != page->end()) {
+      resource_version = text(*md, "resourceVersion");
+    }
+    if (auto ok = on_page(*page); !ok) {
+      return api_fail(ok.error());
+    }
+    if (cont.empty()) {
+      return resource_version;
+    }
+  }
+}
+
+ApiResult<nlohmann::json> Client::list(const ResourceRef &ref, const ListOptions &options) {
+  nlohmann::json result;
+  auto collect = [&result](nlohmann::json &page) -> Result<void> {
+    nlohmann::json items = nlohmann::json::array();
+    if (const auto it = page.find("items"); it != page.end() && it->is_array()) {
+      items = std::move(*it);
+    }
+    if (result.is_null()) {
+      result = std::move(page);
+      result["items"] = std::move(items);
+    } else {
+      auto &all = result["items"];
+      all.get_ref<nlohmann::json::array_t &>().reserve(all.size() + items.size());
+      for (auto &item : items) {
+        all.push_back(std::move(item));
+      }
+      if (const auto md = page.find("metadata"); md != page.end()) {
+        result["metadata"] = std::move(*md);
+      }
+    }
+    return {};
+  };
+  auto done = list_pages(ref, options, collect);
+  if (!done && done.error().http_status == 410 && options.limit > 0) {
+    // The continue token expired between pages: list again in one go (kubectl's pager does).
+    log::debug("{}: list continuation expired; listing {} without paging", m_impl->context.name,
+               ref.qualified_resource());
+    ListOptions unpaged = options;
+    unpaged.limit = 0;
+    result = nullptr;
+    done = list_pages(ref, unpaged, collect);
+  }
+  if (!done) {
+    return tl::make_unexpected(std::move(done.error()));
+  }
+  if (result.contains("metadata") && result["metadata"].is_object()) {
+    result["metadata"].erase("continue");
+    result["metadata"].erase("remainingItemCount");
+  }
+  return result;
+}
+
+ApiResult<nlohmann::json> Client::apply(const ResourceRef &ref, const nlohmann::json &object,
+                                        const ApplyOptions &options) {
+  if (!object.is_object() || text(object, "apiVersion").empty() || text(object, "kind").empty()) {
+    return api_fail(
+        Error(ExitCode::k_failed, "server-side apply needs an object with apiVersion and kind"));
+  }
+  ResourceRef target = ref;
+  if (target.name.empty()) {
+    auto name = object_name(object);
+    if (!name) {
+      return tl::make_unexpected(name.error());
+    }
+    target.name = *name;
+  }
+  Request r;
+  r.method = Method::k_patch;
+  r.path = resource_path(target);
+  r.query.emplace_back("fieldManager", options.field_manager.empty() ? m_impl->options.field_manager
+                                                                     : options.field_manager);
+  if (options.force) {
+    r.query.emplace_back("force", "true");
+  }
+  add_dry_run(r.query, options.dry_run);
+  r.body = object.dump();
+  r.content_type = "application/apply-patch+yaml"; // JSON is YAML
+  r.idempotent = true;                             // applying the same intent twice is a no-op
+  return json_of(m_impl->info_for("PATCH", r.path), send(r));
+}
+
+ApiResult<nlohmann::json> Client::apply(const nlohmann::json &object, const ApplyOptions &options) {
+  auto ref = ref_for(object);
+  if (!ref) {
+    return tl::make_unexpected(std::move(ref.error()));
+  }
+  return apply(*ref, object, options);
+}
+
+ApiResult<nlohmann::json> Client::create(const ResourceRef &ref, const nlohmann::json &object,
+                                         const WriteOptions &options) {
+  ResourceRef collection = ref;
+  collection.name.clear();
+  collection.subresource.clear();
+  Request r;
+  r.method = Method::k_post;
+  r.path = resource_path(collection);
+  add_dry_run(r.query, options.dry_run);
+  r.body = object.dump();
+  r.content_type = "application/json";
+  return json_of(m_impl->info_for("POST", r.path), send(r));
+}
+
+ApiResult<nlohmann::json> Client::replace(const ResourceRef &ref, const nlohmann::json &object,
+                                          const WriteOptions &options) {
+  ResourceRef target = ref;
+  if (target.name.empty()) {
+    auto name = object_name(object);
+    if (!name) {
+      return tl::make_unexpected(name.error());
+    }
+    target.name = *name;
+  }
+  Request r;
+  r.method = Method::k_put;
+  r.path = resource_path(target);
+  add_dry_run(r.query, options.dry_run);
+  r.body = object.dump();
+  r.content_type = "application/json";
+  return json_of(m_impl->info_for("PUT", r.path), send(r));
+}
+
+ApiResult<nlohmann::json> Client::patch(const ResourceRef &ref, PatchType type,
+                                        const nlohmann::json &patch, const WriteOptions &options) {
+  Request r;
+  r.method = Method::k_patch;
+  r.path = resource_path(ref);
+  add_dry_run(r.query, options.dry_run);
+  r.body = patch.dump();
+  switch (type) {
+  case PatchType::k_merge:
+    r.content_type = "application/merge-patch+json";
+    break;
+  case PatchType::k_strategic_merge:
+    r.content_type = "application/strategic-merge-patch+json";
+    break;
+  case PatchType::k_json:
+    r.content_type = "application/json-patch+json";
+    break;
+  }
+  return json_of(m_impl->info_for("PATCH", r.path), send(r));
+}
+
+ApiResult<nlohmann::json> Client::remove(const ResourceRef &ref, const DeleteOptions &options) {
+  Request r;
+  r.method = Method::k_delete;
+  r.path = resource_path(ref);
+  if (!options.propagation_policy.empty()) {
+    r.query.emplace_back("propagationPolicy", options.propagation_policy);
+  }
+  add_dry_run(r.query, options.dry_run);
+  return json_of(m_impl->info_for("DELETE", r.path), send(r));
+}
+
+ApiResult<Response> Client::proxy_get(std::string_view namespace_, std::string_view pod, int port,
+                                      std::string_view path, const Query &query) {
+  Request r;
+  r.path = pod_proxy_path(namespace_, pod, port, path);
+  r.query = query;
+  r.accept = "*/*";
+  return send(r);
+}
+
+ApiResult<std::shared_ptr<const ResourceMap>> Client::discovery() {
+  Impl &im = *m_impl;
+  {
+    std::lock_guard lock(im.discovery_cache);
+    if (im.discovery) {
+      return im.discovery;
+    }
+  }
+  std::lock_guard fetch(im.discovery_fetch);
+  {
+    std::lock_guard lock(im.discovery_cache);
+    if (im.discovery) {
+      return im.discovery; // another thread fetched it while this one waited
+    }
+  }
+  Request api_req;
+  api_req.path = "/api";
+  Request apis_req;
+  apis_req.path = "/apis";
+  auto apis_future = send_async(apis_req);
+  auto api = json_of(im.info_for("GET", "/api"), send(api_req));
+  auto apis = json_of(im.info_for("GET", "/apis"), apis_future.get());
+  if (!api) {
+    return tl::make_unexpected(std::move(api.error().with_context("API discovery")));
+  }
+  if (!apis) {
+    return tl::make_unexpected(std::move(apis.error().with_context("API discovery")));
+  }
+  auto core = parse_core_versions(*api);
+  if (!core) {
+    return api_fail(core.error());
+  }
+  auto groups = parse_group_list(*apis);
+  if (!groups) {
+    return api_fail(groups.error());
+  }
+  groups->insert(groups->begin(), *core);
+
+  std::vector<std::pair<std::string, std::string>> gvs; // (group/version key, path)
+  for (const auto &g : *groups) {
+    for (const auto &v : g.versions) {
+      gvs.emplace_back(join_api_version(g.group, v),
+                       g.group.empty() ? "/api/" + v : "/apis/" + g.group + "/" + v);
+    }
+  }
+  std::vector<ResourceMap::GroupVersionResult> results(gvs.size());
+  parallel_for(gvs.size(), im.options.max_parallel, [&](std::size_t i) {
+    Request r;
+    r.path = gvs[i].second;
+    auto body = json_of(im.info_for("GET", r.path), send(r));
+    if (!body) {
+      results[i].error = body.error().error.what();
+      return;
+    }
+    auto resources = parse_resource_list(*body);
+    if (!resources) {
+      results[i].error = resources.error().what();
+      return;
+    }
+    results[i].resources = std::move(*resources);
+  });
+  std::map<std::string, ResourceMap::GroupVersionResult> by_gv;
+  for (std::size_t i = 0; i < gvs.size(); ++i) {
+    if (!results[i].error.empty()) {
+      log::debug("{}: discovery of {} failed: {}", im.context.name, gvs[i].first, results[i].error);
+    }
+    by_gv[gvs[i].first] = std::move(results[i]);
+  }
+  auto map = std::make_shared<const ResourceMap>(*groups, by_gv);
+  std::lock_guard lock(im.discovery_cache);
+  im.discovery = map;
+  return map;
+}
+
+void Client::forget_discovery() {
+  std::lock_guard lock(m_impl->discovery_cache);
+  m_impl->discovery.reset();
+}
+
+ApiResult<ResourceInfo> Client::resource_for(std::string_view api_version, std::string_view kind) {
+  auto map = discovery();
+  if (!map) {
+    return tl::make_unexpected(std::move(map.error()));
+  }
+  auto info = require_kind(**map, m_impl->context.name, api_version, kind);
+  if (!info) {
+    return api_fail(info.error());
+  }
+  return *info;
+}
+
+ApiResult<ResourceRef> Client::ref_for(const nlohmann::json &object) {
+  const std::string api_version = text(object, "apiVersion");
+  const std::string kind = text(object, "kind");
+  if (api_version.empty() || kind.empty()) {
+    return api_fail(Error(ExitCode::k_failed, "the object has no apiVersion or kind"));
+  }
+  auto name = object_name(object);
+  if (!name) {
+    return tl::make_unexpected(name.error());
+  }
+  auto info = resource_for(api_version, kind);
+  if (!info) {
+    return tl::make_unexpected(std::move(info.error()));
+  }
+  std::string ns;
+  if (info->namespaced) {
+    ns = text(object.value("metadata", nlohmann::json::object()), "namespace");
+    if (ns.empty()) {
+      ns = m_impl->context.namespace_;
+    }
+  }
+  return info->ref(ns, *name);
+}
+
+} // namespace meshctl::kube

@@ -1,0 +1,37 @@
+#pragma once
+// Internal to lib/kube: the state behind a Client, shared by client.cpp and exec.cpp.
+
+#include "kube/client.hpp"
+#include "kube/transport.hpp"
+
+#include <mutex>
+#include <random>
+
+namespace meshctl::kube {
+
+struct Client::Impl {
+  Impl(config::ResolvedContext ctx, ClientOptions opts, CredentialSource creds,
+       detail::Endpoint ep);
+
+  config::ResolvedContext context;
+  ClientOptions options;
+  CredentialSource credentials;
+  detail::Endpoint endpoint;
+  detail::Loop loop;
+
+  std::mutex discovery_fetch; ///< one discovery at a time; later callers wait and reuse it
+  std::mutex discovery_cache;
+  std::shared_ptr<const ResourceMap> discovery;
+
+  std::mutex rng_mutex;
+  std::mt19937_64 rng;
+
+  /// Describes a request for error messages.
+  [[nodiscard]] RequestInfo info_for(std::string_view method, std::string_view path) const;
+  /// A uniform draw from [0, 1) for retry jitter.
+  double random01();
+  /// The credentials for the next attempt, with every secret registered for redaction.
+  Result<config::Credentials> current_credentials();
+};
+
+} // namespace meshctl::kube
