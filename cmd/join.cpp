@@ -2,10 +2,13 @@
 
 #include "context.hpp"
 
+#include "core/redact.hpp"
 #include "mesh/join.hpp"
+#include "mesh/join_live.hpp"
 #include "mesh/manifest_output.hpp"
 #include "mesh/session.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace meshctl::cmd {
@@ -20,6 +23,39 @@ struct JoinFlags {
   bool force_ca = false;
   bool restart_istiod = false;
 };
+
+Result<ExitCode> print_report(const Context& ctx, const mesh::JoinReport& report,
+                              mesh::DryRun dry) {
+  if (!report.precondition_errors.empty()) {
+    ExitCode code = ExitCode::k_failed;
+    for (const auto& e : report.precondition_errors) {
+      std::fprintf(stderr, "error: %s\n", redact(e.what()).c_str());
+      if (!e.hint().empty()) {
+        std::fprintf(stderr, "  hint: %s\n", redact(e.hint()).c_str());
+      }
+      if (e.code() == ExitCode::k_unreachable) {
+        code = ExitCode::k_unreachable;
+      }
+    }
+    return tl::make_unexpected(
+        Error(code,
+              std::to_string(report.precondition_errors.size()) +
+                  " precondition(s) failed; nothing was written",
+              "fix the errors above and run join again"));
+  }
+  if (ctx.global.output == OutputFormat::k_json) {
+    std::printf("%s\n", mesh::join_report_json(report, dry).dump(2).c_str());
+  } else if (ctx.global.output == OutputFormat::k_yaml) {
+    std::printf("%s", to_yaml(mesh::join_report_json(report, dry)).c_str());
+  } else {
+    int verbosity = ctx.global.verbosity;
+    if (dry == mesh::DryRun::k_client || dry == mesh::DryRun::k_server) {
+      verbosity = std::max(verbosity, 1); // a dry run is read for its plan
+    }
+    std::fputs(mesh::format_join_report(report, verbosity).c_str(), stdout);
+  }
+  return ExitCode::k_ok;
+}
 
 Result<ExitCode> run_join(const Context& ctx, const JoinFlags& f) {
   auto dry = mesh::parse_dry_run(f.dry_run);
@@ -46,7 +82,20 @@ Result<ExitCode> run_join(const Context& ctx, const JoinFlags& f) {
     std::fwrite(text.data(), 1, text.size(), stdout);
     return ExitCode::k_ok;
   }
-  return not_implemented("join (live; use --dry-run)");
+  mesh::JoinOptions options;
+  options.dry_run = *dry;
+  options.force_ca = f.force_ca;
+  options.restart_istiod = f.restart_istiod;
+  options.show_secrets = f.show_secrets;
+  auto clients = mesh::connect_all(*session, ctx.global);
+  if (!clients) {
+    return tl::make_unexpected(clients.error());
+  }
+  auto report = mesh::join_live(*session, options, *clients, ctx.global);
+  if (!report) {
+    return tl::make_unexpected(report.error());
+  }
+  return print_report(ctx, *report, *dry);
 }
 
 } // namespace

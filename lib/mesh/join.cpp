@@ -136,44 +136,68 @@ Result<render::CacertsData> cacerts_for(const config::MeshConfig& cfg,
                              cacerts_placeholder("cert-chain.pem", cluster.name)};
 }
 
+Result<ClusterObjects> render_join_base(const config::ClusterConfig& cluster,
+                                        const render::CacertsData& cacerts) {
+  ClusterObjects co{cluster.name, {}};
+  auto base = render::render_cluster_base(cluster, cacerts);
+  if (!base) {
+    return tl::make_unexpected(base.error().with_context(cluster.name));
+  }
+  co.objects = desired(*base);
+  auto expose = render::render_expose_gateway({});
+  if (!expose) {
+    return tl::make_unexpected(expose.error().with_context(cluster.name));
+  }
+  for (auto& o : *expose) {
+    co.objects.push_back({std::move(o), Ownership::k_create_only});
+  }
+  return co;
+}
+
+Result<ClusterObjects>
+render_join_remote_secrets(const config::ClusterConfig& target,
+                           const std::vector<config::ClusterConfig>& clusters,
+                           const std::map<std::string, render::RemoteSecretInput>& sources) {
+  ClusterObjects co{target.name, {}};
+  for (const auto& other : clusters) {
+    if (other.name == target.name) {
+      continue;
+    }
+    const auto src = sources.find(other.name);
+    if (src == sources.end()) {
+      return fail("internal: no remote secret input for " + other.name);
+    }
+    auto secret = render::render_remote_secret(src->second);
+    if (!secret) {
+      return tl::make_unexpected(secret.error().with_context(target.name));
+    }
+    co.objects.push_back({std::move(*secret), Ownership::k_owned});
+  }
+  return co;
+}
+
 Result<std::vector<ClusterObjects>>
 render_join(const std::vector<config::ClusterConfig>& clusters,
             const std::map<std::string, render::CacertsData>& cacerts,
             const std::map<std::string, render::RemoteSecretInput>& sources) {
   std::vector<ClusterObjects> out;
   for (const auto& c : clusters) {
-    ClusterObjects co{c.name, {}};
     const auto ca = cacerts.find(c.name);
     if (ca == cacerts.end()) {
       return fail("internal: no cacerts for " + c.name);
     }
-    auto base = render::render_cluster_base(c, ca->second);
-    if (!base) {
-      return tl::make_unexpected(base.error().with_context(c.name));
+    auto co = render_join_base(c, ca->second);
+    if (!co) {
+      return tl::make_unexpected(co.error());
     }
-    co.objects = desired(*base);
-    auto expose = render::render_expose_gateway({});
-    if (!expose) {
-      return tl::make_unexpected(expose.error().with_context(c.name));
+    auto remote = render_join_remote_secrets(c, clusters, sources);
+    if (!remote) {
+      return tl::make_unexpected(remote.error());
     }
-    for (auto& o : *expose) {
-      co.objects.push_back({std::move(o), Ownership::k_create_only});
+    for (auto& o : remote->objects) {
+      co->objects.push_back(std::move(o));
     }
-    for (const auto& other : clusters) {
-      if (other.name == c.name) {
-        continue;
-      }
-      const auto src = sources.find(other.name);
-      if (src == sources.end()) {
-        return fail("internal: no remote secret input for " + other.name);
-      }
-      auto secret = render::render_remote_secret(src->second);
-      if (!secret) {
-        return tl::make_unexpected(secret.error().with_context(c.name));
-      }
-      co.objects.push_back({std::move(*secret), Ownership::k_owned});
-    }
-    out.push_back(std::move(co));
+    out.push_back(std::move(*co));
   }
   return out;
 }

@@ -52,6 +52,18 @@ Result<RemoteServer> remote_server(const config::ClusterConfig& cluster,
 Result<render::CacertsData> cacerts_for(const config::MeshConfig& cfg,
                                         const config::ClusterConfig& cluster, bool persist);
 
+/// Phase 1 of join in one cluster: the cluster base (Namespace label, cacerts, east-west gateway,
+/// reader RBAC and token Secret) and cross-network-gateway (created only when absent: `expose`
+/// owns its hosts).
+Result<ClusterObjects> render_join_base(const config::ClusterConfig& cluster,
+                                        const render::CacertsData& cacerts);
+
+/// Phase 2 of join in `target`: one remote Secret per other cluster of `clusters`.
+Result<ClusterObjects>
+render_join_remote_secrets(const config::ClusterConfig& target,
+                           const std::vector<config::ClusterConfig>& clusters,
+                           const std::map<std::string, render::RemoteSecretInput>& sources);
+
 /// Everything join wants in every cluster, in apply order: the cluster base (Namespace label,
 /// cacerts, east-west gateway, reader RBAC and token Secret), cross-network-gateway (created only
 /// when absent: `expose` owns its hosts), then one remote Secret per other cluster.

@@ -28,6 +28,9 @@ struct Change {
   std::optional<nlohmann::json> live; ///< what the cluster has, if anything
   /// For updates: one line per differing field, "spec.ports[1].nodePort: 30880 -> 31000".
   std::vector<std::string> diff;
+  /// The desired object still holds a placeholder (a value only known at apply time): it can be
+  /// shown, never written.
+  bool placeholder = false;
 };
 
 /// True when every field of `desired` holds in `live` (see the file comment).

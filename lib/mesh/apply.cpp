@@ -1,0 +1,174 @@
+#include "mesh/apply.hpp"
+
+#include "core/log.hpp"
+#include "render/manifests.hpp"
+
+#include <future>
+
+namespace meshctl::mesh {
+
+kube::ApiResult<kube::ResourceRef> ref_of(kube::Client& client, const nlohmann::json& object) {
+  return client.ref_for(object);
+}
+
+namespace {
+
+// What a Shared object that already exists needs: only meshctl's labels merged in.
+nlohmann::json labels_only(const nlohmann::json& desired) {
+  nlohmann::json out = {{"apiVersion", desired["apiVersion"]}, {"kind", desired["kind"]}};
+  out["metadata"]["name"] = desired["metadata"]["name"];
+  if (desired["metadata"].contains("namespace")) {
+    out["metadata"]["namespace"] = desired["metadata"]["namespace"];
+  }
+  out["metadata"]["labels"] = desired["metadata"].value("labels", nlohmann::json::object());
+  return out;
+}
+
+struct Live {
+  kube::ResourceRef ref;
+  std::optional<nlohmann::json> object;
+};
+
+kube::ApiResult<Live> read_live(kube::Client& client, const nlohmann::json& desired) {
+  auto ref = client.ref_for(desired);
+  if (!ref) {
+    return tl::make_unexpected(ref.error());
+  }
+  auto got = client.get(*ref);
+  if (got) {
+    return Live{*ref, std::move(*got)};
+  }
+  if (got.error().not_found()) {
+    return Live{*ref, std::nullopt};
+  }
+  return tl::make_unexpected(got.error());
+}
+
+int wave_of(const nlohmann::json& obj) {
+  const std::string kind = obj.value("kind", "");
+  if (kind == "Namespace") {
+    return 0;
+  }
+  if (kind == "Secret" && obj.value("type", "") == "kubernetes.io/service-account-token") {
+    return 2;
+  }
+  return 1;
+}
+
+} // namespace
+
+Result<ClusterPlan> plan_cluster(kube::Client& client, const ClusterObjects& desired) {
+  ClusterPlan plan{desired.cluster, {}, {}};
+  // Discovery once up front, so that the parallel GETs below share it.
+  if (auto d = client.discovery(); !d) {
+    return tl::make_unexpected(Error(d.error()));
+  }
+  std::vector<nlohmann::json> wanted;
+  wanted.reserve(desired.objects.size());
+  for (const auto& d : desired.objects) {
+    wanted.push_back(render::to_json(d.object.node));
+  }
+  std::vector<std::future<kube::ApiResult<Live>>> reads;
+  reads.reserve(wanted.size());
+  for (const auto& w : wanted) {
+    reads.push_back(std::async(std::launch::async, [&client, &w] { return read_live(client, w); }));
+  }
+  std::vector<Error> errors;
+  for (std::size_t i = 0; i < reads.size(); ++i) {
+    auto live = reads[i].get();
+    if (!live) {
+      errors.push_back(live.error().error);
+      continue;
+    }
+    const auto& d = desired.objects[i];
+    Change c = plan_object(desired.cluster, wanted[i], live->object);
+    c.placeholder = render::contains_placeholder(d.object);
+    if (live->object && c.action == Action::k_update) {
+      if (d.ownership == Ownership::k_create_only) {
+        c.action = Action::k_unchanged;
+        c.diff.clear();
+      } else if (d.ownership == Ownership::k_shared) {
+        const auto minimal = labels_only(wanted[i]);
+        c = plan_object(desired.cluster, minimal, live->object);
+      }
+    }
+    plan.changes.push_back(std::move(c));
+  }
+  if (!errors.empty()) {
+    Error e = errors.front();
+    return tl::make_unexpected(e.with_context(desired.cluster));
+  }
+  return plan;
+}
+
+Result<void> apply_plan(kube::Client& client, ClusterPlan& plan, bool server_dry_run) {
+  for (const auto& c : plan.changes) {
+    if (c.placeholder && c.action != Action::k_unchanged && !server_dry_run) {
+      return fail("internal: " + c.desired.value("kind", "") + " " +
+                  c.desired["metadata"].value("name", "") +
+                  " still holds a placeholder; refusing to write it to " + plan.cluster);
+    }
+  }
+  for (int wave = 0; wave <= 2; ++wave) {
+    std::vector<std::pair<std::size_t, std::future<kube::ApiResult<nlohmann::json>>>> writes;
+    for (std::size_t i = 0; i < plan.changes.size(); ++i) {
+      auto& c = plan.changes[i];
+      if ((c.action != Action::k_create && c.action != Action::k_update) ||
+          wave_of(c.desired) != wave || c.placeholder) {
+        continue;
+      }
+      // meshctl is authoritative for objects it alone owns; shared ones never take fields over.
+      const bool force = c.desired["metadata"].value("labels", nlohmann::json::object())
+                             .value(std::string(render::k_managed_by_label), "") ==
+                         render::k_managed_by_value;
+      writes.emplace_back(i, std::async(std::launch::async, [&client, &c, force, server_dry_run] {
+                            kube::ApplyOptions opts;
+                            opts.force = force;
+                            opts.dry_run = server_dry_run;
+                            return client.apply(c.desired, opts);
+                          }));
+    }
+    std::vector<Error> errors;
+    for (auto& [i, f] : writes) {
+      auto r = f.get();
+      const auto& c = plan.changes[i];
+      const std::string what = std::string(c.desired.value("kind", "")) + " " +
+                               c.desired["metadata"].value("namespace", "") +
+                               (c.desired["metadata"].contains("namespace") ? "/" : "") +
+                               c.desired["metadata"].value("name", "");
+      if (!r) {
+        errors.push_back(Error(r.error()).with_context("applying " + what + " to " + plan.cluster));
+        continue;
+      }
+      log::info("{}: {} {}{}", plan.cluster, to_string(c.action), what,
+                server_dry_run ? " (server dry run)" : "");
+    }
+    if (!errors.empty()) {
+      for (std::size_t k = 1; k < errors.size(); ++k) {
+        log::warn("{}", errors[k].what());
+      }
+      return tl::make_unexpected(errors.front());
+    }
+  }
+  return {};
+}
+
+std::string describe_plan(const ClusterPlan& plan, bool diffs) {
+  std::string out;
+  for (const auto& c : plan.changes) {
+    const auto& md = c.desired["metadata"];
+    std::string name = md.contains("namespace") ? md.value("namespace", "") + "/" : "";
+    name += md.value("name", "");
+    out += "  " + std::string(to_string(c.action));
+    out.append(11 - std::string(to_string(c.action)).size(), ' ');
+    out += c.desired.value("kind", "") + " " + name + "\n";
+    if (diffs) {
+      for (const auto& d : c.diff) {
+        out += "             " + d + "\n";
+      }
+    }
+  }
+  return out;
+}
+
+} // namespace meshctl::mesh

@@ -1,0 +1,331 @@
+// The live join, in three phases with a barrier between the second and third:
+//   1. per cluster, in parallel: preconditions (all clusters, all checks, reported together);
+//   2. per cluster, in parallel: plan + apply the base objects, then wait for the reader token;
+//   3. per cluster, in parallel: plan + apply the remote Secrets of every other cluster.
+// Within a cluster, independent requests run in parallel too (apply.cpp), so the wall time is the
+// slowest cluster's chain of dependent requests. A remote Secret is written in one request and
+// only with a real token and CA, so it is never half-written.
+
+#include "mesh/join_live.hpp"
+
+#include "core/fanout.hpp"
+#include "core/log.hpp"
+#include "core/redact.hpp"
+#include "mesh/preconditions.hpp"
+#include "render/base64.hpp"
+
+#include <fmt/chrono.h>
+
+#include <map>
+#include <thread>
+
+namespace meshctl::mesh {
+
+Result<std::vector<std::unique_ptr<kube::Client>>> connect_all(const Session& session,
+                                                               const GlobalOptions& global) {
+  std::vector<std::unique_ptr<kube::Client>> clients;
+  for (const auto& c : session.clusters) {
+    auto ctx = session.kubeconfig.resolve(c.context);
+    if (!ctx) {
+      return tl::make_unexpected(ctx.error());
+    }
+    ctx->name = c.name; // messages name the cluster
+    kube::ClientOptions opts;
+    opts.request_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(global.timeout);
+    opts.connect_timeout = std::min<std::chrono::milliseconds>(opts.request_timeout,
+                                                               std::chrono::seconds(10));
+    auto client = kube::Client::connect(*ctx, opts);
+    if (!client) {
+      return tl::make_unexpected(client.error().with_context(c.name));
+    }
+    clients.push_back(std::move(*client));
+  }
+  return clients;
+}
+
+Result<std::pair<std::string, std::string>> wait_for_reader_token(kube::Client& client,
+                                                                  const std::string& cluster,
+                                                                  std::chrono::milliseconds timeout) {
+  const kube::ResourceRef ref{"", "v1", "secrets", "istio-system",
+                              std::string(render::k_reader_token_secret), ""};
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto delay = std::chrono::milliseconds(50);
+  for (;;) {
+    auto s = client.get(ref);
+    if (s) {
+      const auto data = s->value("data", nlohmann::json::object());
+      const auto token = render::base64_decode(data.value("token", ""));
+      const auto ca = render::base64_decode(data.value("ca.crt", ""));
+      if (token && ca && !token->empty() && !ca->empty()) {
+        register_secret(*token);
+        return std::make_pair(*token, *ca);
+      }
+    } else if (!s.error().not_found()) {
+      return tl::make_unexpected(Error(s.error()).with_context(cluster));
+    }
+    if (std::chrono::steady_clock::now() + delay > deadline) {
+      return fail("the token controller of " + cluster + " did not fill Secret istio-system/" +
+                      std::string(render::k_reader_token_secret) + " within " +
+                      std::to_string(timeout.count() / 1000) + "s",
+                  "check that kube-controller-manager runs in " + cluster +
+                      " (kubectl -n istio-system get secret " +
+                      std::string(render::k_reader_token_secret) +
+                      " -o yaml should show data.token), or raise --timeout");
+    }
+    std::this_thread::sleep_for(delay);
+    delay = std::min(delay * 2, std::chrono::milliseconds(1000));
+  }
+}
+
+namespace {
+
+bool cacerts_changed(const ClusterPlan& plan) {
+  for (const auto& c : plan.changes) {
+    if (c.desired.value("kind", "") == "Secret" &&
+        c.desired["metadata"].value("name", "") == "cacerts" &&
+        (c.action == Action::k_create || c.action == Action::k_update)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+Result<void> restart_istiod(kube::Client& client, bool dry_run) {
+  const auto now = fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time(nullptr)));
+  nlohmann::json patch = {
+      {"spec",
+       {{"template",
+         {{"metadata", {{"annotations", {{"kubectl.kubernetes.io/restartedAt", now}}}}}}}}}};
+  kube::WriteOptions opts;
+  opts.dry_run = dry_run;
+  auto r = client.patch({"apps", "v1", "deployments", "istio-system", "istiod", ""},
+                        kube::PatchType::k_strategic_merge, patch, opts);
+  if (!r) {
+    return tl::make_unexpected(Error(r.error()).with_context("restarting istiod"));
+  }
+  return {};
+}
+
+} // namespace
+
+Result<JoinReport> join_live(const Session& session, const JoinOptions& options,
+                             std::vector<std::unique_ptr<kube::Client>>& clients,
+                             const GlobalOptions& global) {
+  JoinReport report;
+  const bool write = options.dry_run == DryRun::k_none;
+  const bool server_dry_run = options.dry_run == DryRun::k_server;
+  const auto& clusters = session.clusters;
+  std::vector<std::string> names;
+  std::map<std::string, kube::Client*> by_name;
+  std::map<std::string, const config::ClusterConfig*> cfg_by_name;
+  for (std::size_t i = 0; i < clusters.size(); ++i) {
+    names.push_back(clusters[i].name);
+    by_name[clusters[i].name] = clients[i].get();
+    cfg_by_name[clusters[i].name] = &clusters[i];
+  }
+
+  // The mesh's CA material: persisted only when really joining.
+  std::map<std::string, render::CacertsData> cacerts;
+  for (const auto& c : clusters) {
+    auto ca = cacerts_for(session.config, c, write);
+    if (!ca) {
+      return tl::make_unexpected(ca.error());
+    }
+    cacerts.emplace(c.name, std::move(*ca));
+  }
+  std::map<std::string, RemoteServer> servers;
+  for (const auto& c : clusters) {
+    auto s = remote_server(c, session.kubeconfig);
+    if (!s) {
+      return tl::make_unexpected(s.error());
+    }
+    servers.emplace(c.name, *s);
+  }
+
+  // Phase 1: preconditions everywhere.
+  auto checks = for_each_cluster(names, [&](const std::string& name) {
+    const auto& root = cacerts.at(name).root_cert;
+    return check_join_preconditions(*by_name[name], session.config, *cfg_by_name[name],
+                                    render::is_placeholder(root) ? std::string() : root,
+                                    options.force_ca);
+  });
+  for (auto& c : checks) {
+    for (auto& e : c.value) {
+      report.precondition_errors.push_back(std::move(e));
+    }
+  }
+  if (!report.precondition_errors.empty()) {
+    return report;
+  }
+
+  // Phase 2: base objects, then the reader token of every cluster.
+  struct Phase2 {
+    ClusterPlan plan;
+    std::optional<std::pair<std::string, std::string>> token;
+  };
+  auto phase2 = for_each_cluster(names, [&](const std::string& name) -> Result<Phase2> {
+    kube::Client& client = *by_name[name];
+    auto desired_base = render_join_base(*cfg_by_name[name], cacerts.at(name));
+    if (!desired_base) {
+      return tl::make_unexpected(desired_base.error());
+    }
+    auto plan = plan_cluster(client, *desired_base);
+    if (!plan) {
+      return tl::make_unexpected(plan.error());
+    }
+    if (write || server_dry_run) {
+      if (auto a = apply_plan(client, *plan, server_dry_run); !a) {
+        return tl::make_unexpected(a.error());
+      }
+    }
+    Phase2 out{std::move(*plan), std::nullopt};
+    if (write) {
+      auto token = wait_for_reader_token(
+          client, name, std::chrono::duration_cast<std::chrono::milliseconds>(global.timeout));
+      if (!token) {
+        return tl::make_unexpected(token.error());
+      }
+      out.token = std::move(*token);
+    } else {
+      // A dry run creates nothing: use the token if the cluster already has one.
+      auto token = wait_for_reader_token(client, name, std::chrono::milliseconds(0));
+      if (token) {
+        out.token = std::move(*token);
+      }
+    }
+    return out;
+  });
+  std::vector<Error> errors;
+  std::map<std::string, render::RemoteSecretInput> sources;
+  for (auto& p : phase2) {
+    if (!p.value) {
+      errors.push_back(p.value.error());
+      continue;
+    }
+    const auto& server = servers.at(p.cluster);
+    render::RemoteSecretInput in{p.cluster, server.url, render::ca_placeholder(p.cluster),
+                                 render::token_placeholder(p.cluster), server.tls_server_name};
+    if (p.value->token) {
+      in.token = p.value->token->first;
+      in.ca_data_pem = p.value->token->second;
+    }
+    sources.emplace(p.cluster, std::move(in));
+    report.plans.push_back(std::move(p.value->plan));
+  }
+  if (!errors.empty()) {
+    for (std::size_t i = 1; i < errors.size(); ++i) {
+      log::warn("{}", errors[i].what());
+    }
+    return tl::make_unexpected(errors.front());
+  }
+
+  // Phase 3: remote secrets in every direction.
+  auto phase3 = for_each_cluster(names, [&](const std::string& name) -> Result<ClusterPlan> {
+    kube::Client& client = *by_name[name];
+    auto desired_secrets = render_join_remote_secrets(*cfg_by_name[name], clusters, sources);
+    if (!desired_secrets) {
+      return tl::make_unexpected(desired_secrets.error());
+    }
+    auto plan = plan_cluster(client, *desired_secrets);
+    if (!plan) {
+      return tl::make_unexpected(plan.error());
+    }
+    if (write || server_dry_run) {
+      if (auto a = apply_plan(client, *plan, server_dry_run); !a) {
+        return tl::make_unexpected(a.error());
+      }
+    }
+    return plan;
+  });
+  for (std::size_t i = 0; i < phase3.size(); ++i) {
+    if (!phase3[i].value) {
+      errors.push_back(phase3[i].value.error());
+      continue;
+    }
+    for (auto& c : phase3[i].value->changes) {
+      report.plans[i].changes.push_back(std::move(c));
+    }
+  }
+  if (!errors.empty()) {
+    for (std::size_t i = 1; i < errors.size(); ++i) {
+      log::warn("{}", errors[i].what());
+    }
+    return tl::make_unexpected(errors.front());
+  }
+
+  // istiod reads cacerts only at start (FACTS §3).
+  for (std::size_t i = 0; i < report.plans.size(); ++i) {
+    if (!cacerts_changed(report.plans[i])) {
+      continue;
+    }
+    const auto& name = report.plans[i].cluster;
+    if (options.restart_istiod && (write || server_dry_run)) {
+      if (auto r = restart_istiod(*by_name[name], server_dry_run); !r) {
+        return tl::make_unexpected(r.error().with_context(name));
+      }
+      report.notes.push_back("istiod in " + name +
+                             " restarted to load the new cacerts; workloads pick up certificates "
+                             "of the new root as they rotate (restart them to hurry it)");
+    } else {
+      report.notes.push_back("istiod in " + name +
+                             " reads cacerts only at start: restart it (meshctl join --restart-istiod, "
+                             "or kubectl --context " +
+                             cfg_by_name[name]->context +
+                             " -n istio-system rollout restart deployment/istiod)");
+    }
+  }
+  return report;
+}
+
+std::string format_join_report(const JoinReport& report, int verbosity) {
+  std::string out;
+  for (const auto& p : report.plans) {
+    const auto s = summarize(p.changes);
+    out += fmt::format("{}: {} created, {} updated, {} unchanged\n", p.cluster, s.created, s.updated,
+                       s.unchanged);
+    if (verbosity >= 1) {
+      out += describe_plan(p, verbosity >= 2);
+    }
+  }
+  for (const auto& n : report.notes) {
+    out += "note: " + n + "\n";
+  }
+  return out;
+}
+
+nlohmann::json join_report_json(const JoinReport& report, DryRun dry_run) {
+  nlohmann::json clusters = nlohmann::json::array();
+  for (const auto& p : report.plans) {
+    const auto s = summarize(p.changes);
+    nlohmann::json objects = nlohmann::json::array();
+    for (const auto& c : p.changes) {
+      const auto& md = c.desired["metadata"];
+      nlohmann::json o = {{"apiVersion", c.desired.value("apiVersion", "")},
+                          {"kind", c.desired.value("kind", "")},
+                          {"name", md.value("name", "")},
+                          {"action", to_string(c.action)}};
+      if (md.contains("namespace")) {
+        o["namespace"] = md["namespace"];
+      }
+      if (!c.diff.empty()) {
+        o["diff"] = c.diff;
+      }
+      objects.push_back(std::move(o));
+    }
+    clusters.push_back({{"name", p.cluster},
+                        {"created", s.created},
+                        {"updated", s.updated},
+                        {"unchanged", s.unchanged},
+                        {"objects", std::move(objects)}});
+  }
+  const char* mode = dry_run == DryRun::k_client   ? "client"
+                     : dry_run == DryRun::k_server ? "server"
+                                                   : "none";
+  return {{"apiVersion", "meshctl.dev/v1alpha1"},
+          {"kind", "JoinResult"},
+          {"dryRun", mode},
+          {"clusters", std::move(clusters)},
+          {"notes", report.notes}};
+}
+
+} // namespace meshctl::mesh

@@ -1,0 +1,48 @@
+#pragma once
+// The live join: preconditions everywhere, then per cluster in parallel the base objects, then the
+// reader tokens, then the remote Secrets in every direction. See join.hpp for the rendering.
+
+#include "core/error.hpp"
+#include "core/options.hpp"
+#include "kube/client.hpp"
+#include "mesh/apply.hpp"
+#include "mesh/join.hpp"
+#include "mesh/session.hpp"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace meshctl::mesh {
+
+/// One kube::Client per selected cluster, in the session's order (credentials from the
+/// kubeconfig; timeouts from the global --timeout).
+Result<std::vector<std::unique_ptr<kube::Client>>> connect_all(const Session& session,
+                                                               const GlobalOptions& global);
+
+/// What a live join (or its client/server dry run) did.
+struct JoinReport {
+  std::vector<ClusterPlan> plans;      ///< per cluster: base objects then remote secrets
+  std::vector<std::string> notes;      ///< what the user must know or do next
+  std::vector<Error> precondition_errors; ///< non-empty: nothing was written
+};
+
+/// Runs join against live clusters. Preconditions failing anywhere stop it before any write
+/// (they come back in the report, not as an error); other failures are errors.
+Result<JoinReport> join_live(const Session& session, const JoinOptions& options,
+                             std::vector<std::unique_ptr<kube::Client>>& clients,
+                             const GlobalOptions& global);
+
+/// Human summary: one line per cluster, per-object lines with -v (diffs with -vv), then notes.
+std::string format_join_report(const JoinReport& report, int verbosity);
+
+/// -o json / -o yaml form: {apiVersion: meshctl.dev/v1alpha1, kind: JoinResult, clusters: […]}.
+nlohmann::json join_report_json(const JoinReport& report, DryRun dry_run);
+
+/// Polls the reader token Secret of `cluster` until the token controller has filled token and
+/// ca.crt; returns {token, ca.crt PEM}. Gives up after `timeout` with a clear error.
+Result<std::pair<std::string, std::string>> wait_for_reader_token(kube::Client& client,
+                                                                  const std::string& cluster,
+                                                                  std::chrono::milliseconds timeout);
+
+} // namespace meshctl::mesh

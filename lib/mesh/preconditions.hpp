@@ -1,0 +1,39 @@
+#pragma once
+// What must hold in a cluster before join writes anything. All of them are checked on every
+// cluster and reported together, so one run shows everything to fix.
+
+#include "config/config.hpp"
+#include "core/error.hpp"
+#include "kube/client.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace meshctl::mesh {
+
+/// How istiod in a cluster was installed (values.global.*), read from the cluster.
+struct IstiodIdentity {
+  std::string cluster_id; ///< istiod's CLUSTER_ID env (values.global.multiCluster.clusterName)
+  std::string mesh_id;    ///< values.global.meshID (injector values), else mesh config meshId
+  std::string network;    ///< values.global.network (injector values)
+};
+
+/// Reads istiod's identity: the istiod Deployment's CLUSTER_ID, the istio-sidecar-injector
+/// ConfigMap's `values` JSON and the `istio` ConfigMap's mesh config. Missing istiod is an error
+/// that says Istio must be installed first.
+Result<IstiodIdentity> read_istiod_identity(kube::Client& client, const std::string& cluster);
+
+/// The istioctl flags that install istiod with the identity the config wants.
+std::string istiod_install_flags(const config::MeshConfig& cfg,
+                                 const config::ClusterConfig& cluster);
+
+/// Runs every precondition of join on one cluster and returns every failure (empty = ready):
+/// Istio CRDs served; istiod present with the configured cluster ID, mesh ID and network; a NodePort
+/// gateway relying on nodeSelector selects at least one node with an ExternalIP; an existing
+/// cacerts has our root (unless force_ca). `our_root_pem` is empty when the mesh has no root yet.
+std::vector<Error> check_join_preconditions(kube::Client& client, const config::MeshConfig& cfg,
+                                            const config::ClusterConfig& cluster,
+                                            const std::string& our_root_pem, bool force_ca);
+
+} // namespace meshctl::mesh
