@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <list>
 #include <map>
 #include <optional>
 #include <string>
@@ -73,7 +74,8 @@ public:
                                               const std::string &resource) const;
   [[nodiscard]] const ResourceType *find_kind(const std::string &group, const std::string &version,
                                               const std::string &kind) const;
-  [[nodiscard]] const std::vector<ResourceType> &types() const { return m_types; }
+  /// Stable addresses: a registered type is never moved (CRD registration happens mid-request).
+  [[nodiscard]] const std::list<ResourceType> &types() const { return m_types; }
   /// Changes every time the set of served types changes (discovery/openapi hashes).
   [[nodiscard]] std::uint64_t types_generation() const { return m_types_generation; }
 
@@ -96,7 +98,7 @@ public:
   void on_event(std::function<void(const Event &)> listener);
 
 private:
-  std::vector<ResourceType> m_types;
+  std::list<ResourceType> m_types;
   std::uint64_t m_types_generation = 1;
   std::map<std::string, std::map<std::string, json>> m_objects;
   std::uint64_t m_rv = 1000;

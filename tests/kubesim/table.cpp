@@ -125,6 +125,9 @@ void kind_columns(const ResourceType &t, json &cols) {
     cols.push_back(column("Version", "string"));
     cols.push_back(column("Internal-IP", "string", 1));
     cols.push_back(column("External-IP", "string", 1));
+    cols.push_back(column("OS-Image", "string", 1));
+    cols.push_back(column("Kernel-Version", "string", 1));
+    cols.push_back(column("Container-Runtime", "string", 1));
   } else if (k == "Deployment") {
     cols.push_back(column("Ready", "string"));
     cols.push_back(column("Up-to-date", "integer"));
@@ -211,7 +214,8 @@ json kind_cells(const ResourceType &t, const json &o) {
       }
     }
     std::vector<std::string> roles;
-    for (const auto &[lk, lv] : o["metadata"].value("labels", json::object()).items()) {
+    const json node_labels = o["metadata"].value("labels", json::object());
+    for (const auto &[lk, lv] : node_labels.items()) {
       const std::string prefix = "node-role.kubernetes.io/";
       if (lk.rfind(prefix, 0) == 0) {
         roles.push_back(lk.substr(prefix.size()));
@@ -232,6 +236,10 @@ json kind_cells(const ResourceType &t, const json &o) {
     }
     cells.push_back(internal);
     cells.push_back(external);
+    const json info = status.value("nodeInfo", json::object());
+    cells.push_back(info.value("osImage", "<unknown>"));
+    cells.push_back(info.value("kernelVersion", "<unknown>"));
+    cells.push_back(info.value("containerRuntimeVersion", "<unknown>"));
   } else if (k == "Deployment") {
     cells.push_back(
         fmt::format("{}/{}", status.value("readyReplicas", 0), spec.value("replicas", 1)));

@@ -234,9 +234,12 @@ void validate_schema(const json &schema, const json &v, const std::string &path,
 }
 
 void prune(const json &schema, json &v, const std::string &path, std::vector<std::string> &out) {
-  if (!schema.is_object() || schema.value("x-kubernetes-preserve-unknown-fields", false)) {
+  if (!schema.is_object()) {
     return;
   }
+  // x-kubernetes-preserve-unknown-fields keeps unknown fields at this level only; declared
+  // properties below are still pruned (kube's structural pruning).
+  const bool preserve = schema.value("x-kubernetes-preserve-unknown-fields", false);
   if (v.is_object()) {
     const bool has_props = schema.contains("properties");
     const bool has_additional =
@@ -250,7 +253,7 @@ void prune(const json &schema, json &v, const std::string &path, std::vector<std
         prune(schema["properties"][k], child, path + "." + k, out);
       } else if (has_additional) {
         prune(schema["additionalProperties"], child, path + "." + k, out);
-      } else {
+      } else if (!preserve) {
         drop.push_back(k);
       }
     }
