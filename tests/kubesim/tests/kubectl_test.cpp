@@ -10,6 +10,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <thread>
 
 namespace {
@@ -496,4 +497,40 @@ TEST_CASE("kubesim loads Istio's real CRDs and accepts Istio's multicluster samp
   r = kubectl({"get", "gateway", "-n", "istio-system", "cross-network-gateway", "-o",
                "jsonpath={.spec.servers[0].tls.mode}"});
   CHECK(r.out == "AUTO_PASSTHROUGH");
+}
+
+TEST_CASE("scripts/sandbox starts cn-shanghai and wuxi with one kubeconfig and stops them",
+          "[kubesim][kubectl][sandbox]") {
+  REQUIRE_KUBECTL();
+  const fs::path dir =
+      fs::temp_directory_path() / ("kubesim-sandbox-" + std::to_string(::getpid()));
+  const std::string script = (fs::path(KUBESIM_SOURCE_DIR) / "scripts" / "sandbox").string();
+  const std::map<std::string, std::string> env = {{"KUBESIM", KubesimProcess::binary().string()},
+                                                  {"HOME", dir.string()}};
+  auto r = kubesim::testing::run_program({script, "up", "--dir", dir.string()}, env);
+  REQUIRE(r.exit_code == 0);
+  // Idempotent: a second up keeps the running clusters.
+  const std::string port =
+      kubesim::testing::run_program({"cat", (dir / "wuxi" / "port").string()}).out;
+  REQUIRE(kubesim::testing::run_program({script, "up", "--dir", dir.string()}, env).exit_code == 0);
+  CHECK(kubesim::testing::run_program({"cat", (dir / "wuxi" / "port").string()}).out == port);
+  r = kubesim::testing::run_program({script, "env", "--dir", dir.string()}, env);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("export KUBECONFIG=" + (dir / "kubeconfig").string()) != std::string::npos);
+  r = kubesim::testing::run_program(
+      {"kubectl", "--context", "wuxi", "get", "pods", "-A", "-o", "name"},
+      {{"KUBECONFIG", (dir / "kubeconfig").string()}, {"HOME", dir.string()}});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "pod/sleep-7656cf8794-k3m9r\npod/istiod-7d4f8b9c6d-q8w7n\n");
+  r = kubesim::testing::run_program(
+      {"kubectl", "--context", "cn-shanghai", "get", "deploy", "-n", "dev", "-o", "name"},
+      {{"KUBECONFIG", (dir / "kubeconfig").string()}, {"HOME", dir.string()}});
+  CHECK(r.out == "deployment.apps/helloworld-v1\ndeployment.apps/sleep\n");
+  const std::string pid =
+      kubesim::testing::run_program({"cat", (dir / "wuxi" / "pid").string()}).out;
+  REQUIRE(kubesim::testing::run_program({script, "down", "--dir", dir.string()}, env).exit_code ==
+          0);
+  CHECK_FALSE(fs::exists(dir));
+  CHECK(kubesim::testing::run_program({"kill", "-0", pid.substr(0, pid.find('\n'))}).exit_code !=
+        0);
 }
