@@ -411,6 +411,12 @@ struct Api::Impl {
   std::uint32_t svc_base = 0;
   std::uint32_t svc_size = 0;
   std::uint32_t next_pod_ip = 0;
+  // True while bootstrapping and loading seeds: the Deployment controller leaves seeded
+  // Deployments and their seeded Pods alone.
+  bool seeding = false;
+  // Deployment key -> hash of its template as seeded: while the template is unchanged, every Pod
+  // its selector matches counts as current (seeded Pods carry made-up pod-template-hash labels).
+  std::map<std::string, std::string> seeded_templates;
 
   Impl(Api &a, Scheduler s) : api(a), scheduler(std::move(s)) {}
 
@@ -736,7 +742,332 @@ struct Api::Impl {
     } else if (t.kind == "CustomResourceDefinition") {
       register_crd(obj);
     } else if (t.kind == "Pod") {
-      // no kubelet: seeded pods carry their status; created ones stay Pending unless given one.
+      if (obj.value("status", json::object()).value("phase", "Pending") == "Pending") {
+        start_pod_later(ns, name, obj["metadata"].value("uid", ""));
+      }
+      reconcile_endpoints(ns);
+    } else if (t.kind == "Service") {
+      reconcile_endpoints(ns);
+    } else if (t.kind == "Deployment") {
+      if (seeding) {
+        seeded_templates[object_key(ns, name)] = template_hash(obj);
+      } else {
+        reconcile_deployment_later(ns, name);
+      }
+    }
+  }
+
+  void after_update(const ResourceType &t, const json &obj, const json &old) {
+    const std::string ns = obj["metadata"].value("namespace", "");
+    const std::string name = obj["metadata"].value("name", "");
+    if (t.kind == "CustomResourceDefinition") {
+      register_crd(obj);
+    } else if (t.kind == "Pod" || t.kind == "Service") {
+      reconcile_endpoints(ns);
+    } else if (t.kind == "Deployment" &&
+               obj["metadata"].value("generation", 0) != old["metadata"].value("generation", 0)) {
+      reconcile_deployment_later(ns, name);
+    }
+  }
+
+  // ----- kubelet, Deployment and Endpoints controllers (simplified, immediate) -----
+
+  static std::string template_hash(const json &deployment) {
+    static const char *k_alphabet = "bcdfghjklmnpqrstvwxz2456789";
+    std::size_t h = std::hash<std::string>{}(
+        deployment.value("spec", json::object()).value("template", json::object()).dump());
+    std::string out;
+    for (int i = 0; i < 10; ++i) {
+      out.push_back(k_alphabet[h % 27]);
+      h /= 27;
+    }
+    return out;
+  }
+
+  std::string pick_node() {
+    auto nodes = store.list("nodes", "");
+    return nodes.empty() ? "kubesim-node" : (*nodes[0])["metadata"].value("name", "kubesim-node");
+  }
+
+  std::string node_ip(const std::string &node) {
+    const json *n = store.get("nodes", "", node);
+    if (n != nullptr) {
+      for (const auto &a : n->value("status", json::object()).value("addresses", json::array())) {
+        if (a.value("type", "") == "InternalIP") {
+          return a.value("address", "");
+        }
+      }
+    }
+    return "10.0.0.1";
+  }
+
+  // The kubelet: a Pending Pod is scheduled and running (every container ready) shortly after.
+  void start_pod_later(const std::string &ns, const std::string &name, const std::string &uid) {
+    scheduler(std::chrono::milliseconds(20), [this, ns, name, uid] {
+      std::lock_guard lock(mu);
+      const json *cur = store.get("pods", ns, name);
+      if (cur == nullptr || (*cur)["metadata"].value("uid", "") != uid) {
+        return;
+      }
+      json pod = *cur;
+      auto &spec = pod["spec"];
+      if (spec.value("nodeName", "").empty()) {
+        spec["nodeName"] = pick_node();
+      }
+      const std::string now = now_rfc3339();
+      std::string ip = u32_to_ip(next_pod_ip++);
+      json statuses = json::array();
+      for (const auto &c : spec.value("containers", json::array())) {
+        statuses.push_back({{"name", c.value("name", "")},
+                            {"image", c.value("image", "")},
+                            {"imageID", ""},
+                            {"containerID", "containerd://" + random_hex(32)},
+                            {"ready", true},
+                            {"started", true},
+                            {"restartCount", 0},
+                            {"state", {{"running", {{"startedAt", now}}}}}});
+      }
+      json conditions = json::array();
+      for (const char *type : {"Initialized", "Ready", "ContainersReady", "PodScheduled"}) {
+        conditions.push_back({{"type", type},
+                              {"status", "True"},
+                              {"lastProbeTime", nullptr},
+                              {"lastTransitionTime", now}});
+      }
+      pod["status"] = {{"phase", "Running"},
+                       {"podIP", ip},
+                       {"podIPs", json::array({{{"ip", ip}}})},
+                       {"hostIP", node_ip(spec["nodeName"])},
+                       {"startTime", now},
+                       {"qosClass", "BestEffort"},
+                       {"conditions", conditions},
+                       {"containerStatuses", statuses}};
+      record_update(pod, *cur, "kubelet", json(), "v1", "status");
+      store.put("pods", pod, false);
+      reconcile_endpoints(ns);
+      for (const json *d : store.list("deployments.apps", ns)) {
+        if (matches_label_selector_object((*d)["spec"].value("selector", json::object()),
+                                          pod["metadata"].value("labels", json::object()))) {
+          update_deployment_status(ns, (*d)["metadata"].value("name", ""));
+        }
+      }
+    });
+  }
+
+  void reconcile_deployment_later(const std::string &ns, const std::string &name) {
+    scheduler(std::chrono::milliseconds(10), [this, ns, name] {
+      std::lock_guard lock(mu);
+      reconcile_deployment(ns, name);
+    });
+  }
+
+  std::vector<json> pods_of(const json &deployment) {
+    std::vector<json> out;
+    const std::string ns = deployment["metadata"].value("namespace", "");
+    const json selector = deployment["spec"].value("selector", json::object());
+    for (const json *p : store.list("pods", ns)) {
+      if (matches_label_selector_object(selector,
+                                        (*p)["metadata"].value("labels", json::object()))) {
+        out.push_back(*p);
+      }
+    }
+    return out;
+  }
+
+  bool is_current(const json &deployment, const json &pod, const std::string &hash) {
+    const std::string key = object_key(deployment["metadata"].value("namespace", ""),
+                                       deployment["metadata"].value("name", ""));
+    auto it = seeded_templates.find(key);
+    if (it != seeded_templates.end() && it->second == hash) {
+      return true;
+    }
+    return pod["metadata"].value("labels", json::object()).value("pod-template-hash", "") == hash;
+  }
+
+  // Rolls a Deployment out at once: Pods of another template go, missing ones are created.
+  void reconcile_deployment(const std::string &ns, const std::string &name) {
+    const json *cur = store.get("deployments.apps", ns, name);
+    if (cur == nullptr) {
+      return;
+    }
+    const json d = *cur;
+    const std::string hash = template_hash(d);
+    const int replicas = d["spec"].value("replicas", 1);
+    int current = 0;
+    const ResourceType &pod_type = *store.find_type("", "v1", "pods");
+    for (const auto &p : pods_of(d)) {
+      const std::string pname = p["metadata"].value("name", "");
+      if (is_current(d, p, hash) && current < replicas) {
+        ++current;
+      } else {
+        store.erase("pods", ns, pname);
+        reconcile_endpoints(ns);
+      }
+    }
+    const json tmpl = d["spec"].value("template", json::object());
+    for (; current < replicas; ++current) {
+      json pod = {{"apiVersion", "v1"},
+                  {"kind", "Pod"},
+                  {"metadata", tmpl.value("metadata", json::object())},
+                  {"spec", tmpl.value("spec", json::object())}};
+      pod["metadata"]["name"] = name + "-" + hash + "-" + generate_suffix();
+      pod["metadata"]["namespace"] = ns;
+      pod["metadata"]["labels"]["pod-template-hash"] = hash;
+      pod["metadata"]["ownerReferences"] = json::array({{{"apiVersion", "apps/v1"},
+                                                         {"kind", "ReplicaSet"},
+                                                         {"name", name + "-" + hash},
+                                                         {"uid", new_uid()},
+                                                         {"controller", true},
+                                                         {"blockOwnerDeletion", true}}});
+      do_create(pod_type, ns, pod, "kube-controller-manager", false, false);
+    }
+    update_deployment_status(ns, name);
+  }
+
+  void update_deployment_status(const std::string &ns, const std::string &name) {
+    const json *cur = store.get("deployments.apps", ns, name);
+    if (cur == nullptr) {
+      return;
+    }
+    json d = *cur;
+    const std::string hash = template_hash(d);
+    int total = 0;
+    int updated = 0;
+    int ready = 0;
+    for (const auto &p : pods_of(d)) {
+      ++total;
+      const bool up = is_current(d, p, hash);
+      updated += up ? 1 : 0;
+      ready += p.value("status", json::object()).value("phase", "") == "Running" ? 1 : 0;
+    }
+    const int replicas = d["spec"].value("replicas", 1);
+    const std::string now = now_rfc3339();
+    json status = {{"observedGeneration", d["metadata"].value("generation", 1)},
+                   {"replicas", total},
+                   {"updatedReplicas", updated},
+                   {"readyReplicas", ready},
+                   {"availableReplicas", ready}};
+    if (total > ready) {
+      status["unavailableReplicas"] = total - ready;
+    }
+    if (ready == 0) {
+      status.erase("readyReplicas");
+      status.erase("availableReplicas");
+    }
+    const bool available = ready >= replicas;
+    status["conditions"] = json::array(
+        {{{"type", "Available"},
+          {"status", available ? "True" : "False"},
+          {"reason", available ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable"},
+          {"message", available ? "Deployment has minimum availability."
+                                : "Deployment does not have minimum availability."},
+          {"lastUpdateTime", now},
+          {"lastTransitionTime", now}},
+         {{"type", "Progressing"},
+          {"status", "True"},
+          {"reason", "NewReplicaSetAvailable"},
+          {"message", "ReplicaSet \"" + name + "-" + hash + "\" has successfully progressed."},
+          {"lastUpdateTime", now},
+          {"lastTransitionTime", now}}});
+    json old_cmp = d.value("status", json::object());
+    json new_cmp = status;
+    for (auto *j : {&old_cmp, &new_cmp}) {
+      if (j->contains("conditions")) {
+        for (auto &c : (*j)["conditions"]) {
+          c.erase("lastUpdateTime");
+          c.erase("lastTransitionTime");
+        }
+      }
+    }
+    if (old_cmp == new_cmp) {
+      return;
+    }
+    json next = d;
+    next["status"] = status;
+    record_update(next, d, "kube-controller-manager", json(), "apps/v1", "status");
+    store.put("deployments.apps", next, false);
+  }
+
+  // Endpoints for every Service with a selector: the ready Pods it selects.
+  void reconcile_endpoints(const std::string &ns) {
+    const ResourceType &ep_type = *store.find_type("", "v1", "endpoints");
+    std::vector<json> services;
+    for (const json *s : store.list("services", ns)) {
+      services.push_back(*s);
+    }
+    for (const auto &svc : services) {
+      const json spec = svc.value("spec", json::object());
+      const json selector = spec.value("selector", json::object());
+      if (selector.empty() || spec.value("type", "") == "ExternalName") {
+        continue;
+      }
+      const std::string name = svc["metadata"].value("name", "");
+      json addresses = json::array();
+      std::vector<json> pods;
+      for (const json *p : store.list("pods", ns)) {
+        const json labels = (*p)["metadata"].value("labels", json::object());
+        bool match = true;
+        for (const auto &[k, v] : selector.items()) {
+          match = match && labels.contains(k) && labels[k] == v;
+        }
+        const json st = p->value("status", json::object());
+        if (!match || st.value("phase", "") != "Running" || st.value("podIP", "").empty()) {
+          continue;
+        }
+        pods.push_back(*p);
+        addresses.push_back({{"ip", st.value("podIP", "")},
+                             {"nodeName", (*p)["spec"].value("nodeName", "")},
+                             {"targetRef",
+                              {{"kind", "Pod"},
+                               {"name", (*p)["metadata"].value("name", "")},
+                               {"namespace", ns},
+                               {"uid", (*p)["metadata"].value("uid", "")}}}});
+      }
+      json ports = json::array();
+      for (const auto &sp : spec.value("ports", json::array())) {
+        json target = sp.value("targetPort", sp.value("port", json(0)));
+        if (target.is_string() && !pods.empty()) {
+          for (const auto &c : pods[0]["spec"].value("containers", json::array())) {
+            for (const auto &cp : c.value("ports", json::array())) {
+              if (cp.value("name", "") == target.get<std::string>()) {
+                target = cp.value("containerPort", 0);
+              }
+            }
+          }
+        }
+        json port = {{"port", target}, {"protocol", sp.value("protocol", "TCP")}};
+        if (sp.contains("name")) {
+          port["name"] = sp["name"];
+        }
+        ports.push_back(port);
+      }
+      json ep = {{"apiVersion", "v1"},
+                 {"kind", "Endpoints"},
+                 {"metadata", {{"name", name}, {"namespace", ns}}}};
+      if (svc["metadata"].contains("labels")) {
+        ep["metadata"]["labels"] = svc["metadata"]["labels"];
+      }
+      if (!addresses.empty()) {
+        ep["subsets"] = json::array({{{"addresses", addresses}, {"ports", ports}}});
+      }
+      const json *existing = store.get("endpoints", ns, name);
+      if (existing == nullptr) {
+        do_create(ep_type, ns, ep, "kube-controller-manager", false, true);
+        continue;
+      }
+      json next = *existing;
+      if (ep.contains("subsets")) {
+        next["subsets"] = ep["subsets"];
+      } else {
+        next.erase("subsets");
+      }
+      if (ep["metadata"].contains("labels")) {
+        next["metadata"]["labels"] = ep["metadata"]["labels"];
+      }
+      if (comparable(next) != comparable(*existing)) {
+        record_update(next, *existing, "kube-controller-manager", json(), "v1", "");
+        store.put("endpoints", next, false);
+      }
     }
   }
 
@@ -812,7 +1143,26 @@ struct Api::Impl {
   void after_delete(const ResourceType &t, const json &obj) {
     const std::string name = obj["metadata"].value("name", "");
     const std::string ns = obj["metadata"].value("namespace", "");
-    if (t.kind == "Namespace") {
+    if (t.kind == "Pod") {
+      reconcile_endpoints(ns);
+      // A Deployment replaces a Pod that goes away.
+      for (const json *d : store.list("deployments.apps", ns)) {
+        if (matches_label_selector_object((*d)["spec"].value("selector", json::object()),
+                                          obj["metadata"].value("labels", json::object()))) {
+          reconcile_deployment_later(ns, (*d)["metadata"].value("name", ""));
+        }
+      }
+    } else if (t.kind == "Service") {
+      if (!obj.value("spec", json::object()).value("selector", json::object()).empty()) {
+        store.erase("endpoints", ns, name);
+      }
+    } else if (t.kind == "Deployment") {
+      seeded_templates.erase(object_key(ns, name));
+      for (const auto &p : pods_of(obj)) {
+        store.erase("pods", ns, p["metadata"].value("name", ""));
+      }
+      reconcile_endpoints(ns);
+    } else if (t.kind == "Namespace") {
       for (const auto &gr : store.stored_resources()) {
         std::vector<std::string> names;
         for (const json *o : store.list(gr, name)) {
@@ -1018,7 +1368,7 @@ struct Api::Impl {
     if (dry_run) {
       r = json_response(201, present(t, obj));
     } else {
-      const json &stored = store.put(t.group_resource(), obj, true);
+      const json stored = store.put(t.group_resource(), obj, true);
       r = json_response(201, present(t, stored));
       after_create(t, stored);
     }
@@ -1042,11 +1392,11 @@ struct Api::Impl {
     if (dry_run) {
       return json_response(created_status, present(t, obj));
     }
-    const json &stored = store.put(t.group_resource(), obj, old.is_null());
+    const json stored = store.put(t.group_resource(), obj, old.is_null());
     if (old.is_null()) {
       after_create(t, stored);
-    } else if (t.kind == "CustomResourceDefinition") {
-      register_crd(stored);
+    } else {
+      after_update(t, stored, old);
     }
     return json_response(created_status, present(t, stored));
   }
@@ -1677,7 +2027,9 @@ Api::Api(ApiOptions options, Scheduler scheduler)
     : m_options(std::move(options)), m_pki(std::make_unique<Pki>(m_options.cluster_name)),
       m_admin_token(random_hex(24)), m_impl(std::make_unique<Impl>(*this, std::move(scheduler))) {
   std::lock_guard lock(m_impl->mu);
+  m_impl->seeding = true;
   m_impl->bootstrap();
+  m_impl->seeding = false;
 }
 
 Api::~Api() = default;
@@ -1713,6 +2065,11 @@ void Api::load_seed(const std::string &text, const std::string &origin) {
   std::stable_sort(docs.begin(), docs.end(),
                    [&](const json &a, const json &b) { return rank(a) < rank(b); });
   std::lock_guard lock(m_impl->mu);
+  m_impl->seeding = true;
+  struct Reset {
+    bool &flag;
+    ~Reset() { flag = false; }
+  } reset{m_impl->seeding};
   for (auto &d : docs) {
     const std::string what =
         d.value("kind", "") + " " + d.value("metadata", json::object()).value("name", "");

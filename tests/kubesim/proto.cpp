@@ -11,7 +11,16 @@ namespace {
 
 using json = nlohmann::json;
 
-enum class Kind { k_string, k_bytes, k_int, k_bool, k_message, k_string_map, k_bytes_map };
+enum class Kind {
+  k_string,
+  k_bytes,
+  k_int,
+  k_bool,
+  k_message,
+  k_string_map,
+  k_bytes_map,
+  k_int_or_string
+};
 
 struct Field;
 using Schema = std::map<int, Field>;
@@ -59,6 +68,52 @@ const Schema k_policy_rule = {{1, {"verbs", Kind::k_string, true}},
 const Schema k_subject = {{1, {"kind"}}, {2, {"apiGroup"}}, {3, {"name"}}, {4, {"namespace"}}};
 const Schema k_role_ref = {{1, {"apiGroup"}}, {2, {"kind"}}, {3, {"name"}}};
 
+// Deployment, Pod and Service: the fields `kubectl create deployment|service`, `kubectl run` and
+// `kubectl expose` set.
+const Schema k_label_selector_requirement = {
+    {1, {"key"}}, {2, {"operator"}}, {3, {"values", Kind::k_string, true}}};
+const Schema k_label_selector = {
+    {1, {"matchLabels", Kind::k_string_map}},
+    {2, {"matchExpressions", Kind::k_message, true, &k_label_selector_requirement}}};
+const Schema k_container_port = {{1, {"name"}},
+                                 {2, {"hostPort", Kind::k_int}},
+                                 {3, {"containerPort", Kind::k_int}},
+                                 {4, {"protocol"}}};
+const Schema k_env_var = {{1, {"name"}}, {2, {"value"}}};
+const Schema k_container = {{1, {"name"}},
+                            {2, {"image"}},
+                            {3, {"command", Kind::k_string, true}},
+                            {4, {"args", Kind::k_string, true}},
+                            {5, {"workingDir"}},
+                            {6, {"ports", Kind::k_message, true, &k_container_port}},
+                            {7, {"env", Kind::k_message, true, &k_env_var}},
+                            {14, {"imagePullPolicy"}}};
+const Schema k_pod_spec = {{2, {"containers", Kind::k_message, true, &k_container}},
+                           {3, {"restartPolicy"}},
+                           {6, {"dnsPolicy"}},
+                           {7, {"nodeSelector", Kind::k_string_map}},
+                           {8, {"serviceAccountName"}},
+                           {10, {"nodeName"}}};
+const Schema k_template_meta = {{11, {"labels", Kind::k_string_map}},
+                                {12, {"annotations", Kind::k_string_map}}};
+const Schema k_pod_template = {{1, {"metadata", Kind::k_message, false, &k_template_meta}},
+                               {2, {"spec", Kind::k_message, false, &k_pod_spec}}};
+const Schema k_deployment_spec = {{1, {"replicas", Kind::k_int}},
+                                  {2, {"selector", Kind::k_message, false, &k_label_selector}},
+                                  {3, {"template", Kind::k_message, false, &k_pod_template}}};
+const Schema k_service_port = {{1, {"name"}},
+                               {2, {"protocol"}},
+                               {3, {"port", Kind::k_int}},
+                               {4, {"targetPort", Kind::k_int_or_string}},
+                               {5, {"nodePort", Kind::k_int}}};
+const Schema k_service_spec = {{1, {"ports", Kind::k_message, true, &k_service_port}},
+                               {2, {"selector", Kind::k_string_map}},
+                               {3, {"clusterIP"}},
+                               {4, {"type"}},
+                               {5, {"externalIPs", Kind::k_string, true}},
+                               {7, {"sessionAffinity"}},
+                               {10, {"externalName"}}};
+
 const Field k_meta_field{"metadata", Kind::k_message, false, &k_object_meta};
 
 const std::map<std::string, Schema> k_kinds = {
@@ -85,6 +140,9 @@ const std::map<std::string, Schema> k_kinds = {
       {3, {"type"}},
       {4, {"stringData", Kind::k_string_map}},
       {5, {"immutable", Kind::k_bool}}}},
+    {"Deployment", {{1, k_meta_field}, {2, {"spec", Kind::k_message, false, &k_deployment_spec}}}},
+    {"Pod", {{1, k_meta_field}, {2, {"spec", Kind::k_message, false, &k_pod_spec}}}},
+    {"Service", {{1, k_meta_field}, {2, {"spec", Kind::k_message, false, &k_service_spec}}}},
     {"Role", {{1, k_meta_field}, {2, {"rules", Kind::k_message, true, &k_policy_rule}}}},
     {"ClusterRole", {{1, k_meta_field}, {2, {"rules", Kind::k_message, true, &k_policy_rule}}}},
     {"RoleBinding",
@@ -176,6 +234,27 @@ json decode_message(const std::string &data, std::size_t b, std::size_t e, const
     case Kind::k_int:
       value = static_cast<long long>(r.varint());
       break;
+    case Kind::k_int_or_string: {
+      // intstr.IntOrString{type=1 (0 int, 1 string), intVal=2, strVal=3}
+      auto [sb, se] = r.bytes();
+      Reader ios(data, sb, se);
+      long long type = 0;
+      long long iv = 0;
+      std::string sv;
+      while (!ios.done()) {
+        const std::uint64_t k = ios.varint();
+        if ((k >> 3) == 3) {
+          auto [vb, ve] = ios.bytes();
+          sv = data.substr(vb, ve - vb);
+        } else if ((k >> 3) == 1) {
+          type = static_cast<long long>(ios.varint());
+        } else {
+          iv = static_cast<long long>(ios.varint());
+        }
+      }
+      value = type == 1 ? json(sv) : json(iv);
+      break;
+    }
     case Kind::k_bool:
       value = r.varint() != 0;
       break;

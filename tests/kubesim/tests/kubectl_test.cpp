@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -187,6 +188,31 @@ spec:
   r = c.kubectl({"delete", "configmap", "settings", "-n", "dev"});
   CHECK(r.exit_code == 1);
   CHECK(r.err == "Error from server (NotFound): configmaps \"settings\" not found\n");
+}
+
+TEST_CASE("kubectl create deployment, expose and run work against kubesim's controllers",
+          "[kubesim][kubectl]") {
+  REQUIRE_KUBECTL();
+  Cluster c;
+  REQUIRE(c.kubectl({"create", "deployment", "web", "--image=nginx", "--replicas=2", "--port=8080",
+                     "-n", "dev"})
+              .exit_code == 0);
+  REQUIRE(c.kubectl({"expose", "deployment", "web", "--port=80", "--target-port=8080", "-n", "dev"})
+              .exit_code == 0);
+  std::string ready;
+  for (int i = 0; i < 50 && ready != "2"; ++i) {
+    ready =
+        c.kubectl({"get", "deploy", "web", "-n", "dev", "-o", "jsonpath={.status.readyReplicas}"})
+            .out;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK(ready == "2");
+  auto r = c.kubectl({"get", "endpoints", "web", "-n", "dev", "-o",
+                      "jsonpath={.subsets[0].ports[0].port} {.subsets[0].addresses[*].ip}"});
+  CHECK(r.out.rfind("8080 ", 0) == 0);
+  CHECK(std::count(r.out.begin(), r.out.end(), '.') == 6); // two IPv4 addresses
+  r = c.kubectl({"get", "service", "web", "-n", "dev", "-o", "jsonpath={.spec.clusterIP}"});
+  CHECK(r.out.rfind("10.96.", 0) == 0);
 }
 
 TEST_CASE("kubectl exec runs kubesim's built-in commands over WebSocket", "[kubesim][kubectl]") {

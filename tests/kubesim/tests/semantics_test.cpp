@@ -587,3 +587,68 @@ TEST_CASE("kubesim's Table answers carry kubectl's columns", "[kubesim]") {
   CHECK(kubesim::human_duration(3 * 3600 + 60) == "3h1m");
   CHECK(kubesim::human_duration(50 * 3600) == "2d2h");
 }
+
+TEST_CASE("kubesim's controllers run Deployments' Pods and keep Endpoints", "[kubesim]") {
+  Fixture f;
+  json d = {
+      {"apiVersion", "apps/v1"},
+      {"kind", "Deployment"},
+      {"metadata", {{"name", "gw"}}},
+      {"spec",
+       {{"replicas", 2},
+        {"selector", {{"matchLabels", {{"app", "gw"}}}}},
+        {"template",
+         {{"metadata", {{"labels", {{"app", "gw"}}}}},
+          {"spec",
+           {{"containers",
+             json::array(
+                 {{{"name", "proxy"},
+                   {"image", "proxy"},
+                   {"ports", json::array({{{"name", "tls"}, {"containerPort", 15443}}})}}})}}}}}}}};
+  REQUIRE(f.call("POST", "/apis/apps/v1/namespaces/default/deployments", d).status == 201);
+  json svc = {
+      {"apiVersion", "v1"},
+      {"kind", "Service"},
+      {"metadata", {{"name", "gw"}}},
+      {"spec",
+       {{"selector", {{"app", "gw"}}},
+        {"ports", json::array({{{"name", "tls"}, {"port", 15443}, {"targetPort", "tls"}}})}}}};
+  REQUIRE(f.call("POST", "/api/v1/namespaces/default/services", svc).status == 201);
+  for (int i = 0; i < 4; ++i) {
+    f.run_pending(); // controller, then kubelet
+  }
+  json pods = f.call_json("GET", "/api/v1/namespaces/default/pods?labelSelector=app%3Dgw");
+  REQUIRE(pods["items"].size() == 2);
+  CHECK(pods["items"][0]["status"]["phase"] == "Running");
+  CHECK(pods["items"][0]["metadata"]["labels"].contains("pod-template-hash"));
+  json dep = f.call_json("GET", "/apis/apps/v1/namespaces/default/deployments/gw");
+  CHECK(dep["status"]["readyReplicas"] == 2);
+  CHECK(dep["status"]["observedGeneration"] == 1);
+  json ep = f.call_json("GET", "/api/v1/namespaces/default/endpoints/gw");
+  REQUIRE(ep["subsets"][0]["addresses"].size() == 2);
+  CHECK(ep["subsets"][0]["ports"][0]["port"] == 15443);
+  CHECK(ep["subsets"][0]["ports"][0]["name"] == "tls");
+
+  // A rollout restart replaces the Pods.
+  const std::string old_name = pods["items"][0]["metadata"]["name"];
+  REQUIRE(f.call("PATCH", "/apis/apps/v1/namespaces/default/deployments/gw",
+                 json{{"spec",
+                       {{"template",
+                         {{"metadata",
+                           {{"annotations", {{"kubectl.kubernetes.io/restartedAt", "now"}}}}}}}}}},
+                 "application/strategic-merge-patch+json")
+              .status == 200);
+  for (int i = 0; i < 4; ++i) {
+    f.run_pending();
+  }
+  pods = f.call_json("GET", "/api/v1/namespaces/default/pods?labelSelector=app%3Dgw");
+  REQUIRE(pods["items"].size() == 2);
+  CHECK(pods["items"][0]["metadata"]["name"] != old_name);
+  CHECK(pods["items"][1]["metadata"]["name"] != old_name);
+
+  // Deleting the Deployment removes its Pods and empties the Endpoints.
+  REQUIRE(f.call("DELETE", "/apis/apps/v1/namespaces/default/deployments/gw").status == 200);
+  CHECK(f.call_json("GET", "/api/v1/namespaces/default/pods?labelSelector=app%3Dgw")["items"]
+            .empty());
+  CHECK_FALSE(f.call_json("GET", "/api/v1/namespaces/default/endpoints/gw").contains("subsets"));
+}
