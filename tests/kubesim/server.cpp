@@ -21,6 +21,7 @@
 #include <chrono>
 #include <cstdio>
 #include <deque>
+#include <filesystem>
 #include <iostream>
 #include <mutex>
 #include <random>
@@ -676,6 +677,10 @@ Server::Server(ServerOptions options) : m_impl(std::make_unique<Impl>()) {
   m_impl->acceptor.bind(ep);
   m_impl->acceptor.listen(net::socket_base::max_listen_connections);
   if (!m_impl->opts.request_log.empty()) {
+    const std::filesystem::path log_path = m_impl->opts.request_log;
+    if (log_path.has_parent_path()) {
+      std::filesystem::create_directories(log_path.parent_path());
+    }
     m_impl->log = std::fopen(m_impl->opts.request_log.c_str(), "a");
     if (m_impl->log == nullptr) {
       throw std::runtime_error("cannot open request log " + m_impl->opts.request_log);
