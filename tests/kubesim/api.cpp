@@ -587,35 +587,62 @@ struct Api::Impl {
 
   // ----- services -----
 
-  std::set<std::uint32_t> used_ips(const std::string &except_key) {
-    std::set<std::uint32_t> used;
-    for (const json *s : store.list("services", "")) {
-      if (object_key((*s)["metadata"].value("namespace", ""), (*s)["metadata"].value("name", "")) ==
-          except_key) {
-        continue;
+  // Which Service holds each cluster IP and node port, kept by a store listener so that
+  // allocation does not scan every Service (sync-svc benchmarks create thousands).
+  std::map<std::uint32_t, std::string> ip_owner;
+  std::map<int, std::string> port_owner;
+  std::map<std::string, std::pair<std::uint32_t, std::vector<int>>> service_holdings;
+
+  void index_service(const Event &ev) {
+    if (ev.group_resource != "services") {
+      return;
+    }
+    const json &md = ev.object["metadata"];
+    const std::string key = object_key(md.value("namespace", ""), md.value("name", ""));
+    auto held = service_holdings.find(key);
+    if (held != service_holdings.end()) {
+      ip_owner.erase(held->second.first);
+      for (int p : held->second.second) {
+        port_owner.erase(p);
       }
-      const std::string ip = s->value("spec", json::object()).value("clusterIP", "");
-      if (!ip.empty() && ip != "None") {
-        used.insert(ip_to_u32(ip));
+      service_holdings.erase(held);
+    }
+    if (ev.type == "DELETED") {
+      return;
+    }
+    auto spec = ev.object.find("spec");
+    if (spec == ev.object.end() || !spec->is_object()) {
+      return;
+    }
+    std::pair<std::uint32_t, std::vector<int>> holding{0, {}};
+    auto ip = spec->find("clusterIP");
+    if (ip != spec->end() && ip->is_string()) {
+      holding.first = ip_to_u32(ip->get<std::string>()); // 0 for "None" and ""
+      if (holding.first != 0) {
+        ip_owner[holding.first] = key;
       }
     }
-    return used;
-  }
-
-  std::set<int> used_node_ports(const std::string &except_key) {
-    std::set<int> used;
-    for (const json *s : store.list("services", "")) {
-      if (object_key((*s)["metadata"].value("namespace", ""), (*s)["metadata"].value("name", "")) ==
-          except_key) {
-        continue;
-      }
-      for (const auto &p : s->value("spec", json::object()).value("ports", json::array())) {
-        if (p.contains("nodePort")) {
-          used.insert(p["nodePort"].get<int>());
+    auto ports = spec->find("ports");
+    if (ports != spec->end() && ports->is_array()) {
+      for (const auto &p : *ports) {
+        auto np = p.find("nodePort");
+        if (np != p.end() && np->is_number_integer() && np->get<int>() != 0) {
+          holding.second.push_back(np->get<int>());
+          port_owner[np->get<int>()] = key;
         }
       }
     }
-    return used;
+    service_holdings[key] = holding;
+  }
+
+  bool ip_taken(std::uint32_t ip, const std::string &self) const {
+    auto it = ip_owner.find(ip);
+    return it != ip_owner.end() && it->second != self;
+  }
+
+  bool port_taken(int port, const std::string &self) const {
+    auto it = port_owner.find(port);
+    return it != port_owner.end() && it->second != self;
   }
 
   // Allocates clusterIP and nodePorts; keeps what `old` had when the request left them out.
@@ -623,7 +650,7 @@ struct Api::Impl {
     std::vector<Cause> causes;
     json &spec = svc["spec"];
     const std::string type = spec.value("type", "ClusterIP");
-    const std::string key =
+    const std::string self =
         object_key(svc["metadata"].value("namespace", ""), svc["metadata"].value("name", ""));
     const json old_spec = old.is_null() ? json::object() : old.value("spec", json::object());
     if (type == "ExternalName") {
@@ -637,10 +664,9 @@ struct Api::Impl {
       if (ip.empty()) {
         ip = old_spec.value("clusterIP", "");
       }
-      const auto used = used_ips(key);
       if (ip.empty()) {
         for (std::uint32_t i = 10; i + 1 < svc_size; ++i) {
-          if (!used.contains(svc_base + i)) {
+          if (!ip_taken(svc_base + i, self)) {
             ip = u32_to_ip(svc_base + i);
             break;
           }
@@ -654,7 +680,7 @@ struct Api::Impl {
                                 ") is not in the valid range. The "
                                 "range of valid IPs is " +
                                 api.m_options.service_cidr});
-        } else if (used.contains(v)) {
+        } else if (ip_taken(v, self)) {
           causes.push_back({"FieldValueInvalid", "spec.clusterIPs",
                             "Invalid value: [\"" + ip + "\"]: failed to allocate IP " + ip +
                                 ": provided IP is already allocated"});
@@ -664,7 +690,7 @@ struct Api::Impl {
       spec["clusterIPs"] = json::array({ip});
     }
     if (type == "NodePort" || type == "LoadBalancer") {
-      auto used = used_node_ports(key);
+      std::set<int> used; // ports of this request
       json &ports = spec["ports"];
       for (std::size_t i = 0; i < ports.size(); ++i) {
         json &p = ports[i];
@@ -677,14 +703,14 @@ struct Api::Impl {
           }
         }
         if (np != 0) {
-          if (used.contains(np)) {
+          if (port_taken(np, self) || used.contains(np)) {
             causes.push_back(
                 {"FieldValueInvalid", fmt::format("spec.ports[{}].nodePort", i),
                  fmt::format("Invalid value: {}: provided port is already allocated", np)});
           }
         } else {
           for (int c = k_node_port_min; c <= k_node_port_max; ++c) {
-            if (!used.contains(c)) {
+            if (!port_taken(c, self) && !used.contains(c)) {
               np = c;
               break;
             }
@@ -747,7 +773,7 @@ struct Api::Impl {
       }
       reconcile_endpoints(ns);
     } else if (t.kind == "Service") {
-      reconcile_endpoints(ns);
+      reconcile_endpoints(ns, name);
     } else if (t.kind == "Deployment") {
       if (seeding) {
         seeded_templates[object_key(ns, name)] = template_hash(obj);
@@ -762,8 +788,10 @@ struct Api::Impl {
     const std::string name = obj["metadata"].value("name", "");
     if (t.kind == "CustomResourceDefinition") {
       register_crd(obj);
-    } else if (t.kind == "Pod" || t.kind == "Service") {
+    } else if (t.kind == "Pod") {
       reconcile_endpoints(ns);
+    } else if (t.kind == "Service") {
+      reconcile_endpoints(ns, name);
     } else if (t.kind == "Deployment" &&
                obj["metadata"].value("generation", 0) != old["metadata"].value("generation", 0)) {
       reconcile_deployment_later(ns, name);
@@ -988,14 +1016,18 @@ struct Api::Impl {
     store.put("deployments.apps", next, false);
   }
 
-  // Endpoints for every Service with a selector: the ready Pods it selects.
-  void reconcile_endpoints(const std::string &ns) {
+  // Endpoints for every Service with a selector (or just `only`): the ready Pods it selects.
+  // Writes go to the endpoints map only, so the Service pointers stay valid.
+  void reconcile_endpoints(const std::string &ns, const std::string &only = "") {
     const ResourceType &ep_type = *store.find_type("", "v1", "endpoints");
-    std::vector<json> services;
-    for (const json *s : store.list("services", ns)) {
-      services.push_back(*s);
+    std::vector<const json *> services;
+    if (only.empty()) {
+      services = store.list("services", ns);
+    } else if (const json *one = store.get("services", ns, only)) {
+      services.push_back(one);
     }
-    for (const auto &svc : services) {
+    for (const json *svc_ptr : services) {
+      const json &svc = *svc_ptr;
       const json spec = svc.value("spec", json::object());
       const json selector = spec.value("selector", json::object());
       if (selector.empty() || spec.value("type", "") == "ExternalName") {
@@ -2027,6 +2059,7 @@ Api::Api(ApiOptions options, Scheduler scheduler)
     : m_options(std::move(options)), m_pki(std::make_unique<Pki>(m_options.cluster_name)),
       m_admin_token(random_hex(24)), m_impl(std::make_unique<Impl>(*this, std::move(scheduler))) {
   std::lock_guard lock(m_impl->mu);
+  m_impl->store.on_event([impl = m_impl.get()](const Event &ev) { impl->index_service(ev); });
   m_impl->seeding = true;
   m_impl->bootstrap();
   m_impl->seeding = false;

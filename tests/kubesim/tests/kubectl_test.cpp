@@ -437,9 +437,27 @@ TEST_CASE("kubesim's fault injection makes kubectl fail and slows it down", "[ku
   auto [status, body] = c.sim.request("GET", "/api/v1/namespaces");
   CHECK(status == 429);
   CHECK(json::parse(body)["details"]["retryAfterSeconds"] == 2);
+  // Dropped connections: the client sees no answer at all.
+  c.sim.set_faults({{"dropRate", 1.0}});
+  CHECK_THROWS(c.sim.request("GET", "/api/v1/namespaces"));
   c.sim.clear_faults();
-  // The control endpoint needs the admin; API paths do not pass through faults' control.
+  // The control endpoint itself is never faulted.
   CHECK(c.sim.request("GET", "/kubesim/faults").first == 200);
+  const auto log = c.sim.request_log();
+  bool saw_drop = false;
+  for (const auto &l : log) {
+    saw_drop = saw_drop || (l.value("fault", "") == "drop" && l["status"] == 0);
+  }
+  CHECK(saw_drop);
+
+  // Faults from the command line, and dropAfterRate: the write happens, the answer is lost.
+  kubesim::testing::KubesimOptions o;
+  o.faults = {{"dropAfterRate", 1.0}, {"verbs", {"create"}}};
+  KubesimProcess faulty;
+  faulty.start("faulty", {}, o);
+  const json cm = {{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "lost"}}}};
+  CHECK_THROWS(faulty.request("POST", "/api/v1/namespaces/default/configmaps", cm.dump()));
+  CHECK(faulty.request("GET", "/api/v1/namespaces/default/configmaps/lost").first == 200);
 }
 
 TEST_CASE("kubesim's request log records every request, so tests can count writes",
