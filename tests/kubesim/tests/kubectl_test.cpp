@@ -1,0 +1,580 @@
+// Fidelity of kubesim proven with the real kubectl: each test starts a kubesim (seeded like the
+// sandbox's cn-shanghai) and runs kubectl against it, checking what kubectl prints and exits with.
+
+#include "kubesim_process.hpp"
+#include "run.hpp"
+
+#include <catch2/catch.hpp>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <thread>
+
+namespace {
+
+using kubesim::testing::KubesimProcess;
+using kubesim::testing::Ran;
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+bool have_kubectl() {
+  return kubesim::testing::run_program({"kubectl", "version", "--client"}).exit_code == 0;
+}
+
+#define REQUIRE_KUBECTL()                                                                          \
+  do {                                                                                             \
+    if (!have_kubectl()) {                                                                         \
+      WARN("SKIPPED: kubectl is not installed");                                                   \
+      return;                                                                                      \
+    }                                                                                              \
+  } while (false)
+
+// A kubesim seeded like a sandbox cluster, with pod data for exec/proxy, and a kubectl for it.
+struct Cluster {
+  KubesimProcess sim;
+  fs::path home;
+
+  explicit Cluster(const std::string &name = "cn-shanghai",
+                   const kubesim::testing::KubesimOptions &o = {}) {
+    kubesim::testing::KubesimOptions opts = o;
+    if (opts.pod_data.empty()) {
+      opts.pod_data = KubesimProcess::seed_dir(); // no pod data there: only the files tests write
+    }
+    sim.start(name,
+              {KubesimProcess::seed_dir() / "istio-crds.yaml",
+               KubesimProcess::seed_dir() / (name + ".yaml")},
+              opts);
+    home = sim.state_dir() / "home";
+    fs::create_directories(home);
+  }
+
+  Ran kubectl(std::vector<std::string> args, const std::string &input = "") const {
+    args.insert(args.begin(), {"kubectl", "--kubeconfig", sim.kubeconfig_path().string()});
+    return kubesim::testing::run_program(
+        args, {{"HOME", home.string()}, {"KUBECACHEDIR", (home / "cache").string()}}, input);
+  }
+
+  fs::path write(const std::string &name, const std::string &content) const {
+    const fs::path p = sim.state_dir() / name;
+    std::ofstream(p) << content;
+    return p;
+  }
+};
+
+std::string first_line(const std::string &s) {
+  return s.substr(0, s.find('\n'));
+}
+
+} // namespace
+
+TEST_CASE("kubectl get works against kubesim: tables, -A, -o json, -l", "[kubesim][kubectl]") {
+  REQUIRE_KUBECTL();
+  Cluster c;
+  auto r = c.kubectl({"get", "namespaces"});
+  REQUIRE(r.exit_code == 0);
+  CHECK(first_line(r.out) == "NAME              STATUS   AGE");
+  CHECK(r.out.find("istio-system      Active") != std::string::npos);
+
+  r = c.kubectl({"get", "pods", "-A"});
+  REQUIRE(r.exit_code == 0);
+  CHECK(first_line(r.out).rfind(
+            "NAMESPACE      NAME                             READY   STATUS    RESTARTS   AGE",
+            0) == 0);
+  CHECK(r.out.find("istiod-7d4f8b9c6d-x2k4p          1/1     Running") != std::string::npos);
+
+  r = c.kubectl({"get", "pods", "-n", "dev", "-l", "app=helloworld", "-o", "json"});
+  REQUIRE(r.exit_code == 0);
+  const json list = json::parse(r.out);
+  CHECK(list["kind"] == "List");
+  REQUIRE(list["items"].size() == 1);
+  CHECK(list["items"][0]["kind"] == "Pod");
+  CHECK(list["items"][0]["metadata"]["labels"]["version"] == "v1");
+
+  r = c.kubectl({"get", "pods", "-A", "-l", "app notin (helloworld,sleep)", "-o", "name"});
+  CHECK(r.out == "pod/istiod-7d4f8b9c6d-x2k4p\n");
+
+  r = c.kubectl({"get", "nodes", "-o", "wide"});
+  CHECK(r.out.find("INTERNAL-IP") != std::string::npos);
+  CHECK(r.out.find("192.168.0.11   <none>") != std::string::npos);
+
+  r = c.kubectl({"get", "pod", "nope", "-n", "dev"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err == "Error from server (NotFound): pods \"nope\" not found\n");
+}
+
+TEST_CASE(
+    "kubectl create, apply --server-side (idempotent, conflicts) and delete work against kubesim",
+    "[kubesim][kubectl]") {
+  REQUIRE_KUBECTL();
+  Cluster c;
+  const auto cm = c.write("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: "
+                                     "settings\n  namespace: dev\ndata:\n  mode: one\n");
+  auto r = c.kubectl({"create", "-f", cm.string()});
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out == "configmap/settings created\n");
+  r = c.kubectl({"create", "-f", cm.string()});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("(AlreadyExists)") != std::string::npos);
+
+  const auto gw = c.write("gw.yaml", R"(apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata:
+  name: cross-network-gateway
+  namespace: istio-system
+spec:
+  selector:
+    istio: eastwestgateway
+  servers:
+  - port:
+      number: 15443
+      name: tls
+      protocol: TLS
+    tls:
+      mode: AUTO_PASSTHROUGH
+    hosts:
+    - "*.local"
+)");
+  r = c.kubectl({"apply", "--server-side", "-f", gw.string()});
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out == "gateway.networking.istio.io/cross-network-gateway serverside-applied\n");
+  const auto rv = [&] {
+    return c
+        .kubectl({"get", "gateway", "-n", "istio-system", "cross-network-gateway", "-o",
+                  "jsonpath={.metadata.resourceVersion}"})
+        .out;
+  };
+  const std::string rv1 = rv();
+  REQUIRE(c.kubectl({"apply", "--server-side", "-f", gw.string()}).exit_code == 0);
+  CHECK(rv() == rv1);
+
+  // Another manager changing an owned field conflicts; --force-conflicts takes it over.
+  const auto gw2 = c.write("gw2.yaml", R"(apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata:
+  name: cross-network-gateway
+  namespace: istio-system
+spec:
+  selector:
+    istio: other
+)");
+  r = c.kubectl({"apply", "--server-side", "--field-manager", "meshctl", "-f", gw2.string()});
+  CHECK(r.exit_code == 1);
+  CHECK(
+      r.err.find("Apply failed with 1 conflict: conflict with \"kubectl\": .spec.selector.istio") !=
+      std::string::npos);
+  CHECK(rv() == rv1);
+  r = c.kubectl({"apply", "--server-side", "--field-manager", "meshctl", "--force-conflicts", "-f",
+                 gw2.string()});
+  CHECK(r.exit_code == 0);
+  CHECK(c.kubectl({"get", "gw", "-n", "istio-system", "cross-network-gateway", "-o",
+                   "jsonpath={.spec.selector.istio}"})
+            .out == "other");
+
+  // Invalid against the CRD's schema: 422 from the server (kubectl validates on the server side).
+  const auto bad =
+      c.write("bad.yaml", "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  "
+                          "name: x\n  namespace: dev\nspec:\n  trafficPolicy: {}\n");
+  r = c.kubectl({"apply", "--server-side", "-f", bad.string()});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("spec.host: Required value") != std::string::npos);
+
+  r = c.kubectl({"delete", "-f", cm.string()});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "configmap \"settings\" deleted\n");
+  r = c.kubectl({"delete", "configmap", "settings", "-n", "dev"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err == "Error from server (NotFound): configmaps \"settings\" not found\n");
+}
+
+TEST_CASE("kubectl create deployment, expose and run work against kubesim's controllers",
+          "[kubesim][kubectl]") {
+  REQUIRE_KUBECTL();
+  Cluster c;
+  REQUIRE(c.kubectl({"create", "deployment", "web", "--image=nginx", "--replicas=2", "--port=8080",
+                     "-n", "dev"})
+              .exit_code == 0);
+  REQUIRE(c.kubectl({"expose", "deployment", "web", "--port=80", "--target-port=8080", "-n", "dev"})
+              .exit_code == 0);
+  std::string ready;
+  for (int i = 0; i < 50 && ready != "2"; ++i) {
+    ready =
+        c.kubectl({"get", "deploy", "web", "-n", "dev", "-o", "jsonpath={.status.readyReplicas}"})
+            .out;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK(ready == "2");
+  auto r = c.kubectl({"get", "endpoints", "web", "-n", "dev", "-o",
+                      "jsonpath={.subsets[0].ports[0].port} {.subsets[0].addresses[*].ip}"});
+  CHECK(r.out.rfind("8080 ", 0) == 0);
+  CHECK(std::count(r.out.begin(), r.out.end(), '.') == 6); // two IPv4 addresses
+  r = c.kubectl({"get", "service", "web", "-n", "dev", "-o", "jsonpath={.spec.clusterIP}"});
+  CHECK(r.out.rfind("10.96.", 0) == 0);
+}
+
+TEST_CASE("kubectl exec runs kubesim's built-in commands over WebSocket", "[kubesim][kubectl]") {
+  REQUIRE_KUBECTL();
+  Cluster c;
+  const std::string pod = "sleep-7656cf8794-9v2xz";
+  auto r = c.kubectl({"exec", "-n", "dev", pod, "-c", "sleep", "--", "echo", "hi"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "hi\n");
+
+  r = c.kubectl(
+      {"exec", "-n", "dev", pod, "-c", "sleep", "--", "sh", "-c", "echo oops >&2; exit 3"});
+  CHECK(r.exit_code == 3);
+  CHECK(r.err.find("oops\n") != std::string::npos);
+  CHECK(r.err.find("command terminated with exit code 3") != std::string::npos);
+
+  r = c.kubectl({"exec", "-i", "-n", "dev", pod, "-c", "sleep", "--", "cat"}, "from stdin\n");
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "from stdin\n");
+
+  // Without -c kubectl picks the annotated default container, as with a real cluster.
+  r = c.kubectl({"exec", "-n", "dev", pod, "--", "false"});
+  CHECK(r.exit_code == 1);
+
+  r = c.kubectl({"exec", "-n", "dev", "nope", "--", "echo"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("pods \"nope\" not found") != std::string::npos);
+}
+
+TEST_CASE("kubectl exec pilot-agent and pod proxy GETs are answered from --pod-data",
+          "[kubesim][kubectl]") {
+  REQUIRE_KUBECTL();
+  const fs::path data =
+      fs::temp_directory_path() / ("kubesim-pod-data-" + std::to_string(::getpid()));
+  fs::create_directories(data / "dev" / "sleep-7656cf8794-9v2xz" / "15000");
+  fs::create_directories(data / "istio-system" / "istiod-7d4f8b9c6d-x2k4p" / "15014");
+  std::ofstream(data / "dev" / "sleep-7656cf8794-9v2xz" / "15000" / "clusters_format_json.json")
+      << R"({"cluster_statuses":[]})";
+  std::ofstream(data / "istio-system" / "istiod-7d4f8b9c6d-x2k4p" / "15014" / "debug_clusterz.json")
+      << R"([{"id":"wuxi","secretName":"istio-system/istio-remote-secret-wuxi","syncStatus":"synced"}])";
+  kubesim::testing::KubesimOptions o;
+  o.pod_data = data;
+  Cluster c("cn-shanghai", o);
+  auto r = c.kubectl({"exec", "-n", "dev", "sleep-7656cf8794-9v2xz", "-c", "istio-proxy", "--",
+                      "pilot-agent", "request", "GET", "clusters?format=json"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == R"({"cluster_statuses":[]})");
+  r = c.kubectl(
+      {"get", "--raw",
+       "/api/v1/namespaces/istio-system/pods/istiod-7d4f8b9c6d-x2k4p:15014/proxy/debug/clusterz"});
+  CHECK(r.exit_code == 0);
+  CHECK(json::parse(r.out)[0]["syncStatus"] == "synced");
+  fs::remove_all(data);
+}
+
+TEST_CASE("kubectl auth can-i --as follows kubesim's RBAC", "[kubesim][kubectl]") {
+  REQUIRE_KUBECTL();
+  Cluster c;
+  const std::string sa = "system:serviceaccount:istio-system:istio-reader-service-account";
+  auto r = c.kubectl({"auth", "can-i", "list", "pods", "--as", sa});
+  CHECK(r.exit_code == 1);
+  CHECK(r.out == "no\n");
+  const auto rbac = c.write("rbac.yaml", R"(apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: istio-reader-service-account
+  namespace: istio-system
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: istio-reader-clusterrole-istio-system
+rules:
+- apiGroups: [""]
+  resources: [endpoints, pods, services, nodes, replicationcontrollers, namespaces, secrets]
+  verbs: [get, list, watch]
+- apiGroups: [networking.istio.io]
+  resources: ["*"]
+  verbs: [get, watch, list]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: istio-reader-clusterrole-istio-system
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: istio-reader-clusterrole-istio-system
+subjects:
+- kind: ServiceAccount
+  name: istio-reader-service-account
+  namespace: istio-system
+)");
+  REQUIRE(c.kubectl({"apply", "--server-side", "-f", rbac.string()}).exit_code == 0);
+  r = c.kubectl({"auth", "can-i", "list", "pods", "--as", sa});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "yes\n");
+  CHECK(c.kubectl({"auth", "can-i", "create", "secrets", "-n", "istio-system", "--as", sa}).out ==
+        "no\n");
+  CHECK(c.kubectl({"auth", "can-i", "list", "gateways.networking.istio.io", "--as", sa}).out ==
+        "yes\n");
+  CHECK(c.kubectl({"auth", "can-i", "create", "pods/exec", "-n", "dev", "--as", sa}).out == "no\n");
+}
+
+TEST_CASE("a ServiceAccount token from kubesim's token controller works in kubectl within its RBAC",
+          "[kubesim][kubectl]") {
+  REQUIRE_KUBECTL();
+  Cluster c;
+  const auto objs = c.write("reader.yaml", R"(apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: reader
+  namespace: istio-system
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: reader
+rules:
+- apiGroups: [""]
+  resources: [services, pods]
+  verbs: [get, list, watch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: reader
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: reader}
+subjects:
+- {kind: ServiceAccount, name: reader, namespace: istio-system}
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: reader-token
+  namespace: istio-system
+  annotations:
+    kubernetes.io/service-account.name: reader
+type: kubernetes.io/service-account-token
+)");
+  REQUIRE(c.kubectl({"apply", "--server-side", "-f", objs.string()}).exit_code == 0);
+  std::string token;
+  for (int i = 0; i < 50 && token.empty(); ++i) {
+    token = c.kubectl({"get", "secret", "-n", "istio-system", "reader-token", "-o",
+                       "jsonpath={.data.token}"})
+                .out;
+    if (token.empty()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  REQUIRE_FALSE(token.empty());
+  const Ran decoded = kubesim::testing::run_program({"base64", "-d"}, {}, token);
+  const std::string ca = c.sim.ca_path().string();
+  auto as_reader = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"kubectl", "--kubeconfig", "/dev/null", "--server", c.sim.url(),
+                               "--certificate-authority", ca, "--token", decoded.out});
+    return kubesim::testing::run_program(args, {{"HOME", c.home.string()}});
+  };
+  auto r = as_reader({"get", "services", "-A", "-o", "name"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("service/helloworld") != std::string::npos);
+  r = as_reader({"create", "secret", "generic", "x", "-n", "istio-system", "--from-literal=a=b"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find(
+            "secrets is forbidden: User \"system:serviceaccount:istio-system:reader\" cannot "
+            "create resource \"secrets\" in API group \"\" in the namespace \"istio-system\"") !=
+        std::string::npos);
+  r = as_reader({"get", "secrets", "-n", "istio-system"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("(Forbidden)") != std::string::npos);
+}
+
+TEST_CASE("kubectl api-resources shows a CRD's kinds once it is applied", "[kubesim][kubectl]") {
+  REQUIRE_KUBECTL();
+  KubesimProcess sim;
+  sim.start("plain");
+  const fs::path home = sim.state_dir() / "home";
+  auto kubectl = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"kubectl", "--kubeconfig", sim.kubeconfig_path().string()});
+    return kubesim::testing::run_program(args, {{"HOME", home.string()}});
+  };
+  auto r = kubectl({"api-resources", "--api-group=networking.istio.io", "-o", "name"});
+  CHECK(r.out.empty());
+  REQUIRE(kubectl({"apply", "--server-side", "-f",
+                   (KubesimProcess::seed_dir() / "istio-crds.yaml").string()})
+              .exit_code == 0);
+  r = kubectl({"api-resources", "--api-group=networking.istio.io", "-o", "name"});
+  CHECK(r.out == "destinationrules.networking.istio.io\ngateways.networking.istio.io\n"
+                 "serviceentries.networking.istio.io\nvirtualservices.networking.istio.io\n");
+  r = kubectl({"get", "virtualservices.v1beta1.networking.istio.io", "-A"});
+  CHECK(r.exit_code == 0);
+}
+
+TEST_CASE("kubesim's fault injection makes kubectl fail and slows it down", "[kubesim][kubectl]") {
+  REQUIRE_KUBECTL();
+  Cluster c;
+  REQUIRE(c.kubectl({"get", "ns"}).exit_code == 0); // discovery cached for the timing below
+  c.sim.set_faults({{"errorRate", {{"503", 1.0}}}, {"verbs", {"list"}}});
+  auto r = c.kubectl({"get", "services", "-A"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("the server is currently unable to handle the request") != std::string::npos);
+  CHECK(c.kubectl({"get", "service", "-n", "dev", "helloworld"}).exit_code ==
+        0); // a get, not a list
+
+  c.sim.set_faults({{"latencyMs", 400}});
+  const double slow = c.kubectl({"get", "service", "-n", "dev", "helloworld"}).seconds;
+  c.sim.clear_faults();
+  const double fast = c.kubectl({"get", "service", "-n", "dev", "helloworld"}).seconds;
+  CHECK(slow >= 0.4);
+  CHECK(slow - fast >= 0.3);
+
+  // A 50% 503 rate: some of 40 requests fail, some succeed.
+  c.sim.set_faults({{"errorRate", {{"503", 0.5}}}});
+  int failed = 0;
+  for (int i = 0; i < 40; ++i) {
+    failed +=
+        c.sim.request("GET", "/api/v1/namespaces/dev/services/helloworld").first == 503 ? 1 : 0;
+  }
+  CHECK(failed > 5);
+  CHECK(failed < 35);
+  c.sim.set_faults({{"errorRate", {{"429", 1.0}}}, {"retryAfterSeconds", 2}});
+  auto [status, body] = c.sim.request("GET", "/api/v1/namespaces");
+  CHECK(status == 429);
+  CHECK(json::parse(body)["details"]["retryAfterSeconds"] == 2);
+  // Dropped connections: the client sees no answer at all.
+  c.sim.set_faults({{"dropRate", 1.0}});
+  CHECK_THROWS(c.sim.request("GET", "/api/v1/namespaces"));
+  c.sim.clear_faults();
+  // The control endpoint itself is never faulted.
+  CHECK(c.sim.request("GET", "/kubesim/faults").first == 200);
+  const auto log = c.sim.request_log();
+  bool saw_drop = false;
+  for (const auto &l : log) {
+    saw_drop = saw_drop || (l.value("fault", "") == "drop" && l["status"] == 0);
+  }
+  CHECK(saw_drop);
+
+  // Faults from the command line, and dropAfterRate: the write happens, the answer is lost.
+  kubesim::testing::KubesimOptions o;
+  o.faults = {{"dropAfterRate", 1.0}, {"verbs", {"create"}}};
+  KubesimProcess faulty;
+  faulty.start("faulty", {}, o);
+  const json cm = {{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "lost"}}}};
+  CHECK_THROWS(faulty.request("POST", "/api/v1/namespaces/default/configmaps", cm.dump()));
+  CHECK(faulty.request("GET", "/api/v1/namespaces/default/configmaps/lost").first == 200);
+}
+
+TEST_CASE("kubesim's request log records every request, so tests can count writes",
+          "[kubesim][kubectl]") {
+  REQUIRE_KUBECTL();
+  Cluster c;
+  const std::size_t mark = c.sim.request_log().size();
+  const auto cm = c.write(
+      "cm.yaml",
+      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: one\n  namespace: dev\ndata:\n  a: b\n");
+  REQUIRE(c.kubectl({"apply", "--server-side", "-f", cm.string()}).exit_code == 0);
+  REQUIRE(c.kubectl({"get", "cm", "-n", "dev", "one"}).exit_code == 0);
+  const auto log = c.sim.request_log_since(mark);
+  const auto writes = KubesimProcess::writes(log);
+  REQUIRE(writes.size() == 1);
+  CHECK(writes[0]["verb"] == "patch");
+  CHECK(writes[0]["method"] == "PATCH");
+  CHECK(writes[0]["resource"] == "configmaps");
+  CHECK(writes[0]["namespace"] == "dev");
+  CHECK(writes[0]["name"] == "one");
+  CHECK(writes[0]["status"] == 201);
+  CHECK(writes[0]["user"] == "kubernetes-admin");
+  CHECK(writes[0]["path"].get<std::string>().rfind("/api/v1/namespaces/dev/configmaps/one?", 0) ==
+        0);
+  CHECK(writes[0]["latencyMs"].is_number());
+  CHECK(writes[0]["time"].get<std::string>().size() == 27);
+  bool saw_get = false;
+  for (const auto &l : log) {
+    saw_get = saw_get || (l["verb"] == "get" && l.value("name", "") == "one");
+  }
+  CHECK(saw_get);
+}
+
+TEST_CASE("kubesim serves many concurrent connections", "[kubesim]") {
+  KubesimProcess sim;
+  sim.start("busy");
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < 16; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 10; ++i) {
+        const json cm = {
+            {"apiVersion", "v1"},
+            {"kind", "ConfigMap"},
+            {"metadata", {{"name", "c-" + std::to_string(t) + "-" + std::to_string(i)}}}};
+        if (sim.request("POST", "/api/v1/namespaces/default/configmaps", cm.dump()).first == 201) {
+          ++ok;
+        }
+      }
+    });
+  }
+  for (auto &th : threads) {
+    th.join();
+  }
+  CHECK(ok == 160);
+  auto [status, body] = sim.request("GET", "/api/v1/namespaces/default/configmaps?limit=500");
+  CHECK(json::parse(body)["items"].size() == 161);
+}
+
+TEST_CASE("kubesim loads Istio's real CRDs and accepts Istio's multicluster sample",
+          "[kubesim][kubectl]") {
+  REQUIRE_KUBECTL();
+  const fs::path shared = KUBESIM_SHARED_ISTIO_DIR;
+  if (!fs::exists(shared / "crds" / "crd-all.gen.yaml")) {
+    WARN("SKIPPED: Istio reference data (../shared/istio) is absent on this machine");
+    return;
+  }
+  KubesimProcess sim;
+  sim.start("real-crds", {shared / "crds" / "crd-all.gen.yaml"});
+  const fs::path home = sim.state_dir() / "home";
+  auto kubectl = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"kubectl", "--kubeconfig", sim.kubeconfig_path().string()});
+    return kubesim::testing::run_program(args, {{"HOME", home.string()}});
+  };
+  REQUIRE(kubectl({"create", "namespace", "istio-system"}).exit_code == 0);
+  // The sample names no namespace; the runbook applies it with -n istio-system.
+  auto r = kubectl({"apply", "--server-side", "-n", "istio-system", "-f",
+                    (shared / "samples" / "multicluster" / "expose-services.yaml").string()});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "gateway.networking.istio.io/cross-network-gateway serverside-applied\n");
+  r = kubectl({"get", "gateway", "-n", "istio-system", "cross-network-gateway", "-o",
+               "jsonpath={.spec.servers[0].tls.mode}"});
+  CHECK(r.out == "AUTO_PASSTHROUGH");
+}
+
+TEST_CASE("scripts/sandbox starts cn-shanghai and wuxi with one kubeconfig and stops them",
+          "[kubesim][kubectl][sandbox]") {
+  REQUIRE_KUBECTL();
+  const fs::path dir =
+      fs::temp_directory_path() / ("kubesim-sandbox-" + std::to_string(::getpid()));
+  const std::string script = (fs::path(KUBESIM_SOURCE_DIR) / "scripts" / "sandbox").string();
+  const std::map<std::string, std::string> env = {{"KUBESIM", KubesimProcess::binary().string()},
+                                                  {"HOME", dir.string()}};
+  auto r = kubesim::testing::run_program({script, "up", "--dir", dir.string()}, env);
+  REQUIRE(r.exit_code == 0);
+  // Idempotent: a second up keeps the running clusters.
+  const std::string port =
+      kubesim::testing::run_program({"cat", (dir / "wuxi" / "port").string()}).out;
+  REQUIRE(kubesim::testing::run_program({script, "up", "--dir", dir.string()}, env).exit_code == 0);
+  CHECK(kubesim::testing::run_program({"cat", (dir / "wuxi" / "port").string()}).out == port);
+  r = kubesim::testing::run_program({script, "env", "--dir", dir.string()}, env);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("export KUBECONFIG=" + (dir / "kubeconfig").string()) != std::string::npos);
+  r = kubesim::testing::run_program(
+      {"kubectl", "--context", "wuxi", "get", "pods", "-A", "-o", "name"},
+      {{"KUBECONFIG", (dir / "kubeconfig").string()}, {"HOME", dir.string()}});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "pod/sleep-7656cf8794-k3m9r\npod/istiod-7d4f8b9c6d-q8w7n\n");
+  r = kubesim::testing::run_program(
+      {"kubectl", "--context", "cn-shanghai", "get", "deploy", "-n", "dev", "-o", "name"},
+      {{"KUBECONFIG", (dir / "kubeconfig").string()}, {"HOME", dir.string()}});
+  CHECK(r.out == "deployment.apps/helloworld-v1\ndeployment.apps/sleep\n");
+  const std::string pid =
+      kubesim::testing::run_program({"cat", (dir / "wuxi" / "pid").string()}).out;
+  REQUIRE(kubesim::testing::run_program({script, "down", "--dir", dir.string()}, env).exit_code ==
+          0);
+  CHECK_FALSE(fs::exists(dir));
+  CHECK(kubesim::testing::run_program({"kill", "-0", pid.substr(0, pid.find('\n'))}).exit_code !=
+        0);
+}
