@@ -140,7 +140,7 @@ Result<void> apply_plan(kube::Client& client, ClusterPlan& plan, bool server_dry
         errors.push_back(Error(r.error()).with_context("applying " + what + " to " + plan.cluster));
         continue;
       }
-      log::info("{}: {} {}{}", plan.cluster, to_string(c.action), what,
+      log::debug("{}: {} {}{}", plan.cluster, to_string(c.action), what,
                 server_dry_run ? " (server dry run)" : "");
     }
     if (!errors.empty()) {
