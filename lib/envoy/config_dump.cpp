@@ -784,7 +784,8 @@ std::string read_health(JsonReader &r) {
 
 LbEndpointInfo read_lb_endpoint(JsonReader &r) {
   LbEndpointInfo e;
-  std::vector<AddressInfo> addresses;
+  AddressInfo primary;
+  std::vector<AddressInfo> additional;
   r.begin_object();
   std::string_view k;
   while (r.next_member(k)) {
@@ -793,14 +794,14 @@ LbEndpointInfo read_lb_endpoint(JsonReader &r) {
       std::string_view ek;
       while (r.next_member(ek)) {
         if (ek == "address") {
-          addresses.insert(addresses.begin(), read_address(r));
+          primary = read_address(r);
         } else if (field_is(ek, "additional_addresses")) {
           for_each_element(r, [&](std::size_t) {
             r.begin_object();
             std::string_view ak;
             while (r.next_member(ak)) {
               if (ak == "address") {
-                addresses.push_back(read_address(r));
+                additional.push_back(read_address(r));
               } else {
                 r.skip_value();
               }
@@ -820,8 +821,9 @@ LbEndpointInfo read_lb_endpoint(JsonReader &r) {
       r.skip_value();
     }
   }
-  for (std::size_t i = 0; i < addresses.size(); ++i) {
-    const AddressInfo &a = addresses[i];
+  // istioctl lists the address, then the additional addresses.
+  for (std::size_t i = 0; i <= additional.size(); ++i) {
+    const AddressInfo &a = i == 0 ? primary : additional[i - 1];
     switch (a.kind) {
     case AddressInfo::Kind::k_socket:
       e.addresses.push_back(a.address + ":" + std::to_string(a.port));

@@ -256,7 +256,13 @@ bool cluster_matches(const ClusterInfo &c, const ClusterFilter &f) {
   if (!f.subset.empty() && name.find(f.subset) == std::string::npos) {
     return false;
   }
-  return f.port == 0 || name.find("|" + std::to_string(f.port) + "|") != std::string::npos;
+  if (f.port == 0) {
+    return true;
+  }
+  std::string needle = "|";
+  needle += std::to_string(f.port);
+  needle += '|';
+  return name.find(needle) != std::string::npos;
 }
 
 std::vector<ClusterInfo> select_clusters(std::vector<ClusterInfo> clusters,
