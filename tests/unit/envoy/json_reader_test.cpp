@@ -142,12 +142,13 @@ TEST_CASE("JsonReader rejects malformed documents at the right offset", "[envoy]
   CHECK_THROWS_AS(r.skip_value(), JsonError);
 }
 
-TEST_CASE("JsonReader handles documents much larger than its index window", "[envoy][json]") {
-  // 3 MB of array elements whose strings hold escapes, quotes and brackets at every possible
-  // position relative to 64-byte blocks (lengths cycle through 0..130).
+namespace {
+
+// A JSON array of `n` objects whose strings hold escapes, quotes and brackets at every possible
+// position relative to 64-byte blocks (lengths cycle through 0..130); `expected` gets the values.
+std::string escape_torture(int n, std::vector<std::string> &expected) {
   std::string text = "[";
-  std::vector<std::string> expected;
-  for (int i = 0; i < 30000; ++i) {
+  for (int i = 0; i < n; ++i) {
     std::string raw;
     std::string value;
     const int len = i % 131;
@@ -177,9 +178,10 @@ TEST_CASE("JsonReader handles documents much larger than its index window", "[en
             "\"], {}]}";
     expected.push_back(value);
   }
-  text += "]";
-  REQUIRE(text.size() > 3 * 512 * 1024);
+  return text + "]";
+}
 
+void check_escape_torture(const std::string &text, const std::vector<std::string> &expected) {
   JsonReader r(text);
   r.begin_array();
   std::size_t n = 0;
@@ -201,6 +203,36 @@ TEST_CASE("JsonReader handles documents much larger than its index window", "[en
   }
   r.expect_end();
   CHECK(n == expected.size());
+}
+
+} // namespace
+
+TEST_CASE("JsonReader handles documents much larger than its index window", "[envoy][json]") {
+  // ~5 MB: indexed window by window on the reader's thread.
+  std::vector<std::string> expected;
+  const std::string text = escape_torture(30000, expected);
+  REQUIRE(text.size() > 3 * 512 * 1024);
+  REQUIRE(text.size() < 8 * 1024 * 1024);
+  check_escape_torture(text, expected);
+}
+
+TEST_CASE("JsonReader indexes big documents on a second thread correctly", "[envoy][json]") {
+  // >= 8 MB: stage one runs ahead on another thread (where the machine has two cores).
+  std::vector<std::string> expected;
+  const std::string text = escape_torture(70000, expected);
+  REQUIRE(text.size() >= 8 * 1024 * 1024);
+  check_escape_torture(text, expected);
+  // Stopping early (an error, or a reader dropped half-way) must not hang or crash.
+  for (int stop_after : {0, 1, 5000}) {
+    JsonReader r(text);
+    r.begin_array();
+    for (int i = 0; i < stop_after && r.next_element(); ++i) {
+      r.skip_value();
+    }
+  }
+  const std::string broken = text.substr(0, text.size() / 2) + "}"; // cut off, badly closed
+  JsonReader r(broken);
+  CHECK_THROWS_AS(r.skip_value(), JsonError);
 }
 
 TEST_CASE("field_is accepts Envoy's snake_case and protojson's camelCase", "[envoy][json]") {
