@@ -34,7 +34,6 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
-#include <regex>
 
 namespace meshctl::envoy {
 
@@ -324,6 +323,128 @@ bool yaml_key_less(std::string_view a_text, std::string_view b_text) {
   return a.size() < b.size();
 }
 
+bool digits_in(std::string_view s, std::string_view allowed) {
+  return !s.empty() && s.find_first_not_of(allowed) == std::string_view::npos &&
+         s.find_first_not_of('_') != std::string_view::npos;
+}
+
+std::string_view unsigned_part(std::string_view s) {
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
+    s.remove_prefix(1);
+  }
+  return s;
+}
+
+// [-+]? then 0b[01_]+, 0o?[0-7_]+, 0x[0-9a-fA-F_]+ or [0-9_]+ (go-yaml strips '_', ParseInt base
+// 0).
+bool yaml_int(std::string_view s) {
+  s = unsigned_part(s);
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'b' || s[1] == 'B')) {
+    return digits_in(s.substr(2), "01_");
+  }
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+    return digits_in(s.substr(2), "0123456789abcdefABCDEF_");
+  }
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'o' || s[1] == 'O')) {
+    return digits_in(s.substr(2), "01234567_");
+  }
+  return digits_in(s, "0123456789_");
+}
+
+// [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
+bool yaml_float(std::string_view s) {
+  s = unsigned_part(s);
+  const auto digits = [&s]() {
+    std::size_t n = 0;
+    while (n < s.size() && s[n] >= '0' && s[n] <= '9') {
+      ++n;
+    }
+    s.remove_prefix(n);
+    return n;
+  };
+  if (!s.empty() && s[0] == '.') {
+    s.remove_prefix(1);
+    if (digits() == 0) {
+      return false;
+    }
+  } else {
+    if (digits() == 0) {
+      return false;
+    }
+    if (!s.empty() && s[0] == '.') {
+      s.remove_prefix(1);
+      digits();
+    }
+  }
+  if (!s.empty() && (s[0] == 'e' || s[0] == 'E')) {
+    s.remove_prefix(1);
+    s = unsigned_part(s);
+    if (digits() == 0) {
+      return false;
+    }
+  }
+  return s.empty();
+}
+
+// YYYY-M-D, optionally followed by [Tt ] and a time: go-yaml v2 reads it as a timestamp.
+bool yaml_timestamp(std::string_view s) {
+  const auto num = [&s](std::size_t min, std::size_t max) {
+    std::size_t n = 0;
+    while (n < s.size() && n < max && s[n] >= '0' && s[n] <= '9') {
+      ++n;
+    }
+    s.remove_prefix(n);
+    return n >= min;
+  };
+  if (!num(4, 4) || s.empty() || s[0] != '-') {
+    return false;
+  }
+  s.remove_prefix(1);
+  if (!num(1, 2) || s.empty() || s[0] != '-') {
+    return false;
+  }
+  s.remove_prefix(1);
+  if (!num(1, 2)) {
+    return false;
+  }
+  return s.empty() || s[0] == 'T' || s[0] == 't' || s[0] == ' ';
+}
+
+// YAML 1.1 sexagesimal: [-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?
+bool yaml_base60(std::string_view s) {
+  s = unsigned_part(s);
+  if (s.empty() || s[0] < '0' || s[0] > '9') {
+    return false;
+  }
+  std::size_t i = 1;
+  while (i < s.size() && ((s[i] >= '0' && s[i] <= '9') || s[i] == '_')) {
+    ++i;
+  }
+  int groups = 0;
+  while (i < s.size() && s[i] == ':') {
+    ++i;
+    std::size_t n = 0;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9' && n < 2) {
+      ++i;
+      ++n;
+    }
+    if (n == 0 || (n == 2 && s[i - 2] > '5')) {
+      return false;
+    }
+    ++groups;
+  }
+  if (groups == 0) {
+    return false;
+  }
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    while (i < s.size() && ((s[i] >= '0' && s[i] <= '9') || s[i] == '_')) {
+      ++i;
+    }
+  }
+  return i == s.size();
+}
+
 // go-yaml v2's resolve(): would this plain scalar read back as something other than a string?
 bool resolves_to_non_string(const std::string &s) {
   static const std::vector<std::string> k_special = {
@@ -338,12 +459,7 @@ bool resolves_to_non_string(const std::string &s) {
   if (!(is_digit(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.')) {
     return false;
   }
-  static const std::regex k_int(R"(^[-+]?(0[bB][01_]+|0[oO]?[0-7_]+|0[xX][0-9a-fA-F_]+|[0-9_]+)$)");
-  static const std::regex k_float(R"(^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$)");
-  static const std::regex k_timestamp(R"(^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt ].*)?$)");
-  static const std::regex k_base60(R"(^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?$)");
-  return std::regex_match(s, k_int) || std::regex_match(s, k_float) ||
-         std::regex_match(s, k_timestamp) || std::regex_match(s, k_base60);
+  return yaml_int(s) || yaml_float(s) || yaml_timestamp(s) || yaml_base60(s);
 }
 
 struct ScalarAnalysis {

@@ -394,7 +394,8 @@ TEST_CASE("errors name the file, line, column and JSON path", "[envoy][errors]")
   CHECK(wrong.error().hint().find("proxy-config eds") != std::string::npos);
 }
 
-TEST_CASE("-o json keeps map and Struct keys, sorts them, and escapes as Go", "[envoy][json]") {
+TEST_CASE("protojson output keeps map and Struct keys, sorts them, escapes as Go",
+          "[envoy][json]") {
   const std::string message = R"({"@type": "type.googleapis.com/envoy.config.cluster.v3.Cluster",
     "name": "a<b>&c", "connect_timeout": "10s",
     "metadata": {"filter_metadata": {"istio": {"services": [{"name": "x", "host": "h"}], "config": "c"}, "envoy.lb": {"z_key": 1.5}}},
@@ -449,4 +450,13 @@ TEST_CASE("-o json keeps map and Struct keys, sorts them, and escapes as Go", "[
           R"([{"b": "*", "a": "true", "@type": "x", "n": 10, "s": "line1\nline2\n", "e": ""}])") ==
       "- '@type': x\n  a: \"true\"\n  b: '*'\n  e: \"\"\n  \"n\": 10\n  s: |\n    line1\n    "
       "line2\n\n");
+}
+
+TEST_CASE("YAML quotes strings that go-yaml would read back as another type", "[envoy][json]") {
+  const std::string yaml = json_to_yaml(
+      R"(["1_000", "0x1F", "1.5e3", ".5", "2024-01-01T00:00:00Z", "1:30", "10.244.0.1", "v1.2",
+          "on", "Off", "~", "null", "a: b", "a #b", "- x", "-x", " lead", "x:y", "100%"])");
+  CHECK(yaml == "- \"1_000\"\n- \"0x1F\"\n- \"1.5e3\"\n- \".5\"\n- \"2024-01-01T00:00:00Z\"\n"
+                "- \"1:30\"\n- 10.244.0.1\n- v1.2\n- \"on\"\n- \"Off\"\n- \"~\"\n- \"null\"\n"
+                "- 'a: b'\n- 'a #b'\n- '- x'\n- -x\n- ' lead'\n- x:y\n- 100%\n\n");
 }
