@@ -1,0 +1,143 @@
+#pragma once
+// JsonReader: a pull parser for the JSON Envoy's admin API returns, built for dumps of hundreds of
+// megabytes. It never builds a tree: callers walk objects and arrays, read the fields they need and
+// skip the rest, and the reader keeps only a small window of structural positions in memory. How
+// it stays fast and small is explained at the top of json_reader.cpp.
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace meshctl::envoy {
+
+/// A malformed or unexpected document. Used inside lib/envoy only; the public readers turn it into
+/// an Error that names the byte offset, line and JSON path.
+class JsonError : public std::runtime_error {
+public:
+  JsonError(const std::string &message, std::uint64_t offset)
+      : std::runtime_error(message), m_offset(offset) {}
+  /// Byte offset in the document where the problem was seen.
+  [[nodiscard]] std::uint64_t offset() const { return m_offset; }
+  /// JSON path of the value being read, outermost first, e.g. "configs[2].dynamic_listeners[0]".
+  [[nodiscard]] const std::string &path() const { return m_path; }
+  /// Adds an outer path segment ("configs[2]" or "listener") as the error unwinds.
+  void add_outer(std::string_view segment);
+
+private:
+  std::uint64_t m_offset;
+  std::string m_path;
+};
+
+class BackgroundIndexer;
+
+/// Streams over one JSON document held in memory (a string or a memory-mapped file).
+///
+/// Contract for callers: read or skip every value exactly once, in document order. Views returned
+/// by next_member() and read_string() stay valid until the next call on the reader.
+class JsonReader {
+public:
+  enum class Kind { k_object, k_array, k_string, k_number, k_true, k_false, k_null };
+
+  /// Called as the reader moves on: bytes before `done` will not be looked at again (a mapped
+  /// source can give those pages back); bytes up to `next` are about to be read.
+  using Progress = std::function<void(std::size_t done, std::size_t next)>;
+
+  /// `text` must outlive the reader. `progress`, if set, is told how far the reader has got.
+  explicit JsonReader(std::string_view text, Progress progress = {});
+  ~JsonReader();
+  JsonReader(const JsonReader &) = delete;
+  JsonReader &operator=(const JsonReader &) = delete;
+
+  /// The kind of the next value (the caller is positioned before a value).
+  Kind peek();
+  void begin_object();
+  /// Advances to the next member of the current object; false (and the object is closed) at '}'.
+  bool next_member(std::string_view &key);
+  void begin_array();
+  /// Advances to the next element of the current array; false (and the array is closed) at ']'.
+  bool next_element();
+
+  /// Reads a string value, unescaped.
+  std::string_view read_string();
+  std::string take_string() { return std::string(read_string()); }
+  /// Reads a number as an unsigned integer; a quoted integer ("15443", as protobuf writes 64-bit
+  /// values) is accepted too.
+  std::uint64_t read_uint();
+  std::int64_t read_int();
+  bool read_bool();
+  /// Reads any scalar and returns its text: strings unescaped, numbers and literals as written.
+  std::string read_scalar_text();
+  /// Skips the next value, whatever it is. This is the fast path for most of a big dump.
+  void skip_value();
+  /// Returns the raw JSON text of the next value and moves past it.
+  std::string capture_value();
+
+  /// Position of the first byte of the next value (the caller is positioned before a value).
+  std::size_t value_start();
+  /// Position just after the last value or token read.
+  [[nodiscard]] std::size_t position() const { return m_after; }
+  /// The document bytes [from, to).
+  [[nodiscard]] std::string_view slice(std::size_t from, std::size_t to) const {
+    return m_text.substr(from, to - from);
+  }
+  /// Keeps bytes from `offset` on resident (no release below it) until unpin().
+  void pin(std::size_t offset) { m_pin = offset; }
+  void unpin() { m_pin = k_no_pin; }
+
+  /// Checks that nothing but whitespace follows the top-level value.
+  void expect_end();
+  /// Throws a JsonError at the current position.
+  [[noreturn]] void fail(const std::string &message) const;
+  /// Throws a JsonError at `offset`.
+  [[noreturn]] static void fail_at(const std::string &message, std::size_t offset);
+
+private:
+  static constexpr std::size_t k_no_pin = static_cast<std::size_t>(-1);
+  static constexpr std::size_t k_window = 512 * 1024; // bytes indexed per refill
+  /// Documents from this size on are indexed by a second thread, one window ahead.
+  static constexpr std::size_t k_background_min = 8 * 1024 * 1024;
+
+  // Structural index: absolute positions of quotes and of { } [ ] : , outside strings.
+  bool refill();
+  bool refill_background();
+  /// Position of the k-th unconsumed entry (refills as needed; throws at the end).
+  std::size_t entry(std::size_t k) { return m_i + k < m_n ? m_idx[m_i + k] : entry_slow(k); }
+  bool has_entry(std::size_t k) { return m_i + k < m_n || has_entry_slow(k); }
+  std::size_t entry_slow(std::size_t k);
+  bool has_entry_slow(std::size_t k);
+  void index_block(const unsigned char *block, std::size_t base, std::size_t valid);
+  std::string_view string_at(std::size_t open, std::size_t close);
+  std::string_view scalar_text(); // next scalar value's raw text; consumes it
+  std::size_t skip_ws(std::size_t pos) const;
+  void skip_container();
+
+  std::string_view m_text;
+  Progress m_release;
+  std::vector<std::size_t> m_idx;
+  std::size_t m_n = 0;       // entries in m_idx
+  std::size_t m_i = 0;       // next unconsumed entry
+  std::size_t m_scanned = 0; // bytes indexed so far
+  std::size_t m_after = 0;   // position after the last consumed token
+  std::size_t m_pin = k_no_pin;
+  std::size_t m_released = 0;
+  std::uint64_t m_in_string = 0; // all ones when the previous block ended inside a string
+  bool m_escape_next = false;    // the previous block ended with an unescaped backslash
+  std::string m_stack;           // open containers: 'o' or 'a'; upper case before the first item
+  std::string m_scratch;         // unescaped strings
+  std::string m_skip;            // bracket stack while skipping
+  std::unique_ptr<BackgroundIndexer> m_background;
+};
+
+/// Rewrites a protobuf field name the way protojson names it: "route_config" -> "routeConfig".
+std::string json_camel_case(std::string_view snake);
+
+/// True when `key` names protobuf field `snake` in either JSON spelling ("route_config" or
+/// "routeConfig"): Envoy writes snake_case, istioctl and older dumps camelCase.
+bool field_is(std::string_view key, std::string_view snake) noexcept;
+
+} // namespace meshctl::envoy

@@ -1,0 +1,105 @@
+#pragma once
+// Shared plumbing of the lib/envoy readers: run a JsonReader over a dump and turn a JsonError
+// into an Error naming the file, line, column and JSON path; name the path as errors unwind.
+
+#include "core/error.hpp"
+#include "envoy/dump_source.hpp"
+#include "envoy/json_reader.hpp"
+
+#include <string>
+#include <string_view>
+
+namespace meshctl::envoy {
+
+/// Runs `body(reader)` over the whole dump and checks nothing follows the document.
+template <class T, class F> Result<T> parse_dump(const DumpBytes &dump, F &&body) {
+  try {
+    JsonReader reader(dump.text(), dump.releaser());
+    T out = body(reader);
+    reader.expect_end();
+    return out;
+  } catch (const JsonError &e) {
+    const auto [line, column] = dump.line_column(e.offset());
+    std::string message = dump.name() + ": line " + std::to_string(line) + ", column " +
+                          std::to_string(column) + ": " + e.what();
+    if (!e.path().empty()) {
+      message += " (at " + e.path() + ")";
+    }
+    return fail(std::move(message),
+                "expected output of the proxy's admin API, e.g. `kubectl exec POD -c istio-proxy "
+                "-- pilot-agent request GET config_dump`; check the file is complete");
+  }
+}
+
+/// Runs `f()`, naming `segment` (a member name) in the path of any JsonError it throws.
+template <class F> decltype(auto) in_member(std::string_view segment, F &&f) {
+  try {
+    return f();
+  } catch (JsonError &e) {
+    e.add_outer(segment);
+    throw;
+  }
+}
+
+/// Runs `f()`, naming array index `i` in the path of any JsonError it throws.
+template <class F> decltype(auto) in_element(std::size_t i, F &&f) {
+  try {
+    return f();
+  } catch (JsonError &e) {
+    e.add_outer("[" + std::to_string(i) + "]");
+    throw;
+  }
+}
+
+/// Calls `each(index)` for every element of the array under the reader.
+template <class F> void for_each_element(JsonReader &r, F &&each) {
+  r.begin_array();
+  std::size_t i = 0;
+  while (r.next_element()) {
+    in_element(i, [&] { each(i); });
+    ++i;
+  }
+}
+
+/// Reads an array of strings.
+inline std::vector<std::string> read_string_array(JsonReader &r) {
+  std::vector<std::string> out;
+  r.begin_array();
+  while (r.next_element()) {
+    out.push_back(r.read_scalar_text());
+  }
+  return out;
+}
+
+/// Calls `on_member(key)` for every member of every element of a config_dump's "configs" array;
+/// `on_member` returns false for members it did not read, which are skipped.
+template <class F> void walk_config_dump(JsonReader &r, F &&on_member) {
+  if (r.peek() != JsonReader::Kind::k_object) {
+    JsonReader::fail_at("expected a config_dump object ({\"configs\": [...]})", r.value_start());
+  }
+  r.begin_object();
+  std::string_view key;
+  while (r.next_member(key)) {
+    if (key != "configs") {
+      r.skip_value();
+      continue;
+    }
+    in_member("configs", [&] {
+      for_each_element(r, [&](std::size_t) {
+        if (r.peek() != JsonReader::Kind::k_object) {
+          r.skip_value();
+          return;
+        }
+        r.begin_object();
+        std::string_view k;
+        while (r.next_member(k)) {
+          if (!on_member(k)) {
+            r.skip_value();
+          }
+        }
+      });
+    });
+  }
+}
+
+} // namespace meshctl::envoy

@@ -1,0 +1,98 @@
+// meshctl proxy-config through the real binary: istioctl's goldens on stdout, stdin, flags,
+// aliases, usage errors and exit codes.
+
+#include "support/testing.hpp"
+
+using meshctl::testing::read_file;
+using meshctl::testing::run_meshctl;
+using meshctl::testing::TempDir;
+
+TEST_CASE("proxy-config prints istioctl's tables byte for byte", "[cli][envoy][conformance]") {
+  MESHCTL_REQUIRE_SHARED_ISTIO(istio);
+  const auto eds = istio / "istioctl-testdata/current/writer-envoy-configdump/endpoint";
+  const std::string dump = (eds / "configdump.json").string();
+
+  auto r = run_meshctl({"proxy-config", "eds", "-f", dump});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == read_file(eds / "emptyfilter_output.txt"));
+  r = run_meshctl({"pc", "eds", "-f", dump, "--port", "8080"});
+  CHECK(r.out == read_file(eds / "portfilter_output.txt"));
+  r = run_meshctl({"pc", "eds", "-f", dump, "--port", "8080", "-o", "json"});
+  CHECK(r.out == read_file(eds / "portfilter_output.json"));
+  r = run_meshctl({"pc", "eds", "-f", dump, "-o", "yaml"});
+  CHECK(r.out == read_file(eds / "emptyfilter_output.yaml"));
+
+  const auto clusters = istio / "istioctl-testdata/historical-2020/writer-envoy-clusters";
+  r = run_meshctl({"pc", "endpoints", "-f", (clusters / "clusters.json").string()});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == read_file(clusters / "clustersummary.txt"));
+  r = run_meshctl(
+      {"pc", "ep", "-f", (clusters / "clusters.json").string(), "--status", "unhealthy"});
+  CHECK(r.out == read_file(clusters / "clustersummaryfiltered.txt"));
+  r = run_meshctl({"pc", "endpoints", "-f", (clusters / "clusters.json").string(), "--cluster",
+                   "outbound|9080||reviews.default.svc.cluster.local", "-o", "json"});
+  CHECK(r.out == read_file(clusters / "clustermultihostsfiltered.txt"));
+
+  const auto old = istio / "istioctl-testdata/historical-2020/writer-envoy-configdump";
+  r = run_meshctl(
+      {"pc", "listeners", "-f", (old / "configdump.json").string(), "-o", "json", "--port", "443"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == read_file(old / "listenerdumpfiltered.json") + "\n"); // golden lacks Fprintln's \n
+  r = run_meshctl({"pc", "clusters", "-f", (old / "configdump.json").string(), "-o", "json"});
+  CHECK(r.out == read_file(old / "clusterdump.json") + "\n");
+}
+
+TEST_CASE("proxy-config reads stdin and adds LOCALITY/PRIORITY with -o wide", "[cli][envoy]") {
+  TempDir tmp;
+  const auto file = tmp.write(
+      "clusters.json", R"({"cluster_statuses": [{"name": "outbound|5000||h.s.svc.cluster.local",
+    "host_statuses": [{"address": {"socket_address": {"address": "47.100.1.2", "port_value": 15443}},
+      "health_status": {"eds_health_status": "HEALTHY"}, "priority": 1, "locality": {"region": "cn-shanghai"}}]}]})");
+  auto r = meshctl::testing::run({"/bin/sh", "-c",
+                                  "'" + meshctl::testing::meshctl_bin().string() +
+                                      "' pc endpoints -f - -o wide < '" + file.string() + "'"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "ENDPOINT             STATUS      OUTLIER CHECK     LOCALITY        PRIORITY     "
+                 "CLUSTER\n"
+                 "47.100.1.2:15443     HEALTHY     OK                cn-shanghai     1            "
+                 "outbound|5000||h.s.svc.cluster.local\n");
+}
+
+TEST_CASE("proxy-config usage errors exit 2 with a hint", "[cli][envoy]") {
+  auto none = run_meshctl({"proxy-config", "listener"});
+  CHECK(none.exit_code == 2);
+  CHECK(none.err.find("needs a pod (POD[.NAMESPACE]) or -f FILE") != std::string::npos);
+
+  auto pod = run_meshctl({"proxy-config", "listener", "istio-eastwestgateway-7d9c.istio-system"});
+  CHECK(pod.exit_code == 2);
+  CHECK(pod.err.find("not implemented yet") != std::string::npos);
+  CHECK(pod.err.find(
+            "kubectl exec istio-eastwestgateway-7d9c -n istio-system -c istio-proxy -- "
+            "pilot-agent request GET 'config_dump?mask=dynamic_listeners,static_listeners'") !=
+        std::string::npos);
+
+  auto both = run_meshctl({"pc", "eds", "sleep-1", "-f", "x.json"});
+  CHECK(both.exit_code == 2);
+
+  auto missing = run_meshctl({"pc", "clusters", "-f", "/nonexistent/dump.json"});
+  CHECK(missing.exit_code == 2);
+  CHECK(missing.err.find("cannot open /nonexistent/dump.json") != std::string::npos);
+  CHECK(missing.err.find("hint:") != std::string::npos);
+
+  auto sub = run_meshctl({"pc"});
+  CHECK(sub.exit_code == 2);
+}
+
+TEST_CASE("proxy-config reports a broken dump with its line and exits 1", "[cli][envoy]") {
+  TempDir tmp;
+  const auto file = tmp.write("cut.json", "{\"configs\": [\n  {\"static_listeners\": [\n    {\"li");
+  auto r = run_meshctl({"pc", "listener", "-f", file.string()});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("cut.json: line 3, column") != std::string::npos);
+  CHECK(r.out.empty());
+
+  const auto eds_only = tmp.write("eds.json", R"({"configs": [{"dynamic_endpoint_configs": []}]})");
+  auto wrong = run_meshctl({"pc", "endpoints", "-f", eds_only.string()});
+  CHECK(wrong.exit_code == 1);
+  CHECK(wrong.err.find("proxy-config eds") != std::string::npos);
+}
