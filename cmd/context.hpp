@@ -29,6 +29,20 @@ void register_version(CLI::App& app, Context& ctx);
 void register_config(CLI::App& app, Context& ctx);
 void register_completion(CLI::App& app, Context& ctx);
 
+} // namespace meshctl::cmd
+
+namespace meshctl::mesh {
+struct JoinReport;
+enum class DryRun;
+} // namespace meshctl::mesh
+
+namespace meshctl::cmd {
+
+/// Prints a join/expose/localize outcome as -o asks (summary, or the versioned JSON/YAML result);
+/// failed preconditions are listed on stderr and make the error returned. Lives in cmd/join.cpp.
+Result<ExitCode> print_apply_report(const Context& ctx, const mesh::JoinReport& report,
+                                    mesh::DryRun dry, const std::string& kind);
+
 /// Action for a verb that exists in the CLI but is not built yet: exits 2, never pretends.
 Result<ExitCode> not_implemented(const std::string& verb);
 

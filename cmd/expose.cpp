@@ -4,6 +4,7 @@
 
 #include "mesh/expose.hpp"
 #include "mesh/join.hpp"
+#include "mesh/join_live.hpp"
 #include "mesh/manifest_output.hpp"
 #include "mesh/session.hpp"
 
@@ -49,7 +50,17 @@ Result<ExitCode> run_expose(const Context& ctx, const ExposeFlags& f) {
     std::fwrite(text.data(), 1, text.size(), stdout);
     return ExitCode::k_ok;
   }
-  return not_implemented("expose (live; use --dry-run)");
+  auto clients = mesh::connect_all(*session, ctx.global);
+  if (!clients) {
+    return tl::make_unexpected(clients.error());
+  }
+  auto plans = mesh::apply_everywhere(*clients, *objects, *dry);
+  if (!plans) {
+    return tl::make_unexpected(plans.error());
+  }
+  mesh::JoinReport report;
+  report.plans = std::move(*plans);
+  return print_apply_report(ctx, report, *dry, "ApplyResult");
 }
 
 } // namespace

@@ -24,8 +24,10 @@ struct JoinFlags {
   bool restart_istiod = false;
 };
 
-Result<ExitCode> print_report(const Context& ctx, const mesh::JoinReport& report,
-                              mesh::DryRun dry) {
+} // namespace
+
+Result<ExitCode> print_apply_report(const Context& ctx, const mesh::JoinReport& report,
+                                    mesh::DryRun dry, const std::string& kind) {
   if (!report.precondition_errors.empty()) {
     ExitCode code = ExitCode::k_failed;
     for (const auto& e : report.precondition_errors) {
@@ -44,18 +46,20 @@ Result<ExitCode> print_report(const Context& ctx, const mesh::JoinReport& report
               "fix the errors above and run join again"));
   }
   if (ctx.global.output == OutputFormat::k_json) {
-    std::printf("%s\n", mesh::join_report_json(report, dry).dump(2).c_str());
+    std::printf("%s\n", mesh::join_report_json(report, dry, kind).dump(2).c_str());
   } else if (ctx.global.output == OutputFormat::k_yaml) {
-    std::printf("%s", to_yaml(mesh::join_report_json(report, dry)).c_str());
+    std::printf("%s", to_yaml(mesh::join_report_json(report, dry, kind)).c_str());
   } else {
     int verbosity = ctx.global.verbosity;
     if (dry == mesh::DryRun::k_client || dry == mesh::DryRun::k_server) {
-      verbosity = std::max(verbosity, 1); // a dry run is read for its plan
+      verbosity = std::max(verbosity, 2); // a dry run is read for its plan and diffs
     }
     std::fputs(mesh::format_join_report(report, verbosity).c_str(), stdout);
   }
   return ExitCode::k_ok;
 }
+
+namespace {
 
 Result<ExitCode> run_join(const Context& ctx, const JoinFlags& f) {
   auto dry = mesh::parse_dry_run(f.dry_run);
@@ -95,7 +99,7 @@ Result<ExitCode> run_join(const Context& ctx, const JoinFlags& f) {
   if (!report) {
     return tl::make_unexpected(report.error());
   }
-  return print_report(ctx, *report, *dry);
+  return print_apply_report(ctx, *report, *dry, "JoinResult");
 }
 
 } // namespace

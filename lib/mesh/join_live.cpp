@@ -293,7 +293,47 @@ std::string format_join_report(const JoinReport& report, int verbosity) {
   return out;
 }
 
-nlohmann::json join_report_json(const JoinReport& report, DryRun dry_run) {
+Result<std::vector<ClusterPlan>> apply_everywhere(std::vector<std::unique_ptr<kube::Client>>& clients,
+                                                  const std::vector<ClusterObjects>& objects,
+                                                  DryRun dry_run) {
+  std::vector<std::string> names;
+  std::map<std::string, std::size_t> index;
+  for (std::size_t i = 0; i < objects.size(); ++i) {
+    names.push_back(objects[i].cluster);
+    index[objects[i].cluster] = i;
+  }
+  auto results = for_each_cluster(names, [&](const std::string& name) -> Result<ClusterPlan> {
+    const std::size_t i = index.at(name);
+    auto plan = plan_cluster(*clients[i], objects[i]);
+    if (!plan) {
+      return tl::make_unexpected(plan.error());
+    }
+    if (dry_run == DryRun::k_none || dry_run == DryRun::k_server) {
+      if (auto a = apply_plan(*clients[i], *plan, dry_run == DryRun::k_server); !a) {
+        return tl::make_unexpected(a.error());
+      }
+    }
+    return plan;
+  });
+  std::vector<ClusterPlan> out;
+  std::vector<Error> errors;
+  for (auto& r : results) {
+    if (!r.value) {
+      errors.push_back(r.value.error());
+    } else {
+      out.push_back(std::move(*r.value));
+    }
+  }
+  if (!errors.empty()) {
+    for (std::size_t i = 1; i < errors.size(); ++i) {
+      log::warn("{}", errors[i].what());
+    }
+    return tl::make_unexpected(errors.front());
+  }
+  return out;
+}
+
+nlohmann::json join_report_json(const JoinReport& report, DryRun dry_run, const std::string& kind) {
   nlohmann::json clusters = nlohmann::json::array();
   for (const auto& p : report.plans) {
     const auto s = summarize(p.changes);
@@ -322,7 +362,7 @@ nlohmann::json join_report_json(const JoinReport& report, DryRun dry_run) {
                      : dry_run == DryRun::k_server ? "server"
                                                    : "none";
   return {{"apiVersion", "meshctl.dev/v1alpha1"},
-          {"kind", "JoinResult"},
+          {"kind", kind},
           {"dryRun", mode},
           {"clusters", std::move(clusters)},
           {"notes", report.notes}};

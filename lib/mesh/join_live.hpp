@@ -33,11 +33,19 @@ Result<JoinReport> join_live(const Session& session, const JoinOptions& options,
                              std::vector<std::unique_ptr<kube::Client>>& clients,
                              const GlobalOptions& global);
 
+/// Plans (and unless dry_run is client, applies) one set of objects per cluster, clusters in
+/// parallel; `objects` is in the session's cluster order, like `clients`.
+Result<std::vector<ClusterPlan>> apply_everywhere(std::vector<std::unique_ptr<kube::Client>>& clients,
+                                                  const std::vector<ClusterObjects>& objects,
+                                                  DryRun dry_run);
+
 /// Human summary: one line per cluster, per-object lines with -v (diffs with -vv), then notes.
 std::string format_join_report(const JoinReport& report, int verbosity);
 
-/// -o json / -o yaml form: {apiVersion: meshctl.dev/v1alpha1, kind: JoinResult, clusters: […]}.
-nlohmann::json join_report_json(const JoinReport& report, DryRun dry_run);
+/// -o json / -o yaml form: {apiVersion: meshctl.dev/v1alpha1, kind: <kind>, dryRun, clusters: […],
+/// notes}; kind is JoinResult for join, ApplyResult for expose and localize.
+nlohmann::json join_report_json(const JoinReport& report, DryRun dry_run,
+                                const std::string& kind = "JoinResult");
 
 /// Polls the reader token Secret of `cluster` until the token controller has filled token and
 /// ca.crt; returns {token, ca.crt PEM}. Gives up after `timeout` with a clear error.
