@@ -1,0 +1,250 @@
+// join, expose and localize end to end: the real binary against two clusters.
+
+#include "clusters.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <fstream>
+
+using meshctl::e2e::TestClusters;
+using meshctl::testing::run;
+using meshctl::testing::TempDir;
+using nlohmann::json;
+
+namespace {
+
+std::string b64decode(const std::string& s) {
+  auto r = run({"sh", "-c", "printf '%s' '" + s + "' | base64 -d"});
+  return r.out;
+}
+
+json result(const meshctl::testing::RunResult& r) {
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  return json::parse(r.out);
+}
+
+int count(const json& report, const char* field) {
+  int n = 0;
+  for (const auto& c : report["clusters"]) {
+    n += c[field].get<int>();
+  }
+  return n;
+}
+
+} // namespace
+
+TEST_CASE("join links two clusters; a second run changes nothing", "[e2e][join]") {
+  TestClusters clusters;
+  const auto& a = clusters.names()[0];
+  const auto& b = clusters.names()[1];
+
+  auto first = result(clusters.meshctl({"join", a, b, "-o", "json"}));
+  CHECK(first["kind"] == "JoinResult");
+  CHECK(count(first, "created") >= 24);
+
+  // What join made, as kubectl sees it.
+  for (const auto& [target, source] : {std::pair{a, b}, std::pair{b, a}}) {
+    auto secret = clusters.kubectl_json(
+        target, {"-n", "istio-system", "get", "secret", "istio-remote-secret-" + source});
+    CHECK(secret["metadata"]["labels"]["istio/multiCluster"] == "true");
+    CHECK(secret["metadata"]["annotations"]["networking.istio.io/cluster"] == source);
+    REQUIRE(secret["data"].contains(source));
+    CHECK(secret["data"].size() == 1);
+    auto cacerts = clusters.kubectl_json(target, {"-n", "istio-system", "get", "secret", "cacerts"});
+    CHECK(cacerts["data"].size() == 4);
+    auto ns = clusters.kubectl_json(target, {"get", "namespace", "istio-system"});
+    CHECK(ns["metadata"]["labels"]["topology.istio.io/network"] == target);
+    auto gw = clusters.kubectl_json(
+        target, {"-n", "istio-system", "get", "gateways.networking.istio.io", "cross-network-gateway"});
+    CHECK(gw["spec"]["servers"][0]["tls"]["mode"] == "AUTO_PASSTHROUGH");
+  }
+  // Every cluster holds the same root.
+  auto root_a = clusters.kubectl_json(a, {"-n", "istio-system", "get", "secret", "cacerts"});
+  auto root_b = clusters.kubectl_json(b, {"-n", "istio-system", "get", "secret", "cacerts"});
+  CHECK(root_a["data"]["root-cert.pem"] == root_b["data"]["root-cert.pem"]);
+  CHECK(root_a["data"]["ca-cert.pem"] != root_b["data"]["ca-cert.pem"]);
+
+  const auto mark = clusters.mark();
+  auto second = result(clusters.meshctl({"join", a, b, "-o", "json"}));
+  CHECK(count(second, "created") == 0);
+  CHECK(count(second, "updated") == 0);
+  CHECK(count(second, "unchanged") == count(first, "created") + count(first, "updated") +
+                                          count(first, "unchanged"));
+  if (!TestClusters::real()) {
+    const auto writes = clusters.writes_since(mark);
+    CHECK(writes.empty());
+    for (const auto& w : writes) {
+      UNSCOPED_INFO("unexpected write: " << w.dump());
+    }
+  }
+}
+
+TEST_CASE("the remote secret's token may read the source cluster and not write secrets",
+          "[e2e][join][rbac]") {
+  TestClusters clusters;
+  const auto& a = clusters.names()[0];
+  const auto& b = clusters.names()[1];
+  result(clusters.meshctl({"join", a, b, "-o", "json"}));
+
+  // The kubeconfig istiod in b would use to watch a.
+  auto secret =
+      clusters.kubectl_json(b, {"-n", "istio-system", "get", "secret", "istio-remote-secret-" + a});
+  TempDir dir;
+  const auto remote = dir.write("remote.yaml", b64decode(secret["data"][a].get<std::string>()));
+  auto kubectl = [&](const std::vector<std::string>& args) {
+    std::vector<std::string> full{"kubectl", "--kubeconfig", remote.string(), "--context", a};
+    full.insert(full.end(), args.begin(), args.end());
+    return run(full);
+  };
+  auto services = kubectl({"get", "services", "-A"});
+  INFO(services.err);
+  CHECK(services.exit_code == 0);
+  CHECK(services.out.find("helloworld") != std::string::npos);
+  CHECK(kubectl({"get", "pods", "-A"}).exit_code == 0);
+  auto write = kubectl({"-n", "istio-system", "create", "secret", "generic", "meshctl-probe",
+                        "--from-literal=a=b", "--dry-run=server"});
+  CHECK(write.exit_code != 0);
+  CHECK(write.err.find("forbidden") != std::string::npos);
+  CHECK(kubectl({"auth", "can-i", "create", "secrets", "-n", "istio-system"}).out == "no\n");
+  CHECK(kubectl({"auth", "can-i", "watch", "services", "-A"}).out == "yes\n");
+}
+
+TEST_CASE("expose and localize apply to every cluster and converge", "[e2e][expose][localize]") {
+  TestClusters clusters;
+  const auto& a = clusters.names()[0];
+  const auto& b = clusters.names()[1];
+  result(clusters.meshctl({"join", a, b, "-o", "json"}));
+
+  auto exposed = result(clusters.meshctl({"expose", "helloworld.dev", "-o", "json"}));
+  CHECK(count(exposed, "updated") == 2);
+  for (const auto& c : clusters.names()) {
+    auto gw = clusters.kubectl_json(
+        c, {"-n", "istio-system", "get", "gateways.networking.istio.io", "cross-network-gateway"});
+    CHECK(gw["spec"]["servers"][0]["hosts"] == json::array({"helloworld.dev.svc.cluster.local"}));
+  }
+  // join leaves the hosts expose chose alone.
+  auto rejoin = result(clusters.meshctl({"join", a, b, "-o", "json"}));
+  CHECK(count(rejoin, "updated") == 0);
+
+  auto localized = result(clusters.meshctl({"localize", "helloworld.dev", "-o", "json"}));
+  CHECK(localized["kind"] == "ApplyResult");
+  CHECK(count(localized, "created") == 2);
+  for (const auto& c : clusters.names()) {
+    auto dr = clusters.kubectl_json(
+        c, {"-n", "dev", "get", "destinationrules.networking.istio.io", "helloworld"});
+    CHECK(dr["spec"]["trafficPolicy"]["loadBalancer"]["localityLbSetting"]["failoverPriority"][0] ==
+          "topology.istio.io/cluster");
+    CHECK(dr["spec"]["trafficPolicy"].contains("outlierDetection"));
+  }
+  auto again = result(clusters.meshctl({"localize", "helloworld.dev", "-o", "json"}));
+  CHECK(count(again, "unchanged") == 2);
+}
+
+TEST_CASE("dry runs against live clusters write nothing", "[e2e][join][dry-run]") {
+  MESHCTL_REQUIRE_SIM();
+  TestClusters clusters;
+  const auto mark = clusters.mark();
+  auto client = clusters.meshctl({"join", "cn-shanghai", "wuxi", "--dry-run=client"});
+  INFO(client.err);
+  REQUIRE(client.exit_code == 0);
+  CHECK(client.out.find("create     Secret istio-system/cacerts") != std::string::npos);
+  CHECK(client.out.find("update     Namespace istio-system") != std::string::npos);
+  CHECK(clusters.writes_since(mark).empty());
+
+  auto server = clusters.meshctl({"join", "cn-shanghai", "wuxi", "--dry-run=server", "-o", "json"});
+  INFO(server.err);
+  REQUIRE(server.exit_code == 0);
+  CHECK(clusters.writes_since(mark).empty()); // dryRun=All writes are not counted as writes
+  bool sent_dry_run = false;
+  for (const auto& l : clusters.sim("wuxi").request_log_since(mark[1])) {
+    sent_dry_run = sent_dry_run || l.value("path", "").find("dryRun=All") != std::string::npos ||
+                   l.value("dryRun", false);
+  }
+  CHECK(sent_dry_run);
+  // Nothing exists afterwards.
+  CHECK(clusters.kubectl("wuxi", {"-n", "istio-system", "get", "secret", "cacerts"}).exit_code != 0);
+}
+
+TEST_CASE("join reports every failed precondition at once and writes nothing",
+          "[e2e][join][preconditions]") {
+  MESHCTL_REQUIRE_SIM();
+  TestClusters clusters;
+  // wuxi's istiod was installed for another network, and its gateway relies on nodeSelector
+  // although no wuxi node has an ExternalIP (the seed's trap).
+  std::ofstream(clusters.config()) << "mesh: {id: mesh1}\nclusters:\n"
+                                      "  - name: cn-shanghai\n    apiServer: "
+                                   << clusters.sim("cn-shanghai").url()
+                                   << "\n  - name: wuxi\n    network: wuxi-dc\n    apiServer: "
+                                   << clusters.sim("wuxi").url()
+                                   << "\n    gateway:\n      type: NodePort\n      nodeSelector: {}\n";
+  const auto mark = clusters.mark();
+  auto r = clusters.meshctl({"join", "cn-shanghai", "wuxi"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("network is \"wuxi\", not \"wuxi-dc\"") != std::string::npos);
+  CHECK(r.err.find("values.global.network=wuxi-dc") != std::string::npos);
+  CHECK(r.err.find("has an ExternalIP") != std::string::npos);
+  CHECK(r.err.find("externalIPs") != std::string::npos);
+  CHECK(r.err.find("2 precondition(s) failed; nothing was written") != std::string::npos);
+  CHECK(clusters.writes_since(mark).empty());
+}
+
+TEST_CASE("a cacerts of another root is refused unless --force-ca", "[e2e][join][pki]") {
+  MESHCTL_REQUIRE_SIM();
+  TestClusters clusters;
+  // Plant a cacerts made by another mesh (join of a throwaway PKI, then swap the PKI dir).
+  result(clusters.meshctl({"join", "cn-shanghai", "wuxi", "-o", "json"}));
+  std::filesystem::rename(clusters.dir().path() / ".config/meshctl/pki/mesh1",
+                          clusters.dir().path() / "old-pki");
+  const auto mark = clusters.mark();
+  auto refused = clusters.meshctl({"join", "cn-shanghai", "wuxi"});
+  CHECK(refused.exit_code == 1);
+  CHECK(refused.err.find("not this mesh's root") != std::string::npos);
+  CHECK(refused.err.find("--force-ca") != std::string::npos);
+  CHECK(clusters.writes_since(mark).empty());
+
+  auto forced = clusters.meshctl({"join", "cn-shanghai", "wuxi", "--force-ca", "--restart-istiod"});
+  INFO(forced.err);
+  CHECK(forced.exit_code == 0);
+  CHECK(forced.out.find("restarted to load the new cacerts") != std::string::npos);
+  auto istiod = clusters.kubectl_json("wuxi", {"-n", "istio-system", "get", "deployment", "istiod"});
+  CHECK(istiod["spec"]["template"]["metadata"]["annotations"].contains(
+      "kubectl.kubernetes.io/restartedAt"));
+}
+
+TEST_CASE("join survives 30% failing requests and a re-run converges", "[e2e][join][faults]") {
+  MESHCTL_REQUIRE_SIM();
+  TestClusters clusters;
+  for (const auto& n : clusters.names()) {
+    clusters.sim(n).set_faults({{"errorRate", {{"503", 0.15}, {"429", 0.15}}},
+                                {"retryAfterSeconds", 0}});
+  }
+  auto first = clusters.meshctl({"join", "cn-shanghai", "wuxi"});
+  INFO(first.err);
+  // Either retries carried it through, or it failed with a clear message naming what failed.
+  if (first.exit_code != 0) {
+    CHECK(first.err.rfind("error: ", 0) == 0);
+    CHECK(first.err.find("internal error") == std::string::npos);
+  }
+  // Never a half-written remote secret: if one exists, its kubeconfig has a real token.
+  for (const auto& [target, source] :
+       {std::pair<std::string, std::string>{"wuxi", "cn-shanghai"}, {"cn-shanghai", "wuxi"}}) {
+    auto got = clusters.kubectl(target, {"-n", "istio-system", "get", "secret",
+                                         "istio-remote-secret-" + source, "-o",
+                                         "jsonpath={.data." + source + "}"});
+    if (got.exit_code == 0 && !got.out.empty()) {
+      const auto kc = b64decode(got.out);
+      CHECK(kc.find("read at apply time") == std::string::npos);
+      CHECK(kc.find("token: ") != std::string::npos);
+    }
+  }
+  for (const auto& n : clusters.names()) {
+    clusters.sim(n).clear_faults();
+  }
+  auto second = clusters.meshctl({"join", "cn-shanghai", "wuxi", "-o", "json"});
+  INFO(second.err);
+  REQUIRE(second.exit_code == 0);
+  auto third = result(clusters.meshctl({"join", "cn-shanghai", "wuxi", "-o", "json"}));
+  CHECK(count(third, "created") + count(third, "updated") == 0);
+}
