@@ -7,6 +7,7 @@
 #include "envoy/config_dump.hpp"
 
 #include "envoy/parse.hpp"
+#include "envoy/text.hpp"
 
 #include <algorithm>
 #include <array>
@@ -467,7 +468,7 @@ std::string describe_chain_match(const ChainMatch &m) {
     }
   }
   const std::string port =
-      m.has_destination_port ? ":" + std::to_string(m.destination_port) : std::string();
+      m.has_destination_port ? cat({":", std::to_string(m.destination_port)}) : std::string();
   if (!m.prefix_ranges.empty()) {
     add("Addr: " + join(m.prefix_ranges, ",") + port);
   } else if (!port.empty()) {

@@ -35,6 +35,8 @@
 
 #include "envoy/json_reader.hpp"
 
+#include "envoy/text.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <charconv>
@@ -818,7 +820,7 @@ std::uint64_t JsonReader::read_uint() {
   std::uint64_t v = 0;
   const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
   if (ec != std::errc() || ptr != t.data() + t.size()) {
-    fail_at("expected an unsigned integer, got " + std::string(t.substr(0, 40)), at);
+    fail_at(cat({"expected an unsigned integer, got ", t.substr(0, 40)}), at);
   }
   return v;
 }
@@ -829,7 +831,7 @@ std::int64_t JsonReader::read_int() {
   std::int64_t v = 0;
   const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
   if (ec != std::errc() || ptr != t.data() + t.size()) {
-    fail_at("expected an integer, got " + std::string(t.substr(0, 40)), at);
+    fail_at(cat({"expected an integer, got ", t.substr(0, 40)}), at);
   }
   return v;
 }
@@ -857,7 +859,7 @@ std::string JsonReader::read_scalar_text() {
     const std::size_t at = skip_ws(m_after);
     const std::string_view t = scalar_text();
     if (t != "true" && t != "false" && t != "null" && !looks_like_number(t)) {
-      fail_at("unexpected value '" + std::string(t.substr(0, 40)) + "'", at);
+      fail_at(cat({"unexpected value '", t.substr(0, 40), "'"}), at);
     }
     return std::string(t);
   }
@@ -910,7 +912,7 @@ void JsonReader::skip_value() {
   const std::size_t at = skip_ws(m_after);
   const std::string_view t = scalar_text();
   if (t != "true" && t != "false" && t != "null" && !looks_like_number(t)) {
-    fail_at("unexpected value '" + std::string(t.substr(0, 40)) + "'", at);
+    fail_at(cat({"unexpected value '", t.substr(0, 40), "'"}), at);
   }
 }
 

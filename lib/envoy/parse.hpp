@@ -5,6 +5,7 @@
 #include "core/error.hpp"
 #include "envoy/dump_source.hpp"
 #include "envoy/json_reader.hpp"
+#include "envoy/text.hpp"
 
 #include <string>
 #include <string_view>
@@ -46,7 +47,7 @@ template <class F> decltype(auto) in_element(std::size_t i, F &&f) {
   try {
     return f();
   } catch (JsonError &e) {
-    e.add_outer("[" + std::to_string(i) + "]");
+    e.add_outer(cat({"[", std::to_string(i), "]"}));
     throw;
   }
 }

@@ -1,17 +1,18 @@
 #include "envoy/routes.hpp"
 
+#include "envoy/text.hpp"
+
 #include <algorithm>
 
 namespace meshctl::envoy {
 
 std::string sni_name(std::uint32_t port, std::string_view subset, std::string_view host) {
-  return "outbound_." + std::to_string(port) + "_." + std::string(subset) + "_." +
-         std::string(host);
+  return cat({"outbound_.", std::to_string(port), "_.", subset, "_.", host});
 }
 
 std::string outbound_cluster_name(std::uint32_t port, std::string_view subset,
                                   std::string_view host) {
-  return "outbound|" + std::to_string(port) + "|" + std::string(subset) + "|" + std::string(host);
+  return cat({"outbound|", std::to_string(port), "|", subset, "|", host});
 }
 
 Result<std::vector<SniRoute>> sni_routes(const DumpBytes &listener_dump, std::uint32_t port) {

@@ -110,7 +110,13 @@ struct Target {
   int port;
   std::string subset;
   [[nodiscard]] std::string sni() const {
-    return "outbound_." + std::to_string(port) + "_." + subset + "_." + host;
+    std::string out = "outbound_.";
+    out += std::to_string(port);
+    out += "_.";
+    out += subset;
+    out += "_.";
+    out += host;
+    return out;
   }
 };
 
@@ -232,7 +238,13 @@ void sni_cluster(Out &o, const Target &t) {
   o.str("initial_fetch_timeout", "0s");
   o.str("resource_api_version", "V3");
   o.close('}');
-  o.str("service_name", "outbound|" + std::to_string(t.port) + "|" + t.subset + "|" + t.host);
+  std::string service = "outbound|";
+  service += std::to_string(t.port);
+  service += "|";
+  service += t.subset;
+  service += "|";
+  service += t.host;
+  o.str("service_name", service);
   o.close('}');
   o.str("connect_timeout", "10s");
   o.open("circuit_breakers", '{');
@@ -288,11 +300,18 @@ int main(int argc, char **argv) {
   std::vector<Target> targets;
   static const int k_ports[] = {80, 443, 5000, 8080, 9080, 9090, 15010, 15014};
   for (int s = 0; s < services; ++s) {
-    const std::string host =
-        "svc-" + std::to_string(s) + ".team-" + std::to_string(s % 97) + ".svc.cluster.local";
+    std::string host = "svc-";
+    host += std::to_string(s);
+    host += ".team-";
+    host += std::to_string(s % 97);
+    host += ".svc.cluster.local";
     for (int p = 0; p < ports; ++p) {
       for (int v = 0; v < subsets; ++v) {
-        targets.push_back({host, k_ports[p % 8], v == 0 ? "" : "v" + std::to_string(v)});
+        std::string subset = v == 0 ? "" : "v";
+        if (v != 0) {
+          subset += std::to_string(v);
+        }
+        targets.push_back({host, k_ports[p % 8], subset});
       }
     }
   }

@@ -48,9 +48,12 @@ TEST_CASE("proxy-config reads stdin and adds LOCALITY/PRIORITY with -o wide", "[
       "clusters.json", R"({"cluster_statuses": [{"name": "outbound|5000||h.s.svc.cluster.local",
     "host_statuses": [{"address": {"socket_address": {"address": "47.100.1.2", "port_value": 15443}},
       "health_status": {"eds_health_status": "HEALTHY"}, "priority": 1, "locality": {"region": "cn-shanghai"}}]}]})");
-  auto r = meshctl::testing::run({"/bin/sh", "-c",
-                                  "'" + meshctl::testing::meshctl_bin().string() +
-                                      "' pc endpoints -f - -o wide < '" + file.string() + "'"});
+  std::string command = "'";
+  command += meshctl::testing::meshctl_bin().string();
+  command += "' pc endpoints -f - -o wide < '";
+  command += file.string();
+  command += "'";
+  auto r = meshctl::testing::run({"/bin/sh", "-c", command});
   CHECK(r.exit_code == 0);
   CHECK(r.out == "ENDPOINT             STATUS      OUTLIER CHECK     LOCALITY        PRIORITY     "
                  "CLUSTER\n"

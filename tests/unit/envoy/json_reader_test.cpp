@@ -23,7 +23,11 @@ std::string canonical(JsonReader &r) {
     std::string_view k;
     bool first = true;
     while (r.next_member(k)) {
-      out += (first ? "" : ",") + std::string(k) + ":";
+      if (!first) {
+        out += ',';
+      }
+      out += k;
+      out += ':';
       first = false;
       out += canonical(r);
     }
@@ -40,8 +44,12 @@ std::string canonical(JsonReader &r) {
     }
     return out + "]";
   }
-  case JsonReader::Kind::k_string:
-    return "'" + r.take_string() + "'";
+  case JsonReader::Kind::k_string: {
+    std::string quoted = "'";
+    quoted += r.read_string();
+    quoted += '\'';
+    return quoted;
+  }
   default:
     return r.read_scalar_text();
   }
@@ -174,8 +182,9 @@ std::string escape_torture(int n, std::vector<std::string> &expected) {
     if (i > 0) {
       text += ",\n  ";
     }
-    text += "{\"i\": " + std::to_string(i) + ", \"s\": \"" + raw + "\", \"skip\": [[\"" + raw +
-            "\"], {}]}";
+    text += "{\"i\": ";
+    text += std::to_string(i);
+    text += ", \"s\": \"" + raw + "\", \"skip\": [[\"" + raw + "\"], {}]}";
     expected.push_back(value);
   }
   return text + "]";
