@@ -179,14 +179,19 @@ TEST_CASE("join reports every failed precondition at once and writes nothing",
                                    << "\n  - name: wuxi\n    network: wuxi-dc\n    apiServer: "
                                    << clusters.sim("wuxi").url()
                                    << "\n    gateway:\n      type: NodePort\n      nodeSelector: {}\n";
+  // And Istio's Gateway kind is gone from cn-shanghai.
+  REQUIRE(clusters.kubectl("cn-shanghai", {"delete", "crd", "gateways.networking.istio.io"})
+              .exit_code == 0);
   const auto mark = clusters.mark();
   auto r = clusters.meshctl({"join", "cn-shanghai", "wuxi"});
   CHECK(r.exit_code == 1);
+  CHECK(r.err.find("Istio is not installed in cn-shanghai (networking.istio.io Gateway unknown)") !=
+        std::string::npos);
   CHECK(r.err.find("network is \"wuxi\", not \"wuxi-dc\"") != std::string::npos);
   CHECK(r.err.find("values.global.network=wuxi-dc") != std::string::npos);
   CHECK(r.err.find("has an ExternalIP") != std::string::npos);
   CHECK(r.err.find("externalIPs") != std::string::npos);
-  CHECK(r.err.find("2 precondition(s) failed; nothing was written") != std::string::npos);
+  CHECK(r.err.find("3 precondition(s) failed; nothing was written") != std::string::npos);
   CHECK(clusters.writes_since(mark).empty());
 }
 
