@@ -417,12 +417,13 @@ TEST_CASE("kubesim's fault injection makes kubectl fail and slows it down", "[ku
   CHECK(c.kubectl({"get", "service", "-n", "dev", "helloworld"}).exit_code ==
         0); // a get, not a list
 
-  c.sim.set_faults({{"latencyMs", 400}});
+  // Latency: a kubectl get (one request; discovery is cached) takes at least the added second.
+  c.sim.set_faults({{"latencyMs", 1000}});
   const double slow = c.kubectl({"get", "service", "-n", "dev", "helloworld"}).seconds;
   c.sim.clear_faults();
   const double fast = c.kubectl({"get", "service", "-n", "dev", "helloworld"}).seconds;
-  CHECK(slow >= 0.4);
-  CHECK(slow - fast >= 0.3);
+  CHECK(slow >= 1.0);
+  CHECK(slow - fast >= 0.6);
 
   // A 50% 503 rate: some of 40 requests fail, some succeed.
   c.sim.set_faults({{"errorRate", {{"503", 0.5}}}});
