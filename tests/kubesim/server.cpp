@@ -501,7 +501,8 @@ private:
         const auto b = cur.find_first_not_of(' ');
         const auto e = cur.find_last_not_of(' ');
         const std::string p = b == std::string::npos ? "" : cur.substr(b, e - b + 1);
-        if (chosen.empty() && (p == "v5.channel.k8s.io" || p == "v4.channel.k8s.io")) {
+        const auto &ok = m_srv.opts.exec_protocols;
+        if (chosen.empty() && std::find(ok.begin(), ok.end(), p) != ok.end()) {
           chosen = p;
         }
         cur.clear();
@@ -517,8 +518,7 @@ private:
                                       "unable to upgrade connection: none of the offered "
                                       "subprotocols (" +
                                           offered +
-                                          ") is supported; kubesim speaks v5.channel.k8s.io and "
-                                          "v4.channel.k8s.io")
+                                          ") is supported by this kubesim (see --exec-protocols)")
                            .dump(),
                        {}},
           "");

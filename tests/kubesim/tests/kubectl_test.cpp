@@ -242,6 +242,19 @@ TEST_CASE("kubectl exec runs kubesim's built-in commands over WebSocket", "[kube
   CHECK(r.err.find("pods \"nope\" not found") != std::string::npos);
 }
 
+TEST_CASE("kubesim refuses exec subprotocols it is told not to speak", "[kubesim][kubectl]") {
+  REQUIRE_KUBECTL();
+  kubesim::testing::KubesimOptions o;
+  o.extra_args = {"--exec-protocols", "v4.channel.k8s.io"};
+  Cluster c("wuxi", o);
+  // kubectl offers only v5 over WebSocket; the upgrade fails (kubectl then tries SPDY, which
+  // kubesim does not speak either).
+  auto r =
+      c.kubectl({"exec", "-n", "dev", "sleep-7656cf8794-k3m9r", "-c", "sleep", "--", "echo", "hi"});
+  CHECK(r.exit_code != 0);
+  CHECK(r.out.empty());
+}
+
 TEST_CASE("kubectl exec pilot-agent and pod proxy GETs are answered from --pod-data",
           "[kubesim][kubectl]") {
   REQUIRE_KUBECTL();
