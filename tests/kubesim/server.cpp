@@ -285,7 +285,12 @@ private:
       return;
     }
     m_finished = true;
-    const ExecResult r = m_srv.api->run_exec(m_exec, m_stdin);
+    ExecResult r;
+    try {
+      r = m_srv.api->run_exec(m_exec, m_stdin);
+    } catch (const std::exception &e) {
+      r.failure = std::string("Internal error occurred: ") + e.what();
+    }
     if (m_exec.stdout_ && !r.out.empty()) {
       enqueue(std::string(1, '\x01') + r.out);
     }
@@ -703,8 +708,13 @@ Scheduler Server::scheduler() {
   return [impl](std::chrono::milliseconds delay, std::function<void()> fn) {
     auto timer = std::make_shared<net::steady_timer>(impl->ioc, delay);
     timer->async_wait([timer, fn = std::move(fn)](beast::error_code ec) {
-      if (!ec) {
+      if (ec) {
+        return;
+      }
+      try {
         fn();
+      } catch (const std::exception &e) {
+        std::cerr << "kubesim: controller failed: " << e.what() << "\n";
       }
     });
   };

@@ -652,3 +652,22 @@ TEST_CASE("kubesim's controllers run Deployments' Pods and keep Endpoints", "[ku
             .empty());
   CHECK_FALSE(f.call_json("GET", "/api/v1/namespaces/default/endpoints/gw").contains("subsets"));
 }
+
+TEST_CASE("kubesim answers malformed bodies with 400 and keeps serving", "[kubesim]") {
+  Fixture f;
+  const std::string url = "/api/v1/namespaces/default/configmaps";
+  for (const std::string body :
+       {R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":5}})",
+        R"({"apiVersion":"v1","kind":"ConfigMap","metadata":"x"})", R"([1,2])",
+        R"("just a string")",
+        R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"ok","labels":["a"]}})",
+        "{not json", R"({"apiVersion":7})"}) {
+    const auto r = f.call("POST", url, body);
+    CHECK(r.status >= 400);
+    CHECK(r.status < 500);
+    CHECK(json::parse(r.body)["kind"] == "Status");
+  }
+  CHECK(f.call("PATCH", url + "/x?fieldManager=m", "kind: [", "application/apply-patch+yaml")
+            .status == 400);
+  CHECK(f.call("POST", url, cm("fine", "default", {{"k", "v"}})).status == 201);
+}
