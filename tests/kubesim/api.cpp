@@ -1785,6 +1785,20 @@ struct Api::Impl {
     return it != req.headers.end() && it->second.find("as=Table") != std::string::npos;
   }
 
+  // Accept: application/json;as=PartialObjectMetadata[List];g=meta.k8s.io;v=v1 (metadata-only
+  // clients, e.g. controller-runtime's metadata client).
+  bool wants_metadata(const HttpRequest &req) {
+    auto it = req.headers.find("accept");
+    return it != req.headers.end() &&
+           it->second.find("as=PartialObjectMetadata") != std::string::npos;
+  }
+
+  static json partial(const json &obj) {
+    return {{"kind", "PartialObjectMetadata"},
+            {"apiVersion", "meta.k8s.io/v1"},
+            {"metadata", obj["metadata"]}};
+  }
+
   HttpResponse do_get(const ResourceType &t, const Target &tg, const HttpRequest &req,
                       const Query &q) {
     const json *cur = store.get(t.group_resource(), tg.ns, tg.name);
@@ -1792,6 +1806,9 @@ struct Api::Impl {
       return not_found(t, tg.name);
     }
     json obj = present(t, *cur);
+    if (wants_metadata(req) && !wants_table(req)) {
+      return json_response(200, partial(obj));
+    }
     if (wants_table(req)) {
       return json_response(200,
                            make_table(t, {obj}, q_get(q, "includeObject", "Metadata"),
@@ -1896,6 +1913,16 @@ struct Api::Impl {
     }
     if (wants_table(req)) {
       return json_response(200, make_table(t, items, q_get(q, "includeObject", "Metadata"), md));
+    }
+    if (wants_metadata(req)) {
+      json partials = json::array();
+      for (const auto &i : items) {
+        partials.push_back(partial(i));
+      }
+      return json_response(200, {{"kind", "PartialObjectMetadataList"},
+                                 {"apiVersion", "meta.k8s.io/v1"},
+                                 {"metadata", md},
+                                 {"items", partials}});
     }
     if (!t.from_crd) {
       // kube-apiserver leaves kind/apiVersion out of built-in list items.

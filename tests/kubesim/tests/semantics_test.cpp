@@ -671,3 +671,22 @@ TEST_CASE("kubesim answers malformed bodies with 400 and keeps serving", "[kubes
             .status == 400);
   CHECK(f.call("POST", url, cm("fine", "default", {{"k", "v"}})).status == 201);
 }
+
+TEST_CASE("kubesim answers metadata-only requests with PartialObjectMetadata", "[kubesim]") {
+  Fixture f;
+  HttpRequest r;
+  r.method = "GET";
+  r.target = "/api/v1/namespaces";
+  r.headers["authorization"] = "Bearer " + f.api.admin_token();
+  r.headers["accept"] = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
+  RequestInfo info;
+  json list = json::parse(f.api.handle(r, info).body);
+  CHECK(list["kind"] == "PartialObjectMetadataList");
+  CHECK(list["items"][0]["kind"] == "PartialObjectMetadata");
+  CHECK_FALSE(list["items"][0].contains("spec"));
+  r.target = "/api/v1/namespaces/default";
+  r.headers["accept"] = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
+  json one = json::parse(f.api.handle(r, info).body);
+  CHECK(one["kind"] == "PartialObjectMetadata");
+  CHECK(one["metadata"]["name"] == "default");
+}
