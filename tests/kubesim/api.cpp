@@ -1246,10 +1246,59 @@ struct Api::Impl {
     return fallback;
   }
 
+  // The type errors Go's decoder reports for ObjectMeta ("cannot unmarshal ...").
+  static std::optional<HttpResponse> check_meta_types(const json &obj) {
+    auto fail = [](const std::string &got, const std::string &field, const std::string &want) {
+      return bad_request("json: cannot unmarshal " + got + " into Go struct field " + field +
+                         " of type " + want);
+    };
+    auto type_of = [](const json &v) {
+      return v.is_string()    ? "string"
+             : v.is_number()  ? "number"
+             : v.is_boolean() ? "bool"
+             : v.is_array()   ? "array"
+                              : "object";
+    };
+    for (const char *k : {"apiVersion", "kind"}) {
+      if (obj.contains(k) && !obj[k].is_string()) {
+        return fail(type_of(obj[k]), std::string("TypeMeta.") + k, "string");
+      }
+    }
+    if (!obj.contains("metadata") || obj["metadata"].is_null()) {
+      return std::nullopt;
+    }
+    const json &md = obj["metadata"];
+    if (!md.is_object()) {
+      return fail(type_of(md), "ObjectMeta.metadata", "v1.ObjectMeta");
+    }
+    for (const char *k : {"name", "generateName", "namespace", "resourceVersion", "uid"}) {
+      if (md.contains(k) && !md[k].is_string() && !md[k].is_null()) {
+        return fail(type_of(md[k]), std::string("ObjectMeta.metadata.") + k, "string");
+      }
+    }
+    for (const char *k : {"labels", "annotations"}) {
+      if (!md.contains(k) || md[k].is_null()) {
+        continue;
+      }
+      if (!md[k].is_object()) {
+        return fail(type_of(md[k]), std::string("ObjectMeta.metadata.") + k, "map[string]string");
+      }
+      for (const auto &[key, v] : md[k].items()) {
+        if (!v.is_string()) {
+          return fail(type_of(v), std::string("ObjectMeta.metadata.") + k, "string");
+        }
+      }
+    }
+    return std::nullopt;
+  }
+
   // Checks apiVersion/kind of a body against the URL's type. Empty when fine.
   std::optional<HttpResponse> check_type(const ResourceType &t, json &obj) {
     if (!obj.is_object()) {
       return bad_request("the body of the request was not a JSON object");
+    }
+    if (auto bad = check_meta_types(obj)) {
+      return bad;
     }
     const std::string av = obj.value("apiVersion", "");
     const std::string kind = obj.value("kind", "");
@@ -1736,6 +1785,20 @@ struct Api::Impl {
     return it != req.headers.end() && it->second.find("as=Table") != std::string::npos;
   }
 
+  // Accept: application/json;as=PartialObjectMetadata[List];g=meta.k8s.io;v=v1 (metadata-only
+  // clients, e.g. controller-runtime's metadata client).
+  bool wants_metadata(const HttpRequest &req) {
+    auto it = req.headers.find("accept");
+    return it != req.headers.end() &&
+           it->second.find("as=PartialObjectMetadata") != std::string::npos;
+  }
+
+  static json partial(const json &obj) {
+    return {{"kind", "PartialObjectMetadata"},
+            {"apiVersion", "meta.k8s.io/v1"},
+            {"metadata", obj["metadata"]}};
+  }
+
   HttpResponse do_get(const ResourceType &t, const Target &tg, const HttpRequest &req,
                       const Query &q) {
     const json *cur = store.get(t.group_resource(), tg.ns, tg.name);
@@ -1743,6 +1806,9 @@ struct Api::Impl {
       return not_found(t, tg.name);
     }
     json obj = present(t, *cur);
+    if (wants_metadata(req) && !wants_table(req)) {
+      return json_response(200, partial(obj));
+    }
     if (wants_table(req)) {
       return json_response(200,
                            make_table(t, {obj}, q_get(q, "includeObject", "Metadata"),
@@ -1847,6 +1913,16 @@ struct Api::Impl {
     }
     if (wants_table(req)) {
       return json_response(200, make_table(t, items, q_get(q, "includeObject", "Metadata"), md));
+    }
+    if (wants_metadata(req)) {
+      json partials = json::array();
+      for (const auto &i : items) {
+        partials.push_back(partial(i));
+      }
+      return json_response(200, {{"kind", "PartialObjectMetadataList"},
+                                 {"apiVersion", "meta.k8s.io/v1"},
+                                 {"metadata", md},
+                                 {"items", partials}});
     }
     if (!t.from_crd) {
       // kube-apiserver leaves kind/apiVersion out of built-in list items.
@@ -2198,7 +2274,7 @@ std::optional<Identity> Api::authenticate(const HttpRequest &req,
   return target;
 }
 
-HttpResponse Api::handle(const HttpRequest &req, RequestInfo &info) {
+HttpResponse Api::handle_unguarded(const HttpRequest &req, RequestInfo &info) {
   const auto qpos = req.target.find('?');
   const std::string path = req.target.substr(0, qpos);
   const std::string raw_query = qpos == std::string::npos ? "" : req.target.substr(qpos + 1);
@@ -2406,8 +2482,8 @@ HttpResponse Api::handle(const HttpRequest &req, RequestInfo &info) {
   return m_impl->do_delete_collection(*t, *target, req, q);
 }
 
-std::variant<ExecRequest, HttpResponse> Api::prepare_exec(const HttpRequest &req,
-                                                          RequestInfo &info) {
+std::variant<ExecRequest, HttpResponse> Api::prepare_exec_unguarded(const HttpRequest &req,
+                                                                    RequestInfo &info) {
   const auto qpos = req.target.find('?');
   const Query q = parse_query(qpos == std::string::npos ? "" : req.target.substr(qpos + 1));
   std::optional<HttpResponse> forbidden;
@@ -2473,6 +2549,37 @@ std::variant<ExecRequest, HttpResponse> Api::prepare_exec(const HttpRequest &req
     return bad_request("you must specify at least one command for the container");
   }
   return e;
+}
+
+namespace {
+
+// A body of the right JSON syntax but the wrong types (a number for a name, a string for
+// metadata) makes nlohmann throw; kube answers such bodies 400 ("cannot unmarshal ...").
+HttpResponse internal_failure(const std::exception &e) {
+  if (dynamic_cast<const nlohmann::json::type_error *>(&e) != nullptr ||
+      dynamic_cast<const nlohmann::json::out_of_range *>(&e) != nullptr) {
+    return bad_request(std::string("the request body could not be decoded: ") + e.what());
+  }
+  return status_response(500, "InternalError", std::string("Internal error occurred: ") + e.what());
+}
+
+} // namespace
+
+HttpResponse Api::handle(const HttpRequest &req, RequestInfo &info) {
+  try {
+    return handle_unguarded(req, info);
+  } catch (const std::exception &e) {
+    return internal_failure(e);
+  }
+}
+
+std::variant<ExecRequest, HttpResponse> Api::prepare_exec(const HttpRequest &req,
+                                                          RequestInfo &info) {
+  try {
+    return prepare_exec_unguarded(req, info);
+  } catch (const std::exception &e) {
+    return internal_failure(e);
+  }
 }
 
 bool Api::exec_reads_stdin(const ExecRequest &exec) {

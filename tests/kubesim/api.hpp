@@ -119,6 +119,10 @@ public:
   struct Impl;
 
 private:
+  HttpResponse handle_unguarded(const HttpRequest &req, RequestInfo &info);
+  std::variant<ExecRequest, HttpResponse> prepare_exec_unguarded(const HttpRequest &req,
+                                                                 RequestInfo &info);
+
   ApiOptions m_options;
   std::unique_ptr<Pki> m_pki;
   std::string m_admin_token;

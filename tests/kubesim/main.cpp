@@ -29,6 +29,8 @@ const char *k_usage = R"(usage: kubesim [flags]
   --token-delay-ms N       token controller latency (default 100)
   --san NAME               extra serving-certificate name or IP (repeatable)
   --threads N              server threads (default 4)
+  --exec-protocols LIST    exec subprotocols accepted, comma-separated
+                           (default v5.channel.k8s.io,v4.channel.k8s.io)
   --version VERSION        gitVersion reported by /version (default v1.32.0)
 )";
 
@@ -115,6 +117,17 @@ int main(int argc, char **argv) {
         api_opts.token_delay = std::chrono::milliseconds(std::stoi(next()));
       } else if (a == "--san") {
         srv_opts.sans.push_back(next());
+      } else if (a == "--exec-protocols") {
+        srv_opts.exec_protocols.clear();
+        std::stringstream list(next());
+        for (std::string p; std::getline(list, p, ',');) {
+          if (p != "v5.channel.k8s.io" && p != "v4.channel.k8s.io") {
+            throw std::runtime_error("--exec-protocols: kubesim speaks v5.channel.k8s.io and "
+                                     "v4.channel.k8s.io, not " +
+                                     p);
+          }
+          srv_opts.exec_protocols.push_back(p);
+        }
       } else if (a == "--threads") {
         srv_opts.threads = std::max(1, std::stoi(next()));
       } else if (a == "--version") {

@@ -285,7 +285,12 @@ private:
       return;
     }
     m_finished = true;
-    const ExecResult r = m_srv.api->run_exec(m_exec, m_stdin);
+    ExecResult r;
+    try {
+      r = m_srv.api->run_exec(m_exec, m_stdin);
+    } catch (const std::exception &e) {
+      r.failure = std::string("Internal error occurred: ") + e.what();
+    }
     if (m_exec.stdout_ && !r.out.empty()) {
       enqueue(std::string(1, '\x01') + r.out);
     }
@@ -501,7 +506,8 @@ private:
         const auto b = cur.find_first_not_of(' ');
         const auto e = cur.find_last_not_of(' ');
         const std::string p = b == std::string::npos ? "" : cur.substr(b, e - b + 1);
-        if (chosen.empty() && (p == "v5.channel.k8s.io" || p == "v4.channel.k8s.io")) {
+        const auto &ok = m_srv.opts.exec_protocols;
+        if (chosen.empty() && std::find(ok.begin(), ok.end(), p) != ok.end()) {
           chosen = p;
         }
         cur.clear();
@@ -517,8 +523,7 @@ private:
                                       "unable to upgrade connection: none of the offered "
                                       "subprotocols (" +
                                           offered +
-                                          ") is supported; kubesim speaks v5.channel.k8s.io and "
-                                          "v4.channel.k8s.io")
+                                          ") is supported by this kubesim (see --exec-protocols)")
                            .dump(),
                        {}},
           "");
@@ -703,8 +708,13 @@ Scheduler Server::scheduler() {
   return [impl](std::chrono::milliseconds delay, std::function<void()> fn) {
     auto timer = std::make_shared<net::steady_timer>(impl->ioc, delay);
     timer->async_wait([timer, fn = std::move(fn)](beast::error_code ec) {
-      if (!ec) {
+      if (ec) {
+        return;
+      }
+      try {
         fn();
+      } catch (const std::exception &e) {
+        std::cerr << "kubesim: controller failed: " << e.what() << "\n";
       }
     });
   };

@@ -20,6 +20,8 @@ struct ServerOptions {
   std::string request_log;         ///< path; empty = no log
   nlohmann::json faults = nullptr; ///< initial faults (same JSON as POST /kubesim/faults)
   std::vector<std::string> sans;   ///< extra serving-certificate names
+  /// Exec subprotocols accepted, in preference order (clients' fallback tests drop v5).
+  std::vector<std::string> exec_protocols = {"v5.channel.k8s.io", "v4.channel.k8s.io"};
 };
 
 class Server {

@@ -508,32 +508,33 @@ std::vector<ResourceType> builtin_types() {
     t.categories = std::move(cats);
     ts.push_back(std::move(t));
   };
-  add(make("", "v1", "namespaces", "Namespace", false, {"ns"}, {"status", "finalize"}), false,
-      true);
-  add(make("", "v1", "services", "Service", true, {"svc"}, {"status", "proxy"}), false, true,
-      {"all"});
-  add(make("", "v1", "secrets", "Secret", true));
+  // Order as kube-apiserver's discovery: core resources alphabetically, then groups in its order.
   add(make("", "v1", "configmaps", "ConfigMap", true, {"cm"}));
-  add(make("", "v1", "serviceaccounts", "ServiceAccount", true, {"sa"}, {"token"}), false, true);
-  add(make("", "v1", "pods", "Pod", true, {"po"}, {"status", "exec", "proxy", "log"}), false, true,
-      {"all"});
-  add(make("", "v1", "nodes", "Node", false, {"no"}, {"status", "proxy"}));
   add(make("", "v1", "endpoints", "Endpoints", true, {"ep"}));
   ts.back().singular = "endpoints";
+  add(make("", "v1", "namespaces", "Namespace", false, {"ns"}, {"status", "finalize"}), false,
+      true);
+  add(make("", "v1", "nodes", "Node", false, {"no"}, {"status", "proxy"}));
+  add(make("", "v1", "pods", "Pod", true, {"po"}, {"status", "exec", "proxy", "log"}), false, true,
+      {"all"});
+  add(make("", "v1", "secrets", "Secret", true));
+  add(make("", "v1", "serviceaccounts", "ServiceAccount", true, {"sa"}, {"token"}), false, true);
+  add(make("", "v1", "services", "Service", true, {"svc"}, {"status", "proxy"}), false, true,
+      {"all"});
   add(make("apps", "v1", "deployments", "Deployment", true, {"deploy"}, {"status", "scale"}), true,
       false, {"all"});
+  add(make("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview",
+           false));
+  add(make("authorization.k8s.io", "v1", "subjectaccessreviews", "SubjectAccessReview", false));
   for (const auto &[res, kind, ns] :
-       {std::tuple{"roles", "Role", true}, std::tuple{"rolebindings", "RoleBinding", true},
+       {std::tuple{"clusterrolebindings", "ClusterRoleBinding", false},
         std::tuple{"clusterroles", "ClusterRole", false},
-        std::tuple{"clusterrolebindings", "ClusterRoleBinding", false}}) {
+        std::tuple{"rolebindings", "RoleBinding", true}, std::tuple{"roles", "Role", true}}) {
     add(make("rbac.authorization.k8s.io", "v1", res, kind, ns));
   }
   add(make("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition",
            false, {"crd", "crds"}, {"status"}),
       true, false, {"api-extensions"});
-  add(make("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview",
-           false));
-  add(make("authorization.k8s.io", "v1", "subjectaccessreviews", "SubjectAccessReview", false));
   return ts;
 }
 

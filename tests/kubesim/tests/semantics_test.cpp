@@ -652,3 +652,41 @@ TEST_CASE("kubesim's controllers run Deployments' Pods and keep Endpoints", "[ku
             .empty());
   CHECK_FALSE(f.call_json("GET", "/api/v1/namespaces/default/endpoints/gw").contains("subsets"));
 }
+
+TEST_CASE("kubesim answers malformed bodies with 400 and keeps serving", "[kubesim]") {
+  Fixture f;
+  const std::string url = "/api/v1/namespaces/default/configmaps";
+  for (const std::string body :
+       {R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":5}})",
+        R"({"apiVersion":"v1","kind":"ConfigMap","metadata":"x"})", R"([1,2])",
+        R"("just a string")",
+        R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"ok","labels":["a"]}})",
+        "{not json", R"({"apiVersion":7})"}) {
+    const auto r = f.call("POST", url, body);
+    CHECK(r.status >= 400);
+    CHECK(r.status < 500);
+    CHECK(json::parse(r.body)["kind"] == "Status");
+  }
+  CHECK(f.call("PATCH", url + "/x?fieldManager=m", "kind: [", "application/apply-patch+yaml")
+            .status == 400);
+  CHECK(f.call("POST", url, cm("fine", "default", {{"k", "v"}})).status == 201);
+}
+
+TEST_CASE("kubesim answers metadata-only requests with PartialObjectMetadata", "[kubesim]") {
+  Fixture f;
+  HttpRequest r;
+  r.method = "GET";
+  r.target = "/api/v1/namespaces";
+  r.headers["authorization"] = "Bearer " + f.api.admin_token();
+  r.headers["accept"] = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
+  RequestInfo info;
+  json list = json::parse(f.api.handle(r, info).body);
+  CHECK(list["kind"] == "PartialObjectMetadataList");
+  CHECK(list["items"][0]["kind"] == "PartialObjectMetadata");
+  CHECK_FALSE(list["items"][0].contains("spec"));
+  r.target = "/api/v1/namespaces/default";
+  r.headers["accept"] = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
+  json one = json::parse(f.api.handle(r, info).body);
+  CHECK(one["kind"] == "PartialObjectMetadata");
+  CHECK(one["metadata"]["name"] == "default");
+}
