@@ -60,6 +60,9 @@ TEST_CASE("bash completion lists every verb meshctl --help shows", "[cli][comple
     std::istringstream words(line);
     std::string verb;
     words >> verb;
+    if (!verb.empty() && verb.back() == ',') {
+      verb.pop_back(); // "proxy-config, pc": the verb before its aliases
+    }
     if (verb.empty()) {
       continue;
     }
