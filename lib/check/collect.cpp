@@ -165,7 +165,7 @@ bool reach(ClusterRun& run) {
   auto r = run.client.send(req);
   const auto t1 = Clock::now();
   if (!r) {
-    if (r.error().unreachable() || r.error().unauthorized()) {
+    if (r.error().http_status == 0 || r.error().unauthorized()) { // no answer, or no credentials
       f.reachable = false;
       f.connect_error = read_error(r.error());
       return false;
@@ -180,7 +180,7 @@ bool reach(ClusterRun& run) {
   }
   auto d = run.client.discovery();
   if (!d) {
-    if (d.error().unreachable() || d.error().unauthorized()) {
+    if (d.error().http_status == 0 || d.error().unauthorized()) {
       f.reachable = false;
       f.connect_error = read_error(d.error());
       return false;
