@@ -183,6 +183,7 @@ Result<ExitCode> run_clusters(const Context& ctx, const Args& a) {
       envoy::select_clusters(std::move(*clusters), {a.fqdn, a.port, a.subset, a.direction});
   if (raw) {
     std::vector<std::string_view> messages;
+    messages.reserve(selected.size());
     for (const auto& c : selected) {
       messages.emplace_back(c.raw);
     }
@@ -210,6 +211,7 @@ Result<ExitCode> run_eds(const Context& ctx, const Args& a) {
   if (raw) {
     return guarded([&] {
       std::vector<std::string> filtered;
+      filtered.reserve(selected.size());
       for (const auto& cla : selected) {
         filtered.push_back(envoy::keep_lb_endpoints(cla));
       }
@@ -235,6 +237,7 @@ Result<ExitCode> run_endpoints(const Context& ctx, const Args& a) {
   if (raw) {
     const auto selected = envoy::select_cluster_statuses(*statuses, filter);
     std::vector<std::string_view> messages;
+    messages.reserve(selected.size());
     for (const auto& c : selected) {
       messages.emplace_back(c.raw);
     }

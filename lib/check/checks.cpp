@@ -274,8 +274,9 @@ Findings check_istio(const MeshFacts& facts) {
   }
   if (mesh_ids.size() > 1) {
     std::vector<std::string> parts;
+    parts.reserve(mesh_ids.size());
     for (const auto& [id, cs] : mesh_ids) {
-      parts.push_back(join(cs) + ": " + id);
+      parts.push_back(fmt::format("{}: {}", join(cs), id));
     }
     out.push_back(error("istiod.mesh-id-differs", "",
                         "istiod runs with different mesh IDs (" + join(parts, "; ") +
@@ -386,8 +387,9 @@ Findings check_trust(const MeshFacts& facts) {
   }
   if (roots.size() > 1) {
     std::vector<std::string> parts;
+    parts.reserve(roots.size());
     for (const auto& [fp, cs] : roots) {
-      parts.push_back(join(cs) + " " + short_fingerprint(fp));
+      parts.push_back(fmt::format("{} {}", join(cs), short_fingerprint(fp)));
     }
     out.push_back(error("cacerts.root-differs", "",
                         "the clusters' cacerts hold different roots (" + join(parts, "; ") +
@@ -550,21 +552,22 @@ Findings check_remote_secrets(const MeshFacts& facts) {
                                         [&](const auto& s) { return s.name == expected; });
         if (named != c.remote_secrets.end()) {
           out.push_back(error("remote-secret.key", c.name,
-                              "Secret istio-system/" + expected + " has no key \"" + other +
-                                  "\" (keys: " + join(named->keys) +
-                                  "): istiod reads one cluster per key, named by cluster ID",
-                              "meshctl join " + c.name + " " + other + " rewrites it"));
+                              fmt::format("Secret istio-system/{} has no key \"{}\" (keys: {}): "
+                                          "istiod reads one cluster per key, named by cluster ID",
+                                          expected, other, join(named->keys)),
+                              fmt::format("meshctl join {} {} rewrites it", c.name, other)));
         } else {
           out.push_back(error("remote-secret.missing", c.name,
-                              "no remote secret for " + other + ": istiod in " + c.name +
-                                  " does not watch " + other + ", so " + c.name +
-                                  "'s clients get no endpoints in " + other,
-                              "meshctl join " + c.name + " " + other));
+                              fmt::format("no remote secret for {0}: istiod in {1} does not watch "
+                                          "{0}, so {1}'s clients get no endpoints in {0}",
+                                          other, c.name),
+                              fmt::format("meshctl join {} {}", c.name, other)));
         }
         continue;
       }
       if (it->second.size() > 1) {
         std::vector<std::string> secrets;
+        secrets.reserve(it->second.size());
         for (const auto& sk : it->second) {
           secrets.push_back(sk.secret->name);
         }
@@ -585,10 +588,12 @@ Findings check_remote_secrets(const MeshFacts& facts) {
       }
       const auto ann = s->annotations.find("networking.istio.io/cluster");
       if (ann == s->annotations.end() || ann->second != other) {
-        out.push_back(warning("remote-secret.annotation", c.name,
-                              where + " lacks the annotation networking.istio.io/cluster=" + other,
-                              kubectl(c) + " -n istio-system annotate secret " + s->name +
-                                  " networking.istio.io/cluster=" + other + " --overwrite"));
+        out.push_back(warning(
+            "remote-secret.annotation", c.name,
+            fmt::format("{} lacks the annotation networking.istio.io/cluster={}", where, other),
+            fmt::format("{} -n istio-system annotate secret {} "
+                        "networking.istio.io/cluster={} --overwrite",
+                        kubectl(c), s->name, other)));
       }
       check_token(c, other, *s, *k, out);
     }
@@ -631,20 +636,22 @@ Findings check_remote_secrets(const MeshFacts& facts) {
                                   [&](const auto& x) { return x.id == other; });
       if (e == c.clusterz->end()) {
         out.push_back(error("clusterz.missing", c.name,
-                            "istiod in " + c.name + " does not list " + other +
-                                " in /debug/clusterz although a remote secret for it exists",
-                            "istiod rejected the secret: " + kubectl(c) +
-                                " -n istio-system logs deploy/istiod | grep -i " + other));
+                            fmt::format("istiod in {} does not list {} in /debug/clusterz "
+                                        "although a remote secret for it exists",
+                                        c.name, other),
+                            fmt::format("istiod rejected the secret: {} -n istio-system logs "
+                                        "deploy/istiod | grep -i {}",
+                                        kubectl(c), other)));
       } else if (e->sync_status != "synced") {
-        out.push_back(error("clusterz.not-synced", c.name,
-                            "istiod in " + c.name + " reports " + other + " as " +
-                                (e->sync_status.empty() ? "?" : e->sync_status) +
-                                ", not synced: it cannot read " + other + "'s API server",
-                            "check that " + c.name +
-                                "'s pods reach the secret's server and "
-                                "that the token works; istiod's log says why: " +
-                                kubectl(c) + " -n istio-system logs deploy/istiod | grep -i " +
-                                other));
+        out.push_back(
+            error("clusterz.not-synced", c.name,
+                  fmt::format("istiod in {} reports {} as {}, not synced: it cannot "
+                              "read {}'s API server",
+                              c.name, other, e->sync_status.empty() ? "?" : e->sync_status, other),
+                  fmt::format("check that {}'s pods reach the secret's server and that "
+                              "the token works; istiod's log says why: {} -n "
+                              "istio-system logs deploy/istiod | grep -i {}",
+                              c.name, kubectl(c), other)));
       } else {
         synced.push_back(other);
       }
@@ -723,8 +730,9 @@ Exposure exposure(const MeshFacts& facts, const ClusterFacts& c) {
 
 std::string address_list(const std::vector<GatewayAddress>& addresses) {
   std::vector<std::string> parts;
+  parts.reserve(addresses.size());
   for (const auto& a : addresses) {
-    parts.push_back(a.address + ":" + std::to_string(a.port) + " (" + a.source + ")");
+    parts.push_back(fmt::format("{}:{} ({})", a.address, a.port, a.source));
   }
   return join(parts);
 }
@@ -1019,12 +1027,14 @@ Findings check_sni_routes(const MeshFacts& facts) {
       const std::string pod = g.listeners.pod + "." + g.listeners.namespace_;
       if (!g.listeners.bytes || !g.parse_error.empty()) {
         const std::string why = g.listeners.error ? g.listeners.error->message : g.parse_error;
-        out.push_back(warning("sni.unavailable", c.name,
-                              "could not read the listeners of gateway " + pod + ": " + why,
-                              g.listeners.error && !g.listeners.error->hint.empty()
-                                  ? g.listeners.error->hint
-                                  : "meshctl proxy-config listener --context " + c.name + " " +
-                                        pod + " --port 15443"));
+        out.push_back(
+            warning("sni.unavailable", c.name,
+                    fmt::format("could not read the listeners of gateway {}: {}", pod, why),
+                    g.listeners.error && !g.listeners.error->hint.empty()
+                        ? g.listeners.error->hint
+                        : fmt::format("meshctl proxy-config listener --context {} {} "
+                                      "--port 15443",
+                                      c.name, pod)));
       }
     }
     std::vector<std::string> ok_ports;
