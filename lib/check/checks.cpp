@@ -783,16 +783,25 @@ Findings check_gateways(const MeshFacts& facts) {
                   fmt::format("none of the {} gateway pods of {} is ready", g.pods, svc),
                   kubectl(c) + " -n " + g.namespace_ + " describe pods -l istio=eastwestgateway"));
       }
-      if (g.has_node_selector && !g.node_selector_valid) {
+      // Only NodePort gateways use the annotation; elsewhere istiod never reads it.
+      const bool bad_selector =
+          g.type == "NodePort" && g.has_node_selector && !g.node_selector_valid;
+      if (bad_selector) {
         fine = false;
-        out.push_back(error(
-            "gateway.node-selector-not-json", c.name,
-            "the annotation traffic.istio.io/nodeSelector of " + svc + " is '" + g.node_selector +
-                "', not a JSON object: istiod ignores it silently" +
-                (g.addresses.empty() ? " and publishes no gateway address" : ""),
+        const std::string msg = fmt::format(
+            "the annotation traffic.istio.io/nodeSelector of {} is '{}', not a JSON object: "
+            "istiod ignores it silently{}",
+            svc, g.node_selector,
+            g.addresses.empty()
+                ? " and publishes no gateway address"
+                : " (the gateway is still reached at " + address_list(g.addresses) + ")");
+        const std::string hint =
             "write it as JSON: " + annotate +
-                "'{\"kubernetes.io/hostname\":\"NODE\"}' --overwrite "
-                "({} selects every node); in meshctl.yaml: gateway.nodeSelector: {key: value}"));
+            "'{\"kubernetes.io/hostname\":\"NODE\"}' --overwrite ({} selects every node); in "
+            "meshctl.yaml: gateway.nodeSelector: {key: value}";
+        out.push_back(g.addresses.empty()
+                          ? error("gateway.node-selector-not-json", c.name, msg, hint)
+                          : warning("gateway.node-selector-not-json", c.name, msg, hint));
       }
       if (g.type == "NodePort" && g.has_node_selector && g.node_selector_valid &&
           g.addresses.empty()) {
@@ -816,7 +825,7 @@ Findings check_gateways(const MeshFacts& facts) {
               "keep nodeSelector {} (meshctl.yaml: gateway.externalIPs: [IP, …], then meshctl "
               "join), or give the nodes an ExternalIP"));
         }
-      } else if (g.addresses.empty() && !(g.has_node_selector && !g.node_selector_valid)) {
+      } else if (g.addresses.empty() && !bad_selector) {
         fine = false;
         if (g.type == "LoadBalancer") {
           out.push_back(error("gateway.loadbalancer-pending", c.name,

@@ -90,6 +90,15 @@ TEST_CASE("verify trap: a nodeSelector that is not JSON", "[check][verify]") {
   const auto views = gateway_views(shanghai(facts));
   REQUIRE(views.size() == 1);
   CHECK(views[0].addresses.empty());
+  // With externalIPs the gateway still has an address: the ignored selector is only a warning.
+  shanghai(facts).gateway_services[0] = gateway_service(
+      "cn-shanghai", {"192.168.0.11"}, std::string("kubernetes.io/hostname=cn-shanghai-node-1"));
+  REQUIRE_FINDING(check_gateways(facts), "gateway.node-selector-not-json", "cn-shanghai",
+                  Severity::k_warning, "--overwrite");
+  // A LoadBalancer gateway never reads the annotation.
+  shanghai(facts).gateway_services[0] =
+      gateway_service("cn-shanghai", {"192.168.0.11"}, std::string("not json"), "LoadBalancer");
+  CHECK(find(check_gateways(facts), "gateway.node-selector-not-json", "cn-shanghai") == nullptr);
 }
 
 TEST_CASE("verify trap: nodes selected by the nodeSelector have no ExternalIP", "[check][verify]") {
