@@ -37,6 +37,8 @@ MeshFacts broken_facts() {
 
 TEST_CASE("verify report: table golden of the healthy story", "[check][verify][golden]") {
   const auto report = build_report(healthy_facts());
+  CHECK(report.errors == 0);
+  CHECK(report.warnings == 0);
   meshctl::testing::check_golden("verify/healthy.txt",
                                  format_report(report, FailOn::k_error, false));
 }
