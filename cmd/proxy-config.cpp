@@ -1,12 +1,16 @@
 // meshctl proxy-config listener|endpoints|eds|clusters: istioctl's proxy-config tables, read from a
-// saved admin dump (-f FILE, "-" = stdin) or, once the live source exists, from a pod.
+// saved admin dump (-f FILE, "-" = stdin) or from a live pod (exec `pilot-agent request GET`).
 
+#include "config/config.hpp"
+#include "config/kubeconfig.hpp"
 #include "context.hpp"
 #include "envoy/config_dump.hpp"
 #include "envoy/dump_source.hpp"
 #include "envoy/json_reader.hpp"
+#include "envoy/pod_source.hpp"
 #include "envoy/proto_json.hpp"
 #include "envoy/summary.hpp"
+#include "kube/client.hpp"
 
 #include <cstdio>
 #include <memory>
@@ -15,15 +19,65 @@ namespace meshctl::cmd {
 
 namespace {
 
-constexpr const char *k_listener_path = "config_dump?mask=dynamic_listeners,static_listeners";
-constexpr const char *k_eds_path = "config_dump?include_eds=true";
-constexpr const char *k_cluster_path = "config_dump?mask=dynamic_active_clusters,static_clusters";
-constexpr const char *k_clusters_status_path = "clusters?format=json";
+const std::string k_listener_path(envoy::k_listeners_path);
+const std::string k_eds_path(envoy::k_eds_path);
+const std::string k_cluster_path(envoy::k_clusters_config_path);
+const std::string k_clusters_status_path(envoy::k_cluster_status_path);
 
 struct Target {
   std::string pod; // POD[.NAMESPACE]
   std::string file;
+  std::string context; // meshctl cluster name or kubeconfig context; "" = current context
 };
+
+// A pod source that owns the client it execs through.
+class LivePodSource final : public envoy::DumpSource {
+public:
+  LivePodSource(std::unique_ptr<kube::Client> client, std::string ns, std::string pod,
+                std::chrono::milliseconds timeout)
+      : m_client(std::move(client)), m_source(*m_client, std::move(ns), std::move(pod), timeout) {}
+  Result<envoy::DumpBytes> get(const std::string& admin_path) override {
+    return m_source.get(admin_path);
+  }
+  [[nodiscard]] std::string describe() const override { return m_source.describe(); }
+
+private:
+  std::unique_ptr<kube::Client> m_client;
+  envoy::PodDumpSource m_source;
+};
+
+// --context names a meshctl cluster (its context) or a kubeconfig context directly.
+Result<std::unique_ptr<envoy::DumpSource>> open_pod(const GlobalOptions& global, const Target& t) {
+  auto cfg = config::load_config(global.config_file);
+  if (!cfg) {
+    return tl::make_unexpected(cfg.error());
+  }
+  auto kubeconfig = config::load_kubeconfig(global.kubeconfig);
+  if (!kubeconfig) {
+    return tl::make_unexpected(kubeconfig.error());
+  }
+  std::string context = t.context;
+  if (const auto* c = cfg->find(t.context); c != nullptr && !t.context.empty()) {
+    context = c->context;
+  }
+  auto resolved = kubeconfig->resolve(context);
+  if (!resolved) {
+    return tl::make_unexpected(resolved.error());
+  }
+  auto [pod, ns] = envoy::split_pod_name(t.pod, resolved->namespace_);
+  kube::ClientOptions opts;
+  opts.request_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(global.timeout);
+  opts.connect_timeout =
+      std::min<std::chrono::milliseconds>(opts.request_timeout, std::chrono::seconds(10));
+  auto client = kube::Client::connect(*resolved, opts);
+  if (!client) {
+    return tl::make_unexpected(client.error());
+  }
+  const auto exec_timeout =
+      std::max<std::chrono::milliseconds>(std::chrono::seconds(60), opts.request_timeout);
+  return std::unique_ptr<envoy::DumpSource>(
+      std::make_unique<LivePodSource>(std::move(*client), ns, pod, exec_timeout));
+}
 
 struct Args {
   Target target;
@@ -38,28 +92,27 @@ struct Args {
   std::string direction;
 };
 
-// Exactly one of POD and -f, as istioctl requires. A pod needs the live (exec) source, which is not
-// built yet: say so and show the equivalent file workflow.
-Result<std::unique_ptr<envoy::DumpSource>> open_source(const std::string &verb, const Target &t,
-                                                       const std::string &admin_path) {
+// Exactly one of POD and -f, as istioctl requires.
+Result<std::unique_ptr<envoy::DumpSource>> open_source(const GlobalOptions& global,
+                                                       const std::string& verb, const Target& t) {
   if (t.pod.empty() == t.file.empty()) {
     return usage_error("proxy-config " + verb + " needs a pod (POD[.NAMESPACE]) or -f FILE",
-                       "e.g. meshctl proxy-config " + verb + " -f dump.json");
+                       "e.g. meshctl proxy-config " + verb +
+                           " sleep-7656cf8794-k3m9r.dev, or -f "
+                           "dump.json");
   }
   if (!t.file.empty()) {
+    if (!t.context.empty()) {
+      return usage_error("--context applies to a pod, not to -f " + t.file);
+    }
     return std::unique_ptr<envoy::DumpSource>(std::make_unique<envoy::FileDumpSource>(t.file));
   }
-  const auto dot = t.pod.find('.');
-  const std::string pod = t.pod.substr(0, dot);
-  const std::string ns = dot == std::string::npos ? "default" : t.pod.substr(dot + 1);
-  return usage_error(
-      "proxy-config " + verb + " " + t.pod + ": reading a live pod is not implemented yet",
-      "save the proxy's admin output and pass it with -f: kubectl exec " + pod + " -n " + ns +
-          " -c istio-proxy -- pilot-agent request GET '" + admin_path + "' > dump.json");
+  return open_pod(global, t);
 }
 
-Result<envoy::DumpBytes> fetch(const std::string &verb, const Target &t, const std::string &path) {
-  auto source = open_source(verb, t, path);
+Result<envoy::DumpBytes> fetch(const Context& ctx, const std::string& verb, const Target& t,
+                               const std::string& path) {
+  auto source = open_source(ctx.global, verb, t);
   if (!source) {
     return tl::make_unexpected(source.error());
   }
@@ -76,24 +129,24 @@ bool structured(OutputFormat f) {
   return f == OutputFormat::k_json || f == OutputFormat::k_yaml;
 }
 
-Result<ExitCode> print_messages(OutputFormat format, const std::vector<std::string_view> &raw) {
+Result<ExitCode> print_messages(OutputFormat format, const std::vector<std::string_view>& raw) {
   std::string json = envoy::protojson_array(raw);
   print(format == OutputFormat::k_yaml ? envoy::json_to_yaml(json) : json);
   return ExitCode::k_ok;
 }
 
-template <class F> Result<ExitCode> guarded(F &&f) {
+template <class F> Result<ExitCode> guarded(F&& f) {
   try {
     return f();
-  } catch (const envoy::JsonError &e) {
+  } catch (const envoy::JsonError& e) {
     return fail(std::string("cannot render the dump: ") + e.what());
-  } catch (const std::exception &e) { // nlohmann::json errors
+  } catch (const std::exception& e) { // nlohmann::json errors
     return fail(std::string("cannot render the dump: ") + e.what());
   }
 }
 
-Result<ExitCode> run_listener(const Context &ctx, const Args &a) {
-  auto dump = fetch("listener", a.target, k_listener_path);
+Result<ExitCode> run_listener(const Context& ctx, const Args& a) {
+  auto dump = fetch(ctx, "listener", a.target, k_listener_path);
   if (!dump) {
     return tl::make_unexpected(dump.error());
   }
@@ -105,7 +158,7 @@ Result<ExitCode> run_listener(const Context &ctx, const Args &a) {
   }
   if (raw) {
     std::vector<std::string_view> messages;
-    for (const auto &l : *listeners) {
+    for (const auto& l : *listeners) {
       if (l.state == envoy::ConfigState::k_active || l.state == envoy::ConfigState::k_static) {
         messages.emplace_back(l.raw);
       }
@@ -116,8 +169,8 @@ Result<ExitCode> run_listener(const Context &ctx, const Args &a) {
   return ExitCode::k_ok;
 }
 
-Result<ExitCode> run_clusters(const Context &ctx, const Args &a) {
-  auto dump = fetch("clusters", a.target, k_cluster_path);
+Result<ExitCode> run_clusters(const Context& ctx, const Args& a) {
+  auto dump = fetch(ctx, "clusters", a.target, k_cluster_path);
   if (!dump) {
     return tl::make_unexpected(dump.error());
   }
@@ -130,7 +183,8 @@ Result<ExitCode> run_clusters(const Context &ctx, const Args &a) {
       envoy::select_clusters(std::move(*clusters), {a.fqdn, a.port, a.subset, a.direction});
   if (raw) {
     std::vector<std::string_view> messages;
-    for (const auto &c : selected) {
+    messages.reserve(selected.size());
+    for (const auto& c : selected) {
       messages.emplace_back(c.raw);
     }
     return guarded([&] { return print_messages(ctx.global.output, messages); });
@@ -139,12 +193,12 @@ Result<ExitCode> run_clusters(const Context &ctx, const Args &a) {
   return ExitCode::k_ok;
 }
 
-envoy::EndpointFilter endpoint_filter(const Args &a) {
+envoy::EndpointFilter endpoint_filter(const Args& a) {
   return {a.address, static_cast<std::uint32_t>(a.port), a.cluster, a.status};
 }
 
-Result<ExitCode> run_eds(const Context &ctx, const Args &a) {
-  auto dump = fetch("eds", a.target, k_eds_path);
+Result<ExitCode> run_eds(const Context& ctx, const Args& a) {
+  auto dump = fetch(ctx, "eds", a.target, k_eds_path);
   if (!dump) {
     return tl::make_unexpected(dump.error());
   }
@@ -157,7 +211,8 @@ Result<ExitCode> run_eds(const Context &ctx, const Args &a) {
   if (raw) {
     return guarded([&] {
       std::vector<std::string> filtered;
-      for (const auto &cla : selected) {
+      filtered.reserve(selected.size());
+      for (const auto& cla : selected) {
         filtered.push_back(envoy::keep_lb_endpoints(cla));
       }
       return print_messages(ctx.global.output,
@@ -168,8 +223,8 @@ Result<ExitCode> run_eds(const Context &ctx, const Args &a) {
   return ExitCode::k_ok;
 }
 
-Result<ExitCode> run_endpoints(const Context &ctx, const Args &a) {
-  auto dump = fetch("endpoints", a.target, k_clusters_status_path);
+Result<ExitCode> run_endpoints(const Context& ctx, const Args& a) {
+  auto dump = fetch(ctx, "endpoints", a.target, k_clusters_status_path);
   if (!dump) {
     return tl::make_unexpected(dump.error());
   }
@@ -182,7 +237,8 @@ Result<ExitCode> run_endpoints(const Context &ctx, const Args &a) {
   if (raw) {
     const auto selected = envoy::select_cluster_statuses(*statuses, filter);
     std::vector<std::string_view> messages;
-    for (const auto &c : selected) {
+    messages.reserve(selected.size());
+    for (const auto& c : selected) {
       messages.emplace_back(c.raw);
     }
     return guarded([&] { return print_messages(ctx.global.output, messages); });
@@ -192,15 +248,18 @@ Result<ExitCode> run_endpoints(const Context &ctx, const Args &a) {
   return ExitCode::k_ok;
 }
 
-void add_target(CLI::App *sub, Args &a, const std::string &admin_path) {
-  sub->add_option("pod", a.target.pod, "POD[.NAMESPACE] whose Envoy to read (not yet available)");
+void add_target(CLI::App* sub, Args& a, const std::string& admin_path) {
+  sub->add_option("pod", a.target.pod,
+                  "POD[.NAMESPACE] whose Envoy to read (namespace: the context's)");
+  sub->add_option("--context", a.target.context,
+                  "Cluster (meshctl.yaml name or kubeconfig context) of the pod");
   sub->add_option("-f,--file", a.target.file,
                   "Envoy admin output saved to a file (\"-\" = stdin), e.g. from `pilot-agent "
                   "request GET '" +
                       admin_path + "'`");
 }
 
-void add_endpoint_filters(CLI::App *sub, Args &a) {
+void add_endpoint_filters(CLI::App* sub, Args& a) {
   sub->add_option("--address", a.address, "Filter endpoints by address field");
   sub->add_option("--port", a.port, "Filter endpoints by Port field")
       ->check(CLI::NonNegativeNumber);
@@ -210,16 +269,16 @@ void add_endpoint_filters(CLI::App *sub, Args &a) {
 
 } // namespace
 
-void register_proxy_config(CLI::App &app, Context &ctx) {
+void register_proxy_config(CLI::App& app, Context& ctx) {
   auto args = std::make_shared<Args>();
-  auto *pc = app.add_subcommand(
+  auto* pc = app.add_subcommand(
       "proxy-config", "Show an Envoy's listeners, endpoints and clusters (istioctl proxy-config)");
   pc->alias("pc");
   pc->require_subcommand(1);
   pc->footer("Tables are byte-identical to istioctl's; -o json|yaml prints the matching objects, "
              "-o wide adds LOCALITY and PRIORITY to endpoints and eds.");
 
-  auto *listener = pc->add_subcommand("listener", "Listeners: ADDRESSES PORT MATCH DESTINATION");
+  auto* listener = pc->add_subcommand("listener", "Listeners: ADDRESSES PORT MATCH DESTINATION");
   listener->alias("listeners");
   listener->alias("l");
   add_target(listener, *args, k_listener_path);
@@ -233,7 +292,7 @@ void register_proxy_config(CLI::App &app, Context &ctx) {
   listener->callback(
       [&ctx, args] { ctx.action = [&ctx, args] { return run_listener(ctx, *args); }; });
 
-  auto *endpoints = pc->add_subcommand(
+  auto* endpoints = pc->add_subcommand(
       "endpoints", "Endpoints from /clusters: ENDPOINT STATUS OUTLIER CHECK CLUSTER");
   endpoints->alias("endpoint");
   endpoints->alias("ep");
@@ -242,13 +301,13 @@ void register_proxy_config(CLI::App &app, Context &ctx) {
   endpoints->callback(
       [&ctx, args] { ctx.action = [&ctx, args] { return run_endpoints(ctx, *args); }; });
 
-  auto *eds =
+  auto* eds =
       pc->add_subcommand("eds", "Endpoints from the EDS config: NAME STATUS LOCALITY CLUSTER");
   add_target(eds, *args, k_eds_path);
   add_endpoint_filters(eds, *args);
   eds->callback([&ctx, args] { ctx.action = [&ctx, args] { return run_eds(ctx, *args); }; });
 
-  auto *clusters = pc->add_subcommand(
+  auto* clusters = pc->add_subcommand(
       "clusters", "Clusters: SERVICE FQDN PORT SUBSET DIRECTION TYPE DESTINATION RULE");
   clusters->alias("cluster");
   clusters->alias("c");

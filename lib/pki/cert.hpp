@@ -50,7 +50,10 @@ Result<std::vector<CertInfo>> inspect_all(const std::string &pem_bundle);
 /// at the current time, with OpenSSL's X509_verify_cert. Further certificates in `cert_pem` serve
 /// as untrusted intermediates, so a whole cert-chain.pem can be passed. The error names the failing
 /// certificate and OpenSSL's reason ("certificate has expired", "unable to get local issuer …").
-Result<void> verify_chain(const std::string &cert_pem, const std::string &root_pem);
+/// With check_time false, validity periods are ignored (verify judges expiry on its own, at the
+/// snapshot's time, so a saved bundle gives the same answer later).
+Result<void> verify_chain(const std::string &cert_pem, const std::string &root_pem,
+                          bool check_time = true);
 
 /// Whether the first certificates of both PEM texts are the same certificate (same DER).
 /// False when either does not parse.

@@ -66,13 +66,15 @@ TEST_CASE("proxy-config usage errors exit 2 with a hint", "[cli][envoy]") {
   CHECK(none.exit_code == 2);
   CHECK(none.err.find("needs a pod (POD[.NAMESPACE]) or -f FILE") != std::string::npos);
 
+  // A live pod needs a cluster: without a kubeconfig that is a usage error naming --context.
   auto pod = run_meshctl({"proxy-config", "listener", "istio-eastwestgateway-7d9c.istio-system"});
   CHECK(pod.exit_code == 2);
-  CHECK(pod.err.find("not implemented yet") != std::string::npos);
-  CHECK(pod.err.find(
-            "kubectl exec istio-eastwestgateway-7d9c -n istio-system -c istio-proxy -- "
-            "pilot-agent request GET 'config_dump?mask=dynamic_listeners,static_listeners'") !=
-        std::string::npos);
+  CHECK(pod.err.find("no context given") != std::string::npos);
+  CHECK(pod.err.find("--context") != std::string::npos);
+
+  auto context_with_file = run_meshctl({"pc", "listener", "-f", "x.json", "--context", "wuxi"});
+  CHECK(context_with_file.exit_code == 2);
+  CHECK(context_with_file.err.find("--context applies to a pod") != std::string::npos);
 
   auto both = run_meshctl({"pc", "eds", "sleep-1", "-f", "x.json"});
   CHECK(both.exit_code == 2);

@@ -1,0 +1,896 @@
+// The collector. Per cluster:
+//   0. GET /version (reachability and latency), then discovery. A cluster that does not answer, or
+//      rejects the credentials, is recorded as such and nothing else is asked of it.
+//   1. in parallel: istio-system, istiod (Deployment, pods, injector values, mesh config),
+//      cacerts, istio-ca-root-cert, remote secrets, gateway Services, Nodes, Istio Gateways, the
+//      Service, DestinationRules, the pods of the service's namespace;
+//   2. in parallel: gateway pods (then, where the service runs, a gateway's 15443 listeners),
+//      istiod's /debug/clusterz, every remote secret's token against its API server, the client
+//      pod's /clusters and EDS dump.
+// Reads that fail are recorded under a name in ClusterFacts::errors, so checks can tell "absent"
+// from "not readable". Secrets are decoded here and only their public parts kept (facts.hpp).
+
+#include "check/collect.hpp"
+
+#include "check/views.hpp"
+#include "config/kubeconfig.hpp"
+#include "core/fanout.hpp"
+#include "core/log.hpp"
+#include "core/redact.hpp"
+#include "envoy/pod_source.hpp"
+#include "render/base64.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <future>
+#include <mutex>
+
+namespace meshctl::check {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr std::string_view k_istio_ns = "istio-system";
+
+ReadError read_error(const kube::ApiError& e) {
+  ReadError r;
+  r.message = e.error.what();
+  r.hint = e.error.hint();
+  r.http_status = e.http_status;
+  r.unreachable = e.unreachable();
+  return r;
+}
+
+ReadError read_error(const Error& e) {
+  ReadError r;
+  r.message = e.what();
+  r.hint = e.hint();
+  r.unreachable = e.code() == ExitCode::k_unreachable;
+  return r;
+}
+
+void run_parallel(std::vector<std::function<void()>> tasks) {
+  std::vector<std::future<void>> futures;
+  futures.reserve(tasks.size());
+  for (auto& t : tasks) {
+    futures.push_back(std::async(std::launch::async, std::move(t)));
+  }
+  for (auto& f : futures) {
+    f.get();
+  }
+}
+
+const json& member(const json& j, std::string_view key) {
+  static const json k_null;
+  if (!j.is_object()) {
+    return k_null;
+  }
+  const auto it = j.find(key);
+  return it == j.end() ? k_null : *it;
+}
+
+std::string str(const json& j, std::string_view key) {
+  const json& v = member(j, key);
+  return v.is_string() ? v.get<std::string>() : std::string();
+}
+
+std::vector<json> items(json list) {
+  std::vector<json> out;
+  if (list.contains("items") && list["items"].is_array()) {
+    for (auto& i : list["items"]) {
+      out.push_back(strip_object(std::move(i)));
+    }
+  }
+  return out;
+}
+
+std::string selector_string(const json& selector) {
+  std::string out;
+  if (selector.is_object()) {
+    for (const auto& [k, v] : selector.items()) {
+      if (v.is_string()) {
+        out += (out.empty() ? "" : ",") + k + "=" + v.get<std::string>();
+      }
+    }
+  }
+  return out;
+}
+
+// Host of an https URL ("https://a.b:6443/x" -> "a.b", "https://[::1]:6443" -> "::1").
+std::string url_host(const std::string& url) {
+  std::string rest = url;
+  if (const auto scheme = rest.find("://"); scheme != std::string::npos) {
+    rest = rest.substr(scheme + 3);
+  }
+  rest = rest.substr(0, rest.find_first_of("/?#"));
+  if (const auto at = rest.rfind('@'); at != std::string::npos) {
+    rest = rest.substr(at + 1);
+  }
+  if (rest.starts_with("[")) {
+    return rest.substr(1, rest.find(']') - 1);
+  }
+  return rest.substr(0, rest.find(':'));
+}
+
+/// Shared state of one cluster's collection.
+struct ClusterRun {
+  ClusterFacts& facts;
+  kube::Client& client;
+  const mesh::Session& session;
+  const CollectOptions& options;
+  std::mutex mu;
+  std::vector<json> namespace_pods; // pods of the service's namespace (for workloads and client)
+  std::map<std::pair<std::string, std::string>, std::string> tokens; // (secret, key) -> token
+
+  void note(const std::string& fact, ReadError e) {
+    std::lock_guard lock(mu);
+    facts.errors.emplace(fact, std::move(e));
+  }
+  // GET one object; null when absent, nullopt when it could not be read (noted as `fact`).
+  std::optional<json> get(const std::string& fact, const kube::ResourceRef& ref) {
+    auto r = client.get(ref);
+    if (r) {
+      return strip_object(std::move(*r));
+    }
+    if (r.error().not_found()) {
+      return json(nullptr);
+    }
+    note(fact, read_error(r.error()));
+    return std::nullopt;
+  }
+  std::optional<std::vector<json>> list(const std::string& fact, const kube::ResourceRef& ref,
+                                        const kube::ListOptions& opts = {}) {
+    auto r = client.list(ref, opts);
+    if (r) {
+      return items(std::move(*r));
+    }
+    if (r.error().not_found()) { // the kind is not served (yet)
+      return std::vector<json>{};
+    }
+    note(fact, read_error(r.error()));
+    return std::nullopt;
+  }
+};
+
+// --- 0. reachability -------------------------------------------------------------------------
+
+bool reach(ClusterRun& run) {
+  auto& f = run.facts;
+  kube::Request req;
+  req.path = "/version";
+  const auto t0 = Clock::now();
+  auto r = run.client.send(req);
+  const auto t1 = Clock::now();
+  if (!r) {
+    if (r.error().http_status == 0 || r.error().unauthorized()) { // no answer, or no credentials
+      f.reachable = false;
+      f.connect_error = read_error(r.error());
+      return false;
+    }
+    // Some servers forbid /version; discovery below decides.
+  } else {
+    f.latency_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
+    try {
+      f.server_version = str(json::parse(r->body), "gitVersion");
+    } catch (const json::exception&) {
+    }
+  }
+  auto d = run.client.discovery();
+  if (!d) {
+    if (d.error().http_status == 0 || d.error().unauthorized()) {
+      f.reachable = false;
+      f.connect_error = read_error(d.error());
+      return false;
+    }
+    f.reachable = true;
+    run.note("discovery", read_error(d.error()));
+    return true;
+  }
+  f.reachable = true;
+  for (const char* kind : {"Gateway", "DestinationRule", "VirtualService", "ServiceEntry"}) {
+    if (auto info = (*d)->find("networking.istio.io", "", kind)) {
+      f.istio_kinds[kind] = info->api_version();
+    }
+  }
+  return true;
+}
+
+// --- 1. objects --------------------------------------------------------------------------------
+
+void read_istiod(ClusterRun& run) {
+  auto deploy =
+      run.get("istiod", {"apps", "v1", "deployments", std::string(k_istio_ns), "istiod", ""});
+  if (!deploy || deploy->is_null()) {
+    return;
+  }
+  IstiodFacts i;
+  i.deployment = std::move(*deploy);
+  kube::ListOptions opts;
+  opts.label_selector = "app=istiod";
+  if (auto pods =
+          run.list("istiod pods", {"", "v1", "pods", std::string(k_istio_ns), "", ""}, opts)) {
+    i.pods = std::move(*pods);
+  }
+  std::string values;
+  std::string mesh;
+  if (auto cm = run.get("istiod", {"", "v1", "configmaps", std::string(k_istio_ns),
+                                   "istio-sidecar-injector", ""});
+      cm && cm->is_object()) {
+    values = str(member(*cm, "data"), "values");
+  }
+  if (auto cm = run.get("istiod", {"", "v1", "configmaps", std::string(k_istio_ns), "istio", ""});
+      cm && cm->is_object()) {
+    mesh = str(member(*cm, "data"), "mesh");
+  }
+  fill_istiod_identity(i, values, mesh);
+  std::lock_guard lock(run.mu);
+  run.facts.istiod = std::move(i);
+}
+
+void read_cacerts(ClusterRun& run) {
+  auto r = run.client.get({"", "v1", "secrets", std::string(k_istio_ns), "cacerts", ""});
+  if (!r) {
+    if (!r.error().not_found()) {
+      run.note("cacerts", read_error(r.error()));
+    }
+    return;
+  }
+  CacertsFacts ca;
+  const json& data = member(*r, "data");
+  if (data.is_object()) {
+    for (const auto& [k, v] : data.items()) {
+      ca.keys.push_back(k);
+      if (k == "ca-key.pem" || !v.is_string()) {
+        continue; // never decoded, never kept
+      }
+      const auto pem = render::base64_decode(v.get<std::string>());
+      if (!pem) {
+        continue;
+      }
+      if (k == "root-cert.pem") {
+        ca.root_cert = *pem;
+      } else if (k == "ca-cert.pem") {
+        ca.ca_cert = *pem;
+      } else if (k == "cert-chain.pem") {
+        ca.cert_chain = *pem;
+      }
+    }
+  }
+  std::sort(ca.keys.begin(), ca.keys.end());
+  run.facts.cacerts = std::move(ca);
+}
+
+RemoteSecretFacts remote_secret(ClusterRun& run, const json& secret) {
+  RemoteSecretFacts s;
+  const json& meta = member(secret, "metadata");
+  s.name = str(meta, "name");
+  s.namespace_ = str(meta, "namespace");
+  s.type = str(secret, "type");
+  for (const char* field : {"labels", "annotations"}) {
+    const json& m = member(meta, field);
+    if (!m.is_object()) {
+      continue;
+    }
+    for (const auto& [k, v] : m.items()) {
+      if (v.is_string()) {
+        (std::string_view(field) == "labels" ? s.labels : s.annotations)[k] = v.get<std::string>();
+      }
+    }
+  }
+  const json& data = member(secret, "data");
+  if (!data.is_object()) {
+    return s;
+  }
+  for (const auto& [key, value] : data.items()) {
+    s.keys.push_back(key);
+    RemoteKubeconfigFacts k;
+    k.key = key;
+    const auto text = value.is_string() ? render::base64_decode(value.get<std::string>())
+                                        : std::optional<std::string>{};
+    if (!text) {
+      k.parse_error = "the value is not base64";
+      s.kubeconfigs.push_back(std::move(k));
+      continue;
+    }
+    auto kc = config::parse_kubeconfig(*text, "Secret " + s.name + " key " + key);
+    if (!kc) {
+      k.parse_error = kc.error().what();
+      s.kubeconfigs.push_back(std::move(k));
+      continue;
+    }
+    std::string ctx = kc->current_context;
+    if (ctx.empty() && !kc->contexts.empty()) {
+      ctx = kc->contexts.begin()->first;
+    }
+    auto resolved = kc->resolve(ctx);
+    if (!resolved) {
+      k.parse_error = resolved.error().what();
+      s.kubeconfigs.push_back(std::move(k));
+      continue;
+    }
+    k.context_name = resolved->name;
+    k.cluster_name = kc->contexts.contains(ctx) ? kc->contexts.at(ctx).cluster : "";
+    k.user_name = kc->contexts.contains(ctx) ? kc->contexts.at(ctx).user : "";
+    k.server = resolved->cluster.server;
+    k.tls_server_name = resolved->cluster.tls_server_name;
+    k.ca_pem = resolved->cluster.certificate_authority_data;
+    if (!resolved->user.token.empty()) {
+      register_secret(resolved->user.token);
+      k.has_token = true;
+      std::lock_guard lock(run.mu);
+      run.tokens[{s.name, key}] = resolved->user.token;
+    }
+    s.kubeconfigs.push_back(std::move(k));
+  }
+  std::sort(s.keys.begin(), s.keys.end());
+  return s;
+}
+
+void read_remote_secrets(ClusterRun& run) {
+  kube::ListOptions opts;
+  opts.label_selector = "istio/multiCluster=true";
+  auto r = run.client.list({"", "v1", "secrets", std::string(k_istio_ns), "", ""}, opts);
+  if (!r) {
+    run.note("remote-secrets", read_error(r.error()));
+    return;
+  }
+  std::vector<RemoteSecretFacts> out;
+  for (const auto& s : member(*r, "items").is_array() ? member(*r, "items") : json::array()) {
+    out.push_back(remote_secret(run, s));
+  }
+  // The expected names, in case one lost its label (istiod would ignore it: the check says so).
+  for (const auto& c : run.session.clusters) {
+    const std::string name = "istio-remote-secret-" + c.name;
+    if (c.name == run.facts.name ||
+        std::any_of(out.begin(), out.end(), [&](const auto& s) { return s.name == name; })) {
+      continue;
+    }
+    auto s = run.client.get({"", "v1", "secrets", std::string(k_istio_ns), name, ""});
+    if (s) {
+      out.push_back(remote_secret(run, *s));
+    } else if (!s.error().not_found()) {
+      run.note("remote-secrets", read_error(s.error()));
+    }
+  }
+  std::lock_guard lock(run.mu);
+  run.facts.remote_secrets = std::move(out);
+}
+
+json trim_node(const json& node) {
+  json out = {{"metadata", {{"name", str(member(node, "metadata"), "name")}}}};
+  if (const json& labels = member(member(node, "metadata"), "labels"); labels.is_object()) {
+    out["metadata"]["labels"] = labels;
+  }
+  if (const json& a = member(member(node, "status"), "addresses"); a.is_array()) {
+    out["status"]["addresses"] = a;
+  }
+  return out;
+}
+
+bool exposes_passthrough(const json& gateway) {
+  const json& servers = member(member(gateway, "spec"), "servers");
+  if (!servers.is_array()) {
+    return false;
+  }
+  return std::any_of(servers.begin(), servers.end(), [](const json& s) {
+    const json& n = member(member(s, "port"), "number");
+    return (n.is_number() && n.get<int>() == 15443) ||
+           str(member(s, "tls"), "mode") == "AUTO_PASSTHROUGH";
+  });
+}
+
+kube::ResourceRef istio_ref(const ClusterFacts& f, const std::string& kind,
+                            const std::string& plural) {
+  const auto it = f.istio_kinds.find(kind);
+  const std::string version =
+      it == f.istio_kinds.end() ? "v1" : it->second.substr(it->second.find('/') + 1);
+  return {"networking.istio.io", version, plural, "", "", ""};
+}
+
+void phase_objects(ClusterRun& run) {
+  auto& f = run.facts;
+  const std::string ns = run.options.service.namespace_;
+  const std::string host = run.options.service.name + "." + ns + ".svc.cluster.local";
+  std::vector<std::function<void()>> tasks;
+  tasks.emplace_back([&] {
+    if (auto n = run.get("istio-system namespace",
+                         {"", "v1", "namespaces", "", std::string(k_istio_ns), ""})) {
+      f.istio_system_namespace = std::move(*n);
+    }
+  });
+  tasks.emplace_back([&] { read_istiod(run); });
+  tasks.emplace_back([&] { read_cacerts(run); });
+  tasks.emplace_back([&] {
+    auto cm = run.get("root-configmap", {"", "v1", "configmaps", ns, "istio-ca-root-cert", ""});
+    if (cm && cm->is_object()) {
+      f.root_configmap = str(member(*cm, "data"), "root-cert.pem");
+    }
+  });
+  tasks.emplace_back([&] { read_remote_secrets(run); });
+  tasks.emplace_back([&] {
+    kube::ListOptions opts;
+    opts.label_selector = std::string(k_network_label);
+    if (auto s = run.list("gateway-services", {"", "v1", "services", "", "", ""}, opts)) {
+      f.gateway_services = std::move(*s);
+    }
+  });
+  tasks.emplace_back([&] {
+    if (auto n = run.list("nodes", {"", "v1", "nodes", "", "", ""})) {
+      for (const auto& node : *n) {
+        f.nodes.push_back(trim_node(node));
+      }
+    }
+  });
+  tasks.emplace_back([&] {
+    if (!f.istio_kinds.contains("Gateway")) {
+      return;
+    }
+    if (auto g = run.list("gateways", istio_ref(f, "Gateway", "gateways"))) {
+      for (auto& gw : *g) {
+        if (exposes_passthrough(gw)) {
+          f.gateways.push_back(std::move(gw));
+        }
+      }
+    }
+  });
+  tasks.emplace_back([&] {
+    if (auto s = run.get("service", {"", "v1", "services", ns, run.options.service.name, ""})) {
+      f.service = std::move(*s);
+    }
+  });
+  tasks.emplace_back([&] {
+    if (!f.istio_kinds.contains("DestinationRule")) {
+      return;
+    }
+    if (auto d =
+            run.list("destination-rules", istio_ref(f, "DestinationRule", "destinationrules"))) {
+      for (auto& dr : *d) {
+        if (destination_rule_selects(str(member(dr, "spec"), "host"),
+                                     str(member(dr, "metadata"), "namespace"), host)) {
+          f.destination_rules.push_back(std::move(dr));
+        }
+      }
+    }
+  });
+  tasks.emplace_back([&] {
+    if (auto p = run.list("service", {"", "v1", "pods", ns, "", ""})) {
+      run.namespace_pods = std::move(*p);
+    }
+  });
+  run_parallel(std::move(tasks));
+  for (const auto& p : run.namespace_pods) {
+    if (selector_matches(member(member(f.service, "spec"), "selector"),
+                         member(member(p, "metadata"), "labels"))) {
+      f.workloads.push_back(p);
+    }
+  }
+}
+
+// --- 2. pods, clusterz, tokens, dumps --------------------------------------------------------
+
+DumpFacts dump(kube::Client& client, const std::string& ns, const std::string& pod,
+               std::string_view path, std::chrono::milliseconds timeout) {
+  DumpFacts d;
+  d.namespace_ = ns;
+  d.pod = pod;
+  d.path = std::string(path);
+  envoy::PodDumpSource source(client, ns, pod, timeout);
+  auto bytes = source.get(d.path);
+  if (bytes) {
+    d.bytes = std::make_shared<const envoy::DumpBytes>(std::move(*bytes));
+  } else {
+    d.error = read_error(bytes.error());
+  }
+  return d;
+}
+
+void read_gateways(ClusterRun& run) {
+  auto& f = run.facts;
+  std::vector<json> pods;
+  for (const auto& svc : f.gateway_services) {
+    const std::string sel = selector_string(member(member(svc, "spec"), "selector"));
+    if (sel.empty()) {
+      continue;
+    }
+    kube::ListOptions opts;
+    opts.label_selector = sel;
+    const std::string ns = str(member(svc, "metadata"), "namespace");
+    if (auto p = run.list("gateway-pods", {"", "v1", "pods", ns, "", ""}, opts)) {
+      for (auto& pod : *p) {
+        const bool seen = std::any_of(pods.begin(), pods.end(), [&](const json& x) {
+          return object_name(x) == object_name(pod);
+        });
+        if (!seen) {
+          pods.push_back(std::move(pod));
+        }
+      }
+    }
+  }
+  {
+    std::lock_guard lock(run.mu);
+    f.gateway_pods = std::move(pods);
+  }
+  if (f.workloads.empty()) {
+    return; // only clusters running the service must route it on 15443
+  }
+  std::vector<GatewayDumpFacts> dumps;
+  for (const auto& svc : f.gateway_services) {
+    const std::string ns = str(member(svc, "metadata"), "namespace");
+    if (label_of(svc, k_network_label) != f.network) {
+      continue;
+    }
+    std::vector<const json*> ready;
+    for (const auto& pod : f.gateway_pods) {
+      if (str(member(pod, "metadata"), "namespace") == ns && pod_ready(pod) && has_proxy(pod) &&
+          selector_matches(member(member(svc, "spec"), "selector"),
+                           member(member(pod, "metadata"), "labels"))) {
+        ready.push_back(&pod);
+      }
+    }
+    if (ready.empty()) {
+      continue;
+    }
+    std::sort(ready.begin(), ready.end(),
+              [](const json* a, const json* b) { return object_name(*a) < object_name(*b); });
+    GatewayDumpFacts g;
+    g.service = object_name(svc);
+    g.listeners = dump(run.client, ns, str(member(*ready.front(), "metadata"), "name"),
+                       envoy::k_listeners_path, run.options.exec_timeout);
+    dumps.push_back(std::move(g));
+  }
+  f.gateway_dumps = std::move(dumps);
+}
+
+void read_clusterz(ClusterRun& run) {
+  auto& f = run.facts;
+  if (!f.istiod) {
+    return;
+  }
+  std::vector<const json*> ready;
+  for (const auto& p : f.istiod->pods) {
+    if (pod_ready(p)) {
+      ready.push_back(&p);
+    }
+  }
+  if (ready.empty()) {
+    return;
+  }
+  std::sort(ready.begin(), ready.end(),
+            [](const json* a, const json* b) { return object_name(*a) < object_name(*b); });
+  f.clusterz_pod = str(member(*ready.front(), "metadata"), "name");
+  auto r = run.client.proxy_get(k_istio_ns, f.clusterz_pod, 15014, "/debug/clusterz");
+  if (!r) {
+    run.note("clusterz", read_error(r.error()));
+    return;
+  }
+  try {
+    const json j = json::parse(r->body);
+    std::vector<ClusterzEntry> entries;
+    for (const auto& e : j.is_array() ? j : json::array()) {
+      entries.push_back({str(e, "id"), str(e, "secretName"), str(e, "syncStatus")});
+    }
+    f.clusterz = std::move(entries);
+  } catch (const json::exception& e) {
+    run.note("clusterz",
+             {std::string("istiod's /debug/clusterz is not JSON: ") + e.what(), "", 0, false});
+  }
+}
+
+// What a token may do: two real reads (they prove it is accepted) and reviews of the rest.
+void check_access(kube::Client& client, TokenCheck& t) {
+  for (const char* path : {"/api/v1/services", "/api/v1/pods"}) {
+    kube::Request req;
+    req.path = path;
+    req.query = {{"limit", "1"}};
+    auto r = client.send(req);
+    const std::string resource = std::string(path).substr(std::string("/api/v1/").size());
+    if (!r) {
+      if (r.error().unauthorized() || r.error().http_status == 0) {
+        t.error = read_error(r.error());
+        return;
+      }
+      t.access.push_back({"list", resource, "", true, false, r.error().error.message()});
+      continue;
+    }
+    t.accepted = true;
+    t.access.push_back({"list", resource, "", true, true, ""});
+  }
+  struct Review {
+    const char* verb;
+    const char* group;
+    const char* resource;
+    const char* namespace_;
+    bool want;
+  };
+  static constexpr Review k_reviews[] = {
+      {"list", "", "nodes", "", true},
+      {"list", "", "namespaces", "", true},
+      {"list", "", "endpoints", "", true},
+      {"list", "discovery.k8s.io", "endpointslices", "", true},
+      {"watch", "", "services", "", true},
+      {"list", "networking.istio.io", "gateways", "", true},
+      {"create", "", "secrets", "istio-system", false},
+  };
+  for (const auto& rv : k_reviews) {
+    json attrs = {{"verb", rv.verb}, {"group", rv.group}, {"resource", rv.resource}};
+    if (*rv.namespace_ != '\0') {
+      attrs["namespace"] = rv.namespace_;
+    }
+    const json body = {{"apiVersion", "authorization.k8s.io/v1"},
+                       {"kind", "SelfSubjectAccessReview"},
+                       {"spec", {{"resourceAttributes", attrs}}}};
+    const std::string resource =
+        std::string(rv.resource) + (*rv.group != '\0' ? "." + std::string(rv.group) : "");
+    auto r =
+        client.create({"authorization.k8s.io", "v1", "selfsubjectaccessreviews", "", "", ""}, body);
+    if (!r) {
+      if (r.error().unauthorized() || r.error().unreachable()) {
+        t.error = read_error(r.error());
+        return;
+      }
+      t.access.push_back({rv.verb, resource, rv.namespace_, rv.want, false,
+                          "review failed: " + r.error().error.message()});
+      continue;
+    }
+    const json& status = member(*r, "status");
+    const json& allowed = member(status, "allowed");
+    t.access.push_back({rv.verb, resource, rv.namespace_, rv.want,
+                        allowed.is_boolean() && allowed.get<bool>(), str(status, "reason")});
+  }
+}
+
+std::unique_ptr<kube::Client> token_client(config::ResolvedContext ctx, const std::string& token,
+                                           std::chrono::milliseconds connect_timeout,
+                                           std::chrono::milliseconds request_timeout,
+                                           int attempts) {
+  kube::ClientOptions opts;
+  opts.connect_timeout = connect_timeout;
+  opts.request_timeout = request_timeout;
+  opts.retry.max_attempts = attempts;
+  config::Credentials creds;
+  creds.bearer_token = token;
+  ctx.user = {};
+  ctx.user.token = token;
+  auto c = kube::Client::create(std::move(ctx), opts, kube::static_credentials(creds));
+  return c ? std::move(*c) : nullptr;
+}
+
+bool worth_fallback(const ReadError& e) {
+  return e.unreachable && e.message.find("certificate") == std::string::npos;
+}
+
+// Asks the API server of cluster `k.key` with the secret's token: first at the secret's own URL
+// (what istiod uses), and when that cannot be reached from here, at the address meshctl's
+// kubeconfig has for that cluster, still with the secret's CA and presenting the secret's host
+// name, so the token, the CA and the certificate's name are all checked.
+void check_token(ClusterRun& run, const RemoteSecretFacts& s, RemoteKubeconfigFacts& k) {
+  std::string token;
+  {
+    std::lock_guard lock(run.mu);
+    const auto it = run.tokens.find({s.name, k.key});
+    if (it == run.tokens.end()) {
+      return;
+    }
+    token = it->second;
+  }
+  const auto request_timeout = std::chrono::milliseconds(10000);
+  config::ResolvedContext direct;
+  direct.name = k.key;
+  direct.cluster.server = k.server;
+  direct.cluster.certificate_authority_data = k.ca_pem;
+  direct.cluster.tls_server_name = k.tls_server_name;
+  direct.namespace_ = "default";
+  TokenCheck t;
+  t.via = k.server;
+  const bool loopback = url_host(k.server) == "localhost" ||
+                        url_host(k.server).starts_with("127.") || url_host(k.server) == "::1";
+  if (!loopback) {
+    if (auto c =
+            token_client(direct, token, run.options.direct_connect_timeout, request_timeout, 2)) {
+      check_access(*c, t);
+    } else {
+      t.error = ReadError{"the secret's server URL is not usable: " + k.server, "", 0, false};
+    }
+  }
+  const bool retry = loopback || (t.error && worth_fallback(*t.error));
+  const config::ClusterConfig* target = nullptr;
+  for (const auto& c : run.session.clusters) {
+    if (c.name == k.key) {
+      target = &c;
+    }
+  }
+  if (retry && target != nullptr) {
+    auto ctx = run.session.kubeconfig.resolve(target->context);
+    if (ctx) {
+      config::ResolvedContext via = *ctx;
+      via.name = k.key;
+      via.cluster.certificate_authority.clear();
+      via.cluster.certificate_authority_data = k.ca_pem;
+      via.cluster.tls_server_name =
+          !k.tls_server_name.empty() ? k.tls_server_name : (loopback ? "" : url_host(k.server));
+      TokenCheck t2;
+      t2.via = via.cluster.server +
+               (via.cluster.tls_server_name.empty() ? "" : " as " + via.cluster.tls_server_name);
+      if (auto c = token_client(via, token, std::chrono::milliseconds(10000), request_timeout, 3)) {
+        check_access(*c, t2);
+        t = std::move(t2);
+      }
+    }
+  }
+  k.token_check = std::move(t);
+}
+
+void pick_and_dump_client(ClusterRun& run) {
+  auto& f = run.facts;
+  const auto& opt = run.options;
+  std::optional<ClientFacts> client;
+  if (!opt.from.empty()) {
+    auto [pod, ns] = envoy::split_pod_name(opt.from, opt.service.namespace_);
+    auto r = run.client.get({"", "v1", "pods", ns, pod, ""});
+    if (r) {
+      client = ClientFacts{ns, pod, "--from", {}, {}, {}, {}};
+    } else if (!r.error().not_found()) {
+      run.note("client", read_error(r.error()));
+      return;
+    }
+  }
+  if (!client) {
+    if (const json* p = pick_client(run.namespace_pods, f.service)) {
+      client = ClientFacts{
+          opt.service.namespace_, str(member(*p, "metadata"), "name"), "auto", {}, {}, {}, {}};
+    }
+  }
+  if (!client) {
+    return;
+  }
+  DumpFacts status;
+  DumpFacts eds;
+  run_parallel({
+      [&] {
+        status = dump(run.client, client->namespace_, client->pod, envoy::k_cluster_status_path,
+                      opt.exec_timeout);
+      },
+      [&] {
+        eds =
+            dump(run.client, client->namespace_, client->pod, envoy::k_eds_path, opt.exec_timeout);
+      },
+  });
+  client->cluster_status = std::move(status);
+  client->eds = std::move(eds);
+  f.client = std::move(client);
+}
+
+void phase_dependent(ClusterRun& run) {
+  std::vector<std::function<void()>> tasks;
+  tasks.emplace_back([&] { read_gateways(run); });
+  tasks.emplace_back([&] { read_clusterz(run); });
+  tasks.emplace_back([&] { pick_and_dump_client(run); });
+  for (auto& s : run.facts.remote_secrets) {
+    for (auto& k : s.kubeconfigs) {
+      tasks.emplace_back([&run, &s, &k] { check_token(run, s, k); });
+    }
+  }
+  run_parallel(std::move(tasks));
+}
+
+ClusterFacts collect_cluster(const mesh::Session& session, const config::ClusterConfig& cfg,
+                             kube::Client& client, const CollectOptions& options) {
+  ClusterFacts f;
+  f.name = cfg.name;
+  f.context = cfg.context;
+  f.network = cfg.network;
+  f.server = client.context().cluster.server;
+  ClusterRun run{f, client, session, options, {}, {}, {}};
+  const auto t0 = Clock::now();
+  if (!reach(run)) {
+    log::info("{}: not reachable", cfg.name);
+    return f;
+  }
+  phase_objects(run);
+  phase_dependent(run);
+  log::info("{}: facts read in {} ms", cfg.name,
+            std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count());
+  return f;
+}
+
+} // namespace
+
+void fill_istiod_identity(IstiodFacts& istiod, const std::string& injector_values,
+                          const std::string& mesh_config) {
+  istiod.cluster_id.clear();
+  const json& containers =
+      member(member(member(member(istiod.deployment, "spec"), "template"), "spec"), "containers");
+  for (const auto& c : containers.is_array() ? containers : json::array()) {
+    const json& env = member(c, "env");
+    for (const auto& e : env.is_array() ? env : json::array()) {
+      if (str(e, "name") == "CLUSTER_ID" && istiod.cluster_id.empty()) {
+        istiod.cluster_id = str(e, "value");
+      }
+    }
+  }
+  if (istiod.cluster_id.empty()) {
+    istiod.cluster_id = "Kubernetes"; // istiod's default when clusterName is unset
+  }
+  try {
+    const json values = json::parse(injector_values.empty() ? "{}" : injector_values);
+    istiod.mesh_id = str(member(values, "global"), "meshID");
+    istiod.network = str(member(values, "global"), "network");
+  } catch (const json::exception&) {
+  }
+  if (istiod.mesh_id.empty() && !mesh_config.empty()) {
+    try {
+      const auto m = YAML::Load(mesh_config);
+      if (m["defaultConfig"] && m["defaultConfig"]["meshId"]) {
+        istiod.mesh_id = m["defaultConfig"]["meshId"].as<std::string>();
+      }
+    } catch (const YAML::Exception&) {
+    }
+  }
+}
+
+bool destination_rule_selects(const std::string& rule_host, const std::string& rule_namespace,
+                              const std::string& host) {
+  if (rule_host.empty()) {
+    return false;
+  }
+  std::string h = rule_host;
+  if (h.find('.') == std::string::npos && h != "*") {
+    h += "." + rule_namespace + ".svc.cluster.local"; // short names are relative to the rule
+  }
+  if (h == "*" || h == host) {
+    return true;
+  }
+  return h.starts_with("*.") && host.ends_with(h.substr(1));
+}
+
+const json* pick_client(const std::vector<json>& pods, const json& service) {
+  const json* best = nullptr;
+  bool best_is_service = true;
+  for (const auto& p : pods) {
+    if (!has_proxy(p) || !pod_ready(p) || str(member(p, "status"), "phase") != "Running") {
+      continue;
+    }
+    const bool is_service = selector_matches(member(member(service, "spec"), "selector"),
+                                             member(member(p, "metadata"), "labels"));
+    const std::string name = str(member(p, "metadata"), "name");
+    if (best == nullptr || (best_is_service && !is_service) ||
+        (best_is_service == is_service && name < str(member(*best, "metadata"), "name"))) {
+      best = &p;
+      best_is_service = is_service;
+    }
+  }
+  return best;
+}
+
+MeshFacts collect_facts(const mesh::Session& session,
+                        std::vector<std::unique_ptr<kube::Client>>& clients,
+                        const CollectOptions& options) {
+  MeshFacts facts;
+  facts.mesh_id = session.config.mesh_id;
+  facts.trust_domain = session.config.trust_domain;
+  facts.service = options.service.name;
+  facts.namespace_ = options.service.namespace_;
+  facts.from = options.from;
+  facts.collected_at =
+      std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+  std::vector<std::string> names;
+  std::map<std::string, std::size_t> index;
+  for (std::size_t i = 0; i < session.clusters.size(); ++i) {
+    names.push_back(session.clusters[i].name);
+    index[session.clusters[i].name] = i;
+  }
+  auto results = for_each_cluster(names, [&](const std::string& name) {
+    const std::size_t i = index.at(name);
+    return collect_cluster(session, session.clusters[i], *clients[i], options);
+  });
+  for (auto& r : results) {
+    facts.clusters.push_back(std::move(r.value));
+  }
+  digest(facts);
+  return facts;
+}
+
+} // namespace meshctl::check

@@ -1,0 +1,380 @@
+// verify's checks on hand-built snapshots: the healthy story passes, and each pitfall of the seed
+// (and then some) yields its finding with a hint that fixes it.
+
+#include "check/checks.hpp"
+#include "check/report.hpp"
+#include "check/views.hpp"
+#include "unit/check/snapshot.hpp"
+
+#include <algorithm>
+
+using namespace meshctl::check;
+using namespace meshctl::testing::check;
+
+namespace {
+
+const Finding* find(const Findings& fs, const std::string& id, const std::string& cluster) {
+  for (const auto& f : fs) {
+    if (f.id == id && f.cluster == cluster) {
+      return &f;
+    }
+  }
+  return nullptr;
+}
+
+int count(const Findings& fs, Severity s) {
+  return static_cast<int>(
+      std::count_if(fs.begin(), fs.end(), [&](const Finding& f) { return f.severity == s; }));
+}
+
+std::string dump_findings(const Findings& fs) {
+  std::string out;
+  for (const auto& f : fs) {
+    out += std::string(severity_name(f.severity)) + " " + f.id + " [" + f.cluster + "] " +
+           f.message + "\n";
+  }
+  return out;
+}
+
+// The finding must be there, an error (unless said otherwise), with a hint holding `fix`.
+#define REQUIRE_FINDING(findings, id, cluster, sev, fix)                                           \
+  do {                                                                                             \
+    const auto& fs_ = (findings);                                                                  \
+    INFO(dump_findings(fs_));                                                                      \
+    const Finding* f_ = find(fs_, id, cluster);                                                    \
+    REQUIRE(f_ != nullptr);                                                                        \
+    CHECK(f_->severity == (sev));                                                                  \
+    CHECK_THAT(f_->hint, Catch::Matchers::Contains(fix));                                          \
+  } while (false)
+
+ClusterFacts& wuxi(MeshFacts& f) {
+  return f.clusters[1];
+}
+ClusterFacts& shanghai(MeshFacts& f) {
+  return f.clusters[0];
+}
+
+} // namespace
+
+TEST_CASE("verify: the healthy snapshot passes every check", "[check][verify]") {
+  const auto facts = healthy_facts();
+  const auto findings = run_checks(facts);
+  INFO(dump_findings(findings));
+  CHECK(count(findings, Severity::k_error) == 0);
+  CHECK(count(findings, Severity::k_warning) == 0);
+  for (const auto* id :
+       {"cluster.reachable", "istio.crds", "istiod.ready", "istiod.identity", "cacerts.ok",
+        "root-configmap.ok", "remote-secret.ok", "clusterz.synced", "gateway.ok", "expose.ok",
+        "service.present", "service.workloads", "sni.ok", "traffic.localized", "endpoints.ok"}) {
+    for (const auto* cluster : {"cn-shanghai", "wuxi"}) {
+      INFO(id << " in " << cluster);
+      CHECK(find(findings, id, cluster) != nullptr);
+    }
+  }
+  const auto report = build_report(facts);
+  CHECK(report_exit_code(report, FailOn::k_warning) == meshctl::ExitCode::k_ok);
+}
+
+TEST_CASE("verify trap: a nodeSelector that is not JSON", "[check][verify]") {
+  auto facts = healthy_facts();
+  // The seed's first attempt: key=value, no externalIPs.
+  shanghai(facts).gateway_services[0] =
+      gateway_service("cn-shanghai", {}, std::string("kubernetes.io/hostname=cn-shanghai-node-1"));
+  const auto fs = check_gateways(facts);
+  REQUIRE_FINDING(fs, "gateway.node-selector-not-json", "cn-shanghai", Severity::k_error,
+                  "'{\"kubernetes.io/hostname\":\"NODE\"}'");
+  CHECK_THAT(find(fs, "gateway.node-selector-not-json", "cn-shanghai")->message,
+             Catch::Matchers::Contains("publishes no gateway address"));
+  CHECK(find(fs, "gateway.ok", "cn-shanghai") == nullptr);
+  // And the client in wuxi then sees no endpoint leading to cn-shanghai... once istiod drops it.
+  const auto views = gateway_views(shanghai(facts));
+  REQUIRE(views.size() == 1);
+  CHECK(views[0].addresses.empty());
+  // With externalIPs the gateway still has an address: the ignored selector is only a warning.
+  shanghai(facts).gateway_services[0] = gateway_service(
+      "cn-shanghai", {"192.168.0.11"}, std::string("kubernetes.io/hostname=cn-shanghai-node-1"));
+  REQUIRE_FINDING(check_gateways(facts), "gateway.node-selector-not-json", "cn-shanghai",
+                  Severity::k_warning, "--overwrite");
+  // A LoadBalancer gateway never reads the annotation.
+  shanghai(facts).gateway_services[0] =
+      gateway_service("cn-shanghai", {"192.168.0.11"}, std::string("not json"), "LoadBalancer");
+  CHECK(find(check_gateways(facts), "gateway.node-selector-not-json", "cn-shanghai") == nullptr);
+}
+
+TEST_CASE("verify trap: nodes selected by the nodeSelector have no ExternalIP", "[check][verify]") {
+  auto facts = healthy_facts();
+  wuxi(facts).gateway_services[0] = gateway_service("wuxi", {}, std::string("{}"));
+  const auto fs = check_gateways(facts);
+  REQUIRE_FINDING(fs, "gateway.nodes-without-external-ip", "wuxi", Severity::k_error,
+                  "spec.externalIPs");
+  CHECK_THAT(find(fs, "gateway.nodes-without-external-ip", "wuxi")->message,
+             Catch::Matchers::Contains("wuxi-node-1, wuxi-node-2"));
+  // Give one node an ExternalIP: istiod uses it with the 15443 nodePort.
+  wuxi(facts).nodes[1] = node("wuxi-node-2", "10.30.1.12", "203.0.113.7");
+  const auto views = gateway_views(wuxi(facts));
+  REQUIRE(views[0].addresses.size() == 1);
+  CHECK(views[0].addresses[0].address == "203.0.113.7");
+  CHECK(views[0].addresses[0].port == 30443);
+  CHECK(find(check_gateways(facts), "gateway.ok", "wuxi") != nullptr);
+}
+
+TEST_CASE("verify trap: a missing remote secret", "[check][verify]") {
+  auto facts = healthy_facts();
+  wuxi(facts).remote_secrets.clear();
+  wuxi(facts).clusterz->clear();
+  const auto fs = check_remote_secrets(facts);
+  REQUIRE_FINDING(fs, "remote-secret.missing", "wuxi", Severity::k_error,
+                  "meshctl join wuxi cn-shanghai");
+  CHECK(find(fs, "remote-secret.ok", "cn-shanghai") != nullptr);
+}
+
+TEST_CASE("verify trap: different roots", "[check][verify]") {
+  auto facts = healthy_facts();
+  auto& w = wuxi(facts);
+  w.cacerts->root_cert = cert("root-b.pem");
+  w.cacerts->ca_cert = cert("ca-b-wuxi.pem");
+  w.cacerts->cert_chain = cert("ca-b-wuxi.pem") + cert("root-b.pem");
+  w.root_configmap = cert("root-b.pem");
+  const auto fs = check_trust(facts);
+  REQUIRE_FINDING(fs, "cacerts.root-differs", "", Severity::k_error, "--force-ca");
+  CHECK(find(fs, "cacerts.ok", "wuxi") != nullptr); // its own chain is consistent
+  CHECK(find(fs, "root-configmap.ok", "wuxi") != nullptr);
+}
+
+TEST_CASE("verify trap: the service is missing in one cluster", "[check][verify]") {
+  auto facts = healthy_facts();
+  wuxi(facts).service = nullptr;
+  wuxi(facts).workloads.clear();
+  const auto fs = check_service(facts);
+  REQUIRE_FINDING(fs, "service.missing", "wuxi", Severity::k_error, "meshctl sync-svc");
+  CHECK_THAT(find(fs, "service.missing", "wuxi")->message,
+             Catch::Matchers::Contains("DNS will not resolve helloworld.dev in wuxi"));
+}
+
+TEST_CASE("verify trap: a locality rule without outlierDetection", "[check][verify]") {
+  auto facts = healthy_facts();
+  shanghai(facts).destination_rules[0] = destination_rule(true, false);
+  const auto fs = check_endpoints(facts);
+  REQUIRE_FINDING(fs, "destination-rule.no-outlier-detection", "cn-shanghai", Severity::k_error,
+                  "outlierDetection");
+  // The rule does nothing, so traffic is spread.
+  REQUIRE_FINDING(fs, "traffic.spread", "cn-shanghai", Severity::k_warning,
+                  "meshctl localize helloworld.dev");
+  CHECK(find(fs, "traffic.localized", "wuxi") != nullptr);
+}
+
+TEST_CASE("verify trap: the host is not exposed on 15443", "[check][verify]") {
+  auto facts = healthy_facts();
+  auto& s = shanghai(facts);
+  s.gateways[0] = expose_gateway({"other.prod.svc.cluster.local"});
+  s.gateway_dumps[0].listeners.bytes =
+      bytes(gateway_listener_dump({"outbound_.80_._.other.prod.svc.cluster.local"}), "listeners");
+  digest(facts);
+  REQUIRE_FINDING(check_gateways(facts), "expose.host-not-covered", "cn-shanghai",
+                  Severity::k_error, "meshctl expose helloworld.dev");
+  const auto sni = check_sni_routes(facts);
+  REQUIRE_FINDING(sni, "sni.missing", "cn-shanghai", Severity::k_error,
+                  "meshctl expose helloworld.dev");
+  const auto rows = sni_rows(facts, s);
+  REQUIRE(rows.size() == 1);
+  CHECK_FALSE(rows[0].present);
+  CHECK(rows[0].sni == "outbound_.5000_._.helloworld.dev.svc.cluster.local");
+}
+
+TEST_CASE("verify trap: istiod was not restarted after cacerts", "[check][verify]") {
+  auto facts = healthy_facts();
+  wuxi(facts).root_configmap = cert("root-b.pem"); // istiod's old self-signed root, say
+  const auto fs = check_trust(facts);
+  REQUIRE_FINDING(fs, "root-configmap.stale", "wuxi", Severity::k_error,
+                  "rollout restart deployment/istiod");
+  CHECK_THAT(find(fs, "root-configmap.stale", "wuxi")->message,
+             Catch::Matchers::StartsWith("istiod was not restarted after cacerts changed"));
+}
+
+TEST_CASE("verify: workloads in both clusters without a rule spread traffic", "[check][verify]") {
+  auto facts = healthy_facts();
+  for (auto& c : facts.clusters) {
+    c.destination_rules.clear();
+  }
+  set_client(wuxi(facts), {{"10.30.0.12", 5000, 0, "helloworld-v2;dev;helloworld;v2;wuxi"},
+                           {"192.168.0.11", 30443, 0, ";;;;cn-shanghai"}});
+  digest(facts);
+  const auto fs = check_endpoints(facts);
+  REQUIRE_FINDING(fs, "traffic.spread", "wuxi", Severity::k_warning,
+                  "meshctl localize helloworld.dev");
+  CHECK(find(fs, "endpoints.ok", "wuxi") != nullptr); // endpoints themselves are fine
+  CHECK(report_exit_code(build_report(facts), FailOn::k_error) == meshctl::ExitCode::k_ok);
+  CHECK(report_exit_code(build_report(facts), FailOn::k_warning) == meshctl::ExitCode::k_failed);
+}
+
+TEST_CASE("verify: a rule whose priorities are not in the client's Envoy", "[check][verify]") {
+  auto facts = healthy_facts();
+  set_client(wuxi(facts),
+             {{"10.30.0.12", 5000, 0, "x"}, {"192.168.0.11", 30443, 0, ";;;;cn-shanghai"}});
+  digest(facts);
+  REQUIRE_FINDING(check_endpoints(facts), "endpoints.priority", "wuxi", Severity::k_error,
+                  "proxy-status");
+}
+
+TEST_CASE("verify: endpoints classify local pods and remote gateways", "[check][verify]") {
+  auto facts = healthy_facts();
+  const auto rows = endpoint_rows(facts, wuxi(facts));
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0].kind == EndpointKind::k_local_pod);
+  CHECK(rows[0].what == "pod helloworld-v2-10.30");
+  CHECK(rows[0].endpoint.priority == 0);
+  CHECK(rows[1].kind == EndpointKind::k_remote_gateway);
+  CHECK(rows[1].peer_cluster == "cn-shanghai");
+  CHECK(rows[1].endpoint.priority == 1);
+  CHECK(rows[1].endpoint.workload == ";;;;cn-shanghai"); // merged from the EDS dump
+
+  // Without its remote gateway the client cannot reach cn-shanghai.
+  set_client(wuxi(facts), {{"10.30.0.12", 5000, 0, "x"}});
+  digest(facts);
+  REQUIRE_FINDING(check_endpoints(facts), "endpoints.missing-remote", "wuxi", Severity::k_error,
+                  "remote-secret");
+  CHECK_THAT(find(check_endpoints(facts), "endpoints.missing-remote", "wuxi")->message,
+             Catch::Matchers::Contains("192.168.0.11:30443 (externalIPs)"));
+}
+
+TEST_CASE("verify: an unreachable cluster is reported and the rest still checked",
+          "[check][verify]") {
+  auto facts = healthy_facts();
+  auto& w = wuxi(facts);
+  w.reachable = false;
+  w.connect_error = ReadError{"connection refused", "", 0, true};
+  const auto report = build_report(facts);
+  CHECK(report_exit_code(report, FailOn::k_error) == meshctl::ExitCode::k_unreachable);
+  CHECK(report.unreachable == std::vector<std::string>{"wuxi"});
+  REQUIRE(report.clusters[1].findings.size() == 1);
+  CHECK(report.clusters[1].findings[0].id == "cluster.unreachable");
+  CHECK(find(report.clusters[0].findings, "cacerts.ok", "cn-shanghai") != nullptr);
+  // Rejected credentials are a failure, not "unreachable".
+  w.connect_error = ReadError{"Unauthorized", "refresh the token", 401, false};
+  const auto r2 = build_report(facts);
+  CHECK(r2.unreachable.empty());
+  CHECK(report_exit_code(r2, FailOn::k_error) == meshctl::ExitCode::k_failed);
+  CHECK(find(r2.clusters[1].findings, "cluster.unauthorized", "wuxi") != nullptr);
+}
+
+TEST_CASE("verify: what could not be read is not claimed absent", "[check][verify]") {
+  auto facts = healthy_facts();
+  auto& s = shanghai(facts);
+  s.cacerts.reset();
+  s.errors["cacerts"] =
+      ReadError{"secrets \"cacerts\" is forbidden", "kubectl auth can-i get secrets", 403, false};
+  const auto fs = run_checks(facts);
+  CHECK(find(fs, "cacerts.missing", "cn-shanghai") == nullptr);
+  REQUIRE_FINDING(fs, "cluster.forbidden", "cn-shanghai", Severity::k_warning, "can-i");
+}
+
+TEST_CASE("verify: cacerts expiry, chain and identity", "[check][verify]") {
+  auto facts = healthy_facts();
+  auto& w = wuxi(facts);
+  w.cacerts->ca_cert = cert("ca-a-wuxi-expiring.pem");
+  w.cacerts->cert_chain = cert("ca-a-wuxi-expiring.pem") + cert("root-a.pem");
+  auto fs = check_trust(facts);
+  REQUIRE_FINDING(fs, "cacerts.expiring", "wuxi", Severity::k_warning, "--force-ca");
+  CHECK_THAT(find(fs, "cacerts.expiring", "wuxi")->message,
+             Catch::Matchers::Contains("2025-06-20 (in 19 days)"));
+  facts.collected_at = *parse_time("2025-07-01T00:00:00Z");
+  REQUIRE_FINDING(check_trust(facts), "cacerts.expired", "wuxi", Severity::k_error, "--force-ca");
+
+  facts = healthy_facts();
+  wuxi(facts).cacerts->ca_cert = cert("ca-b-wuxi.pem"); // signed by another root
+  REQUIRE_FINDING(check_trust(facts), "cacerts.chain-invalid", "wuxi", Severity::k_error,
+                  "--force-ca");
+
+  facts = healthy_facts();
+  wuxi(facts).istiod->network = "network1";
+  wuxi(facts).istiod->cluster_id = "Kubernetes";
+  fs = check_istio(facts);
+  REQUIRE_FINDING(fs, "istiod.identity-mismatch", "wuxi", Severity::k_error,
+                  "--set values.global.multiCluster.clusterName=wuxi --set "
+                  "values.global.network=wuxi");
+}
+
+TEST_CASE("verify: remote secret details (label, loopback, token, clusterz)", "[check][verify]") {
+  auto facts = healthy_facts();
+  auto& k = wuxi(facts).remote_secrets[0].kubeconfigs[0];
+  k.server = "https://127.0.0.1:6443";
+  REQUIRE_FINDING(check_remote_secrets(facts), "remote-secret.loopback", "wuxi", Severity::k_error,
+                  "apiServer");
+
+  facts = healthy_facts();
+  wuxi(facts).remote_secrets[0].labels.clear();
+  REQUIRE_FINDING(check_remote_secrets(facts), "remote-secret.label", "wuxi", Severity::k_error,
+                  "istio/multiCluster=true");
+
+  facts = healthy_facts();
+  wuxi(facts).remote_secrets[0].kubeconfigs[0].token_check->error =
+      ReadError{"Unauthorized", "", 401, false};
+  REQUIRE_FINDING(check_remote_secrets(facts), "remote-secret.token-rejected", "wuxi",
+                  Severity::k_error, "meshctl join wuxi cn-shanghai");
+
+  facts = healthy_facts();
+  auto& access = wuxi(facts).remote_secrets[0].kubeconfigs[0].token_check->access;
+  access[2].allowed = false;    // list nodes
+  access.back().allowed = true; // create secrets
+  auto fs = check_remote_secrets(facts);
+  REQUIRE_FINDING(fs, "remote-secret.permissions", "wuxi", Severity::k_error,
+                  "istio-reader-clusterrole-istio-system");
+  CHECK_THAT(find(fs, "remote-secret.permissions", "wuxi")->message,
+             Catch::Matchers::Contains("list nodes"));
+  REQUIRE_FINDING(fs, "remote-secret.too-powerful", "wuxi", Severity::k_warning, "reader");
+
+  facts = healthy_facts();
+  (*wuxi(facts).clusterz)[0].sync_status = "timeout";
+  REQUIRE_FINDING(check_remote_secrets(facts), "clusterz.not-synced", "wuxi", Severity::k_error,
+                  "logs deploy/istiod");
+}
+
+TEST_CASE("verify: service sameness (FACTS 8)", "[check][verify]") {
+  auto facts = healthy_facts();
+  wuxi(facts).service["spec"]["ports"][0]["name"] = "grpc";
+  wuxi(facts).service["spec"]["clusterIP"] = "None";
+  const auto fs = check_service(facts);
+  REQUIRE_FINDING(fs, "service.ports-differ", "wuxi", Severity::k_error, "meshctl sync-svc");
+  REQUIRE_FINDING(fs, "service.type-differs", "wuxi", Severity::k_error, "meshctl sync-svc");
+
+  facts = healthy_facts();
+  wuxi(facts).workloads[0] =
+      pod("dev", "helloworld-v2-x", {{"app", "helloworld"}}, "10.30.0.12", true, false);
+  REQUIRE_FINDING(check_service(facts), "workload.no-sidecar", "wuxi", Severity::k_error,
+                  "istio-injection=enabled");
+}
+
+TEST_CASE("verify views: gateway addresses as istiod computes them (FACTS 4)", "[check][verify]") {
+  ClusterFacts c;
+  c.network = "n1";
+  c.nodes = {node("a", "10.0.0.1", "198.51.100.1"), node("b", "10.0.0.2")};
+  auto lb = gateway_service("n1", {}, std::nullopt, "LoadBalancer");
+  lb["status"]["loadBalancer"]["ingress"] = {{{"ip", "203.0.113.10"}},
+                                             {{"hostname", "gw.example"}}};
+  c.gateway_services = {lb};
+  auto v = gateway_views(c);
+  REQUIRE(v[0].addresses.size() == 2);
+  CHECK(v[0].addresses[0].address == "203.0.113.10");
+  CHECK(v[0].addresses[0].port == 15443);
+  CHECK(v[0].addresses[1].address == "gw.example");
+
+  // NodePort + JSON selector: selected nodes' ExternalIP with the nodePort; others skipped.
+  c.gateway_services = {
+      gateway_service("n1", {}, std::string("{\"kubernetes.io/hostname\":\"a\"}"))};
+  v = gateway_views(c);
+  CHECK(v[0].node_selector_valid);
+  CHECK(v[0].selected_nodes == std::vector<std::string>{"a"});
+  REQUIRE(v[0].addresses.size() == 1);
+  CHECK(v[0].addresses[0].address == "198.51.100.1");
+  CHECK(v[0].addresses[0].port == 30443);
+
+  // NodePort without the annotation: externalIPs with the service port.
+  c.gateway_services = {gateway_service("n1", {"10.9.9.9"}, std::nullopt)};
+  v = gateway_views(c);
+  REQUIRE(v[0].addresses.size() == 1);
+  CHECK(v[0].addresses[0].port == 15443);
+
+  // Non-object JSON is as useless as key=value.
+  c.gateway_services = {gateway_service("n1", {}, std::string("[\"a\"]"))};
+  CHECK_FALSE(gateway_views(c)[0].node_selector_valid);
+}
