@@ -4,17 +4,21 @@
 // then v2 in wuxi as well, then v2 at priority 0 and the gateway at 1 once `meshctl localize`
 // wrote its DestinationRule.
 
+#include "istiod.hpp"
 #include "istiod_model.hpp"
 #include "kubesim_process.hpp"
+#include "pki.hpp"
 #include "run.hpp"
 
 #include <catch2/catch.hpp>
 #include <unistd.h>
+#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <thread>
 
@@ -119,19 +123,25 @@ struct Sandbox {
   std::string kubeconfig;
 
   Sandbox() {
-    kubesim::testing::KubesimOptions opts;
-    opts.extra_args = {"--istiod-cache-ms", "0"};
     const auto seeds = KubesimProcess::seed_dir();
-    shanghai.start("cn-shanghai", {seeds / "istio-crds.yaml", seeds / "cn-shanghai.yaml"}, opts);
-    wuxi.start("wuxi", {seeds / "istio-crds.yaml", seeds / "wuxi.yaml"}, opts);
+    auto start = [&](KubesimProcess& k, const std::string& name) {
+      kubesim::testing::KubesimOptions opts;
+      opts.extra_args = {"--istiod-cache-ms", "0", "--san", name + ".kubesim.local"};
+      k.start(name, {seeds / "istio-crds.yaml", seeds / (name + ".yaml")}, opts);
+    };
+    start(shanghai, "cn-shanghai");
+    start(wuxi, "wuxi");
     kubeconfig = shanghai.kubeconfig_path().string() + ":" + wuxi.kubeconfig_path().string();
-    // As scripts/sandbox and the e2e harness: NodePort gateways with a node IP in externalIPs.
+    // As scripts/sandbox: API servers named <cluster>.kubesim.local in the remote secrets (only
+    // kubesim resolves them), NodePort gateways with a node IP in externalIPs.
+    auto port = [](const KubesimProcess& k) { return k.url().substr(k.url().rfind(':') + 1); };
     std::ofstream(dir.path / "meshctl.yaml")
         << "mesh:\n  id: mesh1\nclusters:\n"
-        << "  - name: cn-shanghai\n    apiServer: " << shanghai.url()
+        << "  - name: cn-shanghai\n    apiServer: https://cn-shanghai.kubesim.local:"
+        << port(shanghai)
         << "\n    gateway:\n      type: NodePort\n      externalIPs: [192.168.0.11]\n"
         << "      nodeSelector: {}\n"
-        << "  - name: wuxi\n    apiServer: " << wuxi.url()
+        << "  - name: wuxi\n    apiServer: https://wuxi.kubesim.local:" << port(wuxi)
         << "\n    gateway:\n      type: NodePort\n      externalIPs: [10.20.0.21]\n"
         << "      nodeSelector: {}\n";
   }
@@ -301,6 +311,13 @@ TEST_CASE("model: the seed's story on two kubesims after meshctl join", "[kubesi
     INFO(join.out << join.err);
     REQUIRE(join.exit_code == 0);
   }
+  // The secret join wrote names cn-shanghai's API server as the sandbox does.
+  const json secret = s.kubectl_json(
+      "wuxi", {"get", "secret", "-n", "istio-system", "istio-remote-secret-cn-shanghai"});
+  const auto remote_kubeconfig =
+      kubesim::base64_decode(secret["data"]["cn-shanghai"].get<std::string>());
+  REQUIRE(remote_kubeconfig);
+  CHECK(remote_kubeconfig->find("server: https://cn-shanghai.kubesim.local:") != std::string::npos);
   const std::string wuxi_sleep = "sleep-7656cf8794-k3m9r";
   const json sh_gw_pod = s.running_pod("cn-shanghai", "istio-system", "istio=eastwestgateway");
   s.running_pod("wuxi", "istio-system", "istio=eastwestgateway");
@@ -424,4 +441,85 @@ TEST_CASE("model: the seed's story on two kubesims after meshctl join", "[kubesi
   t = eds();
   REQUIRE(t.size() == 1);
   CHECK(t[0][0] == v2_ep);
+}
+
+TEST_CASE("model: istiod reads a remote cluster with a remote secret's kubeconfig",
+          "[kubesim][model]") {
+  KubesimProcess remote;
+  kubesim::testing::KubesimOptions opts;
+  opts.extra_args = {"--san", "cn-shanghai.kubesim.local"};
+  remote.start("cn-shanghai",
+               {KubesimProcess::seed_dir() / "istio-crds.yaml",
+                KubesimProcess::seed_dir() / "cn-shanghai.yaml"},
+               opts);
+  const std::string port = remote.url().substr(remote.url().rfind(':') + 1);
+  // The admin kubeconfig kubesim wrote (client certificate), edited per case.
+  const YAML::Node admin = YAML::LoadFile(remote.kubeconfig_path().string());
+  auto kubeconfig = [&](const std::function<void(YAML::Node&)>& edit) {
+    YAML::Node kc = YAML::Clone(admin);
+    edit(kc);
+    YAML::Emitter out;
+    out << kc;
+    return std::string(out.c_str());
+  };
+  kubesim::istiod::Istiod istiod(
+      {"wuxi", std::chrono::milliseconds(0), std::chrono::milliseconds(2000)});
+  auto read = [&](const std::string& kc) {
+    return istiod.read_remotes(
+        {{"cn-shanghai", "istio-system/istio-remote-secret-cn-shanghai", kc}});
+  };
+  auto synced_with_pods = [&](const std::string& kc) {
+    const auto remotes = read(kc);
+    REQUIRE(remotes.size() == 1);
+    CHECK(remotes[0].id == "cn-shanghai");
+    if (!remotes[0].synced) {
+      return false;
+    }
+    bool found = false;
+    for (const auto& p : remotes[0].objects.pods) {
+      found = found || p["metadata"]["name"] == "helloworld-v1-5b6c8b7f9d-4jx2m";
+    }
+    CHECK(remotes[0].objects.injector_values["global"]["network"] == "cn-shanghai");
+    return found;
+  };
+  const auto server = [&](const std::string& url) {
+    return [url](YAML::Node& kc) { kc["clusters"][0]["cluster"]["server"] = url; };
+  };
+
+  CHECK(synced_with_pods(kubeconfig([](YAML::Node&) {})));
+  CHECK(synced_with_pods(kubeconfig(server("https://cn-shanghai.kubesim.local:" + port))));
+  CHECK(synced_with_pods(kubeconfig([](YAML::Node& kc) {
+    kc["clusters"][0]["cluster"]["tls-server-name"] = "kubernetes.default.svc";
+  })));
+  CHECK(synced_with_pods(kubeconfig([&](YAML::Node& kc) {
+    kc["users"][0]["user"] = YAML::Node(YAML::NodeType::Map);
+    kc["users"][0]["user"]["token"] = remote.admin_token();
+  })));
+
+  SECTION("a rejected token: never synced, and /debug/clusterz says timeout") {
+    const auto remotes = read(kubeconfig([](YAML::Node& kc) {
+      kc["users"][0]["user"] = YAML::Node(YAML::NodeType::Map);
+      kc["users"][0]["user"]["token"] = "not-a-token";
+    }));
+    REQUIRE(remotes.size() == 1);
+    CHECK_FALSE(remotes[0].synced);
+    kubesim::istiod::MeshView view;
+    view.local.id = "wuxi";
+    view.remotes = remotes;
+    CHECK(json::parse(kubesim::istiod::debug_clusterz(view))[1]["syncStatus"] == "timeout");
+  }
+  SECTION("TLS is verified: a server name not on the certificate fails") {
+    const auto remotes = read(kubeconfig([](YAML::Node& kc) {
+      kc["clusters"][0]["cluster"]["tls-server-name"] = "elsewhere.example";
+    }));
+    REQUIRE(remotes.size() == 1);
+    CHECK_FALSE(remotes[0].synced);
+  }
+  SECTION("exec plugins are refused: the cluster is not registered") {
+    const auto remotes = read(kubeconfig([](YAML::Node& kc) {
+      kc["users"][0]["user"] = YAML::Node(YAML::NodeType::Map);
+      kc["users"][0]["user"]["exec"]["command"] = "/bin/true";
+    }));
+    CHECK(remotes.empty());
+  }
 }
