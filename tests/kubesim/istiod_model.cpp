@@ -875,7 +875,10 @@ std::vector<LocalityGroup> build_groups(const MeshView& view, const Registry& re
         }
         const std::uint32_t weight = e.weight * reg.lcm;
         auto gws = reg.gateways_for(e.network, e.cluster);
-        if (e.network == proxy.network || gws.empty()) {
+        // Proxy.InNetwork: same network, or either one unset.
+        const bool in_network =
+            e.network.empty() || proxy.network.empty() || e.network == proxy.network;
+        if (in_network || gws.empty()) {
           LbEndpoint kept = lb;
           kept.ep.weight = weight;
           out.endpoints.push_back(std::move(kept));

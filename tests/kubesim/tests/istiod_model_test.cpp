@@ -368,6 +368,12 @@ TEST_CASE("model: remote-network endpoints become one gateway endpoint", "[kubes
     CHECK(h[0].addr == "10.10.0.12");
     CHECK(h[1].addr == "10.10.0.13");
   }
+  SECTION("a pod of no known network counts as in the proxy's network") {
+    s.shanghai().namespaces[0]["metadata"]["labels"] = json::object();
+    h = hosts(s.cla());
+    REQUIRE(h.size() == 2);
+    CHECK(h[0].addr == "10.10.0.12");
+  }
   SECTION("a remote pod without sidecar cannot go through the gateway and is dropped") {
     s.shanghai().pods = {
         pod("dev", "helloworld-v1-1", {{"app", "helloworld"}}, "sh-1", "10.10.0.12", false)};
