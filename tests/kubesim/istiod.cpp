@@ -43,7 +43,7 @@ json yaml_to_json(const YAML::Node& n) {
     return a;
   }
   case YAML::NodeType::Scalar: {
-    const std::string s = n.Scalar();
+    const std::string& s = n.Scalar();
     if (n.Tag() == "!") { // quoted
       return s;
     }

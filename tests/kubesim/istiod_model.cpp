@@ -856,6 +856,7 @@ std::vector<LocalityGroup> build_groups(const MeshView& view, const Registry& re
     g.endpoints.push_back({std::move(e), false});
   }
   std::vector<LocalityGroup> groups;
+  groups.reserve(by_locality.size());
   for (auto& [k, g] : by_locality) {
     groups.push_back(std::move(g));
   }
@@ -1011,10 +1012,15 @@ std::vector<OutboundCluster> outbound_clusters(const MeshView& view, const Regis
     const json* dr = find_destination_rule(view, proxy.ns, ms);
     for (const auto& p : ms.ports) {
       const std::string base = "outbound|" + std::to_string(p.port) + "|";
-      out.push_back({base + "|" + host, &ms, p, ""});
+      std::string plain = base;
+      plain.append("|").append(host);
+      out.push_back({plain, &ms, p, ""});
       if (dr != nullptr) {
         for (const auto& s : arr(obj(*dr, "spec"), "subsets")) {
-          out.push_back({base + str(s, "name") + "|" + host, &ms, p, str(s, "name")});
+          const std::string subset = str(s, "name");
+          std::string name = base;
+          name.append(subset).append("|").append(host);
+          out.push_back({name, &ms, p, subset});
         }
       }
     }
@@ -1067,7 +1073,8 @@ std::vector<SniRoute> sni_routes(const MeshView& view, const Registry& reg, cons
             continue;
           }
           for (const auto& s : subsets) {
-            const std::string sni = "outbound_." + std::to_string(p.port) + "_." + s + "_." + host;
+            std::string sni = "outbound_." + std::to_string(p.port);
+            sni.append("_.").append(s).append("_.").append(host);
             if (seen.insert({lport, sni}).second) {
               out.push_back({lport, sni, &ms, p, s});
             }
@@ -1589,7 +1596,7 @@ bool is_istiod(const json& pod) {
 std::string cluster_id_of(const std::vector<json>& istio_system_pods, const std::string& fallback) {
   for (const auto& p : istio_system_pods) {
     if (is_istiod(p)) {
-      const std::string id = container_env(p, "discovery", "CLUSTER_ID");
+      std::string id = container_env(p, "discovery", "CLUSTER_ID");
       if (!id.empty()) {
         return id;
       }
@@ -1601,7 +1608,7 @@ std::string cluster_id_of(const std::vector<json>& istio_system_pods, const std:
 std::string cluster_network(const ClusterObjects& c) {
   for (const auto& ns : c.namespaces) {
     if (name_of(ns) == "istio-system") {
-      const std::string n = label(ns, k_label_network);
+      std::string n = label(ns, k_label_network);
       if (!n.empty()) {
         return n;
       }
