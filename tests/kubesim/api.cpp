@@ -3,6 +3,7 @@
 #include "discovery.hpp"
 #include "exec.hpp"
 #include "fields.hpp"
+#include "istiod.hpp"
 #include "patch.hpp"
 #include "proto.hpp"
 #include "rbac.hpp"
@@ -417,8 +418,13 @@ struct Api::Impl {
   // Deployment key -> hash of its template as seeded: while the template is unchanged, every Pod
   // its selector matches counts as current (seeded Pods carry made-up pod-template-hash labels).
   std::map<std::string, std::string> seeded_templates;
+  // The istiod model behind exec `pilot-agent request` and istiod's pod proxy (istiod.hpp).
+  istiod::Istiod istiod;
 
-  Impl(Api &a, Scheduler s) : api(a), scheduler(std::move(s)) {}
+  Impl(Api &a, Scheduler s)
+      : api(a), scheduler(std::move(s)),
+        istiod(istiod::IstiodOptions{a.m_options.cluster_name,
+                                     std::chrono::milliseconds(a.m_options.istiod_cache_ms)}) {}
 
   // ----- identity -----
 
@@ -829,6 +835,29 @@ struct Api::Impl {
     return "10.0.0.1";
   }
 
+  // A Pod IP from the Node's spec.podCIDR (the first unused one from .2), else 10.244.0.0/16.
+  std::string allocate_pod_ip(const std::string &node) {
+    const json *n = store.get("nodes", "", node);
+    const std::string cidr =
+        n == nullptr ? "" : n->value("spec", json::object()).value("podCIDR", "");
+    const auto slash = cidr.find('/');
+    if (slash != std::string::npos) {
+      std::set<std::string> used;
+      for (const json *p : store.list("pods", "")) {
+        used.insert(p->value("status", json::object()).value("podIP", ""));
+      }
+      const std::uint32_t base = ip_to_u32(cidr.substr(0, slash));
+      const int bits = std::stoi(cidr.substr(slash + 1));
+      const std::uint32_t size = bits >= 31 ? 2 : (1u << (32 - bits));
+      for (std::uint32_t i = 2; i + 1 < size; ++i) {
+        if (used.count(u32_to_ip(base + i)) == 0) {
+          return u32_to_ip(base + i);
+        }
+      }
+    }
+    return u32_to_ip(next_pod_ip++);
+  }
+
   // The kubelet: a Pending Pod is scheduled and running (every container ready) shortly after.
   void start_pod_later(const std::string &ns, const std::string &name, const std::string &uid) {
     scheduler(std::chrono::milliseconds(20), [this, ns, name, uid] {
@@ -843,7 +872,7 @@ struct Api::Impl {
         spec["nodeName"] = pick_node();
       }
       const std::string now = now_rfc3339();
-      std::string ip = u32_to_ip(next_pod_ip++);
+      std::string ip = allocate_pod_ip(spec["nodeName"]);
       json statuses = json::array();
       for (const auto &c : spec.value("containers", json::array())) {
         statuses.push_back({{"name", c.value("name", "")},
@@ -2052,8 +2081,10 @@ struct Api::Impl {
 
   // ----- pod data (exec and proxy) -----
 
+  // Canned data first (ConfigMap, --pod-data), then the istiod model. `lock` (the API lock, held
+  // on entry) is released before the model reads other clusters.
   std::optional<std::string> pod_http(const std::string &ns, const std::string &pod, int port,
-                                      const std::string &path) {
+                                      const std::string &path, std::unique_lock<std::mutex> &lock) {
     const json *cm = store.get("configmaps", ns, "kubesim-pod-data-" + pod);
     if (cm != nullptr && cm->contains("data")) {
       const std::string key = std::to_string(port) + "." + sanitise_path(path);
@@ -2061,10 +2092,19 @@ struct Api::Impl {
         return (*cm)["data"][key].get<std::string>();
       }
     }
-    return read_pod_data_dir(api.m_options.pod_data_dir, ns, pod, port, path);
+    if (auto canned = read_pod_data_dir(api.m_options.pod_data_dir, ns, pod, port, path)) {
+      return canned;
+    }
+    auto snapshot = istiod.prepare(store, ns, pod, port, path);
+    if (!snapshot) {
+      return std::nullopt;
+    }
+    lock.unlock();
+    return istiod.answer(std::move(*snapshot));
   }
 
-  HttpResponse do_pod_proxy(const Target &tg, const Query &q, const std::string &raw_query) {
+  HttpResponse do_pod_proxy(const Target &tg, const Query &q, const std::string &raw_query,
+                            std::unique_lock<std::mutex> &lock) {
     std::string name = tg.name;
     int port = 0;
     std::vector<std::string> parts;
@@ -2108,9 +2148,9 @@ struct Api::Impl {
       path += "?" + raw_query;
     }
     (void)q;
-    auto data = pod_http(tg.ns, name, port, path);
+    const std::string ip = pod->value("status", json::object()).value("podIP", "");
+    auto data = pod_http(tg.ns, name, port, path, lock);
     if (!data) {
-      const std::string ip = pod->value("status", json::object()).value("podIP", "");
       return status_response(503, "ServiceUnavailable",
                              fmt::format("error trying to reach service: dial tcp {}:{}: connect: "
                                          "connection refused",
@@ -2290,7 +2330,7 @@ HttpResponse Api::handle_unguarded(const HttpRequest &req, RequestInfo &info) {
   info.user = who->user;
   const auto parts = split_path(path);
   auto target = parse_target(parts);
-  std::lock_guard lock(m_impl->mu);
+  std::unique_lock lock(m_impl->mu);
   Store &store = m_impl->store;
 
   if (!target) {
@@ -2428,7 +2468,7 @@ HttpResponse Api::handle_unguarded(const HttpRequest &req, RequestInfo &info) {
     if (t->kind != "Pod" || verb != "get") {
       return method_not_allowed();
     }
-    return m_impl->do_pod_proxy(*target, q, raw_query);
+    return m_impl->do_pod_proxy(*target, q, raw_query, lock);
   }
   if (sub == "token") {
     if (verb != "create") {
@@ -2595,9 +2635,9 @@ bool Api::exec_reads_stdin(const ExecRequest &exec) {
 
 ExecResult Api::run_exec(const ExecRequest &exec, const std::string &stdin_data) {
   return run_command(exec.command, stdin_data, [&](int port, const std::string &path) {
-    std::lock_guard lock(m_impl->mu);
+    std::unique_lock lock(m_impl->mu);
     return m_impl->pod_http(exec.ns, exec.pod, port,
-                            path.empty() || path[0] == '/' ? path : "/" + path);
+                            path.empty() || path[0] == '/' ? path : "/" + path, lock);
   });
 }
 

@@ -75,6 +75,7 @@ struct ApiOptions {
   std::chrono::milliseconds token_delay{100}; ///< token controller latency
   std::string service_cidr = "10.96.0.0/12";
   std::string version = "v1.32.0";
+  int istiod_cache_ms = 500; ///< how long the istiod model reuses what a remote cluster returned
 };
 
 /// Runs `fn` after `delay` on the server's executor (the token controller is asynchronous).

@@ -32,6 +32,8 @@ const char *k_usage = R"(usage: kubesim [flags]
   --exec-protocols LIST    exec subprotocols accepted, comma-separated
                            (default v5.channel.k8s.io,v4.channel.k8s.io)
   --version VERSION        gitVersion reported by /version (default v1.32.0)
+  --istiod-cache-ms N      how long the istiod model reuses what a remote cluster returned
+                           (default 500; 0 = read the remote on every request)
 )";
 
 std::string read_file(const std::string &path) {
@@ -132,6 +134,8 @@ int main(int argc, char **argv) {
         srv_opts.threads = std::max(1, std::stoi(next()));
       } else if (a == "--version") {
         api_opts.version = next();
+      } else if (a == "--istiod-cache-ms") {
+        api_opts.istiod_cache_ms = std::max(0, std::stoi(next()));
       } else {
         throw std::runtime_error("unknown flag " + a + "\n" + k_usage);
       }

@@ -562,7 +562,12 @@ TEST_CASE("kubesim runs its built-in exec commands", "[kubesim]") {
   e.command = {"pilot-agent", "request", "GET", "config_dump?include_eds=true"};
   r = f.api.run_exec(e, "");
   CHECK(r.out == "{\"configs\":[]}");
+  // Not canned: the istiod model answers what Envoy serves, and nothing else.
   e.command = {"pilot-agent", "request", "GET", "clusters?format=json"};
+  r = f.api.run_exec(e, "");
+  CHECK(r.exit_code == 0);
+  CHECK(json::parse(r.out).contains("cluster_statuses"));
+  e.command = {"pilot-agent", "request", "GET", "stats"};
   CHECK(f.api.run_exec(e, "").exit_code == 1);
   e.command = {"nosuch"};
   CHECK_FALSE(f.api.run_exec(e, "").failure.empty());
