@@ -783,6 +783,7 @@ ClusterFacts collect_cluster(const mesh::Session& session, const config::Cluster
   f.context = cfg.context;
   f.network = cfg.network;
   f.server = client.context().cluster.server;
+  f.api_server = cfg.api_server.value_or("");
   ClusterRun run{f, client, session, options, {}, {}, {}};
   const auto t0 = Clock::now();
   if (!reach(run)) {
