@@ -444,8 +444,8 @@ struct SecretKey {
   const RemoteKubeconfigFacts* kubeconfig;
 };
 
-void check_token(const ClusterFacts& c, const std::string& other, const RemoteSecretFacts& s,
-                 const RemoteKubeconfigFacts& k, Findings& out) {
+void check_token(const ClusterFacts& c, const ClusterFacts* target, const std::string& other,
+                 const RemoteSecretFacts& s, const RemoteKubeconfigFacts& k, Findings& out) {
   const std::string where = "Secret istio-system/" + s.name;
   if (!k.parse_error.empty()) {
     out.push_back(error("remote-secret.kubeconfig", c.name,
@@ -461,7 +461,10 @@ void check_token(const ClusterFacts& c, const std::string& other, const RemoteSe
     return;
   }
   bool fine = true;
-  if (mesh::is_loopback_url(k.server)) {
+  // A loopback server is wrong unless meshctl.yaml names it on purpose (all clusters on one host).
+  const bool configured =
+      target != nullptr && !target->api_server.empty() && target->api_server == k.server;
+  if (mesh::is_loopback_url(k.server) && !configured) {
     fine = false;
     out.push_back(error("remote-secret.loopback", c.name,
                         where + " points at " + k.server + ", a loopback address: istiod in " +
@@ -519,10 +522,12 @@ void check_token(const ClusterFacts& c, const std::string& other, const RemoteSe
                           "istio-reader-clusterrole-istio-system"));
   }
   if (fine) {
-    out.push_back(info(
-        "remote-secret.ok", c.name,
-        "remote secret for " + other + ": " + k.server + ", token accepted with reader rights" +
-            (t.via.empty() || t.via == k.server ? "" : " (checked via " + t.via + ")")));
+    out.push_back(
+        info("remote-secret.ok", c.name,
+             "remote secret for " + other + ": " + k.server +
+                 (mesh::is_loopback_url(k.server) ? " (loopback, as meshctl.yaml sets it)" : "") +
+                 ", token accepted with reader rights" +
+                 (t.via.empty() || t.via == k.server ? "" : " (checked via " + t.via + ")")));
   }
 }
 
@@ -595,7 +600,7 @@ Findings check_remote_secrets(const MeshFacts& facts) {
                         "networking.istio.io/cluster={} --overwrite",
                         kubectl(c), s->name, other)));
       }
-      check_token(c, other, *s, *k, out);
+      check_token(c, facts.find(other), other, *s, *k, out);
     }
     for (const auto& [key, entries] : by_key) {
       if (key == c.name) {

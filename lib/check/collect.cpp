@@ -52,16 +52,35 @@ ReadError read_error(const Error& e) {
   return r;
 }
 
-void run_parallel(std::vector<std::function<void()>> tasks) {
-  std::vector<std::future<void>> futures;
-  futures.reserve(tasks.size());
-  for (auto& t : tasks) {
-    futures.push_back(std::async(std::launch::async, std::move(t)));
+// Independent reads of one cluster, each on its own thread; wait() joins them all (the
+// destructor too, so no task outlives the state it captured by reference).
+class Tasks {
+public:
+  Tasks() = default;
+  Tasks(const Tasks&) = delete;
+  Tasks& operator=(const Tasks&) = delete;
+  ~Tasks() {
+    for (auto& f : m_futures) {
+      if (f.valid()) {
+        f.wait(); // never throws: an exception of a task is for wait() to report
+      }
+    }
   }
-  for (auto& f : futures) {
-    f.get();
+  template <class F> void add(F&& f) {
+    m_futures.push_back(std::async(std::launch::async, std::forward<F>(f)));
   }
-}
+  void wait() {
+    for (auto& f : m_futures) {
+      if (f.valid()) {
+        f.get();
+      }
+    }
+    m_futures.clear();
+  }
+
+private:
+  std::vector<std::future<void>> m_futures;
+};
 
 const json& member(const json& j, std::string_view key) {
   static const json k_null;
@@ -394,37 +413,37 @@ void phase_objects(ClusterRun& run) {
   auto& f = run.facts;
   const std::string ns = run.options.service.namespace_;
   const std::string host = run.options.service.name + "." + ns + ".svc.cluster.local";
-  std::vector<std::function<void()>> tasks;
-  tasks.emplace_back([&] {
+  Tasks tasks;
+  tasks.add([&] {
     if (auto n = run.get("istio-system namespace",
                          {"", "v1", "namespaces", "", std::string(k_istio_ns), ""})) {
       f.istio_system_namespace = std::move(*n);
     }
   });
-  tasks.emplace_back([&] { read_istiod(run); });
-  tasks.emplace_back([&] { read_cacerts(run); });
-  tasks.emplace_back([&] {
+  tasks.add([&] { read_istiod(run); });
+  tasks.add([&] { read_cacerts(run); });
+  tasks.add([&] {
     auto cm = run.get("root-configmap", {"", "v1", "configmaps", ns, "istio-ca-root-cert", ""});
     if (cm && cm->is_object()) {
       f.root_configmap = str(member(*cm, "data"), "root-cert.pem");
     }
   });
-  tasks.emplace_back([&] { read_remote_secrets(run); });
-  tasks.emplace_back([&] {
+  tasks.add([&] { read_remote_secrets(run); });
+  tasks.add([&] {
     kube::ListOptions opts;
     opts.label_selector = std::string(k_network_label);
     if (auto s = run.list("gateway-services", {"", "v1", "services", "", "", ""}, opts)) {
       f.gateway_services = std::move(*s);
     }
   });
-  tasks.emplace_back([&] {
+  tasks.add([&] {
     if (auto n = run.list("nodes", {"", "v1", "nodes", "", "", ""})) {
       for (const auto& node : *n) {
         f.nodes.push_back(trim_node(node));
       }
     }
   });
-  tasks.emplace_back([&] {
+  tasks.add([&] {
     if (!f.istio_kinds.contains("Gateway")) {
       return;
     }
@@ -436,12 +455,12 @@ void phase_objects(ClusterRun& run) {
       }
     }
   });
-  tasks.emplace_back([&] {
+  tasks.add([&] {
     if (auto s = run.get("service", {"", "v1", "services", ns, run.options.service.name, ""})) {
       f.service = std::move(*s);
     }
   });
-  tasks.emplace_back([&] {
+  tasks.add([&] {
     if (!f.istio_kinds.contains("DestinationRule")) {
       return;
     }
@@ -455,12 +474,12 @@ void phase_objects(ClusterRun& run) {
       }
     }
   });
-  tasks.emplace_back([&] {
+  tasks.add([&] {
     if (auto p = run.list("service", {"", "v1", "pods", ns, "", ""})) {
       run.namespace_pods = std::move(*p);
     }
   });
-  run_parallel(std::move(tasks));
+  tasks.wait();
   for (const auto& p : run.namespace_pods) {
     if (selector_matches(member(member(f.service, "spec"), "selector"),
                          member(member(p, "metadata"), "labels"))) {
@@ -748,32 +767,31 @@ void pick_and_dump_client(ClusterRun& run) {
   }
   DumpFacts status;
   DumpFacts eds;
-  run_parallel({
-      [&] {
-        status = dump(run.client, client->namespace_, client->pod, envoy::k_cluster_status_path,
-                      opt.exec_timeout);
-      },
-      [&] {
-        eds =
-            dump(run.client, client->namespace_, client->pod, envoy::k_eds_path, opt.exec_timeout);
-      },
+  Tasks tasks;
+  tasks.add([&] {
+    status = dump(run.client, client->namespace_, client->pod, envoy::k_cluster_status_path,
+                  opt.exec_timeout);
   });
+  tasks.add([&] {
+    eds = dump(run.client, client->namespace_, client->pod, envoy::k_eds_path, opt.exec_timeout);
+  });
+  tasks.wait();
   client->cluster_status = std::move(status);
   client->eds = std::move(eds);
   f.client = std::move(client);
 }
 
 void phase_dependent(ClusterRun& run) {
-  std::vector<std::function<void()>> tasks;
-  tasks.emplace_back([&] { read_gateways(run); });
-  tasks.emplace_back([&] { read_clusterz(run); });
-  tasks.emplace_back([&] { pick_and_dump_client(run); });
+  Tasks tasks;
+  tasks.add([&] { read_gateways(run); });
+  tasks.add([&] { read_clusterz(run); });
+  tasks.add([&] { pick_and_dump_client(run); });
   for (auto& s : run.facts.remote_secrets) {
     for (auto& k : s.kubeconfigs) {
-      tasks.emplace_back([&run, &s, &k] { check_token(run, s, k); });
+      tasks.add([&run, &s, &k] { check_token(run, s, k); });
     }
   }
-  run_parallel(std::move(tasks));
+  tasks.wait();
 }
 
 ClusterFacts collect_cluster(const mesh::Session& session, const config::ClusterConfig& cfg,
@@ -783,6 +801,7 @@ ClusterFacts collect_cluster(const mesh::Session& session, const config::Cluster
   f.context = cfg.context;
   f.network = cfg.network;
   f.server = client.context().cluster.server;
+  f.api_server = cfg.api_server.value_or("");
   ClusterRun run{f, client, session, options, {}, {}, {}};
   const auto t0 = Clock::now();
   if (!reach(run)) {

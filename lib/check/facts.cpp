@@ -339,6 +339,7 @@ json cluster_json(const ClusterFacts& c, const DumpNamer& namer) {
   j["context"] = c.context;
   j["network"] = c.network;
   j["server"] = c.server;
+  j["apiServer"] = c.api_server;
   j["reachable"] = c.reachable;
   j["connectError"] = opt_error(c.connect_error);
   j["latencyMs"] = c.latency_ms;
@@ -414,6 +415,7 @@ Result<ClusterFacts> cluster_from(const json& j, const DumpReader& reader) {
   c.context = j.value("context", "");
   c.network = j.value("network", "");
   c.server = j.value("server", "");
+  c.api_server = j.value("apiServer", "");
   c.reachable = j.value("reachable", false);
   c.connect_error = opt_error_from(j, "connectError");
   c.latency_ms = j.value("latencyMs", 0.0);

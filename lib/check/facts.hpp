@@ -146,6 +146,9 @@ struct ClusterFacts {
   std::string context;
   std::string network;
   std::string server; ///< the kubeconfig's API server URL
+  /// clusters[].apiServer of meshctl.yaml ("" = not set): the address other clusters are meant to
+  /// use, taken as given even when it is loopback (sandboxes where every cluster runs on one host).
+  std::string api_server;
 
   // Reachability.
   bool reachable = false;

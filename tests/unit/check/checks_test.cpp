@@ -300,6 +300,13 @@ TEST_CASE("verify: remote secret details (label, loopback, token, clusterz)", "[
   k.server = "https://127.0.0.1:6443";
   REQUIRE_FINDING(check_remote_secrets(facts), "remote-secret.loopback", "wuxi", Severity::k_error,
                   "apiServer");
+  // The same address named on purpose in meshctl.yaml (every cluster on one host) is accepted.
+  shanghai(facts).api_server = "https://127.0.0.1:6443";
+  auto loopback_ok = check_remote_secrets(facts);
+  CHECK(find(loopback_ok, "remote-secret.loopback", "wuxi") == nullptr);
+  REQUIRE(find(loopback_ok, "remote-secret.ok", "wuxi") != nullptr);
+  CHECK_THAT(find(loopback_ok, "remote-secret.ok", "wuxi")->message,
+             Catch::Matchers::Contains("loopback, as meshctl.yaml sets it"));
 
   facts = healthy_facts();
   wuxi(facts).remote_secrets[0].labels.clear();
