@@ -7,6 +7,7 @@
 #include "patch.hpp"
 #include "proto.hpp"
 #include "rbac.hpp"
+#include "rootcert_controller.hpp"
 #include "selectors.hpp"
 #include "table.hpp"
 #include "validate.hpp"
@@ -420,6 +421,8 @@ struct Api::Impl {
   std::map<std::string, std::string> seeded_templates;
   // The istiod model behind exec `pilot-agent request` and istiod's pod proxy (istiod.hpp).
   istiod::Istiod istiod;
+  // The root istiod publishes as istio-ca-root-cert (rootcert_controller.hpp).
+  RootCertController rootcert;
 
   Impl(Api &a, Scheduler s)
       : api(a), scheduler(std::move(s)),
@@ -764,6 +767,9 @@ struct Api::Impl {
           do_create(*ot, name, *o, "kube-controller-manager", false, true);
         }
       }
+      if (istiod_running()) {
+        publish_root_cert(name);
+      }
     } else if (t.kind == "Secret" &&
                obj.value("type", "") == "kubernetes.io/service-account-token") {
       const std::string uid = obj["metadata"].value("uid", "");
@@ -778,6 +784,17 @@ struct Api::Impl {
         start_pod_later(ns, name, obj["metadata"].value("uid", ""));
       }
       reconcile_endpoints(ns);
+      if (RootCertController::is_istiod_pod(obj)) {
+        // istiod loads its CA root at start only: decide it now, publish it everywhere.
+        rootcert.istiod_started(store.get("secrets", "istio-system", "cacerts"));
+        std::vector<std::string> names;
+        for (const json *n : store.list("namespaces", "")) {
+          names.push_back((*n)["metadata"].value("name", ""));
+        }
+        for (const auto &n : names) {
+          publish_root_cert(n);
+        }
+      }
     } else if (t.kind == "Service") {
       reconcile_endpoints(ns, name);
     } else if (t.kind == "Deployment") {
@@ -801,6 +818,37 @@ struct Api::Impl {
     } else if (t.kind == "Deployment" &&
                obj["metadata"].value("generation", 0) != old["metadata"].value("generation", 0)) {
       reconcile_deployment_later(ns, name);
+    }
+  }
+
+  // ----- istiod's root-certificate publisher -----
+
+  bool istiod_running() {
+    if (rootcert.root().empty()) {
+      return false;
+    }
+    for (const json *p : store.list("pods", "istio-system")) {
+      if (RootCertController::is_istiod_pod(*p)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // Creates or updates istio-ca-root-cert in `ns` with istiod's root, as istiod does (Update).
+  void publish_root_cert(const std::string &ns) {
+    const json want = rootcert.config_map(ns);
+    const json *cur = store.get("configmaps", ns, "istio-ca-root-cert");
+    if (cur == nullptr) {
+      do_create(*type_for(want), ns, want, "istiod", false, false);
+      return;
+    }
+    json next = *cur;
+    next["data"] = want["data"];
+    next["metadata"]["labels"]["istio.io/config"] = "true";
+    if (next != *cur) {
+      record_update(next, *cur, "istiod", json(), "v1", "");
+      store.put("configmaps", next, false);
     }
   }
 
