@@ -162,7 +162,7 @@ Result<ExitCode> run_sync(const Context& ctx, const SyncFlags& f) {
                  "error: %d conflict(s): a Service of the same name differs between clusters "
                  "(see above); meshctl left them alone\n"
                  "hint: make the Services agree on headless or not and on every port's number, "
-                 "name and protocol (FACTS: Istio merges them by name)\n",
+                 "name and protocol: Istio merges Services of one name across clusters\n",
                  conflicts);
     return ExitCode::k_failed;
   }

@@ -27,6 +27,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <deque>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -163,23 +164,44 @@ Result<ClusterState> read_cluster(kube::Client& client, const std::string& clust
       return {};
     });
   });
-  std::mutex services_mutex;
+  // Pages are turned into records on a thread of their own while the next page is fetched; at
+  // most two wait, so memory stays bounded however many Services there are.
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::deque<nlohmann::json> pages;
+  bool listing_done = false;
+  std::thread worker([&] {
+    for (;;) {
+      nlohmann::json items;
+      {
+        std::unique_lock lock(mutex);
+        cv.wait(lock, [&] { return !pages.empty() || listing_done; });
+        if (pages.empty()) {
+          return;
+        }
+        items = std::move(pages.front());
+        pages.pop_front();
+      }
+      cv.notify_all();
+      for (auto& item : items) {
+        const auto& md = item["metadata"];
+        const std::string ns = md.value("namespace", "");
+        const std::string name = md.value("name", "");
+        if (scope.covers(ns, name)) {
+          state.services.emplace(service_key(ns, name), service_record(item));
+        }
+      }
+    }
+  });
   auto take = [&](nlohmann::json& page) -> Result<void> {
     auto items = page.find("items");
     if (items == page.end() || !items->is_array()) {
       return {};
     }
-    for (auto& item : *items) {
-      const auto& md = item["metadata"];
-      const std::string ns = md.value("namespace", "");
-      const std::string name = md.value("name", "");
-      if (scope.covers(ns, name)) {
-        auto record = service_record(item);
-        std::lock_guard lock(services_mutex);
-        state.services.emplace(service_key(ns, name), std::move(record));
-      }
-    }
-    items->clear(); // the page's objects are done with
+    std::unique_lock lock(mutex);
+    cv.wait(lock, [&] { return pages.size() < 2; });
+    pages.push_back(std::move(*items));
+    cv.notify_all();
     return {};
   };
   std::vector<kube::ResourceRef> collections;
@@ -207,6 +229,12 @@ Result<ClusterState> read_cluster(kube::Client& client, const std::string& clust
       failed = Error(done.error()).with_context("listing Services in " + cluster);
     }
   }
+  {
+    std::lock_guard lock(mutex);
+    listing_done = true;
+  }
+  cv.notify_all();
+  worker.join();
   auto ns_done = namespaces.get();
   if (failed) {
     return tl::make_unexpected(*failed);

@@ -406,3 +406,38 @@ TEST_CASE("a reflector backs off on failures and stops when its error handler sa
   CHECK(errors == 3);
   CHECK(calls == 3);
 }
+
+TEST_CASE("a reflector relists when the watch request itself answers 410 Gone", "[kube][watch]") {
+  std::atomic<int> lists{0};
+  std::atomic<int> watches{0};
+  StreamServer server([&](const std::string& target, const StreamServer::Conn& c) {
+    if (!has_param(target, "watch=1")) {
+      const int n = ++lists;
+      c.whole(200, list_body({"a"}, n == 1 ? "10" : "20"));
+      return;
+    }
+    if (++watches == 1) {
+      c.whole(410, R"({"kind":"Status","status":"Failure","reason":"Expired","code":410})");
+      return;
+    }
+    CHECK(has_param(target, "resourceVersion=20"));
+    c.start_chunked();
+    c.chunk(event("ADDED", "b", "21"));
+    std::this_thread::sleep_for(milliseconds(200));
+    c.end_chunked();
+  });
+  auto client = client_for(server.url());
+  Seen seen;
+  ReflectorOptions opts;
+  opts.initial_backoff = milliseconds(10);
+  Reflector r(*client, {"", "v1", "services", "", "", ""}, opts, seen.handlers());
+  std::atomic<bool> stop{false};
+  std::thread runner([&] { CHECK(r.run(stop)); });
+  CHECK(eventually([&] { return seen.snapshot().size() >= 3; }));
+  stop = true;
+  runner.join();
+  auto got = seen.snapshot();
+  got.resize(3);
+  CHECK(got == std::vector<std::string>{"list a @10", "list a @20", "ADDED b 21"});
+  CHECK(r.stats().gone == 1);
+}
