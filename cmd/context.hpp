@@ -20,6 +20,7 @@ struct Context {
 
 /// Each verb lives in its own file and adds itself to the app here (called from main in one list).
 void register_join(CLI::App& app, Context& ctx);
+void register_unjoin(CLI::App& app, Context& ctx);
 void register_expose(CLI::App& app, Context& ctx);
 void register_localize(CLI::App& app, Context& ctx);
 void register_sync_svc(CLI::App& app, Context& ctx);

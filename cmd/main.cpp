@@ -120,6 +120,7 @@ int main(int argc, char** argv) {
 
   // Every verb, in one visible list.
   register_join(app, ctx);
+  register_unjoin(app, ctx);
   register_expose(app, ctx);
   register_localize(app, ctx);
   register_sync_svc(app, ctx);

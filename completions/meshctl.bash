@@ -14,13 +14,13 @@ _meshctl() {
   local cur prev verb i
   cur="${COMP_WORDS[COMP_CWORD]}"
   prev="${COMP_WORDS[COMP_CWORD - 1]}"
-  local verbs="join expose localize sync-svc verify proxy-config version config completion"
+  local verbs="join unjoin expose localize sync-svc verify proxy-config version config completion"
   local global_flags="--kubeconfig --config -c --output -o --verbose -v --no-color --timeout --help -h"
 
   verb=""
   for ((i = 1; i < COMP_CWORD; i++)); do
     case "${COMP_WORDS[i]}" in
-      --kubeconfig | --config | -c | --output | -o | --timeout | --context) ((i++)) ;;
+      --kubeconfig | --config | -c | --output | -o | --timeout | --context | --from | --to | --namespace | -n | --selector | -l | --exclude-namespace | --concurrency) ((i++)) ;;
       -*) ;;
       *) verb="${COMP_WORDS[i]}"; break ;;
     esac
@@ -29,7 +29,7 @@ _meshctl() {
   case "$prev" in
     --output | -o) mapfile -t COMPREPLY < <(compgen -W "table wide yaml json" -- "$cur"); return ;;
     --kubeconfig | --config | -c) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
-    --context) mapfile -t COMPREPLY < <(compgen -W "$(_meshctl_contexts)" -- "$cur"); return ;;
+    --context | --from | --to) mapfile -t COMPREPLY < <(compgen -W "$(_meshctl_contexts)" -- "$cur"); return ;;
     --by) mapfile -t COMPREPLY < <(compgen -W "cluster network zone" -- "$cur"); return ;;
   esac
 
@@ -38,9 +38,10 @@ _meshctl() {
   case "$verb" in
     "") words="$verbs" ;;
     join) flags+=" --context --dry-run --show-secrets --force-ca --restart-istiod"; words="$(_meshctl_contexts)" ;;
+    unjoin) flags+=" --context --all --purge-ca --dry-run"; words="$(_meshctl_contexts)" ;;
     expose) flags+=" --context --all --dry-run" ;;
     localize) flags+=" --context --by --dry-run" ;;
-    sync-svc) flags+=" --context --namespace -A --all-namespaces --selector --from --to --dry-run --no-prune --watch" ;;
+    sync-svc) flags+=" --context --namespace -n -A --all-namespaces --selector -l --exclude-namespace --from --to --dry-run --no-prune --no-create-namespace --concurrency --watch" ;;
     verify) flags+=" --context --from --fail-on --save-bundle --from-bundle" ;;
     proxy-config) words="listener endpoints eds clusters"; flags+=" -f --file --port --address --type --cluster --status" ;;
     config) words="view" ;;

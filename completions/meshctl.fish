@@ -1,8 +1,9 @@
 # fish completion for meshctl. Install: meshctl completion fish > ~/.config/fish/completions/meshctl.fish
 
-set -l verbs join expose localize sync-svc verify proxy-config version config completion
+set -l verbs join unjoin expose localize sync-svc verify proxy-config version config completion
 complete -c meshctl -f
 complete -c meshctl -n "not __fish_seen_subcommand_from $verbs" -a join -d 'make clusters one mesh'
+complete -c meshctl -n "not __fish_seen_subcommand_from $verbs" -a unjoin -d 'remove what meshctl made'
 complete -c meshctl -n "not __fish_seen_subcommand_from $verbs" -a expose -d 'choose exposed services'
 complete -c meshctl -n "not __fish_seen_subcommand_from $verbs" -a localize -d 'keep traffic local, fail over'
 complete -c meshctl -n "not __fish_seen_subcommand_from $verbs" -a sync-svc -d 'copy Services to every cluster'
@@ -19,7 +20,19 @@ complete -c meshctl -l no-color -d 'never colour output'
 complete -c meshctl -l timeout -x -d 'seconds per cluster operation'
 complete -c meshctl -l context -x -a '(meshctl __contexts 2>/dev/null)' -d 'kubeconfig context'
 complete -c meshctl -l dry-run -d 'print what would be applied'
-complete -c meshctl -n '__fish_seen_subcommand_from join' -x -a '(meshctl __contexts 2>/dev/null)'
+complete -c meshctl -n '__fish_seen_subcommand_from join unjoin' -x -a '(meshctl __contexts 2>/dev/null)'
+complete -c meshctl -n '__fish_seen_subcommand_from unjoin' -l all -d 'also gateway, DestinationRules, synced Services'
+complete -c meshctl -n '__fish_seen_subcommand_from unjoin' -l purge-ca -d 'also cacerts'
+complete -c meshctl -n '__fish_seen_subcommand_from sync-svc' -s n -l namespace -x -d 'namespace to sync'
+complete -c meshctl -n '__fish_seen_subcommand_from sync-svc' -s A -l all-namespaces -d 'every namespace'
+complete -c meshctl -n '__fish_seen_subcommand_from sync-svc' -s l -l selector -x -d 'label selector'
+complete -c meshctl -n '__fish_seen_subcommand_from sync-svc' -l exclude-namespace -x -d 'namespace to skip'
+complete -c meshctl -n '__fish_seen_subcommand_from sync-svc' -l from -x -a '(meshctl __contexts 2>/dev/null)' -d 'source cluster'
+complete -c meshctl -n '__fish_seen_subcommand_from sync-svc' -l to -x -a '(meshctl __contexts 2>/dev/null)' -d 'target cluster'
+complete -c meshctl -n '__fish_seen_subcommand_from sync-svc' -l no-prune -d 'keep copies whose source is gone'
+complete -c meshctl -n '__fish_seen_subcommand_from sync-svc' -l no-create-namespace -d 'do not create namespaces'
+complete -c meshctl -n '__fish_seen_subcommand_from sync-svc' -l concurrency -x -d 'requests in flight per cluster'
+complete -c meshctl -n '__fish_seen_subcommand_from sync-svc' -l watch -d 'keep syncing'
 complete -c meshctl -n '__fish_seen_subcommand_from proxy-config' -x -a 'listener endpoints eds clusters'
 complete -c meshctl -n '__fish_seen_subcommand_from config' -x -a view
 complete -c meshctl -n '__fish_seen_subcommand_from completion' -x -a 'bash zsh fish'

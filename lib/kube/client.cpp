@@ -55,6 +55,17 @@ std::string http_version_name(long v) {
 std::size_t on_body(char *data, std::size_t size, std::size_t count, void *user) {
   auto *t = static_cast<detail::Transfer *>(user);
   const std::size_t n = size * count;
+  if (t->on_data != nullptr) {
+    long status = 0;
+    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+    if (status >= 200 && status < 300) {
+      if (!(*t->on_data)(std::string_view(data, n))) {
+        t->consumer_stopped = true;
+        return 0;
+      }
+      return n;
+    }
+  }
   if (t->result.body.size() + n > t->max_body) {
     std::snprintf(t->error_buffer.data(), CURL_ERROR_SIZE,
                   "the response is larger than the limit of %zu bytes", t->max_body);
@@ -84,6 +95,12 @@ std::size_t on_header(char *data, std::size_t size, std::size_t count, void *use
     t->result.headers.emplace_back(lower(std::string(line.substr(0, colon))), std::string(value));
   }
   return n;
+}
+
+// Aborts a transfer whose caller cancelled it (libcurl calls this while the transfer runs).
+int on_progress(void *user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  const auto *t = static_cast<const detail::Transfer *>(user);
+  return t->cancel != nullptr && t->cancel->load() ? 1 : 0;
 }
 
 // Runs fn(0..count-1) on at most `limit` threads.
@@ -215,6 +232,10 @@ const config::ResolvedContext &Client::context() const {
   return m_impl->context;
 }
 
+const ClientOptions &Client::options() const {
+  return m_impl->options;
+}
+
 ApiResult<Response> Client::send(const Request &request) {
   Impl &im = *m_impl;
   const std::string_view method = method_name(request.method);
@@ -288,12 +309,49 @@ ApiResult<Response> Client::send(const Request &request) {
         request.method != Method::k_post) {
       curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, std::string(method).c_str());
     }
+    const bool streaming = static_cast<bool>(request.on_data);
+    if (streaming) {
+      t->on_data = &request.on_data;
+    }
+    if (request.cancel != nullptr) {
+      t->cancel = request.cancel;
+      curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_progress);
+      curl_easy_setopt(e, CURLOPT_XFERINFODATA, t.get());
+      curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+    }
 
+    // Streams (watches) stay open for minutes: they do not occupy a slot of the limiter.
+    ConcurrencyLimiter *limiter = streaming ? nullptr : im.options.limiter.get();
+    std::optional<LimiterSlot> slot;
+    slot.emplace(limiter);
     const auto t0 = Clock::now();
-    detail::TransferResult r = im.loop.submit(std::move(t)).get();
+    auto pending = im.loop.submit(std::move(t));
+    if (request.cancel != nullptr) {
+      while (pending.wait_for(std::chrono::milliseconds(50)) != std::future_status::ready) {
+        if (request.cancel->load()) {
+          im.loop.wakeup(); // the progress callback then aborts the transfer
+        }
+      }
+    }
+    detail::TransferResult r = pending.get();
+    slot.reset();
     const auto took =
         std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
     AttemptOutcome outcome;
+    const bool stream_ended = streaming && r.status >= 200 && r.status < 300 &&
+                              (r.code == CURLE_WRITE_ERROR || r.code == CURLE_ABORTED_BY_CALLBACK);
+    if (stream_ended) {
+      r.code = CURLE_OK; // the consumer or the caller ended a stream: that is how streams end
+    }
+    if (limiter != nullptr && r.code == CURLE_OK) {
+      if (r.status == 429) {
+        limiter->on_throttled();
+        log::debug("{}: throttled (429); at most {} requests in flight now", im.context.name,
+                   limiter->limit());
+      } else if (r.status >= 200 && r.status < 300) {
+        limiter->on_success();
+      }
+    }
     if (r.code != CURLE_OK) {
       r.error = detail::failure_detail(r.error, r.os_errno);
       outcome.failure = detail::classify(r.code, r.error, !im.endpoint.proxy.empty());

@@ -19,6 +19,7 @@
 #include "kube/credentials.hpp"
 #include "kube/discovery.hpp"
 #include "kube/exec.hpp"
+#include "kube/limiter.hpp"
 #include "kube/path.hpp"
 #include "kube/proxy.hpp"
 #include "kube/retry.hpp"
@@ -26,6 +27,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <future>
@@ -49,6 +51,8 @@ struct ClientOptions {
   std::size_t max_response = 256U << 20U; ///< larger bodies are an error
   /// Proxy variables; nothing = read HTTPS_PROXY/HTTP_PROXY/NO_PROXY when the client is made.
   std::optional<ProxyEnvironment> proxy_env;
+  /// Bounds the requests in flight and backs off on 429 (kube/limiter.hpp); null = unbounded.
+  std::shared_ptr<ConcurrencyLimiter> limiter;
 };
 
 enum class Method { k_get, k_head, k_post, k_put, k_patch, k_delete };
@@ -67,6 +71,13 @@ struct Request {
   /// Safe to repeat? Unset = by method: GET, HEAD, PUT and DELETE yes; POST and PATCH no.
   std::optional<bool> idempotent;
   std::optional<std::chrono::milliseconds> timeout; ///< per attempt; unset = options
+  /// Streams a 2xx body (watches): each piece goes to on_data as it arrives, on the client's I/O
+  /// thread (so keep it short), instead of into Response::body; returning false ends the
+  /// transfer as a success. Error bodies are collected as usual. Streams bypass the limiter.
+  std::function<bool(std::string_view)> on_data;
+  /// When set, the request ends (as a success if it was streaming a 2xx body, else with an
+  /// error) within about 100 ms of *cancel becoming true.
+  const std::atomic<bool> *cancel = nullptr;
 };
 
 /// A 2xx answer.
@@ -119,6 +130,8 @@ public:
 
   /// The context this client talks to (its name is the cluster's name in messages).
   [[nodiscard]] const config::ResolvedContext &context() const;
+  /// The options it was made with.
+  [[nodiscard]] const ClientOptions &options() const;
 
   /// Sends a request with retries (kube/retry.hpp) and one re-authentication after a 401.
   /// Non-2xx answers and transport failures come back as ApiError.

@@ -238,6 +238,10 @@ std::future<TransferResult> Loop::submit(std::unique_ptr<Transfer> transfer) {
   return future;
 }
 
+void Loop::wakeup() {
+  curl_multi_wakeup(m_multi);
+}
+
 void Loop::finish(CURL *easy, CURLcode code) {
   const auto it = m_active.find(easy);
   if (it == m_active.end()) {

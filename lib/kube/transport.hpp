@@ -19,11 +19,13 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <future>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -90,6 +92,11 @@ struct Transfer {
   std::string request_body;
   std::size_t max_body = 0;
   std::array<char, CURL_ERROR_SIZE> error_buffer{};
+  /// Streaming: 2xx body pieces go here instead of result.body (see Request::on_data).
+  const std::function<bool(std::string_view)> *on_data = nullptr;
+  bool consumer_stopped = false; ///< on_data returned false
+  /// Checked by the progress callback; true aborts the transfer.
+  const std::atomic<bool> *cancel = nullptr;
   TransferResult result;
   std::promise<TransferResult> promise;
 };
@@ -104,6 +111,9 @@ public:
 
   /// Starts a transfer; the future is fulfilled when it ends (with an error code on shutdown).
   std::future<TransferResult> submit(std::unique_ptr<Transfer> transfer);
+  /// Makes the loop run its transfers now rather than at its next timeout (a cancel is then
+  /// noticed at once).
+  void wakeup();
 
 private:
   void run();

@@ -22,7 +22,8 @@
 namespace meshctl::mesh {
 
 Result<std::vector<std::unique_ptr<kube::Client>>> connect_all(const Session& session,
-                                                               const GlobalOptions& global) {
+                                                               const GlobalOptions& global,
+                                                               int max_in_flight) {
   std::vector<std::unique_ptr<kube::Client>> clients;
   for (const auto& c : session.clusters) {
     auto ctx = session.kubeconfig.resolve(c.context);
@@ -34,6 +35,9 @@ Result<std::vector<std::unique_ptr<kube::Client>>> connect_all(const Session& se
     opts.request_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(global.timeout);
     opts.connect_timeout = std::min<std::chrono::milliseconds>(opts.request_timeout,
                                                                std::chrono::seconds(10));
+    if (max_in_flight > 0) {
+      opts.limiter = std::make_shared<kube::ConcurrencyLimiter>(max_in_flight);
+    }
     auto client = kube::Client::connect(*ctx, opts);
     if (!client) {
       return tl::make_unexpected(client.error().with_context(c.name));

@@ -16,9 +16,11 @@
 namespace meshctl::mesh {
 
 /// One kube::Client per selected cluster, in the session's order (credentials from the
-/// kubeconfig; timeouts from the global --timeout).
+/// kubeconfig; timeouts from the global --timeout). With `max_in_flight` > 0 each client gets an
+/// adaptive limiter of that many requests in flight (kube/limiter.hpp).
 Result<std::vector<std::unique_ptr<kube::Client>>> connect_all(const Session& session,
-                                                               const GlobalOptions& global);
+                                                               const GlobalOptions& global,
+                                                               int max_in_flight = 0);
 
 /// What a live join (or its client/server dry run) did.
 struct JoinReport {

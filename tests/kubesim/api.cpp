@@ -11,6 +11,7 @@
 #include "selectors.hpp"
 #include "table.hpp"
 #include "validate.hpp"
+#include "watch.hpp"
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
@@ -410,6 +411,7 @@ struct Api::Impl {
   Scheduler scheduler;
   Store store;
   std::mutex mu;
+  WatchHub watches; ///< open watches (watch.hpp)
   std::uint32_t svc_base = 0;
   std::uint32_t svc_size = 0;
   std::uint32_t next_pod_ip = 0;
@@ -2014,6 +2016,55 @@ struct Api::Impl {
                                {"items", items}});
   }
 
+  // ----- watch (watch.hpp) -----
+
+  HttpResponse do_watch(const ResourceType &t, const Target &tg, const HttpRequest &req,
+                        const Query &q, RequestInfo &info) {
+    std::string err;
+    auto lsel = parse_label_selector(q_get(q, "labelSelector"), err);
+    if (!lsel) {
+      return bad_request(err);
+    }
+    auto fsel = parse_field_selector(q_get(q, "fieldSelector"), err);
+    if (!fsel) {
+      return bad_request(err);
+    }
+    if (!fsel->requirements.empty() &&
+        !field_matches(t, *fsel, json{{"metadata", json::object()}}, err) && !err.empty()) {
+      return bad_request(err);
+    }
+    WatchParams p;
+    p.type = t;
+    p.ns = tg.ns;
+    p.resource_version = q_get(q, "resourceVersion");
+    if (!p.resource_version.empty() &&
+        p.resource_version.find_first_not_of("0123456789") != std::string::npos) {
+      return status_response(400, "BadRequest",
+                             "resourceVersion: Invalid value: \"" + p.resource_version +
+                                 "\": strconv.ParseUint: parsing \"" + p.resource_version +
+                                 "\": invalid syntax");
+    }
+    p.bookmarks = q_true(q, "allowWatchBookmarks");
+    try {
+      p.timeout = std::chrono::seconds(std::stoll(q_get(q, "timeoutSeconds", "1800")));
+    } catch (...) {
+      return bad_request("invalid timeoutSeconds");
+    }
+    p.table = wants_table(req);
+    p.include_object = q_get(q, "includeObject", "Metadata");
+    p.matches = [this, t, l = *lsel, f = *fsel](const json &o) {
+      if (!l.matches(o["metadata"].value("labels", json::object()))) {
+        return false;
+      }
+      std::string ignored;
+      return f.requirements.empty() || field_matches(t, f, o, ignored);
+    };
+    HttpResponse r;
+    r.content_type = p.table ? "application/json;as=Table;v=v1;g=meta.k8s.io" : "application/json";
+    info.watch = watches.open(store, std::move(p));
+    return r;
+  }
+
   HttpResponse do_delete_collection(const ResourceType &t, const Target &tg, const HttpRequest &req,
                                     const Query &q) {
     std::string err;
@@ -2224,6 +2275,7 @@ Api::Api(ApiOptions options, Scheduler scheduler)
       m_admin_token(random_hex(24)), m_impl(std::make_unique<Impl>(*this, std::move(scheduler))) {
   std::lock_guard lock(m_impl->mu);
   m_impl->store.on_event([impl = m_impl.get()](const Event &ev) { impl->index_service(ev); });
+  m_impl->store.on_event([impl = m_impl.get()](const Event &ev) { impl->watches.on_event(ev); });
   m_impl->seeding = true;
   m_impl->bootstrap();
   m_impl->seeding = false;
@@ -2498,9 +2550,7 @@ HttpResponse Api::handle_unguarded(const HttpRequest &req, RequestInfo &info) {
     return status_response(403, "Forbidden", forbidden_message(a), details_for(*t, auth_name));
   }
   if (verb == "watch") {
-    return status_response(405, "MethodNotAllowed",
-                           "kubesim does not implement watch yet (list and poll instead)",
-                           json::object());
+    return m_impl->do_watch(*t, *target, req, q, info);
   }
   if (t->group == "authorization.k8s.io") {
     if (verb != "create") {

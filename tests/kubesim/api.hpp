@@ -20,6 +20,8 @@
 
 namespace kubesim {
 
+class WatchStream;
+
 /// A request as the transport received it.
 struct HttpRequest {
   std::string method;
@@ -47,6 +49,9 @@ struct RequestInfo {
   std::string ns;
   std::string name;
   bool dry_run = false;
+  /// Set by Api::handle for an accepted watch: the server streams it (watch.hpp) and sends the
+  /// response's status and content type, not its body.
+  std::shared_ptr<WatchStream> watch;
 };
 
 /// A validated, authorised exec request: what to run where.

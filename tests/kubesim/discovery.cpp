@@ -10,8 +10,8 @@
 namespace kubesim {
 namespace {
 
-const std::vector<std::string> k_verbs = {"create", "delete", "deletecollection", "get", "list",
-                                          "patch",  "update"};
+const std::vector<std::string> k_verbs = {"create", "delete", "deletecollection", "get",
+                                          "list",   "patch",  "update",           "watch"};
 
 std::vector<std::string> verbs_of(const ResourceType &t) {
   if (t.group == "authorization.k8s.io") {

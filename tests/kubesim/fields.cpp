@@ -494,8 +494,18 @@ json apply_config(const json &live, const json &config, const std::string &manag
         removed.push_back(p);
       }
     }
-    std::sort(removed.begin(), removed.end(),
-              [](const Path &a, const Path &b) { return a.size() > b.size(); });
+    // Whole list items first (a changed key, e.g. a Service port renumbered, drops the old item:
+    // emptying it field by field first would leave a keyless husk behind), then fields, deepest
+    // first.
+    const auto is_item = [](const Path &p) {
+      return !p.empty() && (p.back().rfind("k:", 0) == 0 || p.back().rfind("v:", 0) == 0);
+    };
+    std::sort(removed.begin(), removed.end(), [&](const Path &a, const Path &b) {
+      if (is_item(a) != is_item(b)) {
+        return is_item(a);
+      }
+      return is_item(a) ? a.size() < b.size() : a.size() > b.size();
+    });
     for (const auto &p : removed) {
       const bool held = std::any_of(managers.begin(), managers.end(), [&](const Manager &m) {
         return !is_self(m) && owns_path_or_child(m, p);

@@ -5,6 +5,8 @@
 
 #include "server.hpp"
 
+#include "watch_session.hpp"
+
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -483,6 +485,11 @@ private:
       return upgrade(hr);
     }
     HttpResponse res = m_srv.api->handle(hr, m_info);
+    if (m_info.watch) {
+      m_srv.write_log(method, target, m_info, res.status, m_start, "");
+      return serve_watch(std::move(m_stream), m_req.version(), res.content_type,
+                         std::move(m_info.watch));
+    }
     if (faulty && f.drop_after_rate > 0 && m_srv.roll() < f.drop_after_rate) {
       m_srv.write_log(method, target, m_info, res.status, m_start, "drop-after");
       beast::get_lowest_layer(m_stream).socket().shutdown(tcp::socket::shutdown_both);

@@ -1,0 +1,507 @@
+// sync-svc live: reading, writing, reporting and watch mode (see sync_live.hpp; planning is in
+// sync.cpp).
+//
+// Reading streams list pages into ServiceRecords, so a cluster's Services are never all held as
+// JSON at once. Writing runs, per target cluster, a pool of --concurrency workers over the plan's
+// writes; every request goes through the client's ConcurrencyLimiter, which halves the number in
+// flight when the API server answers 429 and grows it back on success (kube/limiter.hpp), so the
+// pool is fast against a healthy server and polite to a loaded one.
+//
+// Watch mode keeps one ClusterState per cluster up to date from Reflectors (kube/watch.hpp) —
+// Services of every cluster, namespaces of every target — and marks each changed name dirty. The
+// main loop takes the dirty names every few milliseconds, plans just those with the same
+// plan_sync() as a one-shot run, writes, and records what the API server answered, so the watch
+// event of its own write finds the name already unchanged. A write that fails is retried a
+// little later; a conflict is reported once until it changes.
+
+#include "mesh/sync_live.hpp"
+
+#include "core/fanout.hpp"
+#include "core/log.hpp"
+#include "core/suggest.hpp"
+#include "kube/watch.hpp"
+#include "mesh/join_live.hpp"
+#include "render/object.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <thread>
+
+namespace meshctl::mesh {
+namespace {
+
+const kube::ResourceRef k_services{"", "v1", "services", "", "", ""};
+const kube::ResourceRef k_namespaces{"", "v1", "namespaces", "", "", ""};
+
+Result<std::vector<std::string>>
+resolve_names(const Session& session, const std::vector<std::string>& given, const char* flag) {
+  std::vector<std::string> known;
+  for (const auto& c : session.clusters) {
+    known.push_back(c.name);
+  }
+  if (given.empty()) {
+    return known;
+  }
+  std::vector<std::string> out;
+  for (const auto& g : given) {
+    std::string found;
+    for (const auto& c : session.clusters) {
+      if (c.name == g || c.context == g) {
+        found = c.name;
+      }
+    }
+    if (found.empty()) {
+      return usage_error(fmt::format("{} {}: no such cluster in this run{}", flag, g,
+                                     did_you_mean_suffix(g, known)),
+                         "the clusters are: " + fmt::format("{}", fmt::join(known, ", ")));
+    }
+    if (std::find(out.begin(), out.end(), found) == out.end()) {
+      out.push_back(found);
+    }
+  }
+  return out;
+}
+
+std::string what_of(const SyncChange& c) {
+  return fmt::format("{} Service {}/{}", to_string(c.action), c.namespace_, c.name);
+}
+
+// Runs fn(i) for i in [0, count) on at most `workers` threads (one cluster's writes).
+template <class Fn> void run_pool(std::size_t count, int workers, Fn fn) {
+  std::atomic<std::size_t> next{0};
+  const auto n = std::min<std::size_t>(count, static_cast<std::size_t>(std::max(1, workers)));
+  std::vector<std::thread> threads;
+  threads.reserve(n);
+  for (std::size_t w = 0; w < n; ++w) {
+    threads.emplace_back([&] {
+      for (std::size_t i = next++; i < count; i = next++) {
+        fn(i);
+      }
+    });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+}
+
+kube::ApiResult<nlohmann::json> delete_copy(kube::Client& client, const SyncChange& c,
+                                            bool dry_run) {
+  kube::Request r;
+  r.method = kube::Method::k_delete;
+  r.path = kube::resource_path({"", "v1", "services", c.namespace_, c.name, ""});
+  if (dry_run) {
+    r.query.emplace_back("dryRun", "All");
+  }
+  nlohmann::json preconditions = nlohmann::json::object();
+  if (!c.uid.empty()) {
+    preconditions["uid"] = c.uid;
+  }
+  if (!c.resource_version.empty()) {
+    preconditions["resourceVersion"] = c.resource_version;
+  }
+  r.body = nlohmann::json{{"kind", "DeleteOptions"},
+                          {"apiVersion", "v1"},
+                          {"preconditions", preconditions}}
+               .dump();
+  r.content_type = "application/json";
+  auto resp = client.send(r);
+  if (!resp) {
+    return tl::make_unexpected(resp.error());
+  }
+  return nlohmann::json(nullptr);
+}
+
+} // namespace
+
+Result<SyncSettings> make_sync_settings(const Session& session, const SyncOptions& options) {
+  SyncSettings s;
+  auto from = resolve_names(session, options.from, "--from");
+  if (!from) {
+    return tl::make_unexpected(from.error());
+  }
+  auto to = resolve_names(session, options.to, "--to");
+  if (!to) {
+    return tl::make_unexpected(to.error());
+  }
+  s.sources = std::move(*from);
+  s.targets = std::move(*to);
+  auto selector = LabelSelector::parse(options.selector);
+  if (!selector) {
+    return tl::make_unexpected(selector.error());
+  }
+  s.selector = std::move(*selector);
+  s.prune = options.prune;
+  s.create_namespaces = options.create_namespaces;
+  bool any_pair = false;
+  for (const auto& a : s.sources) {
+    for (const auto& b : s.targets) {
+      any_pair = any_pair || a != b;
+    }
+  }
+  if (!any_pair) {
+    return usage_error("sync-svc needs a source and a different target cluster",
+                       "name two clusters, e.g. --from cn-shanghai --to wuxi");
+  }
+  return s;
+}
+
+Result<ClusterState> read_cluster(kube::Client& client, const std::string& cluster,
+                                  const SyncScope& scope) {
+  ClusterState state;
+  state.cluster = cluster;
+  kube::ListOptions opts;
+  opts.limit = 500;
+  auto namespaces = std::async(std::launch::async, [&]() -> kube::ApiResult<std::string> {
+    return client.list_pages(k_namespaces, opts, [&](nlohmann::json& page) -> Result<void> {
+      for (const auto& item : page.value("items", nlohmann::json::array())) {
+        state.namespaces.insert(item["metadata"].value("name", ""));
+      }
+      return {};
+    });
+  });
+  // Pages are turned into records on a thread of their own while the next page is fetched; at
+  // most two wait, so memory stays bounded however many Services there are.
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::deque<nlohmann::json> pages;
+  bool listing_done = false;
+  std::thread worker([&] {
+    for (;;) {
+      nlohmann::json items;
+      {
+        std::unique_lock lock(mutex);
+        cv.wait(lock, [&] { return !pages.empty() || listing_done; });
+        if (pages.empty()) {
+          return;
+        }
+        items = std::move(pages.front());
+        pages.pop_front();
+      }
+      cv.notify_all();
+      for (auto& item : items) {
+        const auto& md = item["metadata"];
+        const std::string ns = md.value("namespace", "");
+        const std::string name = md.value("name", "");
+        if (scope.covers(ns, name)) {
+          state.services.emplace(service_key(ns, name), service_record(item));
+        }
+      }
+    }
+  });
+  auto take = [&](nlohmann::json& page) -> Result<void> {
+    auto items = page.find("items");
+    if (items == page.end() || !items->is_array()) {
+      return {};
+    }
+    std::unique_lock lock(mutex);
+    cv.wait(lock, [&] { return pages.size() < 2; });
+    pages.push_back(std::move(*items));
+    cv.notify_all();
+    return {};
+  };
+  std::vector<kube::ResourceRef> collections;
+  if (scope.namespaces.empty()) {
+    collections.push_back(k_services);
+  } else {
+    for (const auto& ns : scope.namespaces) {
+      auto ref = k_services;
+      ref.namespace_ = ns;
+      collections.push_back(ref);
+    }
+  }
+  // Namespaces named with -n are listed in parallel (the client's limiter bounds them).
+  std::vector<std::future<kube::ApiResult<std::string>>> lists;
+  lists.reserve(collections.size());
+  for (const auto& ref : collections) {
+    lists.push_back(std::async(std::launch::async, [&client, &opts, &take, ref] {
+      return client.list_pages(ref, opts, take);
+    }));
+  }
+  std::optional<Error> failed;
+  for (auto& l : lists) {
+    auto done = l.get();
+    if (!done && !failed) {
+      failed = Error(done.error()).with_context("listing Services in " + cluster);
+    }
+  }
+  {
+    std::lock_guard lock(mutex);
+    listing_done = true;
+  }
+  cv.notify_all();
+  worker.join();
+  auto ns_done = namespaces.get();
+  if (failed) {
+    return tl::make_unexpected(*failed);
+  }
+  if (!ns_done) {
+    return tl::make_unexpected(
+        Error(ns_done.error()).with_context("listing namespaces in " + cluster));
+  }
+  return state;
+}
+
+std::vector<SyncFailure>
+apply_sync(const std::map<std::string, kube::Client*>& clients, const SyncPlan& plan,
+           bool server_dry_run,
+           const std::function<void(const SyncChange&, const nlohmann::json&)>& on_done) {
+  std::vector<std::string> targets;
+  for (const auto& [name, c] : clients) {
+    targets.push_back(name);
+  }
+  std::mutex failures_mutex;
+  std::vector<SyncFailure> failures;
+  auto failed = [&](const std::string& cluster, std::string what, const SyncChange* c, Error e) {
+    std::lock_guard lock(failures_mutex);
+    failures.push_back({cluster, std::move(what), c != nullptr ? c->namespace_ : std::string(),
+                        c != nullptr ? c->name : std::string(), std::move(e)});
+  };
+  for_each_cluster(targets, [&](const std::string& target) -> bool {
+    kube::Client& client = *clients.at(target);
+    const auto& limiter = client.options().limiter;
+    const int workers = limiter ? limiter->max() : 32;
+    std::vector<const NamespaceChange*> namespaces;
+    for (const auto& n : plan.namespaces) {
+      if (n.cluster == target) {
+        namespaces.push_back(&n);
+      }
+    }
+    std::vector<const SyncChange*> writes;
+    for (const auto& c : plan.changes) {
+      if (c.to != target || (c.action != SyncAction::k_create && c.action != SyncAction::k_update &&
+                             c.action != SyncAction::k_prune)) {
+        continue;
+      }
+      // A server dry run creates no namespace, so a copy into a new one cannot be validated.
+      const bool new_namespace =
+          std::any_of(namespaces.begin(), namespaces.end(),
+                      [&](const NamespaceChange* n) { return n->name == c.namespace_; });
+      if (server_dry_run && new_namespace) {
+        continue;
+      }
+      writes.push_back(&c);
+    }
+    kube::ApplyOptions ns_opts;
+    ns_opts.dry_run = server_dry_run;
+    run_pool(namespaces.size(), workers, [&](std::size_t i) {
+      const auto& n = *namespaces[i];
+      auto r =
+          client.apply({"", "v1", "namespaces", "", n.name, ""}, namespace_object(n.name), ns_opts);
+      if (!r) {
+        failed(target, "create namespace " + n.name, nullptr,
+               Error(r.error()).with_context("creating namespace " + n.name + " in " + target));
+      }
+    });
+    kube::ApplyOptions opts;
+    opts.force = true; // a copy is meshctl's alone
+    opts.dry_run = server_dry_run;
+    run_pool(writes.size(), workers, [&](std::size_t i) {
+      const SyncChange& c = *writes[i];
+      kube::ApiResult<nlohmann::json> r;
+      if (c.action == SyncAction::k_prune) {
+        r = delete_copy(client, c, server_dry_run);
+        if (!r && r.error().not_found()) {
+          r = nlohmann::json(nullptr); // already gone: what prune wanted
+        }
+      } else {
+        r = client.apply({"", "v1", "services", c.namespace_, c.name, ""},
+                         nlohmann::json::parse(c.body), opts);
+      }
+      if (!r) {
+        failed(target, what_of(c), &c,
+               Error(r.error()).with_context(fmt::format("{} in {}", what_of(c), target)));
+        return;
+      }
+      log::debug("{}: {}", target, describe_sync_change(c));
+      if (on_done) {
+        on_done(c, *r);
+      }
+    });
+    return true;
+  });
+  return failures;
+}
+
+Result<SyncReport> sync_once(const Session& session, const SyncOptions& options,
+                             std::vector<std::unique_ptr<kube::Client>>& clients) {
+  auto settings = make_sync_settings(session, options);
+  if (!settings) {
+    return tl::make_unexpected(settings.error());
+  }
+  std::vector<std::string> involved;
+  std::map<std::string, kube::Client*> by_name;
+  for (std::size_t i = 0; i < session.clusters.size(); ++i) {
+    const auto& name = session.clusters[i].name;
+    const bool used = std::find(settings->sources.begin(), settings->sources.end(), name) !=
+                          settings->sources.end() ||
+                      std::find(settings->targets.begin(), settings->targets.end(), name) !=
+                          settings->targets.end();
+    if (used) {
+      involved.push_back(name);
+      by_name[name] = clients[i].get();
+    }
+  }
+  auto states = for_each_cluster(involved, [&](const std::string& name) {
+    return read_cluster(*by_name.at(name), name, options.scope);
+  });
+  std::vector<const ClusterState*> view;
+  for (auto& s : states) {
+    if (!s.value) {
+      for (auto& other : states) {
+        if (&other != &s && !other.value) {
+          log::warn("{}", other.value.error().what());
+        }
+      }
+      return tl::make_unexpected(s.value.error());
+    }
+    view.push_back(&*s.value);
+  }
+  SyncReport report;
+  report.dry_run = options.dry_run;
+  report.plan = plan_sync(view, *settings);
+  report.settings = std::move(*settings);
+  states.clear(); // the records are no longer needed; the plan holds what is written
+  if (options.dry_run == DryRun::k_none || options.dry_run == DryRun::k_server) {
+    std::map<std::string, kube::Client*> targets;
+    for (const auto& t : report.settings.targets) {
+      targets[t] = by_name.at(t);
+    }
+    report.failures = apply_sync(targets, report.plan, options.dry_run == DryRun::k_server);
+  }
+  for (const auto& [name, client] : by_name) {
+    if (const auto& limiter = client->options().limiter) {
+      report.throttled += limiter->cuts();
+    }
+  }
+  return report;
+}
+
+std::string describe_sync_change(const SyncChange& c) {
+  static const std::map<SyncAction, const char*> k_past = {
+      {SyncAction::k_create, "created"},      {SyncAction::k_update, "updated"},
+      {SyncAction::k_unchanged, "unchanged"}, {SyncAction::k_prune, "pruned"},
+      {SyncAction::k_present, "present"},     {SyncAction::k_conflict, "conflict:"},
+      {SyncAction::k_skipped, "skipped"}};
+  return fmt::format("{} Service {}/{} in {} ({} {})", k_past.at(c.action), c.namespace_, c.name,
+                     c.to, c.action == SyncAction::k_prune ? "copy of" : "from", c.from);
+}
+
+std::string format_sync_report(const SyncReport& report, int verbosity) {
+  const auto pairs = summarize_sync(report.plan, report.settings);
+  std::vector<std::vector<std::string>> rows{
+      {"FROM", "TO", "CREATED", "UPDATED", "UNCHANGED", "PRUNED", "PRESENT", "CONFLICTS"}};
+  bool any_skipped = false;
+  for (const auto& p : pairs) {
+    rows.push_back({p.from, p.to, std::to_string(p.created), std::to_string(p.updated),
+                    std::to_string(p.unchanged), std::to_string(p.pruned),
+                    std::to_string(p.present), std::to_string(p.conflicts)});
+    any_skipped = any_skipped || p.skipped > 0;
+  }
+  std::vector<std::size_t> width(rows.front().size(), 0);
+  for (const auto& r : rows) {
+    for (std::size_t i = 0; i < r.size(); ++i) {
+      width[i] = std::max(width[i], r[i].size());
+    }
+  }
+  std::string out;
+  for (const auto& r : rows) {
+    std::string line;
+    for (std::size_t i = 0; i < r.size(); ++i) {
+      line += r[i];
+      if (i + 1 < r.size()) {
+        line.append(width[i] - r[i].size() + 3, ' ');
+      }
+    }
+    out += line + "\n";
+  }
+  const bool dry = report.dry_run == DryRun::k_client || report.dry_run == DryRun::k_server;
+  std::map<std::string, std::vector<std::string>> ns_by_cluster;
+  for (const auto& n : report.plan.namespaces) {
+    ns_by_cluster[n.cluster].push_back(n.name);
+  }
+  for (const auto& [cluster, names] : ns_by_cluster) {
+    out += fmt::format("namespaces {} in {}: {}\n", dry ? "to create" : "created", cluster,
+                       fmt::join(names, ", "));
+  }
+  for (const auto& c : report.plan.changes) {
+    const bool listed = c.action == SyncAction::k_conflict || c.action == SyncAction::k_skipped ||
+                        ((dry || verbosity >= 1) && c.action != SyncAction::k_unchanged) ||
+                        verbosity >= 2;
+    if (!listed) {
+      continue;
+    }
+    out += fmt::format("{:<10} Service {}/{}  {} -> {}\n", to_string(c.action), c.namespace_,
+                       c.name, c.from, c.to);
+    for (const auto& d : c.details) {
+      out += "             " + d + "\n";
+    }
+  }
+  for (const auto& f : report.failures) {
+    out += fmt::format("failed     {} in {}: {}\n", f.what, f.cluster, f.error.what());
+  }
+  if (any_skipped) {
+    out += "note: skipped Services are in namespaces missing from their target; run without "
+           "--no-create-namespace to create them\n";
+  }
+  if (report.throttled > 0) {
+    out += fmt::format("note: the API servers answered 429 (too many requests); meshctl slowed "
+                       "down {} time(s)\n",
+                       report.throttled);
+  }
+  return out;
+}
+
+nlohmann::json sync_report_json(const SyncReport& report) {
+  nlohmann::json pairs = nlohmann::json::array();
+  for (const auto& p : summarize_sync(report.plan, report.settings)) {
+    pairs.push_back({{"from", p.from},
+                     {"to", p.to},
+                     {"created", p.created},
+                     {"updated", p.updated},
+                     {"unchanged", p.unchanged},
+                     {"pruned", p.pruned},
+                     {"present", p.present},
+                     {"conflicts", p.conflicts},
+                     {"skipped", p.skipped}});
+  }
+  nlohmann::json namespaces = nlohmann::json::array();
+  for (const auto& n : report.plan.namespaces) {
+    namespaces.push_back({{"cluster", n.cluster}, {"name", n.name}});
+  }
+  nlohmann::json changes = nlohmann::json::array();
+  for (const auto& c : report.plan.changes) {
+    if (c.action == SyncAction::k_unchanged) {
+      continue;
+    }
+    nlohmann::json o = {{"action", to_string(c.action)},
+                        {"from", c.from},
+                        {"to", c.to},
+                        {"namespace", c.namespace_},
+                        {"name", c.name}};
+    if (!c.details.empty()) {
+      o["details"] = c.details;
+    }
+    changes.push_back(std::move(o));
+  }
+  nlohmann::json failures = nlohmann::json::array();
+  for (const auto& f : report.failures) {
+    failures.push_back({{"cluster", f.cluster}, {"what", f.what}, {"error", f.error.what()}});
+  }
+  const char* mode = report.dry_run == DryRun::k_client   ? "client"
+                     : report.dry_run == DryRun::k_server ? "server"
+                                                          : "none";
+  return {{"apiVersion", "meshctl.dev/v1alpha1"},
+          {"kind", "SyncResult"},
+          {"dryRun", mode},
+          {"pairs", std::move(pairs)},
+          {"namespaces", std::move(namespaces)},
+          {"changes", std::move(changes)},
+          {"failures", std::move(failures)}};
+}
+
+} // namespace meshctl::mesh

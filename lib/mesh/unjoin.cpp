@@ -1,0 +1,486 @@
+#include "mesh/unjoin.hpp"
+
+#include "core/fanout.hpp"
+#include "core/log.hpp"
+#include "mesh/join_live.hpp"
+#include "mesh/sync.hpp"
+#include "render/manifests.hpp"
+#include "render/object.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace meshctl::mesh {
+namespace {
+
+const std::string k_istio_ns(render::k_istio_namespace);
+
+kube::ResourceRef secret_ref(const std::string& name) {
+  return {"", "v1", "secrets", k_istio_ns, name, ""};
+}
+
+std::string remote_secret_name(const std::string& source) {
+  return "istio-remote-secret-" + source;
+}
+
+std::string describe(const FoundObject& o) {
+  return o.ref.namespace_.empty() ? fmt::format("{} {}", o.kind, o.ref.name)
+                                  : fmt::format("{} {}/{}", o.kind, o.ref.namespace_, o.ref.name);
+}
+
+} // namespace
+
+FoundObject found_object(const kube::ResourceRef& ref, const nlohmann::json& live,
+                         std::string role) {
+  FoundObject o;
+  o.ref = ref;
+  const auto& md = live.value("metadata", nlohmann::json::object());
+  o.ref.name = md.value("name", ref.name);
+  o.ref.namespace_ = md.value("namespace", ref.namespace_);
+  o.kind = live.value("kind", "");
+  o.uid = md.value("uid", "");
+  o.resource_version = md.value("resourceVersion", "");
+  const auto labels = md.value("labels", nlohmann::json::object());
+  o.managed =
+      labels.value(std::string(render::k_managed_by_label), "") == render::k_managed_by_value;
+  o.role = std::move(role);
+  return o;
+}
+
+UnjoinPlan plan_unjoin(const UnjoinInputs& in) {
+  UnjoinPlan plan;
+  auto step = [&](const std::string& cluster, const FoundObject& o, bool remove,
+                  std::string reason) {
+    plan.steps.push_back({cluster, o, remove, std::move(reason)});
+  };
+  auto managed_step = [&](const std::string& cluster, const FoundObject& o) {
+    if (o.managed) {
+      step(cluster, o, true, o.role);
+    } else {
+      step(cluster, o, false,
+           o.role + ": not labelled app.kubernetes.io/managed-by=meshctl, so not meshctl's");
+    }
+  };
+  // A remote secret unjoin leaves (not meshctl's) still uses its source's reader token.
+  auto users = in.reader_users;
+  for (const auto& c : in.clusters) {
+    for (const auto& [source, secret] : c.remote_secrets) {
+      if (!secret.managed) {
+        users[source].insert(c.cluster);
+      }
+    }
+  }
+  for (const auto& c : in.clusters) {
+    for (const auto& [source, secret] : c.remote_secrets) {
+      managed_step(c.cluster, secret);
+    }
+    if (in.options.all) {
+      for (const auto& o : c.extras) {
+        managed_step(c.cluster, o);
+      }
+    }
+    if (in.options.purge_ca && c.cacerts) {
+      managed_step(c.cluster, *c.cacerts);
+      if (c.cacerts->managed) {
+        plan.notes.push_back(fmt::format(
+            "istiod in {} keeps the old CA until it restarts; restart it (kubectl --context {} -n "
+            "istio-system rollout restart deployment/istiod) after installing another CA",
+            c.cluster, c.cluster));
+      }
+    }
+    if (c.reader_token) {
+      const auto used = users.find(c.cluster);
+      if (used != users.end() && !used->second.empty()) {
+        step(c.cluster, *c.reader_token, false,
+             fmt::format("reader token: still used by {}",
+                         fmt::join(used->second.begin(), used->second.end(), ", ")));
+      } else if (!in.unknown.empty()) {
+        step(c.cluster, *c.reader_token, false,
+             fmt::format("reader token: kept, {} could not be asked whether they use it",
+                         fmt::join(in.unknown, ", ")));
+      } else {
+        managed_step(c.cluster, *c.reader_token);
+      }
+    }
+  }
+  if (!in.options.all) {
+    bool any = false;
+    for (const auto& c : in.clusters) {
+      any = any || !c.extras.empty();
+    }
+    if (any) {
+      plan.notes.push_back("the east-west gateways, Gateways, DestinationRules and synced Services "
+                           "stay; unjoin --all removes them too");
+    }
+  }
+  return plan;
+}
+
+namespace {
+
+// GET that turns 404 (no object, or no such kind: Istio not installed) into nothing.
+kube::ApiResult<std::optional<nlohmann::json>> get_if_any(kube::Client& client,
+                                                          const kube::ResourceRef& ref) {
+  auto r = client.get(ref);
+  if (r) {
+    return std::optional<nlohmann::json>(std::move(*r));
+  }
+  if (r.error().not_found()) {
+    return std::optional<nlohmann::json>();
+  }
+  return tl::make_unexpected(r.error());
+}
+
+// Lists with a label selector, trying each version in turn (the Istio kinds' v1 is recent);
+// none served is an empty list.
+kube::ApiResult<std::vector<nlohmann::json>> list_labelled(kube::Client& client,
+                                                           kube::ResourceRef ref,
+                                                           const std::vector<std::string>& versions,
+                                                           const std::string& selector) {
+  for (const auto& v : versions) {
+    ref.version = v;
+    kube::ListOptions opts;
+    opts.label_selector = selector;
+    auto list = client.list(ref, opts);
+    if (!list) {
+      if (list.error().not_found()) {
+        continue;
+      }
+      return tl::make_unexpected(list.error());
+    }
+    std::vector<nlohmann::json> out;
+    for (auto& item : (*list)["items"]) {
+      out.push_back(std::move(item));
+    }
+    return out;
+  }
+  return std::vector<nlohmann::json>();
+}
+
+Result<UnjoinCluster> read_named(kube::Client& client, const std::string& cluster,
+                                 const std::vector<std::string>& peers,
+                                 const UnjoinOptions& options) {
+  UnjoinCluster out;
+  out.cluster = cluster;
+  auto ctx = [&](const std::string& what) { return "reading " + what + " in " + cluster; };
+  for (const auto& peer : peers) {
+    const auto ref = secret_ref(remote_secret_name(peer));
+    auto s = get_if_any(client, ref);
+    if (!s) {
+      return tl::make_unexpected(Error(s.error()).with_context(ctx("remote secrets")));
+    }
+    if (*s) {
+      out.remote_secrets.emplace(peer, found_object(ref, **s, "remote secret of " + peer));
+    }
+  }
+  {
+    const auto ref = secret_ref(std::string(render::k_reader_token_secret));
+    auto s = get_if_any(client, ref);
+    if (!s) {
+      return tl::make_unexpected(Error(s.error()).with_context(ctx("the reader token")));
+    }
+    if (*s) {
+      out.reader_token = found_object(ref, **s, "reader token (revokes the token)");
+    }
+  }
+  if (options.purge_ca) {
+    const auto ref = secret_ref("cacerts");
+    auto s = get_if_any(client, ref);
+    if (!s) {
+      return tl::make_unexpected(Error(s.error()).with_context(ctx("cacerts")));
+    }
+    if (*s) {
+      out.cacerts = found_object(ref, **s, "the mesh CA (cacerts)");
+    }
+  }
+  if (!options.all) {
+    // Only to say that --all would remove more: the gateway's Deployment stands for the rest.
+    auto d = get_if_any(
+        client, {"apps", "v1", "deployments", k_istio_ns, std::string(render::k_gateway_name), ""});
+    if (d && *d) {
+      out.extras.push_back(found_object({"apps", "v1", "deployments", k_istio_ns, "", ""}, **d,
+                                        "east-west gateway"));
+    }
+    return out;
+  }
+  const std::string gw(render::k_gateway_name);
+  const std::vector<kube::ResourceRef> gateway_parts{
+      {"", "v1", "services", k_istio_ns, gw, ""},
+      {"apps", "v1", "deployments", k_istio_ns, gw, ""},
+      {"rbac.authorization.k8s.io", "v1", "rolebindings", k_istio_ns, gw, ""},
+      {"rbac.authorization.k8s.io", "v1", "roles", k_istio_ns, gw, ""},
+      {"", "v1", "serviceaccounts", k_istio_ns, gw, ""},
+  };
+  for (const auto& ref : gateway_parts) {
+    auto o = get_if_any(client, ref);
+    if (!o) {
+      return tl::make_unexpected(Error(o.error()).with_context(ctx("the east-west gateway")));
+    }
+    if (*o) {
+      out.extras.push_back(found_object(ref, **o, "east-west gateway"));
+    }
+  }
+  const std::string managed =
+      std::string(render::k_managed_by_label) + "=" + std::string(render::k_managed_by_value);
+  for (const auto& v : {"v1", "v1beta1", "v1alpha3"}) {
+    const kube::ResourceRef ref{"networking.istio.io",
+                                v,
+                                "gateways",
+                                k_istio_ns,
+                                std::string(render::k_expose_gateway_name),
+                                ""};
+    auto o = get_if_any(client, ref);
+    if (!o) {
+      return tl::make_unexpected(Error(o.error()).with_context(ctx("the expose Gateway")));
+    }
+    if (*o) {
+      out.extras.push_back(found_object(ref, **o, "expose Gateway"));
+      break;
+    }
+  }
+  auto rules = list_labelled(client, {"networking.istio.io", "", "destinationrules", "", "", ""},
+                             {"v1", "v1beta1", "v1alpha3"}, managed);
+  if (!rules) {
+    return tl::make_unexpected(Error(rules.error()).with_context(ctx("DestinationRules")));
+  }
+  for (const auto& r : *rules) {
+    out.extras.push_back(found_object({"networking.istio.io", "v1", "destinationrules", "", "", ""},
+                                      r, "DestinationRule"));
+    out.extras.back().kind = "DestinationRule";
+  }
+  auto copies = list_labelled(client, {"", "", "services", "", "", ""}, {"v1"},
+                              managed + "," + std::string(k_synced_from_label));
+  if (!copies) {
+    return tl::make_unexpected(Error(copies.error()).with_context(ctx("synced Services")));
+  }
+  for (const auto& s : *copies) {
+    out.extras.push_back(
+        found_object({"", "v1", "services", "", "", ""}, s,
+                     "Service copied by sync-svc from " +
+                         s["metadata"]["labels"].value(std::string(k_synced_from_label), "")));
+    out.extras.back().kind = "Service";
+  }
+  return out;
+}
+
+kube::ApiResult<nlohmann::json> delete_found(kube::Client& client, const FoundObject& o,
+                                             bool dry_run) {
+  kube::Request r;
+  r.method = kube::Method::k_delete;
+  r.path = kube::resource_path(o.ref);
+  if (dry_run) {
+    r.query.emplace_back("dryRun", "All");
+  }
+  nlohmann::json pre = nlohmann::json::object();
+  if (!o.uid.empty()) {
+    pre["uid"] = o.uid;
+  }
+  if (!o.resource_version.empty()) {
+    pre["resourceVersion"] = o.resource_version;
+  }
+  r.body = nlohmann::json{
+      {"kind", "DeleteOptions"},
+      {"apiVersion", "v1"},
+      {"propagationPolicy", "Background"},
+      {"preconditions",
+       pre}}.dump();
+  r.content_type = "application/json";
+  auto resp = client.send(r);
+  if (!resp) {
+    return tl::make_unexpected(resp.error());
+  }
+  return nlohmann::json(nullptr);
+}
+
+} // namespace
+
+Result<UnjoinReport> unjoin_live(const Session& session, const GlobalOptions& global,
+                                 std::vector<std::unique_ptr<kube::Client>>& clients,
+                                 const UnjoinOptions& options) {
+  std::vector<std::string> named;
+  std::map<std::string, kube::Client*> by_name;
+  for (std::size_t i = 0; i < session.clusters.size(); ++i) {
+    named.push_back(session.clusters[i].name);
+    by_name[session.clusters[i].name] = clients[i].get();
+  }
+  UnjoinInputs in;
+  in.options = options;
+  auto reads = for_each_cluster(named, [&](const std::string& name) {
+    std::vector<std::string> peers;
+    for (const auto& n : named) {
+      if (n != name) {
+        peers.push_back(n);
+      }
+    }
+    return read_named(*by_name.at(name), name, peers, options);
+  });
+  for (auto& r : reads) {
+    if (!r.value) {
+      return tl::make_unexpected(r.value.error());
+    }
+    if (r.value->reader_token) {
+      in.reader_users[r.cluster]; // known, maybe empty
+    }
+    in.clusters.push_back(std::move(*r.value));
+  }
+
+  // The config's other clusters: do they still hold a remote Secret of a named cluster?
+  std::vector<const config::ClusterConfig*> others;
+  for (const auto& c : session.config.clusters) {
+    if (std::find(named.begin(), named.end(), c.name) == named.end()) {
+      others.push_back(&c);
+    }
+  }
+  if (!others.empty()) {
+    std::vector<std::string> other_names;
+    for (const auto* c : others) {
+      other_names.push_back(c->name);
+    }
+    auto answers = for_each_cluster(
+        other_names, [&](const std::string& name) -> Result<std::set<std::string>> {
+          const auto* cfg = *std::find_if(others.begin(), others.end(),
+                                          [&](const auto* c) { return c->name == name; });
+          auto ctx = session.kubeconfig.resolve(cfg->context);
+          if (!ctx) {
+            return tl::make_unexpected(ctx.error());
+          }
+          ctx->name = name;
+          kube::ClientOptions opts;
+          opts.request_timeout =
+              std::chrono::duration_cast<std::chrono::milliseconds>(global.timeout);
+          auto client = kube::Client::connect(*ctx, opts);
+          if (!client) {
+            return tl::make_unexpected(client.error());
+          }
+          std::set<std::string> uses;
+          for (const auto& n : named) {
+            auto s = get_if_any(**client, secret_ref(remote_secret_name(n)));
+            if (!s) {
+              return tl::make_unexpected(Error(s.error()));
+            }
+            if (*s) {
+              uses.insert(n);
+            }
+          }
+          return uses;
+        });
+    for (auto& a : answers) {
+      if (!a.value) {
+        log::warn("{}: {}", a.cluster, a.value.error().what());
+        in.unknown.push_back(a.cluster);
+        continue;
+      }
+      for (const auto& n : *a.value) {
+        in.reader_users[n].insert(a.cluster);
+      }
+    }
+  }
+
+  UnjoinReport report;
+  report.dry_run = options.dry_run;
+  report.plan = plan_unjoin(in);
+  if (options.dry_run == DryRun::k_client) {
+    return report;
+  }
+  const bool server_dry_run = options.dry_run == DryRun::k_server;
+  auto deleted = for_each_cluster(named, [&](const std::string& name) -> Result<bool> {
+    std::vector<Error> errors;
+    for (const auto& s : report.plan.steps) {
+      if (s.cluster != name || !s.remove) {
+        continue;
+      }
+      auto r = delete_found(*by_name.at(name), s.object, server_dry_run);
+      if (!r && !r.error().not_found()) {
+        errors.push_back(Error(r.error()).with_context(
+            fmt::format("deleting {} in {}", describe(s.object), name)));
+      }
+    }
+    if (!errors.empty()) {
+      for (std::size_t i = 1; i < errors.size(); ++i) {
+        log::warn("{}", errors[i].what());
+      }
+      return tl::make_unexpected(errors.front());
+    }
+    return true;
+  });
+  for (auto& d : deleted) {
+    if (!d.value) {
+      return tl::make_unexpected(d.value.error());
+    }
+  }
+  return report;
+}
+
+std::string format_unjoin_report(const UnjoinReport& report) {
+  const bool dry = report.dry_run == DryRun::k_client || report.dry_run == DryRun::k_server;
+  std::vector<std::string> clusters;
+  for (const auto& s : report.plan.steps) {
+    if (std::find(clusters.begin(), clusters.end(), s.cluster) == clusters.end()) {
+      clusters.push_back(s.cluster);
+    }
+  }
+  std::string out;
+  if (clusters.empty()) {
+    out += "nothing to remove: no object meshctl made is left\n";
+  }
+  for (const auto& c : clusters) {
+    int removed = 0;
+    int kept = 0;
+    std::string lines;
+    for (const auto& s : report.plan.steps) {
+      if (s.cluster != c) {
+        continue;
+      }
+      (s.remove ? removed : kept)++;
+      lines += fmt::format("  {:<10} {}  ({})\n", s.remove ? (dry ? "delete" : "deleted") : "kept",
+                           describe(s.object), s.reason);
+    }
+    out +=
+        fmt::format("{}: {} {}, {} left alone\n", c, removed, dry ? "to delete" : "deleted", kept);
+    out += lines;
+  }
+  for (const auto& n : report.plan.notes) {
+    out += "note: " + n + "\n";
+  }
+  return out;
+}
+
+nlohmann::json unjoin_report_json(const UnjoinReport& report) {
+  std::vector<std::string> names;
+  std::map<std::string, nlohmann::json> by_cluster;
+  for (const auto& s : report.plan.steps) {
+    auto [it, fresh] =
+        by_cluster.emplace(s.cluster, nlohmann::json{{"name", s.cluster},
+                                                     {"deleted", 0},
+                                                     {"kept", 0},
+                                                     {"objects", nlohmann::json::array()}});
+    if (fresh) {
+      names.push_back(s.cluster);
+    }
+    auto& c = it->second;
+    c[s.remove ? "deleted" : "kept"] = c[s.remove ? "deleted" : "kept"].get<int>() + 1;
+    nlohmann::json o = {{"kind", s.object.kind},
+                        {"name", s.object.ref.name},
+                        {"action", s.remove ? "delete" : "keep"},
+                        {"reason", s.reason}};
+    if (!s.object.ref.namespace_.empty()) {
+      o["namespace"] = s.object.ref.namespace_;
+    }
+    c["objects"].push_back(std::move(o));
+  }
+  nlohmann::json clusters = nlohmann::json::array();
+  for (const auto& n : names) {
+    clusters.push_back(std::move(by_cluster[n]));
+  }
+  const char* mode = report.dry_run == DryRun::k_client   ? "client"
+                     : report.dry_run == DryRun::k_server ? "server"
+                                                          : "none";
+  return {{"apiVersion", "meshctl.dev/v1alpha1"},
+          {"kind", "UnjoinResult"},
+          {"dryRun", mode},
+          {"clusters", std::move(clusters)},
+          {"notes", report.plan.notes}};
+}
+
+} // namespace meshctl::mesh

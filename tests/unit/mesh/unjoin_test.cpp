@@ -1,0 +1,135 @@
+// unjoin's planning: only meshctl's objects, the reader token only when no one else uses it,
+// --all and --purge-ca widen the set.
+
+#include "mesh/unjoin.hpp"
+#include "support/testing.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace meshctl::mesh;
+using nlohmann::json;
+
+namespace {
+
+FoundObject object(const std::string& kind, const std::string& name, bool managed,
+                   const std::string& role) {
+  json live = {{"kind", kind},
+               {"metadata",
+                {{"name", name},
+                 {"namespace", "istio-system"},
+                 {"uid", "u-" + name},
+                 {"resourceVersion", "9"}}}};
+  if (managed) {
+    live["metadata"]["labels"] = {{"app.kubernetes.io/managed-by", "meshctl"}};
+  }
+  return found_object({"", "v1", "secrets", "istio-system", name, ""}, live, role);
+}
+
+UnjoinCluster linked(const std::string& name, const std::string& peer) {
+  UnjoinCluster c;
+  c.cluster = name;
+  c.remote_secrets.emplace(
+      peer, object("Secret", "istio-remote-secret-" + peer, true, "remote secret of " + peer));
+  c.reader_token = object("Secret", "reader-token", true, "reader token");
+  c.cacerts = object("Secret", "cacerts", true, "the mesh CA (cacerts)");
+  c.extras.push_back(object("Deployment", "istio-eastwestgateway", true, "east-west gateway"));
+  return c;
+}
+
+std::vector<std::string> removed(const UnjoinPlan& p) {
+  std::vector<std::string> out;
+  for (const auto& s : p.steps) {
+    if (s.remove) {
+      out.push_back(s.cluster + ":" + s.object.ref.name);
+    }
+  }
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("found objects keep their identity for the delete's preconditions", "[mesh][unjoin]") {
+  const auto o = object("Secret", "x", true, "why");
+  CHECK(o.uid == "u-x");
+  CHECK(o.resource_version == "9");
+  CHECK(o.managed);
+  CHECK(o.ref.namespace_ == "istio-system");
+  CHECK_FALSE(object("Secret", "y", false, "why").managed);
+}
+
+TEST_CASE("unjoin removes remote secrets and unused reader tokens; --all and --purge-ca more",
+          "[mesh][unjoin]") {
+  UnjoinInputs in;
+  in.clusters = {linked("a", "b"), linked("b", "a")};
+  auto plan = plan_unjoin(in);
+  CHECK(removed(plan) == std::vector<std::string>{"a:istio-remote-secret-b", "a:reader-token",
+                                                  "b:istio-remote-secret-a", "b:reader-token"});
+  REQUIRE(plan.notes.size() == 1);
+  CHECK(plan.notes[0].find("unjoin --all") != std::string::npos);
+
+  in.options.all = true;
+  plan = plan_unjoin(in);
+  CHECK(removed(plan).size() == 6);
+  CHECK(plan.notes.empty());
+
+  in.options.purge_ca = true;
+  plan = plan_unjoin(in);
+  CHECK(removed(plan).size() == 8);
+  CHECK(plan.notes.size() == 2); // restart istiod in each
+}
+
+TEST_CASE("a reader token another cluster still uses, or might use, is kept", "[mesh][unjoin]") {
+  UnjoinInputs in;
+  in.clusters = {linked("a", "b"), linked("b", "a")};
+  in.reader_users["a"] = {"c"};
+  auto plan = plan_unjoin(in);
+  CHECK(removed(plan) == std::vector<std::string>{"a:istio-remote-secret-b",
+                                                  "b:istio-remote-secret-a", "b:reader-token"});
+  for (const auto& s : plan.steps) {
+    if (s.cluster == "a" && s.object.ref.name == "reader-token") {
+      CHECK(s.reason == "reader token: still used by c");
+    }
+  }
+  in.reader_users.clear();
+  in.unknown = {"d"};
+  plan = plan_unjoin(in);
+  CHECK(removed(plan).size() == 2); // neither token: d could not be asked
+}
+
+TEST_CASE("a remote secret left alone keeps its source's reader token", "[mesh][unjoin]") {
+  UnjoinInputs in;
+  in.clusters = {linked("a", "b"), linked("b", "a")};
+  in.clusters[1].remote_secrets.begin()->second.managed = false; // b's secret of a: istioctl's
+  const auto plan = plan_unjoin(in);
+  CHECK(removed(plan) == std::vector<std::string>{"a:istio-remote-secret-b", "b:reader-token"});
+  CHECK(plan.steps[1].reason == "reader token: still used by b");
+}
+
+TEST_CASE("objects without meshctl's label are left alone, with the reason", "[mesh][unjoin]") {
+  UnjoinInputs in;
+  UnjoinCluster a;
+  a.cluster = "a";
+  a.remote_secrets.emplace("b",
+                           object("Secret", "istio-remote-secret-b", false, "remote secret of b"));
+  in.clusters = {a};
+  const auto plan = plan_unjoin(in);
+  REQUIRE(plan.steps.size() == 1);
+  CHECK_FALSE(plan.steps[0].remove);
+  CHECK(plan.steps[0].reason ==
+        "remote secret of b: not labelled app.kubernetes.io/managed-by=meshctl, so not meshctl's");
+}
+
+TEST_CASE("the unjoin report a person reads", "[mesh][unjoin][golden]") {
+  UnjoinInputs in;
+  in.clusters = {linked("cn-shanghai", "wuxi"), linked("wuxi", "cn-shanghai")};
+  in.clusters[1].remote_secrets.begin()->second.managed = false;
+  in.reader_users["cn-shanghai"] = {"beijing"};
+  UnjoinReport report;
+  report.plan = plan_unjoin(in);
+  report.dry_run = DryRun::k_client;
+  meshctl::testing::check_golden("unjoin/dry-run.txt", format_unjoin_report(report));
+  report.dry_run = DryRun::k_none;
+  meshctl::testing::check_golden("unjoin/report.json", unjoin_report_json(report).dump(2) + "\n");
+  CHECK(format_unjoin_report(UnjoinReport{}) ==
+        "nothing to remove: no object meshctl made is left\n");
+}
