@@ -1,6 +1,7 @@
 #include "kube/limiter.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace meshctl::kube {
 
@@ -29,7 +30,7 @@ void ConcurrencyLimiter::on_throttled() {
   }
   m_last_cut = now;
   ++m_cuts;
-  m_limit = std::max(1.0, static_cast<double>(static_cast<int>(m_limit) / 2));
+  m_limit = std::max(1.0, std::floor(std::floor(m_limit) / 2.0)); // whole slots
 }
 
 void ConcurrencyLimiter::on_success() {

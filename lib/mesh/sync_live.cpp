@@ -251,6 +251,7 @@ apply_sync(const std::map<std::string, kube::Client*>& clients, const SyncPlan& 
            bool server_dry_run,
            const std::function<void(const SyncChange&, const nlohmann::json&)>& on_done) {
   std::vector<std::string> targets;
+  targets.reserve(clients.size());
   for (const auto& [name, c] : clients) {
     targets.push_back(name);
   }

@@ -50,8 +50,8 @@ struct State {
 kube::ReflectorHandlers
 service_handlers(State& state, const std::string& cluster, const SyncScope& scope,
                  const std::string& only_ns,
-                 std::shared_ptr<std::map<std::string, ServiceRecord>> fresh,
-                 std::shared_ptr<bool> listed_once) {
+                 const std::shared_ptr<std::map<std::string, ServiceRecord>>& fresh,
+                 const std::shared_ptr<bool>& listed_once) {
   kube::ReflectorHandlers h;
   h.list_begin = [fresh] { fresh->clear(); };
   h.listed = [fresh, &scope](nlohmann::json& item) {
@@ -106,8 +106,8 @@ service_handlers(State& state, const std::string& cluster, const SyncScope& scop
 }
 
 kube::ReflectorHandlers namespace_handlers(State& state, const std::string& cluster,
-                                           std::shared_ptr<std::set<std::string>> fresh,
-                                           std::shared_ptr<bool> listed_once) {
+                                           const std::shared_ptr<std::set<std::string>>& fresh,
+                                           const std::shared_ptr<bool>& listed_once) {
   kube::ReflectorHandlers h;
   h.list_begin = [fresh] { fresh->clear(); };
   h.listed = [fresh](nlohmann::json& item) { fresh->insert(item["metadata"].value("name", "")); };
@@ -174,7 +174,8 @@ Result<void> sync_watch(const Session& session, const SyncOptions& options,
   ropts.list.limit = 500;
   // A failure before the first list is the user's to fix (RBAC, a wrong context): stop and say
   // so. Later failures are retried with backoff forever, as a Deployment should.
-  auto on_error = [&state, &halt](std::shared_ptr<bool> listed_once, std::string cluster) {
+  auto on_error = [&state, &halt](const std::shared_ptr<bool>& listed_once,
+                                  const std::string& cluster) {
     return [&state, &halt, listed_once, cluster](const kube::ApiError& e) {
       if (*listed_once) {
         log::warn("{}: {} (retrying)", cluster, e.error.what());

@@ -334,6 +334,7 @@ Result<UnjoinReport> unjoin_live(const Session& session, const GlobalOptions& gl
   }
   if (!others.empty()) {
     std::vector<std::string> other_names;
+    other_names.reserve(others.size());
     for (const auto* c : others) {
       other_names.push_back(c->name);
     }
