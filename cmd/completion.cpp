@@ -1,8 +1,7 @@
 // meshctl completion bash|zsh|fish: prints the embedded completion script.
 
-#include "context.hpp"
-
 #include "config/kubeconfig.hpp"
+#include "context.hpp"
 
 #include <cstdio>
 #include <string_view>

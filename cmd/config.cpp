@@ -18,7 +18,7 @@ namespace meshctl::cmd {
 
 namespace {
 
-Result<ExitCode> config_view(const Context &ctx, const std::vector<std::string> &contexts) {
+Result<ExitCode> config_view(const Context& ctx, const std::vector<std::string>& contexts) {
   auto cfg = config::load_config(ctx.global.config_file);
   if (!cfg) {
     return tl::make_unexpected(cfg.error());
@@ -32,7 +32,7 @@ Result<ExitCode> config_view(const Context &ctx, const std::vector<std::string> 
     if (!selected) {
       return tl::make_unexpected(selected.error());
     }
-    for (const auto &c : *selected) {
+    for (const auto& c : *selected) {
       if (auto r = kc->resolve(c.context); !r) {
         return tl::make_unexpected(r.error().with_context("cluster " + c.name));
       }
@@ -56,10 +56,10 @@ Result<ExitCode> config_view(const Context &ctx, const std::vector<std::string> 
 
 } // namespace
 
-void register_config(CLI::App &app, Context &ctx) {
-  auto *sub = app.add_subcommand("config", "Show meshctl's configuration");
+void register_config(CLI::App& app, Context& ctx) {
+  auto* sub = app.add_subcommand("config", "Show meshctl's configuration");
   sub->require_subcommand(1);
-  auto *view = sub->add_subcommand(
+  auto* view = sub->add_subcommand(
       "view", "Print the effective config: the file (-c, $MESHCTL_CONFIG or "
               "~/.config/meshctl/config.yaml) with every default filled in (-o yaml|json). "
               "With contexts, only the clusters a verb would use for them, checked against the "

@@ -1,8 +1,8 @@
 // meshctl expose [HOST…] | --all: CLI wiring. The work is in lib/mesh/expose.*.
 
-#include "context.hpp"
-
 #include "mesh/expose.hpp"
+
+#include "context.hpp"
 #include "mesh/join.hpp"
 #include "mesh/join_live.hpp"
 #include "mesh/manifest_output.hpp"

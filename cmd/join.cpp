@@ -1,9 +1,9 @@
 // meshctl join A B [C…]: CLI wiring. The work is in lib/mesh/join.*.
 
-#include "context.hpp"
-
-#include "core/redact.hpp"
 #include "mesh/join.hpp"
+
+#include "context.hpp"
+#include "core/redact.hpp"
 #include "mesh/join_live.hpp"
 #include "mesh/manifest_output.hpp"
 #include "mesh/session.hpp"
@@ -39,11 +39,10 @@ Result<ExitCode> print_apply_report(const Context& ctx, const mesh::JoinReport& 
         code = ExitCode::k_unreachable;
       }
     }
-    return tl::make_unexpected(
-        Error(code,
-              std::to_string(report.precondition_errors.size()) +
-                  " precondition(s) failed; nothing was written",
-              "fix the errors above and run join again"));
+    return tl::make_unexpected(Error(code,
+                                     std::to_string(report.precondition_errors.size()) +
+                                         " precondition(s) failed; nothing was written",
+                                     "fix the errors above and run join again"));
   }
   if (ctx.global.output == OutputFormat::k_json) {
     std::printf("%s\n", mesh::join_report_json(report, dry, kind).dump(2).c_str());
@@ -78,7 +77,8 @@ Result<ExitCode> run_join(const Context& ctx, const JoinFlags& f) {
                        "name them: meshctl join cn-shanghai wuxi");
   }
   if (*dry == mesh::DryRun::k_offline) {
-    auto objects = mesh::render_join_offline(session->config, session->clusters, session->kubeconfig);
+    auto objects =
+        mesh::render_join_offline(session->config, session->clusters, session->kubeconfig);
     if (!objects) {
       return tl::make_unexpected(objects.error());
     }
@@ -107,7 +107,8 @@ Result<ExitCode> run_join(const Context& ctx, const JoinFlags& f) {
 void register_join(CLI::App& app, Context& ctx) {
   auto f = std::make_shared<JoinFlags>();
   auto* sub = app.add_subcommand(
-      "join", "Make clusters one mesh: shared CA, network labels, east-west gateways, remote secrets");
+      "join",
+      "Make clusters one mesh: shared CA, network labels, east-west gateways, remote secrets");
   sub->add_option("clusters", f->positional, "Clusters (kubeconfig contexts) to join");
   sub->add_option("--context", f->contexts, "Cluster to join (repeatable; same as positional)");
   sub->add_flag("--dry-run{offline}", f->dry_run,

@@ -1,7 +1,6 @@
 // meshctl localize SERVICE.NAMESPACE: CLI wiring. The work is in lib/mesh/expose.*.
 
 #include "context.hpp"
-
 #include "mesh/expose.hpp"
 #include "mesh/join.hpp"
 #include "mesh/join_live.hpp"

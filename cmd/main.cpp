@@ -1,15 +1,15 @@
 // meshctl: wiring only. Parses flags with CLI11, then runs the action the chosen verb registered.
 
 #include "context.hpp"
-
 #include "core/log.hpp"
 #include "core/redact.hpp"
 #include "core/suggest.hpp"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
-#include <unistd.h>
 
 namespace meshctl::cmd {
 
@@ -97,7 +97,8 @@ int main(int argc, char** argv) {
   using namespace meshctl::cmd;
 
   Context ctx;
-  CLI::App app{"meshctl: install and diagnose Istio multi-primary, multi-network meshes", "meshctl"};
+  CLI::App app{"meshctl: install and diagnose Istio multi-primary, multi-network meshes",
+               "meshctl"};
   app.footer(k_footer);
   app.require_subcommand(1);
   app.fallthrough(); // global flags may follow the verb, as kubectl allows
@@ -108,8 +109,9 @@ int main(int argc, char** argv) {
   bool no_color = false;
   int timeout_seconds = 30;
   app.add_option("--kubeconfig", kubeconfig, "Path to the kubeconfig file (overrides $KUBECONFIG)");
-  app.add_option("-c,--config", config_file,
-                 "meshctl config file (default: $MESHCTL_CONFIG, then ~/.config/meshctl/config.yaml)");
+  app.add_option(
+      "-c,--config", config_file,
+      "meshctl config file (default: $MESHCTL_CONFIG, then ~/.config/meshctl/config.yaml)");
   app.add_option("-o,--output", ctx.output_text, "Output format: table|wide|yaml|json")
       ->capture_default_str();
   app.add_flag("-v,--verbose", verbosity, "More logging on stderr (repeatable: -vv, -vvv)");
@@ -173,8 +175,8 @@ int main(int argc, char** argv) {
   ctx.global.verbosity = verbosity;
   ctx.global.timeout = std::chrono::seconds(timeout_seconds);
   const char* no_color_env = std::getenv("NO_COLOR");
-  ctx.global.color = !no_color && (no_color_env == nullptr || *no_color_env == '\0') &&
-                     isatty(STDOUT_FILENO) != 0;
+  ctx.global.color =
+      !no_color && (no_color_env == nullptr || *no_color_env == '\0') && isatty(STDOUT_FILENO) != 0;
   log::set_verbosity(verbosity);
   log::set_color(ctx.global.color && isatty(STDERR_FILENO) != 0);
 

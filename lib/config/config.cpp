@@ -44,14 +44,14 @@ const std::vector<std::string> k_gateway_keys{"type", "externalIPs", "nodeSelect
 const std::vector<std::string> k_pki_keys{"dir"};
 
 std::optional<std::string> home_dir() {
-  const char *home = std::getenv("HOME");
+  const char* home = std::getenv("HOME");
   if (home == nullptr || *home == '\0') {
     return std::nullopt;
   }
   return std::string(home);
 }
 
-bool is_ip_address(const std::string &s) {
+bool is_ip_address(const std::string& s) {
   unsigned char buf[sizeof(struct in6_addr)];
   return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
 }
@@ -80,7 +80,7 @@ bool is_trust_domain(std::string_view s) {
 }
 
 // The host part of an http(s) URL, or nullopt when `url` is not one.
-std::optional<std::string> url_host(const std::string &url) {
+std::optional<std::string> url_host(const std::string& url) {
   std::string rest;
   if (url.rfind("https://", 0) == 0) {
     rest = url.substr(8);
@@ -106,7 +106,7 @@ std::optional<std::string> url_host(const std::string &url) {
 
 // Expands "~/" and makes a relative path absolute against the config file's directory, as
 // kubectl does for paths inside a kubeconfig. Empty result = HOME needed but unset.
-std::string resolve_dir(const std::string &dir, const std::string &origin) {
+std::string resolve_dir(const std::string& dir, const std::string& origin) {
   if (dir == "~" || dir.rfind("~/", 0) == 0) {
     const auto home = home_dir();
     if (!home) {
@@ -126,7 +126,7 @@ std::string resolve_dir(const std::string &dir, const std::string &origin) {
   return (base / p).lexically_normal();
 }
 
-Result<void> read_mesh(const Reader &r, const YAML::Node &root, MeshConfig &cfg) {
+Result<void> read_mesh(const Reader& r, const YAML::Node& root, MeshConfig& cfg) {
   const YAML::Node mesh = Reader::get(root, "mesh");
   if (auto ok = r.check_map(mesh, "mesh", k_mesh_keys); !ok) {
     return ok;
@@ -160,8 +160,8 @@ Result<void> read_mesh(const Reader &r, const YAML::Node &root, MeshConfig &cfg)
   return {};
 }
 
-Result<GatewayConfig> read_gateway(const Reader &r, const YAML::Node &cluster_node,
-                                   const std::string &path) {
+Result<GatewayConfig> read_gateway(const Reader& r, const YAML::Node& cluster_node,
+                                   const std::string& path) {
   GatewayConfig gw;
   const YAML::Node node = Reader::get(cluster_node, "gateway");
   if (auto ok = r.check_map(node, path, k_gateway_keys); !ok) {
@@ -193,7 +193,7 @@ Result<GatewayConfig> read_gateway(const Reader &r, const YAML::Node &cluster_no
     const YAML::Node list = Reader::get(node, "externalIPs");
     std::set<std::string> seen;
     for (std::size_t i = 0; i < (*ips)->size(); ++i) {
-      const std::string &ip = (**ips)[i];
+      const std::string& ip = (**ips)[i];
       if (!is_ip_address(ip)) {
         return r.error_at(
             list[i], fmt::format("{}.externalIPs[{}] \"{}\" is not an IP address", path, i, ip),
@@ -260,7 +260,7 @@ Result<GatewayConfig> read_gateway(const Reader &r, const YAML::Node &cluster_no
   return gw;
 }
 
-Result<void> read_clusters(const Reader &r, const YAML::Node &root, MeshConfig &cfg) {
+Result<void> read_clusters(const Reader& r, const YAML::Node& root, MeshConfig& cfg) {
   auto list = r.list(root, "clusters", "clusters");
   if (!list) {
     return tl::make_unexpected(list.error());
@@ -268,7 +268,7 @@ Result<void> read_clusters(const Reader &r, const YAML::Node &root, MeshConfig &
   std::map<std::string, YAML::Node> names;
   std::map<std::string, YAML::Node> contexts;
   std::size_t i = 0;
-  for (const auto &item : *list) {
+  for (const auto& item : *list) {
     const std::string path = "clusters[" + std::to_string(i) + "]";
     ++i;
     if (!item.IsMap()) {
@@ -372,7 +372,7 @@ Result<void> read_clusters(const Reader &r, const YAML::Node &root, MeshConfig &
   return {};
 }
 
-Result<void> read_pki(const Reader &r, const YAML::Node &root, MeshConfig &cfg) {
+Result<void> read_pki(const Reader& r, const YAML::Node& root, MeshConfig& cfg) {
   const YAML::Node pki = Reader::get(root, "pki");
   if (auto ok = r.check_map(pki, "pki", k_pki_keys); !ok) {
     return ok;
@@ -390,7 +390,7 @@ Result<void> read_pki(const Reader &r, const YAML::Node &root, MeshConfig &cfg) 
   return {};
 }
 
-void apply_default_pki_dir(MeshConfig &cfg) {
+void apply_default_pki_dir(MeshConfig& cfg) {
   if (cfg.pki_dir.empty()) {
     if (const auto home = home_dir()) {
       cfg.pki_dir = (fs::path(*home) / ".config" / "meshctl" / "pki" / cfg.mesh_id).string();
@@ -398,7 +398,7 @@ void apply_default_pki_dir(MeshConfig &cfg) {
   }
 }
 
-Result<MeshConfig> parse_checked(const std::string &text, const std::string &origin) {
+Result<MeshConfig> parse_checked(const std::string& text, const std::string& origin) {
   auto doc = detail::parse_yaml(text, origin);
   if (!doc) {
     return tl::make_unexpected(doc.error());
@@ -406,7 +406,7 @@ Result<MeshConfig> parse_checked(const std::string &text, const std::string &ori
   const Reader r(origin);
   MeshConfig cfg;
   cfg.source = origin;
-  const YAML::Node &root = *doc;
+  const YAML::Node& root = *doc;
   if (root.IsDefined() && !root.IsNull()) {
     if (!root.IsMap()) {
       return r.error_at(root, "the config must be a map with mesh, clusters and pki (got " +
@@ -415,7 +415,7 @@ Result<MeshConfig> parse_checked(const std::string &text, const std::string &ori
     if (auto ok = r.check_map(root, "the config", k_top_keys); !ok) {
       return tl::make_unexpected(ok.error());
     }
-    for (auto *step : {&read_mesh, &read_clusters, &read_pki}) {
+    for (auto* step : {&read_mesh, &read_clusters, &read_pki}) {
       if (auto ok = step(r, root, cfg); !ok) {
         return tl::make_unexpected(ok.error());
       }
@@ -427,8 +427,8 @@ Result<MeshConfig> parse_checked(const std::string &text, const std::string &ori
 
 } // namespace
 
-const ClusterConfig *MeshConfig::find(const std::string &name) const {
-  for (const auto &c : clusters) {
+const ClusterConfig* MeshConfig::find(const std::string& name) const {
+  for (const auto& c : clusters) {
     if (c.name == name) {
       return &c;
     }
@@ -436,11 +436,11 @@ const ClusterConfig *MeshConfig::find(const std::string &name) const {
   return nullptr;
 }
 
-std::optional<std::string> config_path(const std::optional<std::string> &flag) {
+std::optional<std::string> config_path(const std::optional<std::string>& flag) {
   if (flag && !flag->empty()) {
     return flag;
   }
-  if (const char *env = std::getenv("MESHCTL_CONFIG"); env != nullptr && *env != '\0') {
+  if (const char* env = std::getenv("MESHCTL_CONFIG"); env != nullptr && *env != '\0') {
     return std::string(env);
   }
   if (const auto home = home_dir()) {
@@ -453,16 +453,16 @@ std::optional<std::string> config_path(const std::optional<std::string> &flag) {
   return std::nullopt;
 }
 
-Result<MeshConfig> parse_config(const std::string &text, const std::string &origin) {
+Result<MeshConfig> parse_config(const std::string& text, const std::string& origin) {
   try {
     return parse_checked(text, origin);
-  } catch (const std::exception &e) {
+  } catch (const std::exception& e) {
     // yaml-cpp can still throw from accessors on odd documents; never let that escape.
     return usage_error(origin + ": cannot read the config: " + std::string(e.what()));
   }
 }
 
-Result<MeshConfig> load_config(const std::optional<std::string> &flag) {
+Result<MeshConfig> load_config(const std::optional<std::string>& flag) {
   const auto path = config_path(flag);
   if (!path) {
     MeshConfig cfg;
@@ -489,7 +489,7 @@ Result<MeshConfig> load_config(const std::optional<std::string> &flag) {
   return parse_config(ss.str(), *path);
 }
 
-Result<std::string> require_pki_dir(const MeshConfig &cfg) {
+Result<std::string> require_pki_dir(const MeshConfig& cfg) {
   if (!cfg.pki_dir.empty()) {
     return cfg.pki_dir;
   }
@@ -497,9 +497,9 @@ Result<std::string> require_pki_dir(const MeshConfig &cfg) {
                      "set HOME, or set pki.dir in meshctl.yaml (-c FILE or $MESHCTL_CONFIG)");
 }
 
-Result<std::vector<ClusterConfig>> select_clusters(const MeshConfig &cfg,
-                                                   const std::vector<std::string> &names,
-                                                   const std::vector<std::string> &known_contexts) {
+Result<std::vector<ClusterConfig>> select_clusters(const MeshConfig& cfg,
+                                                   const std::vector<std::string>& names,
+                                                   const std::vector<std::string>& known_contexts) {
   if (names.empty()) {
     if (cfg.clusters.empty()) {
       return usage_error("no clusters to work on",
@@ -510,11 +510,11 @@ Result<std::vector<ClusterConfig>> select_clusters(const MeshConfig &cfg,
   }
   std::vector<ClusterConfig> out;
   std::set<std::string> seen;
-  for (const auto &n : names) {
-    const ClusterConfig *found = cfg.find(n);
+  for (const auto& n : names) {
+    const ClusterConfig* found = cfg.find(n);
     if (found == nullptr) {
       // A kubeconfig context name given where the config names the cluster differently.
-      for (const auto &c : cfg.clusters) {
+      for (const auto& c : cfg.clusters) {
         if (c.context == n) {
           found = &c;
           break;
@@ -527,7 +527,7 @@ Result<std::vector<ClusterConfig>> select_clusters(const MeshConfig &cfg,
     } else {
       if (std::find(known_contexts.begin(), known_contexts.end(), n) == known_contexts.end()) {
         std::vector<std::string> candidates = known_contexts;
-        for (const auto &k : cfg.clusters) {
+        for (const auto& k : cfg.clusters) {
           candidates.push_back(k.name);
         }
         const std::string where =
@@ -559,15 +559,15 @@ Result<std::vector<ClusterConfig>> select_clusters(const MeshConfig &cfg,
   return out;
 }
 
-std::string to_json_text(const MeshConfig &cfg) {
+std::string to_json_text(const MeshConfig& cfg) {
   nlohmann::ordered_json clusters = nlohmann::ordered_json::array();
-  for (const auto &c : cfg.clusters) {
+  for (const auto& c : cfg.clusters) {
     nlohmann::ordered_json gw;
     gw["type"] = c.gateway.type == GatewayType::k_node_port ? "NodePort" : "LoadBalancer";
     gw["externalIPs"] = c.gateway.external_ips;
     if (c.gateway.node_selector) {
       gw["nodeSelector"] = nlohmann::ordered_json::object();
-      for (const auto &[k, v] : *c.gateway.node_selector) {
+      for (const auto& [k, v] : *c.gateway.node_selector) {
         gw["nodeSelector"][k] = v;
       }
     }

@@ -52,35 +52,35 @@ struct MeshConfig {
   std::string source;
 
   /// The cluster with this name, or nullptr.
-  [[nodiscard]] const ClusterConfig *find(const std::string &name) const;
+  [[nodiscard]] const ClusterConfig* find(const std::string& name) const;
 };
 
 /// Where the config comes from: -c FILE, else $MESHCTL_CONFIG, else ~/.config/meshctl/config.yaml
 /// (the last one only if it exists). Returns an empty optional when no file applies.
-std::optional<std::string> config_path(const std::optional<std::string> &flag);
+std::optional<std::string> config_path(const std::optional<std::string>& flag);
 
 /// Loads and validates the config (file:line and a hint on every error; exit code 2).
 /// A missing file named by -c or $MESHCTL_CONFIG is an error; no file at all means defaults.
-Result<MeshConfig> load_config(const std::optional<std::string> &flag);
+Result<MeshConfig> load_config(const std::optional<std::string>& flag);
 
 /// Parses config text (for tests and fuzzing); `origin` names it in errors.
-Result<MeshConfig> parse_config(const std::string &text, const std::string &origin);
+Result<MeshConfig> parse_config(const std::string& text, const std::string& origin);
 
 /// The clusters a verb works on: the named ones (positional or --context) in that order, else every
 /// cluster of the config. A name that is not in the config gets the defaults (name = context =
 /// network = the name) but must then exist in `known_contexts` (else exit 2 with "did you mean").
 /// A name also matches a config cluster through its `context`. Naming a cluster twice, or naming
 /// none when the config lists none, is an exit-2 error.
-Result<std::vector<ClusterConfig>> select_clusters(const MeshConfig &cfg,
-                                                   const std::vector<std::string> &names,
-                                                   const std::vector<std::string> &known_contexts);
+Result<std::vector<ClusterConfig>> select_clusters(const MeshConfig& cfg,
+                                                   const std::vector<std::string>& names,
+                                                   const std::vector<std::string>& known_contexts);
 
 /// The pki dir, or an exit-2 error saying HOME is unset (so a verb that never touches the CA
 /// works without HOME; one that does gets a clear error when it needs the dir, not at load).
-Result<std::string> require_pki_dir(const MeshConfig &cfg);
+Result<std::string> require_pki_dir(const MeshConfig& cfg);
 
 /// The effective config as JSON text with the file's key names (for `meshctl config view`);
 /// loading it back as meshctl.yaml gives the same config.
-std::string to_json_text(const MeshConfig &cfg);
+std::string to_json_text(const MeshConfig& cfg);
 
 } // namespace meshctl::config

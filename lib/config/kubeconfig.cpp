@@ -46,7 +46,7 @@
 #include <set>
 #include <sstream>
 
-extern char **environ;
+extern char** environ;
 
 namespace meshctl::config {
 
@@ -65,7 +65,7 @@ constexpr std::size_t k_plugin_output_limit = 4 << 20;
 // base64 as Go's encoding/json decodes []byte fields: standard alphabet, padding required,
 // '\r' and '\n' ignored.
 
-std::optional<std::string> base64_decode(std::string_view in, std::string &why) {
+std::optional<std::string> base64_decode(std::string_view in, std::string& why) {
   auto value = [](char c) -> int {
     if (c >= 'A' && c <= 'Z') {
       return c - 'A';
@@ -170,7 +170,7 @@ std::string base64_encode(std::string_view in) {
 // ---------------------------------------------------------------------------------------------
 // Parsing one file.
 
-std::string absolute_dir_of(const std::string &origin) {
+std::string absolute_dir_of(const std::string& origin) {
   std::error_code ec;
   fs::path dir = fs::absolute(fs::path(origin).parent_path(), ec);
   if (ec) {
@@ -179,7 +179,7 @@ std::string absolute_dir_of(const std::string &origin) {
   return dir.lexically_normal().string();
 }
 
-std::string resolve_path(const std::string &p, const std::string &base) {
+std::string resolve_path(const std::string& p, const std::string& base) {
   if (p.empty() || fs::path(p).is_absolute()) {
     return p;
   }
@@ -187,9 +187,9 @@ std::string resolve_path(const std::string &p, const std::string &base) {
 }
 
 // Reads `<key>` (a path) and `<key>-data` (base64), resolving and decoding both.
-Result<void> read_file_and_data(const Reader &r, const YAML::Node &node, const std::string &key,
-                                const std::string &path, const std::string &base,
-                                std::string &file_out, std::string &data_out) {
+Result<void> read_file_and_data(const Reader& r, const YAML::Node& node, const std::string& key,
+                                const std::string& path, const std::string& base,
+                                std::string& file_out, std::string& data_out) {
   auto file = r.string(node, key, path + "." + key);
   if (!file) {
     return tl::make_unexpected(file.error());
@@ -212,8 +212,8 @@ Result<void> read_file_and_data(const Reader &r, const YAML::Node &node, const s
   return {};
 }
 
-Result<KubeCluster> read_cluster(const Reader &r, const YAML::Node &node, const std::string &path,
-                                 const std::string &base) {
+Result<KubeCluster> read_cluster(const Reader& r, const YAML::Node& node, const std::string& path,
+                                 const std::string& base) {
   KubeCluster c;
   if (auto ok = r.check_map(node, path, {}); !ok) {
     return tl::make_unexpected(ok.error());
@@ -246,13 +246,13 @@ Result<KubeCluster> read_cluster(const Reader &r, const YAML::Node &node, const 
   return c;
 }
 
-Result<ExecConfig> read_exec(const Reader &r, const YAML::Node &node, const std::string &path,
-                             const std::string &base) {
+Result<ExecConfig> read_exec(const Reader& r, const YAML::Node& node, const std::string& path,
+                             const std::string& base) {
   ExecConfig e;
   if (auto ok = r.check_map(node, path, {}); !ok) {
     return tl::make_unexpected(ok.error());
   }
-  auto field = [&](const char *key, std::string &out) -> Result<void> {
+  auto field = [&](const char* key, std::string& out) -> Result<void> {
     auto v = r.string(node, key, path + "." + key);
     if (!v) {
       return tl::make_unexpected(v.error());
@@ -260,7 +260,7 @@ Result<ExecConfig> read_exec(const Reader &r, const YAML::Node &node, const std:
     out = v->value_or("");
     return {};
   };
-  for (auto [key, out] : std::initializer_list<std::pair<const char *, std::string *>>{
+  for (auto [key, out] : std::initializer_list<std::pair<const char*, std::string*>>{
            {"apiVersion", &e.api_version},
            {"command", &e.command},
            {"installHint", &e.install_hint},
@@ -283,7 +283,7 @@ Result<ExecConfig> read_exec(const Reader &r, const YAML::Node &node, const std:
     return tl::make_unexpected(env.error());
   }
   std::size_t i = 0;
-  for (const auto &item : *env) {
+  for (const auto& item : *env) {
     const std::string ipath = path + ".env[" + std::to_string(i++) + "]";
     if (!item.IsMap()) {
       return r.error_at(item, ipath + " must be a map with name and value (got " +
@@ -313,17 +313,17 @@ Result<ExecConfig> read_exec(const Reader &r, const YAML::Node &node, const std:
   return e;
 }
 
-Result<KubeUser> read_user(const Reader &r, const YAML::Node &node, const std::string &path,
-                           const std::string &base) {
+Result<KubeUser> read_user(const Reader& r, const YAML::Node& node, const std::string& path,
+                           const std::string& base) {
   KubeUser u;
   if (auto ok = r.check_map(node, path, {}); !ok) {
     return tl::make_unexpected(ok.error());
   }
   for (auto [key, out] :
-       std::initializer_list<std::pair<const char *, std::string *>>{{"token", &u.token},
-                                                                     {"tokenFile", &u.token_file},
-                                                                     {"username", &u.username},
-                                                                     {"password", &u.password}}) {
+       std::initializer_list<std::pair<const char*, std::string*>>{{"token", &u.token},
+                                                                   {"tokenFile", &u.token_file},
+                                                                   {"username", &u.username},
+                                                                   {"password", &u.password}}) {
     auto v = r.string(node, key, path + "." + key);
     if (!v) {
       return tl::make_unexpected(v.error());
@@ -367,12 +367,12 @@ Result<KubeUser> read_user(const Reader &r, const YAML::Node &node, const std::s
   return u;
 }
 
-Result<KubeContext> read_context(const Reader &r, const YAML::Node &node, const std::string &path) {
+Result<KubeContext> read_context(const Reader& r, const YAML::Node& node, const std::string& path) {
   KubeContext c;
   if (auto ok = r.check_map(node, path, {}); !ok) {
     return tl::make_unexpected(ok.error());
   }
-  for (auto [key, out] : std::initializer_list<std::pair<const char *, std::string *>>{
+  for (auto [key, out] : std::initializer_list<std::pair<const char*, std::string*>>{
            {"cluster", &c.cluster}, {"user", &c.user}, {"namespace", &c.namespace_}}) {
     auto v = r.string(node, key, path + "." + key);
     if (!v) {
@@ -385,15 +385,15 @@ Result<KubeContext> read_context(const Reader &r, const YAML::Node &node, const 
 
 // Reads one of the named lists (clusters, users, contexts): [{name, <inner>: {...}}].
 template <class T, class ReadFn>
-Result<void> read_named_list(const Reader &r, const YAML::Node &root, const char *list_key,
-                             const char *inner_key, std::map<std::string, T> &out, ReadFn read) {
+Result<void> read_named_list(const Reader& r, const YAML::Node& root, const char* list_key,
+                             const char* inner_key, std::map<std::string, T>& out, ReadFn read) {
   auto list = r.list(root, list_key, list_key);
   if (!list) {
     return tl::make_unexpected(list.error());
   }
   std::map<std::string, YAML::Node> first_seen;
   std::size_t i = 0;
-  for (const auto &item : *list) {
+  for (const auto& item : *list) {
     std::string path = std::string(list_key) + "[" + std::to_string(i++) + "]";
     if (!item.IsMap()) {
       return r.error_at(item, path + " must be a map with name and " + inner_key + " (got " +
@@ -425,7 +425,7 @@ Result<void> read_named_list(const Reader &r, const YAML::Node &root, const char
   return {};
 }
 
-Result<Kubeconfig> parse_checked(const std::string &text, const std::string &origin) {
+Result<Kubeconfig> parse_checked(const std::string& text, const std::string& origin) {
   auto doc = detail::parse_yaml(text, origin);
   if (!doc) {
     return tl::make_unexpected(doc.error().with_hint("the kubeconfig is YAML (or JSON)"));
@@ -433,7 +433,7 @@ Result<Kubeconfig> parse_checked(const std::string &text, const std::string &ori
   const Reader r(origin);
   Kubeconfig kc;
   kc.files.push_back(origin);
-  const YAML::Node &root = *doc;
+  const YAML::Node& root = *doc;
   if (!root.IsDefined() || root.IsNull()) {
     return kc; // an empty file is an empty config, as client-go has it
   }
@@ -446,14 +446,14 @@ Result<Kubeconfig> parse_checked(const std::string &text, const std::string &ori
   }
   const std::string base = absolute_dir_of(origin);
   if (auto ok = read_named_list(r, root, "clusters", "cluster", kc.clusters,
-                                [&](const Reader &rr, const YAML::Node &n, const std::string &p) {
+                                [&](const Reader& rr, const YAML::Node& n, const std::string& p) {
                                   return read_cluster(rr, n, p, base);
                                 });
       !ok) {
     return tl::make_unexpected(ok.error());
   }
   if (auto ok = read_named_list(r, root, "users", "user", kc.users,
-                                [&](const Reader &rr, const YAML::Node &n, const std::string &p) {
+                                [&](const Reader& rr, const YAML::Node& n, const std::string& p) {
                                   return read_user(rr, n, p, base);
                                 });
       !ok) {
@@ -470,7 +470,7 @@ Result<Kubeconfig> parse_checked(const std::string &text, const std::string &ori
   return kc;
 }
 
-Result<std::string> read_whole_file(const std::string &path) {
+Result<std::string> read_whole_file(const std::string& path) {
   std::error_code ec;
   if (fs::is_directory(path, ec)) {
     return usage_error(path + " is a directory, not a file");
@@ -485,9 +485,9 @@ Result<std::string> read_whole_file(const std::string &path) {
   return ss.str();
 }
 
-std::string join(const std::vector<std::string> &items, const std::string &sep) {
+std::string join(const std::vector<std::string>& items, const std::string& sep) {
   std::string out;
-  for (const auto &i : items) {
+  for (const auto& i : items) {
     out += (out.empty() ? "" : sep) + i;
   }
   return out;
@@ -506,11 +506,11 @@ struct PluginRun {
 };
 
 // Looks a bare command up in PATH as Go's exec.LookPath does; a command with '/' is used as is.
-std::optional<std::string> look_path(const std::string &command) {
+std::optional<std::string> look_path(const std::string& command) {
   if (command.find('/') != std::string::npos) {
     return command;
   }
-  const char *path_env = std::getenv("PATH");
+  const char* path_env = std::getenv("PATH");
   std::string path = path_env != nullptr ? path_env : "";
   std::size_t start = 0;
   while (start <= path.size()) {
@@ -535,8 +535,8 @@ std::optional<std::string> look_path(const std::string &command) {
 // posix_spawn, not fork: meshctl reaches clusters from several threads, and posix_spawn is the
 // thread-safe way to fork/exec. No shell is involved; the pipes are O_CLOEXEC so a plugin started
 // by one thread never inherits another plugin's pipe (which would delay that one's EOF).
-PluginRun run_plugin(const std::string &path, const std::vector<std::string> &args,
-                     const std::vector<std::string> &env) {
+PluginRun run_plugin(const std::string& path, const std::vector<std::string>& args,
+                     const std::vector<std::string>& env) {
   PluginRun r;
   int out_pipe[2] = {-1, -1};
   int err_pipe[2] = {-1, -1};
@@ -561,16 +561,16 @@ PluginRun run_plugin(const std::string &path, const std::vector<std::string> &ar
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
   posix_spawnattr_setpgroup(&attr, 0);
 
-  std::vector<char *> argv;
-  argv.push_back(const_cast<char *>(path.c_str()));
-  for (const auto &a : args) {
-    argv.push_back(const_cast<char *>(a.c_str()));
+  std::vector<char*> argv;
+  argv.push_back(const_cast<char*>(path.c_str()));
+  for (const auto& a : args) {
+    argv.push_back(const_cast<char*>(a.c_str()));
   }
   argv.push_back(nullptr);
-  std::vector<char *> envp;
+  std::vector<char*> envp;
   envp.reserve(env.size() + 1);
-  for (const auto &e : env) {
-    envp.push_back(const_cast<char *>(e.c_str()));
+  for (const auto& e : env) {
+    envp.push_back(const_cast<char*>(e.c_str()));
   }
   envp.push_back(nullptr);
 
@@ -618,14 +618,14 @@ PluginRun run_plugin(const std::string &path, const std::vector<std::string> &ar
           --open_fds;
           continue;
         }
-        std::string &sink = i == 0 ? r.out : r.err;
+        std::string& sink = i == 0 ? r.out : r.err;
         if (sink.size() < k_plugin_output_limit) {
           sink.append(buf.data(), static_cast<std::size_t>(got));
         }
       }
     }
   }
-  for (auto &f : fds) {
+  for (auto& f : fds) {
     if (f.fd >= 0) {
       close(f.fd);
     }
@@ -642,7 +642,7 @@ PluginRun run_plugin(const std::string &path, const std::vector<std::string> &ar
 }
 
 // The plugin's stderr, redacted and folded onto one line for an error message.
-std::string one_line(const std::string &text) {
+std::string one_line(const std::string& text) {
   std::string s = redact(text);
   std::string out;
   bool space = false;
@@ -664,21 +664,21 @@ std::string one_line(const std::string &text) {
   return out;
 }
 
-std::vector<std::string> plugin_environment(const ExecConfig &exec, const std::string &exec_info) {
+std::vector<std::string> plugin_environment(const ExecConfig& exec, const std::string& exec_info) {
   std::vector<std::string> env;
   std::set<std::string> overridden;
-  for (const auto &[k, v] : exec.env) {
+  for (const auto& [k, v] : exec.env) {
     overridden.insert(k);
   }
   overridden.insert("KUBERNETES_EXEC_INFO");
-  for (char **e = environ; e != nullptr && *e != nullptr; ++e) {
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
     const std::string entry(*e);
     const std::string key = entry.substr(0, entry.find('='));
     if (overridden.count(key) == 0) {
       env.push_back(entry);
     }
   }
-  for (const auto &[k, v] : exec.env) {
+  for (const auto& [k, v] : exec.env) {
     env.push_back(fmt::format("{}={}", k, v));
   }
   env.push_back("KUBERNETES_EXEC_INFO=" + exec_info);
@@ -687,7 +687,7 @@ std::vector<std::string> plugin_environment(const ExecConfig &exec, const std::s
 
 // A string member of an ExecCredential: absent or null reads as empty (Go's JSON decoding does the
 // same); any other type throws nlohmann's type_error, reported as a malformed ExecCredential.
-std::string string_field(const nlohmann::json &obj, const char *key) {
+std::string string_field(const nlohmann::json& obj, const char* key) {
   const auto it = obj.find(key);
   if (it == obj.end() || it->is_null()) {
     return {};
@@ -695,7 +695,7 @@ std::string string_field(const nlohmann::json &obj, const char *key) {
   return it->get<std::string>();
 }
 
-Result<Credentials> run_exec_plugin(const ResolvedContext &ctx, const ExecConfig &exec) {
+Result<Credentials> run_exec_plugin(const ResolvedContext& ctx, const ExecConfig& exec) {
   const std::string who = "exec plugin \"" + exec.command + "\"";
   if (exec.api_version != k_exec_v1 && exec.api_version != k_exec_v1beta1) {
     return usage_error(
@@ -764,7 +764,7 @@ Result<Credentials> run_exec_plugin(const ResolvedContext &ctx, const ExecConfig
   nlohmann::json out;
   try {
     out = nlohmann::json::parse(run.out);
-  } catch (const nlohmann::json::exception &e) {
+  } catch (const nlohmann::json::exception& e) {
     return fail(who + " printed no valid ExecCredential JSON on stdout: " + e.what(),
                 "run the command by hand and check its output");
   }
@@ -784,7 +784,7 @@ Result<Credentials> run_exec_plugin(const ResolvedContext &ctx, const ExecConfig
     if (!out.contains("status") || !out["status"].is_object()) {
       return fail(who + " didn't return a status field");
     }
-    const auto &status = out["status"];
+    const auto& status = out["status"];
     Credentials creds;
     creds.bearer_token = string_field(status, "token");
     creds.client_certificate_pem = string_field(status, "clientCertificateData");
@@ -807,7 +807,7 @@ Result<Credentials> run_exec_plugin(const ResolvedContext &ctx, const ExecConfig
       }
     }
     return creds;
-  } catch (const nlohmann::json::exception &e) {
+  } catch (const nlohmann::json::exception& e) {
     return fail(who + " returned a malformed ExecCredential: " + std::string(e.what()));
   }
 }
@@ -821,18 +821,18 @@ struct CacheEntry {
 };
 
 std::mutex g_cache_mutex;
-std::map<std::string, std::shared_ptr<CacheEntry>> &cache() {
+std::map<std::string, std::shared_ptr<CacheEntry>>& cache() {
   static std::map<std::string, std::shared_ptr<CacheEntry>> m;
   return m;
 }
 
-std::string cache_key(const ResolvedContext &ctx, const ExecConfig &e) {
+std::string cache_key(const ResolvedContext& ctx, const ExecConfig& e) {
   std::string key = ctx.name + '\0' + e.api_version + '\0' + e.command + '\0';
-  for (const auto &a : e.args) {
+  for (const auto& a : e.args) {
     key += a + '\x01';
   }
   key += '\0';
-  for (const auto &[k, v] : e.env) {
+  for (const auto& [k, v] : e.env) {
     key.append(k).append(1, '=').append(v).append(1, '\x01');
   }
   key += '\0' + e.interactive_mode + '\0';
@@ -844,11 +844,11 @@ std::string cache_key(const ResolvedContext &ctx, const ExecConfig &e) {
   return key;
 }
 
-Result<Credentials> cached_exec_credentials(const ResolvedContext &ctx, const ExecConfig &exec) {
+Result<Credentials> cached_exec_credentials(const ResolvedContext& ctx, const ExecConfig& exec) {
   std::shared_ptr<CacheEntry> entry;
   {
     std::lock_guard lock(g_cache_mutex);
-    auto &slot = cache()[cache_key(ctx, exec)];
+    auto& slot = cache()[cache_key(ctx, exec)];
     if (!slot) {
       slot = std::make_shared<CacheEntry>();
       slot->context = ctx.name;
@@ -869,7 +869,7 @@ Result<Credentials> cached_exec_credentials(const ResolvedContext &ctx, const Ex
   return fresh;
 }
 
-Result<std::string> read_secret_file(const std::string &path, const std::string &what) {
+Result<std::string> read_secret_file(const std::string& path, const std::string& what) {
   auto text = read_whole_file(path);
   if (!text) {
     return tl::make_unexpected(text.error().with_context("reading " + what));
@@ -877,7 +877,7 @@ Result<std::string> read_secret_file(const std::string &path, const std::string 
   return std::move(*text);
 }
 
-std::string trim(const std::string &s) {
+std::string trim(const std::string& s) {
   const auto b = s.find_first_not_of(" \t\r\n");
   if (b == std::string::npos) {
     return {};
@@ -893,7 +893,7 @@ std::string trim(const std::string &s) {
 std::vector<std::string> Kubeconfig::context_names() const {
   std::vector<std::string> out;
   out.reserve(contexts.size());
-  for (const auto &[name, ctx] : contexts) {
+  for (const auto& [name, ctx] : contexts) {
     out.push_back(name);
   }
   return out;
@@ -901,7 +901,7 @@ std::vector<std::string> Kubeconfig::context_names() const {
 
 namespace {
 
-std::string files_hint(const Kubeconfig &kc) {
+std::string files_hint(const Kubeconfig& kc) {
   std::string hint;
   if (kc.files.empty()) {
     hint = "no kubeconfig file was read (none given with --kubeconfig, none in $KUBECONFIG, no "
@@ -917,7 +917,7 @@ std::string files_hint(const Kubeconfig &kc) {
 
 } // namespace
 
-Result<ResolvedContext> Kubeconfig::resolve(const std::string &context) const {
+Result<ResolvedContext> Kubeconfig::resolve(const std::string& context) const {
   const std::string name = context.empty() ? current_context : context;
   if (name.empty()) {
     return usage_error("no context given and the kubeconfig has no current-context",
@@ -940,7 +940,7 @@ Result<ResolvedContext> Kubeconfig::resolve(const std::string &context) const {
   const auto cluster = clusters.find(ctx->second.cluster);
   if (cluster == clusters.end()) {
     std::vector<std::string> names;
-    for (const auto &[n, c] : clusters) {
+    for (const auto& [n, c] : clusters) {
       names.push_back(n);
     }
     return usage_error("context \"" + name + "\" refers to cluster \"" + ctx->second.cluster +
@@ -958,7 +958,7 @@ Result<ResolvedContext> Kubeconfig::resolve(const std::string &context) const {
     const auto user = users.find(ctx->second.user);
     if (user == users.end()) {
       std::vector<std::string> names;
-      for (const auto &[n, u] : users) {
+      for (const auto& [n, u] : users) {
         names.push_back(n);
       }
       return usage_error("context \"" + name + "\" refers to user \"" + ctx->second.user +
@@ -971,21 +971,21 @@ Result<ResolvedContext> Kubeconfig::resolve(const std::string &context) const {
   return out;
 }
 
-Result<Kubeconfig> parse_kubeconfig(const std::string &text, const std::string &origin) {
+Result<Kubeconfig> parse_kubeconfig(const std::string& text, const std::string& origin) {
   try {
     return parse_checked(text, origin);
-  } catch (const std::exception &e) {
+  } catch (const std::exception& e) {
     return usage_error(origin + ": cannot read the kubeconfig: " + std::string(e.what()));
   }
 }
 
-Result<Kubeconfig> load_kubeconfig(const std::optional<std::string> &explicit_path) {
+Result<Kubeconfig> load_kubeconfig(const std::optional<std::string>& explicit_path) {
   std::vector<std::string> candidates;
   bool explicit_file = false;
   if (explicit_path && !explicit_path->empty()) {
     explicit_file = true;
     candidates.push_back(*explicit_path);
-  } else if (const char *env = std::getenv("KUBECONFIG"); env != nullptr && *env != '\0') {
+  } else if (const char* env = std::getenv("KUBECONFIG"); env != nullptr && *env != '\0') {
     std::set<std::string> seen;
     std::string list = env;
     std::size_t start = 0;
@@ -1000,12 +1000,12 @@ Result<Kubeconfig> load_kubeconfig(const std::optional<std::string> &explicit_pa
       }
       start = end + 1;
     }
-  } else if (const char *home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+  } else if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
     candidates.push_back((fs::path(home) / ".kube" / "config").string());
   }
 
   Kubeconfig merged;
-  for (const auto &path : candidates) {
+  for (const auto& path : candidates) {
     std::error_code ec;
     if (!fs::exists(path, ec)) {
       if (explicit_file) {
@@ -1038,9 +1038,9 @@ Result<Kubeconfig> load_kubeconfig(const std::optional<std::string> &explicit_pa
   return merged;
 }
 
-std::string exec_info_json(const ResolvedContext &ctx) {
+std::string exec_info_json(const ResolvedContext& ctx) {
   const ExecConfig empty;
-  const ExecConfig &exec = ctx.user.exec ? *ctx.user.exec : empty;
+  const ExecConfig& exec = ctx.user.exec ? *ctx.user.exec : empty;
   nlohmann::ordered_json j;
   j["apiVersion"] = exec.api_version.empty() ? std::string(k_exec_v1) : exec.api_version;
   j["kind"] = "ExecCredential";
@@ -1075,7 +1075,7 @@ std::string exec_info_json(const ResolvedContext &ctx) {
   return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
-std::optional<std::chrono::system_clock::time_point> parse_rfc3339(const std::string &text) {
+std::optional<std::chrono::system_clock::time_point> parse_rfc3339(const std::string& text) {
   // YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)
   auto digits = [&](std::size_t pos, std::size_t n) -> std::optional<int> {
     if (pos + n > text.size()) {
@@ -1150,8 +1150,8 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(const std::st
          std::chrono::duration_cast<std::chrono::system_clock::duration>(frac);
 }
 
-Result<Credentials> get_credentials(const ResolvedContext &ctx) {
-  const KubeUser &u = ctx.user;
+Result<Credentials> get_credentials(const ResolvedContext& ctx) {
+  const KubeUser& u = ctx.user;
   const std::string where = "credentials for context \"" + ctx.name + "\"";
   Credentials c;
 
@@ -1224,7 +1224,7 @@ Result<Credentials> get_credentials(const ResolvedContext &ctx) {
   return c; // anonymous
 }
 
-void invalidate_credentials(const std::string &context_name) {
+void invalidate_credentials(const std::string& context_name) {
   std::vector<std::shared_ptr<CacheEntry>> entries;
   {
     std::lock_guard lock(g_cache_mutex);
@@ -1238,7 +1238,7 @@ void invalidate_credentials(const std::string &context_name) {
     }
   }
   // A caller still holding an entry must not reuse its credentials either.
-  for (const auto &e : entries) {
+  for (const auto& e : entries) {
     std::lock_guard lock(e->mutex);
     e->creds.reset();
   }

@@ -77,17 +77,17 @@ struct Kubeconfig {
   [[nodiscard]] std::vector<std::string> context_names() const;
   /// Looks up a context (empty name = current-context); unknown names give exit 2 with a
   /// suggestion.
-  [[nodiscard]] Result<ResolvedContext> resolve(const std::string &context) const;
+  [[nodiscard]] Result<ResolvedContext> resolve(const std::string& context) const;
 };
 
 /// Loads the kubeconfig: `explicit_path` (--kubeconfig) alone if given, else every file of
 /// $KUBECONFIG (':'-separated, missing files skipped as kubectl does), else ~/.kube/config.
 /// No file at all gives an empty Kubeconfig (not an error: offline dry-runs need none).
-Result<Kubeconfig> load_kubeconfig(const std::optional<std::string> &explicit_path);
+Result<Kubeconfig> load_kubeconfig(const std::optional<std::string>& explicit_path);
 
 /// Parses one kubeconfig file's text; `origin` is its path (relative paths resolve against its
 /// dir).
-Result<Kubeconfig> parse_kubeconfig(const std::string &text, const std::string &origin);
+Result<Kubeconfig> parse_kubeconfig(const std::string& text, const std::string& origin);
 
 /// What to present to the API server.
 struct Credentials {
@@ -105,17 +105,17 @@ struct Credentials {
 /// KUBERNETES_EXEC_INFO; result cached in-process until expirationTimestamp). A missing plugin
 /// command gives an error whose hint is the plugin's installHint. Every secret is registered for
 /// redaction.
-Result<Credentials> get_credentials(const ResolvedContext &ctx);
+Result<Credentials> get_credentials(const ResolvedContext& ctx);
 
 /// Forgets cached exec-plugin credentials for a context (after a 401, as client-go does).
-void invalidate_credentials(const std::string &context_name);
+void invalidate_credentials(const std::string& context_name);
 
 /// The ExecCredential JSON put into KUBERNETES_EXEC_INFO for this context's exec plugin
 /// (apiVersion, kind, spec.interactive=false, spec.cluster when provideClusterInfo).
 /// Exposed for tests and for `verify` to show what a plugin receives.
-std::string exec_info_json(const ResolvedContext &ctx);
+std::string exec_info_json(const ResolvedContext& ctx);
 
 /// Parses an RFC 3339 timestamp ("2024-05-01T10:00:00Z", "...+08:00", fractional seconds allowed).
-std::optional<std::chrono::system_clock::time_point> parse_rfc3339(const std::string &text);
+std::optional<std::chrono::system_clock::time_point> parse_rfc3339(const std::string& text);
 
 } // namespace meshctl::config

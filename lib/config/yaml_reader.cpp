@@ -12,14 +12,14 @@ namespace meshctl::config::detail {
 
 namespace {
 
-std::string position(const std::string &origin, const YAML::Mark &mark) {
+std::string position(const std::string& origin, const YAML::Mark& mark) {
   if (mark.is_null() || mark.line < 0) {
     return origin;
   }
   return origin + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
 }
 
-bool is_null(const YAML::Node &n) {
+bool is_null(const YAML::Node& n) {
   return !n.IsDefined() || n.IsNull();
 }
 
@@ -28,7 +28,7 @@ bool is_null(const YAML::Node &n) {
 // Offset of the first byte that is not valid UTF-8, or npos. YAML text must be Unicode (and Go's
 // YAML parser, so kubectl, rejects anything else); checking here also keeps invalid strings from
 // reaching JSON output later.
-std::size_t invalid_utf8_at(const std::string &text) {
+std::size_t invalid_utf8_at(const std::string& text) {
   std::size_t i = 0;
   while (i < text.size()) {
     const auto c = static_cast<unsigned char>(text[i]);
@@ -72,7 +72,7 @@ std::size_t invalid_utf8_at(const std::string &text) {
   return std::string::npos;
 }
 
-Result<YAML::Node> parse_yaml(const std::string &text, const std::string &origin) {
+Result<YAML::Node> parse_yaml(const std::string& text, const std::string& origin) {
   if (const auto bad = invalid_utf8_at(text); bad != std::string::npos) {
     std::size_t line = 1;
     std::size_t col = 1;
@@ -90,16 +90,16 @@ Result<YAML::Node> parse_yaml(const std::string &text, const std::string &origin
   }
   try {
     return YAML::Load(text);
-  } catch (const YAML::Exception &e) {
+  } catch (const YAML::Exception& e) {
     return usage_error(position(origin, e.mark) + ": invalid YAML: " + e.msg,
                        "fix the syntax at that line (indentation, a missing ':' or an unclosed "
                        "quote or bracket are the usual causes)");
-  } catch (const std::exception &e) {
+  } catch (const std::exception& e) {
     return usage_error(origin + ": cannot parse YAML: " + e.what());
   }
 }
 
-std::string describe(const YAML::Node &node) {
+std::string describe(const YAML::Node& node) {
   if (!node.IsDefined() || node.IsNull()) {
     return "null";
   }
@@ -110,25 +110,25 @@ std::string describe(const YAML::Node &node) {
     return "a list";
   }
   // Enough of the value to recognise it, not a whole token or key pasted into the wrong place.
-  const std::string &v = node.Scalar();
+  const std::string& v = node.Scalar();
   return "a string (\"" + (v.size() > 24 ? v.substr(0, 21) + "..." : v) + "\")";
 }
 
-std::string Reader::where(const YAML::Node &node) const {
+std::string Reader::where(const YAML::Node& node) const {
   if (!node.IsDefined()) {
     return m_origin;
   }
   return position(m_origin, node.Mark());
 }
 
-tl::unexpected<Error> Reader::error_at(const YAML::Node &node, const std::string &message,
+tl::unexpected<Error> Reader::error_at(const YAML::Node& node, const std::string& message,
                                        std::string hint) const {
   return usage_error(where(node) + ": " + message, std::move(hint));
 }
 
-YAML::Node Reader::get(const YAML::Node &map, std::string_view key) {
+YAML::Node Reader::get(const YAML::Node& map, std::string_view key) {
   if (map.IsDefined() && map.IsMap()) {
-    for (const auto &kv : map) {
+    for (const auto& kv : map) {
       if (kv.first.IsScalar() && kv.first.Scalar() == key) {
         return kv.second;
       }
@@ -137,9 +137,9 @@ YAML::Node Reader::get(const YAML::Node &map, std::string_view key) {
   return YAML::Node(YAML::NodeType::Undefined);
 }
 
-YAML::Node Reader::key_node(const YAML::Node &map, std::string_view key) {
+YAML::Node Reader::key_node(const YAML::Node& map, std::string_view key) {
   if (map.IsDefined() && map.IsMap()) {
-    for (const auto &kv : map) {
+    for (const auto& kv : map) {
       if (kv.first.IsScalar() && kv.first.Scalar() == key) {
         return kv.first;
       }
@@ -148,8 +148,8 @@ YAML::Node Reader::key_node(const YAML::Node &map, std::string_view key) {
   return map;
 }
 
-Result<void> Reader::check_map(const YAML::Node &map, const std::string &path,
-                               const std::vector<std::string> &allowed) const {
+Result<void> Reader::check_map(const YAML::Node& map, const std::string& path,
+                               const std::vector<std::string>& allowed) const {
   if (is_null(map)) {
     return {};
   }
@@ -157,19 +157,19 @@ Result<void> Reader::check_map(const YAML::Node &map, const std::string &path,
     return error_at(map, path + " must be a map (got " + describe(map) + ")");
   }
   std::set<std::string> seen;
-  for (const auto &kv : map) {
+  for (const auto& kv : map) {
     if (!kv.first.IsScalar()) {
       return error_at(kv.first,
                       "keys of " + path + " must be strings (got " + describe(kv.first) + ")");
     }
-    const std::string &key = kv.first.Scalar();
+    const std::string& key = kv.first.Scalar();
     if (!seen.insert(key).second) {
       return error_at(kv.first, fmt::format("duplicate key \"{}\" in {}", key, path),
                       "remove one of the two; YAML keeps only one and which one is unclear");
     }
     if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
       std::string valid;
-      for (const auto &a : allowed) {
+      for (const auto& a : allowed) {
         valid.append(valid.empty() ? "" : ", ").append(a);
       }
       return error_at(
@@ -181,8 +181,8 @@ Result<void> Reader::check_map(const YAML::Node &map, const std::string &path,
   return {};
 }
 
-Result<std::optional<std::string>> Reader::string(const YAML::Node &map, std::string_view key,
-                                                  const std::string &path) const {
+Result<std::optional<std::string>> Reader::string(const YAML::Node& map, std::string_view key,
+                                                  const std::string& path) const {
   const YAML::Node n = get(map, key);
   if (is_null(n)) {
     return std::nullopt;
@@ -193,14 +193,14 @@ Result<std::optional<std::string>> Reader::string(const YAML::Node &map, std::st
   return n.Scalar();
 }
 
-Result<std::optional<bool>> Reader::boolean(const YAML::Node &map, std::string_view key,
-                                            const std::string &path) const {
+Result<std::optional<bool>> Reader::boolean(const YAML::Node& map, std::string_view key,
+                                            const std::string& path) const {
   const YAML::Node n = get(map, key);
   if (is_null(n)) {
     return std::nullopt;
   }
   if (n.IsScalar()) {
-    const std::string &s = n.Scalar();
+    const std::string& s = n.Scalar();
     if (s == "true" || s == "True" || s == "TRUE") {
       return true;
     }
@@ -211,17 +211,17 @@ Result<std::optional<bool>> Reader::boolean(const YAML::Node &map, std::string_v
   return error_at(n, path + " must be true or false (got " + describe(n) + ")");
 }
 
-Result<std::optional<long long>> Reader::integer(const YAML::Node &map, std::string_view key,
-                                                 const std::string &path) const {
+Result<std::optional<long long>> Reader::integer(const YAML::Node& map, std::string_view key,
+                                                 const std::string& path) const {
   const YAML::Node n = get(map, key);
   if (is_null(n)) {
     return std::nullopt;
   }
   // A quoted scalar has the non-specific tag "!": "30443" is a string, as Kubernetes sees it.
   if (n.IsScalar() && n.Tag() != "!") {
-    const std::string &s = n.Scalar();
+    const std::string& s = n.Scalar();
     long long v = 0;
-    const auto *end = s.data() + s.size();
+    const auto* end = s.data() + s.size();
     const auto [ptr, ec] = std::from_chars(s.data(), end, v);
     if (ec == std::errc() && ptr == end && !s.empty()) {
       return v;
@@ -231,7 +231,7 @@ Result<std::optional<long long>> Reader::integer(const YAML::Node &map, std::str
 }
 
 Result<std::optional<std::vector<std::string>>>
-Reader::string_list(const YAML::Node &map, std::string_view key, const std::string &path) const {
+Reader::string_list(const YAML::Node& map, std::string_view key, const std::string& path) const {
   const YAML::Node n = get(map, key);
   if (is_null(n)) {
     return std::nullopt;
@@ -241,7 +241,7 @@ Reader::string_list(const YAML::Node &map, std::string_view key, const std::stri
   }
   std::vector<std::string> out;
   std::size_t i = 0;
-  for (const auto &item : n) {
+  for (const auto& item : n) {
     if (!item.IsScalar()) {
       return error_at(item, path + "[" + std::to_string(i) + "] must be a string (got " +
                                 describe(item) + ")");
@@ -253,7 +253,7 @@ Reader::string_list(const YAML::Node &map, std::string_view key, const std::stri
 }
 
 Result<std::optional<std::map<std::string, std::string>>>
-Reader::string_map(const YAML::Node &map, std::string_view key, const std::string &path) const {
+Reader::string_map(const YAML::Node& map, std::string_view key, const std::string& path) const {
   const YAML::Node n = get(map, key);
   if (is_null(n)) {
     return std::nullopt;
@@ -265,7 +265,7 @@ Reader::string_map(const YAML::Node &map, std::string_view key, const std::strin
     return tl::make_unexpected(ok.error());
   }
   std::map<std::string, std::string> out;
-  for (const auto &kv : n) {
+  for (const auto& kv : n) {
     if (!kv.second.IsScalar()) {
       return error_at(kv.second, path + "." + kv.first.Scalar() + " must be a string (got " +
                                      describe(kv.second) + ")");
@@ -275,8 +275,8 @@ Reader::string_map(const YAML::Node &map, std::string_view key, const std::strin
   return out;
 }
 
-Result<YAML::Node> Reader::list(const YAML::Node &map, std::string_view key,
-                                const std::string &path) const {
+Result<YAML::Node> Reader::list(const YAML::Node& map, std::string_view key,
+                                const std::string& path) const {
   const YAML::Node n = get(map, key);
   if (is_null(n)) {
     return YAML::Node(YAML::NodeType::Null);

@@ -18,10 +18,10 @@
 namespace meshctl::config::detail {
 
 /// Parses YAML text; a syntax error becomes a usage Error with origin:line:col. Never throws.
-Result<YAML::Node> parse_yaml(const std::string &text, const std::string &origin);
+Result<YAML::Node> parse_yaml(const std::string& text, const std::string& origin);
 
 /// "a map", "a list", "a string", "null": what a node is, for "must be X (got Y)" messages.
-std::string describe(const YAML::Node &node);
+std::string describe(const YAML::Node& node);
 
 /// Reads typed values out of YAML nodes, turning every mismatch into an exit-2 Error that points
 /// at the offending node. A null or absent value reads as "not set".
@@ -29,41 +29,41 @@ class Reader {
 public:
   explicit Reader(std::string origin) : m_origin(std::move(origin)) {}
 
-  [[nodiscard]] const std::string &origin() const { return m_origin; }
+  [[nodiscard]] const std::string& origin() const { return m_origin; }
   /// "origin:line:col" of a node (just "origin" when the node has no position).
-  [[nodiscard]] std::string where(const YAML::Node &node) const;
+  [[nodiscard]] std::string where(const YAML::Node& node) const;
   /// A usage Error located at `node`.
-  [[nodiscard]] tl::unexpected<Error> error_at(const YAML::Node &node, const std::string &message,
+  [[nodiscard]] tl::unexpected<Error> error_at(const YAML::Node& node, const std::string& message,
                                                std::string hint = {}) const;
 
   /// Checks that `map` is a map (or null) without duplicate keys; with `allowed` non-empty, every
   /// key must be one of them (unknown keys get "did you mean").
-  [[nodiscard]] Result<void> check_map(const YAML::Node &map, const std::string &path,
-                                       const std::vector<std::string> &allowed) const;
+  [[nodiscard]] Result<void> check_map(const YAML::Node& map, const std::string& path,
+                                       const std::vector<std::string>& allowed) const;
 
   /// The value under `key` of a map node (a null node when absent). `map` must be a map or null.
-  [[nodiscard]] static YAML::Node get(const YAML::Node &map, std::string_view key);
+  [[nodiscard]] static YAML::Node get(const YAML::Node& map, std::string_view key);
   /// The key node itself (for error positions), or the map when absent.
-  [[nodiscard]] static YAML::Node key_node(const YAML::Node &map, std::string_view key);
+  [[nodiscard]] static YAML::Node key_node(const YAML::Node& map, std::string_view key);
 
   /// A scalar string; absent or null gives nullopt.
   [[nodiscard]] Result<std::optional<std::string>>
-  string(const YAML::Node &map, std::string_view key, const std::string &path) const;
+  string(const YAML::Node& map, std::string_view key, const std::string& path) const;
   /// A boolean (true/false); absent or null gives nullopt.
-  [[nodiscard]] Result<std::optional<bool>> boolean(const YAML::Node &map, std::string_view key,
-                                                    const std::string &path) const;
+  [[nodiscard]] Result<std::optional<bool>> boolean(const YAML::Node& map, std::string_view key,
+                                                    const std::string& path) const;
   /// A plain (unquoted) integer scalar; absent or null gives nullopt.
   [[nodiscard]] Result<std::optional<long long>>
-  integer(const YAML::Node &map, std::string_view key, const std::string &path) const;
+  integer(const YAML::Node& map, std::string_view key, const std::string& path) const;
   /// A list of scalar strings; absent or null gives nullopt.
   [[nodiscard]] Result<std::optional<std::vector<std::string>>>
-  string_list(const YAML::Node &map, std::string_view key, const std::string &path) const;
+  string_list(const YAML::Node& map, std::string_view key, const std::string& path) const;
   /// A map of scalar strings; absent or null gives nullopt.
   [[nodiscard]] Result<std::optional<std::map<std::string, std::string>>>
-  string_map(const YAML::Node &map, std::string_view key, const std::string &path) const;
+  string_map(const YAML::Node& map, std::string_view key, const std::string& path) const;
   /// A list node (absent or null gives an undefined/null node and no error).
-  [[nodiscard]] Result<YAML::Node> list(const YAML::Node &map, std::string_view key,
-                                        const std::string &path) const;
+  [[nodiscard]] Result<YAML::Node> list(const YAML::Node& map, std::string_view key,
+                                        const std::string& path) const;
 
 private:
   std::string m_origin;

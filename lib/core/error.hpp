@@ -1,6 +1,7 @@
 #pragma once
 // Errors that travel through meshctl as values (tl::expected), each with a hint the user can act on
-// and the context every layer adds on its way up ("applying Secret istio-system/cacerts to wuxi: …").
+// and the context every layer adds on its way up ("applying Secret istio-system/cacerts to wuxi:
+// …").
 
 #include <tl/expected.hpp>
 

@@ -13,10 +13,18 @@ std::atomic<bool> g_color{false};
 std::mutex g_mutex;
 } // namespace
 
-void set_verbosity(int level) { g_level = level; }
-int verbosity() { return g_level; }
-void set_color(bool enabled) { g_color = enabled; }
-bool color() { return g_color; }
+void set_verbosity(int level) {
+  g_level = level;
+}
+int verbosity() {
+  return g_level;
+}
+void set_color(bool enabled) {
+  g_color = enabled;
+}
+bool color() {
+  return g_color;
+}
 
 void write(int level, std::string_view prefix, std::string_view message) {
   if (level > g_level) {

@@ -13,8 +13,8 @@ struct GlobalOptions {
   std::optional<std::string> kubeconfig;  ///< --kubeconfig; overrides $KUBECONFIG
   std::optional<std::string> config_file; ///< -c/--config; else $MESHCTL_CONFIG, else default path
   OutputFormat output = OutputFormat::k_table;
-  int verbosity = 0;            ///< -v repeatable
-  bool color = false;           ///< resolved: TTY and not --no-color and not NO_COLOR
+  int verbosity = 0;                ///< -v repeatable
+  bool color = false;               ///< resolved: TTY and not --no-color and not NO_COLOR
   std::chrono::seconds timeout{30}; ///< --timeout: bound on each cluster operation
 };
 

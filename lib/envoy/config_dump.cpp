@@ -33,7 +33,7 @@ bool iequals(std::string_view a, std::string_view b) {
          });
 }
 
-std::string join(const std::vector<std::string> &parts, std::string_view sep) {
+std::string join(const std::vector<std::string>& parts, std::string_view sep) {
   std::string out;
   for (std::size_t i = 0; i < parts.size(); ++i) {
     if (i > 0) {
@@ -55,7 +55,7 @@ struct AddressInfo {
   std::string endpoint_id;
 };
 
-AddressInfo read_address(JsonReader &r) {
+AddressInfo read_address(JsonReader& r) {
   AddressInfo a;
   r.begin_object();
   std::string_view k;
@@ -119,7 +119,7 @@ struct VirtualHostSummary {
   std::vector<RouteSummary> routes;
 };
 
-RouteSummary read_route(JsonReader &r) {
+RouteSummary read_route(JsonReader& r) {
   RouteSummary s;
   r.begin_object();
   std::string_view k;
@@ -165,7 +165,7 @@ RouteSummary read_route(JsonReader &r) {
   return s;
 }
 
-std::vector<VirtualHostSummary> read_route_config(JsonReader &r) {
+std::vector<VirtualHostSummary> read_route_config(JsonReader& r) {
   std::vector<VirtualHostSummary> vhosts;
   r.begin_object();
   std::string_view k;
@@ -193,7 +193,7 @@ std::vector<VirtualHostSummary> read_route_config(JsonReader &r) {
   return vhosts;
 }
 
-std::string describe_match(const RouteSummary &m) {
+std::string describe_match(const RouteSummary& m) {
   std::vector<std::string> conds;
   if (!m.prefix.empty()) {
     conds.push_back(m.prefix + "*");
@@ -210,22 +210,22 @@ std::string describe_match(const RouteSummary &m) {
   return join(conds, " ");
 }
 
-std::string describe_route_config(const std::vector<VirtualHostSummary> &vhosts) {
+std::string describe_route_config(const std::vector<VirtualHostSummary>& vhosts) {
   // A route that matches everything and forwards to one cluster is shown as that cluster.
   if (vhosts.size() == 1 && vhosts[0].domains == std::vector<std::string>{"*"} &&
       vhosts[0].routes.size() == 1 && vhosts[0].routes[0].prefix == "/" &&
       vhosts[0].routes[0].is_route_action && vhosts[0].routes[0].has_cluster) {
-    const std::string &cluster = vhosts[0].routes[0].cluster;
+    const std::string& cluster = vhosts[0].routes[0].cluster;
     if (cluster.find("Cluster") != std::string::npos) {
       return cluster;
     }
     return "Cluster: " + cluster;
   }
   std::vector<std::string> parts;
-  for (const auto &vh : vhosts) {
+  for (const auto& vh : vhosts) {
     std::vector<std::string> routes;
     routes.reserve(vh.routes.size());
-    for (const auto &route : vh.routes) {
+    for (const auto& route : vh.routes) {
       routes.push_back(describe_match(route));
     }
     const std::string described = join(routes, ", ");
@@ -249,13 +249,13 @@ struct TypedConfigSummary {
   bool blackhole = false; // istioctl: the serialized tcp_proxy config mentions BlackHoleCluster
 };
 
-void note_blackhole(TypedConfigSummary &s, std::string_view value) {
+void note_blackhole(TypedConfigSummary& s, std::string_view value) {
   if (value.find(k_blackhole) != std::string_view::npos) {
     s.blackhole = true;
   }
 }
 
-TypedConfigSummary read_typed_config(JsonReader &r) {
+TypedConfigSummary read_typed_config(JsonReader& r) {
   TypedConfigSummary s;
   r.begin_object();
   std::string_view k;
@@ -312,7 +312,7 @@ struct FilterSummary {
 };
 
 // `name` is scratch space reused across filters (a filter name rarely fits a short string).
-FilterSummary read_filter(JsonReader &r, std::string &name) {
+FilterSummary read_filter(JsonReader& r, std::string& name) {
   name.clear();
   TypedConfigSummary config;
   r.begin_object();
@@ -376,13 +376,13 @@ struct ChainMatch {
     destination_port = 0;
     prefix_ranges.clear();
   }
-  [[nodiscard]] bool alpn_equals(const std::vector<std::string> &protocols) const {
+  [[nodiscard]] bool alpn_equals(const std::vector<std::string>& protocols) const {
     return alpn_count == protocols.size() &&
            std::equal(protocols.begin(), protocols.end(), alpn_storage.begin());
   }
 };
 
-void read_chain_match(JsonReader &r, ChainMatch &m) {
+void read_chain_match(JsonReader& r, ChainMatch& m) {
   r.begin_object();
   std::string_view k;
   while (r.next_member(k)) {
@@ -427,7 +427,7 @@ void read_chain_match(JsonReader &r, ChainMatch &m) {
   }
 }
 
-std::string describe_chain_match(const ChainMatch &m) {
+std::string describe_chain_match(const ChainMatch& m) {
   // istioctl compares the ALPN list with these (in a Go map, but at most one can be equal).
   static const std::array<std::pair<std::string_view, std::vector<std::string>>, 4> k_known = {{
       {"App: HTTP TLS",
@@ -452,7 +452,7 @@ std::string describe_chain_match(const ChainMatch &m) {
   }
   if (m.alpn_count > 0) {
     bool found = false;
-    for (const auto &[label, protocols] : k_known) {
+    for (const auto& [label, protocols] : k_known) {
       if (m.alpn_equals(protocols)) {
         add(label);
         found = true;
@@ -486,8 +486,8 @@ struct TypeCounts {
 };
 
 // `match` and `name` are scratch space reused across chains.
-FilterChainInfo read_chain(JsonReader &r, bool is_default, TypeCounts &counts, ChainMatch &match,
-                           std::string &name) {
+FilterChainInfo read_chain(JsonReader& r, bool is_default, TypeCounts& counts, ChainMatch& match,
+                           std::string& name) {
   FilterChainInfo c;
   c.is_default = is_default;
   match.reset();
@@ -526,17 +526,17 @@ FilterChainInfo read_chain(JsonReader &r, bool is_default, TypeCounts &counts, C
   return c;
 }
 
-std::string listener_type(const TypeCounts &c) {
+std::string listener_type(const TypeCounts& c) {
   if (c.http > 0) {
     return c.tcp == 0 ? "HTTP" : "HTTP+TCP";
   }
   return c.tcp > 0 ? "TCP" : "UNKNOWN";
 }
 
-bool listener_matches(const ListenerInfo &l, const ListenerFilter &f) {
+bool listener_matches(const ListenerInfo& l, const ListenerFilter& f) {
   if (!f.address.empty()) {
     bool found = iequals(l.address, f.address);
-    for (const auto &a : l.additional_addresses) {
+    for (const auto& a : l.additional_addresses) {
       found = found || iequals(a, f.address);
     }
     if (!found) {
@@ -551,7 +551,7 @@ bool listener_matches(const ListenerInfo &l, const ListenerFilter &f) {
 
 class ListenerParser {
 public:
-  ListenerParser(JsonReader &r, const ListenerFilter &filter, const ReadOptions &options)
+  ListenerParser(JsonReader& r, const ListenerFilter& filter, const ReadOptions& options)
       : m_r(r), m_filter(filter), m_options(options) {}
 
   // dynamic_listeners: [{name, active_state: {listener}, warming_state, draining_state}]
@@ -583,7 +583,7 @@ public:
 
   std::vector<ListenerInfo> take() {
     std::vector<ListenerInfo> out = std::move(m_dynamic);
-    for (auto &l : m_static) {
+    for (auto& l : m_static) {
       out.push_back(std::move(l));
     }
     return out;
@@ -592,7 +592,7 @@ public:
   [[nodiscard]] std::size_t total() const { return m_total; }
 
 private:
-  void wrapped_listener(ConfigState state, std::vector<ListenerInfo> &into) {
+  void wrapped_listener(ConfigState state, std::vector<ListenerInfo>& into) {
     m_r.begin_object();
     std::string_view k;
     while (m_r.next_member(k)) {
@@ -604,7 +604,7 @@ private:
     }
   }
 
-  void listener(ConfigState state, std::vector<ListenerInfo> &into) {
+  void listener(ConfigState state, std::vector<ListenerInfo>& into) {
     ListenerInfo l;
     l.state = state;
     TypeCounts counts;
@@ -678,9 +678,9 @@ private:
     into.push_back(std::move(l));
   }
 
-  JsonReader &m_r;
-  const ListenerFilter &m_filter;
-  const ReadOptions &m_options;
+  JsonReader& m_r;
+  const ListenerFilter& m_filter;
+  const ReadOptions& m_options;
   std::vector<ListenerInfo> m_dynamic;
   std::vector<ListenerInfo> m_static;
   FilterChainInfo m_default;
@@ -693,7 +693,7 @@ private:
 // ---- metadata ------------------------------------------------------------------------------
 
 // Reads metadata {filter_metadata: {istio: {<field>: "..."}}} and returns that field.
-std::string read_istio_metadata_field(JsonReader &r, std::string_view field) {
+std::string read_istio_metadata_field(JsonReader& r, std::string_view field) {
   std::string value;
   r.begin_object();
   std::string_view k;
@@ -746,7 +746,7 @@ std::string render_config_path(std::string_view path) {
   return std::string(pieces[7]) + "." + std::string(pieces[5]);
 }
 
-std::string cluster_type_name(JsonReader &r) {
+std::string cluster_type_name(JsonReader& r) {
   static constexpr std::array<std::string_view, 5> k_names = {"STATIC", "STRICT_DNS", "LOGICAL_DNS",
                                                               "EDS", "ORIGINAL_DST"};
   if (r.peek() == Kind::k_string) {
@@ -756,7 +756,7 @@ std::string cluster_type_name(JsonReader &r) {
   return v < k_names.size() ? std::string(k_names[v]) : std::to_string(v);
 }
 
-Locality read_locality(JsonReader &r) {
+Locality read_locality(JsonReader& r) {
   Locality l;
   r.begin_object();
   std::string_view k;
@@ -774,7 +774,7 @@ Locality read_locality(JsonReader &r) {
   return l;
 }
 
-std::string read_health(JsonReader &r) {
+std::string read_health(JsonReader& r) {
   if (r.peek() == Kind::k_string) {
     return r.take_string();
   }
@@ -783,7 +783,7 @@ std::string read_health(JsonReader &r) {
 
 // ---- EDS -----------------------------------------------------------------------------------
 
-LbEndpointInfo read_lb_endpoint(JsonReader &r) {
+LbEndpointInfo read_lb_endpoint(JsonReader& r) {
   LbEndpointInfo e;
   AddressInfo primary;
   std::vector<AddressInfo> additional;
@@ -824,7 +824,7 @@ LbEndpointInfo read_lb_endpoint(JsonReader &r) {
   }
   // istioctl lists the address, then the additional addresses.
   for (std::size_t i = 0; i <= additional.size(); ++i) {
-    const AddressInfo &a = i == 0 ? primary : additional[i - 1];
+    const AddressInfo& a = i == 0 ? primary : additional[i - 1];
     switch (a.kind) {
     case AddressInfo::Kind::k_socket:
       e.addresses.push_back(a.address + ":" + std::to_string(a.port));
@@ -849,7 +849,7 @@ LbEndpointInfo read_lb_endpoint(JsonReader &r) {
   return e;
 }
 
-ClusterLoadAssignmentInfo read_cla(JsonReader &r, bool keep_raw) {
+ClusterLoadAssignmentInfo read_cla(JsonReader& r, bool keep_raw) {
   ClusterLoadAssignmentInfo cla;
   const std::size_t start = r.value_start();
   r.begin_object();
@@ -894,7 +894,7 @@ ClusterLoadAssignmentInfo read_cla(JsonReader &r, bool keep_raw) {
   return cla;
 }
 
-HostStatusInfo read_host_status(JsonReader &r) {
+HostStatusInfo read_host_status(JsonReader& r) {
   HostStatusInfo h;
   r.begin_object();
   std::string_view k;
@@ -942,7 +942,7 @@ std::string health_status_name(std::uint64_t v) {
   return v < k_names.size() ? std::string(k_names[v]) : std::to_string(v);
 }
 
-std::string locality_string(const Locality &l) {
+std::string locality_string(const Locality& l) {
   std::string out = l.region;
   if (l.zone.empty()) {
     return out;
@@ -964,7 +964,7 @@ SubsetKey safely_parse_subset_key(std::string_view name) {
   const std::string_view sep =
       name.substr(0, 9) == "outbound_" || name.substr(0, 8) == "inbound_" ? "_." : "|";
   std::string_view rest = name;
-  const auto cut = [&rest, sep](std::string_view &part) {
+  const auto cut = [&rest, sep](std::string_view& part) {
     const std::size_t at = rest.find(sep);
     if (at == std::string_view::npos) {
       return false;
@@ -995,9 +995,9 @@ SubsetKey safely_parse_subset_key(std::string_view name) {
 }
 
 Result<std::vector<ListenerInfo>>
-read_listeners(const DumpBytes &dump, const ListenerFilter &filter, const ReadOptions &options) {
+read_listeners(const DumpBytes& dump, const ListenerFilter& filter, const ReadOptions& options) {
   std::size_t total = 0;
-  auto listeners = parse_dump<std::vector<ListenerInfo>>(dump, [&](JsonReader &r) {
+  auto listeners = parse_dump<std::vector<ListenerInfo>>(dump, [&](JsonReader& r) {
     ListenerParser p(r, filter, options);
     walk_config_dump(r, [&](std::string_view key) {
       if (field_is(key, "dynamic_listeners")) {
@@ -1028,12 +1028,12 @@ read_listeners(const DumpBytes &dump, const ListenerFilter &filter, const ReadOp
   return listeners;
 }
 
-Result<std::vector<ClusterInfo>> read_clusters(const DumpBytes &dump, const ReadOptions &options) {
-  auto clusters = parse_dump<std::vector<ClusterInfo>>(dump, [&](JsonReader &r) {
+Result<std::vector<ClusterInfo>> read_clusters(const DumpBytes& dump, const ReadOptions& options) {
+  auto clusters = parse_dump<std::vector<ClusterInfo>>(dump, [&](JsonReader& r) {
     std::vector<ClusterInfo> dynamic;
     std::vector<ClusterInfo> warming;
     std::vector<ClusterInfo> statics;
-    const auto wrapped = [&](ConfigState state, std::vector<ClusterInfo> &into) {
+    const auto wrapped = [&](ConfigState state, std::vector<ClusterInfo>& into) {
       for_each_element(r, [&](std::size_t) {
         r.begin_object();
         std::string_view k;
@@ -1078,8 +1078,8 @@ Result<std::vector<ClusterInfo>> read_clusters(const DumpBytes &dump, const Read
       }
       return true;
     });
-    for (auto *part : {&statics, &warming}) {
-      for (auto &c : *part) {
+    for (auto* part : {&statics, &warming}) {
+      for (auto& c : *part) {
         dynamic.push_back(std::move(c));
       }
     }
@@ -1094,13 +1094,13 @@ Result<std::vector<ClusterInfo>> read_clusters(const DumpBytes &dump, const Read
   return clusters;
 }
 
-Result<std::vector<ClusterLoadAssignmentInfo>> read_endpoint_configs(const DumpBytes &dump,
-                                                                     const ReadOptions &options) {
+Result<std::vector<ClusterLoadAssignmentInfo>> read_endpoint_configs(const DumpBytes& dump,
+                                                                     const ReadOptions& options) {
   bool found = false;
-  auto configs = parse_dump<std::vector<ClusterLoadAssignmentInfo>>(dump, [&](JsonReader &r) {
+  auto configs = parse_dump<std::vector<ClusterLoadAssignmentInfo>>(dump, [&](JsonReader& r) {
     std::vector<ClusterLoadAssignmentInfo> dynamic;
     std::vector<ClusterLoadAssignmentInfo> statics;
-    const auto wrapped = [&](bool is_dynamic, std::vector<ClusterLoadAssignmentInfo> &into) {
+    const auto wrapped = [&](bool is_dynamic, std::vector<ClusterLoadAssignmentInfo>& into) {
       found = true;
       for_each_element(r, [&](std::size_t) {
         r.begin_object();
@@ -1127,7 +1127,7 @@ Result<std::vector<ClusterLoadAssignmentInfo>> read_endpoint_configs(const DumpB
       }
       return true;
     });
-    for (auto &c : statics) {
+    for (auto& c : statics) {
       dynamic.push_back(std::move(c));
     }
     return dynamic;
@@ -1140,10 +1140,10 @@ Result<std::vector<ClusterLoadAssignmentInfo>> read_endpoint_configs(const DumpB
   return configs;
 }
 
-Result<std::vector<ClusterStatusInfo>> read_cluster_statuses(const DumpBytes &dump,
-                                                             const ReadOptions &options) {
+Result<std::vector<ClusterStatusInfo>> read_cluster_statuses(const DumpBytes& dump,
+                                                             const ReadOptions& options) {
   bool found = false;
-  auto statuses = parse_dump<std::vector<ClusterStatusInfo>>(dump, [&](JsonReader &r) {
+  auto statuses = parse_dump<std::vector<ClusterStatusInfo>>(dump, [&](JsonReader& r) {
     std::vector<ClusterStatusInfo> out;
     if (r.peek() != Kind::k_object) {
       JsonReader::fail_at("expected /clusters?format=json output ({\"cluster_statuses\": [...]})",

@@ -51,9 +51,9 @@ struct ReadOptions {
 
 /// Listeners of a config_dump that pass `filter`, in dump order: dynamic (active, warming,
 /// draining) then static. Filter chains of listeners on another port are skipped unread.
-Result<std::vector<ListenerInfo>> read_listeners(const DumpBytes &dump,
-                                                 const ListenerFilter &filter,
-                                                 const ReadOptions &options = {});
+Result<std::vector<ListenerInfo>> read_listeners(const DumpBytes& dump,
+                                                 const ListenerFilter& filter,
+                                                 const ReadOptions& options = {});
 
 struct ClusterInfo {
   std::string name;
@@ -64,8 +64,8 @@ struct ClusterInfo {
 };
 
 /// Clusters of a config_dump in istioctl's order: dynamic active (and warming), then static.
-Result<std::vector<ClusterInfo>> read_clusters(const DumpBytes &dump,
-                                               const ReadOptions &options = {});
+Result<std::vector<ClusterInfo>> read_clusters(const DumpBytes& dump,
+                                               const ReadOptions& options = {});
 
 struct Locality {
   std::string region;
@@ -73,7 +73,7 @@ struct Locality {
   std::string sub_zone;
 };
 /// "region/zone/subzone" with empty tails dropped, as Istio's util.LocalityToString.
-std::string locality_string(const Locality &l);
+std::string locality_string(const Locality& l);
 
 /// One lb_endpoint of a ClusterLoadAssignment.
 struct LbEndpointInfo {
@@ -102,7 +102,7 @@ struct ClusterLoadAssignmentInfo {
 
 /// EDS endpoint configs of a config_dump?include_eds=true: dynamic then static, as istioctl.
 Result<std::vector<ClusterLoadAssignmentInfo>>
-read_endpoint_configs(const DumpBytes &dump, const ReadOptions &options = {});
+read_endpoint_configs(const DumpBytes& dump, const ReadOptions& options = {});
 
 /// One host of /clusters?format=json.
 struct HostStatusInfo {
@@ -123,8 +123,8 @@ struct ClusterStatusInfo {
 };
 
 /// The cluster_statuses of /clusters?format=json.
-Result<std::vector<ClusterStatusInfo>> read_cluster_statuses(const DumpBytes &dump,
-                                                             const ReadOptions &options = {});
+Result<std::vector<ClusterStatusInfo>> read_cluster_statuses(const DumpBytes& dump,
+                                                             const ReadOptions& options = {});
 
 /// Name of HealthStatus enum value `v` (UNKNOWN, HEALTHY, UNHEALTHY, DRAINING, TIMEOUT, DEGRADED).
 std::string health_status_name(std::uint64_t v);

@@ -19,7 +19,7 @@ constexpr int k_madv_populate_read = MADV_POPULATE_READ;
 constexpr int k_madv_populate_read = 22; // Linux >= 5.14
 #endif
 
-Result<std::string> read_fd(int fd, const std::string &name) {
+Result<std::string> read_fd(int fd, const std::string& name) {
   std::string out;
   char buf[1 << 16];
   for (;;) {
@@ -47,7 +47,7 @@ DumpBytes DumpBytes::from_string(std::string text, std::string name) {
   return b;
 }
 
-Result<DumpBytes> DumpBytes::from_file(const std::string &path) {
+Result<DumpBytes> DumpBytes::from_file(const std::string& path) {
   if (path == "-") {
     auto text = read_fd(STDIN_FILENO, "stdin");
     if (!text) {
@@ -77,7 +77,7 @@ Result<DumpBytes> DumpBytes::from_file(const std::string &path) {
     return from_string(std::move(*text), path);
   }
   const auto size = static_cast<std::size_t>(st.st_size);
-  void *map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
   ::close(fd);
   if (map == MAP_FAILED) {
     return fail("cannot map " + path + ": " + std::strerror(errno));
@@ -87,15 +87,15 @@ Result<DumpBytes> DumpBytes::from_file(const std::string &path) {
   b.m_name = path;
   b.m_map = map;
   b.m_map_size = size;
-  b.m_view = std::string_view(static_cast<const char *>(map), size);
+  b.m_view = std::string_view(static_cast<const char*>(map), size);
   return b;
 }
 
-DumpBytes::DumpBytes(DumpBytes &&other) noexcept {
+DumpBytes::DumpBytes(DumpBytes&& other) noexcept {
   *this = std::move(other);
 }
 
-DumpBytes &DumpBytes::operator=(DumpBytes &&other) noexcept {
+DumpBytes& DumpBytes::operator=(DumpBytes&& other) noexcept {
   if (this != &other) {
     reset();
     m_name = std::move(other.m_name);
@@ -131,7 +131,7 @@ void DumpBytes::progress(std::size_t done, std::size_t next) const {
   }
   static const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
   constexpr std::size_t k_ahead = 4 * 1024 * 1024;
-  auto *base = static_cast<char *>(m_map);
+  auto* base = static_cast<char*>(m_map);
   const std::size_t drop_end = std::min(done, m_map_size) / page * page;
   if (drop_end > m_released) {
     ::madvise(base + m_released, drop_end - m_released, MADV_DONTNEED);
@@ -165,7 +165,7 @@ std::pair<std::size_t, std::size_t> DumpBytes::line_column(std::size_t offset) c
   return {line + 1, column};
 }
 
-Result<DumpBytes> FileDumpSource::get(const std::string & /*admin_path*/) {
+Result<DumpBytes> FileDumpSource::get(const std::string& /*admin_path*/) {
   return DumpBytes::from_file(m_path);
 }
 

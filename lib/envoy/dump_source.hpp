@@ -18,19 +18,19 @@ namespace meshctl::envoy {
 class DumpBytes {
 public:
   /// Maps (or, for pipes and "-" = stdin, reads) the whole file. `name` appears in errors.
-  static Result<DumpBytes> from_file(const std::string &path);
+  static Result<DumpBytes> from_file(const std::string& path);
   /// Wraps bytes already in memory (e.g. the body an exec returned).
   static DumpBytes from_string(std::string text, std::string name);
 
-  DumpBytes(DumpBytes &&other) noexcept;
-  DumpBytes &operator=(DumpBytes &&other) noexcept;
-  DumpBytes(const DumpBytes &) = delete;
-  DumpBytes &operator=(const DumpBytes &) = delete;
+  DumpBytes(DumpBytes&& other) noexcept;
+  DumpBytes& operator=(DumpBytes&& other) noexcept;
+  DumpBytes(const DumpBytes&) = delete;
+  DumpBytes& operator=(const DumpBytes&) = delete;
   ~DumpBytes();
 
   [[nodiscard]] std::string_view text() const { return m_view; }
   /// What the bytes are, for messages: "dump.json", "stdin", "pod x.ns config_dump".
-  [[nodiscard]] const std::string &name() const { return m_name; }
+  [[nodiscard]] const std::string& name() const { return m_name; }
   /// Hint that bytes before `done` will not be read again and bytes up to `next` will be soon:
   /// mapped pages before `done` are dropped (reading them later still works, it just faults them
   /// back in) and the pages ahead are mapped in one go. No-op for in-memory bytes.
@@ -46,7 +46,7 @@ private:
 
   std::string m_name;
   std::string m_owned;   // in-memory bytes
-  void *m_map = nullptr; // mapped file
+  void* m_map = nullptr; // mapped file
   std::size_t m_map_size = 0;
   mutable std::size_t m_released = 0;
   mutable std::size_t m_populated = 0;
@@ -60,7 +60,7 @@ class DumpSource {
 public:
   virtual ~DumpSource() = default;
   /// The response to GET /<admin_path> on the proxy's admin port.
-  virtual Result<DumpBytes> get(const std::string &admin_path) = 0;
+  virtual Result<DumpBytes> get(const std::string& admin_path) = 0;
   /// Names the source in messages: "file dump.json", "pod sleep-1.wuxi".
   [[nodiscard]] virtual std::string describe() const = 0;
 };
@@ -70,7 +70,7 @@ public:
 class FileDumpSource final : public DumpSource {
 public:
   explicit FileDumpSource(std::string path) : m_path(std::move(path)) {}
-  Result<DumpBytes> get(const std::string &admin_path) override;
+  Result<DumpBytes> get(const std::string& admin_path) override;
   [[nodiscard]] std::string describe() const override;
 
 private:

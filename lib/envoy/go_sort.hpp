@@ -21,7 +21,7 @@ namespace go_sort_detail {
 
 enum class Hint { k_unknown, k_increasing, k_decreasing };
 
-template <class Data> void insertion_sort(Data &d, long a, long b) {
+template <class Data> void insertion_sort(Data& d, long a, long b) {
   for (long i = a + 1; i < b; ++i) {
     for (long j = i; j > a && d.less(j, j - 1); --j) {
       d.swap(j, j - 1);
@@ -29,7 +29,7 @@ template <class Data> void insertion_sort(Data &d, long a, long b) {
   }
 }
 
-template <class Data> void sift_down(Data &d, long lo, long hi, long first) {
+template <class Data> void sift_down(Data& d, long lo, long hi, long first) {
   long root = lo;
   for (;;) {
     long child = 2 * root + 1;
@@ -47,7 +47,7 @@ template <class Data> void sift_down(Data &d, long lo, long hi, long first) {
   }
 }
 
-template <class Data> void heap_sort(Data &d, long a, long b) {
+template <class Data> void heap_sort(Data& d, long a, long b) {
   const long first = a;
   const long lo = 0;
   const long hi = b - a;
@@ -60,7 +60,7 @@ template <class Data> void heap_sort(Data &d, long a, long b) {
   }
 }
 
-template <class Data> std::pair<long, bool> partition(Data &d, long a, long b, long pivot) {
+template <class Data> std::pair<long, bool> partition(Data& d, long a, long b, long pivot) {
   d.swap(a, pivot);
   long i = a + 1;
   long j = b - 1;
@@ -95,7 +95,7 @@ template <class Data> std::pair<long, bool> partition(Data &d, long a, long b, l
   return {j, false};
 }
 
-template <class Data> long partition_equal(Data &d, long a, long b, long pivot) {
+template <class Data> long partition_equal(Data& d, long a, long b, long pivot) {
   d.swap(a, pivot);
   long i = a + 1;
   long j = b - 1;
@@ -116,7 +116,7 @@ template <class Data> long partition_equal(Data &d, long a, long b, long pivot) 
   return i;
 }
 
-template <class Data> bool partial_insertion_sort(Data &d, long a, long b) {
+template <class Data> bool partial_insertion_sort(Data& d, long a, long b) {
   constexpr int k_max_steps = 5;
   constexpr long k_shortest_shifting = 50;
   long i = a + 1;
@@ -155,7 +155,7 @@ inline unsigned bits_len(std::uint64_t x) {
   return static_cast<unsigned>(std::bit_width(x));
 }
 
-template <class Data> void break_patterns(Data &d, long a, long b) {
+template <class Data> void break_patterns(Data& d, long a, long b) {
   const long length = b - a;
   if (length >= 8) {
     auto random = static_cast<std::uint64_t>(length); // Go: xorshift(length)
@@ -173,7 +173,7 @@ template <class Data> void break_patterns(Data &d, long a, long b) {
   }
 }
 
-template <class Data> std::pair<long, long> order2(Data &d, long a, long b, int &swaps) {
+template <class Data> std::pair<long, long> order2(Data& d, long a, long b, int& swaps) {
   if (d.less(b, a)) {
     ++swaps;
     return {b, a};
@@ -181,7 +181,7 @@ template <class Data> std::pair<long, long> order2(Data &d, long a, long b, int 
   return {a, b};
 }
 
-template <class Data> long median(Data &d, long a, long b, long c, int &swaps) {
+template <class Data> long median(Data& d, long a, long b, long c, int& swaps) {
   std::tie(a, b) = order2(d, a, b, swaps);
   std::tie(b, c) = order2(d, b, c, swaps);
   std::tie(a, b) = order2(d, a, b, swaps);
@@ -189,11 +189,11 @@ template <class Data> long median(Data &d, long a, long b, long c, int &swaps) {
   return b;
 }
 
-template <class Data> long median_adjacent(Data &d, long a, int &swaps) {
+template <class Data> long median_adjacent(Data& d, long a, int& swaps) {
   return median(d, a - 1, a, a + 1, swaps);
 }
 
-template <class Data> std::pair<long, Hint> choose_pivot(Data &d, long a, long b) {
+template <class Data> std::pair<long, Hint> choose_pivot(Data& d, long a, long b) {
   constexpr long k_shortest_ninther = 50;
   constexpr int k_max_swaps = 4 * 3;
   const long l = b - a;
@@ -218,7 +218,7 @@ template <class Data> std::pair<long, Hint> choose_pivot(Data &d, long a, long b
   return {j, Hint::k_unknown};
 }
 
-template <class Data> void reverse_range(Data &d, long a, long b) {
+template <class Data> void reverse_range(Data& d, long a, long b) {
   long i = a;
   long j = b - 1;
   while (i < j) {
@@ -228,7 +228,7 @@ template <class Data> void reverse_range(Data &d, long a, long b) {
   }
 }
 
-template <class Data> void pdqsort(Data &d, long a, long b, unsigned limit) {
+template <class Data> void pdqsort(Data& d, long a, long b, unsigned limit) {
   constexpr long k_max_insertion = 12;
   bool was_balanced = true;
   bool was_partitioned = true;
@@ -279,8 +279,8 @@ template <class Data> void pdqsort(Data &d, long a, long b, unsigned limit) {
 }
 
 template <class T, class Less> struct SliceData {
-  std::vector<T> &v;
-  Less &less_fn;
+  std::vector<T>& v;
+  Less& less_fn;
   bool less(long i, long j) {
     return less_fn(v[static_cast<std::size_t>(i)], v[static_cast<std::size_t>(j)]);
   }
@@ -294,7 +294,7 @@ template <class T, class Less> struct SliceData {
 
 /// Sorts like Go's sort.Slice(v, less): same comparisons, same swaps, hence the same order for
 /// elements that compare equal. `less(a, b)` must be a strict weak ordering of the elements.
-template <class T, class Less> void go_sort_slice(std::vector<T> &v, Less less) {
+template <class T, class Less> void go_sort_slice(std::vector<T>& v, Less less) {
   go_sort_detail::SliceData<T, Less> data{v, less};
   const auto n = static_cast<long>(v.size());
   go_sort_detail::pdqsort(data, 0, n,

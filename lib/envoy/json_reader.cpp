@@ -82,7 +82,7 @@ struct BlockMasks {
   std::uint64_t structural = 0; // { } [ ] : ,
 };
 
-inline BlockMasks classify(const unsigned char *p) {
+inline BlockMasks classify(const unsigned char* p) {
   BlockMasks m;
 #if defined(__SSE2__)
   const __m128i quote = _mm_set1_epi8('"');
@@ -93,7 +93,7 @@ inline BlockMasks classify(const unsigned char *p) {
   const __m128i colon = _mm_set1_epi8(':');
   const __m128i comma = _mm_set1_epi8(',');
   for (int k = 0; k < 4; ++k) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i *>(p + 16 * k));
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
     const __m128i folded = _mm_or_si128(v, lower);
     const __m128i brackets =
         _mm_or_si128(_mm_cmpeq_epi8(folded, open), _mm_cmpeq_epi8(folded, close));
@@ -126,7 +126,7 @@ inline BlockMasks classify(const unsigned char *p) {
 }
 
 #if MESHCTL_JSON_AVX2
-__attribute__((target("avx2"))) inline BlockMasks classify_avx2(const unsigned char *p) {
+__attribute__((target("avx2"))) inline BlockMasks classify_avx2(const unsigned char* p) {
   BlockMasks m;
   const __m256i quote = _mm256_set1_epi8('"');
   const __m256i backslash = _mm256_set1_epi8('\\');
@@ -136,7 +136,7 @@ __attribute__((target("avx2"))) inline BlockMasks classify_avx2(const unsigned c
   const __m256i colon = _mm256_set1_epi8(':');
   const __m256i comma = _mm256_set1_epi8(',');
   for (int k = 0; k < 2; ++k) {
-    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(p + 32 * k));
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32 * k));
     const __m256i folded = _mm256_or_si256(v, lower);
     const __m256i structural = _mm256_or_si256(
         _mm256_or_si256(_mm256_cmpeq_epi8(folded, open), _mm256_cmpeq_epi8(folded, close)),
@@ -156,7 +156,7 @@ __attribute__((target("avx2"))) inline BlockMasks classify_avx2(const unsigned c
 }
 
 __attribute__((target("avx512f,avx512bw"))) inline BlockMasks
-classify_avx512(const unsigned char *p) {
+classify_avx512(const unsigned char* p) {
   const __m512i v = _mm512_loadu_si512(p);
   const __m512i folded = _mm512_or_si512(v, _mm512_set1_epi8(0x20));
   BlockMasks m;
@@ -180,7 +180,7 @@ inline std::uint64_t prefix_xor(std::uint64_t x) {
   return x;
 }
 
-void append_utf8(std::string &out, std::uint32_t cp) {
+void append_utf8(std::string& out, std::uint32_t cp) {
   if (cp < 0x80) {
     out += static_cast<char>(cp);
   } else if (cp < 0x800) {
@@ -211,7 +211,7 @@ int hex_value(char c) {
   return -1;
 }
 
-bool read_hex4(std::string_view s, std::size_t at, std::uint32_t &out) {
+bool read_hex4(std::string_view s, std::size_t at, std::uint32_t& out) {
   if (at + 4 > s.size()) {
     return false;
   }
@@ -262,11 +262,11 @@ public:
     m_cv.notify_all();
     m_thread.join();
   }
-  BackgroundIndexer(const BackgroundIndexer &) = delete;
-  BackgroundIndexer &operator=(const BackgroundIndexer &) = delete;
+  BackgroundIndexer(const BackgroundIndexer&) = delete;
+  BackgroundIndexer& operator=(const BackgroundIndexer&) = delete;
 
   // The next window: entries at buf[k_front, k_front + count). False at the end of the text.
-  bool next(std::vector<std::size_t> &buf, std::size_t &count) {
+  bool next(std::vector<std::size_t>& buf, std::size_t& count) {
     std::unique_lock<std::mutex> lock(m_mu);
     m_cv.wait(lock, [this] { return !m_ready.empty() || m_done; });
     if (m_ready.empty()) {
@@ -278,7 +278,7 @@ public:
     m_cv.notify_all();
     return true;
   }
-  void give_back(std::vector<std::size_t> &&buf) {
+  void give_back(std::vector<std::size_t>&& buf) {
     if (buf.capacity() == 0) {
       return;
     }
@@ -314,11 +314,11 @@ JsonReader::JsonReader(std::string_view text, Progress progress)
 
 JsonReader::~JsonReader() = default;
 
-void JsonReader::fail_at(const std::string &message, std::size_t offset) {
+void JsonReader::fail_at(const std::string& message, std::size_t offset) {
   throw JsonError(message, offset);
 }
 
-void JsonReader::fail(const std::string &message) const {
+void JsonReader::fail(const std::string& message) const {
   fail_at(message, m_after);
 }
 
@@ -330,8 +330,8 @@ struct IndexState {
 };
 
 // Turns one block's masks into index entries (absolute positions); returns the new end.
-inline std::size_t *index_masks(const BlockMasks &m, std::size_t base, std::size_t valid,
-                                IndexState &st, std::size_t *out) {
+inline std::size_t* index_masks(const BlockMasks& m, std::size_t base, std::size_t valid,
+                                IndexState& st, std::size_t* out) {
   std::uint64_t escaped = 0;
   if (m.backslash != 0 || st.escape_next) {
     // Backslashes are rare outside access-log formats, so a loop over them beats the branch-free
@@ -367,8 +367,8 @@ inline std::size_t *index_masks(const BlockMasks &m, std::size_t base, std::size
   return out;
 }
 
-std::size_t *index_run(const unsigned char *bytes, std::size_t pos, std::size_t end, IndexState &st,
-                       std::size_t *out) {
+std::size_t* index_run(const unsigned char* bytes, std::size_t pos, std::size_t end, IndexState& st,
+                       std::size_t* out) {
   for (; pos + 64 <= end; pos += 64) {
     out = index_masks(classify(bytes + pos), pos, 64, st, out);
   }
@@ -376,18 +376,18 @@ std::size_t *index_run(const unsigned char *bytes, std::size_t pos, std::size_t 
 }
 
 #if MESHCTL_JSON_AVX2
-__attribute__((target("avx2"))) std::size_t *index_run_avx2(const unsigned char *bytes,
+__attribute__((target("avx2"))) std::size_t* index_run_avx2(const unsigned char* bytes,
                                                             std::size_t pos, std::size_t end,
-                                                            IndexState &st, std::size_t *out) {
+                                                            IndexState& st, std::size_t* out) {
   for (; pos + 64 <= end; pos += 64) {
     out = index_masks(classify_avx2(bytes + pos), pos, 64, st, out);
   }
   return out;
 }
 
-__attribute__((target("avx512f,avx512bw"))) std::size_t *
-index_run_avx512(const unsigned char *bytes, std::size_t pos, std::size_t end, IndexState &st,
-                 std::size_t *out) {
+__attribute__((target("avx512f,avx512bw"))) std::size_t*
+index_run_avx512(const unsigned char* bytes, std::size_t pos, std::size_t end, IndexState& st,
+                 std::size_t* out) {
   for (; pos + 64 <= end; pos += 64) {
     out = index_masks(classify_avx512(bytes + pos), pos, 64, st, out);
   }
@@ -402,9 +402,9 @@ const Simd k_simd = __builtin_cpu_supports("avx512bw") != 0 ? Simd::k_avx512
 
 } // namespace
 
-void JsonReader::index_block(const unsigned char *block, std::size_t base, std::size_t valid) {
+void JsonReader::index_block(const unsigned char* block, std::size_t base, std::size_t valid) {
   IndexState st{m_in_string, m_escape_next};
-  std::size_t *out = index_masks(classify(block), base, valid, st, m_idx.data() + m_n);
+  std::size_t* out = index_masks(classify(block), base, valid, st, m_idx.data() + m_n);
   m_in_string = st.in_string;
   m_escape_next = st.escape_next;
   m_n = static_cast<std::size_t>(out - m_idx.data());
@@ -428,11 +428,11 @@ bool JsonReader::refill() {
   if (m_idx.size() < need) {
     m_idx.resize(need);
   }
-  const auto *bytes = reinterpret_cast<const unsigned char *>(m_text.data());
+  const auto* bytes = reinterpret_cast<const unsigned char*>(m_text.data());
   std::size_t pos = m_scanned;
   const std::size_t full_end = pos + (end - pos) / 64 * 64;
   IndexState st{m_in_string, m_escape_next};
-  std::size_t *out = m_idx.data() + m_n;
+  std::size_t* out = m_idx.data() + m_n;
 #if MESHCTL_JSON_AVX2
   switch (k_simd) {
   case Simd::k_avx512:
@@ -471,7 +471,7 @@ bool JsonReader::refill() {
 }
 
 void BackgroundIndexer::run() {
-  const auto *bytes = reinterpret_cast<const unsigned char *>(m_text.data());
+  const auto* bytes = reinterpret_cast<const unsigned char*>(m_text.data());
   IndexState st;
   std::size_t pos = 0;
   std::size_t released = 0;
@@ -493,8 +493,8 @@ void BackgroundIndexer::run() {
     if (buf.size() < k_front + (end - pos) + 64) {
       buf.resize(k_front + m_window + 64);
     }
-    std::size_t *first = buf.data() + k_front;
-    std::size_t *out = first;
+    std::size_t* first = buf.data() + k_front;
+    std::size_t* out = first;
     const std::size_t full_end = pos + (end - pos) / 64 * 64;
 #if MESHCTL_JSON_AVX2
     switch (k_simd) {
@@ -714,7 +714,7 @@ void JsonReader::begin_object() {
   m_stack.push_back('O');
 }
 
-bool JsonReader::next_member(std::string_view &key) {
+bool JsonReader::next_member(std::string_view& key) {
   if (m_stack.empty() || (m_stack.back() != 'O' && m_stack.back() != 'o')) {
     fail("next_member() outside an object");
   }
@@ -869,7 +869,7 @@ std::string JsonReader::read_scalar_text() {
 void JsonReader::skip_container() {
   m_skip.clear();
   for (;;) {
-    const std::size_t *idx = m_idx.data();
+    const std::size_t* idx = m_idx.data();
     for (std::size_t i = m_i; i < m_n; ++i) {
       const std::size_t e = idx[i];
       const char c = m_text[e];

@@ -19,12 +19,12 @@ namespace meshctl::envoy {
 /// an Error that names the byte offset, line and JSON path.
 class JsonError : public std::runtime_error {
 public:
-  JsonError(const std::string &message, std::uint64_t offset)
+  JsonError(const std::string& message, std::uint64_t offset)
       : std::runtime_error(message), m_offset(offset) {}
   /// Byte offset in the document where the problem was seen.
   [[nodiscard]] std::uint64_t offset() const { return m_offset; }
   /// JSON path of the value being read, outermost first, e.g. "configs[2].dynamic_listeners[0]".
-  [[nodiscard]] const std::string &path() const { return m_path; }
+  [[nodiscard]] const std::string& path() const { return m_path; }
   /// Adds an outer path segment ("configs[2]" or "listener") as the error unwinds.
   void add_outer(std::string_view segment);
 
@@ -50,14 +50,14 @@ public:
   /// `text` must outlive the reader. `progress`, if set, is told how far the reader has got.
   explicit JsonReader(std::string_view text, Progress progress = {});
   ~JsonReader();
-  JsonReader(const JsonReader &) = delete;
-  JsonReader &operator=(const JsonReader &) = delete;
+  JsonReader(const JsonReader&) = delete;
+  JsonReader& operator=(const JsonReader&) = delete;
 
   /// The kind of the next value (the caller is positioned before a value).
   Kind peek();
   void begin_object();
   /// Advances to the next member of the current object; false (and the object is closed) at '}'.
-  bool next_member(std::string_view &key);
+  bool next_member(std::string_view& key);
   void begin_array();
   /// Advances to the next element of the current array; false (and the array is closed) at ']'.
   bool next_element();
@@ -92,15 +92,15 @@ public:
   /// Checks that nothing but whitespace follows the top-level value.
   void expect_end();
   /// Throws a JsonError at the current position.
-  [[noreturn]] void fail(const std::string &message) const;
+  [[noreturn]] void fail(const std::string& message) const;
   /// Throws a JsonError at `offset`.
-  [[noreturn]] static void fail_at(const std::string &message, std::size_t offset);
+  [[noreturn]] static void fail_at(const std::string& message, std::size_t offset);
 
 private:
   static constexpr std::size_t k_no_pin = static_cast<std::size_t>(-1);
-  static constexpr std::size_t k_window = 512 * 1024; // bytes indexed per refill
+  static constexpr std::size_t k_window = std::size_t{512} * 1024; // bytes indexed per refill
   /// Documents from this size on are indexed by a second thread, one window ahead.
-  static constexpr std::size_t k_background_min = 8 * 1024 * 1024;
+  static constexpr std::size_t k_background_min = std::size_t{8} * 1024 * 1024;
 
   // Structural index: absolute positions of quotes and of { } [ ] : , outside strings.
   bool refill();
@@ -110,7 +110,7 @@ private:
   bool has_entry(std::size_t k) { return m_i + k < m_n || has_entry_slow(k); }
   std::size_t entry_slow(std::size_t k);
   bool has_entry_slow(std::size_t k);
-  void index_block(const unsigned char *block, std::size_t base, std::size_t valid);
+  void index_block(const unsigned char* block, std::size_t base, std::size_t valid);
   std::string_view string_at(std::size_t open, std::size_t close);
   std::string_view scalar_text(); // next scalar value's raw text; consumes it
   std::size_t skip_ws(std::size_t pos) const;

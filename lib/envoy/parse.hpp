@@ -13,13 +13,13 @@
 namespace meshctl::envoy {
 
 /// Runs `body(reader)` over the whole dump and checks nothing follows the document.
-template <class T, class F> Result<T> parse_dump(const DumpBytes &dump, F &&body) {
+template <class T, class F> Result<T> parse_dump(const DumpBytes& dump, F&& body) {
   try {
     JsonReader reader(dump.text(), dump.releaser());
     T out = body(reader);
     reader.expect_end();
     return out;
-  } catch (const JsonError &e) {
+  } catch (const JsonError& e) {
     const auto [line, column] = dump.line_column(e.offset());
     std::string message = dump.name() + ": line " + std::to_string(line) + ", column " +
                           std::to_string(column) + ": " + e.what();
@@ -33,27 +33,27 @@ template <class T, class F> Result<T> parse_dump(const DumpBytes &dump, F &&body
 }
 
 /// Runs `f()`, naming `segment` (a member name) in the path of any JsonError it throws.
-template <class F> decltype(auto) in_member(std::string_view segment, F &&f) {
+template <class F> decltype(auto) in_member(std::string_view segment, F&& f) {
   try {
     return f();
-  } catch (JsonError &e) {
+  } catch (JsonError& e) {
     e.add_outer(segment);
     throw;
   }
 }
 
 /// Runs `f()`, naming array index `i` in the path of any JsonError it throws.
-template <class F> decltype(auto) in_element(std::size_t i, F &&f) {
+template <class F> decltype(auto) in_element(std::size_t i, F&& f) {
   try {
     return f();
-  } catch (JsonError &e) {
+  } catch (JsonError& e) {
     e.add_outer(cat({"[", std::to_string(i), "]"}));
     throw;
   }
 }
 
 /// Calls `each(index)` for every element of the array under the reader.
-template <class F> void for_each_element(JsonReader &r, F &&each) {
+template <class F> void for_each_element(JsonReader& r, F&& each) {
   r.begin_array();
   std::size_t i = 0;
   while (r.next_element()) {
@@ -63,7 +63,7 @@ template <class F> void for_each_element(JsonReader &r, F &&each) {
 }
 
 /// Reads an array of strings.
-inline std::vector<std::string> read_string_array(JsonReader &r) {
+inline std::vector<std::string> read_string_array(JsonReader& r) {
   std::vector<std::string> out;
   r.begin_array();
   while (r.next_element()) {
@@ -74,7 +74,7 @@ inline std::vector<std::string> read_string_array(JsonReader &r) {
 
 /// Calls `on_member(key)` for every member of every element of a config_dump's "configs" array;
 /// `on_member` returns false for members it did not read, which are skipped.
-template <class F> void walk_config_dump(JsonReader &r, F &&on_member) {
+template <class F> void walk_config_dump(JsonReader& r, F&& on_member) {
   if (r.peek() != JsonReader::Kind::k_object) {
     JsonReader::fail_at("expected a config_dump object ({\"configs\": [...]})", r.value_start());
   }

@@ -43,7 +43,7 @@ using ojson = nlohmann::ordered_json;
 
 enum class Mode { k_message, k_struct, k_map_of_struct, k_map_of_message };
 
-void indent(std::string &out, int depth) {
+void indent(std::string& out, int depth) {
   out.append(static_cast<std::size_t>(depth) * 4, ' ');
 }
 
@@ -88,9 +88,9 @@ std::string proto_float(double v) {
 
 class Writer {
 public:
-  explicit Writer(std::string &out) : m_out(out) {}
+  explicit Writer(std::string& out) : m_out(out) {}
 
-  void value(JsonReader &r, int depth, Mode mode, std::string_view field, bool top) {
+  void value(JsonReader& r, int depth, Mode mode, std::string_view field, bool top) {
     switch (r.peek()) {
     case JsonReader::Kind::k_object:
       if (mode == Mode::k_message) {
@@ -123,7 +123,7 @@ public:
   }
 
   // A Struct, or a map: keys kept and sorted, values per `mode`.
-  void emit_special(const ojson &j, int depth, Mode mode) {
+  void emit_special(const ojson& j, int depth, Mode mode) {
     if (mode == Mode::k_struct) {
       emit_struct(j, depth);
       return;
@@ -132,14 +132,14 @@ public:
       emit_struct(j, depth);
       return;
     }
-    std::vector<std::pair<std::string, const ojson *>> items;
+    std::vector<std::pair<std::string, const ojson*>> items;
     for (auto it = j.begin(); it != j.end(); ++it) {
       items.emplace_back(it.key(), &it.value());
     }
     std::sort(items.begin(), items.end(),
-              [](const auto &a, const auto &b) { return a.first < b.first; });
+              [](const auto& a, const auto& b) { return a.first < b.first; });
     bool first = true;
-    for (const auto &[key, v] : items) {
+    for (const auto& [key, v] : items) {
       m_out += first ? "{\n" : ",\n";
       first = false;
       indent(m_out, depth + 1);
@@ -167,7 +167,7 @@ private:
     m_out += close_char;
   }
 
-  void message(JsonReader &r, int depth, std::string_view container, bool top) {
+  void message(JsonReader& r, int depth, std::string_view container, bool top) {
     (void)container;
     r.begin_object();
     std::string any_type;
@@ -197,17 +197,17 @@ private:
     close(first, depth, '{', '}');
   }
 
-  void emit_struct(const ojson &j, int depth) {
+  void emit_struct(const ojson& j, int depth) {
     switch (j.type()) {
     case ojson::value_t::object: {
-      std::vector<std::pair<std::string, const ojson *>> items;
+      std::vector<std::pair<std::string, const ojson*>> items;
       for (auto it = j.begin(); it != j.end(); ++it) {
         items.emplace_back(it.key(), &it.value());
       }
       std::sort(items.begin(), items.end(),
-                [](const auto &a, const auto &b) { return a.first < b.first; });
+                [](const auto& a, const auto& b) { return a.first < b.first; });
       bool first = true;
-      for (const auto &[key, v] : items) {
+      for (const auto& [key, v] : items) {
         m_out += first ? "{\n" : ",\n";
         first = false;
         indent(m_out, depth + 1);
@@ -220,7 +220,7 @@ private:
     }
     case ojson::value_t::array: {
       bool first = true;
-      for (const auto &v : j) {
+      for (const auto& v : j) {
         m_out += first ? "[\n" : ",\n";
         first = false;
         indent(m_out, depth + 1);
@@ -230,7 +230,7 @@ private:
       return;
     }
     case ojson::value_t::string:
-      m_out += go_json_quote(j.get_ref<const std::string &>());
+      m_out += go_json_quote(j.get_ref<const std::string&>());
       return;
     case ojson::value_t::number_float:
       m_out += proto_float(j.get<double>());
@@ -241,7 +241,7 @@ private:
     }
   }
 
-  std::string &m_out;
+  std::string& m_out;
 };
 
 // ---- YAML ----------------------------------------------------------------------------------
@@ -446,7 +446,7 @@ bool yaml_base60(std::string_view s) {
 }
 
 // go-yaml v2's resolve(): would this plain scalar read back as something other than a string?
-bool resolves_to_non_string(const std::string &s) {
+bool resolves_to_non_string(const std::string& s) {
   static const std::vector<std::string> k_special = {
       "",     "~",     "null",  "Null",  "NULL",  "y",     "Y",     "yes",   "Yes",   "YES",
       "true", "True",  "TRUE",  "on",    "On",    "ON",    "n",     "N",     "no",    "No",
@@ -546,7 +546,7 @@ std::string yaml_double_quoted(std::string_view s) {
   return out + "\"";
 }
 
-std::string yaml_scalar_string(const std::string &s) {
+std::string yaml_scalar_string(const std::string& s) {
   if (resolves_to_non_string(s)) {
     return yaml_double_quoted(s);
   }
@@ -596,10 +596,10 @@ std::string go_float_g(double v) {
 
 class YamlWriter {
 public:
-  explicit YamlWriter(std::string &out) : m_out(out) {}
+  explicit YamlWriter(std::string& out) : m_out(out) {}
 
   // Block node whose first line continues the current line (after "- " or at the document start).
-  void node(const ojson &j, int indent_cols) {
+  void node(const ojson& j, int indent_cols) {
     if (j.is_object() && !j.empty()) {
       mapping(j, indent_cols, true);
     } else if (j.is_array() && !j.empty()) {
@@ -613,15 +613,15 @@ public:
 private:
   void spaces(int n) { m_out.append(static_cast<std::size_t>(n), ' '); }
 
-  void mapping(const ojson &j, int indent_cols, bool inline_first) {
-    std::vector<std::pair<std::string, const ojson *>> items;
+  void mapping(const ojson& j, int indent_cols, bool inline_first) {
+    std::vector<std::pair<std::string, const ojson*>> items;
     for (auto it = j.begin(); it != j.end(); ++it) {
       items.emplace_back(it.key(), &it.value());
     }
     std::stable_sort(items.begin(), items.end(),
-                     [](const auto &a, const auto &b) { return yaml_key_less(a.first, b.first); });
+                     [](const auto& a, const auto& b) { return yaml_key_less(a.first, b.first); });
     bool first = true;
-    for (const auto &[key, v] : items) {
+    for (const auto& [key, v] : items) {
       if (!(first && inline_first)) {
         spaces(indent_cols);
       }
@@ -642,9 +642,9 @@ private:
     }
   }
 
-  void sequence(const ojson &j, int indent_cols, bool inline_first) {
+  void sequence(const ojson& j, int indent_cols, bool inline_first) {
     bool first = true;
-    for (const auto &v : j) {
+    for (const auto& v : j) {
       if (!(first && inline_first)) {
         spaces(indent_cols);
       }
@@ -654,14 +654,14 @@ private:
     }
   }
 
-  std::string scalar(const ojson &j, int indent_cols) {
+  std::string scalar(const ojson& j, int indent_cols) {
     switch (j.type()) {
     case ojson::value_t::object:
       return "{}";
     case ojson::value_t::array:
       return "[]";
     case ojson::value_t::string: {
-      const auto &s = j.get_ref<const std::string &>();
+      const auto& s = j.get_ref<const std::string&>();
       if (s.find('\n') != std::string::npos && analyze(s).single) {
         return literal(s, indent_cols);
       }
@@ -677,7 +677,7 @@ private:
   }
 
   // A literal block scalar ("|-"), its lines indented two columns past the current node.
-  static std::string literal(const std::string &s, int indent_cols) {
+  static std::string literal(const std::string& s, int indent_cols) {
     std::size_t trailing = 0;
     while (trailing < s.size() && s[s.size() - 1 - trailing] == '\n') {
       ++trailing;
@@ -705,7 +705,7 @@ private:
     return out;
   }
 
-  std::string &m_out;
+  std::string& m_out;
 };
 
 } // namespace
@@ -766,7 +766,7 @@ std::string go_json_quote(std::string_view s) {
   return out;
 }
 
-std::string protojson_array(const std::vector<std::string_view> &messages) {
+std::string protojson_array(const std::vector<std::string_view>& messages) {
   std::string out;
   Writer w(out);
   bool first = true;
@@ -783,24 +783,24 @@ std::string protojson_array(const std::vector<std::string_view> &messages) {
   return out;
 }
 
-std::string keep_lb_endpoints(const ClusterLoadAssignmentInfo &cla) {
+std::string keep_lb_endpoints(const ClusterLoadAssignmentInfo& cla) {
   ojson j = ojson::parse(cla.raw);
   auto groups = j.find("endpoints");
   if (groups == j.end() || !groups->is_array()) {
     return j.dump();
   }
   for (std::size_t g = 0; g < groups->size() && g < cla.groups.size(); ++g) {
-    ojson &group = (*groups)[g];
+    ojson& group = (*groups)[g];
     if (!group.is_object()) {
       continue;
     }
-    for (const char *key : {"lb_endpoints", "lbEndpoints"}) {
+    for (const char* key : {"lb_endpoints", "lbEndpoints"}) {
       auto list = group.find(key);
       if (list == group.end() || !list->is_array()) {
         continue;
       }
       ojson kept = ojson::array();
-      for (const auto &e : cla.groups[g].endpoints) {
+      for (const auto& e : cla.groups[g].endpoints) {
         if (e.raw_index < list->size()) {
           kept.push_back((*list)[e.raw_index]);
         }

@@ -17,7 +17,7 @@ namespace meshctl::envoy {
 /// google.protobuf.Struct fields sorted, the top-level "@type" of each message dropped, 4-space
 /// indentation, Go's escaping (<, >, & as \u003c, \u003e, \u0026), and a final newline.
 /// Throws JsonError on malformed input (callers pass text the readers already validated).
-std::string protojson_array(const std::vector<std::string_view> &messages);
+std::string protojson_array(const std::vector<std::string_view>& messages);
 
 /// JSON text as sigs.k8s.io/yaml.JSONToYAML (go-yaml v2) prints it: every mapping's keys sorted
 /// in go-yaml's order, sequences not indented under their key, strings quoted only when needed.
@@ -27,7 +27,7 @@ std::string json_to_yaml(std::string_view json);
 /// The JSON of `cla` (its `raw`, read with keep_raw) with only the lb_endpoints still in `cla`:
 /// what istioctl prints for endpoint configs after filtering. A locality group left without
 /// endpoints loses its lb_endpoints field, as protojson omits empty lists.
-std::string keep_lb_endpoints(const ClusterLoadAssignmentInfo &cla);
+std::string keep_lb_endpoints(const ClusterLoadAssignmentInfo& cla);
 
 /// The string as Go's encoding/json writes it (with its HTML escaping), quotes included.
 std::string go_json_quote(std::string_view s);

@@ -33,11 +33,11 @@ struct SniRoute {
 
 /// The chains of every active or static listener on `port` in a gateway's listener dump, in dump
 /// order. Listeners on other ports are skipped without reading their chains.
-Result<std::vector<SniRoute>> sni_routes(const DumpBytes &listener_dump,
+Result<std::vector<SniRoute>> sni_routes(const DumpBytes& listener_dump,
                                          std::uint32_t port = k_cross_network_port);
 
 /// True when some route's server_names contain `sni`.
-bool has_sni(const std::vector<SniRoute> &routes, std::string_view sni);
+bool has_sni(const std::vector<SniRoute>& routes, std::string_view sni);
 
 /// One endpoint of a cluster as a client's Envoy sees it.
 struct EndpointView {
@@ -53,10 +53,10 @@ struct EndpointView {
 };
 
 /// Endpoints of `cluster` from /clusters?format=json (health, outlier state, priority).
-std::vector<EndpointView> cluster_endpoints(const std::vector<ClusterStatusInfo> &statuses,
+std::vector<EndpointView> cluster_endpoints(const std::vector<ClusterStatusInfo>& statuses,
                                             std::string_view cluster);
 /// Endpoints of `cluster` from a config_dump?include_eds=true (priority, weight, metadata).
-std::vector<EndpointView> cluster_endpoints(const std::vector<ClusterLoadAssignmentInfo> &configs,
+std::vector<EndpointView> cluster_endpoints(const std::vector<ClusterLoadAssignmentInfo>& configs,
                                             std::string_view cluster);
 
 } // namespace meshctl::envoy

@@ -31,7 +31,7 @@ public:
     m_w.write("\n");
   }
   void row(std::initializer_list<std::string_view> cells) {
-    const auto *c = cells.begin();
+    const auto* c = cells.begin();
     for (std::size_t i = 0; i + 1 < cells.size(); ++i) {
       m_w.cell(c[i]);
     }
@@ -47,13 +47,13 @@ public:
     m_w.end_line_ref(ref2);
   }
   void reserve(std::size_t bytes, std::size_t cells) { m_w.reserve(bytes, cells); }
-  void flush(const TableSink &sink) { m_w.flush(sink); }
+  void flush(const TableSink& sink) { m_w.flush(sink); }
 
 private:
   TabWriter m_w;
 };
 
-template <class F> std::string to_string(F &&render) {
+template <class F> std::string to_string(F&& render) {
   std::string out;
   render(TableSink([&out](std::string_view chunk) { out.append(chunk); }));
   return out;
@@ -64,7 +64,7 @@ struct SortKey {
   std::string subset;
   int port = 0;
   std::string direction;
-  bool operator<(const SortKey &o) const {
+  bool operator<(const SortKey& o) const {
     if (host != o.host) {
       return host < o.host;
     }
@@ -84,15 +84,15 @@ SortKey sort_key(std::string_view name) {
 }
 
 // Sorts `items` like istioctl's sort.Slice over parsed cluster names.
-template <class T, class Name> void sort_by_cluster_name(std::vector<T> &items, Name name) {
+template <class T, class Name> void sort_by_cluster_name(std::vector<T>& items, Name name) {
   std::vector<std::pair<SortKey, T>> keyed;
   keyed.reserve(items.size());
-  for (auto &item : items) {
+  for (auto& item : items) {
     keyed.emplace_back(sort_key(name(item)), std::move(item));
   }
-  go_sort_slice(keyed, [](const auto &a, const auto &b) { return a.first < b.first; });
+  go_sort_slice(keyed, [](const auto& a, const auto& b) { return a.first < b.first; });
   items.clear();
-  for (auto &[key, item] : keyed) {
+  for (auto& [key, item] : keyed) {
     items.push_back(std::move(item));
   }
 }
@@ -101,16 +101,16 @@ template <class T, class Name> void sort_by_cluster_name(std::vector<T> &items, 
 // destinations share a long prefix ("Cluster: outbound_."), so each element carries the 24 bytes
 // that follow the common prefix as three integers and nearly every comparison is integer compares.
 // The order is exactly that of comparing the whole strings, so Go's pdqsort makes the same moves.
-void sort_by_destination_descending(const std::vector<FilterChainInfo> &chains,
-                                    std::vector<const FilterChainInfo *> &out) {
+void sort_by_destination_descending(const std::vector<FilterChainInfo>& chains,
+                                    std::vector<const FilterChainInfo*>& out) {
   constexpr std::size_t k_words = 3;
   struct Keyed {
-    const FilterChainInfo *chain;
+    const FilterChainInfo* chain;
     std::array<std::uint64_t, k_words> key;
   };
   std::size_t common = chains.empty() ? 0 : chains.front().destination.size();
-  for (const auto &c : chains) {
-    const std::string &a = chains.front().destination;
+  for (const auto& c : chains) {
+    const std::string& a = chains.front().destination;
     std::size_t n = 0;
     const std::size_t limit = std::min(common, c.destination.size());
     while (n < limit && a[n] == c.destination[n]) {
@@ -120,10 +120,10 @@ void sort_by_destination_descending(const std::vector<FilterChainInfo> &chains,
   }
   std::vector<Keyed> keyed;
   keyed.reserve(chains.size());
-  for (const auto &c : chains) {
+  for (const auto& c : chains) {
     Keyed k{&c, {}};
     std::size_t at = common;
-    for (auto &word : k.key) {
+    for (auto& word : k.key) {
       for (std::size_t i = 0; i < 8; ++i, ++at) {
         const auto byte =
             at < c.destination.size() ? static_cast<unsigned char>(c.destination[at]) : 0U;
@@ -132,7 +132,7 @@ void sort_by_destination_descending(const std::vector<FilterChainInfo> &chains,
     }
     keyed.push_back(k);
   }
-  go_sort_slice(keyed, [](const Keyed &a, const Keyed &b) {
+  go_sort_slice(keyed, [](const Keyed& a, const Keyed& b) {
     for (std::size_t i = 0; i < k_words; ++i) {
       if (a.key[i] != b.key[i]) {
         return a.key[i] > b.key[i];
@@ -141,19 +141,19 @@ void sort_by_destination_descending(const std::vector<FilterChainInfo> &chains,
     return a.chain->destination > b.chain->destination; // rare: the first 24 bytes tie
   });
   out.clear();
-  for (const auto &k : keyed) {
+  for (const auto& k : keyed) {
     out.push_back(k.chain);
   }
 }
 
-bool eds_endpoint_matches(const LbEndpointInfo &e, const std::string &cluster,
-                          const EndpointFilter &f) {
+bool eds_endpoint_matches(const LbEndpointInfo& e, const std::string& cluster,
+                          const EndpointFilter& f) {
   if (f.address.empty() && f.port == 0 && f.cluster.empty() && f.status.empty()) {
     return true;
   }
   if (!f.address.empty() &&
       std::none_of(e.addresses.begin(), e.addresses.end(),
-                   [&](const std::string &a) { return iequals(a, f.address); })) {
+                   [&](const std::string& a) { return iequals(a, f.address); })) {
     return false;
   }
   if (f.port != 0 && e.port != f.port) {
@@ -165,7 +165,7 @@ bool eds_endpoint_matches(const LbEndpointInfo &e, const std::string &cluster,
   return f.status.empty() || iequals(e.health, f.status);
 }
 
-bool host_matches(const HostStatusInfo &h, const std::string &cluster, const EndpointFilter &f) {
+bool host_matches(const HostStatusInfo& h, const std::string& cluster, const EndpointFilter& f) {
   if (f.address.empty() && f.port == 0 && f.cluster.empty() && f.status.empty()) {
     return true;
   }
@@ -183,15 +183,15 @@ bool host_matches(const HostStatusInfo &h, const std::string &cluster, const End
 
 } // namespace
 
-void listener_summary(const std::vector<ListenerInfo> &listeners, const SummaryOptions &options,
-                      const TableSink &sink) {
-  std::vector<const ListenerInfo *> rows;
-  for (const auto &l : listeners) {
+void listener_summary(const std::vector<ListenerInfo>& listeners, const SummaryOptions& options,
+                      const TableSink& sink) {
+  std::vector<const ListenerInfo*> rows;
+  for (const auto& l : listeners) {
     if (shown(l.state)) {
       rows.push_back(&l);
     }
   }
-  go_sort_slice(rows, [](const ListenerInfo *a, const ListenerInfo *b) {
+  go_sort_slice(rows, [](const ListenerInfo* a, const ListenerInfo* b) {
     if (a->port != b->port) {
       return a->port < b->port;
     }
@@ -204,7 +204,7 @@ void listener_summary(const std::vector<ListenerInfo> &listeners, const SummaryO
   Table table(1);
   std::size_t bytes = 0;
   std::size_t cells = 0;
-  for (const ListenerInfo *l : rows) {
+  for (const ListenerInfo* l : rows) {
     bytes += l->chains.size() * (l->address.size() + 8); // copied cells: address and port
     cells += l->chains.size() * 5;
   }
@@ -212,10 +212,10 @@ void listener_summary(const std::vector<ListenerInfo> &listeners, const SummaryO
   std::string header = options.with_names ? "NAME\t" : "";
   header += options.verbose ? "ADDRESSES\tPORT\tMATCH\tDESTINATION" : "ADDRESSES\tPORT\tTYPE";
   table.header(header);
-  std::vector<const FilterChainInfo *> chains;
-  for (const ListenerInfo *l : rows) {
+  std::vector<const FilterChainInfo*> chains;
+  for (const ListenerInfo* l : rows) {
     std::string addresses = l->address;
-    for (const auto &a : l->additional_addresses) {
+    for (const auto& a : l->additional_addresses) {
       addresses += "," + a;
     }
     const std::string port = std::to_string(l->port);
@@ -229,7 +229,7 @@ void listener_summary(const std::vector<ListenerInfo> &listeners, const SummaryO
       continue;
     }
     sort_by_destination_descending(l->chains, chains);
-    for (const FilterChainInfo *c : chains) {
+    for (const FilterChainInfo* c : chains) {
       if (options.with_names) {
         table.row_ref_tail({name, addresses, port}, c->match, c->destination);
       } else {
@@ -240,13 +240,13 @@ void listener_summary(const std::vector<ListenerInfo> &listeners, const SummaryO
   table.flush(sink);
 }
 
-std::string listener_summary(const std::vector<ListenerInfo> &listeners,
-                             const SummaryOptions &options) {
-  return to_string([&](const TableSink &sink) { listener_summary(listeners, options, sink); });
+std::string listener_summary(const std::vector<ListenerInfo>& listeners,
+                             const SummaryOptions& options) {
+  return to_string([&](const TableSink& sink) { listener_summary(listeners, options, sink); });
 }
 
-bool cluster_matches(const ClusterInfo &c, const ClusterFilter &f) {
-  const std::string &name = c.name;
+bool cluster_matches(const ClusterInfo& c, const ClusterFilter& f) {
+  const std::string& name = c.name;
   if (!f.fqdn.empty() && name.find(f.fqdn) == std::string::npos) {
     return false;
   }
@@ -266,18 +266,18 @@ bool cluster_matches(const ClusterInfo &c, const ClusterFilter &f) {
 }
 
 std::vector<ClusterInfo> select_clusters(std::vector<ClusterInfo> clusters,
-                                         const ClusterFilter &f) {
+                                         const ClusterFilter& f) {
   std::vector<ClusterInfo> all;
-  for (auto &c : clusters) {
+  for (auto& c : clusters) {
     if (shown(c.state)) {
       all.push_back(std::move(c));
     }
   }
   // istioctl sorts every cluster, then filters while printing; sorting first keeps its order
   // for clusters that compare equal.
-  sort_by_cluster_name(all, [](const ClusterInfo &c) -> const std::string & { return c.name; });
+  sort_by_cluster_name(all, [](const ClusterInfo& c) -> const std::string& { return c.name; });
   std::vector<ClusterInfo> out;
-  for (auto &c : all) {
+  for (auto& c : all) {
     if (cluster_matches(c, f)) {
       out.push_back(std::move(c));
     }
@@ -285,12 +285,12 @@ std::vector<ClusterInfo> select_clusters(std::vector<ClusterInfo> clusters,
   return out;
 }
 
-void cluster_summary(const std::vector<ClusterInfo> &selected, const SummaryOptions &options,
-                     const TableSink &sink) {
+void cluster_summary(const std::vector<ClusterInfo>& selected, const SummaryOptions& options,
+                     const TableSink& sink) {
   Table table(5);
   table.header(std::string(options.with_names ? "NAME\t" : "") +
                "SERVICE FQDN\tPORT\tSUBSET\tDIRECTION\tTYPE\tDESTINATION RULE");
-  for (const auto &c : selected) {
+  for (const auto& c : selected) {
     const std::string shown_name = options.with_names ? "cluster/" + c.name : c.name;
     std::string fqdn = shown_name;
     std::string port = "-";
@@ -312,18 +312,18 @@ void cluster_summary(const std::vector<ClusterInfo> &selected, const SummaryOpti
   table.flush(sink);
 }
 
-std::string cluster_summary(const std::vector<ClusterInfo> &selected,
-                            const SummaryOptions &options) {
-  return to_string([&](const TableSink &sink) { cluster_summary(selected, options, sink); });
+std::string cluster_summary(const std::vector<ClusterInfo>& selected,
+                            const SummaryOptions& options) {
+  return to_string([&](const TableSink& sink) { cluster_summary(selected, options, sink); });
 }
 
 std::vector<ClusterLoadAssignmentInfo>
-select_endpoint_configs(std::vector<ClusterLoadAssignmentInfo> configs, const EndpointFilter &f) {
+select_endpoint_configs(std::vector<ClusterLoadAssignmentInfo> configs, const EndpointFilter& f) {
   std::vector<ClusterLoadAssignmentInfo> out;
-  for (auto &cla : configs) {
+  for (auto& cla : configs) {
     std::size_t kept = 0;
-    for (auto &g : cla.groups) {
-      std::erase_if(g.endpoints, [&](const LbEndpointInfo &e) {
+    for (auto& g : cla.groups) {
+      std::erase_if(g.endpoints, [&](const LbEndpointInfo& e) {
         return !eds_endpoint_matches(e, cla.cluster_name, f);
       });
       kept += g.endpoints.size();
@@ -332,21 +332,20 @@ select_endpoint_configs(std::vector<ClusterLoadAssignmentInfo> configs, const En
       out.push_back(std::move(cla));
     }
   }
-  sort_by_cluster_name(out, [](const ClusterLoadAssignmentInfo &c) -> const std::string & {
-    return c.cluster_name;
-  });
+  sort_by_cluster_name(
+      out, [](const ClusterLoadAssignmentInfo& c) -> const std::string& { return c.cluster_name; });
   return out;
 }
 
-void eds_summary(const std::vector<ClusterLoadAssignmentInfo> &selected,
-                 const SummaryOptions &options, const TableSink &sink) {
+void eds_summary(const std::vector<ClusterLoadAssignmentInfo>& selected,
+                 const SummaryOptions& options, const TableSink& sink) {
   Table table(5);
   table.header(options.wide ? "NAME\tSTATUS\tLOCALITY\tPRIORITY\tCLUSTER"
                             : "NAME\tSTATUS\tLOCALITY\tCLUSTER");
-  for (const auto &cla : selected) {
-    for (const auto &g : cla.groups) {
+  for (const auto& cla : selected) {
+    for (const auto& g : cla.groups) {
       const std::string locality = locality_string(g.locality);
-      for (const auto &e : g.endpoints) {
+      for (const auto& e : g.endpoints) {
         std::string address;
         for (std::size_t i = 0; i < e.addresses.size(); ++i) {
           address += (i > 0 ? "," : "") + e.addresses[i];
@@ -365,38 +364,38 @@ void eds_summary(const std::vector<ClusterLoadAssignmentInfo> &selected,
   table.flush(sink);
 }
 
-std::string eds_summary(const std::vector<ClusterLoadAssignmentInfo> &selected,
-                        const SummaryOptions &options) {
-  return to_string([&](const TableSink &sink) { eds_summary(selected, options, sink); });
+std::string eds_summary(const std::vector<ClusterLoadAssignmentInfo>& selected,
+                        const SummaryOptions& options) {
+  return to_string([&](const TableSink& sink) { eds_summary(selected, options, sink); });
 }
 
-std::vector<ClusterStatusInfo> select_cluster_statuses(const std::vector<ClusterStatusInfo> &all,
-                                                       const EndpointFilter &f) {
+std::vector<ClusterStatusInfo> select_cluster_statuses(const std::vector<ClusterStatusInfo>& all,
+                                                       const EndpointFilter& f) {
   std::vector<ClusterStatusInfo> out;
-  for (const auto &c : all) {
+  for (const auto& c : all) {
     if (std::any_of(c.hosts.begin(), c.hosts.end(),
-                    [&](const HostStatusInfo &h) { return host_matches(h, c.name, f); })) {
+                    [&](const HostStatusInfo& h) { return host_matches(h, c.name, f); })) {
       out.push_back(c);
     }
   }
   return out;
 }
 
-void endpoints_summary(const std::vector<ClusterStatusInfo> &clusters, const EndpointFilter &f,
-                       const SummaryOptions &options, const TableSink &sink) {
+void endpoints_summary(const std::vector<ClusterStatusInfo>& clusters, const EndpointFilter& f,
+                       const SummaryOptions& options, const TableSink& sink) {
   struct Row {
-    const HostStatusInfo *host;
-    const std::string *cluster;
+    const HostStatusInfo* host;
+    const std::string* cluster;
   };
   std::vector<Row> rows;
-  for (const auto &c : clusters) {
-    for (const auto &h : c.hosts) {
+  for (const auto& c : clusters) {
+    for (const auto& h : c.hosts) {
       if (host_matches(h, c.name, f)) {
         rows.push_back({&h, &c.name});
       }
     }
   }
-  go_sort_slice(rows, [](const Row &a, const Row &b) {
+  go_sort_slice(rows, [](const Row& a, const Row& b) {
     if (a.host->address == b.host->address) {
       if (a.host->port == b.host->port) {
         return *a.cluster < *b.cluster;
@@ -408,8 +407,8 @@ void endpoints_summary(const std::vector<ClusterStatusInfo> &clusters, const End
   Table table(5);
   table.header(options.wide ? "ENDPOINT\tSTATUS\tOUTLIER CHECK\tLOCALITY\tPRIORITY\tCLUSTER"
                             : "ENDPOINT\tSTATUS\tOUTLIER CHECK\tCLUSTER");
-  for (const Row &r : rows) {
-    const HostStatusInfo &h = *r.host;
+  for (const Row& r : rows) {
+    const HostStatusInfo& h = *r.host;
     const std::string endpoint = h.port != 0 ? h.address + ":" + std::to_string(h.port) : h.address;
     const std::string_view outlier = h.failed_outlier_check ? "FAILED" : "OK";
     if (options.wide) {
@@ -422,9 +421,9 @@ void endpoints_summary(const std::vector<ClusterStatusInfo> &clusters, const End
   table.flush(sink);
 }
 
-std::string endpoints_summary(const std::vector<ClusterStatusInfo> &clusters,
-                              const EndpointFilter &f, const SummaryOptions &options) {
-  return to_string([&](const TableSink &sink) { endpoints_summary(clusters, f, options, sink); });
+std::string endpoints_summary(const std::vector<ClusterStatusInfo>& clusters,
+                              const EndpointFilter& f, const SummaryOptions& options) {
+  return to_string([&](const TableSink& sink) { endpoints_summary(clusters, f, options, sink); });
 }
 
 } // namespace meshctl::envoy

@@ -24,10 +24,10 @@ struct SummaryOptions {
 /// `istioctl proxy-config listener`: ADDRESSES PORT MATCH DESTINATION (or TYPE when !verbose).
 /// Only active and static listeners are shown; rows are sorted by port, address, type, and each
 /// listener's chains by DESTINATION, descending.
-void listener_summary(const std::vector<ListenerInfo> &listeners, const SummaryOptions &options,
-                      const TableSink &sink);
-std::string listener_summary(const std::vector<ListenerInfo> &listeners,
-                             const SummaryOptions &options = {});
+void listener_summary(const std::vector<ListenerInfo>& listeners, const SummaryOptions& options,
+                      const TableSink& sink);
+std::string listener_summary(const std::vector<ListenerInfo>& listeners,
+                             const SummaryOptions& options = {});
 
 /// istioctl's cluster filters (--fqdn, --port, --subset, --direction): substring matches on the
 /// cluster name, as istioctl does.
@@ -37,14 +37,14 @@ struct ClusterFilter {
   std::string subset;
   std::string direction;
 };
-bool cluster_matches(const ClusterInfo &c, const ClusterFilter &f);
+bool cluster_matches(const ClusterInfo& c, const ClusterFilter& f);
 /// Active and static clusters passing `f`, in istioctl's order (host, subset, port, direction).
-std::vector<ClusterInfo> select_clusters(std::vector<ClusterInfo> clusters, const ClusterFilter &f);
+std::vector<ClusterInfo> select_clusters(std::vector<ClusterInfo> clusters, const ClusterFilter& f);
 /// `istioctl proxy-config clusters`: SERVICE FQDN PORT SUBSET DIRECTION TYPE DESTINATION RULE.
-void cluster_summary(const std::vector<ClusterInfo> &selected, const SummaryOptions &options,
-                     const TableSink &sink);
-std::string cluster_summary(const std::vector<ClusterInfo> &selected,
-                            const SummaryOptions &options = {});
+void cluster_summary(const std::vector<ClusterInfo>& selected, const SummaryOptions& options,
+                     const TableSink& sink);
+std::string cluster_summary(const std::vector<ClusterInfo>& selected,
+                            const SummaryOptions& options = {});
 
 /// istioctl's endpoint filters (--address, --port, --cluster, --status; case-insensitive).
 struct EndpointFilter {
@@ -57,21 +57,21 @@ struct EndpointFilter {
 /// The EDS configs `istioctl proxy-config eds` prints: endpoints failing `f` removed, configs left
 /// without endpoints dropped, sorted by host, subset, port and direction of the cluster name.
 std::vector<ClusterLoadAssignmentInfo>
-select_endpoint_configs(std::vector<ClusterLoadAssignmentInfo> configs, const EndpointFilter &f);
+select_endpoint_configs(std::vector<ClusterLoadAssignmentInfo> configs, const EndpointFilter& f);
 /// `istioctl proxy-config eds`: NAME STATUS LOCALITY CLUSTER (wide: + PRIORITY before CLUSTER).
-void eds_summary(const std::vector<ClusterLoadAssignmentInfo> &selected,
-                 const SummaryOptions &options, const TableSink &sink);
-std::string eds_summary(const std::vector<ClusterLoadAssignmentInfo> &selected,
-                        const SummaryOptions &options = {});
+void eds_summary(const std::vector<ClusterLoadAssignmentInfo>& selected,
+                 const SummaryOptions& options, const TableSink& sink);
+std::string eds_summary(const std::vector<ClusterLoadAssignmentInfo>& selected,
+                        const SummaryOptions& options = {});
 
 /// Clusters of /clusters?format=json with at least one host passing `f` (what -o json prints).
-std::vector<ClusterStatusInfo> select_cluster_statuses(const std::vector<ClusterStatusInfo> &all,
-                                                       const EndpointFilter &f);
+std::vector<ClusterStatusInfo> select_cluster_statuses(const std::vector<ClusterStatusInfo>& all,
+                                                       const EndpointFilter& f);
 /// `istioctl proxy-config endpoints`: ENDPOINT STATUS OUTLIER CHECK CLUSTER, one row per host
 /// passing `f`, sorted by address, port, cluster (wide: + LOCALITY PRIORITY before CLUSTER).
-void endpoints_summary(const std::vector<ClusterStatusInfo> &clusters, const EndpointFilter &f,
-                       const SummaryOptions &options, const TableSink &sink);
-std::string endpoints_summary(const std::vector<ClusterStatusInfo> &clusters,
-                              const EndpointFilter &f, const SummaryOptions &options = {});
+void endpoints_summary(const std::vector<ClusterStatusInfo>& clusters, const EndpointFilter& f,
+                       const SummaryOptions& options, const TableSink& sink);
+std::string endpoints_summary(const std::vector<ClusterStatusInfo>& clusters,
+                              const EndpointFilter& f, const SummaryOptions& options = {});
 
 } // namespace meshctl::envoy

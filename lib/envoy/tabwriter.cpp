@@ -188,7 +188,7 @@ std::size_t TabWriter::write_lines(std::size_t pos0, std::size_t line0, std::siz
   for (std::size_t i = line0; i < line1; ++i) {
     const std::size_t n = line_cells(i);
     for (std::size_t j = 0; j < n; ++j) {
-      const Cell &c = cell(i, j);
+      const Cell& c = cell(i, j);
       if (c.ref != nullptr) {
         emit(std::string_view(c.ref, c.size));
       } else if (c.size > 0) {
@@ -237,7 +237,7 @@ std::size_t TabWriter::format(std::size_t pos0, std::size_t line0, std::size_t l
   return write_lines(pos, line0, line1);
 }
 
-void TabWriter::flush(const Sink &sink) {
+void TabWriter::flush(const Sink& sink) {
   if (m_cell.size > 0) {
     terminate_cell(false);
   }

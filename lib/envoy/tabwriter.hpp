@@ -34,13 +34,13 @@ public:
   /// Pre-allocates for `bytes` of cell text in `cells` cells.
   void reserve(std::size_t bytes, std::size_t cells);
   /// Aligns everything written so far, hands it to `sink` in chunks and starts afresh.
-  void flush(const Sink &sink);
+  void flush(const Sink& sink);
   /// Convenience: flush into a string.
   std::string flush();
 
 private:
   struct Cell {
-    const char *ref = nullptr; // borrowed text (cell_ref), else the text is next in m_buf
+    const char* ref = nullptr; // borrowed text (cell_ref), else the text is next in m_buf
     std::uint32_t size = 0;    // bytes
     std::uint32_t width = 0;   // runes
     bool htab = false;         // terminated by '\t' rather than '\v'
@@ -50,7 +50,7 @@ private:
   void terminate_cell(bool htab);
   void add_line();
   [[nodiscard]] std::size_t line_cells(std::size_t line) const;
-  [[nodiscard]] const Cell &cell(std::size_t line, std::size_t column) const {
+  [[nodiscard]] const Cell& cell(std::size_t line, std::size_t column) const {
     return m_cells[m_line_start[line] + column];
   }
   void append_plain(std::string_view text); // text without tabs, newlines or \v \f
@@ -70,7 +70,7 @@ private:
   std::vector<std::size_t> m_line_start; // index in m_cells of each line's first cell
   std::vector<int> m_widths;             // widths of the columns left of the one being formatted
   std::string m_out;                     // output chunk being filled during flush
-  const Sink *m_sink = nullptr;
+  const Sink* m_sink = nullptr;
 };
 
 /// Number of runes in UTF-8 text as Go's utf8.RuneCount counts them (an invalid byte counts 1).

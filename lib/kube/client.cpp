@@ -22,10 +22,10 @@ std::string lower(std::string s) {
   return s;
 }
 
-std::string header_of(const std::vector<std::pair<std::string, std::string>> &headers,
+std::string header_of(const std::vector<std::pair<std::string, std::string>>& headers,
                       std::string_view name) {
   const std::string key = lower(std::string(name));
-  for (const auto &[k, v] : headers) {
+  for (const auto& [k, v] : headers) {
     if (k == key) {
       return v;
     }
@@ -52,8 +52,8 @@ std::string http_version_name(long v) {
   }
 }
 
-std::size_t on_body(char *data, std::size_t size, std::size_t count, void *user) {
-  auto *t = static_cast<detail::Transfer *>(user);
+std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* t = static_cast<detail::Transfer*>(user);
   const std::size_t n = size * count;
   if (t->on_data != nullptr) {
     long status = 0;
@@ -75,8 +75,8 @@ std::size_t on_body(char *data, std::size_t size, std::size_t count, void *user)
   return n;
 }
 
-std::size_t on_header(char *data, std::size_t size, std::size_t count, void *user) {
-  auto *t = static_cast<detail::Transfer *>(user);
+std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* t = static_cast<detail::Transfer*>(user);
   const std::size_t n = size * count;
   std::string_view line(data, n);
   while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) {
@@ -98,8 +98,8 @@ std::size_t on_header(char *data, std::size_t size, std::size_t count, void *use
 }
 
 // Aborts a transfer whose caller cancelled it (libcurl calls this while the transfer runs).
-int on_progress(void *user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-  const auto *t = static_cast<const detail::Transfer *>(user);
+int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  const auto* t = static_cast<const detail::Transfer*>(user);
   return t->cancel != nullptr && t->cancel->load() ? 1 : 0;
 }
 
@@ -117,12 +117,12 @@ template <class Fn> void parallel_for(std::size_t count, int limit, Fn fn) {
       }
     });
   }
-  for (auto &t : threads) {
+  for (auto& t : threads) {
     t.join();
   }
 }
 
-ApiResult<std::string> object_name(const nlohmann::json &object) {
+ApiResult<std::string> object_name(const nlohmann::json& object) {
   if (object.is_object()) {
     const auto md = object.find("metadata");
     if (md != object.end() && md->is_object()) {
@@ -135,7 +135,7 @@ ApiResult<std::string> object_name(const nlohmann::json &object) {
   return api_fail(Error(ExitCode::k_failed, "the object has no metadata.name"));
 }
 
-std::string text(const nlohmann::json &obj, const char *key) {
+std::string text(const nlohmann::json& obj, const char* key) {
   if (obj.is_object()) {
     const auto it = obj.find(key);
     if (it != obj.end() && it->is_string()) {
@@ -228,16 +228,16 @@ Result<std::unique_ptr<Client>> Client::create(config::ResolvedContext context,
   return std::unique_ptr<Client>(new Client(std::move(impl)));
 }
 
-const config::ResolvedContext &Client::context() const {
+const config::ResolvedContext& Client::context() const {
   return m_impl->context;
 }
 
-const ClientOptions &Client::options() const {
+const ClientOptions& Client::options() const {
   return m_impl->options;
 }
 
-ApiResult<Response> Client::send(const Request &request) {
-  Impl &im = *m_impl;
+ApiResult<Response> Client::send(const Request& request) {
+  Impl& im = *m_impl;
   const std::string_view method = method_name(request.method);
   const std::string path_and_query =
       request.query.empty() ? request.path : request.path + "?" + encode_query(request.query);
@@ -256,7 +256,7 @@ ApiResult<Response> Client::send(const Request &request) {
       return api_fail(creds.error());
     }
     auto t = std::make_unique<detail::Transfer>();
-    CURL *e = t->easy;
+    CURL* e = t->easy;
     if (e == nullptr) {
       return api_fail(Error(ExitCode::k_failed, "libcurl could not make a handle (out of memory)"));
     }
@@ -275,7 +275,7 @@ ApiResult<Response> Client::send(const Request &request) {
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, t.get());
 
-    auto add_header = [&t](const std::string &h) {
+    auto add_header = [&t](const std::string& h) {
       t->headers = curl_slist_append(t->headers, h.c_str());
     };
     add_header("Accept: " + request.accept);
@@ -321,7 +321,7 @@ ApiResult<Response> Client::send(const Request &request) {
     }
 
     // Streams (watches) stay open for minutes: they do not occupy a slot of the limiter.
-    ConcurrencyLimiter *limiter = streaming ? nullptr : im.options.limiter.get();
+    ConcurrencyLimiter* limiter = streaming ? nullptr : im.options.limiter.get();
     std::optional<LimiterSlot> slot;
     slot.emplace(limiter);
     const auto t0 = Clock::now();
@@ -401,14 +401,14 @@ std::future<ApiResult<Response>> Client::send_async(Request request) {
 
 namespace {
 
-ApiResult<nlohmann::json> json_of(const RequestInfo &info, ApiResult<Response> r) {
+ApiResult<nlohmann::json> json_of(const RequestInfo& info, ApiResult<Response> r) {
   if (!r) {
     return tl::make_unexpected(std::move(r.error()));
   }
   return parse_json_body(info, r->body);
 }
 
-void add_dry_run(Query &q, bool dry_run) {
+void add_dry_run(Query& q, bool dry_run) {
   if (dry_run) {
     q.emplace_back("dryRun", "All");
   }
@@ -416,7 +416,7 @@ void add_dry_run(Query &q, bool dry_run) {
 
 } // namespace
 
-ApiResult<nlohmann::json> Client::get(const ResourceRef &ref) {
+ApiResult<nlohmann::json> Client::get(const ResourceRef& ref) {
   Request r;
   r.path = resource_path(ref);
   return json_of(m_impl->info_for("GET", r.path), send(r));
@@ -424,7 +424,7 @@ ApiResult<nlohmann::json> Client::get(const ResourceRef &ref) {
 
 namespace {
 
-Query list_query(const ListOptions &options, int limit, const std::string &cont) {
+Query list_query(const ListOptions& options, int limit, const std::string& cont) {
   Query q;
   if (!options.label_selector.empty()) {
     q.emplace_back("labelSelector", options.label_selector);
@@ -441,7 +441,7 @@ Query list_query(const ListOptions &options, int limit, const std::string &cont)
   return q;
 }
 
-std::string continue_of(const nlohmann::json &page) {
+std::string continue_of(const nlohmann::json& page) {
   const auto md = page.find("metadata");
   return md != page.end() ? text(*md, "continue") : std::string();
 }
@@ -449,8 +449,8 @@ std::string continue_of(const nlohmann::json &page) {
 } // namespace
 
 ApiResult<std::string>
-Client::list_pages(const ResourceRef &ref, const ListOptions &options,
-                   const std::function<Result<void>(nlohmann::json &)> &on_page) {
+Client::list_pages(const ResourceRef& ref, const ListOptions& options,
+                   const std::function<Result<void>(nlohmann::json&)>& on_page) {
   ResourceRef collection = ref;
   collection.name.clear();
   collection.subresource.clear();
@@ -482,9 +482,9 @@ Client::list_pages(const ResourceRef &ref, const ListOptions &options,
   }
 }
 
-ApiResult<nlohmann::json> Client::list(const ResourceRef &ref, const ListOptions &options) {
+ApiResult<nlohmann::json> Client::list(const ResourceRef& ref, const ListOptions& options) {
   nlohmann::json result;
-  auto collect = [&result](nlohmann::json &page) -> Result<void> {
+  auto collect = [&result](nlohmann::json& page) -> Result<void> {
     nlohmann::json items = nlohmann::json::array();
     if (const auto it = page.find("items"); it != page.end() && it->is_array()) {
       items = std::move(*it);
@@ -493,9 +493,9 @@ ApiResult<nlohmann::json> Client::list(const ResourceRef &ref, const ListOptions
       result = std::move(page);
       result["items"] = std::move(items);
     } else {
-      auto &all = result["items"];
-      all.get_ref<nlohmann::json::array_t &>().reserve(all.size() + items.size());
-      for (auto &item : items) {
+      auto& all = result["items"];
+      all.get_ref<nlohmann::json::array_t&>().reserve(all.size() + items.size());
+      for (auto& item : items) {
         all.push_back(std::move(item));
       }
       if (const auto md = page.find("metadata"); md != page.end()) {
@@ -524,8 +524,8 @@ ApiResult<nlohmann::json> Client::list(const ResourceRef &ref, const ListOptions
   return result;
 }
 
-ApiResult<nlohmann::json> Client::apply(const ResourceRef &ref, const nlohmann::json &object,
-                                        const ApplyOptions &options) {
+ApiResult<nlohmann::json> Client::apply(const ResourceRef& ref, const nlohmann::json& object,
+                                        const ApplyOptions& options) {
   if (!object.is_object() || text(object, "apiVersion").empty() || text(object, "kind").empty()) {
     return api_fail(
         Error(ExitCode::k_failed, "server-side apply needs an object with apiVersion and kind"));
@@ -553,7 +553,7 @@ ApiResult<nlohmann::json> Client::apply(const ResourceRef &ref, const nlohmann::
   return json_of(m_impl->info_for("PATCH", r.path), send(r));
 }
 
-ApiResult<nlohmann::json> Client::apply(const nlohmann::json &object, const ApplyOptions &options) {
+ApiResult<nlohmann::json> Client::apply(const nlohmann::json& object, const ApplyOptions& options) {
   auto ref = ref_for(object);
   if (!ref) {
     return tl::make_unexpected(std::move(ref.error()));
@@ -561,8 +561,8 @@ ApiResult<nlohmann::json> Client::apply(const nlohmann::json &object, const Appl
   return apply(*ref, object, options);
 }
 
-ApiResult<nlohmann::json> Client::create(const ResourceRef &ref, const nlohmann::json &object,
-                                         const WriteOptions &options) {
+ApiResult<nlohmann::json> Client::create(const ResourceRef& ref, const nlohmann::json& object,
+                                         const WriteOptions& options) {
   ResourceRef collection = ref;
   collection.name.clear();
   collection.subresource.clear();
@@ -575,8 +575,8 @@ ApiResult<nlohmann::json> Client::create(const ResourceRef &ref, const nlohmann:
   return json_of(m_impl->info_for("POST", r.path), send(r));
 }
 
-ApiResult<nlohmann::json> Client::replace(const ResourceRef &ref, const nlohmann::json &object,
-                                          const WriteOptions &options) {
+ApiResult<nlohmann::json> Client::replace(const ResourceRef& ref, const nlohmann::json& object,
+                                          const WriteOptions& options) {
   ResourceRef target = ref;
   if (target.name.empty()) {
     auto name = object_name(object);
@@ -594,8 +594,8 @@ ApiResult<nlohmann::json> Client::replace(const ResourceRef &ref, const nlohmann
   return json_of(m_impl->info_for("PUT", r.path), send(r));
 }
 
-ApiResult<nlohmann::json> Client::patch(const ResourceRef &ref, PatchType type,
-                                        const nlohmann::json &patch, const WriteOptions &options) {
+ApiResult<nlohmann::json> Client::patch(const ResourceRef& ref, PatchType type,
+                                        const nlohmann::json& patch, const WriteOptions& options) {
   Request r;
   r.method = Method::k_patch;
   r.path = resource_path(ref);
@@ -615,7 +615,7 @@ ApiResult<nlohmann::json> Client::patch(const ResourceRef &ref, PatchType type,
   return json_of(m_impl->info_for("PATCH", r.path), send(r));
 }
 
-ApiResult<nlohmann::json> Client::remove(const ResourceRef &ref, const DeleteOptions &options) {
+ApiResult<nlohmann::json> Client::remove(const ResourceRef& ref, const DeleteOptions& options) {
   Request r;
   r.method = Method::k_delete;
   r.path = resource_path(ref);
@@ -627,7 +627,7 @@ ApiResult<nlohmann::json> Client::remove(const ResourceRef &ref, const DeleteOpt
 }
 
 ApiResult<Response> Client::proxy_get(std::string_view namespace_, std::string_view pod, int port,
-                                      std::string_view path, const Query &query) {
+                                      std::string_view path, const Query& query) {
   Request r;
   r.path = pod_proxy_path(namespace_, pod, port, path);
   r.query = query;
@@ -636,7 +636,7 @@ ApiResult<Response> Client::proxy_get(std::string_view namespace_, std::string_v
 }
 
 ApiResult<std::shared_ptr<const ResourceMap>> Client::discovery() {
-  Impl &im = *m_impl;
+  Impl& im = *m_impl;
   {
     std::lock_guard lock(im.discovery_cache);
     if (im.discovery) {
@@ -674,8 +674,8 @@ ApiResult<std::shared_ptr<const ResourceMap>> Client::discovery() {
   groups->insert(groups->begin(), *core);
 
   std::vector<std::pair<std::string, std::string>> gvs; // (group/version key, path)
-  for (const auto &g : *groups) {
-    for (const auto &v : g.versions) {
+  for (const auto& g : *groups) {
+    for (const auto& v : g.versions) {
       gvs.emplace_back(join_api_version(g.group, v),
                        g.group.empty() ? "/api/" + v : "/apis/" + g.group + "/" + v);
     }
@@ -726,7 +726,7 @@ ApiResult<ResourceInfo> Client::resource_for(std::string_view api_version, std::
   return *info;
 }
 
-ApiResult<ResourceRef> Client::ref_for(const nlohmann::json &object) {
+ApiResult<ResourceRef> Client::ref_for(const nlohmann::json& object) {
   const std::string api_version = text(object, "apiVersion");
   const std::string kind = text(object, "kind");
   if (api_version.empty() || kind.empty()) {

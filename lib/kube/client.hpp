@@ -77,7 +77,7 @@ struct Request {
   std::function<bool(std::string_view)> on_data;
   /// When set, the request ends (as a success if it was streaming a 2xx body, else with an
   /// error) within about 100 ms of *cancel becoming true.
-  const std::atomic<bool> *cancel = nullptr;
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 /// A 2xx answer.
@@ -122,58 +122,58 @@ public:
   static Result<std::unique_ptr<Client>>
   create(config::ResolvedContext context, ClientOptions options, CredentialSource credentials);
   /// create() with the context's kubeconfig credentials (token, certificate, exec plugin).
-  static Result<std::unique_ptr<Client>> connect(const config::ResolvedContext &context,
+  static Result<std::unique_ptr<Client>> connect(const config::ResolvedContext& context,
                                                  ClientOptions options = {});
   ~Client();
-  Client(const Client &) = delete;
-  Client &operator=(const Client &) = delete;
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
 
   /// The context this client talks to (its name is the cluster's name in messages).
-  [[nodiscard]] const config::ResolvedContext &context() const;
+  [[nodiscard]] const config::ResolvedContext& context() const;
   /// The options it was made with.
-  [[nodiscard]] const ClientOptions &options() const;
+  [[nodiscard]] const ClientOptions& options() const;
 
   /// Sends a request with retries (kube/retry.hpp) and one re-authentication after a 401.
   /// Non-2xx answers and transport failures come back as ApiError.
-  ApiResult<Response> send(const Request &request);
+  ApiResult<Response> send(const Request& request);
   /// send() on another thread; for fanning out independent requests.
   std::future<ApiResult<Response>> send_async(Request request);
 
   /// GET one object.
-  ApiResult<nlohmann::json> get(const ResourceRef &ref);
+  ApiResult<nlohmann::json> get(const ResourceRef& ref);
   /// Lists a collection, following `continue` until the end; returns one List whose items are
   /// all pages' items. A continue token that expires mid-way (410) restarts the list once
   /// without paging, as kubectl does.
-  ApiResult<nlohmann::json> list(const ResourceRef &ref, const ListOptions &options = {});
+  ApiResult<nlohmann::json> list(const ResourceRef& ref, const ListOptions& options = {});
   /// Lists page by page, handing each page (a List object) to `on_page`, which may move its
   /// items out; an error from on_page stops the listing. Returns the last page's
   /// resourceVersion.
-  ApiResult<std::string> list_pages(const ResourceRef &ref, const ListOptions &options,
-                                    const std::function<Result<void>(nlohmann::json &)> &on_page);
+  ApiResult<std::string> list_pages(const ResourceRef& ref, const ListOptions& options,
+                                    const std::function<Result<void>(nlohmann::json&)>& on_page);
   /// Server-side apply (PATCH application/apply-patch+yaml, fieldManager); `object` must carry
   /// apiVersion, kind and metadata.name. Safe to retry.
-  ApiResult<nlohmann::json> apply(const ResourceRef &ref, const nlohmann::json &object,
-                                  const ApplyOptions &options = {});
+  ApiResult<nlohmann::json> apply(const ResourceRef& ref, const nlohmann::json& object,
+                                  const ApplyOptions& options = {});
   /// apply() with the resource looked up by discovery from the object's apiVersion and kind; the
   /// namespace is metadata.namespace or, for namespaced kinds, the context's namespace.
-  ApiResult<nlohmann::json> apply(const nlohmann::json &object, const ApplyOptions &options = {});
+  ApiResult<nlohmann::json> apply(const nlohmann::json& object, const ApplyOptions& options = {});
   /// POST to the collection `ref` (name ignored). Not retried after it may have reached the
   /// server.
-  ApiResult<nlohmann::json> create(const ResourceRef &ref, const nlohmann::json &object,
-                                   const WriteOptions &options = {});
+  ApiResult<nlohmann::json> create(const ResourceRef& ref, const nlohmann::json& object,
+                                   const WriteOptions& options = {});
   /// PUT (update); the object's resourceVersion makes a stale update fail with conflict().
-  ApiResult<nlohmann::json> replace(const ResourceRef &ref, const nlohmann::json &object,
-                                    const WriteOptions &options = {});
+  ApiResult<nlohmann::json> replace(const ResourceRef& ref, const nlohmann::json& object,
+                                    const WriteOptions& options = {});
   /// PATCH with a merge, strategic-merge or JSON patch. Not retried (a patch may not be
   /// idempotent); use apply for desired state.
-  ApiResult<nlohmann::json> patch(const ResourceRef &ref, PatchType type,
-                                  const nlohmann::json &patch, const WriteOptions &options = {});
+  ApiResult<nlohmann::json> patch(const ResourceRef& ref, PatchType type,
+                                  const nlohmann::json& patch, const WriteOptions& options = {});
   /// DELETE; the answer is the deleted object or a Status.
-  ApiResult<nlohmann::json> remove(const ResourceRef &ref, const DeleteOptions &options = {});
+  ApiResult<nlohmann::json> remove(const ResourceRef& ref, const DeleteOptions& options = {});
   /// GET through the API server's pod proxy to a port of a pod (FACTS §2, istiod's
   /// /debug/clusterz). The body is the pod's answer, as is.
   ApiResult<Response> proxy_get(std::string_view namespace_, std::string_view pod, int port,
-                                std::string_view path, const Query &query = {});
+                                std::string_view path, const Query& query = {});
 
   /// The cluster's kinds, fetched on first use (in parallel) and cached for the client's life.
   ApiResult<std::shared_ptr<const ResourceMap>> discovery();
@@ -183,12 +183,12 @@ public:
   /// in <context>".
   ApiResult<ResourceInfo> resource_for(std::string_view api_version, std::string_view kind);
   /// The reference of an object (apiVersion, kind, metadata.name/namespace) via discovery.
-  ApiResult<ResourceRef> ref_for(const nlohmann::json &object);
+  ApiResult<ResourceRef> ref_for(const nlohmann::json& object);
 
   /// Runs a command in a container over WebSocket (v5.channel.k8s.io, else v4) and returns its
   /// output and exit code. A non-zero exit code is a result, not an error; failing to start the
   /// command is an error (403: the hint names the RBAC permission, create on pods/exec).
-  ApiResult<ExecResult> exec(const ExecRequest &request);
+  ApiResult<ExecResult> exec(const ExecRequest& request);
 
   struct Impl;
 

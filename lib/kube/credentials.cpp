@@ -4,7 +4,7 @@
 
 namespace meshctl::kube {
 
-std::string credential_kind(const config::KubeUser &user) {
+std::string credential_kind(const config::KubeUser& user) {
   if (user.exec) {
     return "exec plugin";
   }

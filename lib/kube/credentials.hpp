@@ -24,9 +24,9 @@ CredentialSource static_credentials(config::Credentials credentials);
 
 /// The credentials of a kubeconfig context through config::get_credentials (token files re-read,
 /// exec plugins run and cached); refresh() calls config::invalidate_credentials.
-CredentialSource kubeconfig_credentials(const config::ResolvedContext &context);
+CredentialSource kubeconfig_credentials(const config::ResolvedContext& context);
 
 /// What kind of credentials a kubeconfig user entry holds (for CredentialSource::kind).
-std::string credential_kind(const config::KubeUser &user);
+std::string credential_kind(const config::KubeUser& user);
 
 } // namespace meshctl::kube

@@ -12,12 +12,12 @@ tl::unexpected<Error> shape_error(std::string_view what, std::string_view proble
               "the server at this address may not be a Kubernetes API server");
 }
 
-std::string text_at(const nlohmann::json &obj, const char *key) {
+std::string text_at(const nlohmann::json& obj, const char* key) {
   const auto it = obj.find(key);
   return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-std::string list(const std::vector<std::string> &items) {
+std::string list(const std::vector<std::string>& items) {
   return fmt::format("{}", fmt::join(items, ", "));
 }
 
@@ -32,7 +32,7 @@ bool ResourceInfo::supports(std::string_view verb) const {
   return std::find(verbs.begin(), verbs.end(), verb) != verbs.end();
 }
 
-Result<GroupVersions> parse_core_versions(const nlohmann::json &api_versions) {
+Result<GroupVersions> parse_core_versions(const nlohmann::json& api_versions) {
   if (!api_versions.is_object()) {
     return shape_error("APIVersions (/api)", "not a JSON object");
   }
@@ -41,7 +41,7 @@ Result<GroupVersions> parse_core_versions(const nlohmann::json &api_versions) {
     return shape_error("APIVersions (/api)", "no versions list");
   }
   GroupVersions core;
-  for (const auto &v : *it) {
+  for (const auto& v : *it) {
     if (v.is_string()) {
       core.versions.push_back(v.get<std::string>());
     }
@@ -53,7 +53,7 @@ Result<GroupVersions> parse_core_versions(const nlohmann::json &api_versions) {
   return core;
 }
 
-Result<std::vector<GroupVersions>> parse_group_list(const nlohmann::json &group_list) {
+Result<std::vector<GroupVersions>> parse_group_list(const nlohmann::json& group_list) {
   if (!group_list.is_object()) {
     return shape_error("APIGroupList (/apis)", "not a JSON object");
   }
@@ -65,7 +65,7 @@ Result<std::vector<GroupVersions>> parse_group_list(const nlohmann::json &group_
     return shape_error("APIGroupList (/apis)", "groups is not a list");
   }
   std::vector<GroupVersions> out;
-  for (const auto &g : *groups) {
+  for (const auto& g : *groups) {
     if (!g.is_object()) {
       continue;
     }
@@ -75,7 +75,7 @@ Result<std::vector<GroupVersions>> parse_group_list(const nlohmann::json &group_
       return shape_error("APIGroupList (/apis)", "a group without a name");
     }
     if (const auto vs = g.find("versions"); vs != g.end() && vs->is_array()) {
-      for (const auto &v : *vs) {
+      for (const auto& v : *vs) {
         if (v.is_object() && !text_at(v, "version").empty()) {
           gv.versions.push_back(text_at(v, "version"));
         }
@@ -92,7 +92,7 @@ Result<std::vector<GroupVersions>> parse_group_list(const nlohmann::json &group_
   return out;
 }
 
-Result<std::vector<ResourceInfo>> parse_resource_list(const nlohmann::json &resource_list) {
+Result<std::vector<ResourceInfo>> parse_resource_list(const nlohmann::json& resource_list) {
   if (!resource_list.is_object()) {
     return shape_error("APIResourceList", "not a JSON object");
   }
@@ -109,7 +109,7 @@ Result<std::vector<ResourceInfo>> parse_resource_list(const nlohmann::json &reso
   if (!resources->is_array()) {
     return shape_error("APIResourceList " + group_version, "resources is not a list");
   }
-  for (const auto &r : *resources) {
+  for (const auto& r : *resources) {
     if (!r.is_object()) {
       continue;
     }
@@ -126,7 +126,7 @@ Result<std::vector<ResourceInfo>> parse_resource_list(const nlohmann::json &reso
       info.namespaced = ns->get<bool>();
     }
     if (const auto vs = r.find("verbs"); vs != r.end() && vs->is_array()) {
-      for (const auto &v : *vs) {
+      for (const auto& v : *vs) {
         if (v.is_string()) {
           info.verbs.push_back(v.get<std::string>());
         }
@@ -137,21 +137,21 @@ Result<std::vector<ResourceInfo>> parse_resource_list(const nlohmann::json &reso
   return out;
 }
 
-ResourceMap::ResourceMap(const std::vector<GroupVersions> &groups,
-                         const std::map<std::string, GroupVersionResult> &resources) {
-  for (const auto &g : groups) {
+ResourceMap::ResourceMap(const std::vector<GroupVersions>& groups,
+                         const std::map<std::string, GroupVersionResult>& resources) {
+  for (const auto& g : groups) {
     // Preferred version first, then the rest in the server's order.
     std::vector<std::string> order;
     if (!g.preferred.empty()) {
       order.push_back(g.preferred);
     }
-    for (const auto &v : g.versions) {
+    for (const auto& v : g.versions) {
       if (v != g.preferred) {
         order.push_back(v);
       }
     }
     m_group_versions[g.group] = order;
-    for (const auto &v : order) {
+    for (const auto& v : order) {
       const std::string gv = join_api_version(g.group, v);
       const auto it = resources.find(gv);
       if (it == resources.end()) {
@@ -161,7 +161,7 @@ ResourceMap::ResourceMap(const std::vector<GroupVersions> &groups,
         m_failures[gv] = it->second.error;
         continue;
       }
-      for (const auto &info : it->second.resources) {
+      for (const auto& info : it->second.resources) {
         m_kinds[{info.group, info.kind}].push_back(info);
       }
     }
@@ -177,7 +177,7 @@ std::vector<std::string> ResourceMap::versions_of(std::string_view group,
   std::vector<std::string> out;
   const auto it = m_kinds.find({std::string(group), std::string(kind)});
   if (it != m_kinds.end()) {
-    for (const auto &info : it->second) {
+    for (const auto& info : it->second) {
       out.push_back(info.version);
     }
   }
@@ -192,7 +192,7 @@ Result<ResourceInfo> ResourceMap::find(std::string_view group, std::string_view 
     if (version.empty()) {
       return it->second.front();
     }
-    for (const auto &info : it->second) {
+    for (const auto& info : it->second) {
       if (info.version == version) {
         return info;
       }
@@ -204,7 +204,7 @@ Result<ResourceInfo> ResourceMap::find(std::string_view group, std::string_view 
   // Unknown kind: was it because a group version's discovery failed?
   const auto gvs = m_group_versions.find(group);
   if (gvs != m_group_versions.end()) {
-    for (const auto &v : gvs->second) {
+    for (const auto& v : gvs->second) {
       const auto f = m_failures.find(join_api_version(group, v));
       if (f != m_failures.end() && (version.empty() || version == v)) {
         return fail(fmt::format("cannot tell whether kind {} is served: discovery of {} failed: {}",
@@ -229,12 +229,12 @@ Result<ResourceInfo> ResourceMap::find_resource(std::string_view group,
                                                 std::string_view resource) const {
   const auto gvs = m_group_versions.find(group);
   if (gvs != m_group_versions.end()) {
-    for (const auto &v : gvs->second) {
-      for (const auto &[key, infos] : m_kinds) {
+    for (const auto& v : gvs->second) {
+      for (const auto& [key, infos] : m_kinds) {
         if (key.first != group) {
           continue;
         }
-        for (const auto &info : infos) {
+        for (const auto& info : infos) {
           if (info.version == v && info.resource == resource) {
             return info;
           }
@@ -254,7 +254,7 @@ bool is_istio_group(std::string_view group) {
           group.compare(group.size() - k_suffix.size(), k_suffix.size(), k_suffix) == 0);
 }
 
-Result<ResourceInfo> require_kind(const ResourceMap &map, std::string_view cluster,
+Result<ResourceInfo> require_kind(const ResourceMap& map, std::string_view cluster,
                                   std::string_view api_version, std::string_view kind) {
   const auto [group, version] = split_api_version(api_version);
   auto found = map.find(group, version, kind);
@@ -265,7 +265,7 @@ Result<ResourceInfo> require_kind(const ResourceMap &map, std::string_view clust
   if (is_istio_group(group)) {
     if (served.empty()) {
       bool discovery_failed = false;
-      for (const auto &[gv, err] : map.failures()) {
+      for (const auto& [gv, err] : map.failures()) {
         discovery_failed = discovery_failed || split_api_version(gv).first == group;
       }
       if (!discovery_failed) {

@@ -46,13 +46,13 @@ struct GroupVersions {
 };
 
 /// Parses GET /api (APIVersions) into the core group, as a GroupVersions with group "".
-Result<GroupVersions> parse_core_versions(const nlohmann::json &api_versions);
+Result<GroupVersions> parse_core_versions(const nlohmann::json& api_versions);
 
 /// Parses GET /apis (APIGroupList).
-Result<std::vector<GroupVersions>> parse_group_list(const nlohmann::json &group_list);
+Result<std::vector<GroupVersions>> parse_group_list(const nlohmann::json& group_list);
 
 /// Parses an APIResourceList; subresources ("pods/exec") are left out.
-Result<std::vector<ResourceInfo>> parse_resource_list(const nlohmann::json &resource_list);
+Result<std::vector<ResourceInfo>> parse_resource_list(const nlohmann::json& resource_list);
 
 /// The kinds a cluster serves. Immutable once built; shared between threads.
 class ResourceMap {
@@ -65,8 +65,8 @@ public:
 
   ResourceMap() = default;
   /// Builds the map from the groups and, per "group/version" key (core: "v1"), its resources.
-  ResourceMap(const std::vector<GroupVersions> &groups,
-              const std::map<std::string, GroupVersionResult> &resources);
+  ResourceMap(const std::vector<GroupVersions>& groups,
+              const std::map<std::string, GroupVersionResult>& resources);
 
   /// The resource of a kind: `version` empty = the preferred version serving it. Errors say
   /// whether the group is not served, the kind is unknown in it, only other versions serve it,
@@ -87,7 +87,7 @@ public:
   /// Number of distinct (group, kind) pairs.
   [[nodiscard]] std::size_t size() const { return m_kinds.size(); }
   /// Group versions whose discovery failed, with the error (kubectl warns and goes on).
-  [[nodiscard]] const std::map<std::string, std::string> &failures() const { return m_failures; }
+  [[nodiscard]] const std::map<std::string, std::string>& failures() const { return m_failures; }
 
 private:
   std::map<std::pair<std::string, std::string>, std::vector<ResourceInfo>> m_kinds;
@@ -98,7 +98,7 @@ private:
 /// Like ResourceMap::find, with the cluster's name in the message, and Istio's groups
 /// (*.istio.io) explained: an unknown Istio kind gives "Istio is not installed in wuxi
 /// (networking.istio.io Gateway unknown)"; a kind served only in other versions says which.
-Result<ResourceInfo> require_kind(const ResourceMap &map, std::string_view cluster,
+Result<ResourceInfo> require_kind(const ResourceMap& map, std::string_view cluster,
                                   std::string_view api_version, std::string_view kind);
 
 /// Whether a group belongs to Istio (networking.istio.io, security.istio.io, …).

@@ -21,12 +21,12 @@
 
 namespace meshctl::kube {
 
-Query exec_query(const ExecRequest &request) {
+Query exec_query(const ExecRequest& request) {
   Query q;
   if (!request.container.empty()) {
     q.emplace_back("container", request.container);
   }
-  for (const auto &arg : request.command) {
+  for (const auto& arg : request.command) {
     q.emplace_back("command", arg);
   }
   if (request.stdin_data) {
@@ -43,7 +43,7 @@ Result<void> ChannelDemux::on_message(std::string_view message) {
   }
   const auto channel = static_cast<std::uint8_t>(message.front());
   const std::string_view payload = message.substr(1);
-  std::string *target = nullptr;
+  std::string* target = nullptr;
   switch (channel) {
   case static_cast<std::uint8_t>(Channel::k_stdout):
     target = &m_out;
@@ -84,7 +84,7 @@ ApiResult<int> exit_code_from_status(std::string_view status_json) {
   if (reason == "NonZeroExitCode") {
     const auto details = status.value("details", nlohmann::json::object());
     const auto causes = details.value("causes", nlohmann::json::array());
-    for (const auto &c : causes) {
+    for (const auto& c : causes) {
       if (c.is_object() && c.value("reason", "") == "ExitCode") {
         const std::string code = c.value("message", "");
         try {
@@ -93,7 +93,7 @@ ApiResult<int> exit_code_from_status(std::string_view status_json) {
           if (used == code.size()) {
             return value;
           }
-        } catch (const std::exception &) {
+        } catch (const std::exception&) {
           // fall through to the error below
         }
         break;
@@ -171,12 +171,12 @@ public:
     }
     curl_slist_free_all(m_connect_to);
   }
-  RawConnection(const RawConnection &) = delete;
-  RawConnection &operator=(const RawConnection &) = delete;
+  RawConnection(const RawConnection&) = delete;
+  RawConnection& operator=(const RawConnection&) = delete;
 
-  CURL *easy() { return m_easy; }
-  curl_slist **connect_to() { return &m_connect_to; }
-  char *error_buffer() { return m_error.data(); }
+  CURL* easy() { return m_easy; }
+  curl_slist** connect_to() { return &m_connect_to; }
+  char* error_buffer() { return m_error.data(); }
   [[nodiscard]] std::string error_text(CURLcode code) const {
     long os_errno = 0;
     curl_easy_getinfo(m_easy, CURLINFO_OS_ERRNO, &os_errno);
@@ -213,7 +213,7 @@ public:
   }
 
   /// Appends what arrives to `out`; sets eof when the peer closed the connection.
-  CURLcode receive(std::string &out, bool &eof, Clock::time_point deadline) {
+  CURLcode receive(std::string& out, bool& eof, Clock::time_point deadline) {
     std::array<char, 65536> buffer{};
     while (true) {
       std::size_t n = 0;
@@ -245,8 +245,8 @@ private:
     return r >= 0 || errno == EINTR;
   }
 
-  CURL *m_easy;
-  curl_slist *m_connect_to = nullptr;
+  CURL* m_easy;
+  curl_slist* m_connect_to = nullptr;
   curl_socket_t m_socket = CURL_SOCKET_BAD;
   std::array<char, CURL_ERROR_SIZE> m_error{};
 };
@@ -258,12 +258,12 @@ struct UpgradeOutcome {
   std::string body;   ///< the refusal's body
 };
 
-std::string header_value(const ws::ResponseHead &head, std::string_view name) {
+std::string header_value(const ws::ResponseHead& head, std::string_view name) {
   return head.header(name);
 }
 
 // Reads the body of a non-101 answer (bounded), decoding chunked transfer encoding.
-std::string read_refusal_body(RawConnection &conn, const ws::ResponseHead &head, std::string body,
+std::string read_refusal_body(RawConnection& conn, const ws::ResponseHead& head, std::string body,
                               Clock::time_point deadline) {
   constexpr std::size_t k_max = 1U << 20U;
   const std::string length_text = header_value(head, "Content-Length");
@@ -272,7 +272,7 @@ std::string read_refusal_body(RawConnection &conn, const ws::ResponseHead &head,
   if (!length_text.empty()) {
     try {
       length = std::stoul(length_text);
-    } catch (const std::exception &) {
+    } catch (const std::exception&) {
       length = std::string::npos;
     }
   }
@@ -299,8 +299,8 @@ std::string read_refusal_body(RawConnection &conn, const ws::ResponseHead &head,
 
 } // namespace
 
-ApiResult<ExecResult> Client::exec(const ExecRequest &request) {
-  Impl &im = *m_impl;
+ApiResult<ExecResult> Client::exec(const ExecRequest& request) {
+  Impl& im = *m_impl;
   const std::string path = pod_exec_path(request.namespace_, request.pod);
   const std::string path_and_query =
       im.endpoint.base_path + path + "?" + encode_query(exec_query(request));
@@ -311,7 +311,7 @@ ApiResult<ExecResult> Client::exec(const ExecRequest &request) {
                   request.container.empty() ? "" : " (container " + request.container + ")");
   const auto start = Clock::now();
   const auto deadline = start + request.timeout;
-  const auto &offered = exec_protocols();
+  const auto& offered = exec_protocols();
   bool refreshed = false;
   int attempt = 0;
 
@@ -323,7 +323,7 @@ ApiResult<ExecResult> Client::exec(const ExecRequest &request) {
       return api_fail(creds.error());
     }
     RawConnection conn;
-    CURL *e = conn.easy();
+    CURL* e = conn.easy();
     if (e == nullptr) {
       return api_fail(Error(ExitCode::k_failed, "libcurl could not make a handle (out of memory)"));
     }
@@ -416,7 +416,7 @@ ApiResult<ExecResult> Client::exec(const ExecRequest &request) {
         };
         if (request.stdin_data) {
           constexpr std::size_t k_chunk = 32U << 10U;
-          const std::string &in = *request.stdin_data;
+          const std::string& in = *request.stdin_data;
           for (std::size_t off = 0; off < in.size(); off += k_chunk) {
             std::string payload(1, static_cast<char>(Channel::k_stdin));
             payload += in.substr(off, k_chunk);
@@ -454,7 +454,7 @@ ApiResult<ExecResult> Client::exec(const ExecRequest &request) {
             reader.feed(more);
             continue;
           }
-          ws::Message &m = **message;
+          ws::Message& m = **message;
           switch (m.opcode) {
           case ws::Opcode::k_binary:
             if (auto ok = demux.on_message(m.payload); !ok) {

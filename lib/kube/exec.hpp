@@ -49,13 +49,13 @@ enum class Channel : std::uint8_t {
 };
 
 /// The subprotocols meshctl offers, best first.
-inline const std::vector<std::string> &exec_protocols() {
+inline const std::vector<std::string>& exec_protocols() {
   static const std::vector<std::string> k_protocols{"v5.channel.k8s.io", "v4.channel.k8s.io"};
   return k_protocols;
 }
 
 /// container=…&command=a&command=b&…&stdin=true&stdout=true&stderr=true, in kubectl's order.
-Query exec_query(const ExecRequest &request);
+Query exec_query(const ExecRequest& request);
 
 /// Sorts the payloads of binary messages into stdout, stderr and the error channel.
 class ChannelDemux {
@@ -65,10 +65,10 @@ public:
   /// ignored; output beyond max_output is an error.
   Result<void> on_message(std::string_view message);
 
-  [[nodiscard]] const std::string &out() const { return m_out; }
-  [[nodiscard]] const std::string &err() const { return m_err; }
+  [[nodiscard]] const std::string& out() const { return m_out; }
+  [[nodiscard]] const std::string& err() const { return m_err; }
   /// The error channel's bytes (a Status JSON once the command has ended).
-  [[nodiscard]] const std::string &error_channel() const { return m_error; }
+  [[nodiscard]] const std::string& error_channel() const { return m_error; }
   /// Moves the collected output out.
   std::string take_out() { return std::move(m_out); }
   std::string take_err() { return std::move(m_err); }

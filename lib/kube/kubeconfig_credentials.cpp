@@ -6,7 +6,7 @@
 
 namespace meshctl::kube {
 
-CredentialSource kubeconfig_credentials(const config::ResolvedContext &context) {
+CredentialSource kubeconfig_credentials(const config::ResolvedContext& context) {
   CredentialSource source;
   source.kind = credential_kind(context.user);
   source.get = [context]() { return config::get_credentials(context); };
@@ -21,7 +21,7 @@ CredentialSource kubeconfig_credentials(const config::ResolvedContext &context) 
 
 namespace meshctl::kube {
 
-Result<std::unique_ptr<Client>> Client::connect(const config::ResolvedContext &context,
+Result<std::unique_ptr<Client>> Client::connect(const config::ResolvedContext& context,
                                                 ClientOptions options) {
   return create(context, std::move(options), kubeconfig_credentials(context));
 }

@@ -8,7 +8,7 @@ bool is_unreserved(unsigned char c) {
          c == '.' || c == '_' || c == '~';
 }
 
-void append_escaped(std::string &out, unsigned char c) {
+void append_escaped(std::string& out, unsigned char c) {
   static constexpr char k_hex[] = "0123456789ABCDEF";
   out += '%';
   out += k_hex[c >> 4];
@@ -88,9 +88,9 @@ std::string escape_path(std::string_view path) {
   return out;
 }
 
-std::string encode_query(const Query &query) {
+std::string encode_query(const Query& query) {
   std::string out;
-  for (const auto &[key, value] : query) {
+  for (const auto& [key, value] : query) {
     if (!out.empty()) {
       out += '&';
     }
@@ -101,7 +101,7 @@ std::string encode_query(const Query &query) {
   return out;
 }
 
-std::string resource_path(const ResourceRef &ref) {
+std::string resource_path(const ResourceRef& ref) {
   std::string out = ref.group.empty() ? "/api/" + escape_path_segment(ref.version)
                                       : "/apis/" + escape_path_segment(ref.group) + "/" +
                                             escape_path_segment(ref.version);

@@ -40,10 +40,10 @@ std::string escape_path_segment(std::string_view text);
 std::string escape_path(std::string_view path);
 
 /// "a=1&b=x%20y" (no leading '?'); empty for an empty query.
-std::string encode_query(const Query &query);
+std::string encode_query(const Query& query);
 
 /// "/api/v1/namespaces/dev/services/helloworld", "/apis/apps/v1/deployments", ….
-std::string resource_path(const ResourceRef &ref);
+std::string resource_path(const ResourceRef& ref);
 
 /// "/api/v1/namespaces/NS/pods/NAME:PORT/proxy/PATH": the API server forwards the request to the
 /// pod's port (istiod's /debug/clusterz on 15014, FACTS §2). `path` may start with '/'.

@@ -11,9 +11,9 @@
 namespace meshctl::kube {
 namespace {
 
-std::string env_any(const char *upper, const char *lower) {
-  for (const char *name : {upper, lower}) {
-    if (const char *v = std::getenv(name); v != nullptr && *v != '\0') {
+std::string env_any(const char* upper, const char* lower) {
+  for (const char* name : {upper, lower}) {
+    if (const char* v = std::getenv(name); v != nullptr && *v != '\0') {
       return v;
     }
   }
@@ -48,23 +48,23 @@ std::optional<Ip> parse_ip(std::string_view text) {
   if (inet_pton(AF_INET, s.c_str(), &v4) == 1) {
     ip.bytes[10] = 0xff;
     ip.bytes[11] = 0xff;
-    std::copy_n(reinterpret_cast<const unsigned char *>(&v4), 4, ip.bytes.begin() + 12);
+    std::copy_n(reinterpret_cast<const unsigned char*>(&v4), 4, ip.bytes.begin() + 12);
     return ip;
   }
   in6_addr v6{};
   if (inet_pton(AF_INET6, s.c_str(), &v6) == 1) {
-    std::copy_n(reinterpret_cast<const unsigned char *>(&v6), 16, ip.bytes.begin());
+    std::copy_n(reinterpret_cast<const unsigned char*>(&v6), 16, ip.bytes.begin());
     return ip;
   }
   return std::nullopt;
 }
 
-bool is_v4(const Ip &ip) {
+bool is_v4(const Ip& ip) {
   static constexpr std::array<unsigned char, 12> k_prefix{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
   return std::equal(k_prefix.begin(), k_prefix.end(), ip.bytes.begin());
 }
 
-bool is_loopback(const Ip &ip) {
+bool is_loopback(const Ip& ip) {
   if (is_v4(ip)) {
     return ip.bytes[12] == 127;
   }
@@ -77,7 +77,7 @@ bool is_loopback(const Ip &ip) {
 }
 
 // "10.0.0.0/8" or "fd00::/8": does it contain ip?
-std::optional<bool> cidr_contains(std::string_view cidr, const Ip &ip) {
+std::optional<bool> cidr_contains(std::string_view cidr, const Ip& ip) {
   const std::size_t slash = cidr.find('/');
   if (slash == std::string_view::npos) {
     return std::nullopt;
@@ -111,7 +111,7 @@ std::optional<bool> cidr_contains(std::string_view cidr, const Ip &ip) {
 }
 
 // Splits "host:port" / "[v6]:port"; a bare IPv6 address or a host without port gives port "".
-std::pair<std::string, std::string> split_host_port(const std::string &entry) {
+std::pair<std::string, std::string> split_host_port(const std::string& entry) {
   if (!entry.empty() && entry.front() == '[') {
     const std::size_t close = entry.find(']');
     if (close != std::string::npos) {
@@ -194,11 +194,11 @@ bool no_proxy_matches(std::string_view no_proxy, std::string_view host_in, int p
 }
 
 std::string select_proxy(std::string_view scheme, std::string_view host, int port,
-                         std::string_view kubeconfig_proxy_url, const ProxyEnvironment &env) {
+                         std::string_view kubeconfig_proxy_url, const ProxyEnvironment& env) {
   if (!kubeconfig_proxy_url.empty()) {
     return normalise_proxy(kubeconfig_proxy_url);
   }
-  const std::string &proxy = scheme == "https" ? env.https_proxy : env.http_proxy;
+  const std::string& proxy = scheme == "https" ? env.https_proxy : env.http_proxy;
   if (proxy.empty()) {
     return {};
   }

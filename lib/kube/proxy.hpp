@@ -30,6 +30,6 @@ bool no_proxy_matches(std::string_view no_proxy, std::string_view host, int port
 /// `kubeconfig_proxy_url` (the cluster's proxy-url) applies to every request when set.
 /// A proxy given without a scheme is taken as http://.
 std::string select_proxy(std::string_view scheme, std::string_view host, int port,
-                         std::string_view kubeconfig_proxy_url, const ProxyEnvironment &env);
+                         std::string_view kubeconfig_proxy_url, const ProxyEnvironment& env);
 
 } // namespace meshctl::kube

@@ -5,7 +5,7 @@
 
 namespace meshctl::kube {
 
-bool is_retryable(const AttemptOutcome &outcome, bool idempotent) {
+bool is_retryable(const AttemptOutcome& outcome, bool idempotent) {
   if (outcome.http_status == 429) {
     return true;
   }
@@ -26,7 +26,7 @@ bool is_retryable(const AttemptOutcome &outcome, bool idempotent) {
   }
 }
 
-std::chrono::milliseconds backoff_delay(const RetryPolicy &policy, int retry, double random01) {
+std::chrono::milliseconds backoff_delay(const RetryPolicy& policy, int retry, double random01) {
   using std::chrono::milliseconds;
   const double base = static_cast<double>(policy.initial_backoff.count());
   const double cap = static_cast<double>(policy.max_backoff.count());
@@ -37,7 +37,7 @@ std::chrono::milliseconds backoff_delay(const RetryPolicy &policy, int retry, do
 }
 
 std::optional<std::chrono::milliseconds>
-next_retry_delay(const RetryPolicy &policy, const AttemptOutcome &outcome, bool idempotent,
+next_retry_delay(const RetryPolicy& policy, const AttemptOutcome& outcome, bool idempotent,
                  int attempts_made, std::chrono::milliseconds elapsed, double random01) {
   if (!is_retryable(outcome, idempotent) || attempts_made >= policy.max_attempts) {
     return std::nullopt;

@@ -52,17 +52,17 @@ struct AttemptOutcome {
 };
 
 /// Whether the outcome is worth another attempt for a request that is (or is not) idempotent.
-bool is_retryable(const AttemptOutcome &outcome, bool idempotent);
+bool is_retryable(const AttemptOutcome& outcome, bool idempotent);
 
 /// Full-jitter backoff before retry number `retry` (1 = the first retry): uniform in
 /// [0, min(max_backoff, initial_backoff·2^(retry-1))]; `random01` is a draw from [0, 1).
-std::chrono::milliseconds backoff_delay(const RetryPolicy &policy, int retry, double random01);
+std::chrono::milliseconds backoff_delay(const RetryPolicy& policy, int retry, double random01);
 
 /// The wait before the next attempt, or nothing when the request must not be retried: the outcome
 /// is final, `attempts_made` reached max_attempts, or waiting would pass max_total (measured by
 /// `elapsed` since the first attempt started). A Retry-After (capped) is a lower bound on the wait.
 std::optional<std::chrono::milliseconds>
-next_retry_delay(const RetryPolicy &policy, const AttemptOutcome &outcome, bool idempotent,
+next_retry_delay(const RetryPolicy& policy, const AttemptOutcome& outcome, bool idempotent,
                  int attempts_made, std::chrono::milliseconds elapsed, double random01);
 
 /// Parses a Retry-After header given in seconds ("3"); HTTP dates and junk give nothing.

@@ -71,7 +71,7 @@ std::string first_line(std::string_view text, std::size_t max) {
   return out;
 }
 
-std::string str(const nlohmann::json &obj, const char *key) {
+std::string str(const nlohmann::json& obj, const char* key) {
   if (obj.is_object()) {
     const auto it = obj.find(key);
     if (it != obj.end() && it->is_string()) {
@@ -81,7 +81,7 @@ std::string str(const nlohmann::json &obj, const char *key) {
   return {};
 }
 
-const nlohmann::json &causes_of(const nlohmann::json &status) {
+const nlohmann::json& causes_of(const nlohmann::json& status) {
   static const nlohmann::json k_empty = nlohmann::json::array();
   if (status.is_object()) {
     const auto d = status.find("details");
@@ -95,19 +95,19 @@ const nlohmann::json &causes_of(const nlohmann::json &status) {
   return k_empty;
 }
 
-std::string context_flag(const RequestInfo &info) {
+std::string context_flag(const RequestInfo& info) {
   return info.context.empty() ? "" : " --context " + info.context;
 }
 
-std::string where(const RequestInfo &info) {
+std::string where(const RequestInfo& info) {
   return info.namespace_.empty() ? "" : " in namespace " + info.namespace_;
 }
 
-std::string after_attempts(const RequestInfo &info) {
+std::string after_attempts(const RequestInfo& info) {
   return info.attempts > 1 ? fmt::format(" (after {} attempts)", info.attempts) : "";
 }
 
-std::string unauthorized_hint(const RequestInfo &info) {
+std::string unauthorized_hint(const RequestInfo& info) {
   const std::string ctx = info.context.empty() ? "the context" : "context " + info.context;
   if (info.auth == "exec plugin") {
     return "the credentials from " + ctx +
@@ -131,7 +131,7 @@ std::string unauthorized_hint(const RequestInfo &info) {
   return "the credentials of " + ctx + " were rejected: they have expired or are wrong";
 }
 
-std::string forbidden_hint(const RequestInfo &info) {
+std::string forbidden_hint(const RequestInfo& info) {
   const std::string ctx = info.context.empty() ? "this context" : "context " + info.context;
   if (info.verb.empty() || info.resource.empty()) {
     return "the user of " + ctx + " lacks the RBAC permission for this request";
@@ -143,8 +143,8 @@ std::string forbidden_hint(const RequestInfo &info) {
 }
 
 // "Service \"x\" is invalid: spec.ports[0].port: Invalid value: 0: must be …; metadata.name: …"
-std::string invalid_message(const nlohmann::json &status, const std::string &fallback) {
-  const auto &causes = causes_of(status);
+std::string invalid_message(const nlohmann::json& status, const std::string& fallback) {
+  const auto& causes = causes_of(status);
   if (causes.empty()) {
     return fallback;
   }
@@ -159,7 +159,7 @@ std::string invalid_message(const nlohmann::json &status, const std::string &fal
     head = "the object is invalid";
   }
   std::vector<std::string> parts;
-  for (const auto &c : causes) {
+  for (const auto& c : causes) {
     const std::string field = str(c, "field");
     const std::string message = str(c, "message");
     parts.push_back(field.empty() ? message : fmt::format("{}: {}", field, message));
@@ -167,19 +167,19 @@ std::string invalid_message(const nlohmann::json &status, const std::string &fal
   return head + ": " + fmt::format("{}", fmt::join(parts, "; "));
 }
 
-bool has_cause(const nlohmann::json &status, std::string_view reason) {
-  const auto &causes = causes_of(status);
+bool has_cause(const nlohmann::json& status, std::string_view reason) {
+  const auto& causes = causes_of(status);
   return std::any_of(causes.begin(), causes.end(),
-                     [&](const nlohmann::json &c) { return str(c, "reason") == reason; });
+                     [&](const nlohmann::json& c) { return str(c, "reason") == reason; });
 }
 
-std::string url_of(const RequestInfo &info) {
+std::string url_of(const RequestInfo& info) {
   return info.server + info.path;
 }
 
 } // namespace
 
-void describe_request(RequestInfo &info) {
+void describe_request(RequestInfo& info) {
   const auto segs = split_path(info.path);
   std::size_t i = 0;
   std::string group;
@@ -219,7 +219,7 @@ void describe_request(RequestInfo &info) {
   }
   info.namespace_ = ns;
   info.name = name;
-  const std::string &m = info.method;
+  const std::string& m = info.method;
   if (m == "GET" || m == "HEAD") {
     info.verb = name.empty() ? "list" : "get";
   } else if (m == "POST") {
@@ -233,7 +233,7 @@ void describe_request(RequestInfo &info) {
   }
 }
 
-ApiError error_from_response(const RequestInfo &info, int http_status, std::string_view body) {
+ApiError error_from_response(const RequestInfo& info, int http_status, std::string_view body) {
   ApiError e;
   e.http_status = http_status;
   nlohmann::json parsed = nlohmann::json::parse(body, nullptr, false);
@@ -319,7 +319,7 @@ ApiError error_from_response(const RequestInfo &info, int http_status, std::stri
   return e;
 }
 
-ApiError error_from_transport(const RequestInfo &info, TransportFailure failure,
+ApiError error_from_transport(const RequestInfo& info, TransportFailure failure,
                               std::string_view detail_in) {
   ApiError e;
   e.failure = failure;
@@ -434,10 +434,10 @@ ApiError error_from_transport(const RequestInfo &info, TransportFailure failure,
   return e;
 }
 
-ApiResult<nlohmann::json> parse_json_body(const RequestInfo &info, std::string_view body) {
+ApiResult<nlohmann::json> parse_json_body(const RequestInfo& info, std::string_view body) {
   try {
     return nlohmann::json::parse(body);
-  } catch (const nlohmann::json::parse_error &ex) {
+  } catch (const nlohmann::json::parse_error& ex) {
     return api_fail(Error(ExitCode::k_failed,
                           fmt::format("the API server answered {} {} with invalid JSON at byte "
                                       "{}: {}",

@@ -39,11 +39,11 @@ struct ApiError {
   }
 
   /// Adds an outer layer of context to the message (see Error::with_context).
-  ApiError &with_context(std::string context) {
+  ApiError& with_context(std::string context) {
     error.with_context(std::move(context));
     return *this;
   }
-  operator Error() const & { return error; }       // NOLINT(google-explicit-constructor): by design
+  operator Error() const& { return error; }        // NOLINT(google-explicit-constructor): by design
   operator Error() && { return std::move(error); } // NOLINT(google-explicit-constructor)
 };
 
@@ -77,21 +77,21 @@ struct RequestInfo {
 /// Fills verb, resource, namespace_ and name of `info` from a method and an API path
 /// ("/apis/networking.istio.io/v1/namespaces/istio-system/gateways/x" → get
 /// gateways.networking.istio.io in istio-system). Paths outside /api and /apis leave them empty.
-void describe_request(RequestInfo &info);
+void describe_request(RequestInfo& info);
 
 /// Turns a non-2xx answer into an ApiError: the Status message where there is one (body text
 /// otherwise), and a hint for the reason: RBAC for Forbidden (verb, resource, `kubectl auth
 /// can-i`), the causes for Invalid, credentials for Unauthorized, force for apply conflicts, ….
-ApiError error_from_response(const RequestInfo &info, int http_status, std::string_view body);
+ApiError error_from_response(const RequestInfo& info, int http_status, std::string_view body);
 
 /// Turns a failure without an HTTP answer into an ApiError with exit code 3 (unreachable), or 2
 /// when local TLS material is unusable. `detail` is libcurl's error text. A certificate that does
 /// not verify says whether the CA or the name is wrong and points at certificate-authority or
 /// tls-server-name.
-ApiError error_from_transport(const RequestInfo &info, TransportFailure failure,
+ApiError error_from_transport(const RequestInfo& info, TransportFailure failure,
                               std::string_view detail);
 
 /// Parses a successful body as JSON; invalid JSON gives an error naming the request and the byte.
-ApiResult<nlohmann::json> parse_json_body(const RequestInfo &info, std::string_view body);
+ApiResult<nlohmann::json> parse_json_body(const RequestInfo& info, std::string_view body);
 
 } // namespace meshctl::kube

@@ -22,7 +22,7 @@ std::string Endpoint::url(std::string_view path_and_query) const {
                      base_path, path_and_query);
 }
 
-Result<Endpoint> make_endpoint(const config::KubeCluster &cluster, const ProxyEnvironment &env) {
+Result<Endpoint> make_endpoint(const config::KubeCluster& cluster, const ProxyEnvironment& env) {
   global_init();
   if (cluster.server.empty()) {
     return usage_error("the cluster entry has no server address",
@@ -32,7 +32,7 @@ Result<Endpoint> make_endpoint(const config::KubeCluster &cluster, const ProxyEn
   if (server.find("://") == std::string::npos) {
     server = "https://" + server; // client-go's default for a bare host:port
   }
-  CURLU *u = curl_url();
+  CURLU* u = curl_url();
   if (u == nullptr) {
     return fail("out of memory");
   }
@@ -42,7 +42,7 @@ Result<Endpoint> make_endpoint(const config::KubeCluster &cluster, const ProxyEn
                        "use https://HOST:PORT in clusters[].cluster.server");
   }
   auto part = [u](CURLUPart what, unsigned flags) -> std::string {
-    char *value = nullptr;
+    char* value = nullptr;
     if (curl_url_get(u, what, &value, flags) != CURLUE_OK || value == nullptr) {
       return {};
     }
@@ -87,8 +87,8 @@ Result<Endpoint> make_endpoint(const config::KubeCluster &cluster, const ProxyEn
   return ep;
 }
 
-void configure_tls_and_proxy(CURL *easy, const Endpoint &ep, const config::Credentials &creds,
-                             std::chrono::milliseconds connect_timeout, curl_slist **connect_to) {
+void configure_tls_and_proxy(CURL* easy, const Endpoint& ep, const config::Credentials& creds,
+                             std::chrono::milliseconds connect_timeout, curl_slist** connect_to) {
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(connect_timeout.count()));
   curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
@@ -111,7 +111,7 @@ void configure_tls_and_proxy(CURL *easy, const Endpoint &ep, const config::Crede
       curl_easy_setopt(easy, CURLOPT_CAPATH, nullptr);
       if (!ep.ca_data.empty()) {
         curl_easy_setopt(easy, CURLOPT_CAINFO, nullptr);
-        curl_blob blob{const_cast<char *>(ep.ca_data.data()), ep.ca_data.size(), CURL_BLOB_COPY};
+        curl_blob blob{const_cast<char*>(ep.ca_data.data()), ep.ca_data.size(), CURL_BLOB_COPY};
         curl_easy_setopt(easy, CURLOPT_CAINFO_BLOB, &blob);
       } else {
         curl_easy_setopt(easy, CURLOPT_CAINFO, ep.ca_file.c_str());
@@ -119,9 +119,9 @@ void configure_tls_and_proxy(CURL *easy, const Endpoint &ep, const config::Crede
     }
   }
   if (!creds.client_certificate_pem.empty() && !creds.client_key_pem.empty()) {
-    curl_blob cert{const_cast<char *>(creds.client_certificate_pem.data()),
+    curl_blob cert{const_cast<char*>(creds.client_certificate_pem.data()),
                    creds.client_certificate_pem.size(), CURL_BLOB_COPY};
-    curl_blob key{const_cast<char *>(creds.client_key_pem.data()), creds.client_key_pem.size(),
+    curl_blob key{const_cast<char*>(creds.client_key_pem.data()), creds.client_key_pem.size(),
                   CURL_BLOB_COPY};
     curl_easy_setopt(easy, CURLOPT_SSLCERT_BLOB, &cert);
     curl_easy_setopt(easy, CURLOPT_SSLCERTTYPE, "PEM");
@@ -179,7 +179,7 @@ TransportFailure classify(CURLcode code, std::string_view detail, bool via_proxy
   }
 }
 
-std::string failure_detail(const std::string &error, long os_errno) {
+std::string failure_detail(const std::string& error, long os_errno) {
   if (os_errno == 0) {
     return error;
   }
@@ -242,7 +242,7 @@ void Loop::wakeup() {
   curl_multi_wakeup(m_multi);
 }
 
-void Loop::finish(CURL *easy, CURLcode code) {
+void Loop::finish(CURL* easy, CURLcode code) {
   const auto it = m_active.find(easy);
   if (it == m_active.end()) {
     return;
@@ -269,8 +269,8 @@ void Loop::run() {
       std::lock_guard lock(m_mutex);
       incoming.swap(m_incoming);
     }
-    for (auto &t : incoming) {
-      CURL *easy = t->easy;
+    for (auto& t : incoming) {
+      CURL* easy = t->easy;
       m_active[easy] = std::move(t);
       const CURLMcode rc = curl_multi_add_handle(m_multi, easy);
       if (rc != CURLM_OK) {
@@ -285,7 +285,7 @@ void Loop::run() {
     int running = 0;
     curl_multi_perform(m_multi, &running);
     int left = 0;
-    while (CURLMsg *msg = curl_multi_info_read(m_multi, &left)) {
+    while (CURLMsg* msg = curl_multi_info_read(m_multi, &left)) {
       if (msg->msg == CURLMSG_DONE) {
         finish(msg->easy_handle, msg->data.result);
       }
@@ -295,7 +295,7 @@ void Loop::run() {
   // Shutting down: whatever is still queued or in flight ends with an error.
   {
     std::lock_guard lock(m_mutex);
-    for (auto &t : m_incoming) {
+    for (auto& t : m_incoming) {
       TransferResult r;
       r.code = CURLE_ABORTED_BY_CALLBACK;
       r.error = "the client was shut down";
@@ -304,7 +304,7 @@ void Loop::run() {
     m_incoming.clear();
   }
   while (!m_active.empty()) {
-    CURL *easy = m_active.begin()->first;
+    CURL* easy = m_active.begin()->first;
     std::snprintf(m_active.begin()->second->error_buffer.data(), CURL_ERROR_SIZE,
                   "the client was shut down");
     finish(easy, CURLE_ABORTED_BY_CALLBACK);

@@ -52,14 +52,14 @@ struct Endpoint {
 };
 
 /// Parses the cluster's server URL and decides TLS name, CA and proxy.
-Result<Endpoint> make_endpoint(const config::KubeCluster &cluster, const ProxyEnvironment &env);
+Result<Endpoint> make_endpoint(const config::KubeCluster& cluster, const ProxyEnvironment& env);
 
 /// Sets TLS (CA, verification, client certificate), proxy, connect-to and timeouts on an easy
 /// handle; the caller sets URL, method, headers and auth. `connect_to` receives a list the
 /// caller must keep alive as long as the handle and then free.
-void configure_tls_and_proxy(CURL *easy, const Endpoint &endpoint,
-                             const config::Credentials &credentials,
-                             std::chrono::milliseconds connect_timeout, curl_slist **connect_to);
+void configure_tls_and_proxy(CURL* easy, const Endpoint& endpoint,
+                             const config::Credentials& credentials,
+                             std::chrono::milliseconds connect_timeout, curl_slist** connect_to);
 
 /// The failure class of a libcurl error code; `detail` (the error text) tells a rejected client
 /// certificate from a plain reset, and `via_proxy` a refused proxy from a refused server.
@@ -77,26 +77,26 @@ struct TransferResult {
 };
 
 /// libcurl's error text with the system's reason appended ("… (Connection refused)").
-std::string failure_detail(const std::string &error, long os_errno);
+std::string failure_detail(const std::string& error, long os_errno);
 
 /// One transfer in flight: an easy handle and the buffers it reads and writes.
 struct Transfer {
   Transfer();
   ~Transfer();
-  Transfer(const Transfer &) = delete;
-  Transfer &operator=(const Transfer &) = delete;
+  Transfer(const Transfer&) = delete;
+  Transfer& operator=(const Transfer&) = delete;
 
-  CURL *easy = nullptr;
-  curl_slist *headers = nullptr;
-  curl_slist *connect_to = nullptr;
+  CURL* easy = nullptr;
+  curl_slist* headers = nullptr;
+  curl_slist* connect_to = nullptr;
   std::string request_body;
   std::size_t max_body = 0;
   std::array<char, CURL_ERROR_SIZE> error_buffer{};
   /// Streaming: 2xx body pieces go here instead of result.body (see Request::on_data).
-  const std::function<bool(std::string_view)> *on_data = nullptr;
+  const std::function<bool(std::string_view)>* on_data = nullptr;
   bool consumer_stopped = false; ///< on_data returned false
   /// Checked by the progress callback; true aborts the transfer.
-  const std::atomic<bool> *cancel = nullptr;
+  const std::atomic<bool>* cancel = nullptr;
   TransferResult result;
   std::promise<TransferResult> promise;
 };
@@ -106,8 +106,8 @@ class Loop {
 public:
   Loop();
   ~Loop();
-  Loop(const Loop &) = delete;
-  Loop &operator=(const Loop &) = delete;
+  Loop(const Loop&) = delete;
+  Loop& operator=(const Loop&) = delete;
 
   /// Starts a transfer; the future is fulfilled when it ends (with an error code on shutdown).
   std::future<TransferResult> submit(std::unique_ptr<Transfer> transfer);
@@ -117,12 +117,12 @@ public:
 
 private:
   void run();
-  void finish(CURL *easy, CURLcode code);
+  void finish(CURL* easy, CURLcode code);
 
-  CURLM *m_multi = nullptr;
+  CURLM* m_multi = nullptr;
   std::mutex m_mutex;
   std::vector<std::unique_ptr<Transfer>> m_incoming;
-  std::map<CURL *, std::unique_ptr<Transfer>> m_active;
+  std::map<CURL*, std::unique_ptr<Transfer>> m_active;
   std::atomic<bool> m_stop{false};
   std::thread m_thread;
 };

@@ -48,15 +48,15 @@ bool has_token(std::string_view value, std::string_view token) {
   return false;
 }
 
-std::string base64(const unsigned char *data, std::size_t size) {
+std::string base64(const unsigned char* data, std::size_t size) {
   std::string out(4 * ((size + 2) / 3), '\0');
   const int n =
-      EVP_EncodeBlock(reinterpret_cast<unsigned char *>(out.data()), data, static_cast<int>(size));
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(size));
   out.resize(static_cast<std::size_t>(n));
   return out;
 }
 
-void random_bytes(unsigned char *out, std::size_t size) {
+void random_bytes(unsigned char* out, std::size_t size) {
   if (RAND_bytes(out, static_cast<int>(size)) != 1) {
     throw std::runtime_error("OpenSSL RAND_bytes failed");
   }
@@ -68,7 +68,7 @@ bool valid_opcode(std::uint8_t op) {
 
 } // namespace
 
-std::string encode_frame(const Frame &frame, const std::optional<MaskKey> &mask) {
+std::string encode_frame(const Frame& frame, const std::optional<MaskKey>& mask) {
   std::string out;
   const std::size_t len = frame.payload.size();
   out.reserve(len + 14);
@@ -195,7 +195,7 @@ Result<std::optional<Message>> MessageReader::next() {
     if (d.masked && !m_allow_masked) {
       return protocol_error("the server sent a masked frame");
     }
-    Frame &f = d.frame;
+    Frame& f = d.frame;
     if (is_control(f.opcode)) {
       return Message{f.opcode, std::move(f.payload)};
     }
@@ -245,7 +245,7 @@ std::pair<std::uint16_t, std::string> parse_close_payload(std::string_view paylo
 }
 
 std::string base64(std::string_view data) {
-  return base64(reinterpret_cast<const unsigned char *>(data.data()), data.size());
+  return base64(reinterpret_cast<const unsigned char*>(data.data()), data.size());
 }
 
 std::string make_key() {
@@ -271,7 +271,7 @@ std::string accept_for_key(std::string_view key) {
 }
 
 std::string ResponseHead::header(std::string_view name) const {
-  for (const auto &[k, v] : headers) {
+  for (const auto& [k, v] : headers) {
     if (iequals(k, name)) {
       return v;
     }
@@ -318,21 +318,21 @@ parse_response_head(std::string_view data) {
 }
 
 std::string upgrade_request(std::string_view path_and_query, std::string_view host,
-                            std::string_view key, const std::vector<std::string> &protocols,
-                            const std::vector<std::pair<std::string, std::string>> &headers) {
+                            std::string_view key, const std::vector<std::string>& protocols,
+                            const std::vector<std::pair<std::string, std::string>>& headers) {
   std::string out = fmt::format("GET {} HTTP/1.1\r\nHost: {}\r\n", path_and_query, host);
   out += "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n";
   out += fmt::format("Sec-WebSocket-Key: {}\r\n", key);
   out += fmt::format("Sec-WebSocket-Protocol: {}\r\n", fmt::join(protocols, ", "));
-  for (const auto &[k, v] : headers) {
+  for (const auto& [k, v] : headers) {
     out += fmt::format("{}: {}\r\n", k, v);
   }
   out += "\r\n";
   return out;
 }
 
-Result<std::string> check_upgrade(const ResponseHead &head, std::string_view key,
-                                  const std::vector<std::string> &offered) {
+Result<std::string> check_upgrade(const ResponseHead& head, std::string_view key,
+                                  const std::vector<std::string>& offered) {
   if (head.status != 101) {
     return fail(
         fmt::format("the server did not switch protocols (HTTP {} {})", head.status, head.reason));

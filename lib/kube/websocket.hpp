@@ -46,7 +46,7 @@ struct Frame {
 using MaskKey = std::array<std::uint8_t, 4>;
 
 /// Encodes a frame; with a key the payload is masked (client to server), without it is not.
-std::string encode_frame(const Frame &frame, const std::optional<MaskKey> &mask);
+std::string encode_frame(const Frame& frame, const std::optional<MaskKey>& mask);
 
 /// A decoded frame and how many input bytes it used.
 struct DecodedFrame {
@@ -122,12 +122,12 @@ parse_response_head(std::string_view data);
 /// The GET request that asks for an upgrade to WebSocket, offering `protocols` in order.
 /// `headers` are added as given (Authorization, User-Agent, …).
 std::string upgrade_request(std::string_view path_and_query, std::string_view host,
-                            std::string_view key, const std::vector<std::string> &protocols,
-                            const std::vector<std::pair<std::string, std::string>> &headers);
+                            std::string_view key, const std::vector<std::string>& protocols,
+                            const std::vector<std::pair<std::string, std::string>>& headers);
 
 /// Checks a 101 answer: Upgrade/Connection headers, Sec-WebSocket-Accept for `key`, and a
 /// subprotocol among `offered`. Returns the chosen subprotocol.
-Result<std::string> check_upgrade(const ResponseHead &head, std::string_view key,
-                                  const std::vector<std::string> &offered);
+Result<std::string> check_upgrade(const ResponseHead& head, std::string_view key,
+                                  const std::vector<std::string>& offered);
 
 } // namespace meshctl::kube::ws

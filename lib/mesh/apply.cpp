@@ -118,9 +118,10 @@ Result<void> apply_plan(kube::Client& client, ClusterPlan& plan, bool server_dry
         continue;
       }
       // meshctl is authoritative for objects it alone owns; shared ones never take fields over.
-      const bool force = c.desired["metadata"].value("labels", nlohmann::json::object())
-                             .value(std::string(render::k_managed_by_label), "") ==
-                         render::k_managed_by_value;
+      const bool force =
+          c.desired["metadata"]
+              .value("labels", nlohmann::json::object())
+              .value(std::string(render::k_managed_by_label), "") == render::k_managed_by_value;
       writes.emplace_back(i, std::async(std::launch::async, [&client, &c, force, server_dry_run] {
                             kube::ApplyOptions opts;
                             opts.force = force;
@@ -141,7 +142,7 @@ Result<void> apply_plan(kube::Client& client, ClusterPlan& plan, bool server_dry
         continue;
       }
       log::debug("{}: {} {}{}", plan.cluster, to_string(c.action), what,
-                server_dry_run ? " (server dry run)" : "");
+                 server_dry_run ? " (server dry run)" : "");
     }
     if (!errors.empty()) {
       for (std::size_t k = 1; k < errors.size(); ++k) {

@@ -4,8 +4,9 @@
 
 namespace meshctl::mesh {
 
-Result<std::vector<ClusterObjects>> render_expose(const std::vector<config::ClusterConfig>& clusters,
-                                                  const std::vector<ServiceName>& services) {
+Result<std::vector<ClusterObjects>>
+render_expose(const std::vector<config::ClusterConfig>& clusters,
+              const std::vector<ServiceName>& services) {
   std::vector<render::ServiceRef> refs;
   refs.reserve(services.size());
   for (const auto& s : services) {
@@ -16,20 +17,22 @@ Result<std::vector<ClusterObjects>> render_expose(const std::vector<config::Clus
     return tl::make_unexpected(objects.error());
   }
   std::vector<ClusterObjects> out;
+  out.reserve(clusters.size());
   for (const auto& c : clusters) {
     out.push_back({c.name, desired(*objects)});
   }
   return out;
 }
 
-Result<std::vector<ClusterObjects>> render_localize(const std::vector<config::ClusterConfig>& clusters,
-                                                    const ServiceName& service,
-                                                    render::FailoverBy by) {
+Result<std::vector<ClusterObjects>>
+render_localize(const std::vector<config::ClusterConfig>& clusters, const ServiceName& service,
+                render::FailoverBy by) {
   auto rule = render::render_destination_rule({service.name, service.namespace_}, by);
   if (!rule) {
     return tl::make_unexpected(rule.error());
   }
   std::vector<ClusterObjects> out;
+  out.reserve(clusters.size());
   for (const auto& c : clusters) {
     out.push_back({c.name, desired({*rule})});
   }

@@ -12,13 +12,14 @@
 namespace meshctl::mesh {
 
 /// cross-network-gateway in every cluster, exposing `services` on 15443 (all "*.local" when empty).
-Result<std::vector<ClusterObjects>> render_expose(const std::vector<config::ClusterConfig>& clusters,
-                                                  const std::vector<ServiceName>& services);
+Result<std::vector<ClusterObjects>>
+render_expose(const std::vector<config::ClusterConfig>& clusters,
+              const std::vector<ServiceName>& services);
 
 /// The localize DestinationRule for `service` in every cluster (failover by `by`).
-Result<std::vector<ClusterObjects>> render_localize(const std::vector<config::ClusterConfig>& clusters,
-                                                    const ServiceName& service,
-                                                    render::FailoverBy by);
+Result<std::vector<ClusterObjects>>
+render_localize(const std::vector<config::ClusterConfig>& clusters, const ServiceName& service,
+                render::FailoverBy by);
 
 /// Parses "cluster", "network" or "zone".
 Result<render::FailoverBy> parse_failover_by(const std::string& text);

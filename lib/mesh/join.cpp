@@ -19,9 +19,10 @@ Result<DryRun> parse_dry_run(const std::string& text) {
   if (text == "server") {
     return DryRun::k_server;
   }
-  return usage_error("unknown --dry-run mode \"" + text + "\"",
-                     "use --dry-run (offline: render only), --dry-run=client (plan against the "
-                     "clusters, write nothing) or --dry-run=server (also validated by the API server)");
+  return usage_error(
+      "unknown --dry-run mode \"" + text + "\"",
+      "use --dry-run (offline: render only), --dry-run=client (plan against the "
+      "clusters, write nothing) or --dry-run=server (also validated by the API server)");
 }
 
 namespace {
@@ -73,11 +74,10 @@ Result<RemoteServer> remote_server(const config::ClusterConfig& cluster,
     return usage_error("context \"" + cluster.context + "\" has no server in the kubeconfig");
   }
   if (is_loopback_url(server)) {
-    return usage_error(
-        "the API server of " + cluster.name + " is " + server +
-            " in the kubeconfig, a loopback address the other clusters cannot reach",
-        "set clusters[].apiServer for " + cluster.name +
-            " in meshctl.yaml to the address the other clusters' istiod can use");
+    return usage_error("the API server of " + cluster.name + " is " + server +
+                           " in the kubeconfig, a loopback address the other clusters cannot reach",
+                       "set clusters[].apiServer for " + cluster.name +
+                           " in meshctl.yaml to the address the other clusters' istiod can use");
   }
   std::optional<std::string> tls_name = cluster.tls_server_name;
   if (!tls_name && !ctx->cluster.tls_server_name.empty()) {
@@ -202,9 +202,10 @@ render_join(const std::vector<config::ClusterConfig>& clusters,
   return out;
 }
 
-Result<std::vector<ClusterObjects>> render_join_offline(const config::MeshConfig& cfg,
-                                                        const std::vector<config::ClusterConfig>& clusters,
-                                                        const config::Kubeconfig& kubeconfig) {
+Result<std::vector<ClusterObjects>>
+render_join_offline(const config::MeshConfig& cfg,
+                    const std::vector<config::ClusterConfig>& clusters,
+                    const config::Kubeconfig& kubeconfig) {
   std::map<std::string, render::CacertsData> cacerts;
   std::map<std::string, render::RemoteSecretInput> sources;
   for (const auto& c : clusters) {
@@ -217,10 +218,9 @@ Result<std::vector<ClusterObjects>> render_join_offline(const config::MeshConfig
     if (!server) {
       return tl::make_unexpected(server.error());
     }
-    sources.emplace(c.name, render::RemoteSecretInput{c.name, server->url,
-                                                      render::ca_placeholder(c.name),
-                                                      render::token_placeholder(c.name),
-                                                      server->tls_server_name});
+    sources.emplace(c.name, render::RemoteSecretInput{
+                                c.name, server->url, render::ca_placeholder(c.name),
+                                render::token_placeholder(c.name), server->tls_server_name});
   }
   return render_join(clusters, cacerts, sources);
 }

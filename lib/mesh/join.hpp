@@ -74,8 +74,9 @@ render_join(const std::vector<config::ClusterConfig>& clusters,
             const std::map<std::string, render::RemoteSecretInput>& sources);
 
 /// The offline plan for `join --dry-run`: placeholders for the reader token and API server CA.
-Result<std::vector<ClusterObjects>> render_join_offline(const config::MeshConfig& cfg,
-                                                        const std::vector<config::ClusterConfig>& clusters,
-                                                        const config::Kubeconfig& kubeconfig);
+Result<std::vector<ClusterObjects>>
+render_join_offline(const config::MeshConfig& cfg,
+                    const std::vector<config::ClusterConfig>& clusters,
+                    const config::Kubeconfig& kubeconfig);
 
 } // namespace meshctl::mesh

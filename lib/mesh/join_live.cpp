@@ -21,9 +21,8 @@
 
 namespace meshctl::mesh {
 
-Result<std::vector<std::unique_ptr<kube::Client>>> connect_all(const Session& session,
-                                                               const GlobalOptions& global,
-                                                               int max_in_flight) {
+Result<std::vector<std::unique_ptr<kube::Client>>>
+connect_all(const Session& session, const GlobalOptions& global, int max_in_flight) {
   std::vector<std::unique_ptr<kube::Client>> clients;
   for (const auto& c : session.clusters) {
     auto ctx = session.kubeconfig.resolve(c.context);
@@ -33,8 +32,8 @@ Result<std::vector<std::unique_ptr<kube::Client>>> connect_all(const Session& se
     ctx->name = c.name; // messages name the cluster
     kube::ClientOptions opts;
     opts.request_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(global.timeout);
-    opts.connect_timeout = std::min<std::chrono::milliseconds>(opts.request_timeout,
-                                                               std::chrono::seconds(10));
+    opts.connect_timeout =
+        std::min<std::chrono::milliseconds>(opts.request_timeout, std::chrono::seconds(10));
     if (max_in_flight > 0) {
       opts.limiter = std::make_shared<kube::ConcurrencyLimiter>(max_in_flight);
     }
@@ -47,11 +46,11 @@ Result<std::vector<std::unique_ptr<kube::Client>>> connect_all(const Session& se
   return clients;
 }
 
-Result<std::pair<std::string, std::string>> wait_for_reader_token(kube::Client& client,
-                                                                  const std::string& cluster,
-                                                                  std::chrono::milliseconds timeout) {
-  const kube::ResourceRef ref{"", "v1", "secrets", "istio-system",
-                              std::string(render::k_reader_token_secret), ""};
+Result<std::pair<std::string, std::string>>
+wait_for_reader_token(kube::Client& client, const std::string& cluster,
+                      std::chrono::milliseconds timeout) {
+  const kube::ResourceRef ref{
+      "", "v1", "secrets", "istio-system", std::string(render::k_reader_token_secret), ""};
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   auto delay = std::chrono::milliseconds(50);
   for (;;) {
@@ -271,11 +270,11 @@ Result<JoinReport> join_live(const Session& session, const JoinOptions& options,
                              " restarted to load the new cacerts; workloads pick up certificates "
                              "of the new root as they rotate (restart them to hurry it)");
     } else {
-      report.notes.push_back("istiod in " + name +
-                             " reads cacerts only at start: restart it (meshctl join --restart-istiod, "
-                             "or kubectl --context " +
-                             cfg_by_name[name]->context +
-                             " -n istio-system rollout restart deployment/istiod)");
+      report.notes.push_back(
+          "istiod in " + name +
+          " reads cacerts only at start: restart it (meshctl join --restart-istiod, "
+          "or kubectl --context " +
+          cfg_by_name[name]->context + " -n istio-system rollout restart deployment/istiod)");
     }
   }
   return report;
@@ -285,8 +284,8 @@ std::string format_join_report(const JoinReport& report, int verbosity) {
   std::string out;
   for (const auto& p : report.plans) {
     const auto s = summarize(p.changes);
-    out += fmt::format("{}: {} created, {} updated, {} unchanged\n", p.cluster, s.created, s.updated,
-                       s.unchanged);
+    out += fmt::format("{}: {} created, {} updated, {} unchanged\n", p.cluster, s.created,
+                       s.updated, s.unchanged);
     if (verbosity >= 1) {
       out += describe_plan(p, verbosity >= 2);
     }
@@ -297,9 +296,9 @@ std::string format_join_report(const JoinReport& report, int verbosity) {
   return out;
 }
 
-Result<std::vector<ClusterPlan>> apply_everywhere(std::vector<std::unique_ptr<kube::Client>>& clients,
-                                                  const std::vector<ClusterObjects>& objects,
-                                                  DryRun dry_run) {
+Result<std::vector<ClusterPlan>>
+apply_everywhere(std::vector<std::unique_ptr<kube::Client>>& clients,
+                 const std::vector<ClusterObjects>& objects, DryRun dry_run) {
   std::vector<std::string> names;
   std::map<std::string, std::size_t> index;
   for (std::size_t i = 0; i < objects.size(); ++i) {

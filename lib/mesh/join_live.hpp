@@ -18,14 +18,13 @@ namespace meshctl::mesh {
 /// One kube::Client per selected cluster, in the session's order (credentials from the
 /// kubeconfig; timeouts from the global --timeout). With `max_in_flight` > 0 each client gets an
 /// adaptive limiter of that many requests in flight (kube/limiter.hpp).
-Result<std::vector<std::unique_ptr<kube::Client>>> connect_all(const Session& session,
-                                                               const GlobalOptions& global,
-                                                               int max_in_flight = 0);
+Result<std::vector<std::unique_ptr<kube::Client>>>
+connect_all(const Session& session, const GlobalOptions& global, int max_in_flight = 0);
 
 /// What a live join (or its client/server dry run) did.
 struct JoinReport {
-  std::vector<ClusterPlan> plans;      ///< per cluster: base objects then remote secrets
-  std::vector<std::string> notes;      ///< what the user must know or do next
+  std::vector<ClusterPlan> plans;         ///< per cluster: base objects then remote secrets
+  std::vector<std::string> notes;         ///< what the user must know or do next
   std::vector<Error> precondition_errors; ///< non-empty: nothing was written
 };
 
@@ -37,9 +36,9 @@ Result<JoinReport> join_live(const Session& session, const JoinOptions& options,
 
 /// Plans (and unless dry_run is client, applies) one set of objects per cluster, clusters in
 /// parallel; `objects` is in the session's cluster order, like `clients`.
-Result<std::vector<ClusterPlan>> apply_everywhere(std::vector<std::unique_ptr<kube::Client>>& clients,
-                                                  const std::vector<ClusterObjects>& objects,
-                                                  DryRun dry_run);
+Result<std::vector<ClusterPlan>>
+apply_everywhere(std::vector<std::unique_ptr<kube::Client>>& clients,
+                 const std::vector<ClusterObjects>& objects, DryRun dry_run);
 
 /// Human summary: one line per cluster, per-object lines with -v (diffs with -vv), then notes.
 std::string format_join_report(const JoinReport& report, int verbosity);
@@ -51,8 +50,8 @@ nlohmann::json join_report_json(const JoinReport& report, DryRun dry_run,
 
 /// Polls the reader token Secret of `cluster` until the token controller has filled token and
 /// ca.crt; returns {token, ca.crt PEM}. Gives up after `timeout` with a clear error.
-Result<std::pair<std::string, std::string>> wait_for_reader_token(kube::Client& client,
-                                                                  const std::string& cluster,
-                                                                  std::chrono::milliseconds timeout);
+Result<std::pair<std::string, std::string>>
+wait_for_reader_token(kube::Client& client, const std::string& cluster,
+                      std::chrono::milliseconds timeout);
 
 } // namespace meshctl::mesh

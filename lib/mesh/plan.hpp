@@ -24,7 +24,7 @@ const char* to_string(Action a);
 struct Change {
   std::string cluster;
   Action action = Action::k_create;
-  nlohmann::json desired; ///< the object meshctl wants (null for a delete)
+  nlohmann::json desired;             ///< the object meshctl wants (null for a delete)
   std::optional<nlohmann::json> live; ///< what the cluster has, if anything
   /// For updates: one line per differing field, "spec.ports[1].nodePort: 30880 -> 31000".
   std::vector<std::string> diff;

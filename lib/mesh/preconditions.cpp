@@ -11,7 +11,8 @@
 namespace meshctl::mesh {
 namespace {
 
-const kube::ResourceRef k_istiod_deployment{"apps", "v1", "deployments", "istio-system", "istiod", ""};
+const kube::ResourceRef k_istiod_deployment{"apps",         "v1",     "deployments",
+                                            "istio-system", "istiod", ""};
 
 kube::ResourceRef configmap(const std::string& name) {
   return {"", "v1", "configmaps", "istio-system", name, ""};
@@ -36,8 +37,8 @@ std::string env_value(const nlohmann::json& deployment, const std::string& name)
 
 Result<IstiodIdentity> read_istiod_identity(kube::Client& client, const std::string& cluster) {
   auto deploy_f = std::async(std::launch::async, [&] { return client.get(k_istiod_deployment); });
-  auto injector_f =
-      std::async(std::launch::async, [&] { return client.get(configmap("istio-sidecar-injector")); });
+  auto injector_f = std::async(std::launch::async,
+                               [&] { return client.get(configmap("istio-sidecar-injector")); });
   auto mesh_f = std::async(std::launch::async, [&] { return client.get(configmap("istio")); });
   auto deploy = deploy_f.get();
   auto injector = injector_f.get();
@@ -56,8 +57,8 @@ Result<IstiodIdentity> read_istiod_identity(kube::Client& client, const std::str
   }
   if (injector) {
     try {
-      const auto values =
-          nlohmann::json::parse(injector->value("data", nlohmann::json::object()).value("values", "{}"));
+      const auto values = nlohmann::json::parse(
+          injector->value("data", nlohmann::json::object()).value("values", "{}"));
       const auto& global = values.value("global", nlohmann::json::object());
       id.mesh_id = global.value("meshID", "");
       id.network = global.value("network", "");
@@ -192,8 +193,8 @@ void check_cacerts_root(kube::Client& client, const config::ClusterConfig& clust
     }
   }
   out.push_back(Error(ExitCode::k_failed,
-                      "Secret istio-system/cacerts in " + cluster.name + " already holds " + theirs +
-                          ", not this mesh's root",
+                      "Secret istio-system/cacerts in " + cluster.name + " already holds " +
+                          theirs + ", not this mesh's root",
                       "replacing it breaks mTLS with workloads that still hold certificates of the "
                       "old root until they rotate; run join with --force-ca to replace it, or "
                       "import that root with the PKI tools so both sides share it"));
@@ -215,7 +216,8 @@ std::vector<Error> check_join_preconditions(kube::Client& client, const config::
   std::vector<Error> ca;
   auto f1 = std::async(std::launch::async, [&] { check_istio_kinds(client, cluster, kinds); });
   auto f2 = std::async(std::launch::async, [&] { check_identity(client, cfg, cluster, identity); });
-  auto f3 = std::async(std::launch::async, [&] { check_gateway_address(client, cluster, gateway); });
+  auto f3 =
+      std::async(std::launch::async, [&] { check_gateway_address(client, cluster, gateway); });
   auto f4 = std::async(std::launch::async,
                        [&] { check_cacerts_root(client, cluster, our_root_pem, force_ca, ca); });
   f1.get();

@@ -29,9 +29,10 @@ std::string istiod_install_flags(const config::MeshConfig& cfg,
                                  const config::ClusterConfig& cluster);
 
 /// Runs every precondition of join on one cluster and returns every failure (empty = ready):
-/// Istio CRDs served; istiod present with the configured cluster ID, mesh ID and network; a NodePort
-/// gateway relying on nodeSelector selects at least one node with an ExternalIP; an existing
-/// cacerts has our root (unless force_ca). `our_root_pem` is empty when the mesh has no root yet.
+/// Istio CRDs served; istiod present with the configured cluster ID, mesh ID and network; a
+/// NodePort gateway relying on nodeSelector selects at least one node with an ExternalIP; an
+/// existing cacerts has our root (unless force_ca). `our_root_pem` is empty when the mesh has no
+/// root yet.
 std::vector<Error> check_join_preconditions(kube::Client& client, const config::MeshConfig& cfg,
                                             const config::ClusterConfig& cluster,
                                             const std::string& our_root_pem, bool force_ca);

@@ -19,7 +19,7 @@ struct StackFree {
 };
 using CertStackPtr = std::unique_ptr<STACK_OF(X509), StackFree>;
 
-std::string hex_colons(const unsigned char *data, std::size_t len, bool upper) {
+std::string hex_colons(const unsigned char* data, std::size_t len, bool upper) {
   std::string out;
   out.reserve(len * 3);
   for (std::size_t i = 0; i < len; ++i) {
@@ -32,7 +32,7 @@ std::string hex_colons(const unsigned char *data, std::size_t len, bool upper) {
 }
 
 // The name as `openssl x509 -text` prints it ("O = Istio, CN = Root CA"), UTF-8 kept readable.
-std::string name_text(const X509_NAME *name) {
+std::string name_text(const X509_NAME* name) {
   BioPtr bio(BIO_new(BIO_s_mem()));
   if (!bio) {
     return {};
@@ -42,7 +42,7 @@ std::string name_text(const X509_NAME *name) {
   return bio_text(bio.get());
 }
 
-std::chrono::sys_seconds time_of(const ASN1_TIME *t) {
+std::chrono::sys_seconds time_of(const ASN1_TIME* t) {
   std::tm tm{};
   if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) {
     return {};
@@ -50,7 +50,7 @@ std::chrono::sys_seconds time_of(const ASN1_TIME *t) {
   return std::chrono::sys_seconds(std::chrono::seconds(timegm(&tm)));
 }
 
-std::string extension_value(X509_EXTENSION *ext) {
+std::string extension_value(X509_EXTENSION* ext) {
   BioPtr bio(BIO_new(BIO_s_mem()));
   if (!bio) {
     return {};
@@ -67,7 +67,7 @@ std::string extension_value(X509_EXTENSION *ext) {
   return text;
 }
 
-std::string octets_hex(const ASN1_OCTET_STRING *s) {
+std::string octets_hex(const ASN1_OCTET_STRING* s) {
   if (s == nullptr) {
     return {};
   }
@@ -75,12 +75,12 @@ std::string octets_hex(const ASN1_OCTET_STRING *s) {
                     true);
 }
 
-Result<CertInfo> info_of(X509 *cert) {
+Result<CertInfo> info_of(X509* cert) {
   CertInfo info;
   info.subject = name_text(X509_get_subject_name(cert));
   info.issuer = name_text(X509_get_issuer_name(cert));
 
-  const ASN1_INTEGER *serial = X509_get0_serialNumber(cert);
+  const ASN1_INTEGER* serial = X509_get0_serialNumber(cert);
   info.serial = hex_colons(ASN1_STRING_get0_data(serial),
                            static_cast<std::size_t>(ASN1_STRING_length(serial)), false);
   if (ASN1_STRING_type(serial) == V_ASN1_NEG_INTEGER) {
@@ -96,17 +96,17 @@ Result<CertInfo> info_of(X509 *cert) {
   }
   info.sha256_fingerprint = hex_colons(md.data(), md_len, true);
 
-  const char *sig = OBJ_nid2ln(X509_get_signature_nid(cert));
+  const char* sig = OBJ_nid2ln(X509_get_signature_nid(cert));
   info.signature_algorithm = sig != nullptr ? sig : "unknown";
 
-  if (EVP_PKEY *key = X509_get0_pubkey(cert)) {
-    const char *type = EVP_PKEY_get0_type_name(key);
+  if (EVP_PKEY* key = X509_get0_pubkey(cert)) {
+    const char* type = EVP_PKEY_get0_type_name(key);
     info.key_type = type != nullptr ? type : "unknown";
     info.key_bits = EVP_PKEY_get_bits(key);
   }
 
   int crit = 0;
-  BasicConstraintsPtr bc(static_cast<BASIC_CONSTRAINTS *>(
+  BasicConstraintsPtr bc(static_cast<BASIC_CONSTRAINTS*>(
       X509_get_ext_d2i(cert, NID_basic_constraints, &crit, nullptr)));
   if (bc) {
     info.is_ca = bc->ca != 0;
@@ -117,13 +117,13 @@ Result<CertInfo> info_of(X509 *cert) {
   info.self_signed = X509_self_signed(cert, 1) == 1;
 
   GeneralNamesPtr sans(
-      static_cast<GENERAL_NAMES *>(X509_get_ext_d2i(cert, NID_subject_alt_name, &crit, nullptr)));
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, &crit, nullptr)));
   if (sans) {
     for (int i = 0; i < sk_GENERAL_NAME_num(sans.get()); ++i) {
-      const GENERAL_NAME *gn = sk_GENERAL_NAME_value(sans.get(), i);
+      const GENERAL_NAME* gn = sk_GENERAL_NAME_value(sans.get(), i);
       if (gn->type == GEN_DNS) {
-        const ASN1_IA5STRING *dns = gn->d.dNSName;
-        info.dns_sans.emplace_back(reinterpret_cast<const char *>(ASN1_STRING_get0_data(dns)),
+        const ASN1_IA5STRING* dns = gn->d.dNSName;
+        info.dns_sans.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(dns)),
                                    static_cast<std::size_t>(ASN1_STRING_length(dns)));
       }
     }
@@ -132,7 +132,7 @@ Result<CertInfo> info_of(X509 *cert) {
   info.authority_key_id = octets_hex(X509_get0_authority_key_id(cert));
 
   for (int i = 0; i < X509_get_ext_count(cert); ++i) {
-    X509_EXTENSION *ext = X509_get_ext(cert, i);
+    X509_EXTENSION* ext = X509_get_ext(cert, i);
     std::array<char, 128> name{};
     OBJ_obj2txt(name.data(), static_cast<int>(name.size()), X509_EXTENSION_get_object(ext), 0);
     info.extensions.push_back(
@@ -162,7 +162,7 @@ std::string verify_hint(int err) {
 
 } // namespace
 
-Result<CertInfo> inspect(const std::string &pem) {
+Result<CertInfo> inspect(const std::string& pem) {
   auto cert = parse_cert(pem);
   if (!cert) {
     return tl::make_unexpected(cert.error());
@@ -170,7 +170,7 @@ Result<CertInfo> inspect(const std::string &pem) {
   return info_of(cert->get());
 }
 
-Result<std::vector<CertInfo>> inspect_all(const std::string &pem_bundle) {
+Result<std::vector<CertInfo>> inspect_all(const std::string& pem_bundle) {
   auto certs = parse_certs(pem_bundle);
   if (!certs) {
     return tl::make_unexpected(certs.error());
@@ -186,7 +186,7 @@ Result<std::vector<CertInfo>> inspect_all(const std::string &pem_bundle) {
   return out;
 }
 
-Result<void> verify_chain(const std::string &cert_pem, const std::string &root_pem,
+Result<void> verify_chain(const std::string& cert_pem, const std::string& root_pem,
                           bool check_time) {
   auto certs = parse_certs(cert_pem);
   if (!certs) {
@@ -203,7 +203,7 @@ Result<void> verify_chain(const std::string &cert_pem, const std::string &root_p
   if (!store || !untrusted || !ctx) {
     return openssl_fail("cannot set up certificate verification");
   }
-  for (const auto &root : *roots) {
+  for (const auto& root : *roots) {
     if (X509_STORE_add_cert(store.get(), root.get()) != 1) { // takes its own reference
       return openssl_fail("cannot add the root certificate to the trust store");
     }
@@ -225,7 +225,7 @@ Result<void> verify_chain(const std::string &cert_pem, const std::string &root_p
   }
   const int err = X509_STORE_CTX_get_error(ctx.get());
   const int depth = X509_STORE_CTX_get_error_depth(ctx.get());
-  X509 *failing = X509_STORE_CTX_get_current_cert(ctx.get());
+  X509* failing = X509_STORE_CTX_get_current_cert(ctx.get());
   std::string who =
       failing != nullptr ? name_text(X509_get_subject_name(failing)) : std::string("?");
   ERR_clear_error();
@@ -234,7 +234,7 @@ Result<void> verify_chain(const std::string &cert_pem, const std::string &root_p
               verify_hint(err));
 }
 
-bool same_certificate(const std::string &a_pem, const std::string &b_pem) {
+bool same_certificate(const std::string& a_pem, const std::string& b_pem) {
   auto a = parse_cert(a_pem);
   auto b = parse_cert(b_pem);
   if (!a || !b) {

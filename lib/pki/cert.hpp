@@ -41,10 +41,10 @@ struct CertInfo {
 };
 
 /// Facts of the first certificate in `pem`. Exit code 2 (bad input) for text that holds none.
-Result<CertInfo> inspect(const std::string &pem);
+Result<CertInfo> inspect(const std::string& pem);
 
 /// Facts of every certificate in a PEM bundle, in order (e.g. cert-chain.pem).
-Result<std::vector<CertInfo>> inspect_all(const std::string &pem_bundle);
+Result<std::vector<CertInfo>> inspect_all(const std::string& pem_bundle);
 
 /// Verifies that the first certificate of `cert_pem` chains to `root_pem` (the only trust anchor)
 /// at the current time, with OpenSSL's X509_verify_cert. Further certificates in `cert_pem` serve
@@ -52,11 +52,11 @@ Result<std::vector<CertInfo>> inspect_all(const std::string &pem_bundle);
 /// certificate and OpenSSL's reason ("certificate has expired", "unable to get local issuer …").
 /// With check_time false, validity periods are ignored (verify judges expiry on its own, at the
 /// snapshot's time, so a saved bundle gives the same answer later).
-Result<void> verify_chain(const std::string &cert_pem, const std::string &root_pem,
+Result<void> verify_chain(const std::string& cert_pem, const std::string& root_pem,
                           bool check_time = true);
 
 /// Whether the first certificates of both PEM texts are the same certificate (same DER).
 /// False when either does not parse.
-bool same_certificate(const std::string &a_pem, const std::string &b_pem);
+bool same_certificate(const std::string& a_pem, const std::string& b_pem);
 
 } // namespace meshctl::pki

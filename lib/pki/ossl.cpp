@@ -10,7 +10,7 @@ namespace meshctl::pki::detail {
 namespace {
 
 // OpenSSL would otherwise prompt on the terminal for the pass phrase of an encrypted key.
-int no_passphrase(char * /*buf*/, int /*size*/, int /*rwflag*/, void * /*userdata*/) {
+int no_passphrase(char* /*buf*/, int /*size*/, int /*rwflag*/, void* /*userdata*/) {
   return -1;
 }
 
@@ -47,8 +47,8 @@ BioPtr memory_bio(std::string_view text) {
   return BioPtr(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
 }
 
-std::string bio_text(BIO *bio) {
-  char *data = nullptr;
+std::string bio_text(BIO* bio) {
+  char* data = nullptr;
   const long len = BIO_get_mem_data(bio, &data);
   if (len <= 0 || data == nullptr) {
     return {};
@@ -114,7 +114,7 @@ Result<PkeyPtr> parse_key(std::string_view pem) {
   return key;
 }
 
-Result<std::string> cert_to_pem(X509 *cert) {
+Result<std::string> cert_to_pem(X509* cert) {
   ERR_clear_error();
   BioPtr bio(BIO_new(BIO_s_mem()));
   if (!bio || PEM_write_bio_X509(bio.get(), cert) != 1) {
@@ -123,7 +123,7 @@ Result<std::string> cert_to_pem(X509 *cert) {
   return bio_text(bio.get());
 }
 
-Result<std::string> key_to_pem(EVP_PKEY *key) {
+Result<std::string> key_to_pem(EVP_PKEY* key) {
   ERR_clear_error();
   BioPtr bio(BIO_new(BIO_s_mem()));
   if (!bio ||
@@ -133,8 +133,8 @@ Result<std::string> key_to_pem(EVP_PKEY *key) {
   return bio_text(bio.get());
 }
 
-std::vector<unsigned char> cert_der(X509 *cert) {
-  unsigned char *der = nullptr;
+std::vector<unsigned char> cert_der(X509* cert) {
+  unsigned char* der = nullptr;
   const int len = i2d_X509(cert, &der);
   if (len <= 0 || der == nullptr) {
     ERR_clear_error();

@@ -22,7 +22,7 @@ namespace meshctl::pki::detail {
 
 /// Calls the OpenSSL free function `Fn` on destruction.
 template <auto Fn> struct Free {
-  template <class T> void operator()(T *p) const { Fn(p); }
+  template <class T> void operator()(T* p) const { Fn(p); }
 };
 
 using BioPtr = std::unique_ptr<BIO, Free<BIO_free_all>>;
@@ -50,7 +50,7 @@ tl::unexpected<Error> openssl_fail(std::string_view what, std::string hint = {})
 BioPtr memory_bio(std::string_view text);
 
 /// The contents of a memory BIO.
-std::string bio_text(BIO *bio);
+std::string bio_text(BIO* bio);
 
 /// Parses every CERTIFICATE block of `pem` in order. Text outside the blocks is ignored (like
 /// openssl); a bundle without any certificate, or with a corrupt block, is an error.
@@ -64,12 +64,12 @@ Result<X509Ptr> parse_cert(std::string_view pem);
 Result<PkeyPtr> parse_key(std::string_view pem);
 
 /// PEM of a certificate (canonical: 64-column base64 of its DER).
-Result<std::string> cert_to_pem(X509 *cert);
+Result<std::string> cert_to_pem(X509* cert);
 
 /// Unencrypted PKCS#8 PEM ("BEGIN PRIVATE KEY") of a private key, as `openssl genrsa` writes it.
-Result<std::string> key_to_pem(EVP_PKEY *key);
+Result<std::string> key_to_pem(EVP_PKEY* key);
 
 /// The DER encoding of a certificate (empty on failure).
-std::vector<unsigned char> cert_der(X509 *cert);
+std::vector<unsigned char> cert_der(X509* cert);
 
 } // namespace meshctl::pki::detail

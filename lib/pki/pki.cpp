@@ -40,12 +40,12 @@ std::string errno_text() {
   return std::strerror(errno);
 }
 
-bool path_exists(const fs::path &p) {
+bool path_exists(const fs::path& p) {
   std::error_code ec;
   return fs::exists(p, ec);
 }
 
-Result<std::string> read_text(const fs::path &p) {
+Result<std::string> read_text(const fs::path& p) {
   std::error_code ec;
   if (!fs::exists(p, ec)) {
     return usage_error(fmt::format("{} does not exist", p.string()));
@@ -62,7 +62,7 @@ Result<std::string> read_text(const fs::path &p) {
   return ss.str();
 }
 
-void warn_if_exposed(const fs::path &key_path) {
+void warn_if_exposed(const fs::path& key_path) {
   struct stat st {};
   if (::stat(key_path.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
     log::warn("{} can be read by other users (mode {:03o}); run: chmod 600 {}", key_path.string(),
@@ -71,7 +71,7 @@ void warn_if_exposed(const fs::path &key_path) {
 }
 
 // Creates `dir` and its missing parents with mode 0700 (chmod after mkdir: umask may strip bits).
-Result<void> ensure_private_dir(const fs::path &dir) {
+Result<void> ensure_private_dir(const fs::path& dir) {
   std::vector<fs::path> missing;
   std::error_code ec;
   for (fs::path p = dir; !p.empty() && !fs::exists(p, ec); p = p.parent_path()) {
@@ -102,8 +102,8 @@ public:
       ::close(m_fd);
     }
   }
-  FdGuard(const FdGuard &) = delete;
-  FdGuard &operator=(const FdGuard &) = delete;
+  FdGuard(const FdGuard&) = delete;
+  FdGuard& operator=(const FdGuard&) = delete;
   [[nodiscard]] int get() const { return m_fd; }
   int release() { return std::exchange(m_fd, -1); }
 
@@ -113,7 +113,7 @@ private:
 
 // Writes `content` to `path` atomically with `mode`. Without `replace`, an existing file is left
 // alone and the result is a usage error (RENAME_NOREPLACE closes the check-then-rename race).
-Result<void> write_atomic(const fs::path &path, std::string_view content, mode_t mode,
+Result<void> write_atomic(const fs::path& path, std::string_view content, mode_t mode,
                           bool replace) {
   const fs::path parent = path.has_parent_path() ? path.parent_path() : fs::path(".");
   std::string tmp = (parent / ("." + path.filename().string() + ".XXXXXX")).string();
@@ -121,7 +121,7 @@ Result<void> write_atomic(const fs::path &path, std::string_view content, mode_t
   if (fd.get() < 0) {
     return fail(fmt::format("cannot create a file in {}: {}", parent.string(), errno_text()));
   }
-  auto fail_and_unlink = [&](const std::string &what) {
+  auto fail_and_unlink = [&](const std::string& what) {
     const std::string msg = fmt::format("{} {}: {}", what, path.string(), errno_text());
     ::unlink(tmp.c_str());
     return fail(msg);
@@ -172,7 +172,7 @@ Result<void> write_atomic(const fs::path &path, std::string_view content, mode_t
 }
 
 // Leaves a file whose content is already right untouched (its mtime, its mode, a read-only dir).
-Result<void> write_if_changed(const fs::path &path, std::string_view content, mode_t mode) {
+Result<void> write_if_changed(const fs::path& path, std::string_view content, mode_t mode) {
   if (path_exists(path)) {
     auto current = read_text(path);
     if (current && *current == content) {
@@ -183,7 +183,7 @@ Result<void> write_if_changed(const fs::path &path, std::string_view content, mo
 }
 
 // A cluster name becomes a directory name and the subject's L=; keep it a plain path component.
-Result<void> check_cluster_name(const std::string &cluster) {
+Result<void> check_cluster_name(const std::string& cluster) {
   if (cluster.empty() || cluster == "." || cluster == ".." ||
       cluster.find_first_of(std::string_view("/\0", 2)) != std::string::npos) {
     return usage_error(fmt::format("invalid cluster name \"{}\" for the PKI directory", cluster),
@@ -198,7 +198,7 @@ Result<void> check_cluster_name(const std::string &cluster) {
 Result<PkeyPtr> generate_rsa_key() {
   ERR_clear_error();
   PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr));
-  EVP_PKEY *raw = nullptr;
+  EVP_PKEY* raw = nullptr;
   if (!ctx || EVP_PKEY_keygen_init(ctx.get()) <= 0 ||
       EVP_PKEY_CTX_set_rsa_keygen_bits(ctx.get(), k_key_bits) <= 0 ||
       EVP_PKEY_generate(ctx.get(), &raw) <= 0) {
@@ -218,8 +218,8 @@ struct CertSpec {
 };
 
 // Signs a CA certificate for `subject_key`; a null `issuer` means self-signed.
-Result<X509Ptr> sign_cert(const CertSpec &spec, EVP_PKEY *subject_key, X509 *issuer,
-                          EVP_PKEY *issuer_key) {
+Result<X509Ptr> sign_cert(const CertSpec& spec, EVP_PKEY* subject_key, X509* issuer,
+                          EVP_PKEY* issuer_key) {
   ERR_clear_error();
   X509Ptr cert(X509_new());
   BignumPtr serial(BN_new());
@@ -237,14 +237,14 @@ Result<X509Ptr> sign_cert(const CertSpec &spec, EVP_PKEY *subject_key, X509 *iss
       ASN1_TIME_adj(X509_getm_notAfter(cert.get()), now, k_validity_days, 0) == nullptr) {
     return openssl_fail("cannot set the certificate's version and validity");
   }
-  X509_NAME *name = X509_get_subject_name(cert.get());
-  for (const auto &rdn : spec.subject) {
-    const auto *bytes = reinterpret_cast<const unsigned char *>(rdn.value.c_str());
+  X509_NAME* name = X509_get_subject_name(cert.get());
+  for (const auto& rdn : spec.subject) {
+    const auto* bytes = reinterpret_cast<const unsigned char*>(rdn.value.c_str());
     if (X509_NAME_add_entry_by_NID(name, rdn.nid, V_ASN1_UTF8STRING, bytes, -1, -1, 0) != 1) {
       return openssl_fail("cannot build the certificate's subject");
     }
   }
-  X509 *signer = issuer != nullptr ? issuer : cert.get();
+  X509* signer = issuer != nullptr ? issuer : cert.get();
   if (X509_set_issuer_name(cert.get(), X509_get_subject_name(signer)) != 1 ||
       X509_set_pubkey(cert.get(), subject_key) != 1) {
     return openssl_fail("cannot set the certificate's issuer and key");
@@ -252,7 +252,7 @@ Result<X509Ptr> sign_cert(const CertSpec &spec, EVP_PKEY *subject_key, X509 *iss
   X509V3_CTX ctx;
   X509V3_set_ctx_nodb(&ctx);
   X509V3_set_ctx(&ctx, signer, cert.get(), nullptr, nullptr, 0);
-  for (const auto &[nid, value] : spec.extensions) {
+  for (const auto& [nid, value] : spec.extensions) {
     ExtPtr ext(X509V3_EXT_nconf_nid(nullptr, &ctx, nid, value.c_str()));
     if (!ext || X509_add_ext(cert.get(), ext.get(), -1) != 1) {
       return openssl_fail(fmt::format("cannot add extension {} = {}", OBJ_nid2sn(nid), value));
@@ -264,7 +264,7 @@ Result<X509Ptr> sign_cert(const CertSpec &spec, EVP_PKEY *subject_key, X509 *iss
   return cert;
 }
 
-constexpr const char *k_ca_key_usage =
+constexpr const char* k_ca_key_usage =
     "critical, digitalSignature, nonRepudiation, keyEncipherment, keyCertSign";
 
 CertSpec root_spec() {
@@ -274,7 +274,7 @@ CertSpec root_spec() {
            {NID_key_usage, k_ca_key_usage}}};
 }
 
-CertSpec intermediate_spec(const std::string &cluster) {
+CertSpec intermediate_spec(const std::string& cluster) {
   // The recipe's order: O, CN, L (see its intermediate.conf); AKI last, as `openssl x509` adds it.
   return {{{NID_organizationName, "Istio"},
            {NID_commonName, "Intermediate CA"},
@@ -286,21 +286,21 @@ CertSpec intermediate_spec(const std::string &cluster) {
            {NID_authority_key_identifier, "keyid, issuer"}}};
 }
 
-bool key_matches(X509 *cert, EVP_PKEY *key) {
+bool key_matches(X509* cert, EVP_PKEY* key) {
   const bool ok = EVP_PKEY_eq(X509_get0_pubkey(cert), key) == 1;
   ERR_clear_error();
   return ok;
 }
 
-bool is_ca(X509 *cert) {
-  BasicConstraintsPtr bc(static_cast<BASIC_CONSTRAINTS *>(
+bool is_ca(X509* cert) {
+  BasicConstraintsPtr bc(static_cast<BASIC_CONSTRAINTS*>(
       X509_get_ext_d2i(cert, NID_basic_constraints, nullptr, nullptr)));
   ERR_clear_error();
   return bc && bc->ca != 0;
 }
 
 // What makes a certificate usable as the mesh's root: checked on create, load and import alike.
-Result<void> check_root(X509 *cert, EVP_PKEY *key) {
+Result<void> check_root(X509* cert, EVP_PKEY* key) {
   const std::string hint_other =
       "use the root of Istio's tools/certs recipe (root-cert.pem + root-key.pem) or let meshctl "
       "create one";
@@ -357,7 +357,7 @@ Result<RootCA> root_from_pems(std::string_view cert_text, std::string_view key_t
 
 // Writes a new root's two files, key first; never over existing files, and on failure leaves no
 // half root behind.
-Result<void> write_root(const RootCA &root, const fs::path &dir) {
+Result<void> write_root(const RootCA& root, const fs::path& dir) {
   if (auto ok = ensure_private_dir(dir); !ok) {
     return ok;
   }
@@ -376,14 +376,14 @@ Result<void> write_root(const RootCA &root, const fs::path &dir) {
 // Writes the cacerts files of `ca` into <dir>/<cluster>/, each only if its content changed. The
 // key is left out for a reused intermediate: its file may be PKCS#1 or carry comments, and a
 // private key the user made is not ours to rewrite.
-Result<void> store_files(const ClusterCA &ca, const fs::path &dir, bool with_key) {
+Result<void> store_files(const ClusterCA& ca, const fs::path& dir, bool with_key) {
   if (auto ok = check_cluster_name(ca.cluster); !ok) {
     return ok;
   }
   const fs::path cdir = dir / ca.cluster;
   const std::string ctx =
       fmt::format("storing the intermediate CA of cluster {} in {}", ca.cluster, cdir.string());
-  const std::pair<std::string_view, const std::string *> files[] = {
+  const std::pair<std::string_view, const std::string*> files[] = {
       {k_ca_key_file, &ca.ca_key_pem},
       {k_ca_cert_file, &ca.ca_cert_pem},
       {k_root_cert_file, &ca.root_cert_pem},
@@ -391,7 +391,7 @@ Result<void> store_files(const ClusterCA &ca, const fs::path &dir, bool with_key
   if (auto ok = ensure_private_dir(cdir); !ok) {
     return tl::make_unexpected(ok.error().with_context(ctx));
   }
-  for (const auto &[name, content] : files) {
+  for (const auto& [name, content] : files) {
     const bool is_key = name == k_ca_key_file;
     if (is_key && !with_key) {
       continue;
@@ -406,7 +406,7 @@ Result<void> store_files(const ClusterCA &ca, const fs::path &dir, bool with_key
 
 } // namespace
 
-std::map<std::string, std::string> cacerts_data(const ClusterCA &ca) {
+std::map<std::string, std::string> cacerts_data(const ClusterCA& ca) {
   return {{std::string(k_ca_cert_file), ca.ca_cert_pem},
           {std::string(k_ca_key_file), ca.ca_key_pem},
           {std::string(k_root_cert_file), ca.root_cert_pem},
@@ -432,7 +432,7 @@ Result<RootCA> generate_root() {
   return RootCA{std::move(*cert_pem), std::move(*key_pem)};
 }
 
-Result<RootCA> create_root(const fs::path &dir) {
+Result<RootCA> create_root(const fs::path& dir) {
   const std::string ctx = fmt::format("creating the root CA in {}", dir.string());
   if (path_exists(dir / k_root_cert_file) || path_exists(dir / k_root_key_file)) {
     return tl::make_unexpected(
@@ -453,7 +453,7 @@ Result<RootCA> create_root(const fs::path &dir) {
   return root;
 }
 
-Result<std::optional<RootCA>> find_root(const fs::path &dir) {
+Result<std::optional<RootCA>> find_root(const fs::path& dir) {
   const std::string ctx = fmt::format("loading the root CA from {}", dir.string());
   const fs::path cert_path = dir / k_root_cert_file;
   const fs::path key_path = dir / k_root_key_file;
@@ -485,7 +485,7 @@ Result<std::optional<RootCA>> find_root(const fs::path &dir) {
   return std::optional<RootCA>(std::move(*root));
 }
 
-Result<RootCA> load_root(const fs::path &dir) {
+Result<RootCA> load_root(const fs::path& dir) {
   auto found = find_root(dir);
   if (!found) {
     return tl::make_unexpected(found.error());
@@ -500,7 +500,7 @@ Result<RootCA> load_root(const fs::path &dir) {
   return std::move(**found);
 }
 
-Result<RootCA> load_or_create_root(const fs::path &dir) {
+Result<RootCA> load_or_create_root(const fs::path& dir) {
   auto found = find_root(dir);
   if (!found) {
     return tl::make_unexpected(found.error());
@@ -511,8 +511,8 @@ Result<RootCA> load_or_create_root(const fs::path &dir) {
   return create_root(dir);
 }
 
-Result<RootCA> import_root(const fs::path &cert_path, const fs::path &key_path,
-                           const fs::path &dir) {
+Result<RootCA> import_root(const fs::path& cert_path, const fs::path& key_path,
+                           const fs::path& dir) {
   const std::string ctx =
       fmt::format("importing the root CA {} + {}", cert_path.string(), key_path.string());
   auto cert_text = read_text(cert_path);
@@ -547,7 +547,7 @@ Result<RootCA> import_root(const fs::path &cert_path, const fs::path &key_path,
   return root;
 }
 
-Result<ClusterCA> issue_intermediate(const RootCA &root, const std::string &cluster) {
+Result<ClusterCA> issue_intermediate(const RootCA& root, const std::string& cluster) {
   const std::string ctx = fmt::format("issuing the intermediate CA of cluster {}", cluster);
   if (auto ok = check_cluster_name(cluster); !ok) {
     return tl::make_unexpected(ok.error());
@@ -578,8 +578,8 @@ Result<ClusterCA> issue_intermediate(const RootCA &root, const std::string &clus
   return ca;
 }
 
-Result<std::optional<ClusterCA>> find_intermediate(const RootCA &root, const fs::path &dir,
-                                                   const std::string &cluster) {
+Result<std::optional<ClusterCA>> find_intermediate(const RootCA& root, const fs::path& dir,
+                                                   const std::string& cluster) {
   if (auto ok = check_cluster_name(cluster); !ok) {
     return tl::make_unexpected(ok.error());
   }
@@ -654,12 +654,12 @@ Result<std::optional<ClusterCA>> find_intermediate(const RootCA &root, const fs:
   return std::optional<ClusterCA>(std::move(ca));
 }
 
-Result<void> store_intermediate(const ClusterCA &ca, const fs::path &dir) {
+Result<void> store_intermediate(const ClusterCA& ca, const fs::path& dir) {
   return store_files(ca, dir, true);
 }
 
-Result<ClusterCA> load_or_issue_intermediate(const RootCA &root, const fs::path &dir,
-                                             const std::string &cluster) {
+Result<ClusterCA> load_or_issue_intermediate(const RootCA& root, const fs::path& dir,
+                                             const std::string& cluster) {
   auto found = find_intermediate(root, dir, cluster);
   if (!found) {
     return tl::make_unexpected(found.error());

@@ -52,7 +52,7 @@ struct ClusterCA {
 };
 
 /// The `data` of Secret cacerts: file name -> PEM text (4 entries, sorted by name).
-std::map<std::string, std::string> cacerts_data(const ClusterCA &ca);
+std::map<std::string, std::string> cacerts_data(const ClusterCA& ca);
 
 /// A new root CA in memory only (subject O=Istio, CN=Root CA; RSA 4096; 3650 days; SHA-256).
 /// For --dry-run, which must not write anything.
@@ -60,43 +60,43 @@ Result<RootCA> generate_root();
 
 /// Creates a new root in `dir` (created with mode 0700 where missing). Refuses, leaving everything
 /// as it is, when root-cert.pem or root-key.pem already exists there.
-Result<RootCA> create_root(const std::filesystem::path &dir);
+Result<RootCA> create_root(const std::filesystem::path& dir);
 
 /// The root stored in `dir`, or nullopt when neither root file exists. An error when only one
 /// exists, a file does not parse, the key does not match, or the certificate is no usable root.
-Result<std::optional<RootCA>> find_root(const std::filesystem::path &dir);
+Result<std::optional<RootCA>> find_root(const std::filesystem::path& dir);
 
 /// The root stored in `dir`; unlike find_root(), a missing root is an error (with a hint).
-Result<RootCA> load_root(const std::filesystem::path &dir);
+Result<RootCA> load_root(const std::filesystem::path& dir);
 
 /// The root stored in `dir`, created there first if there is none.
-Result<RootCA> load_or_create_root(const std::filesystem::path &dir);
+Result<RootCA> load_or_create_root(const std::filesystem::path& dir);
 
 /// Copies an existing root (e.g. from Istio's tools/certs recipe) into `dir` after checking it:
 /// self-signed, CA:TRUE, allowed to sign certificates, not expired, key matches, key unencrypted.
 /// Importing the root that `dir` already holds is a no-op; a different one is refused.
-Result<RootCA> import_root(const std::filesystem::path &cert_path,
-                           const std::filesystem::path &key_path, const std::filesystem::path &dir);
+Result<RootCA> import_root(const std::filesystem::path& cert_path,
+                           const std::filesystem::path& key_path, const std::filesystem::path& dir);
 
 /// A new intermediate for `cluster`, signed by `root`, in memory only: subject O=Istio,
 /// CN=Intermediate CA, L=<cluster>; CA:TRUE, pathlen:0; SAN DNS:istiod.istio-system.svc.
-Result<ClusterCA> issue_intermediate(const RootCA &root, const std::string &cluster);
+Result<ClusterCA> issue_intermediate(const RootCA& root, const std::string& cluster);
 
 /// The intermediate stored in <dir>/<cluster>/ if it chains to `root` now, else nullopt (absent,
 /// expired, or issued by another root). Files that are present but unusable (half a pair, garbage,
 /// key does not match) are an error: they are never silently replaced. Writes nothing.
 Result<std::optional<ClusterCA>>
-find_intermediate(const RootCA &root, const std::filesystem::path &dir, const std::string &cluster);
+find_intermediate(const RootCA& root, const std::filesystem::path& dir, const std::string& cluster);
 
 /// Writes the four files of `ca` to <dir>/<cluster>/ (key 0600, dir 0700 where created), each
 /// only if its content differs from what is there.
-Result<void> store_intermediate(const ClusterCA &ca, const std::filesystem::path &dir);
+Result<void> store_intermediate(const ClusterCA& ca, const std::filesystem::path& dir);
 
 /// find_intermediate(), else issue_intermediate() + store_intermediate(). A reused intermediate's
 /// public files (ca-cert, root-cert, cert-chain) are rewritten only if they differ from the
 /// canonical ones; its key file is never rewritten. Running it again with the same root returns
 /// byte-identical PEMs.
-Result<ClusterCA> load_or_issue_intermediate(const RootCA &root, const std::filesystem::path &dir,
-                                             const std::string &cluster);
+Result<ClusterCA> load_or_issue_intermediate(const RootCA& root, const std::filesystem::path& dir,
+                                             const std::string& cluster);
 
 } // namespace meshctl::pki

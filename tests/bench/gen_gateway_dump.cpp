@@ -19,8 +19,8 @@ namespace {
 // Streams indented JSON the way Envoy pretty-prints it (one space per level).
 class Out {
 public:
-  explicit Out(std::FILE *f) : m_f(f) {}
-  void open(const char *key, char bracket) { // "key": { or [ ; key may be null in arrays
+  explicit Out(std::FILE* f) : m_f(f) {}
+  void open(const char* key, char bracket) { // "key": { or [ ; key may be null in arrays
     item();
     if (key != nullptr) {
       quote(key);
@@ -37,23 +37,23 @@ public:
     }
     putc(bracket); // Envoy writes empty objects and arrays as {} and []
   }
-  void str(const char *key, const std::string &value) {
+  void str(const char* key, const std::string& value) {
     item();
     quote(key);
     put(": ");
     quote(value);
   }
-  void num(const char *key, long long value) {
+  void num(const char* key, long long value) {
     item();
     quote(key);
     std::fprintf(m_f, ": %lld", value);
   }
-  void boolean(const char *key, bool value) {
+  void boolean(const char* key, bool value) {
     item();
     quote(key);
     put(value ? ": true" : ": false");
   }
-  void elem(const std::string &value) {
+  void elem(const std::string& value) {
     item();
     quote(value);
   }
@@ -74,7 +74,7 @@ private:
       putc(' ');
     }
   }
-  void quote(const std::string &s) {
+  void quote(const std::string& s) {
     putc('"');
     for (const char c : s) {
       if (c == '"' || c == '\\') {
@@ -88,15 +88,15 @@ private:
     }
     putc('"');
   }
-  void put(const char *s) { std::fputs(s, m_f); }
+  void put(const char* s) { std::fputs(s, m_f); }
   void putc(char c) { std::fputc(c, m_f); }
 
-  std::FILE *m_f;
+  std::FILE* m_f;
   std::vector<bool> m_first;
 };
 
 // Istio's default access log format (meshConfig.accessLogFile set, no custom format).
-const char *const k_access_log_format =
+const char* const k_access_log_format =
     "[%START_TIME%] \"%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%\" "
     "%RESPONSE_CODE% %RESPONSE_FLAGS% %RESPONSE_CODE_DETAILS% %CONNECTION_TERMINATION_DETAILS% "
     "\"%UPSTREAM_TRANSPORT_FAILURE_REASON%\" %BYTES_RECEIVED% %BYTES_SENT% %DURATION% "
@@ -120,7 +120,7 @@ struct Target {
   }
 };
 
-void static_listener(Out &o, int port, const char *cluster) {
+void static_listener(Out& o, int port, const char* cluster) {
   o.open(nullptr, '{');
   o.open("listener", '{');
   o.str("@type", "type.googleapis.com/envoy.config.listener.v3.Listener");
@@ -177,7 +177,7 @@ void static_listener(Out &o, int port, const char *cluster) {
   o.close('}');
 }
 
-void sni_chain(Out &o, const Target &t) {
+void sni_chain(Out& o, const Target& t) {
   const std::string sni = t.sni();
   o.open(nullptr, '{');
   o.open("filter_chain_match", '{');
@@ -185,7 +185,7 @@ void sni_chain(Out &o, const Target &t) {
   o.elem(sni);
   o.close(']');
   o.open("application_protocols", '[');
-  for (const char *p :
+  for (const char* p :
        {"istio", "istio-peer-exchange", "istio-http/1.0", "istio-http/1.1", "istio-h2"}) {
     o.elem(p);
   }
@@ -224,7 +224,7 @@ void sni_chain(Out &o, const Target &t) {
   o.close('}');
 }
 
-void sni_cluster(Out &o, const Target &t) {
+void sni_cluster(Out& o, const Target& t) {
   o.open(nullptr, '{');
   o.str("version_info", "2026-08-22T09:00:00Z/42");
   o.open("cluster", '{');
@@ -279,7 +279,7 @@ void sni_cluster(Out &o, const Target &t) {
 
 } // namespace
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr, "usage: %s OUTPUT [--services N] [--ports P] [--subsets S]\n", argv[0]);
     return 2;
@@ -316,7 +316,7 @@ int main(int argc, char **argv) {
     }
   }
 
-  std::FILE *f = std::fopen(argv[1], "w");
+  std::FILE* f = std::fopen(argv[1], "w");
   if (f == nullptr) {
     std::perror(argv[1]);
     return 1;
@@ -343,7 +343,7 @@ int main(int argc, char **argv) {
   o.str("@type", "type.googleapis.com/envoy.admin.v3.ClustersConfigDump");
   o.str("version_info", "2026-08-22T09:00:00Z/42");
   o.open("dynamic_active_clusters", '[');
-  for (const auto &t : targets) {
+  for (const auto& t : targets) {
     sni_cluster(o, t);
   }
   o.close(']');
@@ -371,7 +371,7 @@ int main(int argc, char **argv) {
   o.close('}');
   o.close('}');
   o.open("filter_chains", '[');
-  for (const auto &t : targets) {
+  for (const auto& t : targets) {
     sni_chain(o, t);
   }
   o.close(']');

@@ -14,7 +14,7 @@
 #include <cstdio>
 #include <cstring>
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   if (argc < 4 || std::strcmp(argv[2], "--") != 0) {
     std::fprintf(stderr, "usage: %s STDOUT_FILE -- COMMAND [ARGS...]\n", argv[0]);
     return 2;
@@ -39,7 +39,7 @@ int main(int argc, char **argv) {
   }
   const double wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const auto seconds = [](const timeval &t) {
+  const auto seconds = [](const timeval& t) {
     return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6;
   };
   std::printf("wall_s=%.3f user_s=%.3f sys_s=%.3f max_rss_kb=%ld exit=%d\n", wall,

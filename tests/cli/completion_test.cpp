@@ -78,6 +78,7 @@ TEST_CASE("bash completion offers kubeconfig contexts for join", "[cli][completi
   const auto kc = (source_dir() / "examples/seed/kubeconfig.yaml").string();
   auto r = complete_in_bash(script.string(), "meshctl --kubeconfig " + kc + " join w");
   CHECK(r.out == "wuxi\n");
-  auto ctx = complete_in_bash(script.string(), "meshctl --kubeconfig " + kc + " verify --context c");
+  auto ctx =
+      complete_in_bash(script.string(), "meshctl --kubeconfig " + kc + " verify --context c");
   CHECK(ctx.out == "cn-shanghai\n");
 }

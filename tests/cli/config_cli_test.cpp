@@ -17,7 +17,7 @@ const std::string k_seed_kubeconfig =
     (source_dir() / "examples" / "seed" / "kubeconfig.yaml").string();
 
 // The error output must be one "error: …" line, optionally followed by one "hint: …" line.
-void check_one_line_error(const meshctl::testing::RunResult &r, const std::string &needle) {
+void check_one_line_error(const meshctl::testing::RunResult& r, const std::string& needle) {
   CHECK(r.exit_code == 2);
   CHECK(r.out.empty());
   INFO("stderr: " << r.err);
@@ -36,7 +36,7 @@ void check_one_line_error(const meshctl::testing::RunResult &r, const std::strin
 
 TEST_CASE("config view prints the seed config as YAML by default and with -o yaml",
           "[cli][config]") {
-  for (const std::vector<std::string> &args :
+  for (const std::vector<std::string>& args :
        {std::vector<std::string>{"-c", k_seed, "config", "view"},
         std::vector<std::string>{"config", "view", "-c", k_seed, "-o", "yaml"}}) {
     auto r = run_meshctl(args);

@@ -136,15 +136,16 @@ TEST_CASE("join --dry-run with no config takes every default from the kubeconfig
 TEST_CASE("join refuses bad input with exit 2 and one clear line", "[cli][join]") {
   TempDir home;
   SECTION("unknown context") {
-    auto r = run_meshctl({"--kubeconfig", k_seed_kubeconfig, "join", "cn-shanghai", "wux",
-                          "--dry-run"},
-                         {{"HOME", home.path().string()}});
+    auto r =
+        run_meshctl({"--kubeconfig", k_seed_kubeconfig, "join", "cn-shanghai", "wux", "--dry-run"},
+                    {{"HOME", home.path().string()}});
     CHECK(r.exit_code == 2);
     CHECK(r.err.find("did you mean \"wuxi\"") != std::string::npos);
     CHECK(r.out.empty());
   }
   SECTION("bad config") {
-    const auto cfg = home.write("bad.yaml", "mesh:\n  id: mesh1\nclusters:\n  - name: wuxi\n    netwrok: x\n");
+    const auto cfg =
+        home.write("bad.yaml", "mesh:\n  id: mesh1\nclusters:\n  - name: wuxi\n    netwrok: x\n");
     auto r = run_meshctl({"--kubeconfig", k_seed_kubeconfig, "-c", cfg.string(), "join",
                           "cn-shanghai", "wuxi", "--dry-run"},
                          {{"HOME", home.path().string()}});

@@ -2,8 +2,9 @@
 
 #include "pki/pki.hpp"
 
-#include <cstdlib>
 #include <unistd.h>
+
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -58,7 +59,9 @@ std::filesystem::path shared_pki(const std::vector<std::string>& clusters) {
 
 } // namespace
 
-bool TestClusters::real() { return !env("MESHCTL_TEST_KUBECONFIG").empty(); }
+bool TestClusters::real() {
+  return !env("MESHCTL_TEST_KUBECONFIG").empty();
+}
 
 TestClusters::TestClusters(const kubesim::testing::KubesimOptions& options) {
   init(options);
@@ -116,8 +119,8 @@ TestClusters::~TestClusters() = default;
 meshctl::testing::RunResult TestClusters::meshctl(const std::vector<std::string>& args) const {
   std::vector<std::string> full{"-c", config().string()};
   full.insert(full.end(), args.begin(), args.end());
-  return meshctl::testing::run_meshctl(full, {{"KUBECONFIG", m_kubeconfig},
-                                              {"HOME", m_dir.path().string()}});
+  return meshctl::testing::run_meshctl(
+      full, {{"KUBECONFIG", m_kubeconfig}, {"HOME", m_dir.path().string()}});
 }
 
 meshctl::testing::RunResult TestClusters::kubectl(const std::string& context,

@@ -43,14 +43,16 @@ public:
   meshctl::testing::RunResult kubectl(const std::string& context,
                                       const std::vector<std::string>& args) const;
   /// kubectl ... -o json, parsed (throws on failure: tests only).
-  nlohmann::json kubectl_json(const std::string& context, const std::vector<std::string>& args) const;
+  nlohmann::json kubectl_json(const std::string& context,
+                              const std::vector<std::string>& args) const;
 
   /// The kubesim of a cluster (only in kubesim mode).
   kubesim::testing::KubesimProcess& sim(const std::string& name);
   /// Request-log position of every kubesim, for writes_since().
   [[nodiscard]] std::vector<std::size_t> mark() const;
   /// Write requests (not dry runs) made to all kubesims since `mark`.
-  [[nodiscard]] std::vector<nlohmann::json> writes_since(const std::vector<std::size_t>& mark) const;
+  [[nodiscard]] std::vector<nlohmann::json>
+  writes_since(const std::vector<std::size_t>& mark) const;
   /// Every request (reads and writes) since `mark`.
   [[nodiscard]] std::size_t requests_since(const std::vector<std::size_t>& mark) const;
 

@@ -52,12 +52,14 @@ TEST_CASE("join links two clusters; a second run changes nothing", "[e2e][join]"
     CHECK(secret["metadata"]["annotations"]["networking.istio.io/cluster"] == source);
     REQUIRE(secret["data"].contains(source));
     CHECK(secret["data"].size() == 1);
-    auto cacerts = clusters.kubectl_json(target, {"-n", "istio-system", "get", "secret", "cacerts"});
+    auto cacerts =
+        clusters.kubectl_json(target, {"-n", "istio-system", "get", "secret", "cacerts"});
     CHECK(cacerts["data"].size() == 4);
     auto ns = clusters.kubectl_json(target, {"get", "namespace", "istio-system"});
     CHECK(ns["metadata"]["labels"]["topology.istio.io/network"] == target);
-    auto gw = clusters.kubectl_json(
-        target, {"-n", "istio-system", "get", "gateways.networking.istio.io", "cross-network-gateway"});
+    auto gw =
+        clusters.kubectl_json(target, {"-n", "istio-system", "get", "gateways.networking.istio.io",
+                                       "cross-network-gateway"});
     CHECK(gw["spec"]["servers"][0]["tls"]["mode"] == "AUTO_PASSTHROUGH");
   }
   // Every cluster holds the same root.
@@ -70,8 +72,8 @@ TEST_CASE("join links two clusters; a second run changes nothing", "[e2e][join]"
   auto second = result(clusters.meshctl({"join", a, b, "-o", "json"}));
   CHECK(count(second, "created") == 0);
   CHECK(count(second, "updated") == 0);
-  CHECK(count(second, "unchanged") == count(first, "created") + count(first, "updated") +
-                                          count(first, "unchanged"));
+  CHECK(count(second, "unchanged") ==
+        count(first, "created") + count(first, "updated") + count(first, "unchanged"));
   if (!TestClusters::real()) {
     const auto writes = clusters.writes_since(mark);
     CHECK(writes.empty());
@@ -164,7 +166,8 @@ TEST_CASE("dry runs against live clusters write nothing", "[e2e][join][dry-run]"
   }
   CHECK(sent_dry_run);
   // Nothing exists afterwards.
-  CHECK(clusters.kubectl("wuxi", {"-n", "istio-system", "get", "secret", "cacerts"}).exit_code != 0);
+  CHECK(clusters.kubectl("wuxi", {"-n", "istio-system", "get", "secret", "cacerts"}).exit_code !=
+        0);
 }
 
 TEST_CASE("join reports every failed precondition at once and writes nothing",
@@ -173,12 +176,12 @@ TEST_CASE("join reports every failed precondition at once and writes nothing",
   TestClusters clusters;
   // wuxi's istiod was installed for another network, and its gateway relies on nodeSelector
   // although no wuxi node has an ExternalIP (the seed's trap).
-  std::ofstream(clusters.config()) << "mesh: {id: mesh1}\nclusters:\n"
-                                      "  - name: cn-shanghai\n    apiServer: "
-                                   << clusters.sim("cn-shanghai").url()
-                                   << "\n  - name: wuxi\n    network: wuxi-dc\n    apiServer: "
-                                   << clusters.sim("wuxi").url()
-                                   << "\n    gateway:\n      type: NodePort\n      nodeSelector: {}\n";
+  std::ofstream(clusters.config())
+      << "mesh: {id: mesh1}\nclusters:\n"
+         "  - name: cn-shanghai\n    apiServer: "
+      << clusters.sim("cn-shanghai").url()
+      << "\n  - name: wuxi\n    network: wuxi-dc\n    apiServer: " << clusters.sim("wuxi").url()
+      << "\n    gateway:\n      type: NodePort\n      nodeSelector: {}\n";
   // And Istio's Gateway kind is gone from cn-shanghai.
   REQUIRE(clusters.kubectl("cn-shanghai", {"delete", "crd", "gateways.networking.istio.io"})
               .exit_code == 0);
@@ -213,7 +216,8 @@ TEST_CASE("a cacerts of another root is refused unless --force-ca", "[e2e][join]
   INFO(forced.err);
   CHECK(forced.exit_code == 0);
   CHECK(forced.out.find("restarted to load the new cacerts") != std::string::npos);
-  auto istiod = clusters.kubectl_json("wuxi", {"-n", "istio-system", "get", "deployment", "istiod"});
+  auto istiod =
+      clusters.kubectl_json("wuxi", {"-n", "istio-system", "get", "deployment", "istiod"});
   CHECK(istiod["spec"]["template"]["metadata"]["annotations"].contains(
       "kubectl.kubernetes.io/restartedAt"));
 }
@@ -222,8 +226,8 @@ TEST_CASE("join survives 30% failing requests and a re-run converges", "[e2e][jo
   MESHCTL_REQUIRE_SIM();
   TestClusters clusters;
   for (const auto& n : clusters.names()) {
-    clusters.sim(n).set_faults({{"errorRate", {{"503", 0.15}, {"429", 0.15}}},
-                                {"retryAfterSeconds", 0}});
+    clusters.sim(n).set_faults(
+        {{"errorRate", {{"503", 0.15}, {"429", 0.15}}}, {"retryAfterSeconds", 0}});
   }
   auto first = clusters.meshctl({"join", "cn-shanghai", "wuxi"});
   INFO(first.err);

@@ -8,8 +8,8 @@
 #include <cstdlib>
 #include <string>
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
-  const std::string text(reinterpret_cast<const char *>(data), size);
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string text(reinterpret_cast<const char*>(data), size);
   auto cfg = meshctl::config::parse_config(text, "/fuzz/dir/meshctl.yaml");
   if (!cfg) {
     (void)cfg.error().what();

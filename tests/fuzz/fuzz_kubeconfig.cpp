@@ -6,14 +6,14 @@
 #include <cstdint>
 #include <string>
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
-  const std::string text(reinterpret_cast<const char *>(data), size);
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string text(reinterpret_cast<const char*>(data), size);
   auto kc = meshctl::config::parse_kubeconfig(text, "/fuzz/dir/kubeconfig");
   if (!kc) {
     (void)kc.error().what();
     return 0;
   }
-  for (const auto &name : kc->context_names()) {
+  for (const auto& name : kc->context_names()) {
     if (auto ctx = kc->resolve(name)) {
       (void)meshctl::config::exec_info_json(*ctx);
     }

@@ -33,12 +33,12 @@ constexpr int k_node_port_max = 32767;
 
 using Query = std::multimap<std::string, std::string>;
 
-std::string q_get(const Query &q, const std::string &k, const std::string &def = "") {
+std::string q_get(const Query& q, const std::string& k, const std::string& def = "") {
   auto it = q.find(k);
   return it == q.end() ? def : it->second;
 }
 
-std::vector<std::string> q_all(const Query &q, const std::string &k) {
+std::vector<std::string> q_all(const Query& q, const std::string& k) {
   std::vector<std::string> out;
   for (auto [it, end] = q.equal_range(k); it != end; ++it) {
     out.push_back(it->second);
@@ -46,12 +46,12 @@ std::vector<std::string> q_all(const Query &q, const std::string &k) {
   return out;
 }
 
-bool q_true(const Query &q, const std::string &k) {
+bool q_true(const Query& q, const std::string& k) {
   const std::string v = q_get(q, k);
   return v == "true" || v == "1" || v == "True";
 }
 
-Query parse_query(const std::string &qs) {
+Query parse_query(const std::string& qs) {
   Query q;
   std::size_t pos = 0;
   while (pos <= qs.size() && !qs.empty()) {
@@ -71,7 +71,7 @@ Query parse_query(const std::string &qs) {
   return q;
 }
 
-std::vector<std::string> split_path(const std::string &path) {
+std::vector<std::string> split_path(const std::string& path) {
   std::vector<std::string> out;
   std::string cur;
   for (char c : path) {
@@ -90,19 +90,19 @@ std::vector<std::string> split_path(const std::string &path) {
   return out;
 }
 
-HttpResponse json_response(int status, const json &body) {
+HttpResponse json_response(int status, const json& body) {
   HttpResponse r;
   r.status = status;
   r.body = body.dump();
   return r;
 }
 
-HttpResponse status_response(int code, const std::string &reason, const std::string &message,
-                             const json &details = nullptr) {
+HttpResponse status_response(int code, const std::string& reason, const std::string& message,
+                             const json& details = nullptr) {
   return json_response(code, status_failure(code, reason, message, details));
 }
 
-json details_for(const ResourceType &t, const std::string &name) {
+json details_for(const ResourceType& t, const std::string& name) {
   json d = json::object();
   if (!name.empty()) {
     d["name"] = name;
@@ -114,23 +114,23 @@ json details_for(const ResourceType &t, const std::string &name) {
   return d;
 }
 
-HttpResponse not_found(const ResourceType &t, const std::string &name) {
+HttpResponse not_found(const ResourceType& t, const std::string& name) {
   return status_response(404, "NotFound", t.group_resource() + " \"" + name + "\" not found",
                          details_for(t, name));
 }
 
-HttpResponse namespace_not_found(const std::string &ns) {
+HttpResponse namespace_not_found(const std::string& ns) {
   return status_response(404, "NotFound", "namespaces \"" + ns + "\" not found",
                          {{"name", ns}, {"kind", "namespaces"}});
 }
 
-HttpResponse already_exists(const ResourceType &t, const std::string &name) {
+HttpResponse already_exists(const ResourceType& t, const std::string& name) {
   return status_response(409, "AlreadyExists",
                          t.group_resource() + " \"" + name + "\" already exists",
                          details_for(t, name));
 }
 
-HttpResponse conflict(const ResourceType &t, const std::string &name) {
+HttpResponse conflict(const ResourceType& t, const std::string& name) {
   return status_response(409, "Conflict",
                          "Operation cannot be fulfilled on " + t.group_resource() + " \"" + name +
                              "\": the object has been modified; please apply your changes to the "
@@ -138,16 +138,16 @@ HttpResponse conflict(const ResourceType &t, const std::string &name) {
                          details_for(t, name));
 }
 
-HttpResponse bad_request(const std::string &message) {
+HttpResponse bad_request(const std::string& message) {
   return status_response(400, "BadRequest", message);
 }
 
-HttpResponse invalid(const ResourceType &t, const std::string &name,
-                     const std::vector<Cause> &causes) {
+HttpResponse invalid(const ResourceType& t, const std::string& name,
+                     const std::vector<Cause>& causes) {
   std::string qualified = t.group.empty() ? t.kind : t.kind + "." + t.group;
   std::string joined;
   json jc = json::array();
-  for (const auto &c : causes) {
+  for (const auto& c : causes) {
     joined += (joined.empty() ? "" : ", ") + (c.field.empty() ? "" : c.field + ": ") + c.message;
     jc.push_back({{"reason", c.reason}, {"message", c.message}, {"field", c.field}});
   }
@@ -173,7 +173,7 @@ HttpResponse method_not_allowed() {
 }
 
 // YAML scalar typing after YAML 1.2's core schema (what sigs.k8s.io/yaml effectively does).
-json yaml_scalar(const YAML::Node &n) {
+json yaml_scalar(const YAML::Node& n) {
   const std::string s = n.Scalar();
   if (n.Tag() == "!") {
     return s;
@@ -202,18 +202,18 @@ json yaml_scalar(const YAML::Node &n) {
   return s;
 }
 
-json yaml_to_json(const YAML::Node &n) {
+json yaml_to_json(const YAML::Node& n) {
   switch (n.Type()) {
   case YAML::NodeType::Map: {
     json o = json::object();
-    for (const auto &kv : n) {
+    for (const auto& kv : n) {
       o[kv.first.as<std::string>()] = yaml_to_json(kv.second);
     }
     return o;
   }
   case YAML::NodeType::Sequence: {
     json a = json::array();
-    for (const auto &e : n) {
+    for (const auto& e : n) {
       a.push_back(yaml_to_json(e));
     }
     return a;
@@ -226,7 +226,7 @@ json yaml_to_json(const YAML::Node &n) {
 }
 
 // Parses a body that may be JSON or YAML; nullopt with `error` set when it is neither.
-std::optional<json> parse_body(const std::string &body, std::string &error) {
+std::optional<json> parse_body(const std::string& body, std::string& error) {
   const auto first = body.find_first_not_of(" \t\r\n");
   if (first != std::string::npos && (body[first] == '{' || body[first] == '[')) {
     auto j = json::parse(body, nullptr, false);
@@ -236,33 +236,33 @@ std::optional<json> parse_body(const std::string &body, std::string &error) {
   }
   try {
     return yaml_to_json(YAML::Load(body));
-  } catch (const std::exception &e) {
+  } catch (const std::exception& e) {
     error = e.what();
     return std::nullopt;
   }
 }
 
-bool is_protobuf(const HttpRequest &req) {
+bool is_protobuf(const HttpRequest& req) {
   auto it = req.headers.find("content-type");
   return it != req.headers.end() && it->second.rfind("application/vnd.kubernetes.protobuf", 0) == 0;
 }
 
 // The request body as JSON, from JSON, YAML or (for a few kinds) protobuf.
-std::optional<json> parse_request_body(const HttpRequest &req, std::string &error) {
+std::optional<json> parse_request_body(const HttpRequest& req, std::string& error) {
   if (is_protobuf(req)) {
     return decode_k8s_protobuf(req.body, error);
   }
   return parse_body(req.body, error);
 }
 
-HttpResponse body_error(const HttpRequest &req, const std::string &error) {
+HttpResponse body_error(const HttpRequest& req, const std::string& error) {
   if (is_protobuf(req)) {
     return status_response(415, "UnsupportedMediaType", error, json::object());
   }
   return bad_request(error);
 }
 
-std::uint32_t ip_to_u32(const std::string &ip) {
+std::uint32_t ip_to_u32(const std::string& ip) {
   in_addr a{};
   if (inet_pton(AF_INET, ip.c_str(), &a) != 1) {
     return 0;
@@ -279,7 +279,7 @@ std::string u32_to_ip(std::uint32_t v) {
 }
 
 std::string generate_suffix() {
-  static const char *k_alphabet = "bcdfghjklmnpqrstvwxz2456789";
+  static const char* k_alphabet = "bcdfghjklmnpqrstvwxz2456789";
   static thread_local std::mt19937 rng{std::random_device{}()};
   std::string s;
   for (int i = 0; i < 5; ++i) {
@@ -300,7 +300,7 @@ struct Target {
   std::string rest; // after the subresource (pod proxy path)
 };
 
-std::optional<Target> parse_target(const std::vector<std::string> &parts) {
+std::optional<Target> parse_target(const std::vector<std::string>& parts) {
   Target t;
   std::size_t i = 0;
   if (parts.size() >= 2 && parts[0] == "api") {
@@ -345,7 +345,7 @@ std::optional<Target> parse_target(const std::vector<std::string> &parts) {
 
 } // namespace
 
-RequestInfo classify_request(const std::string &method, const std::string &target) {
+RequestInfo classify_request(const std::string& method, const std::string& target) {
   RequestInfo info;
   const auto qpos = target.find('?');
   const Query q = parse_query(qpos == std::string::npos ? "" : target.substr(qpos + 1));
@@ -377,7 +377,7 @@ RequestInfo classify_request(const std::string &method, const std::string &targe
   return info;
 }
 
-std::string url_decode(const std::string &s, bool plus_is_space) {
+std::string url_decode(const std::string& s, bool plus_is_space) {
   std::string out;
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
@@ -393,8 +393,8 @@ std::string url_decode(const std::string &s, bool plus_is_space) {
   return out;
 }
 
-json status_failure(int code, const std::string &reason, const std::string &message,
-                    const json &details) {
+json status_failure(int code, const std::string& reason, const std::string& message,
+                    const json& details) {
   json s = {{"kind", "Status"},    {"apiVersion", "v1"}, {"metadata", json::object()},
             {"status", "Failure"}, {"message", message}, {"reason", reason}};
   if (!details.is_null()) {
@@ -407,7 +407,7 @@ json status_failure(int code, const std::string &reason, const std::string &mess
 // ---------------------------------------------------------------------------------------------
 
 struct Api::Impl {
-  Api &api;
+  Api& api;
   Scheduler scheduler;
   Store store;
   std::mutex mu;
@@ -426,14 +426,14 @@ struct Api::Impl {
   // The root istiod publishes as istio-ca-root-cert (rootcert_controller.hpp).
   RootCertController rootcert;
 
-  Impl(Api &a, Scheduler s)
+  Impl(Api& a, Scheduler s)
       : api(a), scheduler(std::move(s)),
         istiod(istiod::IstiodOptions{a.m_options.cluster_name,
                                      std::chrono::milliseconds(a.m_options.istiod_cache_ms)}) {}
 
   // ----- identity -----
 
-  std::optional<Identity> token_identity(const std::string &token) {
+  std::optional<Identity> token_identity(const std::string& token) {
     if (token == api.m_admin_token) {
       return Identity{"kubernetes-admin", {"system:masters", "system:authenticated"}, ""};
     }
@@ -446,13 +446,13 @@ struct Api::Impl {
     const std::string sa_uid =
         claims->value("kubernetes.io/serviceaccount/service-account.uid", "");
     const std::string secret = claims->value("kubernetes.io/serviceaccount/secret.name", "");
-    const json *sa_obj = store.get("serviceaccounts", ns, sa);
+    const json* sa_obj = store.get("serviceaccounts", ns, sa);
     if (sa_obj == nullptr || (*sa_obj)["metadata"].value("uid", "") != sa_uid) {
       return std::nullopt;
     }
     if (!secret.empty()) {
       // Legacy tokens live as long as their Secret holds them.
-      const json *s = store.get("secrets", ns, secret);
+      const json* s = store.get("secrets", ns, secret);
       if (s == nullptr || !s->contains("data") || !(*s)["data"].contains("token") ||
           base64_decode((*s)["data"]["token"].get<std::string>()) != token) {
         return std::nullopt;
@@ -469,7 +469,7 @@ struct Api::Impl {
   // ----- bootstrap -----
 
   void bootstrap() {
-    for (const auto &t : builtin_types()) {
+    for (const auto& t : builtin_types()) {
       store.add_type(t);
     }
     const auto slash = api.m_options.service_cidr.find('/');
@@ -477,7 +477,7 @@ struct Api::Impl {
     const int bits = std::stoi(api.m_options.service_cidr.substr(slash + 1));
     svc_size = bits >= 32 ? 1 : (1u << (32 - bits));
     next_pod_ip = ip_to_u32("10.244.0.10");
-    for (const char *ns : {"default", "kube-system", "kube-public", "kube-node-lease"}) {
+    for (const char* ns : {"default", "kube-system", "kube-public", "kube-node-lease"}) {
       create_internal(
           json{{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", ns}}}});
     }
@@ -494,7 +494,7 @@ struct Api::Impl {
                                                    {"protocol", "TCP"},
                                                    {"targetPort", 6443}}})}}}});
     const std::string rbac = "rbac.authorization.k8s.io/v1";
-    auto cluster_role = [&](const std::string &name, const json &rules) {
+    auto cluster_role = [&](const std::string& name, const json& rules) {
       create_internal(
           json{{"apiVersion", rbac},
                {"kind", "ClusterRole"},
@@ -502,7 +502,7 @@ struct Api::Impl {
                 {{"name", name}, {"labels", {{"kubernetes.io/bootstrapping", "rbac-defaults"}}}}},
                {"rules", rules}});
     };
-    auto binding = [&](const std::string &name, const std::string &role, const json &subjects) {
+    auto binding = [&](const std::string& name, const std::string& role, const json& subjects) {
       create_internal(json{
           {"apiVersion", rbac},
           {"kind", "ClusterRoleBinding"},
@@ -512,7 +512,7 @@ struct Api::Impl {
            {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "ClusterRole"}, {"name", role}}},
           {"subjects", subjects}});
     };
-    auto group = [](const std::string &g) {
+    auto group = [](const std::string& g) {
       return json{{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Group"}, {"name", g}};
     };
     cluster_role("cluster-admin",
@@ -553,7 +553,7 @@ struct Api::Impl {
 
   // ----- creation shared by HTTP and seeding -----
 
-  const ResourceType *type_for(const json &obj) {
+  const ResourceType* type_for(const json& obj) {
     const std::string av = obj.value("apiVersion", "");
     const auto slash = av.find('/');
     const std::string group = slash == std::string::npos ? "" : av.substr(0, slash);
@@ -563,7 +563,7 @@ struct Api::Impl {
 
   // Creates as the system would (seed, bootstrap, controllers); throws on failure.
   void create_internal(json obj) {
-    const ResourceType *t = type_for(obj);
+    const ResourceType* t = type_for(obj);
     if (t == nullptr) {
       throw std::runtime_error("no type " + obj.value("apiVersion", "") + " " +
                                obj.value("kind", ""));
@@ -578,11 +578,11 @@ struct Api::Impl {
     }
   }
 
-  std::string storage_api_version(const ResourceType &t) {
+  std::string storage_api_version(const ResourceType& t) {
     if (!t.from_crd) {
       return t.api_version();
     }
-    for (const auto &o : store.types()) {
+    for (const auto& o : store.types()) {
       if (o.group == t.group && o.resource == t.resource && o.storage_version) {
         return o.api_version();
       }
@@ -590,7 +590,7 @@ struct Api::Impl {
     return t.api_version();
   }
 
-  json present(const ResourceType &t, json obj) {
+  json present(const ResourceType& t, json obj) {
     obj["apiVersion"] = t.api_version();
     obj["kind"] = t.kind;
     return obj;
@@ -604,11 +604,11 @@ struct Api::Impl {
   std::map<int, std::string> port_owner;
   std::map<std::string, std::pair<std::uint32_t, std::vector<int>>> service_holdings;
 
-  void index_service(const Event &ev) {
+  void index_service(const Event& ev) {
     if (ev.group_resource != "services") {
       return;
     }
-    const json &md = ev.object["metadata"];
+    const json& md = ev.object["metadata"];
     const std::string key = object_key(md.value("namespace", ""), md.value("name", ""));
     auto held = service_holdings.find(key);
     if (held != service_holdings.end()) {
@@ -635,7 +635,7 @@ struct Api::Impl {
     }
     auto ports = spec->find("ports");
     if (ports != spec->end() && ports->is_array()) {
-      for (const auto &p : *ports) {
+      for (const auto& p : *ports) {
         auto np = p.find("nodePort");
         if (np != p.end() && np->is_number_integer() && np->get<int>() != 0) {
           holding.second.push_back(np->get<int>());
@@ -646,20 +646,20 @@ struct Api::Impl {
     service_holdings[key] = holding;
   }
 
-  bool ip_taken(std::uint32_t ip, const std::string &self) const {
+  bool ip_taken(std::uint32_t ip, const std::string& self) const {
     auto it = ip_owner.find(ip);
     return it != ip_owner.end() && it->second != self;
   }
 
-  bool port_taken(int port, const std::string &self) const {
+  bool port_taken(int port, const std::string& self) const {
     auto it = port_owner.find(port);
     return it != port_owner.end() && it->second != self;
   }
 
   // Allocates clusterIP and nodePorts; keeps what `old` had when the request left them out.
-  std::vector<Cause> allocate_service(json &svc, const json &old) {
+  std::vector<Cause> allocate_service(json& svc, const json& old) {
     std::vector<Cause> causes;
-    json &spec = svc["spec"];
+    json& spec = svc["spec"];
     const std::string type = spec.value("type", "ClusterIP");
     const std::string self =
         object_key(svc["metadata"].value("namespace", ""), svc["metadata"].value("name", ""));
@@ -702,12 +702,12 @@ struct Api::Impl {
     }
     if (type == "NodePort" || type == "LoadBalancer") {
       std::set<int> used; // ports of this request
-      json &ports = spec["ports"];
+      json& ports = spec["ports"];
       for (std::size_t i = 0; i < ports.size(); ++i) {
-        json &p = ports[i];
+        json& p = ports[i];
         int np = p.value("nodePort", 0);
         if (np == 0) {
-          for (const auto &op : old_spec.value("ports", json::array())) {
+          for (const auto& op : old_spec.value("ports", json::array())) {
             if (op.value("port", 0) == p.value("port", -1) && op.contains("nodePort")) {
               np = op["nodePort"];
             }
@@ -731,7 +731,7 @@ struct Api::Impl {
         used.insert(np);
       }
     } else if (spec.contains("ports")) {
-      for (auto &p : spec["ports"]) {
+      for (auto& p : spec["ports"]) {
         // Moving to ClusterIP releases the node ports (they may be left in the request).
         if (type == "ClusterIP" && !old.is_null() && p.contains("nodePort")) {
           p.erase("nodePort");
@@ -743,7 +743,7 @@ struct Api::Impl {
 
   // ----- the token controller and other small controllers -----
 
-  void after_create(const ResourceType &t, const json &obj) {
+  void after_create(const ResourceType& t, const json& obj) {
     const std::string ns = obj["metadata"].value("namespace", "");
     const std::string name = obj["metadata"].value("name", "");
     if (t.kind == "Namespace") {
@@ -763,8 +763,8 @@ struct Api::Impl {
                       "kubernetes.default.svc. No other usage is guaranteed across distributions "
                       "of Kubernetes clusters."}}}}},
                  {"data", {{"ca.crt", api.m_pki->ca_pem()}}}};
-      for (auto *o : {&sa, &cm}) {
-        const ResourceType *ot = type_for(*o);
+      for (auto* o : {&sa, &cm}) {
+        const ResourceType* ot = type_for(*o);
         if (store.get(ot->group_resource(), name, (*o)["metadata"]["name"]) == nullptr) {
           do_create(*ot, name, *o, "kube-controller-manager", false, true);
         }
@@ -790,10 +790,10 @@ struct Api::Impl {
         // istiod loads its CA root at start only: decide it now, publish it everywhere.
         rootcert.istiod_started(store.get("secrets", "istio-system", "cacerts"));
         std::vector<std::string> names;
-        for (const json *n : store.list("namespaces", "")) {
+        for (const json* n : store.list("namespaces", "")) {
           names.push_back((*n)["metadata"].value("name", ""));
         }
-        for (const auto &n : names) {
+        for (const auto& n : names) {
           publish_root_cert(n);
         }
       }
@@ -808,7 +808,7 @@ struct Api::Impl {
     }
   }
 
-  void after_update(const ResourceType &t, const json &obj, const json &old) {
+  void after_update(const ResourceType& t, const json& obj, const json& old) {
     const std::string ns = obj["metadata"].value("namespace", "");
     const std::string name = obj["metadata"].value("name", "");
     if (t.kind == "CustomResourceDefinition") {
@@ -829,7 +829,7 @@ struct Api::Impl {
     if (rootcert.root().empty()) {
       return false;
     }
-    for (const json *p : store.list("pods", "istio-system")) {
+    for (const json* p : store.list("pods", "istio-system")) {
       if (RootCertController::is_istiod_pod(*p)) {
         return true;
       }
@@ -838,9 +838,9 @@ struct Api::Impl {
   }
 
   // Creates or updates istio-ca-root-cert in `ns` with istiod's root, as istiod does (Update).
-  void publish_root_cert(const std::string &ns) {
+  void publish_root_cert(const std::string& ns) {
     const json want = rootcert.config_map(ns);
-    const json *cur = store.get("configmaps", ns, "istio-ca-root-cert");
+    const json* cur = store.get("configmaps", ns, "istio-ca-root-cert");
     if (cur == nullptr) {
       do_create(*type_for(want), ns, want, "istiod", false, false);
       return;
@@ -856,8 +856,8 @@ struct Api::Impl {
 
   // ----- kubelet, Deployment and Endpoints controllers (simplified, immediate) -----
 
-  static std::string template_hash(const json &deployment) {
-    static const char *k_alphabet = "bcdfghjklmnpqrstvwxz2456789";
+  static std::string template_hash(const json& deployment) {
+    static const char* k_alphabet = "bcdfghjklmnpqrstvwxz2456789";
     std::size_t h = std::hash<std::string>{}(
         deployment.value("spec", json::object()).value("template", json::object()).dump());
     std::string out;
@@ -873,10 +873,10 @@ struct Api::Impl {
     return nodes.empty() ? "kubesim-node" : (*nodes[0])["metadata"].value("name", "kubesim-node");
   }
 
-  std::string node_ip(const std::string &node) {
-    const json *n = store.get("nodes", "", node);
+  std::string node_ip(const std::string& node) {
+    const json* n = store.get("nodes", "", node);
     if (n != nullptr) {
-      for (const auto &a : n->value("status", json::object()).value("addresses", json::array())) {
+      for (const auto& a : n->value("status", json::object()).value("addresses", json::array())) {
         if (a.value("type", "") == "InternalIP") {
           return a.value("address", "");
         }
@@ -886,14 +886,14 @@ struct Api::Impl {
   }
 
   // A Pod IP from the Node's spec.podCIDR (the first unused one from .2), else 10.244.0.0/16.
-  std::string allocate_pod_ip(const std::string &node) {
-    const json *n = store.get("nodes", "", node);
+  std::string allocate_pod_ip(const std::string& node) {
+    const json* n = store.get("nodes", "", node);
     const std::string cidr =
         n == nullptr ? "" : n->value("spec", json::object()).value("podCIDR", "");
     const auto slash = cidr.find('/');
     if (slash != std::string::npos) {
       std::set<std::string> used;
-      for (const json *p : store.list("pods", "")) {
+      for (const json* p : store.list("pods", "")) {
         used.insert(p->value("status", json::object()).value("podIP", ""));
       }
       const std::uint32_t base = ip_to_u32(cidr.substr(0, slash));
@@ -909,22 +909,22 @@ struct Api::Impl {
   }
 
   // The kubelet: a Pending Pod is scheduled and running (every container ready) shortly after.
-  void start_pod_later(const std::string &ns, const std::string &name, const std::string &uid) {
+  void start_pod_later(const std::string& ns, const std::string& name, const std::string& uid) {
     scheduler(std::chrono::milliseconds(20), [this, ns, name, uid] {
       std::lock_guard lock(mu);
-      const json *cur = store.get("pods", ns, name);
+      const json* cur = store.get("pods", ns, name);
       if (cur == nullptr || (*cur)["metadata"].value("uid", "") != uid) {
         return;
       }
       json pod = *cur;
-      auto &spec = pod["spec"];
+      auto& spec = pod["spec"];
       if (spec.value("nodeName", "").empty()) {
         spec["nodeName"] = pick_node();
       }
       const std::string now = now_rfc3339();
       std::string ip = allocate_pod_ip(spec["nodeName"]);
       json statuses = json::array();
-      for (const auto &c : spec.value("containers", json::array())) {
+      for (const auto& c : spec.value("containers", json::array())) {
         statuses.push_back({{"name", c.value("name", "")},
                             {"image", c.value("image", "")},
                             {"imageID", ""},
@@ -935,7 +935,7 @@ struct Api::Impl {
                             {"state", {{"running", {{"startedAt", now}}}}}});
       }
       json conditions = json::array();
-      for (const char *type : {"Initialized", "Ready", "ContainersReady", "PodScheduled"}) {
+      for (const char* type : {"Initialized", "Ready", "ContainersReady", "PodScheduled"}) {
         conditions.push_back({{"type", type},
                               {"status", "True"},
                               {"lastProbeTime", nullptr},
@@ -952,7 +952,7 @@ struct Api::Impl {
       record_update(pod, *cur, "kubelet", json(), "v1", "status");
       store.put("pods", pod, false);
       reconcile_endpoints(ns);
-      for (const json *d : store.list("deployments.apps", ns)) {
+      for (const json* d : store.list("deployments.apps", ns)) {
         if (matches_label_selector_object((*d)["spec"].value("selector", json::object()),
                                           pod["metadata"].value("labels", json::object()))) {
           update_deployment_status(ns, (*d)["metadata"].value("name", ""));
@@ -961,18 +961,18 @@ struct Api::Impl {
     });
   }
 
-  void reconcile_deployment_later(const std::string &ns, const std::string &name) {
+  void reconcile_deployment_later(const std::string& ns, const std::string& name) {
     scheduler(std::chrono::milliseconds(10), [this, ns, name] {
       std::lock_guard lock(mu);
       reconcile_deployment(ns, name);
     });
   }
 
-  std::vector<json> pods_of(const json &deployment) {
+  std::vector<json> pods_of(const json& deployment) {
     std::vector<json> out;
     const std::string ns = deployment["metadata"].value("namespace", "");
     const json selector = deployment["spec"].value("selector", json::object());
-    for (const json *p : store.list("pods", ns)) {
+    for (const json* p : store.list("pods", ns)) {
       if (matches_label_selector_object(selector,
                                         (*p)["metadata"].value("labels", json::object()))) {
         out.push_back(*p);
@@ -981,7 +981,7 @@ struct Api::Impl {
     return out;
   }
 
-  bool is_current(const json &deployment, const json &pod, const std::string &hash) {
+  bool is_current(const json& deployment, const json& pod, const std::string& hash) {
     const std::string key = object_key(deployment["metadata"].value("namespace", ""),
                                        deployment["metadata"].value("name", ""));
     auto it = seeded_templates.find(key);
@@ -992,8 +992,8 @@ struct Api::Impl {
   }
 
   // Rolls a Deployment out at once: Pods of another template go, missing ones are created.
-  void reconcile_deployment(const std::string &ns, const std::string &name) {
-    const json *cur = store.get("deployments.apps", ns, name);
+  void reconcile_deployment(const std::string& ns, const std::string& name) {
+    const json* cur = store.get("deployments.apps", ns, name);
     if (cur == nullptr) {
       return;
     }
@@ -1001,8 +1001,8 @@ struct Api::Impl {
     const std::string hash = template_hash(d);
     const int replicas = d["spec"].value("replicas", 1);
     int current = 0;
-    const ResourceType &pod_type = *store.find_type("", "v1", "pods");
-    for (const auto &p : pods_of(d)) {
+    const ResourceType& pod_type = *store.find_type("", "v1", "pods");
+    for (const auto& p : pods_of(d)) {
       const std::string pname = p["metadata"].value("name", "");
       if (is_current(d, p, hash) && current < replicas) {
         ++current;
@@ -1031,8 +1031,8 @@ struct Api::Impl {
     update_deployment_status(ns, name);
   }
 
-  void update_deployment_status(const std::string &ns, const std::string &name) {
-    const json *cur = store.get("deployments.apps", ns, name);
+  void update_deployment_status(const std::string& ns, const std::string& name) {
+    const json* cur = store.get("deployments.apps", ns, name);
     if (cur == nullptr) {
       return;
     }
@@ -1041,7 +1041,7 @@ struct Api::Impl {
     int total = 0;
     int updated = 0;
     int ready = 0;
-    for (const auto &p : pods_of(d)) {
+    for (const auto& p : pods_of(d)) {
       ++total;
       const bool up = is_current(d, p, hash);
       updated += up ? 1 : 0;
@@ -1078,9 +1078,9 @@ struct Api::Impl {
           {"lastTransitionTime", now}}});
     json old_cmp = d.value("status", json::object());
     json new_cmp = status;
-    for (auto *j : {&old_cmp, &new_cmp}) {
+    for (auto* j : {&old_cmp, &new_cmp}) {
       if (j->contains("conditions")) {
-        for (auto &c : (*j)["conditions"]) {
+        for (auto& c : (*j)["conditions"]) {
           c.erase("lastUpdateTime");
           c.erase("lastTransitionTime");
         }
@@ -1097,16 +1097,16 @@ struct Api::Impl {
 
   // Endpoints for every Service with a selector (or just `only`): the ready Pods it selects.
   // Writes go to the endpoints map only, so the Service pointers stay valid.
-  void reconcile_endpoints(const std::string &ns, const std::string &only = "") {
-    const ResourceType &ep_type = *store.find_type("", "v1", "endpoints");
-    std::vector<const json *> services;
+  void reconcile_endpoints(const std::string& ns, const std::string& only = "") {
+    const ResourceType& ep_type = *store.find_type("", "v1", "endpoints");
+    std::vector<const json*> services;
     if (only.empty()) {
       services = store.list("services", ns);
-    } else if (const json *one = store.get("services", ns, only)) {
+    } else if (const json* one = store.get("services", ns, only)) {
       services.push_back(one);
     }
-    for (const json *svc_ptr : services) {
-      const json &svc = *svc_ptr;
+    for (const json* svc_ptr : services) {
+      const json& svc = *svc_ptr;
       const json spec = svc.value("spec", json::object());
       const json selector = spec.value("selector", json::object());
       if (selector.empty() || spec.value("type", "") == "ExternalName") {
@@ -1115,10 +1115,10 @@ struct Api::Impl {
       const std::string name = svc["metadata"].value("name", "");
       json addresses = json::array();
       std::vector<json> pods;
-      for (const json *p : store.list("pods", ns)) {
+      for (const json* p : store.list("pods", ns)) {
         const json labels = (*p)["metadata"].value("labels", json::object());
         bool match = true;
-        for (const auto &[k, v] : selector.items()) {
+        for (const auto& [k, v] : selector.items()) {
           match = match && labels.contains(k) && labels[k] == v;
         }
         const json st = p->value("status", json::object());
@@ -1135,11 +1135,11 @@ struct Api::Impl {
                                {"uid", (*p)["metadata"].value("uid", "")}}}});
       }
       json ports = json::array();
-      for (const auto &sp : spec.value("ports", json::array())) {
+      for (const auto& sp : spec.value("ports", json::array())) {
         json target = sp.value("targetPort", sp.value("port", json(0)));
         if (target.is_string() && !pods.empty()) {
-          for (const auto &c : pods[0]["spec"].value("containers", json::array())) {
-            for (const auto &cp : c.value("ports", json::array())) {
+          for (const auto& c : pods[0]["spec"].value("containers", json::array())) {
+            for (const auto& cp : c.value("ports", json::array())) {
               if (cp.value("name", "") == target.get<std::string>()) {
                 target = cp.value("containerPort", 0);
               }
@@ -1161,7 +1161,7 @@ struct Api::Impl {
       if (!addresses.empty()) {
         ep["subsets"] = json::array({{{"addresses", addresses}, {"ports", ports}}});
       }
-      const json *existing = store.get("endpoints", ns, name);
+      const json* existing = store.get("endpoints", ns, name);
       if (existing == nullptr) {
         do_create(ep_type, ns, ep, "kube-controller-manager", false, true);
         continue;
@@ -1182,14 +1182,14 @@ struct Api::Impl {
     }
   }
 
-  void fill_token(const std::string &ns, const std::string &name, const std::string &uid) {
-    const json *s = store.get("secrets", ns, name);
+  void fill_token(const std::string& ns, const std::string& name, const std::string& uid) {
+    const json* s = store.get("secrets", ns, name);
     if (s == nullptr || (*s)["metadata"].value("uid", "") != uid) {
       return;
     }
     const json annotations = (*s)["metadata"].value("annotations", json::object());
     const std::string sa_name = annotations.value("kubernetes.io/service-account.name", "");
-    const json *sa = store.get("serviceaccounts", ns, sa_name);
+    const json* sa = store.get("serviceaccounts", ns, sa_name);
     if (sa == nullptr) {
       // The real controller deletes tokens of ServiceAccounts that do not exist.
       store.erase("secrets", ns, name);
@@ -1218,19 +1218,19 @@ struct Api::Impl {
     store.put("secrets", secret, false);
   }
 
-  void register_crd(const json &crd) {
-    const json &spec = crd["spec"];
+  void register_crd(const json& crd) {
+    const json& spec = crd["spec"];
     store.remove_types(spec.value("group", ""), spec["names"].value("plural", ""));
-    for (const auto &t : crd_types(crd)) {
+    for (const auto& t : crd_types(crd)) {
       store.add_type(t);
     }
   }
 
-  void crd_status(json &crd) {
-    const json &spec = crd["spec"];
+  void crd_status(json& crd) {
+    const json& spec = crd["spec"];
     json names = spec["names"];
     std::vector<std::string> stored;
-    for (const auto &v : spec["versions"]) {
+    for (const auto& v : spec["versions"]) {
       if (v.value("storage", false)) {
         stored.push_back(v.value("name", ""));
       }
@@ -1251,13 +1251,13 @@ struct Api::Impl {
         {"storedVersions", stored}};
   }
 
-  void after_delete(const ResourceType &t, const json &obj) {
+  void after_delete(const ResourceType& t, const json& obj) {
     const std::string name = obj["metadata"].value("name", "");
     const std::string ns = obj["metadata"].value("namespace", "");
     if (t.kind == "Pod") {
       reconcile_endpoints(ns);
       // A Deployment replaces a Pod that goes away.
-      for (const json *d : store.list("deployments.apps", ns)) {
+      for (const json* d : store.list("deployments.apps", ns)) {
         if (matches_label_selector_object((*d)["spec"].value("selector", json::object()),
                                           obj["metadata"].value("labels", json::object()))) {
           reconcile_deployment_later(ns, (*d)["metadata"].value("name", ""));
@@ -1269,17 +1269,17 @@ struct Api::Impl {
       }
     } else if (t.kind == "Deployment") {
       seeded_templates.erase(object_key(ns, name));
-      for (const auto &p : pods_of(obj)) {
+      for (const auto& p : pods_of(obj)) {
         store.erase("pods", ns, p["metadata"].value("name", ""));
       }
       reconcile_endpoints(ns);
     } else if (t.kind == "Namespace") {
-      for (const auto &gr : store.stored_resources()) {
+      for (const auto& gr : store.stored_resources()) {
         std::vector<std::string> names;
-        for (const json *o : store.list(gr, name)) {
+        for (const json* o : store.list(gr, name)) {
           names.push_back((*o)["metadata"].value("name", ""));
         }
-        for (const auto &n : names) {
+        for (const auto& n : names) {
           store.erase(gr, name, n);
         }
       }
@@ -1287,17 +1287,17 @@ struct Api::Impl {
       const std::string gr =
           obj["spec"]["names"].value("plural", "") + "." + obj["spec"].value("group", "");
       std::vector<std::pair<std::string, std::string>> keys;
-      for (const json *o : store.list(gr, "")) {
+      for (const json* o : store.list(gr, "")) {
         keys.emplace_back((*o)["metadata"].value("namespace", ""),
                           (*o)["metadata"].value("name", ""));
       }
-      for (const auto &[kns, kname] : keys) {
+      for (const auto& [kns, kname] : keys) {
         store.erase(gr, kns, kname);
       }
       store.remove_types(obj["spec"].value("group", ""), obj["spec"]["names"].value("plural", ""));
     } else if (t.kind == "ServiceAccount") {
       std::vector<std::string> doomed;
-      for (const json *s : store.list("secrets", ns)) {
+      for (const json* s : store.list("secrets", ns)) {
         if (s->value("type", "") == "kubernetes.io/service-account-token" &&
             (*s)["metadata"]
                     .value("annotations", json::object())
@@ -1305,7 +1305,7 @@ struct Api::Impl {
           doomed.push_back((*s)["metadata"].value("name", ""));
         }
       }
-      for (const auto &d : doomed) {
+      for (const auto& d : doomed) {
         store.erase("secrets", ns, d);
       }
     }
@@ -1313,7 +1313,7 @@ struct Api::Impl {
 
   // ----- create / update / patch / delete -----
 
-  std::string manager_of(const HttpRequest &req, const Query &q, const std::string &fallback) {
+  std::string manager_of(const HttpRequest& req, const Query& q, const std::string& fallback) {
     std::string m = q_get(q, "fieldManager");
     if (!m.empty()) {
       return m;
@@ -1326,19 +1326,19 @@ struct Api::Impl {
   }
 
   // The type errors Go's decoder reports for ObjectMeta ("cannot unmarshal ...").
-  static std::optional<HttpResponse> check_meta_types(const json &obj) {
-    auto fail = [](const std::string &got, const std::string &field, const std::string &want) {
+  static std::optional<HttpResponse> check_meta_types(const json& obj) {
+    auto fail = [](const std::string& got, const std::string& field, const std::string& want) {
       return bad_request("json: cannot unmarshal " + got + " into Go struct field " + field +
                          " of type " + want);
     };
-    auto type_of = [](const json &v) {
+    auto type_of = [](const json& v) {
       return v.is_string()    ? "string"
              : v.is_number()  ? "number"
              : v.is_boolean() ? "bool"
              : v.is_array()   ? "array"
                               : "object";
     };
-    for (const char *k : {"apiVersion", "kind"}) {
+    for (const char* k : {"apiVersion", "kind"}) {
       if (obj.contains(k) && !obj[k].is_string()) {
         return fail(type_of(obj[k]), std::string("TypeMeta.") + k, "string");
       }
@@ -1346,23 +1346,23 @@ struct Api::Impl {
     if (!obj.contains("metadata") || obj["metadata"].is_null()) {
       return std::nullopt;
     }
-    const json &md = obj["metadata"];
+    const json& md = obj["metadata"];
     if (!md.is_object()) {
       return fail(type_of(md), "ObjectMeta.metadata", "v1.ObjectMeta");
     }
-    for (const char *k : {"name", "generateName", "namespace", "resourceVersion", "uid"}) {
+    for (const char* k : {"name", "generateName", "namespace", "resourceVersion", "uid"}) {
       if (md.contains(k) && !md[k].is_string() && !md[k].is_null()) {
         return fail(type_of(md[k]), std::string("ObjectMeta.metadata.") + k, "string");
       }
     }
-    for (const char *k : {"labels", "annotations"}) {
+    for (const char* k : {"labels", "annotations"}) {
       if (!md.contains(k) || md[k].is_null()) {
         continue;
       }
       if (!md[k].is_object()) {
         return fail(type_of(md[k]), std::string("ObjectMeta.metadata.") + k, "map[string]string");
       }
-      for (const auto &[key, v] : md[k].items()) {
+      for (const auto& [key, v] : md[k].items()) {
         if (!v.is_string()) {
           return fail(type_of(v), std::string("ObjectMeta.metadata.") + k, "string");
         }
@@ -1372,7 +1372,7 @@ struct Api::Impl {
   }
 
   // Checks apiVersion/kind of a body against the URL's type. Empty when fine.
-  std::optional<HttpResponse> check_type(const ResourceType &t, json &obj) {
+  std::optional<HttpResponse> check_type(const ResourceType& t, json& obj) {
     if (!obj.is_object()) {
       return bad_request("the body of the request was not a JSON object");
     }
@@ -1399,20 +1399,20 @@ struct Api::Impl {
   }
 
   // Returns the failure response or nullopt; finalises defaults, validation and allocation.
-  std::optional<HttpResponse> prepare(const ResourceType &t, json &obj, const json &old,
-                                      bool strict, std::vector<std::string> *warnings) {
+  std::optional<HttpResponse> prepare(const ResourceType& t, json& obj, const json& old,
+                                      bool strict, std::vector<std::string>* warnings) {
     if (t.from_crd && t.schema.is_object()) {
       const auto pruned = prune_unknown(t.schema, obj);
       if (!pruned.empty()) {
         if (strict) {
           std::string msg;
-          for (const auto &p : pruned) {
+          for (const auto& p : pruned) {
             msg += (msg.empty() ? "" : ", ") + std::string("unknown field \"") + p.substr(1) + "\"";
           }
           return bad_request("strict decoding error: " + msg);
         }
         if (warnings != nullptr) {
-          for (const auto &p : pruned) {
+          for (const auto& p : pruned) {
             warnings->push_back("unknown field \"" + p.substr(1) + "\"");
           }
         }
@@ -1443,10 +1443,10 @@ struct Api::Impl {
   }
 
   // Status and other fields a write to the main resource may not change.
-  void keep_server_fields(const ResourceType &t, json &obj, const json &old) {
-    auto &md = obj["metadata"];
-    const auto &omd = old["metadata"];
-    for (const char *k : {"uid", "creationTimestamp", "generation"}) {
+  void keep_server_fields(const ResourceType& t, json& obj, const json& old) {
+    auto& md = obj["metadata"];
+    const auto& omd = old["metadata"];
+    for (const char* k : {"uid", "creationTimestamp", "generation"}) {
       if (omd.contains(k)) {
         md[k] = omd[k];
       } else {
@@ -1462,13 +1462,13 @@ struct Api::Impl {
     }
   }
 
-  void bump_generation(const ResourceType &t, json &obj, const json &old) {
+  void bump_generation(const ResourceType& t, json& obj, const json& old) {
     if (!t.tracks_generation) {
       return;
     }
     json a = obj;
     json b = old;
-    for (auto *j : {&a, &b}) {
+    for (auto* j : {&a, &b}) {
       j->erase("status");
       j->erase("metadata");
       j->erase("apiVersion");
@@ -1479,10 +1479,10 @@ struct Api::Impl {
     }
   }
 
-  HttpResponse do_create(const ResourceType &t, const std::string &ns, json obj,
-                         const std::string &manager, bool dry_run, bool keep_status,
+  HttpResponse do_create(const ResourceType& t, const std::string& ns, json obj,
+                         const std::string& manager, bool dry_run, bool keep_status,
                          bool strict = false) {
-    auto &md = obj["metadata"];
+    auto& md = obj["metadata"];
     if (!md.is_object()) {
       md = json::object();
     }
@@ -1504,7 +1504,7 @@ struct Api::Impl {
     if (!keep_status) {
       obj.erase("status");
     }
-    for (const char *k : {"uid", "resourceVersion", "creationTimestamp", "generation",
+    for (const char* k : {"uid", "resourceVersion", "creationTimestamp", "generation",
                           "managedFields", "deletionTimestamp", "selfLink"}) {
       md.erase(k);
     }
@@ -1532,14 +1532,14 @@ struct Api::Impl {
       r = json_response(201, present(t, stored));
       after_create(t, stored);
     }
-    for (const auto &w : warnings) {
+    for (const auto& w : warnings) {
       r.headers.emplace_back("Warning", "299 - \"" + w + "\"");
     }
     return r;
   }
 
   // Persists `obj` as the new state of `old` (already validated); no write when nothing changed.
-  HttpResponse commit_update(const ResourceType &t, json obj, const json &old, bool dry_run,
+  HttpResponse commit_update(const ResourceType& t, json obj, const json& old, bool dry_run,
                              int created_status = 200) {
     obj["apiVersion"] = storage_api_version(t);
     obj["kind"] = t.kind;
@@ -1561,8 +1561,8 @@ struct Api::Impl {
     return json_response(created_status, present(t, stored));
   }
 
-  HttpResponse do_update(const ResourceType &t, const Target &tg, const HttpRequest &req,
-                         const Query &q) {
+  HttpResponse do_update(const ResourceType& t, const Target& tg, const HttpRequest& req,
+                         const Query& q) {
     std::string err;
     auto body = parse_request_body(req, err);
     if (!body) {
@@ -1577,7 +1577,7 @@ struct Api::Impl {
       return bad_request("the name of the object (" + name +
                          ") does not match the name on the URL (" + tg.name + ")");
     }
-    const json *cur = store.get(t.group_resource(), tg.ns, tg.name);
+    const json* cur = store.get(t.group_resource(), tg.ns, tg.name);
     if (cur == nullptr) {
       return not_found(t, tg.name);
     }
@@ -1611,8 +1611,8 @@ struct Api::Impl {
     return commit_update(t, obj, old, dry_run);
   }
 
-  HttpResponse do_patch(const ResourceType &t, const Target &tg, const HttpRequest &req,
-                        const Query &q) {
+  HttpResponse do_patch(const ResourceType& t, const Target& tg, const HttpRequest& req,
+                        const Query& q) {
     std::string ctype = req.headers.count("content-type") ? req.headers.at("content-type") : "";
     ctype = ctype.substr(0, ctype.find(';'));
     const bool dry_run = q_get(q, "dryRun") == "All";
@@ -1655,7 +1655,7 @@ struct Api::Impl {
       if (tg.subresource != "status") {
         cfg.erase("status");
       }
-      const json *cur = store.get(t.group_resource(), tg.ns, tg.name);
+      const json* cur = store.get(t.group_resource(), tg.ns, tg.name);
       const json live = cur == nullptr ? json() : *cur;
       if (live.is_null() && t.namespaced && store.get("namespaces", "", tg.ns) == nullptr) {
         return namespace_not_found(tg.ns);
@@ -1664,7 +1664,7 @@ struct Api::Impl {
         const auto pruned = prune_unknown(t.schema, cfg);
         if (!pruned.empty() && strict) {
           std::string msg;
-          for (const auto &p : pruned) {
+          for (const auto& p : pruned) {
             msg += (msg.empty() ? "" : ", ") + std::string(".") + p.substr(1) +
                    ": field not declared in schema";
           }
@@ -1682,13 +1682,13 @@ struct Api::Impl {
                 conflicts[0].path;
         } else {
           std::map<std::string, std::vector<std::string>> by;
-          for (const auto &c : conflicts) {
+          for (const auto& c : conflicts) {
             by[c.manager].push_back(c.path);
           }
           std::vector<std::string> lines;
-          for (const auto &[m, paths] : by) {
+          for (const auto& [m, paths] : by) {
             lines.push_back("conflicts with " + m + ":");
-            for (const auto &p : paths) {
+            for (const auto& p : paths) {
               lines.push_back("- " + p);
             }
           }
@@ -1697,7 +1697,7 @@ struct Api::Impl {
             msg += (i ? "\n" : "") + lines[i];
           }
         }
-        for (const auto &c : conflicts) {
+        for (const auto& c : conflicts) {
           causes.push_back({{"reason", "FieldManagerConflict"},
                             {"message", "conflict with " + c.manager},
                             {"field", c.path}});
@@ -1729,7 +1729,7 @@ struct Api::Impl {
       bump_generation(t, merged, live);
       return commit_update(t, merged, live, dry_run);
     }
-    const json *cur = store.get(t.group_resource(), tg.ns, tg.name);
+    const json* cur = store.get(t.group_resource(), tg.ns, tg.name);
     if (cur == nullptr) {
       return not_found(t, tg.name);
     }
@@ -1761,7 +1761,7 @@ struct Api::Impl {
                                "application/strategic-merge-patch+json",
                                json::object());
       }
-    } catch (const std::exception &e) {
+    } catch (const std::exception& e) {
       return status_response(422, "Invalid",
                              std::string("the patch could not be applied: ") + e.what());
     }
@@ -1797,9 +1797,9 @@ struct Api::Impl {
     return commit_update(t, next, old, dry_run);
   }
 
-  HttpResponse do_delete(const ResourceType &t, const Target &tg, const HttpRequest &req,
-                         const Query &q) {
-    const json *cur = store.get(t.group_resource(), tg.ns, tg.name);
+  HttpResponse do_delete(const ResourceType& t, const Target& tg, const HttpRequest& req,
+                         const Query& q) {
+    const json* cur = store.get(t.group_resource(), tg.ns, tg.name);
     if (cur == nullptr) {
       return not_found(t, tg.name);
     }
@@ -1816,13 +1816,13 @@ struct Api::Impl {
       auto opts = parse_body(req.body, err);
       if (opts && opts->is_object()) {
         if (opts->contains("dryRun") && (*opts)["dryRun"].is_array()) {
-          for (const auto &d : (*opts)["dryRun"]) {
+          for (const auto& d : (*opts)["dryRun"]) {
             dry_run = dry_run || d == "All";
           }
         }
         if (opts->contains("preconditions")) {
-          const json &pre = (*opts)["preconditions"];
-          const json &md = (*cur)["metadata"];
+          const json& pre = (*opts)["preconditions"];
+          const json& md = (*cur)["metadata"];
           if ((pre.contains("uid") && pre["uid"] != md["uid"]) ||
               (pre.contains("resourceVersion") &&
                pre["resourceVersion"] != md["resourceVersion"])) {
@@ -1859,28 +1859,28 @@ struct Api::Impl {
 
   // ----- get / list -----
 
-  bool wants_table(const HttpRequest &req) {
+  bool wants_table(const HttpRequest& req) {
     auto it = req.headers.find("accept");
     return it != req.headers.end() && it->second.find("as=Table") != std::string::npos;
   }
 
   // Accept: application/json;as=PartialObjectMetadata[List];g=meta.k8s.io;v=v1 (metadata-only
   // clients, e.g. controller-runtime's metadata client).
-  bool wants_metadata(const HttpRequest &req) {
+  bool wants_metadata(const HttpRequest& req) {
     auto it = req.headers.find("accept");
     return it != req.headers.end() &&
            it->second.find("as=PartialObjectMetadata") != std::string::npos;
   }
 
-  static json partial(const json &obj) {
+  static json partial(const json& obj) {
     return {{"kind", "PartialObjectMetadata"},
             {"apiVersion", "meta.k8s.io/v1"},
             {"metadata", obj["metadata"]}};
   }
 
-  HttpResponse do_get(const ResourceType &t, const Target &tg, const HttpRequest &req,
-                      const Query &q) {
-    const json *cur = store.get(t.group_resource(), tg.ns, tg.name);
+  HttpResponse do_get(const ResourceType& t, const Target& tg, const HttpRequest& req,
+                      const Query& q) {
+    const json* cur = store.get(t.group_resource(), tg.ns, tg.name);
     if (cur == nullptr) {
       return not_found(t, tg.name);
     }
@@ -1896,8 +1896,8 @@ struct Api::Impl {
     return json_response(200, obj);
   }
 
-  bool field_matches(const ResourceType &t, const Selector &sel, const json &obj,
-                     std::string &error) {
+  bool field_matches(const ResourceType& t, const Selector& sel, const json& obj,
+                     std::string& error) {
     json fields = json::object();
     fields["metadata.name"] = obj["metadata"].value("name", "");
     if (t.namespaced) {
@@ -1914,7 +1914,7 @@ struct Api::Impl {
     } else if (t.kind == "Namespace") {
       fields["status.phase"] = obj.value("status", json::object()).value("phase", "");
     }
-    for (const auto &r : sel.requirements) {
+    for (const auto& r : sel.requirements) {
       if (!fields.contains(r.key)) {
         error = "field label not supported: " + r.key;
         return false;
@@ -1923,8 +1923,8 @@ struct Api::Impl {
     return sel.matches(fields);
   }
 
-  HttpResponse do_list(const ResourceType &t, const Target &tg, const HttpRequest &req,
-                       const Query &q) {
+  HttpResponse do_list(const ResourceType& t, const Target& tg, const HttpRequest& req,
+                       const Query& q) {
     std::string err;
     auto lsel = parse_label_selector(q_get(q, "labelSelector"), err);
     if (!lsel) {
@@ -1957,7 +1957,7 @@ struct Api::Impl {
     bool more = false;
     std::string last_key;
     long long remaining = 0;
-    for (const json *o : store.list(t.group_resource(), tg.ns)) {
+    for (const json* o : store.list(t.group_resource(), tg.ns)) {
       const std::string key =
           object_key((*o)["metadata"].value("namespace", ""), (*o)["metadata"].value("name", ""));
       if (!start_after.empty() && key <= start_after) {
@@ -1995,7 +1995,7 @@ struct Api::Impl {
     }
     if (wants_metadata(req)) {
       json partials = json::array();
-      for (const auto &i : items) {
+      for (const auto& i : items) {
         partials.push_back(partial(i));
       }
       return json_response(200, {{"kind", "PartialObjectMetadataList"},
@@ -2005,7 +2005,7 @@ struct Api::Impl {
     }
     if (!t.from_crd) {
       // kube-apiserver leaves kind/apiVersion out of built-in list items.
-      for (auto &i : items) {
+      for (auto& i : items) {
         i.erase("kind");
         i.erase("apiVersion");
       }
@@ -2018,8 +2018,8 @@ struct Api::Impl {
 
   // ----- watch (watch.hpp) -----
 
-  HttpResponse do_watch(const ResourceType &t, const Target &tg, const HttpRequest &req,
-                        const Query &q, RequestInfo &info) {
+  HttpResponse do_watch(const ResourceType& t, const Target& tg, const HttpRequest& req,
+                        const Query& q, RequestInfo& info) {
     std::string err;
     auto lsel = parse_label_selector(q_get(q, "labelSelector"), err);
     if (!lsel) {
@@ -2052,7 +2052,7 @@ struct Api::Impl {
     }
     p.table = wants_table(req);
     p.include_object = q_get(q, "includeObject", "Metadata");
-    p.matches = [this, t, l = *lsel, f = *fsel](const json &o) {
+    p.matches = [this, t, l = *lsel, f = *fsel](const json& o) {
       if (!l.matches(o["metadata"].value("labels", json::object()))) {
         return false;
       }
@@ -2065,22 +2065,22 @@ struct Api::Impl {
     return r;
   }
 
-  HttpResponse do_delete_collection(const ResourceType &t, const Target &tg, const HttpRequest &req,
-                                    const Query &q) {
+  HttpResponse do_delete_collection(const ResourceType& t, const Target& tg, const HttpRequest& req,
+                                    const Query& q) {
     std::string err;
     auto lsel = parse_label_selector(q_get(q, "labelSelector"), err);
     if (!lsel) {
       return bad_request(err);
     }
     std::vector<std::pair<std::string, std::string>> keys;
-    for (const json *o : store.list(t.group_resource(), tg.ns)) {
+    for (const json* o : store.list(t.group_resource(), tg.ns)) {
       if (lsel->matches((*o)["metadata"].value("labels", json::object()))) {
         keys.emplace_back((*o)["metadata"].value("namespace", ""),
                           (*o)["metadata"].value("name", ""));
       }
     }
     json items = json::array();
-    for (const auto &[ns, name] : keys) {
+    for (const auto& [ns, name] : keys) {
       Target one = tg;
       one.ns = ns;
       one.name = name;
@@ -2098,8 +2098,8 @@ struct Api::Impl {
 
   // ----- reviews and tokens -----
 
-  HttpResponse do_access_review(const ResourceType &t, const Identity &who,
-                                const HttpRequest &req) {
+  HttpResponse do_access_review(const ResourceType& t, const Identity& who,
+                                const HttpRequest& req) {
     std::string err;
     auto body = parse_request_body(req, err);
     if (!body || !body->is_object()) {
@@ -2116,7 +2116,7 @@ struct Api::Impl {
       a.groups = who.groups;
     }
     if (spec.contains("resourceAttributes")) {
-      const json &ra = spec["resourceAttributes"];
+      const json& ra = spec["resourceAttributes"];
       a.verb = ra.value("verb", "");
       a.api_group = ra.value("group", "");
       a.resource = ra.value("resource", "");
@@ -2144,8 +2144,8 @@ struct Api::Impl {
     return json_response(201, review);
   }
 
-  HttpResponse do_token_request(const Target &tg, const HttpRequest &req) {
-    const json *sa = store.get("serviceaccounts", tg.ns, tg.name);
+  HttpResponse do_token_request(const Target& tg, const HttpRequest& req) {
+    const json* sa = store.get("serviceaccounts", tg.ns, tg.name);
     if (sa == nullptr) {
       return not_found(*store.find_type("", "v1", "serviceaccounts"), tg.name);
     }
@@ -2182,9 +2182,9 @@ struct Api::Impl {
 
   // Canned data first (ConfigMap, --pod-data), then the istiod model. `lock` (the API lock, held
   // on entry) is released before the model reads other clusters.
-  std::optional<std::string> pod_http(const std::string &ns, const std::string &pod, int port,
-                                      const std::string &path, std::unique_lock<std::mutex> &lock) {
-    const json *cm = store.get("configmaps", ns, "kubesim-pod-data-" + pod);
+  std::optional<std::string> pod_http(const std::string& ns, const std::string& pod, int port,
+                                      const std::string& path, std::unique_lock<std::mutex>& lock) {
+    const json* cm = store.get("configmaps", ns, "kubesim-pod-data-" + pod);
     if (cm != nullptr && cm->contains("data")) {
       const std::string key = std::to_string(port) + "." + sanitise_path(path);
       if ((*cm)["data"].contains(key)) {
@@ -2202,8 +2202,8 @@ struct Api::Impl {
     return istiod.answer(std::move(*snapshot));
   }
 
-  HttpResponse do_pod_proxy(const Target &tg, const Query &q, const std::string &raw_query,
-                            std::unique_lock<std::mutex> &lock) {
+  HttpResponse do_pod_proxy(const Target& tg, const Query& q, const std::string& raw_query,
+                            std::unique_lock<std::mutex>& lock) {
     std::string name = tg.name;
     int port = 0;
     std::vector<std::string> parts;
@@ -2220,8 +2220,8 @@ struct Api::Impl {
       parts.erase(parts.begin());
     }
     name = parts[0];
-    const json *pod = store.get("pods", tg.ns, name);
-    const ResourceType &pt = *store.find_type("", "v1", "pods");
+    const json* pod = store.get("pods", tg.ns, name);
+    const ResourceType& pt = *store.find_type("", "v1", "pods");
     if (pod == nullptr) {
       return not_found(pt, name);
     }
@@ -2234,8 +2234,8 @@ struct Api::Impl {
     }
     if (port == 0) {
       port = 80;
-      for (const auto &c : pod->value("spec", json::object()).value("containers", json::array())) {
-        for (const auto &p : c.value("ports", json::array())) {
+      for (const auto& c : pod->value("spec", json::object()).value("containers", json::array())) {
+        for (const auto& p : c.value("ports", json::array())) {
           port = p.value("containerPort", 80);
           goto found;
         }
@@ -2274,8 +2274,8 @@ Api::Api(ApiOptions options, Scheduler scheduler)
     : m_options(std::move(options)), m_pki(std::make_unique<Pki>(m_options.cluster_name)),
       m_admin_token(random_hex(24)), m_impl(std::make_unique<Impl>(*this, std::move(scheduler))) {
   std::lock_guard lock(m_impl->mu);
-  m_impl->store.on_event([impl = m_impl.get()](const Event &ev) { impl->index_service(ev); });
-  m_impl->store.on_event([impl = m_impl.get()](const Event &ev) { impl->watches.on_event(ev); });
+  m_impl->store.on_event([impl = m_impl.get()](const Event& ev) { impl->index_service(ev); });
+  m_impl->store.on_event([impl = m_impl.get()](const Event& ev) { impl->watches.on_event(ev); });
   m_impl->seeding = true;
   m_impl->bootstrap();
   m_impl->seeding = false;
@@ -2283,46 +2283,46 @@ Api::Api(ApiOptions options, Scheduler scheduler)
 
 Api::~Api() = default;
 
-bool Api::is_admin(const Identity &id) {
+bool Api::is_admin(const Identity& id) {
   return std::find(id.groups.begin(), id.groups.end(), "system:masters") != id.groups.end();
 }
 
-void Api::load_seed(const std::string &text, const std::string &origin) {
+void Api::load_seed(const std::string& text, const std::string& origin) {
   std::vector<json> docs;
   try {
-    for (const auto &node : YAML::LoadAll(text)) {
+    for (const auto& node : YAML::LoadAll(text)) {
       json doc = yaml_to_json(node);
       if (!doc.is_object()) {
         continue;
       }
       if (doc.contains("items") && doc.value("kind", "").ends_with("List")) {
-        for (const auto &item : doc["items"]) {
+        for (const auto& item : doc["items"]) {
           docs.push_back(item);
         }
       } else {
         docs.push_back(doc);
       }
     }
-  } catch (const std::exception &e) {
+  } catch (const std::exception& e) {
     throw std::runtime_error(origin + ": " + e.what());
   }
   // CRDs first, then namespaces, then the rest: a seed may list them in any order.
-  auto rank = [](const json &d) {
+  auto rank = [](const json& d) {
     const std::string k = d.value("kind", "");
     return k == "CustomResourceDefinition" ? 0 : k == "Namespace" ? 1 : 2;
   };
   std::stable_sort(docs.begin(), docs.end(),
-                   [&](const json &a, const json &b) { return rank(a) < rank(b); });
+                   [&](const json& a, const json& b) { return rank(a) < rank(b); });
   std::lock_guard lock(m_impl->mu);
   m_impl->seeding = true;
   struct Reset {
-    bool &flag;
+    bool& flag;
     ~Reset() { flag = false; }
   } reset{m_impl->seeding};
-  for (auto &d : docs) {
+  for (auto& d : docs) {
     const std::string what =
         d.value("kind", "") + " " + d.value("metadata", json::object()).value("name", "");
-    const ResourceType *t = m_impl->type_for(d);
+    const ResourceType* t = m_impl->type_for(d);
     if (t == nullptr) {
       throw std::runtime_error(origin + ": " + what + ": no such kind " +
                                d.value("apiVersion", "") + " " + d.value("kind", ""));
@@ -2342,8 +2342,8 @@ void Api::load_seed(const std::string &text, const std::string &origin) {
   }
 }
 
-std::optional<Identity> Api::authenticate(const HttpRequest &req,
-                                          std::optional<HttpResponse> &forbidden) {
+std::optional<Identity> Api::authenticate(const HttpRequest& req,
+                                          std::optional<HttpResponse>& forbidden) {
   std::optional<Identity> id;
   auto auth = req.headers.find("authorization");
   std::lock_guard lock(m_impl->mu);
@@ -2386,7 +2386,7 @@ std::optional<Identity> Api::authenticate(const HttpRequest &req,
       target.groups = {"system:serviceaccounts", "system:serviceaccounts:" + a.ns};
     }
   }
-  auto deny = [&](const Attributes &at) {
+  auto deny = [&](const Attributes& at) {
     HttpResponse r = status_response(
         403, "Forbidden",
         at.resource + " \"" + at.name + "\" is forbidden: User \"" + id->user +
@@ -2399,7 +2399,7 @@ std::optional<Identity> Api::authenticate(const HttpRequest &req,
     deny(a);
     return std::nullopt;
   }
-  for (const auto &g : req.impersonate_groups) {
+  for (const auto& g : req.impersonate_groups) {
     Attributes ga{id->user, id->groups, "impersonate", true, "", "groups", "", "", g, ""};
     if (!authorize(m_impl->store, ga).allowed) {
       deny(ga);
@@ -2414,7 +2414,7 @@ std::optional<Identity> Api::authenticate(const HttpRequest &req,
   return target;
 }
 
-HttpResponse Api::handle_unguarded(const HttpRequest &req, RequestInfo &info) {
+HttpResponse Api::handle_unguarded(const HttpRequest& req, RequestInfo& info) {
   const auto qpos = req.target.find('?');
   const std::string path = req.target.substr(0, qpos);
   const std::string raw_query = qpos == std::string::npos ? "" : req.target.substr(qpos + 1);
@@ -2431,7 +2431,7 @@ HttpResponse Api::handle_unguarded(const HttpRequest &req, RequestInfo &info) {
   const auto parts = split_path(path);
   auto target = parse_target(parts);
   std::unique_lock lock(m_impl->mu);
-  Store &store = m_impl->store;
+  Store& store = m_impl->store;
 
   if (!target) {
     // Non-resource paths: discovery, version, OpenAPI, health.
@@ -2446,7 +2446,7 @@ HttpResponse Api::handle_unguarded(const HttpRequest &req, RequestInfo &info) {
     const auto accept = req.headers.count("accept") ? req.headers.at("accept") : "";
     const bool aggregated = accept.find("as=APIGroupDiscoveryList") != std::string::npos &&
                             accept.find("v=v2") != std::string::npos;
-    auto discovery_response = [&](const json &body, bool agg) {
+    auto discovery_response = [&](const json& body, bool agg) {
       HttpResponse r = json_response(200, body);
       if (agg) {
         r.content_type = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
@@ -2497,7 +2497,7 @@ HttpResponse Api::handle_unguarded(const HttpRequest &req, RequestInfo &info) {
     return not_found_path();
   }
 
-  const ResourceType *t = store.find_type(target->group, target->version, target->resource_name);
+  const ResourceType* t = store.find_type(target->group, target->version, target->resource_name);
   if (t == nullptr) {
     return not_found_path();
   }
@@ -2512,7 +2512,7 @@ HttpResponse Api::handle_unguarded(const HttpRequest &req, RequestInfo &info) {
   }
   // The verb, as kube's RequestInfoFactory derives it.
   std::string verb;
-  const std::string &m = req.method;
+  const std::string& m = req.method;
   if (m == "GET" || m == "HEAD") {
     verb = target->name.empty() ? (q_true(q, "watch") ? "watch" : "list") : "get";
   } else if (m == "POST") {
@@ -2558,7 +2558,7 @@ HttpResponse Api::handle_unguarded(const HttpRequest &req, RequestInfo &info) {
     }
     return m_impl->do_access_review(*t, *who, req);
   }
-  const std::string &sub = target->subresource;
+  const std::string& sub = target->subresource;
   if (sub == "exec") {
     return bad_request("Upgrade request required");
   }
@@ -2620,8 +2620,8 @@ HttpResponse Api::handle_unguarded(const HttpRequest &req, RequestInfo &info) {
   return m_impl->do_delete_collection(*t, *target, req, q);
 }
 
-std::variant<ExecRequest, HttpResponse> Api::prepare_exec_unguarded(const HttpRequest &req,
-                                                                    RequestInfo &info) {
+std::variant<ExecRequest, HttpResponse> Api::prepare_exec_unguarded(const HttpRequest& req,
+                                                                    RequestInfo& info) {
   const auto qpos = req.target.find('?');
   const Query q = parse_query(qpos == std::string::npos ? "" : req.target.substr(qpos + 1));
   std::optional<HttpResponse> forbidden;
@@ -2635,7 +2635,7 @@ std::variant<ExecRequest, HttpResponse> Api::prepare_exec_unguarded(const HttpRe
   info.user = who->user;
   auto target = parse_target(split_path(req.target.substr(0, qpos)));
   std::lock_guard lock(m_impl->mu);
-  const ResourceType *t = m_impl->store.find_type("", "v1", "pods");
+  const ResourceType* t = m_impl->store.find_type("", "v1", "pods");
   ExecRequest e;
   e.ns = target->ns;
   e.pod = target->name;
@@ -2648,7 +2648,7 @@ std::variant<ExecRequest, HttpResponse> Api::prepare_exec_unguarded(const HttpRe
   if (!authorize(m_impl->store, a).allowed) {
     return status_response(403, "Forbidden", forbidden_message(a), details_for(*t, e.pod));
   }
-  const json *pod = m_impl->store.get("pods", e.ns, e.pod);
+  const json* pod = m_impl->store.get("pods", e.ns, e.pod);
   if (pod == nullptr) {
     return not_found(*t, e.pod);
   }
@@ -2664,7 +2664,7 @@ std::variant<ExecRequest, HttpResponse> Api::prepare_exec_unguarded(const HttpRe
       e.container = containers[0].value("name", "");
     } else {
       std::string names;
-      for (const auto &c : containers) {
+      for (const auto& c : containers) {
         names += (names.empty() ? "" : " ") + c.value("name", "");
       }
       return bad_request("a container name must be specified for pod " + e.pod +
@@ -2672,7 +2672,7 @@ std::variant<ExecRequest, HttpResponse> Api::prepare_exec_unguarded(const HttpRe
     }
   }
   bool found = false;
-  for (const auto &c : containers) {
+  for (const auto& c : containers) {
     found = found || c.value("name", "") == e.container;
   }
   if (!found) {
@@ -2693,9 +2693,9 @@ namespace {
 
 // A body of the right JSON syntax but the wrong types (a number for a name, a string for
 // metadata) makes nlohmann throw; kube answers such bodies 400 ("cannot unmarshal ...").
-HttpResponse internal_failure(const std::exception &e) {
-  if (dynamic_cast<const nlohmann::json::type_error *>(&e) != nullptr ||
-      dynamic_cast<const nlohmann::json::out_of_range *>(&e) != nullptr) {
+HttpResponse internal_failure(const std::exception& e) {
+  if (dynamic_cast<const nlohmann::json::type_error*>(&e) != nullptr ||
+      dynamic_cast<const nlohmann::json::out_of_range*>(&e) != nullptr) {
     return bad_request(std::string("the request body could not be decoded: ") + e.what());
   }
   return status_response(500, "InternalError", std::string("Internal error occurred: ") + e.what());
@@ -2703,24 +2703,24 @@ HttpResponse internal_failure(const std::exception &e) {
 
 } // namespace
 
-HttpResponse Api::handle(const HttpRequest &req, RequestInfo &info) {
+HttpResponse Api::handle(const HttpRequest& req, RequestInfo& info) {
   try {
     return handle_unguarded(req, info);
-  } catch (const std::exception &e) {
+  } catch (const std::exception& e) {
     return internal_failure(e);
   }
 }
 
-std::variant<ExecRequest, HttpResponse> Api::prepare_exec(const HttpRequest &req,
-                                                          RequestInfo &info) {
+std::variant<ExecRequest, HttpResponse> Api::prepare_exec(const HttpRequest& req,
+                                                          RequestInfo& info) {
   try {
     return prepare_exec_unguarded(req, info);
-  } catch (const std::exception &e) {
+  } catch (const std::exception& e) {
     return internal_failure(e);
   }
 }
 
-bool Api::exec_reads_stdin(const ExecRequest &exec) {
+bool Api::exec_reads_stdin(const ExecRequest& exec) {
   if (!exec.stdin_ || exec.command.empty()) {
     return false;
   }
@@ -2731,15 +2731,15 @@ bool Api::exec_reads_stdin(const ExecRequest &exec) {
          exec.command[2].find("cat") != std::string::npos;
 }
 
-ExecResult Api::run_exec(const ExecRequest &exec, const std::string &stdin_data) {
-  return run_command(exec.command, stdin_data, [&](int port, const std::string &path) {
+ExecResult Api::run_exec(const ExecRequest& exec, const std::string& stdin_data) {
+  return run_command(exec.command, stdin_data, [&](int port, const std::string& path) {
     std::unique_lock lock(m_impl->mu);
     return m_impl->pod_http(exec.ns, exec.pod, port,
                             path.empty() || path[0] == '/' ? path : "/" + path, lock);
   });
 }
 
-std::string Api::kubeconfig(const std::string &name, const std::string &server_url,
+std::string Api::kubeconfig(const std::string& name, const std::string& server_url,
                             bool use_token) const {
   YAML::Emitter out;
   out << YAML::BeginMap;

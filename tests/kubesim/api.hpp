@@ -91,43 +91,43 @@ public:
   Api(ApiOptions options, Scheduler scheduler);
   ~Api();
 
-  [[nodiscard]] const Pki &pki() const { return *m_pki; }
-  [[nodiscard]] const std::string &admin_token() const { return m_admin_token; }
-  [[nodiscard]] const ApiOptions &options() const { return m_options; }
+  [[nodiscard]] const Pki& pki() const { return *m_pki; }
+  [[nodiscard]] const std::string& admin_token() const { return m_admin_token; }
+  [[nodiscard]] const ApiOptions& options() const { return m_options; }
 
   /// Loads multi-document YAML (or JSON) objects as the admin would create them (CRDs first is
   /// the caller's business; each CRD takes effect at once). Throws std::runtime_error naming the
   /// document on failure.
-  void load_seed(const std::string &text, const std::string &origin);
+  void load_seed(const std::string& text, const std::string& origin);
 
   /// Who made the request (token or client certificate, then impersonation), or nullopt (401).
   /// On an impersonation that is not allowed, sets `forbidden` to the 403 response.
-  std::optional<Identity> authenticate(const HttpRequest &req,
-                                       std::optional<HttpResponse> &forbidden);
+  std::optional<Identity> authenticate(const HttpRequest& req,
+                                       std::optional<HttpResponse>& forbidden);
   /// True when the identity is in system:masters.
-  static bool is_admin(const Identity &id);
+  static bool is_admin(const Identity& id);
 
   /// Handles a non-upgrade request end to end.
-  HttpResponse handle(const HttpRequest &req, RequestInfo &info);
+  HttpResponse handle(const HttpRequest& req, RequestInfo& info);
 
   /// For GET/POST .../pods/NAME/exec: the exec to run, or the error response to send.
-  std::variant<ExecRequest, HttpResponse> prepare_exec(const HttpRequest &req, RequestInfo &info);
+  std::variant<ExecRequest, HttpResponse> prepare_exec(const HttpRequest& req, RequestInfo& info);
   /// Runs a built-in command (echo, cat, sh -c 'exit N', true, false, pilot-agent request ...).
-  ExecResult run_exec(const ExecRequest &exec, const std::string &stdin_data);
+  ExecResult run_exec(const ExecRequest& exec, const std::string& stdin_data);
   /// True when the command reads stdin to its end before answering (cat).
-  static bool exec_reads_stdin(const ExecRequest &exec);
+  static bool exec_reads_stdin(const ExecRequest& exec);
 
   /// A kubeconfig for this server with cluster/context/user named `name`; `use_token` selects the
   /// admin token instead of the admin client certificate.
-  [[nodiscard]] std::string kubeconfig(const std::string &name, const std::string &server_url,
+  [[nodiscard]] std::string kubeconfig(const std::string& name, const std::string& server_url,
                                        bool use_token) const;
 
   struct Impl;
 
 private:
-  HttpResponse handle_unguarded(const HttpRequest &req, RequestInfo &info);
-  std::variant<ExecRequest, HttpResponse> prepare_exec_unguarded(const HttpRequest &req,
-                                                                 RequestInfo &info);
+  HttpResponse handle_unguarded(const HttpRequest& req, RequestInfo& info);
+  std::variant<ExecRequest, HttpResponse> prepare_exec_unguarded(const HttpRequest& req,
+                                                                 RequestInfo& info);
 
   ApiOptions m_options;
   std::unique_ptr<Pki> m_pki;
@@ -137,11 +137,11 @@ private:
 
 /// What a request is (verb, resource, namespace, name) from its method and target alone, without
 /// authentication or store access (the server uses it for fault filters and dropped requests).
-RequestInfo classify_request(const std::string &method, const std::string &target);
+RequestInfo classify_request(const std::string& method, const std::string& target);
 /// Percent-decodes a URL component ('+' stays '+', as in Go's PathUnescape for paths).
-std::string url_decode(const std::string &s, bool plus_is_space);
+std::string url_decode(const std::string& s, bool plus_is_space);
 /// A metav1.Status failure body.
-nlohmann::json status_failure(int code, const std::string &reason, const std::string &message,
-                              const nlohmann::json &details = nullptr);
+nlohmann::json status_failure(int code, const std::string& reason, const std::string& message,
+                              const nlohmann::json& details = nullptr);
 
 } // namespace kubesim

@@ -13,14 +13,14 @@ namespace {
 const std::vector<std::string> k_verbs = {"create", "delete", "deletecollection", "get",
                                           "list",   "patch",  "update",           "watch"};
 
-std::vector<std::string> verbs_of(const ResourceType &t) {
+std::vector<std::string> verbs_of(const ResourceType& t) {
   if (t.group == "authorization.k8s.io") {
     return {"create"};
   }
   return k_verbs;
 }
 
-std::vector<std::string> subresource_verbs(const std::string &sub) {
+std::vector<std::string> subresource_verbs(const std::string& sub) {
   if (sub == "exec") {
     return {"create", "get"};
   }
@@ -39,7 +39,7 @@ std::vector<std::string> subresource_verbs(const std::string &sub) {
   return {"get", "patch", "update"};
 }
 
-std::string subresource_kind(const ResourceType &t, const std::string &sub) {
+std::string subresource_kind(const ResourceType& t, const std::string& sub) {
   if (sub == "exec") {
     return "PodExecOptions";
   }
@@ -55,14 +55,14 @@ std::string subresource_kind(const ResourceType &t, const std::string &sub) {
   return t.kind;
 }
 
-std::vector<std::string> groups_in_order(const Store &store) {
+std::vector<std::string> groups_in_order(const Store& store) {
   std::vector<std::string> builtin;
   std::vector<std::string> crd;
-  for (const auto &t : store.types()) {
+  for (const auto& t : store.types()) {
     if (t.group.empty()) {
       continue;
     }
-    auto &list = t.from_crd ? crd : builtin;
+    auto& list = t.from_crd ? crd : builtin;
     if (std::find(builtin.begin(), builtin.end(), t.group) == builtin.end() &&
         std::find(crd.begin(), crd.end(), t.group) == crd.end()) {
       list.push_back(t.group);
@@ -73,9 +73,9 @@ std::vector<std::string> groups_in_order(const Store &store) {
   return builtin;
 }
 
-std::vector<std::string> versions_of(const Store &store, const std::string &group) {
+std::vector<std::string> versions_of(const Store& store, const std::string& group) {
   std::vector<std::string> out;
-  for (const auto &t : store.types()) {
+  for (const auto& t : store.types()) {
     if (t.group == group && std::find(out.begin(), out.end(), t.version) == out.end()) {
       out.push_back(t.version);
     }
@@ -84,27 +84,27 @@ std::vector<std::string> versions_of(const Store &store, const std::string &grou
   return out;
 }
 
-json group_json(const Store &store, const std::string &group) {
+json group_json(const Store& store, const std::string& group) {
   json versions = json::array();
-  for (const auto &v : versions_of(store, group)) {
+  for (const auto& v : versions_of(store, group)) {
     versions.push_back({{"groupVersion", group + "/" + v}, {"version", v}});
   }
   return {{"name", group}, {"versions", versions}, {"preferredVersion", versions[0]}};
 }
 
-std::string hash_hex(const std::string &s) {
+std::string hash_hex(const std::string& s) {
   return fmt::format("{:016X}", std::hash<std::string>{}(s));
 }
 
-json gvk(const ResourceType &t) {
+json gvk(const ResourceType& t) {
   return {{"group", t.group}, {"version", t.version}, {"kind", t.kind}};
 }
 
-json param(const std::string &name, const std::string &in, bool required = false) {
+json param(const std::string& name, const std::string& in, bool required = false) {
   return {{"name", name}, {"in", in}, {"required", required}, {"schema", {{"type", "string"}}}};
 }
 
-json operation(const ResourceType &t, const std::string &action, const std::string &id_prefix,
+json operation(const ResourceType& t, const std::string& action, const std::string& id_prefix,
                bool write) {
   json params = json::array({param("pretty", "query")});
   if (write) {
@@ -126,7 +126,7 @@ json operation(const ResourceType &t, const std::string &action, const std::stri
           {"x-kubernetes-group-version-kind", gvk(t)}};
 }
 
-std::string schema_name(const ResourceType &t) {
+std::string schema_name(const ResourceType& t) {
   // io.k8s.api.core.v1.Pod style for built-ins, reversed group for CRDs (as kube does).
   if (!t.from_crd) {
     std::string g = t.group.empty() ? "core" : t.group.substr(0, t.group.find('.'));
@@ -144,7 +144,7 @@ std::string schema_name(const ResourceType &t) {
   }
   std::reverse(parts.begin(), parts.end());
   std::string out;
-  for (const auto &p : parts) {
+  for (const auto& p : parts) {
     out += p + ".";
   }
   return out + t.version + "." + t.kind;
@@ -152,7 +152,7 @@ std::string schema_name(const ResourceType &t) {
 
 } // namespace
 
-bool version_before(const std::string &a, const std::string &b) {
+bool version_before(const std::string& a, const std::string& b) {
   static const std::regex re("^v(\\d+)(?:(alpha|beta)(\\d+))?$");
   std::smatch ma;
   std::smatch mb;
@@ -164,7 +164,7 @@ bool version_before(const std::string &a, const std::string &b) {
   if (!ka) {
     return a < b;
   }
-  auto level = [](const std::smatch &m) { return m[2] == "" ? 3 : m[2] == "beta" ? 2 : 1; };
+  auto level = [](const std::smatch& m) { return m[2] == "" ? 3 : m[2] == "beta" ? 2 : 1; };
   if (level(ma) != level(mb)) {
     return level(ma) > level(mb);
   }
@@ -181,11 +181,11 @@ json api_versions() {
            json::array({{{"clientCIDR", "0.0.0.0/0"}, {"serverAddress", "127.0.0.1:6443"}}})}};
 }
 
-std::optional<json> api_resource_list(const Store &store, const std::string &group,
-                                      const std::string &version) {
+std::optional<json> api_resource_list(const Store& store, const std::string& group,
+                                      const std::string& version) {
   json resources = json::array();
   bool found = false;
-  for (const auto &t : store.types()) {
+  for (const auto& t : store.types()) {
     if (t.group != group || t.version != version) {
       continue;
     }
@@ -206,7 +206,7 @@ std::optional<json> api_resource_list(const Store &store, const std::string &gro
       r.erase("storageVersionHash");
     }
     resources.push_back(r);
-    for (const auto &sub : t.subresources) {
+    for (const auto& sub : t.subresources) {
       json s = {{"name", t.resource + "/" + sub},
                 {"singularName", ""},
                 {"namespaced", t.namespaced},
@@ -228,15 +228,15 @@ std::optional<json> api_resource_list(const Store &store, const std::string &gro
               {"resources", resources}};
 }
 
-json api_group_list(const Store &store) {
+json api_group_list(const Store& store) {
   json groups = json::array();
-  for (const auto &g : groups_in_order(store)) {
+  for (const auto& g : groups_in_order(store)) {
     groups.push_back(group_json(store, g));
   }
   return {{"kind", "APIGroupList"}, {"apiVersion", "v1"}, {"groups", groups}};
 }
 
-std::optional<json> api_group(const Store &store, const std::string &group) {
+std::optional<json> api_group(const Store& store, const std::string& group) {
   if (versions_of(store, group).empty()) {
     return std::nullopt;
   }
@@ -246,15 +246,15 @@ std::optional<json> api_group(const Store &store, const std::string &group) {
   return g;
 }
 
-json aggregated_discovery(const Store &store, bool core) {
+json aggregated_discovery(const Store& store, bool core) {
   json items = json::array();
   const std::vector<std::string> groups =
       core ? std::vector<std::string>{""} : groups_in_order(store);
-  for (const auto &g : groups) {
+  for (const auto& g : groups) {
     json versions = json::array();
-    for (const auto &v : versions_of(store, g)) {
+    for (const auto& v : versions_of(store, g)) {
       json resources = json::array();
-      for (const auto &t : store.types()) {
+      for (const auto& t : store.types()) {
         if (t.group != g || t.version != v) {
           continue;
         }
@@ -270,7 +270,7 @@ json aggregated_discovery(const Store &store, bool core) {
           r["categories"] = t.categories;
         }
         json subs = json::array();
-        for (const auto &sub : t.subresources) {
+        for (const auto& sub : t.subresources) {
           subs.push_back({{"subresource", sub},
                           {"responseKind",
                            {{"group", sub == "scale" ? "autoscaling" : t.group},
@@ -293,7 +293,7 @@ json aggregated_discovery(const Store &store, bool core) {
           {"items", items}};
 }
 
-json version_info(const std::string &version) {
+json version_info(const std::string& version) {
   static const std::regex re("^v(\\d+)\\.(\\d+)\\..*$");
   std::smatch m;
   std::string major = "1";
@@ -309,13 +309,13 @@ json version_info(const std::string &version) {
           {"platform", "linux/amd64"}};
 }
 
-json openapi_v3_root(const Store &store) {
+json openapi_v3_root(const Store& store) {
   json paths = json::object();
   std::set<std::string> gvs;
-  for (const auto &t : store.types()) {
+  for (const auto& t : store.types()) {
     gvs.insert(t.group.empty() ? "api/" + t.version : "apis/" + t.group + "/" + t.version);
   }
-  for (const auto &gv : gvs) {
+  for (const auto& gv : gvs) {
     paths[gv] = {
         {"serverRelativeURL",
          "/openapi/v3/" + gv + "?hash=" + hash_hex(gv + std::to_string(store.types_generation()))}};
@@ -323,11 +323,11 @@ json openapi_v3_root(const Store &store) {
   return {{"paths", paths}};
 }
 
-std::optional<json> openapi_v3_doc(const Store &store, const std::string &gv_path) {
+std::optional<json> openapi_v3_doc(const Store& store, const std::string& gv_path) {
   json paths = json::object();
   json schemas = json::object();
   bool found = false;
-  for (const auto &t : store.types()) {
+  for (const auto& t : store.types()) {
     const std::string gv =
         t.group.empty() ? "api/" + t.version : "apis/" + t.group + "/" + t.version;
     if (gv != gv_path) {

@@ -8,7 +8,7 @@ namespace kubesim {
 namespace {
 
 // Splits a shell script into words, honouring single and double quotes.
-std::vector<std::string> shell_words(const std::string &s) {
+std::vector<std::string> shell_words(const std::string& s) {
   std::vector<std::string> out;
   std::string cur;
   bool in_word = false;
@@ -66,11 +66,11 @@ struct Outcome {
   bool not_found = false;
 };
 
-Outcome run_simple(std::vector<std::string> argv, const std::string &stdin_data,
-                   const PodHttpGet &http_get) {
+Outcome run_simple(std::vector<std::string> argv, const std::string& stdin_data,
+                   const PodHttpGet& http_get) {
   Outcome o;
   bool to_stderr = false;
-  std::erase_if(argv, [&](const std::string &w) {
+  std::erase_if(argv, [&](const std::string& w) {
     if (w == ">&2" || w == "1>&2") {
       to_stderr = true;
       return true;
@@ -80,7 +80,7 @@ Outcome run_simple(std::vector<std::string> argv, const std::string &stdin_data,
   if (argv.empty()) {
     return o;
   }
-  const std::string &cmd = argv[0];
+  const std::string& cmd = argv[0];
   std::string text;
   if (cmd == "echo") {
     bool newline = true;
@@ -147,13 +147,13 @@ Outcome run_simple(std::vector<std::string> argv, const std::string &stdin_data,
   return o;
 }
 
-Outcome run_script(const std::string &script, const std::string &stdin_data,
-                   const PodHttpGet &http_get) {
+Outcome run_script(const std::string& script, const std::string& stdin_data,
+                   const PodHttpGet& http_get) {
   const auto words = shell_words(script);
   Outcome total;
   std::vector<std::string> cur;
   std::string pending_op = ";";
-  auto flush = [&](const std::string &next_op) {
+  auto flush = [&](const std::string& next_op) {
     const bool run = pending_op == ";" || (pending_op == "&&" && total.code == 0) ||
                      (pending_op == "||" && total.code != 0);
     if (run && !cur.empty()) {
@@ -171,7 +171,7 @@ Outcome run_script(const std::string &script, const std::string &stdin_data,
     cur.clear();
     pending_op = next_op;
   };
-  for (const auto &w : words) {
+  for (const auto& w : words) {
     if (total.exited) {
       break;
     }
@@ -189,14 +189,14 @@ Outcome run_script(const std::string &script, const std::string &stdin_data,
 
 } // namespace
 
-ExecResult run_command(const std::vector<std::string> &argv, const std::string &stdin_data,
-                       const PodHttpGet &http_get) {
+ExecResult run_command(const std::vector<std::string>& argv, const std::string& stdin_data,
+                       const PodHttpGet& http_get) {
   ExecResult r;
   if (argv.empty()) {
     r.failure = "you must specify at least one command for the container";
     return r;
   }
-  const std::string &cmd = argv[0];
+  const std::string& cmd = argv[0];
   if ((cmd == "sh" || cmd == "/bin/sh" || cmd == "bash" || cmd == "/bin/bash") &&
       argv.size() >= 3 && argv[1] == "-c") {
     Outcome o = run_script(argv[2], stdin_data, http_get);
@@ -219,12 +219,12 @@ ExecResult run_command(const std::vector<std::string> &argv, const std::string &
   return r;
 }
 
-std::string sanitise_path(const std::string &path) {
+std::string sanitise_path(const std::string& path) {
   std::string p = path;
   while (!p.empty() && p[0] == '/') {
     p.erase(0, 1);
   }
-  for (auto &c : p) {
+  for (auto& c : p) {
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) {
       c = '_';
     }
@@ -232,15 +232,15 @@ std::string sanitise_path(const std::string &path) {
   return p;
 }
 
-std::optional<std::string> read_pod_data_dir(const std::string &dir, const std::string &ns,
-                                             const std::string &pod, int port,
-                                             const std::string &path) {
+std::optional<std::string> read_pod_data_dir(const std::string& dir, const std::string& ns,
+                                             const std::string& pod, int port,
+                                             const std::string& path) {
   if (dir.empty()) {
     return std::nullopt;
   }
   const auto base = std::filesystem::path(dir) / ns / pod / std::to_string(port);
   const std::string name = sanitise_path(path);
-  for (const auto &candidate : {base / name, base / (name + ".json")}) {
+  for (const auto& candidate : {base / name, base / (name + ".json")}) {
     std::error_code ec;
     if (std::filesystem::is_regular_file(candidate, ec)) {
       std::ifstream f(candidate, std::ios::binary);

@@ -25,16 +25,16 @@
 namespace kubesim {
 
 /// GETs `path` on `port` of the pod the command runs in; nullopt = nothing there (404).
-using PodHttpGet = std::function<std::optional<std::string>(int port, const std::string &path)>;
+using PodHttpGet = std::function<std::optional<std::string>(int port, const std::string& path)>;
 
 /// Runs a built-in command.
-ExecResult run_command(const std::vector<std::string> &argv, const std::string &stdin_data,
-                       const PodHttpGet &http_get);
+ExecResult run_command(const std::vector<std::string>& argv, const std::string& stdin_data,
+                       const PodHttpGet& http_get);
 /// The file/key form of a path (see above).
-std::string sanitise_path(const std::string &path);
+std::string sanitise_path(const std::string& path);
 /// Reads DIR/<ns>/<pod>/<port>/<sanitised>(.json)?; nullopt when absent.
-std::optional<std::string> read_pod_data_dir(const std::string &dir, const std::string &ns,
-                                             const std::string &pod, int port,
-                                             const std::string &path);
+std::optional<std::string> read_pod_data_dir(const std::string& dir, const std::string& ns,
+                                             const std::string& pod, int port,
+                                             const std::string& path);
 
 } // namespace kubesim

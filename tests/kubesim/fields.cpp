@@ -23,7 +23,7 @@ struct ListInfo {
 
 const json k_null;
 
-const json &child_schema(const json &schema, const std::string &field) {
+const json& child_schema(const json& schema, const std::string& field) {
   if (!schema.is_object()) {
     return k_null;
   }
@@ -36,14 +36,14 @@ const json &child_schema(const json &schema, const std::string &field) {
   return k_null;
 }
 
-const json &items_schema(const json &schema) {
+const json& items_schema(const json& schema) {
   if (schema.is_object() && schema.contains("items")) {
     return schema["items"];
   }
   return k_null;
 }
 
-ListInfo list_info(const std::string &field, const json &list, const json &schema) {
+ListInfo list_info(const std::string& field, const json& list, const json& schema) {
   ListInfo info;
   if (schema.is_object() && schema.contains("x-kubernetes-list-type")) {
     const std::string t = schema["x-kubernetes-list-type"];
@@ -73,9 +73,9 @@ ListInfo list_info(const std::string &field, const json &list, const json &schem
 }
 
 // The key of an associative-list item: its key fields (protocol defaults to TCP as kube does).
-json item_key(const json &item, const ListInfo &info) {
+json item_key(const json& item, const ListInfo& info) {
   json k = json::object();
-  for (const auto &f : info.keys) {
+  for (const auto& f : info.keys) {
     if (item.contains(f)) {
       k[f] = item[f];
     } else if (f == "protocol") {
@@ -85,7 +85,7 @@ json item_key(const json &item, const ListInfo &info) {
   return k;
 }
 
-bool skip_top(const Path &prefix, const std::string &key) {
+bool skip_top(const Path& prefix, const std::string& key) {
   if (prefix.empty()) {
     return key == "apiVersion" || key == "kind" || key == "status";
   }
@@ -98,11 +98,11 @@ bool skip_top(const Path &prefix, const std::string &key) {
   return false;
 }
 
-void collect(const json &value, const json &schema, const std::string &field, Path &prefix,
-             FieldSet &out);
+void collect(const json& value, const json& schema, const std::string& field, Path& prefix,
+             FieldSet& out);
 
-void collect_object(const json &obj, const json &schema, Path &prefix, FieldSet &out) {
-  for (const auto &[k, v] : obj.items()) {
+void collect_object(const json& obj, const json& schema, Path& prefix, FieldSet& out) {
+  for (const auto& [k, v] : obj.items()) {
     if (skip_top(prefix, k)) {
       continue;
     }
@@ -112,8 +112,8 @@ void collect_object(const json &obj, const json &schema, Path &prefix, FieldSet 
   }
 }
 
-void collect(const json &value, const json &schema, const std::string &field, Path &prefix,
-             FieldSet &out) {
+void collect(const json& value, const json& schema, const std::string& field, Path& prefix,
+             FieldSet& out) {
   if (value.is_object() && !value.empty() &&
       !(schema.is_object() && schema.value("x-kubernetes-map-type", "") == "atomic")) {
     collect_object(value, schema, prefix, out);
@@ -122,7 +122,7 @@ void collect(const json &value, const json &schema, const std::string &field, Pa
   if (value.is_array() && !value.empty()) {
     const ListInfo info = list_info(field, value, schema);
     if (info.kind == ListKind::k_set) {
-      for (const auto &item : value) {
+      for (const auto& item : value) {
         prefix.push_back("v:" + item.dump());
         out.insert(prefix);
         prefix.pop_back();
@@ -130,7 +130,7 @@ void collect(const json &value, const json &schema, const std::string &field, Pa
       return;
     }
     if (info.kind == ListKind::k_map) {
-      for (const auto &item : value) {
+      for (const auto& item : value) {
         if (!item.is_object()) {
           continue;
         }
@@ -145,7 +145,7 @@ void collect(const json &value, const json &schema, const std::string &field, Pa
   out.insert(prefix);
 }
 
-FieldSet fields_of(const json &obj, const json &schema) {
+FieldSet fields_of(const json& obj, const json& schema) {
   FieldSet out;
   Path prefix;
   if (obj.is_object()) {
@@ -155,9 +155,9 @@ FieldSet fields_of(const json &obj, const json &schema) {
 }
 
 // The value at a path, or nullopt when absent.
-std::optional<json> value_at(const json &obj, const Path &path) {
-  const json *cur = &obj;
-  for (const auto &el : path) {
+std::optional<json> value_at(const json& obj, const Path& path) {
+  const json* cur = &obj;
+  for (const auto& el : path) {
     if (el.rfind("f:", 0) == 0) {
       const std::string f = el.substr(2);
       if (!cur->is_object() || !cur->contains(f)) {
@@ -169,10 +169,10 @@ std::optional<json> value_at(const json &obj, const Path &path) {
       if (!cur->is_array()) {
         return std::nullopt;
       }
-      const json *found = nullptr;
-      for (const auto &item : *cur) {
+      const json* found = nullptr;
+      for (const auto& item : *cur) {
         bool match = item.is_object();
-        for (const auto &[kf, kv] : key.items()) {
+        for (const auto& [kf, kv] : key.items()) {
           const json v = item.contains(kf) ? item[kf] : (kf == "protocol" ? json("TCP") : json());
           match = match && v == kv;
         }
@@ -197,13 +197,13 @@ std::optional<json> value_at(const json &obj, const Path &path) {
 }
 
 // Removes the field or item at `path`; empties left behind stay (kube leaves them too).
-void remove_at(json &obj, const Path &path) {
+void remove_at(json& obj, const Path& path) {
   if (path.empty()) {
     return;
   }
-  json *cur = &obj;
+  json* cur = &obj;
   for (std::size_t i = 0; i + 1 < path.size(); ++i) {
-    const auto &el = path[i];
+    const auto& el = path[i];
     if (el.rfind("f:", 0) == 0) {
       const std::string f = el.substr(2);
       if (!cur->is_object() || !cur->contains(f)) {
@@ -215,10 +215,10 @@ void remove_at(json &obj, const Path &path) {
       if (!cur->is_array()) {
         return;
       }
-      json *found = nullptr;
-      for (auto &item : *cur) {
+      json* found = nullptr;
+      for (auto& item : *cur) {
         bool match = item.is_object();
-        for (const auto &[kf, kv] : key.items()) {
+        for (const auto& [kf, kv] : key.items()) {
           const json v = item.contains(kf) ? item[kf] : (kf == "protocol" ? json("TCP") : json());
           match = match && v == kv;
         }
@@ -235,14 +235,14 @@ void remove_at(json &obj, const Path &path) {
       return;
     }
   }
-  const auto &last = path.back();
+  const auto& last = path.back();
   if (last.rfind("f:", 0) == 0 && cur->is_object()) {
     cur->erase(last.substr(2));
   } else if (last.rfind("k:", 0) == 0 && cur->is_array()) {
     const json key = json::parse(last.substr(2));
     for (auto it = cur->begin(); it != cur->end(); ++it) {
       bool match = it->is_object();
-      for (const auto &[kf, kv] : key.items()) {
+      for (const auto& [kf, kv] : key.items()) {
         const json v = it->contains(kf) ? (*it)[kf] : (kf == "protocol" ? json("TCP") : json());
         match = match && v == kv;
       }
@@ -260,17 +260,17 @@ void remove_at(json &obj, const Path &path) {
   }
 }
 
-json merge_apply(const json &live, const json &cfg, const std::string &field, const json &schema);
+json merge_apply(const json& live, const json& cfg, const std::string& field, const json& schema);
 
-json merge_object(const json &live, const json &cfg, const json &schema) {
+json merge_object(const json& live, const json& cfg, const json& schema) {
   json out = live.is_object() ? live : json::object();
-  for (const auto &[k, v] : cfg.items()) {
+  for (const auto& [k, v] : cfg.items()) {
     out[k] = merge_apply(out.contains(k) ? out[k] : json(), v, k, child_schema(schema, k));
   }
   return out;
 }
 
-json merge_apply(const json &live, const json &cfg, const std::string &field, const json &schema) {
+json merge_apply(const json& live, const json& cfg, const std::string& field, const json& schema) {
   if (cfg.is_object() && live.is_object() &&
       !(schema.is_object() && schema.value("x-kubernetes-map-type", "") == "atomic")) {
     return merge_object(live, cfg, schema);
@@ -279,7 +279,7 @@ json merge_apply(const json &live, const json &cfg, const std::string &field, co
     const ListInfo info = list_info(field, cfg.empty() ? live : cfg, schema);
     if (info.kind == ListKind::k_set) {
       json out = live;
-      for (const auto &v : cfg) {
+      for (const auto& v : cfg) {
         if (std::find(out.begin(), out.end(), v) == out.end()) {
           out.push_back(v);
         }
@@ -288,9 +288,9 @@ json merge_apply(const json &live, const json &cfg, const std::string &field, co
     }
     if (info.kind == ListKind::k_map) {
       json out = live;
-      for (const auto &item : cfg) {
+      for (const auto& item : cfg) {
         const json key = item_key(item, info);
-        auto it = std::find_if(out.begin(), out.end(), [&](const json &l) {
+        auto it = std::find_if(out.begin(), out.end(), [&](const json& l) {
           return l.is_object() && item_key(l, info) == key;
         });
         if (it == out.end()) {
@@ -307,11 +307,11 @@ json merge_apply(const json &live, const json &cfg, const std::string &field, co
 
 // --- fieldsV1 <-> FieldSet ---
 
-void to_fields_v1(const FieldSet &set, json &out) {
+void to_fields_v1(const FieldSet& set, json& out) {
   out = json::object();
-  for (const auto &p : set) {
-    json *cur = &out;
-    for (const auto &el : p) {
+  for (const auto& p : set) {
+    json* cur = &out;
+    for (const auto& el : p) {
       if (!cur->contains(el)) {
         (*cur)[el] = json::object();
       }
@@ -324,12 +324,12 @@ void to_fields_v1(const FieldSet &set, json &out) {
   }
 }
 
-void from_fields_v1(const json &node, Path &prefix, FieldSet &out) {
+void from_fields_v1(const json& node, Path& prefix, FieldSet& out) {
   if (!node.is_object() || node.empty()) {
     out.insert(prefix);
     return;
   }
-  for (const auto &[k, v] : node.items()) {
+  for (const auto& [k, v] : node.items()) {
     if (k == ".") {
       out.insert(prefix);
       continue;
@@ -349,13 +349,13 @@ struct Manager {
   FieldSet fields;
 };
 
-std::vector<Manager> parse_managers(const json &obj) {
+std::vector<Manager> parse_managers(const json& obj) {
   std::vector<Manager> out;
   if (!obj.is_object() || !obj.contains("metadata") || !obj["metadata"].contains("managedFields") ||
       !obj["metadata"]["managedFields"].is_array()) {
     return out;
   }
-  for (const auto &e : obj["metadata"]["managedFields"]) {
+  for (const auto& e : obj["metadata"]["managedFields"]) {
     Manager m;
     m.manager = e.value("manager", "");
     m.operation = e.value("operation", "");
@@ -364,7 +364,7 @@ std::vector<Manager> parse_managers(const json &obj) {
     m.subresource = e.value("subresource", "");
     if (e.contains("fieldsV1")) {
       Path prefix;
-      for (const auto &[k, v] : e["fieldsV1"].items()) {
+      for (const auto& [k, v] : e["fieldsV1"].items()) {
         prefix.push_back(k);
         from_fields_v1(v, prefix, m.fields);
         prefix.pop_back();
@@ -375,9 +375,9 @@ std::vector<Manager> parse_managers(const json &obj) {
   return out;
 }
 
-void store_managers(json &obj, std::vector<Manager> &managers) {
+void store_managers(json& obj, std::vector<Manager>& managers) {
   json arr = json::array();
-  for (auto &m : managers) {
+  for (auto& m : managers) {
     if (m.fields.empty()) {
       continue;
     }
@@ -400,21 +400,21 @@ void store_managers(json &obj, std::vector<Manager> &managers) {
 }
 
 // Drops paths that no longer exist in `obj` from every manager.
-void prune_missing(std::vector<Manager> &managers, const json &obj) {
-  for (auto &m : managers) {
-    std::erase_if(m.fields, [&](const Path &p) { return !value_at(obj, p).has_value(); });
+void prune_missing(std::vector<Manager>& managers, const json& obj) {
+  for (auto& m : managers) {
+    std::erase_if(m.fields, [&](const Path& p) { return !value_at(obj, p).has_value(); });
   }
 }
 
-std::string path_string(const Path &p) {
+std::string path_string(const Path& p) {
   std::string s;
-  for (const auto &el : p) {
+  for (const auto& el : p) {
     if (el.rfind("f:", 0) == 0) {
       s += "." + el.substr(2);
     } else if (el.rfind("k:", 0) == 0) {
       const json key = json::parse(el.substr(2));
       std::string inner;
-      for (const auto &[k, v] : key.items()) {
+      for (const auto& [k, v] : key.items()) {
         inner += (inner.empty() ? "" : ",") + k + "=" + v.dump();
       }
       s += "[" + inner + "]";
@@ -425,7 +425,7 @@ std::string path_string(const Path &p) {
   return s;
 }
 
-std::string print_manager(const Manager &m) {
+std::string print_manager(const Manager& m) {
   std::string s = "\"" + m.manager + "\"";
   if (!m.subresource.empty()) {
     s += " with subresource \"" + m.subresource + "\"";
@@ -439,12 +439,12 @@ std::string print_manager(const Manager &m) {
   return s;
 }
 
-bool is_leaf(const FieldSet &set, const Path &p) {
+bool is_leaf(const FieldSet& set, const Path& p) {
   auto it = set.upper_bound(p);
   return it == set.end() || it->size() <= p.size() || !std::equal(p.begin(), p.end(), it->begin());
 }
 
-bool owns_path_or_child(const Manager &m, const Path &p) {
+bool owns_path_or_child(const Manager& m, const Path& p) {
   auto it = m.fields.lower_bound(p);
   return it != m.fields.end() && it->size() >= p.size() &&
          std::equal(p.begin(), p.end(), it->begin());
@@ -452,17 +452,17 @@ bool owns_path_or_child(const Manager &m, const Path &p) {
 
 } // namespace
 
-json apply_config(const json &live, const json &config, const std::string &manager, bool force,
-                  const json &schema, const std::string &api_version,
-                  std::vector<ApplyConflict> &conflicts) {
+json apply_config(const json& live, const json& config, const std::string& manager, bool force,
+                  const json& schema, const std::string& api_version,
+                  std::vector<ApplyConflict>& conflicts) {
   const FieldSet cfg_set = fields_of(config, schema);
   std::vector<Manager> managers = live.is_null() ? std::vector<Manager>{} : parse_managers(live);
-  auto is_self = [&](const Manager &m) {
+  auto is_self = [&](const Manager& m) {
     return m.manager == manager && m.operation == "Apply" && m.subresource.empty();
   };
   // Conflicts: a leaf we send, owned by someone else, with a different live value.
   std::vector<std::pair<std::size_t, Path>> hits;
-  for (const auto &p : cfg_set) {
+  for (const auto& p : cfg_set) {
     if (!is_leaf(cfg_set, p)) {
       continue;
     }
@@ -476,12 +476,12 @@ json apply_config(const json &live, const json &config, const std::string &manag
     }
   }
   if (!hits.empty() && !force) {
-    for (const auto &[i, p] : hits) {
+    for (const auto& [i, p] : hits) {
       conflicts.push_back({print_manager(managers[i]), path_string(p)});
     }
     return json();
   }
-  for (const auto &[i, p] : hits) {
+  for (const auto& [i, p] : hits) {
     managers[i].fields.erase(p);
   }
   json merged = merge_object(live.is_null() ? json::object() : live, config, schema);
@@ -489,7 +489,7 @@ json apply_config(const json &live, const json &config, const std::string &manag
   if (self != managers.end()) {
     // Fields we applied before and no longer send go away, unless someone else holds them.
     std::vector<Path> removed;
-    for (const auto &p : self->fields) {
+    for (const auto& p : self->fields) {
       if (!cfg_set.contains(p)) {
         removed.push_back(p);
       }
@@ -497,17 +497,17 @@ json apply_config(const json &live, const json &config, const std::string &manag
     // Whole list items first (a changed key, e.g. a Service port renumbered, drops the old item:
     // emptying it field by field first would leave a keyless husk behind), then fields, deepest
     // first.
-    const auto is_item = [](const Path &p) {
+    const auto is_item = [](const Path& p) {
       return !p.empty() && (p.back().rfind("k:", 0) == 0 || p.back().rfind("v:", 0) == 0);
     };
-    std::sort(removed.begin(), removed.end(), [&](const Path &a, const Path &b) {
+    std::sort(removed.begin(), removed.end(), [&](const Path& a, const Path& b) {
       if (is_item(a) != is_item(b)) {
         return is_item(a);
       }
       return is_item(a) ? a.size() < b.size() : a.size() > b.size();
     });
-    for (const auto &p : removed) {
-      const bool held = std::any_of(managers.begin(), managers.end(), [&](const Manager &m) {
+    for (const auto& p : removed) {
+      const bool held = std::any_of(managers.begin(), managers.end(), [&](const Manager& m) {
         return !is_self(m) && owns_path_or_child(m, p);
       });
       if (!held) {
@@ -529,14 +529,14 @@ json apply_config(const json &live, const json &config, const std::string &manag
   return merged;
 }
 
-void record_update(json &new_obj, const json &old_obj, const std::string &manager,
-                   const json &schema, const std::string &api_version,
-                   const std::string &subresource) {
+void record_update(json& new_obj, const json& old_obj, const std::string& manager,
+                   const json& schema, const std::string& api_version,
+                   const std::string& subresource) {
   std::vector<Manager> managers =
       old_obj.is_null() ? std::vector<Manager>{} : parse_managers(old_obj);
   const FieldSet new_set = fields_of(new_obj, schema);
   FieldSet changed;
-  for (const auto &p : new_set) {
+  for (const auto& p : new_set) {
     if (old_obj.is_null() || value_at(old_obj, p) != value_at(new_obj, p)) {
       changed.insert(p);
     }
@@ -547,28 +547,28 @@ void record_update(json &new_obj, const json &old_obj, const std::string &manage
       Path prefix{"f:status"};
       FieldSet status_set;
       if (new_obj["status"].is_object() && !new_obj["status"].empty()) {
-        for (const auto &[k, v] : new_obj["status"].items()) {
+        for (const auto& [k, v] : new_obj["status"].items()) {
           prefix.push_back("f:" + k);
           status_set.insert(prefix);
           prefix.pop_back();
         }
       }
-      for (const auto &p : status_set) {
+      for (const auto& p : status_set) {
         if (old_obj.is_null() || value_at(old_obj, p) != value_at(new_obj, p)) {
           changed.insert(p);
         }
       }
     }
   }
-  for (auto &m : managers) {
+  for (auto& m : managers) {
     if (!(m.manager == manager && m.operation == "Update" && m.subresource == subresource)) {
-      for (const auto &p : changed) {
+      for (const auto& p : changed) {
         m.fields.erase(p);
       }
     }
   }
   if (!changed.empty()) {
-    auto self = std::find_if(managers.begin(), managers.end(), [&](const Manager &m) {
+    auto self = std::find_if(managers.begin(), managers.end(), [&](const Manager& m) {
       return m.manager == manager && m.operation == "Update" && m.subresource == subresource;
     });
     if (self == managers.end()) {
@@ -583,12 +583,12 @@ void record_update(json &new_obj, const json &old_obj, const std::string &manage
   store_managers(new_obj, managers);
 }
 
-json comparable(const json &obj) {
+json comparable(const json& obj) {
   json c = obj;
   if (c.contains("metadata")) {
     c["metadata"].erase("resourceVersion");
     if (c["metadata"].contains("managedFields") && c["metadata"]["managedFields"].is_array()) {
-      for (auto &e : c["metadata"]["managedFields"]) {
+      for (auto& e : c["metadata"]["managedFields"]) {
         e.erase("time");
       }
     }

@@ -31,17 +31,17 @@ struct ApplyConflict {
 
 /// Merges `config` into `live` (null when the object does not exist yet) as `manager`; updates
 /// metadata.managedFields. On conflicts (and !force) returns null and fills `conflicts`.
-nlohmann::json apply_config(const nlohmann::json &live, const nlohmann::json &config,
-                            const std::string &manager, bool force, const nlohmann::json &schema,
-                            const std::string &api_version, std::vector<ApplyConflict> &conflicts);
+nlohmann::json apply_config(const nlohmann::json& live, const nlohmann::json& config,
+                            const std::string& manager, bool force, const nlohmann::json& schema,
+                            const std::string& api_version, std::vector<ApplyConflict>& conflicts);
 
 /// Records an Update by `manager` from `old_obj` (null on create) to `new_obj` in new_obj's
 /// metadata.managedFields (starting from old_obj's). `subresource` is "" or "status".
-void record_update(nlohmann::json &new_obj, const nlohmann::json &old_obj,
-                   const std::string &manager, const nlohmann::json &schema,
-                   const std::string &api_version, const std::string &subresource);
+void record_update(nlohmann::json& new_obj, const nlohmann::json& old_obj,
+                   const std::string& manager, const nlohmann::json& schema,
+                   const std::string& api_version, const std::string& subresource);
 
 /// `obj` without the volatile parts (resourceVersion, managedFields times) for no-op detection.
-nlohmann::json comparable(const nlohmann::json &obj);
+nlohmann::json comparable(const nlohmann::json& obj);
 
 } // namespace kubesim

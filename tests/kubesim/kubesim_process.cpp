@@ -16,15 +16,15 @@
 namespace kubesim::testing {
 namespace {
 
-std::string slurp(const std::filesystem::path &p) {
+std::string slurp(const std::filesystem::path& p) {
   std::ifstream f(p, std::ios::binary);
   std::ostringstream ss;
   ss << f.rdbuf();
   return ss.str();
 }
 
-std::size_t collect(char *data, std::size_t size, std::size_t n, void *out) {
-  static_cast<std::string *>(out)->append(data, size * n);
+std::size_t collect(char* data, std::size_t size, std::size_t n, void* out) {
+  static_cast<std::string*>(out)->append(data, size * n);
   return size * n;
 }
 
@@ -45,8 +45,8 @@ KubesimProcess::~KubesimProcess() {
   }
 }
 
-void KubesimProcess::start(const std::string &name, const std::vector<std::filesystem::path> &seeds,
-                           const KubesimOptions &options) {
+void KubesimProcess::start(const std::string& name, const std::vector<std::filesystem::path>& seeds,
+                           const KubesimOptions& options) {
   if (running()) {
     throw std::runtime_error("kubesim " + m_name + " is already running");
   }
@@ -73,7 +73,7 @@ void KubesimProcess::start(const std::string &name, const std::vector<std::files
                                    (m_dir / "requests.log").string(),
                                    "--kubeconfig-auth",
                                    options.token_auth ? "token" : "cert"};
-  for (const auto &s : seeds) {
+  for (const auto& s : seeds) {
     args.push_back("--seed");
     args.push_back(s.string());
   }
@@ -97,8 +97,8 @@ void KubesimProcess::start(const std::string &name, const std::vector<std::files
     dup2(fd, 2);
     const int devnull = open("/dev/null", O_RDONLY);
     dup2(devnull, 0);
-    std::vector<char *> argv;
-    for (auto &a : args) {
+    std::vector<char*> argv;
+    for (auto& a : args) {
       argv.push_back(a.data());
     }
     argv.push_back(nullptr);
@@ -171,9 +171,9 @@ std::vector<nlohmann::json> KubesimProcess::request_log_since(std::size_t mark) 
   return out;
 }
 
-std::vector<nlohmann::json> KubesimProcess::writes(const std::vector<nlohmann::json> &log) {
+std::vector<nlohmann::json> KubesimProcess::writes(const std::vector<nlohmann::json>& log) {
   std::vector<nlohmann::json> out;
-  for (const auto &l : log) {
+  for (const auto& l : log) {
     const std::string v = l.value("verb", "");
     if ((v == "create" || v == "update" || v == "patch" || v == "delete" ||
          v == "deletecollection") &&
@@ -186,7 +186,7 @@ std::vector<nlohmann::json> KubesimProcess::writes(const std::vector<nlohmann::j
   return out;
 }
 
-void KubesimProcess::set_faults(const nlohmann::json &faults) const {
+void KubesimProcess::set_faults(const nlohmann::json& faults) const {
   auto [status, body] = request("POST", "/kubesim/faults", faults.dump());
   if (status != 200) {
     throw std::runtime_error("setting faults failed (" + std::to_string(status) + "): " + body);
@@ -200,18 +200,18 @@ void KubesimProcess::clear_faults() const {
   }
 }
 
-std::pair<long, std::string> KubesimProcess::request(const std::string &method,
-                                                     const std::string &path,
-                                                     const std::string &body,
-                                                     const std::string &content_type) const {
-  CURL *curl = curl_easy_init();
+std::pair<long, std::string> KubesimProcess::request(const std::string& method,
+                                                     const std::string& path,
+                                                     const std::string& body,
+                                                     const std::string& content_type) const {
+  CURL* curl = curl_easy_init();
   if (curl == nullptr) {
     throw std::runtime_error("curl_easy_init failed");
   }
   std::string out;
   const std::string url = m_url + path;
   const std::string ca = ca_path().string();
-  curl_slist *headers = nullptr;
+  curl_slist* headers = nullptr;
   headers = curl_slist_append(headers, ("Authorization: Bearer " + admin_token()).c_str());
   headers = curl_slist_append(headers, ("Content-Type: " + content_type).c_str());
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());

@@ -30,24 +30,24 @@ class KubesimProcess {
 public:
   KubesimProcess() = default;
   ~KubesimProcess();
-  KubesimProcess(const KubesimProcess &) = delete;
-  KubesimProcess &operator=(const KubesimProcess &) = delete;
+  KubesimProcess(const KubesimProcess&) = delete;
+  KubesimProcess& operator=(const KubesimProcess&) = delete;
 
   /// Starts `kubesim --name name` on a free port with `seeds` loaded (in order) and waits until it
   /// listens. Throws std::runtime_error with kubesim's output when it does not come up.
-  void start(const std::string &name, const std::vector<std::filesystem::path> &seeds = {},
-             const KubesimOptions &options = {});
+  void start(const std::string& name, const std::vector<std::filesystem::path>& seeds = {},
+             const KubesimOptions& options = {});
   /// SIGTERM and wait (SIGKILL after 5 s). Idempotent.
   void stop();
   [[nodiscard]] bool running() const { return m_pid > 0; }
 
-  [[nodiscard]] const std::string &name() const { return m_name; }
+  [[nodiscard]] const std::string& name() const { return m_name; }
   /// https://127.0.0.1:PORT
-  [[nodiscard]] const std::string &url() const { return m_url; }
+  [[nodiscard]] const std::string& url() const { return m_url; }
   /// A kubeconfig with cluster, context and user all named name() (admin credentials).
   [[nodiscard]] std::filesystem::path kubeconfig_path() const { return m_dir / "kubeconfig"; }
   /// Where kubesim's files live (ca.crt, admin.token, requests.log, kubesim.log).
-  [[nodiscard]] const std::filesystem::path &state_dir() const { return m_dir; }
+  [[nodiscard]] const std::filesystem::path& state_dir() const { return m_dir; }
   [[nodiscard]] std::filesystem::path ca_path() const { return m_dir / "ca.crt"; }
   [[nodiscard]] std::string admin_token() const;
 
@@ -57,16 +57,16 @@ public:
   [[nodiscard]] std::vector<nlohmann::json> request_log_since(std::size_t mark) const;
   /// The lines whose verb writes (create, update, patch, delete, deletecollection), dry runs
   /// excluded.
-  static std::vector<nlohmann::json> writes(const std::vector<nlohmann::json> &log);
+  static std::vector<nlohmann::json> writes(const std::vector<nlohmann::json>& log);
 
   /// Replaces the fault settings (POST /kubesim/faults); see README.md for the fields.
-  void set_faults(const nlohmann::json &faults) const;
+  void set_faults(const nlohmann::json& faults) const;
   void clear_faults() const;
 
   /// An HTTPS request as the admin; returns {status, body}. For tests that need raw access.
   [[nodiscard]] std::pair<long, std::string>
-  request(const std::string &method, const std::string &path, const std::string &body = "",
-          const std::string &content_type = "application/json") const;
+  request(const std::string& method, const std::string& path, const std::string& body = "",
+          const std::string& content_type = "application/json") const;
 
   /// The kubesim binary and the project's seed directory (tests/kubesim/seed).
   static std::filesystem::path binary();

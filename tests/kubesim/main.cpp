@@ -14,7 +14,7 @@
 
 namespace {
 
-const char *k_usage = R"(usage: kubesim [flags]
+const char* k_usage = R"(usage: kubesim [flags]
   --name NAME              cluster/context/user name in the kubeconfig (default kubesim)
   --port N                 HTTPS port on 127.0.0.1; 0 = any free port (default 0)
   --address ADDR           listen address (default 127.0.0.1)
@@ -36,7 +36,7 @@ const char *k_usage = R"(usage: kubesim [flags]
                            (default 500; 0 = read the remote on every request)
 )";
 
-std::string read_file(const std::string &path) {
+std::string read_file(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   if (!f) {
     throw std::runtime_error("cannot read " + path);
@@ -46,7 +46,7 @@ std::string read_file(const std::string &path) {
   return ss.str();
 }
 
-void write_file(const std::filesystem::path &path, const std::string &content) {
+void write_file(const std::filesystem::path& path, const std::string& content) {
   if (path.has_parent_path()) {
     std::filesystem::create_directories(path.parent_path());
   }
@@ -65,7 +65,7 @@ void write_file(const std::filesystem::path &path, const std::string &content) {
 
 } // namespace
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   kubesim::ApiOptions api_opts;
   kubesim::ServerOptions srv_opts;
   std::string kubeconfig_out;
@@ -140,14 +140,14 @@ int main(int argc, char **argv) {
         throw std::runtime_error("unknown flag " + a + "\n" + k_usage);
       }
     }
-  } catch (const std::exception &e) {
+  } catch (const std::exception& e) {
     std::cerr << "kubesim: " << e.what() << "\n";
     return 2;
   }
   try {
     kubesim::Server server(srv_opts);
     kubesim::Api api(api_opts, server.scheduler());
-    for (const auto &s : seeds) {
+    for (const auto& s : seeds) {
       api.load_seed(read_file(s), s);
     }
     const std::string url = "https://" + srv_opts.address + ":" + std::to_string(server.port());
@@ -169,7 +169,7 @@ int main(int argc, char **argv) {
     std::cout << "kubesim " << api_opts.cluster_name << " listening on " << url << std::endl;
     server.run(api);
     std::cout << "kubesim " << api_opts.cluster_name << " stopped" << std::endl;
-  } catch (const std::exception &e) {
+  } catch (const std::exception& e) {
     std::cerr << "kubesim: " << e.what() << "\n";
     return 1;
   }

@@ -6,12 +6,12 @@ namespace kubesim {
 
 using json = nlohmann::json;
 
-json merge_patch(json target, const json &patch) {
+json merge_patch(json target, const json& patch) {
   target.merge_patch(patch);
   return target;
 }
 
-std::string list_merge_key(const std::string &field, const json &sample) {
+std::string list_merge_key(const std::string& field, const json& sample) {
   if (field == "containers" || field == "initContainers" || field == "ephemeralContainers" ||
       field == "env" || field == "volumes" || field == "imagePullSecrets" ||
       field == "readinessGates") {
@@ -46,17 +46,17 @@ std::string list_merge_key(const std::string &field, const json &sample) {
 
 namespace {
 
-bool is_primitive_merge_list(const std::string &field) {
+bool is_primitive_merge_list(const std::string& field) {
   return field == "finalizers";
 }
 
-json smp_value(const json &target, const json &patch, const std::string &field);
+json smp_value(const json& target, const json& patch, const std::string& field);
 
-json smp_list(const json &target, const json &patch, const std::string &field) {
+json smp_list(const json& target, const json& patch, const std::string& field) {
   // A list holding {"$patch": "replace"} means: replace with the other elements.
   json items = json::array();
   bool replace = false;
-  for (const auto &p : patch) {
+  for (const auto& p : patch) {
     if (p.is_object() && p.value("$patch", "") == "replace") {
       replace = true;
     } else {
@@ -75,7 +75,7 @@ json smp_list(const json &target, const json &patch, const std::string &field) {
   }
   if (is_primitive_merge_list(field)) {
     json out = target;
-    for (const auto &p : items) {
+    for (const auto& p : items) {
       if (std::find(out.begin(), out.end(), p) == out.end()) {
         out.push_back(p);
       }
@@ -87,11 +87,11 @@ json smp_list(const json &target, const json &patch, const std::string &field) {
     return items;
   }
   json out = target;
-  for (const auto &p : items) {
+  for (const auto& p : items) {
     if (!p.is_object() || !p.contains(key)) {
       throw std::runtime_error("map: " + p.dump() + " does not contain declared merge key: " + key);
     }
-    auto it = std::find_if(out.begin(), out.end(), [&](const json &t) {
+    auto it = std::find_if(out.begin(), out.end(), [&](const json& t) {
       return t.is_object() && t.contains(key) && t[key] == p[key];
     });
     if (p.value("$patch", "") == "delete") {
@@ -111,7 +111,7 @@ json smp_list(const json &target, const json &patch, const std::string &field) {
   return out;
 }
 
-json smp_value(const json &target, const json &patch, const std::string &field) {
+json smp_value(const json& target, const json& patch, const std::string& field) {
   if (patch.is_object()) {
     return strategic_merge_patch(target.is_object() ? target : json::object(), patch);
   }
@@ -123,7 +123,7 @@ json smp_value(const json &target, const json &patch, const std::string &field) 
 
 } // namespace
 
-json strategic_merge_patch(json target, const json &patch) {
+json strategic_merge_patch(json target, const json& patch) {
   if (!patch.is_object()) {
     return patch;
   }
@@ -139,7 +139,7 @@ json strategic_merge_patch(json target, const json &patch) {
   if (directive == "delete") {
     return json::object();
   }
-  for (const auto &[k, v] : patch.items()) {
+  for (const auto& [k, v] : patch.items()) {
     if (k == "$patch" || k == "$retainKeys" || k.rfind("$setElementOrder/", 0) == 0) {
       continue;
     }
@@ -147,7 +147,7 @@ json strategic_merge_patch(json target, const json &patch) {
       const std::string field = k.substr(std::string("$deleteFromPrimitiveList/").size());
       if (target.contains(field) && target[field].is_array()) {
         json kept = json::array();
-        for (const auto &e : target[field]) {
+        for (const auto& e : target[field]) {
           if (std::find(v.begin(), v.end(), e) == v.end()) {
             kept.push_back(e);
           }
@@ -168,7 +168,7 @@ json strategic_merge_patch(json target, const json &patch) {
   }
   if (patch.contains("$retainKeys") && patch["$retainKeys"].is_array()) {
     json kept = json::object();
-    for (const auto &key : patch["$retainKeys"]) {
+    for (const auto& key : patch["$retainKeys"]) {
       const auto name = key.get<std::string>();
       if (target.contains(name)) {
         kept[name] = target[name];

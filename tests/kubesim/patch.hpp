@@ -11,11 +11,11 @@
 namespace kubesim {
 
 /// RFC 7386 merge patch of `target`.
-nlohmann::json merge_patch(nlohmann::json target, const nlohmann::json &patch);
+nlohmann::json merge_patch(nlohmann::json target, const nlohmann::json& patch);
 /// Strategic merge patch of `target`. Throws std::runtime_error on a malformed directive.
-nlohmann::json strategic_merge_patch(nlohmann::json target, const nlohmann::json &patch);
+nlohmann::json strategic_merge_patch(nlohmann::json target, const nlohmann::json& patch);
 /// The merge key kube uses for a list field (strategic merge and apply), "" when the list is
 /// atomic. `field` is the field name, `sample` one element (ports differ by context).
-std::string list_merge_key(const std::string &field, const nlohmann::json &sample);
+std::string list_merge_key(const std::string& field, const nlohmann::json& sample);
 
 } // namespace kubesim

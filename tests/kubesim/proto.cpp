@@ -29,7 +29,7 @@ struct Field {
   std::string name;
   Kind kind = Kind::k_string;
   bool repeated = false;
-  const Schema *message = nullptr;
+  const Schema* message = nullptr;
 };
 
 // Field numbers from k8s.io/api and k8s.io/apimachinery generated.proto.
@@ -157,7 +157,7 @@ const std::map<std::string, Schema> k_kinds = {
 
 class Reader {
 public:
-  Reader(const std::string &data, std::size_t begin, std::size_t end)
+  Reader(const std::string& data, std::size_t begin, std::size_t end)
       : m_data(data), m_pos(begin), m_end(end) {}
   [[nodiscard]] bool done() const { return m_pos >= m_end; }
   std::uint64_t varint() {
@@ -201,15 +201,15 @@ public:
       throw std::runtime_error("unsupported wire type");
     }
   }
-  [[nodiscard]] const std::string &data() const { return m_data; }
+  [[nodiscard]] const std::string& data() const { return m_data; }
 
 private:
-  const std::string &m_data;
+  const std::string& m_data;
   std::size_t m_pos;
   std::size_t m_end;
 };
 
-json decode_message(const std::string &data, std::size_t b, std::size_t e, const Schema &schema) {
+json decode_message(const std::string& data, std::size_t b, std::size_t e, const Schema& schema) {
   json out = json::object();
   Reader r(data, b, e);
   while (!r.done()) {
@@ -221,7 +221,7 @@ json decode_message(const std::string &data, std::size_t b, std::size_t e, const
       r.skip(wire);
       continue;
     }
-    const Field &f = it->second;
+    const Field& f = it->second;
     json value;
     switch (f.kind) {
     case Kind::k_string:
@@ -293,7 +293,7 @@ json decode_message(const std::string &data, std::size_t b, std::size_t e, const
 
 } // namespace
 
-std::optional<json> decode_k8s_protobuf(const std::string &body, std::string &error) {
+std::optional<json> decode_k8s_protobuf(const std::string& body, std::string& error) {
   try {
     if (body.size() < 4 || body.compare(0, 4, std::string("k8s\0", 4)) != 0) {
       error = "protobuf body without the k8s envelope";
@@ -331,7 +331,7 @@ std::optional<json> decode_k8s_protobuf(const std::string &body, std::string &er
     obj["apiVersion"] = api_version;
     obj["kind"] = kind;
     return obj;
-  } catch (const std::exception &e) {
+  } catch (const std::exception& e) {
     error = std::string("invalid protobuf body: ") + e.what();
     return std::nullopt;
   }

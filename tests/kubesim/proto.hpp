@@ -15,6 +15,6 @@
 namespace kubesim {
 
 /// The object in a protobuf body, or nullopt with `error` set.
-std::optional<nlohmann::json> decode_k8s_protobuf(const std::string &body, std::string &error);
+std::optional<nlohmann::json> decode_k8s_protobuf(const std::string& body, std::string& error);
 
 } // namespace kubesim

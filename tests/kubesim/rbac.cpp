@@ -5,15 +5,15 @@
 namespace kubesim {
 namespace {
 
-bool contains(const json &arr, const std::string &v) {
+bool contains(const json& arr, const std::string& v) {
   if (!arr.is_array()) {
     return false;
   }
   return std::any_of(arr.begin(), arr.end(),
-                     [&](const json &e) { return e.is_string() && e == v; });
+                     [&](const json& e) { return e.is_string() && e == v; });
 }
 
-bool rule_allows(const json &rule, const Attributes &a) {
+bool rule_allows(const json& rule, const Attributes& a) {
   if (!contains(rule.value("verbs", json::array()), a.verb) &&
       !contains(rule.value("verbs", json::array()), "*")) {
     return false;
@@ -22,7 +22,7 @@ bool rule_allows(const json &rule, const Attributes &a) {
     if (!rule.contains("nonResourceURLs")) {
       return false;
     }
-    for (const auto &u : rule["nonResourceURLs"]) {
+    for (const auto& u : rule["nonResourceURLs"]) {
       const std::string url = u.get<std::string>();
       if (url == "*" || url == a.path ||
           (!url.empty() && url.back() == '*' &&
@@ -40,7 +40,7 @@ bool rule_allows(const json &rule, const Attributes &a) {
   const std::string combined =
       a.subresource.empty() ? a.resource : a.resource + "/" + a.subresource;
   bool res_ok = false;
-  for (const auto &r : resources) {
+  for (const auto& r : resources) {
     const std::string s = r.get<std::string>();
     if (s == "*" || s == combined || (!a.subresource.empty() && s == "*/" + a.subresource) ||
         (a.subresource.empty() ? false : s == a.resource + "/*")) {
@@ -58,7 +58,7 @@ bool rule_allows(const json &rule, const Attributes &a) {
   return true;
 }
 
-bool subject_matches(const json &s, const Attributes &a, const std::string &binding_ns) {
+bool subject_matches(const json& s, const Attributes& a, const std::string& binding_ns) {
   const std::string kind = s.value("kind", "");
   const std::string name = s.value("name", "");
   if (kind == "User") {
@@ -74,7 +74,7 @@ bool subject_matches(const json &s, const Attributes &a, const std::string &bind
   return false;
 }
 
-std::string describe_subject(const Attributes &a, const json &s) {
+std::string describe_subject(const Attributes& a, const json& s) {
   const std::string kind = s.value("kind", "");
   if (kind == "ServiceAccount") {
     return "ServiceAccount \"" + s.value("name", "") + "/" + s.value("namespace", "") + "\"";
@@ -83,7 +83,7 @@ std::string describe_subject(const Attributes &a, const json &s) {
   (void)a;
 }
 
-const json *find_role(const Store &store, const json &ref, const std::string &ns) {
+const json* find_role(const Store& store, const json& ref, const std::string& ns) {
   const std::string kind = ref.value("kind", "");
   const std::string name = ref.value("name", "");
   if (kind == "ClusterRole") {
@@ -92,23 +92,23 @@ const json *find_role(const Store &store, const json &ref, const std::string &ns
   return store.get("roles.rbac.authorization.k8s.io", ns, name);
 }
 
-bool role_allows(const json *role, const Attributes &a) {
+bool role_allows(const json* role, const Attributes& a) {
   if (role == nullptr || !role->contains("rules") || !(*role)["rules"].is_array()) {
     return false;
   }
   return std::any_of((*role)["rules"].begin(), (*role)["rules"].end(),
-                     [&](const json &r) { return rule_allows(r, a); });
+                     [&](const json& r) { return rule_allows(r, a); });
 }
 
 } // namespace
 
-Decision authorize(const Store &store, const Attributes &a) {
+Decision authorize(const Store& store, const Attributes& a) {
   if (std::find(a.groups.begin(), a.groups.end(), "system:masters") != a.groups.end()) {
     return {true, ""};
   }
-  for (const json *b : store.list("clusterrolebindings.rbac.authorization.k8s.io", "")) {
+  for (const json* b : store.list("clusterrolebindings.rbac.authorization.k8s.io", "")) {
     const json subjects = b->value("subjects", json::array());
-    for (const auto &s : subjects) {
+    for (const auto& s : subjects) {
       if (!subject_matches(s, a, "")) {
         continue;
       }
@@ -120,9 +120,9 @@ Decision authorize(const Store &store, const Attributes &a) {
     }
   }
   if (a.resource_request && !a.ns.empty()) {
-    for (const json *b : store.list("rolebindings.rbac.authorization.k8s.io", a.ns)) {
+    for (const json* b : store.list("rolebindings.rbac.authorization.k8s.io", a.ns)) {
       const json subjects = b->value("subjects", json::array());
-      for (const auto &s : subjects) {
+      for (const auto& s : subjects) {
         if (!subject_matches(s, a, a.ns)) {
           continue;
         }
@@ -137,7 +137,7 @@ Decision authorize(const Store &store, const Attributes &a) {
   return {false, ""};
 }
 
-std::string forbidden_message(const Attributes &a) {
+std::string forbidden_message(const Attributes& a) {
   if (!a.resource_request) {
     return "forbidden: User \"" + a.user + "\" cannot " + a.verb + " path \"" + a.path + "\"";
   }

@@ -30,10 +30,10 @@ struct Decision {
 };
 
 /// Evaluates the request against the store's RBAC objects.
-Decision authorize(const Store &store, const Attributes &a);
+Decision authorize(const Store& store, const Attributes& a);
 
 /// kube's 403 message: `secrets is forbidden: User "u" cannot create resource "secrets" in API
 /// group "" in the namespace "ns"` (or `forbidden: User "u" cannot get path "/x"`).
-std::string forbidden_message(const Attributes &a);
+std::string forbidden_message(const Attributes& a);
 
 } // namespace kubesim

@@ -5,7 +5,7 @@
 namespace kubesim {
 namespace {
 
-std::string trim(const std::string &s) {
+std::string trim(const std::string& s) {
   const auto b = s.find_first_not_of(" \t");
   if (b == std::string::npos) {
     return "";
@@ -15,7 +15,7 @@ std::string trim(const std::string &s) {
 }
 
 // Splits on commas that are not inside parentheses.
-std::vector<std::string> split_top(const std::string &s) {
+std::vector<std::string> split_top(const std::string& s) {
   std::vector<std::string> out;
   std::string cur;
   int depth = 0;
@@ -36,7 +36,7 @@ std::vector<std::string> split_top(const std::string &s) {
   return out;
 }
 
-bool valid_key(const std::string &k) {
+bool valid_key(const std::string& k) {
   if (k.empty() || k.size() > 317) {
     return false;
   }
@@ -46,13 +46,13 @@ bool valid_key(const std::string &k) {
   });
 }
 
-bool valid_value(const std::string &v) {
+bool valid_value(const std::string& v) {
   return v.size() <= 63 && std::all_of(v.begin(), v.end(), [](char c) {
            return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
          });
 }
 
-std::optional<Requirement> parse_one(const std::string &raw, bool field, std::string &error) {
+std::optional<Requirement> parse_one(const std::string& raw, bool field, std::string& error) {
   const std::string s = trim(raw);
   Requirement r;
   if (!field && !s.empty() && s[0] == '!') {
@@ -65,7 +65,7 @@ std::optional<Requirement> parse_one(const std::string &raw, bool field, std::st
     return r;
   }
   // Set-based: "key in (a,b)" / "key notin (a,b)".
-  for (const auto &[word, op] :
+  for (const auto& [word, op] :
        {std::pair{" notin ", Requirement::Op::k_notin}, std::pair{" in ", Requirement::Op::k_in}}) {
     const auto pos = s.find(word);
     if (!field && pos != std::string::npos) {
@@ -95,7 +95,7 @@ std::optional<Requirement> parse_one(const std::string &raw, bool field, std::st
     }
   }
   struct OpText {
-    const char *text;
+    const char* text;
     Requirement::Op op;
   };
   static const OpText k_ops[] = {{"==", Requirement::Op::k_eq},
@@ -103,7 +103,7 @@ std::optional<Requirement> parse_one(const std::string &raw, bool field, std::st
                                  {"=", Requirement::Op::k_eq},
                                  {">", Requirement::Op::k_gt},
                                  {"<", Requirement::Op::k_lt}};
-  for (const auto &o : k_ops) {
+  for (const auto& o : k_ops) {
     const auto pos = s.find(o.text);
     if (pos == std::string::npos) {
       continue;
@@ -137,12 +137,12 @@ std::optional<Requirement> parse_one(const std::string &raw, bool field, std::st
   return r;
 }
 
-std::optional<Selector> parse(const std::string &text, bool field, std::string &error) {
+std::optional<Selector> parse(const std::string& text, bool field, std::string& error) {
   Selector sel;
   if (trim(text).empty()) {
     return sel;
   }
-  for (const auto &part : split_top(text)) {
+  for (const auto& part : split_top(text)) {
     auto r = parse_one(part, field, error);
     if (!r) {
       return std::nullopt;
@@ -154,8 +154,8 @@ std::optional<Selector> parse(const std::string &text, bool field, std::string &
 
 } // namespace
 
-bool Selector::matches(const nlohmann::json &labels) const {
-  for (const auto &r : requirements) {
+bool Selector::matches(const nlohmann::json& labels) const {
+  for (const auto& r : requirements) {
     const bool has = labels.is_object() && labels.contains(r.key);
     const std::string v = has && labels[r.key].is_string() ? labels[r.key].get<std::string>() : "";
     const auto in = [&] {
@@ -199,26 +199,26 @@ bool Selector::matches(const nlohmann::json &labels) const {
   return true;
 }
 
-std::optional<Selector> parse_label_selector(const std::string &text, std::string &error) {
+std::optional<Selector> parse_label_selector(const std::string& text, std::string& error) {
   return parse(text, false, error);
 }
 
-std::optional<Selector> parse_field_selector(const std::string &text, std::string &error) {
+std::optional<Selector> parse_field_selector(const std::string& text, std::string& error) {
   return parse(text, true, error);
 }
 
-bool matches_label_selector_object(const nlohmann::json &selector, const nlohmann::json &labels) {
+bool matches_label_selector_object(const nlohmann::json& selector, const nlohmann::json& labels) {
   if (!selector.is_object()) {
     return false;
   }
   Selector sel;
   if (selector.contains("matchLabels") && selector["matchLabels"].is_object()) {
-    for (const auto &[k, v] : selector["matchLabels"].items()) {
+    for (const auto& [k, v] : selector["matchLabels"].items()) {
       sel.requirements.push_back({k, Requirement::Op::k_eq, {v.get<std::string>()}});
     }
   }
   if (selector.contains("matchExpressions") && selector["matchExpressions"].is_array()) {
-    for (const auto &e : selector["matchExpressions"]) {
+    for (const auto& e : selector["matchExpressions"]) {
       Requirement r;
       r.key = e.value("key", "");
       const std::string op = e.value("operator", "");

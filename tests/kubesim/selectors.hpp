@@ -21,14 +21,14 @@ struct Requirement {
 struct Selector {
   std::vector<Requirement> requirements;
   /// True when `labels` (a JSON object of strings, or null) satisfies every requirement.
-  [[nodiscard]] bool matches(const nlohmann::json &labels) const;
+  [[nodiscard]] bool matches(const nlohmann::json& labels) const;
 };
 
 /// Parses a label selector; on error returns nullopt and sets `error` to kube's message.
-std::optional<Selector> parse_label_selector(const std::string &text, std::string &error);
+std::optional<Selector> parse_label_selector(const std::string& text, std::string& error);
 /// Parses a field selector (only =, ==, != are allowed there).
-std::optional<Selector> parse_field_selector(const std::string &text, std::string &error);
+std::optional<Selector> parse_field_selector(const std::string& text, std::string& error);
 /// Matches an object against a metav1.LabelSelector (matchLabels + matchExpressions).
-bool matches_label_selector_object(const nlohmann::json &selector, const nlohmann::json &labels);
+bool matches_label_selector_object(const nlohmann::json& selector, const nlohmann::json& labels);
 
 } // namespace kubesim

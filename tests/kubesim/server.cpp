@@ -51,7 +51,7 @@ struct Faults {
   std::vector<std::string> verbs; // only requests with these verbs (empty = all)
   std::string path_prefix;        // only paths starting with this (empty = all)
 
-  static Faults from_json(const nlohmann::json &j) {
+  static Faults from_json(const nlohmann::json& j) {
     Faults f;
     if (j.is_null()) {
       return f;
@@ -59,11 +59,11 @@ struct Faults {
     if (!j.is_object()) {
       throw std::runtime_error("faults must be a JSON object");
     }
-    for (const auto &[k, v] : j.items()) {
+    for (const auto& [k, v] : j.items()) {
       if (k == "latencyMs") {
         f.latency_ms = v.get<double>();
       } else if (k == "errorRate") {
-        for (const auto &[code, p] : v.items()) {
+        for (const auto& [code, p] : v.items()) {
           const int c = std::stoi(code);
           if (c < 400 || c > 599) {
             throw std::runtime_error("errorRate codes must be 4xx or 5xx: " + code);
@@ -89,7 +89,7 @@ struct Faults {
 
   [[nodiscard]] nlohmann::json to_json() const {
     nlohmann::json rates = nlohmann::json::object();
-    for (const auto &[c, p] : error_rate) {
+    for (const auto& [c, p] : error_rate) {
       rates[std::to_string(c)] = p;
     }
     return {{"latencyMs", latency_ms},
@@ -101,7 +101,7 @@ struct Faults {
             {"pathPrefix", path_prefix}};
   }
 
-  [[nodiscard]] bool applies(const std::string &path, const RequestInfo &info) const {
+  [[nodiscard]] bool applies(const std::string& path, const RequestInfo& info) const {
     if (!path_prefix.empty() && path.rfind(path_prefix, 0) != 0) {
       return false;
     }
@@ -145,11 +145,11 @@ struct Server::Impl {
   ssl::context ssl_ctx{ssl::context::tls_server};
   tcp::acceptor acceptor{ioc};
   net::signal_set signals{ioc, SIGINT, SIGTERM};
-  Api *api = nullptr;
+  Api* api = nullptr;
   std::mutex faults_mu;
   Faults faults;
   std::mutex log_mu;
-  std::FILE *log = nullptr;
+  std::FILE* log = nullptr;
   std::mutex rng_mu;
   std::mt19937_64 rng{std::random_device{}()};
 
@@ -163,8 +163,8 @@ struct Server::Impl {
     return faults;
   }
 
-  void write_log(const std::string &method, const std::string &target, const RequestInfo &info,
-                 int status, Clock::time_point start, const std::string &fault) {
+  void write_log(const std::string& method, const std::string& target, const RequestInfo& info,
+                 int status, Clock::time_point start, const std::string& fault) {
     if (log == nullptr) {
       return;
     }
@@ -212,7 +212,7 @@ std::string lower(std::string s) {
   return s;
 }
 
-bool is_exec_path(const std::string &target) {
+bool is_exec_path(const std::string& target) {
   const std::string path = target.substr(0, target.find('?'));
   return path.rfind("/api/v1/namespaces/", 0) == 0 && path.size() > 5 &&
          path.substr(path.size() - 5) == "/exec";
@@ -224,7 +224,7 @@ bool is_exec_path(const std::string &target) {
 
 class ExecSession : public std::enable_shared_from_this<ExecSession> {
 public:
-  ExecSession(beast::ssl_stream<beast::tcp_stream> &&stream, Server::Impl &srv, ExecRequest exec,
+  ExecSession(beast::ssl_stream<beast::tcp_stream>&& stream, Server::Impl& srv, ExecRequest exec,
               std::string protocol, RequestInfo info, Clock::time_point start)
       : m_ws(std::move(stream)), m_srv(srv), m_exec(std::move(exec)),
         m_protocol(std::move(protocol)), m_info(std::move(info)), m_start(start) {}
@@ -235,7 +235,7 @@ public:
     beast::get_lowest_layer(m_ws).expires_never();
     m_ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
     m_ws.set_option(
-        websocket::stream_base::decorator([p = m_protocol](websocket::response_type &res) {
+        websocket::stream_base::decorator([p = m_protocol](websocket::response_type& res) {
           res.set(http::field::sec_websocket_protocol, p);
           res.set(http::field::server, "kubesim");
         }));
@@ -290,7 +290,7 @@ private:
     ExecResult r;
     try {
       r = m_srv.api->run_exec(m_exec, m_stdin);
-    } catch (const std::exception &e) {
+    } catch (const std::exception& e) {
       r.failure = std::string("Internal error occurred: ") + e.what();
     }
     if (m_exec.stdout_ && !r.out.empty()) {
@@ -309,7 +309,7 @@ private:
                 {"code", 500}};
     } else if (r.exit_code != 0) {
       std::string cmd;
-      for (const auto &c : m_exec.command) {
+      for (const auto& c : m_exec.command) {
         cmd += (cmd.empty() ? "" : " ") + c;
       }
       status = {
@@ -352,7 +352,7 @@ private:
   }
 
   websocket::stream<beast::ssl_stream<beast::tcp_stream>> m_ws;
-  Server::Impl &m_srv;
+  Server::Impl& m_srv;
   ExecRequest m_exec;
   std::string m_protocol;
   RequestInfo m_info;
@@ -370,7 +370,7 @@ private:
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
 public:
-  HttpSession(tcp::socket &&socket, Server::Impl &srv)
+  HttpSession(tcp::socket&& socket, Server::Impl& srv)
       : m_stream(std::move(socket), srv.ssl_ctx), m_srv(srv), m_timer(m_stream.get_executor()) {}
 
   void run() {
@@ -390,15 +390,15 @@ private:
     if (ec) {
       return;
     }
-    SSL *ssl = m_stream.native_handle();
-    X509 *peer = SSL_get1_peer_certificate(ssl);
+    SSL* ssl = m_stream.native_handle();
+    X509* peer = SSL_get1_peer_certificate(ssl);
     if (peer != nullptr) {
       if (SSL_get_verify_result(ssl) == X509_V_OK) {
-        unsigned char *der = nullptr;
+        unsigned char* der = nullptr;
         const int n = i2d_X509(peer, &der);
         if (n > 0) {
           m_cert = Pki::identity_of_cert_der(
-              std::string(reinterpret_cast<char *>(der), static_cast<std::size_t>(n)));
+              std::string(reinterpret_cast<char*>(der), static_cast<std::size_t>(n)));
           OPENSSL_free(der);
         }
       }
@@ -431,7 +431,7 @@ private:
     HttpRequest hr;
     hr.method = std::string(m_req.method_string());
     hr.target = std::string(m_req.target());
-    for (const auto &f : m_req) {
+    for (const auto& f : m_req) {
       const std::string name = lower(std::string(f.name_string()));
       if (name == "impersonate-group") {
         hr.impersonate_groups.emplace_back(f.value());
@@ -462,7 +462,7 @@ private:
     after_latency(f, faulty);
   }
 
-  void after_latency(const Faults &f, bool faulty) {
+  void after_latency(const Faults& f, bool faulty) {
     const std::string target(m_req.target());
     const std::string method(m_req.method_string());
     if (faulty) {
@@ -473,7 +473,7 @@ private:
         return;
       }
       double r = m_srv.roll();
-      for (const auto &[code, p] : f.error_rate) {
+      for (const auto& [code, p] : f.error_rate) {
         if (r < p) {
           return respond(fault_response(code, f.retry_after_seconds), std::to_string(code));
         }
@@ -499,9 +499,9 @@ private:
     respond(res, "");
   }
 
-  void upgrade(const HttpRequest &hr) {
+  void upgrade(const HttpRequest& hr) {
     auto prepared = m_srv.api->prepare_exec(hr, m_info);
-    if (auto *err = std::get_if<HttpResponse>(&prepared)) {
+    if (auto* err = std::get_if<HttpResponse>(&prepared)) {
       return respond(*err, "");
     }
     std::string offered =
@@ -513,7 +513,7 @@ private:
         const auto b = cur.find_first_not_of(' ');
         const auto e = cur.find_last_not_of(' ');
         const std::string p = b == std::string::npos ? "" : cur.substr(b, e - b + 1);
-        const auto &ok = m_srv.opts.exec_protocols;
+        const auto& ok = m_srv.opts.exec_protocols;
         if (chosen.empty() && std::find(ok.begin(), ok.end(), p) != ok.end()) {
           chosen = p;
         }
@@ -540,7 +540,7 @@ private:
         ->run(std::move(m_req));
   }
 
-  void control(const std::string &target, const std::string &method) {
+  void control(const std::string& target, const std::string& method) {
     m_info = RequestInfo{};
     m_info.verb = lower(method);
     HttpRequest hr = to_api_request();
@@ -580,7 +580,7 @@ private:
             m_srv.faults = f;
           }
           return respond(HttpResponse{200, "application/json", f.to_json().dump(), {}}, "");
-        } catch (const std::exception &e) {
+        } catch (const std::exception& e) {
           return respond(
               HttpResponse{
                   400, "application/json", status_failure(400, "BadRequest", e.what()).dump(), {}},
@@ -599,7 +599,7 @@ private:
         "");
   }
 
-  void respond(const HttpResponse &r, const std::string &fault) {
+  void respond(const HttpResponse& r, const std::string& fault) {
     m_srv.write_log(std::string(m_req.method_string()), std::string(m_req.target()), m_info,
                     r.status, m_start, fault);
     auto res = std::make_shared<http::response<http::string_body>>(
@@ -607,7 +607,7 @@ private:
     res->set(http::field::server, "kubesim");
     res->set(http::field::content_type, r.content_type);
     res->set(http::field::cache_control, "no-cache, private");
-    for (const auto &[k, v] : r.headers) {
+    for (const auto& [k, v] : r.headers) {
       res->insert(k, v);
     }
     res->keep_alive(m_req.keep_alive());
@@ -638,7 +638,7 @@ private:
   }
 
   beast::ssl_stream<beast::tcp_stream> m_stream;
-  Server::Impl &m_srv;
+  Server::Impl& m_srv;
   net::steady_timer m_timer;
   beast::flat_buffer m_buffer;
   std::optional<http::request_parser<http::string_body>> m_parser;
@@ -649,8 +649,8 @@ private:
   Clock::time_point m_start;
 };
 
-int select_alpn(SSL *, const unsigned char **out, unsigned char *outlen, const unsigned char *in,
-                unsigned int inlen, void *) {
+int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
+                unsigned int inlen, void*) {
   // HTTP/1.1 only: offering h2 would break WebSocket upgrades, and Beast has no HTTP/2.
   for (unsigned int i = 0; i < inlen;) {
     const unsigned char len = in[i];
@@ -711,7 +711,7 @@ unsigned short Server::port() const {
 }
 
 Scheduler Server::scheduler() {
-  Impl *impl = m_impl.get();
+  Impl* impl = m_impl.get();
   return [impl](std::chrono::milliseconds delay, std::function<void()> fn) {
     auto timer = std::make_shared<net::steady_timer>(impl->ioc, delay);
     timer->async_wait([timer, fn = std::move(fn)](beast::error_code ec) {
@@ -720,30 +720,30 @@ Scheduler Server::scheduler() {
       }
       try {
         fn();
-      } catch (const std::exception &e) {
+      } catch (const std::exception& e) {
         std::cerr << "kubesim: controller failed: " << e.what() << "\n";
       }
     });
   };
 }
 
-void Server::run(Api &api) {
+void Server::run(Api& api) {
   m_impl->api = &api;
   std::vector<std::string> sans = m_impl->opts.sans;
   if (m_impl->opts.address != "127.0.0.1" && m_impl->opts.address != "0.0.0.0") {
     sans.push_back(m_impl->opts.address);
   }
   const CertPair serving = api.pki().serving_cert(sans);
-  auto &ctx = m_impl->ssl_ctx;
+  auto& ctx = m_impl->ssl_ctx;
   ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                   ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
   ctx.use_certificate_chain(net::buffer(serving.cert_pem));
   ctx.use_private_key(net::buffer(serving.key_pem), ssl::context::pem);
   ctx.add_certificate_authority(net::buffer(api.pki().ca_pem()));
   {
-    BIO *bio =
+    BIO* bio =
         BIO_new_mem_buf(api.pki().ca_pem().data(), static_cast<int>(api.pki().ca_pem().size()));
-    X509 *ca = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+    X509* ca = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
     SSL_CTX_add_client_CA(ctx.native_handle(), ca);
     X509_free(ca);
     BIO_free(bio);
@@ -759,7 +759,7 @@ void Server::run(Api &api) {
     threads.emplace_back([this] { m_impl->ioc.run(); });
   }
   m_impl->ioc.run();
-  for (auto &t : threads) {
+  for (auto& t : threads) {
     t.join();
   }
 }

@@ -29,14 +29,14 @@ public:
   /// Binds the listening socket (so port() is known) but serves nothing until run().
   explicit Server(ServerOptions options);
   ~Server();
-  Server(const Server &) = delete;
-  Server &operator=(const Server &) = delete;
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
 
   /// A scheduler running callbacks on the server's threads (for Api's controllers).
   Scheduler scheduler();
   [[nodiscard]] unsigned short port() const;
   /// Serves `api` until SIGINT/SIGTERM or stop(); returns after every thread has finished.
-  void run(Api &api);
+  void run(Api& api);
   void stop();
 
   struct Impl;

@@ -13,14 +13,14 @@ namespace {
 constexpr std::size_t k_history = 10000;
 }
 
-bool ResourceType::has_subresource(const std::string &s) const {
+bool ResourceType::has_subresource(const std::string& s) const {
   return std::find(subresources.begin(), subresources.end(), s) != subresources.end();
 }
 
 Store::Store() = default;
 
-void Store::add_type(const ResourceType &t) {
-  for (auto &existing : m_types) {
+void Store::add_type(const ResourceType& t) {
+  for (auto& existing : m_types) {
     if (existing.group == t.group && existing.version == t.version &&
         existing.resource == t.resource) {
       existing = t;
@@ -32,15 +32,15 @@ void Store::add_type(const ResourceType &t) {
   ++m_types_generation;
 }
 
-void Store::remove_types(const std::string &group, const std::string &resource) {
+void Store::remove_types(const std::string& group, const std::string& resource) {
   std::erase_if(m_types,
-                [&](const ResourceType &t) { return t.group == group && t.resource == resource; });
+                [&](const ResourceType& t) { return t.group == group && t.resource == resource; });
   ++m_types_generation;
 }
 
-const ResourceType *Store::find_type(const std::string &group, const std::string &version,
-                                     const std::string &resource) const {
-  for (const auto &t : m_types) {
+const ResourceType* Store::find_type(const std::string& group, const std::string& version,
+                                     const std::string& resource) const {
+  for (const auto& t : m_types) {
     if (t.group == group && t.version == version && t.resource == resource) {
       return &t;
     }
@@ -48,9 +48,9 @@ const ResourceType *Store::find_type(const std::string &group, const std::string
   return nullptr;
 }
 
-const ResourceType *Store::find_kind(const std::string &group, const std::string &version,
-                                     const std::string &kind) const {
-  for (const auto &t : m_types) {
+const ResourceType* Store::find_kind(const std::string& group, const std::string& version,
+                                     const std::string& kind) const {
+  for (const auto& t : m_types) {
     if (t.group == group && t.version == version && t.kind == kind) {
       return &t;
     }
@@ -58,8 +58,8 @@ const ResourceType *Store::find_kind(const std::string &group, const std::string
   return nullptr;
 }
 
-const json *Store::get(const std::string &gr, const std::string &ns,
-                       const std::string &name) const {
+const json* Store::get(const std::string& gr, const std::string& ns,
+                       const std::string& name) const {
   auto it = m_objects.find(gr);
   if (it == m_objects.end()) {
     return nullptr;
@@ -68,14 +68,14 @@ const json *Store::get(const std::string &gr, const std::string &ns,
   return jt == it->second.end() ? nullptr : &jt->second;
 }
 
-std::vector<const json *> Store::list(const std::string &gr, const std::string &ns) const {
-  std::vector<const json *> out;
+std::vector<const json*> Store::list(const std::string& gr, const std::string& ns) const {
+  std::vector<const json*> out;
   auto it = m_objects.find(gr);
   if (it == m_objects.end()) {
     return out;
   }
   if (ns.empty()) {
-    for (const auto &[k, v] : it->second) {
+    for (const auto& [k, v] : it->second) {
       out.push_back(&v);
     }
     return out;
@@ -88,27 +88,27 @@ std::vector<const json *> Store::list(const std::string &gr, const std::string &
   return out;
 }
 
-const json &Store::put(const std::string &gr, json obj, bool created) {
+const json& Store::put(const std::string& gr, json obj, bool created) {
   ++m_rv;
   obj["metadata"]["resourceVersion"] = std::to_string(m_rv);
-  const auto &md = obj["metadata"];
+  const auto& md = obj["metadata"];
   const std::string ns = md.value("namespace", "");
   const std::string name = md.value("name", "");
-  auto &slot = m_objects[gr][object_key(ns, name)];
+  auto& slot = m_objects[gr][object_key(ns, name)];
   slot = std::move(obj);
   Event ev{m_rv, created ? "ADDED" : "MODIFIED", gr, slot};
   m_history.push_back(ev);
   if (m_history.size() > k_history) {
     m_history.pop_front();
   }
-  for (const auto &l : m_listeners) {
+  for (const auto& l : m_listeners) {
     l(ev);
   }
   return slot;
 }
 
-std::optional<json> Store::erase(const std::string &gr, const std::string &ns,
-                                 const std::string &name) {
+std::optional<json> Store::erase(const std::string& gr, const std::string& ns,
+                                 const std::string& name) {
   auto it = m_objects.find(gr);
   if (it == m_objects.end()) {
     return std::nullopt;
@@ -126,7 +126,7 @@ std::optional<json> Store::erase(const std::string &gr, const std::string &ns,
   if (m_history.size() > k_history) {
     m_history.pop_front();
   }
-  for (const auto &l : m_listeners) {
+  for (const auto& l : m_listeners) {
     l(ev);
   }
   return obj;
@@ -134,7 +134,7 @@ std::optional<json> Store::erase(const std::string &gr, const std::string &ns,
 
 std::vector<std::string> Store::stored_resources() const {
   std::vector<std::string> out;
-  for (const auto &[gr, objs] : m_objects) {
+  for (const auto& [gr, objs] : m_objects) {
     if (!objs.empty()) {
       out.push_back(gr);
     }
@@ -147,7 +147,7 @@ std::optional<std::vector<Event>> Store::events_since(std::uint64_t rv) const {
     return std::nullopt;
   }
   std::vector<Event> out;
-  for (const auto &e : m_history) {
+  for (const auto& e : m_history) {
     if (e.rv > rv) {
       out.push_back(e);
     }
@@ -155,11 +155,11 @@ std::optional<std::vector<Event>> Store::events_since(std::uint64_t rv) const {
   return out;
 }
 
-void Store::on_event(std::function<void(const Event &)> listener) {
+void Store::on_event(std::function<void(const Event&)> listener) {
   m_listeners.push_back(std::move(listener));
 }
 
-std::string object_key(const std::string &ns, const std::string &name) {
+std::string object_key(const std::string& ns, const std::string& name) {
   return ns.empty() ? name : ns + "/" + name;
 }
 
@@ -183,7 +183,7 @@ std::string now_rfc3339_micro() {
   return fmt::format("{}.{:06d}Z", buf, us.count() % 1000000);
 }
 
-long long parse_rfc3339(const std::string &s) {
+long long parse_rfc3339(const std::string& s) {
   std::tm tm{};
   if (strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) == nullptr) {
     return 0;

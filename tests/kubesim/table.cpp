@@ -7,8 +7,8 @@
 namespace kubesim {
 namespace {
 
-json column(const std::string &name, const std::string &type, int priority = 0,
-            const std::string &format = "", const std::string &description = "") {
+json column(const std::string& name, const std::string& type, int priority = 0,
+            const std::string& format = "", const std::string& description = "") {
   return {{"name", name},
           {"type", type},
           {"format", format},
@@ -16,7 +16,7 @@ json column(const std::string &name, const std::string &type, int priority = 0,
           {"priority", priority}};
 }
 
-std::string age_of(const json &obj) {
+std::string age_of(const json& obj) {
   const std::string ts = obj["metadata"].value("creationTimestamp", "");
   if (ts.empty()) {
     return "<unknown>";
@@ -24,18 +24,18 @@ std::string age_of(const json &obj) {
   return human_duration(static_cast<long long>(std::time(nullptr)) - parse_rfc3339(ts));
 }
 
-std::string join(const std::vector<std::string> &v, const std::string &sep) {
+std::string join(const std::vector<std::string>& v, const std::string& sep) {
   std::string s;
-  for (const auto &e : v) {
+  for (const auto& e : v) {
     s += (s.empty() ? "" : sep) + e;
   }
   return s;
 }
 
-std::string selector_string(const json &sel) {
+std::string selector_string(const json& sel) {
   std::vector<std::string> parts;
   if (sel.is_object()) {
-    for (const auto &[k, v] : sel.items()) {
+    for (const auto& [k, v] : sel.items()) {
       parts.push_back(k + "=" + (v.is_string() ? v.get<std::string>() : v.dump()));
     }
   }
@@ -43,8 +43,8 @@ std::string selector_string(const json &sel) {
 }
 
 // A tiny JSONPath: .a.b[0].c (enough for printer columns of the CRDs kubesim serves).
-json eval_path(const json &obj, const std::string &path) {
-  const json *cur = &obj;
+json eval_path(const json& obj, const std::string& path) {
+  const json* cur = &obj;
   std::size_t i = 0;
   while (i < path.size()) {
     if (path[i] == '.') {
@@ -81,9 +81,9 @@ json eval_path(const json &obj, const std::string &path) {
   return *cur;
 }
 
-std::string ports_string(const json &spec) {
+std::string ports_string(const json& spec) {
   std::vector<std::string> out;
-  for (const auto &p : spec.value("ports", json::array())) {
+  for (const auto& p : spec.value("ports", json::array())) {
     std::string s = std::to_string(p.value("port", 0));
     if (p.contains("nodePort")) {
       s += ":" + std::to_string(p["nodePort"].get<int>());
@@ -93,8 +93,8 @@ std::string ports_string(const json &spec) {
   return out.empty() ? "<none>" : join(out, ",");
 }
 
-void kind_columns(const ResourceType &t, json &cols) {
-  const std::string &k = t.kind;
+void kind_columns(const ResourceType& t, json& cols) {
+  const std::string& k = t.kind;
   if (k == "Pod") {
     cols.push_back(column("Ready", "string", 0, "",
                           "The aggregate readiness state of this pod for accepting traffic."));
@@ -155,7 +155,7 @@ void kind_columns(const ResourceType &t, json &cols) {
   } else if (k == "Role" || k == "ClusterRole" || k == "CustomResourceDefinition") {
     cols.push_back(column("Created At", "date"));
   } else if (t.printer_columns.is_array() && !t.printer_columns.empty()) {
-    for (const auto &c : t.printer_columns) {
+    for (const auto& c : t.printer_columns) {
       cols.push_back(column(c.value("name", ""), c.value("type", "string"), c.value("priority", 0),
                             c.value("format", ""), c.value("description", "")));
     }
@@ -164,8 +164,8 @@ void kind_columns(const ResourceType &t, json &cols) {
   }
 }
 
-json kind_cells(const ResourceType &t, const json &o) {
-  const std::string &k = t.kind;
+json kind_cells(const ResourceType& t, const json& o) {
+  const std::string& k = t.kind;
   const json spec = o.value("spec", json::object());
   const json status = o.value("status", json::object());
   json cells = json::array({o["metadata"].value("name", "")});
@@ -173,7 +173,7 @@ json kind_cells(const ResourceType &t, const json &o) {
     int ready = 0;
     int restarts = 0;
     const json cs = status.value("containerStatuses", json::array());
-    for (const auto &c : cs) {
+    for (const auto& c : cs) {
       ready += c.value("ready", false) ? 1 : 0;
       restarts += c.value("restartCount", 0);
     }
@@ -191,7 +191,7 @@ json kind_cells(const ResourceType &t, const json &o) {
     cells.push_back(type);
     cells.push_back(spec.value("clusterIP", "<none>"));
     std::vector<std::string> ext = spec.value("externalIPs", std::vector<std::string>{});
-    for (const auto &ing :
+    for (const auto& ing :
          status.value("loadBalancer", json::object()).value("ingress", json::array())) {
       ext.push_back(ing.value("ip", ing.value("hostname", "")));
     }
@@ -208,14 +208,14 @@ json kind_cells(const ResourceType &t, const json &o) {
     cells.push_back(age_of(o));
   } else if (k == "Node") {
     std::string ready = "Unknown";
-    for (const auto &c : status.value("conditions", json::array())) {
+    for (const auto& c : status.value("conditions", json::array())) {
       if (c.value("type", "") == "Ready") {
         ready = c.value("status", "") == "True" ? "Ready" : "NotReady";
       }
     }
     std::vector<std::string> roles;
     const json node_labels = o["metadata"].value("labels", json::object());
-    for (const auto &[lk, lv] : node_labels.items()) {
+    for (const auto& [lk, lv] : node_labels.items()) {
       const std::string prefix = "node-role.kubernetes.io/";
       if (lk.rfind(prefix, 0) == 0) {
         roles.push_back(lk.substr(prefix.size()));
@@ -227,7 +227,7 @@ json kind_cells(const ResourceType &t, const json &o) {
     cells.push_back(status.value("nodeInfo", json::object()).value("kubeletVersion", ""));
     std::string internal = "<none>";
     std::string external = "<none>";
-    for (const auto &a : status.value("addresses", json::array())) {
+    for (const auto& a : status.value("addresses", json::array())) {
       if (a.value("type", "") == "InternalIP" && internal == "<none>") {
         internal = a.value("address", "");
       } else if (a.value("type", "") == "ExternalIP" && external == "<none>") {
@@ -248,7 +248,7 @@ json kind_cells(const ResourceType &t, const json &o) {
     cells.push_back(age_of(o));
     std::vector<std::string> names;
     std::vector<std::string> images;
-    for (const auto &c : spec.value("template", json::object())
+    for (const auto& c : spec.value("template", json::object())
                              .value("spec", json::object())
                              .value("containers", json::array())) {
       names.push_back(c.value("name", ""));
@@ -271,9 +271,9 @@ json kind_cells(const ResourceType &t, const json &o) {
     cells.push_back(age_of(o));
   } else if (k == "Endpoints") {
     std::vector<std::string> eps;
-    for (const auto &s : o.value("subsets", json::array())) {
-      for (const auto &a : s.value("addresses", json::array())) {
-        for (const auto &p : s.value("ports", json::array())) {
+    for (const auto& s : o.value("subsets", json::array())) {
+      for (const auto& a : s.value("addresses", json::array())) {
+        for (const auto& p : s.value("ports", json::array())) {
           eps.push_back(a.value("ip", "") + ":" + std::to_string(p.value("port", 0)));
         }
       }
@@ -287,7 +287,7 @@ json kind_cells(const ResourceType &t, const json &o) {
   } else if (k == "Role" || k == "ClusterRole" || k == "CustomResourceDefinition") {
     cells.push_back(o["metadata"].value("creationTimestamp", ""));
   } else if (t.printer_columns.is_array() && !t.printer_columns.empty()) {
-    for (const auto &c : t.printer_columns) {
+    for (const auto& c : t.printer_columns) {
       const json v = eval_path(o, c.value("jsonPath", ""));
       if (c.value("type", "") == "date" && v.is_string()) {
         cells.push_back(human_duration(static_cast<long long>(std::time(nullptr)) -
@@ -344,13 +344,13 @@ std::string human_duration(long long s) {
   return fmt::format("{}y", hours / 24 / 365);
 }
 
-json make_table(const ResourceType &t, const std::vector<json> &objects,
-                const std::string &include_object, const json &list_metadata) {
+json make_table(const ResourceType& t, const std::vector<json>& objects,
+                const std::string& include_object, const json& list_metadata) {
   json cols =
       json::array({column("Name", "string", 0, "name", "Name must be unique within a namespace.")});
   kind_columns(t, cols);
   json rows = json::array();
-  for (const auto &o : objects) {
+  for (const auto& o : objects) {
     json row = {{"cells", kind_cells(t, o)}};
     if (include_object == "Object") {
       row["object"] = o;

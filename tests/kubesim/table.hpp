@@ -11,8 +11,8 @@
 namespace kubesim {
 
 /// A Table of `objects`; include_object is "None", "Object" or "Metadata" (PartialObjectMetadata).
-json make_table(const ResourceType &t, const std::vector<json> &objects,
-                const std::string &include_object, const json &list_metadata);
+json make_table(const ResourceType& t, const std::vector<json>& objects,
+                const std::string& include_object, const json& list_metadata);
 /// kube's duration.HumanDuration ("5s", "3m20s", "2d4h", ...).
 std::string human_duration(long long seconds);
 

@@ -28,25 +28,25 @@ ResourceType make(std::string group, std::string version, std::string resource, 
   return t;
 }
 
-std::string quote(const json &v) {
+std::string quote(const json& v) {
   if (v.is_string()) {
     return "\"" + v.get<std::string>() + "\"";
   }
   return v.dump();
 }
 
-Cause invalid(const std::string &field, const json &value, const std::string &msg) {
+Cause invalid(const std::string& field, const json& value, const std::string& msg) {
   return {"FieldValueInvalid", field, "Invalid value: " + quote(value) + ": " + msg};
 }
 
-Cause required(const std::string &field, const std::string &detail = "") {
+Cause required(const std::string& field, const std::string& detail = "") {
   return {"FieldValueRequired", field,
           detail.empty() ? "Required value" : "Required value: " + detail};
 }
 
-Cause unsupported(const std::string &field, const json &value, const std::vector<std::string> &ok) {
+Cause unsupported(const std::string& field, const json& value, const std::vector<std::string>& ok) {
   std::string list;
-  for (const auto &o : ok) {
+  for (const auto& o : ok) {
     list += (list.empty() ? "" : ", ") + ("\"" + o + "\"");
   }
   return {"FieldValueNotSupported", field,
@@ -61,9 +61,9 @@ const std::regex k_config_key_re("^[-._a-zA-Z0-9]+$");
 const std::regex k_qualified_name_re("^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$");
 const std::regex k_label_value_re("^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$");
 
-void validate_labels(const json &md, std::vector<Cause> &causes) {
+void validate_labels(const json& md, std::vector<Cause>& causes) {
   if (md.contains("labels") && md["labels"].is_object()) {
-    for (const auto &[k, v] : md["labels"].items()) {
+    for (const auto& [k, v] : md["labels"].items()) {
       const std::string name = k.substr(k.find('/') == std::string::npos ? 0 : k.find('/') + 1);
       if (!std::regex_match(name, k_qualified_name_re) || name.size() > 63) {
         causes.push_back(
@@ -87,7 +87,7 @@ void validate_labels(const json &md, std::vector<Cause> &causes) {
     }
   }
   if (md.contains("annotations") && md["annotations"].is_object()) {
-    for (const auto &[k, v] : md["annotations"].items()) {
+    for (const auto& [k, v] : md["annotations"].items()) {
       if (!v.is_string()) {
         causes.push_back(invalid("metadata.annotations", v, "must be a string"));
       }
@@ -96,8 +96,8 @@ void validate_labels(const json &md, std::vector<Cause> &causes) {
 }
 
 // Name validation per kind, as kube's ValidateObjectMeta with each type's name function.
-void validate_name(const ResourceType &t, const json &obj, std::vector<Cause> &causes) {
-  const json &md = obj.contains("metadata") ? obj["metadata"] : json::object();
+void validate_name(const ResourceType& t, const json& obj, std::vector<Cause>& causes) {
+  const json& md = obj.contains("metadata") ? obj["metadata"] : json::object();
   const std::string name = md.value("name", "");
   if (name.empty()) {
     causes.push_back(required("metadata.name", "name or generateName is required"));
@@ -125,7 +125,7 @@ void validate_name(const ResourceType &t, const json &obj, std::vector<Cause> &c
 
 // --- CRD schema validation ---
 
-std::string type_name(const json &v) {
+std::string type_name(const json& v) {
   if (v.is_string()) {
     return "string";
   }
@@ -147,8 +147,8 @@ std::string type_name(const json &v) {
   return "null";
 }
 
-void validate_schema(const json &schema, const json &v, const std::string &path,
-                     std::vector<Cause> &causes) {
+void validate_schema(const json& schema, const json& v, const std::string& path,
+                     std::vector<Cause>& causes) {
   if (!schema.is_object()) {
     return;
   }
@@ -180,7 +180,7 @@ void validate_schema(const json &schema, const json &v, const std::string &path,
   if (schema.contains("enum") && schema["enum"].is_array()) {
     bool found = false;
     std::vector<std::string> allowed;
-    for (const auto &e : schema["enum"]) {
+    for (const auto& e : schema["enum"]) {
       found = found || e == v;
       allowed.push_back(e.is_string() ? e.get<std::string>() : e.dump());
     }
@@ -205,19 +205,19 @@ void validate_schema(const json &schema, const json &v, const std::string &path,
         causes.push_back(invalid(
             path, v, "in body should match '" + schema["pattern"].get<std::string>() + "'"));
       }
-    } catch (const std::regex_error &) {
+    } catch (const std::regex_error&) {
       // ECMAScript cannot express every Go regexp; skip what it cannot compile.
     }
   }
   if (v.is_object()) {
     if (schema.contains("required") && schema["required"].is_array()) {
-      for (const auto &r : schema["required"]) {
+      for (const auto& r : schema["required"]) {
         if (!v.contains(r.get<std::string>())) {
           causes.push_back(required(path + "." + r.get<std::string>()));
         }
       }
     }
-    for (const auto &[k, child] : v.items()) {
+    for (const auto& [k, child] : v.items()) {
       if (schema.contains("properties") && schema["properties"].contains(k)) {
         validate_schema(schema["properties"][k], child, path + "." + k, causes);
       } else if (schema.contains("additionalProperties") &&
@@ -233,7 +233,7 @@ void validate_schema(const json &schema, const json &v, const std::string &path,
   }
 }
 
-void prune(const json &schema, json &v, const std::string &path, std::vector<std::string> &out) {
+void prune(const json& schema, json& v, const std::string& path, std::vector<std::string>& out) {
   if (!schema.is_object()) {
     return;
   }
@@ -248,7 +248,7 @@ void prune(const json &schema, json &v, const std::string &path, std::vector<std
       return;
     }
     std::vector<std::string> drop;
-    for (auto &[k, child] : v.items()) {
+    for (auto& [k, child] : v.items()) {
       if (has_props && schema["properties"].contains(k)) {
         prune(schema["properties"][k], child, path + "." + k, out);
       } else if (has_additional) {
@@ -257,7 +257,7 @@ void prune(const json &schema, json &v, const std::string &path, std::vector<std
         drop.push_back(k);
       }
     }
-    for (const auto &k : drop) {
+    for (const auto& k : drop) {
       out.push_back(path + "." + k);
       v.erase(k);
     }
@@ -268,8 +268,8 @@ void prune(const json &schema, json &v, const std::string &path, std::vector<std
   }
 }
 
-void validate_service(const json &obj, const json &old_obj, std::vector<Cause> &causes) {
-  const json &spec = obj.contains("spec") ? obj["spec"] : json::object();
+void validate_service(const json& obj, const json& old_obj, std::vector<Cause>& causes) {
+  const json& spec = obj.contains("spec") ? obj["spec"] : json::object();
   const std::string type = spec.value("type", "ClusterIP");
   static const std::vector<std::string> k_types = {"ClusterIP", "ExternalName", "LoadBalancer",
                                                    "NodePort"};
@@ -283,7 +283,7 @@ void validate_service(const json &obj, const json &old_obj, std::vector<Cause> &
   }
   std::set<std::string> names;
   for (std::size_t i = 0; i < ports.size(); ++i) {
-    const json &p = ports[i];
+    const json& p = ports[i];
     const std::string base = fmt::format("spec.ports[{}]", i);
     const int port = p.value("port", 0);
     if (port < 1 || port > 65535) {
@@ -329,7 +329,7 @@ void validate_service(const json &obj, const json &old_obj, std::vector<Cause> &
   }
 }
 
-void validate_pod_spec(const json &spec, const std::string &base, std::vector<Cause> &causes) {
+void validate_pod_spec(const json& spec, const std::string& base, std::vector<Cause>& causes) {
   if (!spec.contains("containers") || !spec["containers"].is_array() ||
       spec["containers"].empty()) {
     causes.push_back(required(base + ".containers"));
@@ -337,7 +337,7 @@ void validate_pod_spec(const json &spec, const std::string &base, std::vector<Ca
   }
   std::set<std::string> names;
   for (std::size_t i = 0; i < spec["containers"].size(); ++i) {
-    const json &c = spec["containers"][i];
+    const json& c = spec["containers"][i];
     const std::string p = fmt::format("{}.containers[{}]", base, i);
     const std::string name = c.value("name", "");
     if (name.empty()) {
@@ -351,17 +351,17 @@ void validate_pod_spec(const json &spec, const std::string &base, std::vector<Ca
   }
 }
 
-void validate_by_kind(const ResourceType &t, const json &obj, const json &old_obj,
-                      std::vector<Cause> &causes) {
-  const json &spec = obj.contains("spec") && obj["spec"].is_object() ? obj["spec"] : json::object();
+void validate_by_kind(const ResourceType& t, const json& obj, const json& old_obj,
+                      std::vector<Cause>& causes) {
+  const json& spec = obj.contains("spec") && obj["spec"].is_object() ? obj["spec"] : json::object();
   if (t.kind == "Service") {
     validate_service(obj, old_obj, causes);
   } else if (t.kind == "ConfigMap" || t.kind == "Secret") {
-    for (const char *field : {"data", "binaryData", "stringData"}) {
+    for (const char* field : {"data", "binaryData", "stringData"}) {
       if (!obj.contains(field) || !obj[field].is_object()) {
         continue;
       }
-      for (const auto &[k, v] : obj[field].items()) {
+      for (const auto& [k, v] : obj[field].items()) {
         if (!std::regex_match(k, k_config_key_re)) {
           causes.push_back(invalid(std::string(field), k,
                                    "a valid config key must consist of alphanumeric characters, "
@@ -386,10 +386,10 @@ void validate_by_kind(const ResourceType &t, const json &obj, const json &old_ob
       const json labels = spec.contains("template") && spec["template"].contains("metadata")
                               ? spec["template"]["metadata"].value("labels", json::object())
                               : json::object();
-      const json &sel = spec["selector"];
+      const json& sel = spec["selector"];
       bool ok = true;
       if (sel.contains("matchLabels")) {
-        for (const auto &[k, v] : sel["matchLabels"].items()) {
+        for (const auto& [k, v] : sel["matchLabels"].items()) {
           ok = ok && labels.contains(k) && labels[k] == v;
         }
       }
@@ -449,7 +449,7 @@ void validate_by_kind(const ResourceType &t, const json &obj, const json &old_ob
     if (!spec.contains("versions") || spec["versions"].empty()) {
       causes.push_back(required("spec.versions"));
     } else {
-      for (const auto &v : spec["versions"]) {
+      for (const auto& v : spec["versions"]) {
         storage += v.value("storage", false) ? 1 : 0;
       }
       if (storage != 1) {
@@ -462,7 +462,7 @@ void validate_by_kind(const ResourceType &t, const json &obj, const json &old_ob
 
 } // namespace
 
-std::string dns1123_subdomain_error(const std::string &name) {
+std::string dns1123_subdomain_error(const std::string& name) {
   if (name.size() > 253) {
     return "must be no more than 253 characters";
   }
@@ -475,7 +475,7 @@ std::string dns1123_subdomain_error(const std::string &name) {
   return "";
 }
 
-std::string dns1123_label_error(const std::string &name) {
+std::string dns1123_label_error(const std::string& name) {
   if (name.size() > 63) {
     return "must be no more than 63 characters";
   }
@@ -487,7 +487,7 @@ std::string dns1123_label_error(const std::string &name) {
   return "";
 }
 
-std::string dns1035_label_error(const std::string &name) {
+std::string dns1035_label_error(const std::string& name) {
   if (name.size() > 63) {
     return "must be no more than 63 characters";
   }
@@ -526,7 +526,7 @@ std::vector<ResourceType> builtin_types() {
   add(make("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview",
            false));
   add(make("authorization.k8s.io", "v1", "subjectaccessreviews", "SubjectAccessReview", false));
-  for (const auto &[res, kind, ns] :
+  for (const auto& [res, kind, ns] :
        {std::tuple{"clusterrolebindings", "ClusterRoleBinding", false},
         std::tuple{"clusterroles", "ClusterRole", false},
         std::tuple{"rolebindings", "RoleBinding", true}, std::tuple{"roles", "Role", true}}) {
@@ -538,11 +538,11 @@ std::vector<ResourceType> builtin_types() {
   return ts;
 }
 
-std::vector<ResourceType> crd_types(const json &crd) {
+std::vector<ResourceType> crd_types(const json& crd) {
   std::vector<ResourceType> out;
-  const json &spec = crd["spec"];
-  const json &names = spec["names"];
-  for (const auto &v : spec["versions"]) {
+  const json& spec = crd["spec"];
+  const json& names = spec["names"];
+  for (const auto& v : spec["versions"]) {
     if (!v.value("served", false)) {
       continue;
     }
@@ -576,13 +576,13 @@ std::vector<ResourceType> crd_types(const json &crd) {
   return out;
 }
 
-void apply_defaults(const ResourceType &t, json &obj) {
-  auto &md = obj["metadata"];
+void apply_defaults(const ResourceType& t, json& obj) {
+  auto& md = obj["metadata"];
   if (!md.is_object()) {
     md = json::object();
   }
   if (t.kind == "Service") {
-    auto &spec = obj["spec"];
+    auto& spec = obj["spec"];
     if (!spec.is_object()) {
       spec = json::object();
     }
@@ -608,7 +608,7 @@ void apply_defaults(const ResourceType &t, json &obj) {
       spec["externalTrafficPolicy"] = "Cluster";
     }
     if (spec.contains("ports") && spec["ports"].is_array()) {
-      for (auto &p : spec["ports"]) {
+      for (auto& p : spec["ports"]) {
         if (!p.contains("protocol")) {
           p["protocol"] = "TCP";
         }
@@ -625,7 +625,7 @@ void apply_defaults(const ResourceType &t, json &obj) {
       obj["type"] = "Opaque";
     }
     if (obj.contains("stringData") && obj["stringData"].is_object()) {
-      for (const auto &[k, v] : obj["stringData"].items()) {
+      for (const auto& [k, v] : obj["stringData"].items()) {
         if (v.is_string()) {
           obj["data"][k] = base64_encode(v.get<std::string>());
         }
@@ -639,7 +639,7 @@ void apply_defaults(const ResourceType &t, json &obj) {
     obj["status"] = {{"phase", "Active"}};
     md["labels"]["kubernetes.io/metadata.name"] = md.value("name", "");
   } else if (t.kind == "Deployment") {
-    auto &spec = obj["spec"];
+    auto& spec = obj["spec"];
     if (!spec.is_object()) {
       spec = json::object();
     }
@@ -656,9 +656,9 @@ void apply_defaults(const ResourceType &t, json &obj) {
       spec["strategy"] = {{"type", "RollingUpdate"},
                           {"rollingUpdate", {{"maxSurge", "25%"}, {"maxUnavailable", "25%"}}}};
     }
-    auto &tspec = spec["template"]["spec"];
+    auto& tspec = spec["template"]["spec"];
     if (tspec.is_object()) {
-      for (const char *k : {"restartPolicy", "dnsPolicy", "schedulerName"}) {
+      for (const char* k : {"restartPolicy", "dnsPolicy", "schedulerName"}) {
         if (!tspec.contains(k)) {
           tspec[k] = std::string(k) == "restartPolicy" ? "Always"
                      : std::string(k) == "dnsPolicy"   ? "ClusterFirst"
@@ -673,7 +673,7 @@ void apply_defaults(const ResourceType &t, json &obj) {
       }
     }
   } else if (t.kind == "Pod") {
-    auto &spec = obj["spec"];
+    auto& spec = obj["spec"];
     if (spec.is_object()) {
       if (!spec.contains("restartPolicy")) {
         spec["restartPolicy"] = "Always";
@@ -694,9 +694,9 @@ void apply_defaults(const ResourceType &t, json &obj) {
   } else if (t.kind == "ConfigMap" || t.kind == "ServiceAccount" || t.kind == "Endpoints") {
     // no defaults
   } else if (t.kind == "CustomResourceDefinition") {
-    auto &spec = obj["spec"];
+    auto& spec = obj["spec"];
     if (spec.is_object()) {
-      auto &names = spec["names"];
+      auto& names = spec["names"];
       if (names.is_object()) {
         if (!names.contains("singular") && names.contains("kind")) {
           std::string s = names["kind"];
@@ -715,7 +715,7 @@ void apply_defaults(const ResourceType &t, json &obj) {
   }
 }
 
-std::vector<Cause> validate_object(const ResourceType &t, const json &obj, const json &old_obj) {
+std::vector<Cause> validate_object(const ResourceType& t, const json& obj, const json& old_obj) {
   std::vector<Cause> causes;
   validate_name(t, obj, causes);
   if (obj.contains("metadata")) {
@@ -734,7 +734,7 @@ std::vector<Cause> validate_object(const ResourceType &t, const json &obj, const
     }
     if (schema.contains("required")) {
       json req = json::array();
-      for (const auto &r : schema["required"]) {
+      for (const auto& r : schema["required"]) {
         if (r != "metadata" && r != "apiVersion" && r != "kind") {
           req.push_back(r);
         }
@@ -743,7 +743,7 @@ std::vector<Cause> validate_object(const ResourceType &t, const json &obj, const
     }
     std::vector<Cause> schema_causes;
     validate_schema(schema, body, "", schema_causes);
-    for (auto &c : schema_causes) {
+    for (auto& c : schema_causes) {
       if (!c.field.empty() && c.field[0] == '.') {
         c.field = c.field.substr(1);
       }
@@ -754,12 +754,12 @@ std::vector<Cause> validate_object(const ResourceType &t, const json &obj, const
   return causes;
 }
 
-std::vector<std::string> prune_unknown(const json &schema, json &obj) {
+std::vector<std::string> prune_unknown(const json& schema, json& obj) {
   std::vector<std::string> out;
   if (!schema.is_object()) {
     return out;
   }
-  for (auto &[k, v] : obj.items()) {
+  for (auto& [k, v] : obj.items()) {
     if (k == "apiVersion" || k == "kind" || k == "metadata") {
       continue;
     }
@@ -770,14 +770,14 @@ std::vector<std::string> prune_unknown(const json &schema, json &obj) {
   std::vector<std::string> drop;
   if (schema.contains("properties") &&
       !schema.value("x-kubernetes-preserve-unknown-fields", false)) {
-    for (const auto &[k, v] : obj.items()) {
+    for (const auto& [k, v] : obj.items()) {
       if (k != "apiVersion" && k != "kind" && k != "metadata" &&
           !schema["properties"].contains(k)) {
         drop.push_back(k);
       }
     }
   }
-  for (const auto &k : drop) {
+  for (const auto& k : drop) {
     out.push_back("." + k);
     obj.erase(k);
   }

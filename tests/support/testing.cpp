@@ -1,23 +1,30 @@
 #include "support/testing.hpp"
 
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <array>
 #include <cerrno>
 #include <cstdlib>
-#include <fcntl.h>
 #include <fstream>
-#include <poll.h>
 #include <random>
 #include <sstream>
-#include <sys/wait.h>
-#include <unistd.h>
 
 extern char** environ;
 
 namespace meshctl::testing {
 
-std::filesystem::path source_dir() { return MESHCTL_SOURCE_DIR; }
-std::filesystem::path binary_dir() { return MESHCTL_BINARY_DIR; }
-std::filesystem::path meshctl_bin() { return MESHCTL_BIN; }
+std::filesystem::path source_dir() {
+  return MESHCTL_SOURCE_DIR;
+}
+std::filesystem::path binary_dir() {
+  return MESHCTL_BINARY_DIR;
+}
+std::filesystem::path meshctl_bin() {
+  return MESHCTL_BIN;
+}
 
 std::optional<std::filesystem::path> shared_istio() {
   std::filesystem::path p = MESHCTL_SHARED_ISTIO_DIR;
@@ -128,9 +135,10 @@ RunResult run(const std::vector<std::string>& argv, const std::map<std::string, 
 
 RunResult run_meshctl(const std::vector<std::string>& args,
                       const std::map<std::string, std::string>& env) {
-  std::map<std::string, std::string> full = {
-      {"KUBECONFIG", ""}, {"MESHCTL_CONFIG", ""}, {"HOME", "/nonexistent-meshctl-test-home"},
-      {"NO_COLOR", "1"}};
+  std::map<std::string, std::string> full = {{"KUBECONFIG", ""},
+                                             {"MESHCTL_CONFIG", ""},
+                                             {"HOME", "/nonexistent-meshctl-test-home"},
+                                             {"NO_COLOR", "1"}};
   for (const auto& [k, v] : env) {
     full[k] = v;
   }
@@ -150,10 +158,11 @@ void check_golden(const std::string& name, const std::string& actual) {
   }
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
-    FAIL("golden file missing: tests/golden/" << name
-                                              << " (run with MESHCTL_UPDATE_GOLDEN=1 to create it)");
+    FAIL("golden file missing: tests/golden/"
+         << name << " (run with MESHCTL_UPDATE_GOLDEN=1 to create it)");
   }
   const std::string expected = read_file(path);
+  CHECK(expected.size() == actual.size()); // counts as the test's assertion; details below
   if (expected != actual) {
     // Report the first differing line, which is what a reviewer needs first.
     std::istringstream e(expected);

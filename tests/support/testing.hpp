@@ -43,7 +43,8 @@ struct RunResult {
 
 /// Runs a program with args (no shell); env entries are set (empty value = unset) on top of the
 /// current environment. stdin is /dev/null.
-RunResult run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {});
+RunResult run(const std::vector<std::string>& argv,
+              const std::map<std::string, std::string>& env = {});
 /// Runs the meshctl binary. HOME, KUBECONFIG and MESHCTL_CONFIG are cleared unless env sets them.
 RunResult run_meshctl(const std::vector<std::string>& args,
                       const std::map<std::string, std::string>& env = {});

@@ -16,8 +16,8 @@ json service(int port) {
           {"metadata", {{"name", "web"}, {"namespace", "default"}}},
           {"spec",
            {{"type", "ClusterIP"},
-            {"ports", {{{"name", "http"}, {"port", port}, {"protocol", "TCP"},
-                        {"targetPort", 9000}}}}}}};
+            {"ports",
+             {{{"name", "http"}, {"port", port}, {"protocol", "TCP"}, {"targetPort", 9000}}}}}}};
 }
 } // namespace
 

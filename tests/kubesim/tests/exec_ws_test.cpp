@@ -28,7 +28,7 @@ struct Frame {
 
 class WsClient {
 public:
-  WsClient(const KubesimProcess &sim, const std::string &target, const std::string &protocols) {
+  WsClient(const KubesimProcess& sim, const std::string& target, const std::string& protocols) {
     const std::string url = sim.url();
     const int port = std::stoi(url.substr(url.rfind(':') + 1));
     m_fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -36,7 +36,7 @@ public:
     addr.sin_family = AF_INET;
     addr.sin_port = htons(static_cast<uint16_t>(port));
     inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-    if (connect(m_fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) != 0) {
+    if (connect(m_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
       throw std::runtime_error("connect failed");
     }
     m_ctx = SSL_CTX_new(TLS_client_method());
@@ -67,11 +67,11 @@ public:
     SSL_CTX_free(m_ctx);
     close(m_fd);
   }
-  WsClient(const WsClient &) = delete;
-  WsClient &operator=(const WsClient &) = delete;
+  WsClient(const WsClient&) = delete;
+  WsClient& operator=(const WsClient&) = delete;
 
   /// A masked binary frame, as a client must send.
-  void send_binary(const std::string &payload) {
+  void send_binary(const std::string& payload) {
     std::string f;
     f.push_back(static_cast<char>(0x82));
     f.push_back(static_cast<char>(0x80 | payload.size())); // tests send < 126 bytes
@@ -126,8 +126,8 @@ private:
   }
 
   int m_fd = -1;
-  SSL_CTX *m_ctx = nullptr;
-  SSL *m_ssl = nullptr;
+  SSL_CTX* m_ctx = nullptr;
+  SSL* m_ssl = nullptr;
   std::string m_buf;
 };
 

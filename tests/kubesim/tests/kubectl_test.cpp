@@ -38,8 +38,8 @@ struct Cluster {
   KubesimProcess sim;
   fs::path home;
 
-  explicit Cluster(const std::string &name = "cn-shanghai",
-                   const kubesim::testing::KubesimOptions &o = {}) {
+  explicit Cluster(const std::string& name = "cn-shanghai",
+                   const kubesim::testing::KubesimOptions& o = {}) {
     kubesim::testing::KubesimOptions opts = o;
     if (opts.pod_data.empty()) {
       opts.pod_data = KubesimProcess::seed_dir(); // no pod data there: only the files tests write
@@ -52,20 +52,20 @@ struct Cluster {
     fs::create_directories(home);
   }
 
-  Ran kubectl(std::vector<std::string> args, const std::string &input = "") const {
+  Ran kubectl(std::vector<std::string> args, const std::string& input = "") const {
     args.insert(args.begin(), {"kubectl", "--kubeconfig", sim.kubeconfig_path().string()});
     return kubesim::testing::run_program(
         args, {{"HOME", home.string()}, {"KUBECACHEDIR", (home / "cache").string()}}, input);
   }
 
-  fs::path write(const std::string &name, const std::string &content) const {
+  fs::path write(const std::string& name, const std::string& content) const {
     const fs::path p = sim.state_dir() / name;
     std::ofstream(p) << content;
     return p;
   }
 };
 
-std::string first_line(const std::string &s) {
+std::string first_line(const std::string& s) {
   return s.substr(0, s.find('\n'));
 }
 
@@ -459,7 +459,7 @@ TEST_CASE("kubesim's fault injection makes kubectl fail and slows it down", "[ku
   CHECK(c.sim.request("GET", "/kubesim/faults").first == 200);
   const auto log = c.sim.request_log();
   bool saw_drop = false;
-  for (const auto &l : log) {
+  for (const auto& l : log) {
     saw_drop = saw_drop || (l.value("fault", "") == "drop" && l["status"] == 0);
   }
   CHECK(saw_drop);
@@ -499,7 +499,7 @@ TEST_CASE("kubesim's request log records every request, so tests can count write
   CHECK(writes[0]["latencyMs"].is_number());
   CHECK(writes[0]["time"].get<std::string>().size() == 27);
   bool saw_get = false;
-  for (const auto &l : log) {
+  for (const auto& l : log) {
     saw_get = saw_get || (l["verb"] == "get" && l.value("name", "") == "one");
   }
   CHECK(saw_get);
@@ -523,7 +523,7 @@ TEST_CASE("kubesim serves many concurrent connections", "[kubesim]") {
       }
     });
   }
-  for (auto &th : threads) {
+  for (auto& th : threads) {
     th.join();
   }
   CHECK(ok == 160);

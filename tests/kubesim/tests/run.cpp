@@ -12,8 +12,8 @@
 
 namespace kubesim::testing {
 
-Ran run_program(const std::vector<std::string> &argv, const std::map<std::string, std::string> &env,
-                const std::string &input) {
+Ran run_program(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+                const std::string& input) {
   int in_pipe[2];
   int out_pipe[2];
   int err_pipe[2];
@@ -29,12 +29,12 @@ Ran run_program(const std::vector<std::string> &argv, const std::map<std::string
     for (int fd : {in_pipe[0], in_pipe[1], out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) {
       close(fd);
     }
-    for (const auto &[k, v] : env) {
+    for (const auto& [k, v] : env) {
       setenv(k.c_str(), v.c_str(), 1);
     }
-    std::vector<char *> args;
-    for (const auto &a : argv) {
-      args.push_back(const_cast<char *>(a.c_str()));
+    std::vector<char*> args;
+    for (const auto& a : argv) {
+      args.push_back(const_cast<char*>(a.c_str()));
     }
     args.push_back(nullptr);
     execvp(args[0], args.data());

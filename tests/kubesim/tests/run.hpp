@@ -15,7 +15,7 @@ struct Ran {
 };
 
 /// Runs argv; `env` entries are set on top of the current environment; `input` is fed to stdin.
-Ran run_program(const std::vector<std::string> &argv,
-                const std::map<std::string, std::string> &env = {}, const std::string &input = "");
+Ran run_program(const std::vector<std::string>& argv,
+                const std::map<std::string, std::string>& env = {}, const std::string& input = "");
 
 } // namespace kubesim::testing

@@ -28,15 +28,15 @@ struct Fixture {
   void run_pending() {
     auto jobs = std::move(pending);
     pending.clear();
-    for (auto &j : jobs) {
+    for (auto& j : jobs) {
       j();
     }
   }
 
-  HttpResponse call(const std::string &method, const std::string &target,
-                    const json &body = nullptr,
-                    const std::string &content_type = "application/json",
-                    const std::string &token = "") {
+  HttpResponse call(const std::string& method, const std::string& target,
+                    const json& body = nullptr,
+                    const std::string& content_type = "application/json",
+                    const std::string& token = "") {
     HttpRequest r;
     r.method = method;
     r.target = target;
@@ -50,13 +50,13 @@ struct Fixture {
     return api.handle(r, info);
   }
 
-  json call_json(const std::string &method, const std::string &target, const json &body = nullptr,
-                 const std::string &content_type = "application/json") {
+  json call_json(const std::string& method, const std::string& target, const json& body = nullptr,
+                 const std::string& content_type = "application/json") {
     return json::parse(call(method, target, body, content_type).body);
   }
 };
 
-json cm(const std::string &name, const std::string &ns, const json &data) {
+json cm(const std::string& name, const std::string& ns, const json& data) {
   return {{"apiVersion", "v1"},
           {"kind", "ConfigMap"},
           {"metadata", {{"name", name}, {"namespace", ns}}},
@@ -147,7 +147,7 @@ TEST_CASE("kubesim updates with optimistic concurrency and skips no-op writes", 
 TEST_CASE("kubesim parses label and field selectors like kube", "[kubesim]") {
   std::string err;
   const json labels = {{"app", "web"}, {"tier", "front"}, {"env", "prod"}};
-  auto m = [&](const std::string &s) {
+  auto m = [&](const std::string& s) {
     auto sel = kubesim::parse_label_selector(s, err);
     REQUIRE(sel);
     return sel->matches(labels);
@@ -164,15 +164,15 @@ TEST_CASE("kubesim parses label and field selectors like kube", "[kubesim]") {
   CHECK_FALSE(kubesim::parse_label_selector("app in web", err));
 
   Fixture f;
-  for (const auto &[name, app] : {std::pair{"a", "web"}, {"b", "api"}, {"c", "web"}}) {
+  for (const auto& [name, app] : {std::pair{"a", "web"}, {"b", "api"}, {"c", "web"}}) {
     json o = cm(name, "default", json::object());
     o["metadata"]["labels"] = {{"app", app}};
     REQUIRE(f.call("POST", "/api/v1/namespaces/default/configmaps", o).status == 201);
   }
-  auto names = [&](const std::string &q) {
+  auto names = [&](const std::string& q) {
     std::vector<std::string> out;
     const json list = f.call_json("GET", "/api/v1/namespaces/default/configmaps?" + q);
-    for (const auto &i : list["items"]) {
+    for (const auto& i : list["items"]) {
       out.push_back(i["metadata"]["name"]);
     }
     return out;
@@ -200,7 +200,7 @@ TEST_CASE("kubesim pages lists with limit and continue", "[kubesim]") {
   do {
     json page = f.call_json("GET", "/api/v1/namespaces/default/configmaps?limit=2" +
                                        (cont.empty() ? "" : "&continue=" + cont));
-    for (const auto &i : page["items"]) {
+    for (const auto& i : page["items"]) {
       seen.push_back(i["metadata"]["name"]);
     }
     cont = page["metadata"].value("continue", "");
@@ -290,7 +290,7 @@ TEST_CASE("kubesim applies merge, strategic merge and JSON patches", "[kubesim]"
 
 TEST_CASE("kubesim allocates Service cluster IPs and node ports", "[kubesim]") {
   Fixture f;
-  auto svc = [](const std::string &name, const std::string &type, const json &ports) {
+  auto svc = [](const std::string& name, const std::string& type, const json& ports) {
     return json{{"apiVersion", "v1"},
                 {"kind", "Service"},
                 {"metadata", {{"name", name}}},
@@ -426,12 +426,12 @@ TEST_CASE("kubesim serves a CRD's kinds once it exists and validates them agains
   CHECK(list["resources"][0]["kind"] == "Widget");
   bool in_groups = false;
   const json groups = f.call_json("GET", "/apis");
-  for (const auto &g : groups["groups"]) {
+  for (const auto& g : groups["groups"]) {
     in_groups = in_groups || g["name"] == "example.com";
   }
   CHECK(in_groups);
 
-  auto widget = [](const json &spec) {
+  auto widget = [](const json& spec) {
     return json{{"apiVersion", "example.com/v1"},
                 {"kind", "Widget"},
                 {"metadata", {{"name", "w"}}},

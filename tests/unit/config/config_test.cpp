@@ -17,8 +17,8 @@ namespace {
 // Sets (or unsets, with nullopt) an environment variable for one test and restores it after.
 class EnvGuard {
 public:
-  EnvGuard(std::string name, const std::optional<std::string> &value) : m_name(std::move(name)) {
-    if (const char *old = std::getenv(m_name.c_str())) {
+  EnvGuard(std::string name, const std::optional<std::string>& value) : m_name(std::move(name)) {
+    if (const char* old = std::getenv(m_name.c_str())) {
       m_old = old;
     }
     if (value) {
@@ -34,8 +34,8 @@ public:
       unsetenv(m_name.c_str());
     }
   }
-  EnvGuard(const EnvGuard &) = delete;
-  EnvGuard &operator=(const EnvGuard &) = delete;
+  EnvGuard(const EnvGuard&) = delete;
+  EnvGuard& operator=(const EnvGuard&) = delete;
 
 private:
   std::string m_name;
@@ -43,14 +43,14 @@ private:
 };
 
 // Parses text that must fail; returns the error (and checks it is a usage error, exit 2).
-Error parse_error(const std::string &text) {
+Error parse_error(const std::string& text) {
   auto r = parse_config(text, "m.yaml");
   REQUIRE_FALSE(r);
   CHECK(r.error().code() == ExitCode::k_usage);
   return r.error();
 }
 
-bool contains(const std::string &hay, const std::string &needle) {
+bool contains(const std::string& hay, const std::string& needle) {
   return hay.find(needle) != std::string::npos;
 }
 
@@ -72,7 +72,7 @@ TEST_CASE("a cluster with only a name defaults context, network and gateway", "[
   auto cfg = parse_config("mesh: {id: blue}\nclusters:\n  - name: wuxi\n", "m.yaml");
   REQUIRE(cfg);
   REQUIRE(cfg->clusters.size() == 1);
-  const auto &c = cfg->clusters[0];
+  const auto& c = cfg->clusters[0];
   CHECK(c.name == "wuxi");
   CHECK(c.context == "wuxi");
   CHECK(c.network == "wuxi");
@@ -93,8 +93,8 @@ TEST_CASE("the seed example config loads as the seed describes it", "[config]") 
   REQUIRE(cfg);
   CHECK(cfg->mesh_id == "mesh1");
   REQUIRE(cfg->clusters.size() == 2);
-  const auto *sh = cfg->find("cn-shanghai");
-  const auto *wx = cfg->find("wuxi");
+  const auto* sh = cfg->find("cn-shanghai");
+  const auto* wx = cfg->find("wuxi");
   REQUIRE(sh != nullptr);
   REQUIRE(wx != nullptr);
   CHECK(sh->gateway.type == GatewayType::k_node_port);
@@ -114,7 +114,7 @@ TEST_CASE("the LoadBalancer example config loads", "[config]") {
   auto cfg = load_config((source_dir() / "examples" / "loadbalancer" / "meshctl.yaml").string());
   REQUIRE(cfg);
   REQUIRE(cfg->clusters.size() == 2);
-  for (const auto &c : cfg->clusters) {
+  for (const auto& c : cfg->clusters) {
     CHECK(c.gateway.type == GatewayType::k_load_balancer);
     CHECK_FALSE(c.gateway.node_selector.has_value());
     CHECK(c.api_server.has_value());
@@ -145,7 +145,7 @@ pki:
   CHECK(cfg->mesh_id == "mesh-2");
   CHECK(cfg->trust_domain == "example.org");
   CHECK(cfg->pki_dir == "/srv/pki");
-  const auto &c = cfg->clusters.at(0);
+  const auto& c = cfg->clusters.at(0);
   CHECK(c.context == "arn:aws:eks:cn:1:cluster/sh");
   CHECK(c.network == "net-a");
   CHECK(c.api_server == "https://[fd00::1]:6443");
@@ -201,7 +201,7 @@ TEST_CASE("a YAML syntax error points at its line", "[config]") {
 TEST_CASE("cluster names must be unique DNS-1123 labels", "[config]") {
   auto dup = parse_error("clusters:\n  - name: wuxi\n  - name: wuxi\n");
   CHECK(dup.what() == "m.yaml:3:11: duplicate cluster name \"wuxi\" (first at m.yaml:2:11)");
-  for (const std::string &bad :
+  for (const std::string& bad :
        std::vector<std::string>{"Wuxi", "wu_xi", "-wuxi", "wuxi-", "a.b", std::string(64, 'a')}) {
     auto e = parse_error("clusters:\n  - name: \"" + bad + "\"\n");
     CHECK(contains(e.what(), "is not a DNS-1123 label"));
@@ -232,7 +232,7 @@ TEST_CASE("externalIPs must be IP addresses", "[config]") {
 }
 
 TEST_CASE("nodePort must be in the NodePort range", "[config]") {
-  auto with_port = [](const std::string &port) {
+  auto with_port = [](const std::string& port) {
     return parse_config("clusters: [{name: a, gateway: {type: NodePort, nodeSelector: {}, "
                         "nodePort: " +
                             port + "}}]",
@@ -283,7 +283,8 @@ TEST_CASE("gateway type, mesh id, trust domain and apiServer are validated", "[c
   CHECK(contains(parse_error("clusters: [{name: a, apiServer: \"10.0.0.1:6443\"}]").what(),
                  "is not an https:// URL"));
   // An explicit loopback apiServer is used as given (only a kubeconfig's one is refused, by join).
-  auto loop = parse_config("clusters: [{name: a, apiServer: \"https://127.0.0.1:6443\"}]", "m.yaml");
+  auto loop =
+      parse_config("clusters: [{name: a, apiServer: \"https://127.0.0.1:6443\"}]", "m.yaml");
   REQUIRE(loop);
   CHECK(loop->clusters[0].api_server == "https://127.0.0.1:6443");
   CHECK(contains(parse_error("clusters:\n  - name: a\n    name: b\n").what(),

@@ -22,8 +22,8 @@ namespace {
 
 class EnvGuard {
 public:
-  EnvGuard(std::string name, const std::optional<std::string> &value) : m_name(std::move(name)) {
-    if (const char *old = std::getenv(m_name.c_str())) {
+  EnvGuard(std::string name, const std::optional<std::string>& value) : m_name(std::move(name)) {
+    if (const char* old = std::getenv(m_name.c_str())) {
       m_old = old;
     }
     if (value) {
@@ -39,21 +39,21 @@ public:
       unsetenv(m_name.c_str());
     }
   }
-  EnvGuard(const EnvGuard &) = delete;
-  EnvGuard &operator=(const EnvGuard &) = delete;
+  EnvGuard(const EnvGuard&) = delete;
+  EnvGuard& operator=(const EnvGuard&) = delete;
 
 private:
   std::string m_name;
   std::optional<std::string> m_old;
 };
 
-bool contains(const std::string &hay, const std::string &needle) {
+bool contains(const std::string& hay, const std::string& needle) {
   return hay.find(needle) != std::string::npos;
 }
 
 // A kubeconfig with one context `name` whose cluster and user are named after it.
-std::string one_context(const std::string &name, const std::string &server,
-                        const std::string &user_body = "token: tok-" + std::string("abcdef")) {
+std::string one_context(const std::string& name, const std::string& server,
+                        const std::string& user_body = "token: tok-" + std::string("abcdef")) {
   return "clusters:\n- name: " + name + "\n  cluster:\n    server: " + server +
          "\nusers:\n- name: " + name + "\n  user:\n    " + user_body +
          "\ncontexts:\n- name: " + name + "\n  context:\n    cluster: " + name +
@@ -61,15 +61,15 @@ std::string one_context(const std::string &name, const std::string &server,
 }
 
 // Writes an executable shell script.
-fs::path write_script(const TempDir &dir, const std::string &name, const std::string &body) {
+fs::path write_script(const TempDir& dir, const std::string& name, const std::string& body) {
   auto p = dir.write(name, "#!/bin/sh\n" + body);
   fs::permissions(p, fs::perms::owner_all, fs::perm_options::add);
   return p;
 }
 
 // A resolved context whose user runs `command` as an exec plugin.
-ResolvedContext exec_context(const std::string &name, const std::string &command,
-                             const std::string &api = "client.authentication.k8s.io/v1") {
+ResolvedContext exec_context(const std::string& name, const std::string& command,
+                             const std::string& api = "client.authentication.k8s.io/v1") {
   ResolvedContext ctx;
   ctx.name = name;
   ctx.cluster.server = "https://10.18.10.10:6443";
@@ -81,7 +81,7 @@ ResolvedContext exec_context(const std::string &name, const std::string &command
   return ctx;
 }
 
-std::string exec_credential(const std::string &api, const std::string &status) {
+std::string exec_credential(const std::string& api, const std::string& status) {
   return "cat <<'EOF'\n{\"apiVersion\":\"" + api +
          "\",\"kind\":\"ExecCredential\",\"status\":" + status + "}\nEOF\n";
 }
@@ -123,13 +123,13 @@ preferences: {}
 )";
   auto kc = parse_kubeconfig(text, "/k/config");
   REQUIRE(kc);
-  const auto &c = kc->clusters.at("wuxi");
+  const auto& c = kc->clusters.at("wuxi");
   CHECK(c.server == "https://10.18.10.10:6443");
   CHECK(c.certificate_authority_data == k_ca_pem);
   CHECK(c.tls_server_name == "kubernetes.default");
   CHECK(c.proxy_url == "socks5://proxy:1080");
   CHECK(c.insecure_skip_tls_verify);
-  const auto &u = kc->users.at("admin");
+  const auto& u = kc->users.at("admin");
   CHECK(u.client_certificate_data == k_ca_pem);
   CHECK(u.username == "bob");
   CHECK(u.password == "s3cret-pass");
@@ -159,7 +159,7 @@ contexts: []
   auto kc = parse_kubeconfig(text, "/home/u/.kube/config");
   REQUIRE(kc);
   CHECK(kc->clusters.at("c").certificate_authority == "/home/u/.kube/certs/ca.pem");
-  const auto &u = kc->users.at("u");
+  const auto& u = kc->users.at("u");
   CHECK(u.client_certificate == "/home/u/tls/cert.pem");
   CHECK(u.client_key == "/abs/key.pem");
   CHECK(u.token_file == "/home/u/.kube/token");
@@ -553,7 +553,7 @@ TEST_CASE("exec plugin: credentials are cached until they expire, and on invalid
           "[kubeconfig][exec]") {
   TempDir dir;
   const auto count = dir.path() / "count";
-  const auto counting = [&](const std::string &name, const std::string &expiry) {
+  const auto counting = [&](const std::string& name, const std::string& expiry) {
     return write_script(dir, name,
                         "echo x >> '" + count.string() + "'\n" +
                             exec_credential("client.authentication.k8s.io/v1",
@@ -589,7 +589,7 @@ TEST_CASE("exec plugin: credentials are cached until they expire, and on invalid
       }
     });
   }
-  for (auto &t : threads) {
+  for (auto& t : threads) {
     t.join();
   }
   CHECK(ok == 8);
@@ -714,7 +714,7 @@ TEST_CASE("RFC 3339 timestamps", "[kubeconfig]") {
   CHECK(*parse_rfc3339("2024-05-01T10:00:00+08:00") == *parse_rfc3339("2024-05-01T02:00:00Z"));
   CHECK(*parse_rfc3339("2024-05-01T02:00:00.5Z") - *parse_rfc3339("2024-05-01T02:00:00Z") ==
         milliseconds(500));
-  for (const char *bad :
+  for (const char* bad :
        {"", "2024-05-01", "2024-05-01 02:00:00Z", "2024-05-01T02:00:00", "2024-13-01T00:00:00Z",
         "2024-05-01T02:00:00+0800", "2024-05-01T02:00:00.Z", "2024-05-01T02:00:00Zjunk"}) {
     CHECK_FALSE(parse_rfc3339(bad).has_value());

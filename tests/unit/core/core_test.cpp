@@ -58,9 +58,15 @@ TEST_CASE("output formats parse and suggest", "[core]") {
 }
 
 TEST_CASE("to_yaml quotes what YAML would misread and round-trips", "[core]") {
-  nlohmann::json j = {{"a", "true"}, {"b", "1.5"}, {"c", "plain"}, {"d", "x: y"},
-                      {"e", "line1\nline2"}, {"f", 7}, {"g", nlohmann::json::array({"*.local"})},
-                      {"h", ""}, {"i", "{}"}};
+  nlohmann::json j = {{"a", "true"},
+                      {"b", "1.5"},
+                      {"c", "plain"},
+                      {"d", "x: y"},
+                      {"e", "line1\nline2"},
+                      {"f", 7},
+                      {"g", nlohmann::json::array({"*.local"})},
+                      {"h", ""},
+                      {"i", "{}"}};
   const std::string y = to_yaml(j);
   const YAML::Node n = YAML::Load(y);
   CHECK(n["a"].Tag() == "!");

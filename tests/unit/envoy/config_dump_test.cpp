@@ -63,7 +63,7 @@ const std::string k_gateway = R"({"configs": [
      "address": {"socket_address": {"address": "0.0.0.0", "port_value": 9443}}, "filter_chains": []}}}
   ]}]})";
 
-std::vector<std::string> lines(const std::string &s) {
+std::vector<std::string> lines(const std::string& s) {
   std::vector<std::string> out;
   std::size_t start = 0;
   while (start < s.size()) {
@@ -76,15 +76,15 @@ std::vector<std::string> lines(const std::string &s) {
 
 // A table whose every line has every column: each column as wide as its widest cell plus
 // `padding`, the last column unpadded (what Go's tabwriter does for such a table).
-std::string aligned(const std::vector<std::vector<std::string>> &rows, std::size_t padding) {
+std::string aligned(const std::vector<std::vector<std::string>>& rows, std::size_t padding) {
   std::vector<std::size_t> widths(rows.front().size(), 0);
-  for (const auto &r : rows) {
+  for (const auto& r : rows) {
     for (std::size_t i = 0; i + 1 < r.size(); ++i) {
       widths[i] = std::max(widths[i], r[i].size() + padding);
     }
   }
   std::string out;
-  for (const auto &r : rows) {
+  for (const auto& r : rows) {
     for (std::size_t i = 0; i < r.size(); ++i) {
       out += r[i];
       if (i + 1 < r.size()) {
@@ -142,11 +142,11 @@ TEST_CASE("listener summary follows istioctl's MATCH and DESTINATION rules", "[e
 TEST_CASE("listener filters match istioctl's (address incl. additional, port, type)",
           "[envoy][listeners]") {
   const auto d = bytes(k_gateway);
-  const auto names = [&](const ListenerFilter &f) {
+  const auto names = [&](const ListenerFilter& f) {
     auto l = read_listeners(d, f);
     REQUIRE(l);
     std::vector<std::string> out;
-    for (const auto &x : *l) {
+    for (const auto& x : *l) {
       out.push_back(x.name.empty() ? "<static>" : x.name);
     }
     return out;
@@ -188,7 +188,7 @@ TEST_CASE("snake_case, camelCase and v2-era dumps read the same", "[envoy][liste
   auto camel_l = read_listeners(b, port);
   REQUIRE(snake_l);
   REQUIRE(camel_l);
-  const auto last_row = [](const std::string &table) { return lines(table).back(); };
+  const auto last_row = [](const std::string& table) { return lines(table).back(); };
   CHECK(last_row(listener_summary(*snake_l)) == last_row(listener_summary(*camel_l)));
   CHECK(camel_l->front().type == "TCP");
 }

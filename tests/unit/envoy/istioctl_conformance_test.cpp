@@ -16,26 +16,26 @@ using meshctl::testing::read_file;
 
 namespace {
 
-DumpBytes dump(const std::filesystem::path &p) {
+DumpBytes dump(const std::filesystem::path& p) {
   auto d = DumpBytes::from_file(p.string());
   REQUIRE(d);
   return std::move(*d);
 }
 
-std::string json_of(const std::vector<std::string_view> &raw) {
+std::string json_of(const std::vector<std::string_view>& raw) {
   return protojson_array(raw);
 }
 
-template <class T> std::vector<std::string_view> raws(const std::vector<T> &items) {
+template <class T> std::vector<std::string_view> raws(const std::vector<T>& items) {
   std::vector<std::string_view> out;
-  for (const auto &i : items) {
+  for (const auto& i : items) {
     out.emplace_back(i.raw);
   }
   return out;
 }
 
 // The table of `golden` whose header line starts with `header`, up to the blank line after it.
-std::string section(const std::string &golden, const std::string &header) {
+std::string section(const std::string& golden, const std::string& header) {
   const auto start = golden.find(header);
   REQUIRE(start != std::string::npos);
   const auto end = golden.find("\n\n", start);
@@ -43,7 +43,7 @@ std::string section(const std::string &golden, const std::string &header) {
 }
 
 // Splits each line of an aligned table into cells at runs of two or more spaces.
-std::vector<std::vector<std::string>> cells(const std::string &table) {
+std::vector<std::vector<std::string>> cells(const std::string& table) {
   std::vector<std::vector<std::string>> out;
   std::istringstream in(table);
   std::string line;
@@ -73,7 +73,7 @@ std::vector<std::vector<std::string>> cells(const std::string &table) {
 }
 
 // Splits each line at whitespace (for tables whose cells have no spaces).
-std::vector<std::vector<std::string>> words(const std::string &table) {
+std::vector<std::vector<std::string>> words(const std::string& table) {
   std::vector<std::vector<std::string>> out;
   std::istringstream in(table);
   std::string line;
@@ -105,9 +105,9 @@ TEST_CASE("eds tables equal istioctl's endpoint goldens", "[envoy][conformance]"
   const auto by_port = select_endpoint_configs(*all, port);
   CHECK(eds_summary(by_port) == read_file(dir / "portfilter_output.txt"));
 
-  const auto filtered_json = [](const std::vector<ClusterLoadAssignmentInfo> &selected) {
+  const auto filtered_json = [](const std::vector<ClusterLoadAssignmentInfo>& selected) {
     std::vector<std::string> kept;
-    for (const auto &cla : selected) {
+    for (const auto& cla : selected) {
       kept.push_back(keep_lb_endpoints(cla));
     }
     return protojson_array(std::vector<std::string_view>(kept.begin(), kept.end()));
@@ -137,7 +137,7 @@ TEST_CASE("endpoints tables equal istioctl's /clusters goldens (2020)", "[envoy]
   by_port.port = 15014;
   EndpointFilter by_status;
   by_status.status = "unhealthy";
-  for (const auto &f : {by_cluster, by_address, by_port, by_status}) {
+  for (const auto& f : {by_cluster, by_address, by_port, by_status}) {
     CHECK(endpoints_summary(*statuses, f) == filtered);
     // -o json: the 2020 golden lacks the final newline istioctl prints (Fprintln); its test
     // helper compared without it.
@@ -169,7 +169,7 @@ TEST_CASE("proxy-config all: cluster, listener and endpoint sections equal istio
   const std::string endpoint_table = eds_summary(select_endpoint_configs(*endpoints, {}), named);
   // Both goldens hold the same tables; the second adds "------ X INFO ------" headers. Their
   // bootstrap, route and secret sections belong to commands meshctl does not have.
-  for (const char *file : {"config_dump_summary.txt", "config_dump_summary_withheaders.txt"}) {
+  for (const char* file : {"config_dump_summary.txt", "config_dump_summary_withheaders.txt"}) {
     const std::string golden = read_file(dir / file);
     CHECK(section(golden, "NAME       ") == cluster_table);
     CHECK(section(golden, "NAME                   ADDRESSES") == listener_table);
@@ -182,7 +182,7 @@ TEST_CASE("listener -o json equals istioctl's 2020 goldens", "[envoy][conformanc
   MESHCTL_REQUIRE_SHARED_ISTIO(istio);
   const auto dir = istio / "istioctl-testdata/historical-2020/writer-envoy-configdump";
   const auto d = dump(dir / "configdump.json");
-  const auto json = [&](const ListenerFilter &f) {
+  const auto json = [&](const ListenerFilter& f) {
     auto l = read_listeners(d, f, {.keep_raw = true});
     REQUIRE(l);
     return json_of(raws(*l));
@@ -213,7 +213,7 @@ TEST_CASE("clusters -o json equals istioctl's 2020 goldens", "[envoy][conformanc
   by_fqdn.fqdn = "istio-policy.istio-system.svc.cluster.local";
   ClusterFilter by_port;
   by_port.port = 15004;
-  for (const auto &f : {by_fqdn, by_port}) {
+  for (const auto& f : {by_fqdn, by_port}) {
     CHECK(json_of(raws(select_clusters(*clusters, f))) ==
           read_file(dir / "clusterdumpfiltered.json") + "\n");
   }
@@ -230,7 +230,7 @@ TEST_CASE("2020 listener and cluster summaries: same rows, older layout", "[envo
   const auto d = dump(dir / "configdump.json");
   SummaryOptions types;
   types.verbose = false;
-  const auto listener_cells = [&](const ListenerFilter &f) {
+  const auto listener_cells = [&](const ListenerFilter& f) {
     auto l = read_listeners(d, f);
     REQUIRE(l);
     auto rows = words(listener_summary(*l, types));
@@ -245,13 +245,13 @@ TEST_CASE("2020 listener and cluster summaries: same rows, older layout", "[envo
   by_port.port = 443;
   ListenerFilter by_type;
   by_type.type = "TCP";
-  for (const auto &f : {by_address, by_port, by_type}) {
+  for (const auto& f : {by_address, by_port, by_type}) {
     CHECK(listener_cells(f) == words(read_file(dir / "listenersummaryfiltered.txt")));
   }
 
   auto clusters = read_clusters(d);
   REQUIRE(clusters);
-  const auto cluster_cells = [&](const ClusterFilter &f) {
+  const auto cluster_cells = [&](const ClusterFilter& f) {
     auto rows = cells(cluster_summary(select_clusters(*clusters, f)));
     REQUIRE(rows.front().back() == "DESTINATION RULE");
     rows.front().pop_back(); // the column the 2020 table lacks (empty in every row here)
@@ -262,7 +262,7 @@ TEST_CASE("2020 listener and cluster summaries: same rows, older layout", "[envo
   by_fqdn.fqdn = "istio-policy.istio-system.svc.cluster.local";
   ClusterFilter by_cluster_port;
   by_cluster_port.port = 15004;
-  for (const auto &f : {by_fqdn, by_cluster_port}) {
+  for (const auto& f : {by_fqdn, by_cluster_port}) {
     CHECK(cluster_cells(f) == cells(read_file(dir / "clustersummaryfiltered.txt")));
   }
 }

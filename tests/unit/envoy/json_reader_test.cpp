@@ -15,7 +15,7 @@ using meshctl::envoy::JsonReader;
 namespace {
 
 // Reads any value into a compact canonical text, to compare what the reader saw.
-std::string canonical(JsonReader &r) {
+std::string canonical(JsonReader& r) {
   switch (r.peek()) {
   case JsonReader::Kind::k_object: {
     std::string out = "{";
@@ -55,17 +55,17 @@ std::string canonical(JsonReader &r) {
   }
 }
 
-std::string read_all(const std::string &text) {
+std::string read_all(const std::string& text) {
   JsonReader r(text);
   std::string out = canonical(r);
   r.expect_end();
   return out;
 }
 
-std::uint64_t error_offset(const std::string &text) {
+std::uint64_t error_offset(const std::string& text) {
   try {
     read_all(text);
-  } catch (const JsonError &e) {
+  } catch (const JsonError& e) {
     return e.offset();
   }
   FAIL("no error for: " << text);
@@ -154,7 +154,7 @@ namespace {
 
 // A JSON array of `n` objects whose strings hold escapes, quotes and brackets at every possible
 // position relative to 64-byte blocks (lengths cycle through 0..130); `expected` gets the values.
-std::string escape_torture(int n, std::vector<std::string> &expected) {
+std::string escape_torture(int n, std::vector<std::string>& expected) {
   std::string text = "[";
   for (int i = 0; i < n; ++i) {
     std::string raw;
@@ -190,7 +190,7 @@ std::string escape_torture(int n, std::vector<std::string> &expected) {
   return text + "]";
 }
 
-void check_escape_torture(const std::string &text, const std::vector<std::string> &expected) {
+void check_escape_torture(const std::string& text, const std::vector<std::string>& expected) {
   JsonReader r(text);
   r.begin_array();
   std::size_t n = 0;

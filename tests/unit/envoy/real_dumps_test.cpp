@@ -17,14 +17,14 @@ using meshctl::testing::read_file;
 
 namespace {
 
-DumpBytes dump(const std::filesystem::path &p) {
+DumpBytes dump(const std::filesystem::path& p) {
   auto d = DumpBytes::from_file(p.string());
   REQUIRE(d);
   return std::move(*d);
 }
 
 // Every key renamed to protojson's camelCase, as istioctl -o json and older dumps spell them.
-nlohmann::ordered_json camel(const nlohmann::ordered_json &j) {
+nlohmann::ordered_json camel(const nlohmann::ordered_json& j) {
   if (j.is_object()) {
     nlohmann::ordered_json out = nlohmann::ordered_json::object();
     for (auto it = j.begin(); it != j.end(); ++it) {
@@ -34,7 +34,7 @@ nlohmann::ordered_json camel(const nlohmann::ordered_json &j) {
   }
   if (j.is_array()) {
     nlohmann::ordered_json out = nlohmann::ordered_json::array();
-    for (const auto &v : j) {
+    for (const auto& v : j) {
       out.push_back(camel(v));
     }
     return out;
@@ -42,12 +42,12 @@ nlohmann::ordered_json camel(const nlohmann::ordered_json &j) {
   return j;
 }
 
-DumpBytes camel_copy(const std::filesystem::path &p) {
+DumpBytes camel_copy(const std::filesystem::path& p) {
   return DumpBytes::from_string(camel(nlohmann::ordered_json::parse(read_file(p))).dump(1),
                                 "camel.json");
 }
 
-std::string all_tables(const DumpBytes &d) {
+std::string all_tables(const DumpBytes& d) {
   std::string out;
   if (auto l = read_listeners(d, {})) {
     out += listener_summary(*l);
@@ -81,7 +81,7 @@ TEST_CASE("a 2023 sidecar dump: listeners, chains and types", "[envoy][conforman
   CHECK(l->size() == 29);
   std::size_t chains = 0;
   std::set<std::uint32_t> ports;
-  for (const auto &x : *l) {
+  for (const auto& x : *l) {
     chains += x.chains.size();
     ports.insert(x.port);
   }
@@ -114,7 +114,7 @@ TEST_CASE("a 2019 ingress gateway dump (v2 types, legacy filter names)", "[envoy
   REQUIRE(c);
   // SNI-DNAT clusters (outbound_.PORT_._.HOST) have no '|': shown whole, like istioctl.
   bool sni_dnat = false;
-  for (const auto &cluster : *c) {
+  for (const auto& cluster : *c) {
     sni_dnat = sni_dnat || cluster.name.rfind("outbound_.", 0) == 0;
   }
   CHECK(sni_dnat);
@@ -124,7 +124,7 @@ TEST_CASE("a 2019 ingress gateway dump (v2 types, legacy filter names)", "[envoy
 TEST_CASE("camelCase copies of real dumps give the same tables", "[envoy][conformance]") {
   MESHCTL_REQUIRE_SHARED_ISTIO(istio);
   const auto data = istio / "istioctl-testdata";
-  for (const char *file :
+  for (const char* file :
        {"current/authz/configdump.json", "current/proxyconfig-all/config_dump.json",
         "current/writer-envoy-configdump/endpoint/configdump.json",
         "current/compare/configdump.json",

@@ -13,7 +13,7 @@ using meshctl::envoy::TabWriter;
 
 namespace {
 
-std::string tab(const std::string &text, int minwidth, int tabwidth, int padding, char padchar) {
+std::string tab(const std::string& text, int minwidth, int tabwidth, int padding, char padchar) {
   TabWriter w(minwidth, tabwidth, padding, padchar);
   w.write(text);
   return w.flush();
@@ -53,9 +53,9 @@ TEST_CASE("go_sort_slice sorts correctly and is stable up to 12 elements", "[env
       v.emplace_back(static_cast<int>(rng() % 17), i); // many duplicates
     }
     auto sorted = v;
-    go_sort_slice(sorted, [](const auto &a, const auto &b) { return a.first < b.first; });
+    go_sort_slice(sorted, [](const auto& a, const auto& b) { return a.first < b.first; });
     CHECK(std::is_sorted(sorted.begin(), sorted.end(),
-                         [](const auto &a, const auto &b) { return a.first < b.first; }));
+                         [](const auto& a, const auto& b) { return a.first < b.first; }));
     auto a = v;
     auto b = sorted;
     std::sort(a.begin(), a.end());

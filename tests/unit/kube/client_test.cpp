@@ -32,7 +32,7 @@ ClientOptions fast_options() {
   return o;
 }
 
-std::unique_ptr<Client> client_for(const FakeApiServer &server,
+std::unique_ptr<Client> client_for(const FakeApiServer& server,
                                    ClientOptions options = fast_options(),
                                    config::Credentials creds = {}) {
   if (creds.bearer_token.empty() && creds.client_key_pem.empty()) {
@@ -45,7 +45,7 @@ std::unique_ptr<Client> client_for(const FakeApiServer &server,
   return std::move(*c);
 }
 
-json service(const std::string &name) {
+json service(const std::string& name) {
   return {{"apiVersion", "v1"},
           {"kind", "Service"},
           {"metadata", {{"name", name}, {"namespace", "dev"}}}};
@@ -56,7 +56,7 @@ ResourceRef services(std::string name = {}) {
 }
 
 // Discovery documents of a small cluster; with or without Istio's networking group.
-FakeResponse discovery_answer(const FakeRequest &req, bool istio) {
+FakeResponse discovery_answer(const FakeRequest& req, bool istio) {
   if (req.path == "/api") {
     return json_response({{"kind", "APIVersions"}, {"versions", {"v1"}}});
   }
@@ -75,11 +75,11 @@ FakeResponse discovery_answer(const FakeRequest &req, bool istio) {
     }
     return json_response({{"kind", "APIGroupList"}, {"apiVersion", "v1"}, {"groups", groups}});
   }
-  auto list = [](const std::string &gv, json resources) {
+  auto list = [](const std::string& gv, json resources) {
     return json_response(
         {{"kind", "APIResourceList"}, {"groupVersion", gv}, {"resources", resources}});
   };
-  auto res = [](const std::string &name, const std::string &kind, bool namespaced) {
+  auto res = [](const std::string& name, const std::string& kind, bool namespaced) {
     return json{{"name", name},
                 {"singularName", ""},
                 {"namespaced", namespaced},
@@ -105,7 +105,7 @@ FakeResponse discovery_answer(const FakeRequest &req, bool istio) {
 } // namespace
 
 TEST_CASE("requests carry the user agent, the bearer token and JSON accept", "[kube]") {
-  FakeApiServer server([](const FakeRequest &) { return json_response(service("helloworld")); });
+  FakeApiServer server([](const FakeRequest&) { return json_response(service("helloworld")); });
   auto client = client_for(server);
   const auto svc = client->get(services("helloworld"));
   REQUIRE(svc);
@@ -121,7 +121,7 @@ TEST_CASE("requests carry the user agent, the bearer token and JSON accept", "[k
 }
 
 TEST_CASE("basic auth is sent when the context has a username and password", "[kube]") {
-  FakeApiServer server([](const FakeRequest &) { return json_response(json::object()); });
+  FakeApiServer server([](const FakeRequest&) { return json_response(json::object()); });
   config::Credentials creds;
   creds.username = "admin";
   creds.password = "s3cret-password";
@@ -133,7 +133,7 @@ TEST_CASE("basic auth is sent when the context has a username and password", "[k
 }
 
 TEST_CASE("NotFound is an ApiError callers branch on, and converts to Error", "[kube]") {
-  FakeApiServer server([](const FakeRequest &) {
+  FakeApiServer server([](const FakeRequest&) {
     return status_response(404, "NotFound", "services \"nope\" not found");
   });
   auto client = client_for(server);
@@ -149,7 +149,7 @@ TEST_CASE("NotFound is an ApiError callers branch on, and converts to Error", "[
 
 TEST_CASE("5xx answers are retried with backoff until one succeeds", "[kube]") {
   std::atomic<int> calls{0};
-  FakeApiServer server([&](const FakeRequest &) {
+  FakeApiServer server([&](const FakeRequest&) {
     return ++calls < 3 ? status_response(503, "ServiceUnavailable", "etcd is busy")
                        : json_response(service("a"));
   });
@@ -164,7 +164,7 @@ TEST_CASE("5xx answers are retried with backoff until one succeeds", "[kube]") {
 }
 
 TEST_CASE("retries are bounded and the error says how often it tried", "[kube]") {
-  FakeApiServer server([](const FakeRequest &) {
+  FakeApiServer server([](const FakeRequest&) {
     return status_response(503, "ServiceUnavailable",
                            "the server is currently unable to handle "
                            "the request");
@@ -185,7 +185,7 @@ TEST_CASE("retries are bounded and the error says how often it tried", "[kube]")
   slow.retry.max_backoff = milliseconds(100);
   slow.retry.max_total = milliseconds(300);
   FakeApiServer server2(
-      [](const FakeRequest &) { return status_response(500, "InternalError", "x"); });
+      [](const FakeRequest&) { return status_response(500, "InternalError", "x"); });
   auto client2 = client_for(server2, slow);
   const auto start = Clock::now();
   REQUIRE_FALSE(client2->get(services("a")));
@@ -195,7 +195,7 @@ TEST_CASE("retries are bounded and the error says how often it tried", "[kube]")
 
 TEST_CASE("429 waits as long as Retry-After says, even for a create", "[kube]") {
   std::atomic<int> calls{0};
-  FakeApiServer server([&](const FakeRequest &) {
+  FakeApiServer server([&](const FakeRequest&) {
     if (++calls == 1) {
       auto r =
           status_response(429, "TooManyRequests", "Too many requests, please try again later.");
@@ -213,7 +213,7 @@ TEST_CASE("429 waits as long as Retry-After says, even for a create", "[kube]") 
 }
 
 TEST_CASE("a create is not repeated after it may have reached the server", "[kube]") {
-  FakeApiServer server([](const FakeRequest &) {
+  FakeApiServer server([](const FakeRequest&) {
     return status_response(503, "ServiceUnavailable", "upstream went away");
   });
   auto client = client_for(server);
@@ -221,7 +221,7 @@ TEST_CASE("a create is not repeated after it may have reached the server", "[kub
   CHECK(server.requests().size() == 1);
 
   std::atomic<int> calls{0};
-  FakeApiServer dropping([&](const FakeRequest &) {
+  FakeApiServer dropping([&](const FakeRequest&) {
     FakeResponse r = json_response(service("x"));
     r.drop = ++calls == 1;
     return r;
@@ -237,7 +237,7 @@ TEST_CASE("a create is not repeated after it may have reached the server", "[kub
 }
 
 TEST_CASE("a request that takes too long times out", "[kube]") {
-  FakeApiServer server([](const FakeRequest &) {
+  FakeApiServer server([](const FakeRequest&) {
     FakeResponse r = json_response(json::object());
     r.delay = milliseconds(700);
     return r;
@@ -253,7 +253,7 @@ TEST_CASE("a request that takes too long times out", "[kube]") {
 }
 
 TEST_CASE("a 401 refreshes the credentials once and tries again", "[kube]") {
-  FakeApiServer server([](const FakeRequest &req) {
+  FakeApiServer server([](const FakeRequest& req) {
     return req.header("authorization") == "Bearer fresh-token-2"
                ? json_response(service("a"))
                : status_response(401, "Unauthorized", "Unauthorized");
@@ -274,7 +274,7 @@ TEST_CASE("a 401 refreshes the credentials once and tries again", "[kube]") {
 
   // Still rejected after the refresh: an Unauthorized error with the exec-plugin hint.
   FakeApiServer denying(
-      [](const FakeRequest &) { return status_response(401, "Unauthorized", "Unauthorized"); });
+      [](const FakeRequest&) { return status_response(401, "Unauthorized", "Unauthorized"); });
   refreshes = 0;
   auto client2 = Client::create(context_for(denying.url()), fast_options(), source).value();
   const auto r = client2->get(services("a"));
@@ -286,7 +286,7 @@ TEST_CASE("a 401 refreshes the credentials once and tries again", "[kube]") {
 }
 
 TEST_CASE("credential errors stop the request with the context named", "[kube]") {
-  FakeApiServer server([](const FakeRequest &) { return json_response(json::object()); });
+  FakeApiServer server([](const FakeRequest&) { return json_response(json::object()); });
   CredentialSource source;
   source.get = []() -> Result<config::Credentials> {
     return usage_error("exec plugin \"aliyun-cli\" not found", "install it");
@@ -301,7 +301,7 @@ TEST_CASE("credential errors stop the request with the context named", "[kube]")
 }
 
 TEST_CASE("list follows continue tokens and escapes selectors", "[kube]") {
-  FakeApiServer server([](const FakeRequest &req) {
+  FakeApiServer server([](const FakeRequest& req) {
     const std::string cont = req.param("continue");
     json page = {
         {"kind", "ServiceList"}, {"apiVersion", "v1"}, {"metadata", {{"resourceVersion", "42"}}}};
@@ -343,7 +343,7 @@ TEST_CASE("list follows continue tokens and escapes selectors", "[kube]") {
 
   // Page by page: the callback sees each page, and an error from it stops the list.
   int pages = 0;
-  const auto stopped = client->list_pages(services(), options, [&](json &page) -> Result<void> {
+  const auto stopped = client->list_pages(services(), options, [&](json& page) -> Result<void> {
     ++pages;
     if (page["items"].size() == 2 && pages == 2) {
       return fail("enough");
@@ -355,7 +355,7 @@ TEST_CASE("list follows continue tokens and escapes selectors", "[kube]") {
 }
 
 TEST_CASE("an expired continue token restarts the list without paging", "[kube]") {
-  FakeApiServer server([](const FakeRequest &req) {
+  FakeApiServer server([](const FakeRequest& req) {
     if (req.param("continue") == "token-1") {
       return status_response(410, "Expired",
                              "The provided continue parameter is too old to display a consistent "
@@ -378,7 +378,7 @@ TEST_CASE("an expired continue token restarts the list without paging", "[kube]"
 }
 
 TEST_CASE("server-side apply sends the object as an apply patch", "[kube]") {
-  FakeApiServer server([](const FakeRequest &req) { return json_response(json::parse(req.body)); });
+  FakeApiServer server([](const FakeRequest& req) { return json_response(json::parse(req.body)); });
   auto client = client_for(server);
   const json obj = service("helloworld");
   ApplyOptions options;
@@ -406,7 +406,7 @@ TEST_CASE("server-side apply sends the object as an apply patch", "[kube]") {
 
 TEST_CASE("apply is retried: the same intent twice is harmless", "[kube]") {
   std::atomic<int> calls{0};
-  FakeApiServer server([&](const FakeRequest &req) {
+  FakeApiServer server([&](const FakeRequest& req) {
     return ++calls == 1 ? status_response(502, "InternalError", "bad gateway")
                         : json_response(json::parse(req.body));
   });
@@ -422,7 +422,7 @@ TEST_CASE("apply is retried: the same intent twice is harmless", "[kube]") {
 }
 
 TEST_CASE("create, replace and delete use their methods and options", "[kube]") {
-  FakeApiServer server([](const FakeRequest &req) {
+  FakeApiServer server([](const FakeRequest& req) {
     if (req.method == "DELETE") {
       return json_response({{"kind", "Status"}, {"status", "Success"}});
     }
@@ -451,7 +451,7 @@ TEST_CASE("create, replace and delete use their methods and options", "[kube]") 
 }
 
 TEST_CASE("pod proxy GET returns the pod's answer as is", "[kube]") {
-  FakeApiServer server([](const FakeRequest &req) {
+  FakeApiServer server([](const FakeRequest& req) {
     FakeResponse r;
     r.content_type = "text/plain";
     r.body =
@@ -471,7 +471,7 @@ TEST_CASE("pod proxy GET returns the pod's answer as is", "[kube]") {
 }
 
 TEST_CASE("invalid JSON in an answer is an error naming the request", "[kube]") {
-  FakeApiServer server([](const FakeRequest &) {
+  FakeApiServer server([](const FakeRequest&) {
     FakeResponse r;
     r.body = "<html>not the API server</html>";
     return r;
@@ -483,7 +483,7 @@ TEST_CASE("invalid JSON in an answer is an error naming the request", "[kube]") 
 }
 
 TEST_CASE("discovery is fetched once per client, even from many threads", "[kube]") {
-  FakeApiServer server([](const FakeRequest &req) {
+  FakeApiServer server([](const FakeRequest& req) {
     auto r = discovery_answer(req, true);
     r.delay = milliseconds(50);
     return r;
@@ -494,7 +494,7 @@ TEST_CASE("discovery is fetched once per client, even from many threads", "[kube
     futures.push_back(std::async(std::launch::async, [&] { return client->discovery(); }));
   }
   std::shared_ptr<const ResourceMap> first;
-  for (auto &f : futures) {
+  for (auto& f : futures) {
     auto map = f.get();
     REQUIRE(map);
     if (!first) {
@@ -516,7 +516,7 @@ TEST_CASE("discovery is fetched once per client, even from many threads", "[kube
 }
 
 TEST_CASE("a cluster without Istio says so for Istio kinds", "[kube]") {
-  FakeApiServer server([](const FakeRequest &req) { return discovery_answer(req, false); });
+  FakeApiServer server([](const FakeRequest& req) { return discovery_answer(req, false); });
   auto client = client_for(server);
   const auto gw = client->resource_for("networking.istio.io/v1", "Gateway");
   REQUIRE_FALSE(gw);
@@ -525,7 +525,7 @@ TEST_CASE("a cluster without Istio says so for Istio kinds", "[kube]") {
 }
 
 TEST_CASE("apply of a manifest finds its resource through discovery", "[kube]") {
-  FakeApiServer server([](const FakeRequest &req) {
+  FakeApiServer server([](const FakeRequest& req) {
     if (req.method == "PATCH") {
       return json_response(json::parse(req.body));
     }
@@ -550,7 +550,7 @@ TEST_CASE("apply of a manifest finds its resource through discovery", "[kube]") 
 }
 
 TEST_CASE("parallel requests run in parallel and connections are reused", "[kube]") {
-  FakeApiServer server([](const FakeRequest &) {
+  FakeApiServer server([](const FakeRequest&) {
     FakeResponse r = json_response(json::object());
     r.delay = milliseconds(300);
     return r;
@@ -563,13 +563,13 @@ TEST_CASE("parallel requests run in parallel and connections are reused", "[kube
     r.path = "/api/v1/namespaces/dev/services/s" + std::to_string(i);
     futures.push_back(client->send_async(r));
   }
-  for (auto &f : futures) {
+  for (auto& f : futures) {
     REQUIRE(f.get());
   }
   const auto took = Clock::now() - start;
   CHECK(took < milliseconds(1200)); // sequential would be 1800 ms
 
-  FakeApiServer quick([](const FakeRequest &) { return json_response(json::object()); });
+  FakeApiServer quick([](const FakeRequest&) { return json_response(json::object()); });
   auto client2 = client_for(quick);
   for (int i = 0; i < 10; ++i) {
     REQUIRE(client2->get(services("a")));
@@ -578,7 +578,7 @@ TEST_CASE("parallel requests run in parallel and connections are reused", "[kube
 }
 
 TEST_CASE("the same client works over TLS with the kubeconfig's CA", "[kube]") {
-  FakeApiServer server([](const FakeRequest &) { return json_response(service("a")); }, true);
+  FakeApiServer server([](const FakeRequest&) { return json_response(service("a")); }, true);
   auto client = client_for(server);
   REQUIRE(client->get(services("a")));
   REQUIRE(client->get(services("b")));
@@ -586,7 +586,7 @@ TEST_CASE("the same client works over TLS with the kubeconfig's CA", "[kube]") {
 }
 
 TEST_CASE("a server URL with a path prefix keeps it", "[kube]") {
-  FakeApiServer server([](const FakeRequest &) { return json_response(json::object()); });
+  FakeApiServer server([](const FakeRequest&) { return json_response(json::object()); });
   auto ctx = context_for(server.url() + "/k8s/clusters/c-m7x2p/");
   auto client = Client::create(ctx, fast_options(), static_credentials({})).value();
   REQUIRE(client->get(services("a")));
@@ -625,7 +625,7 @@ TEST_CASE("a bad server address is a configuration error", "[kube]") {
 
 TEST_CASE("proxy-url sends requests through the proxy", "[kube]") {
   // The fake server doubles as a forward proxy: it sees absolute-form targets.
-  FakeApiServer proxy([](const FakeRequest &) { return json_response(service("via-proxy")); });
+  FakeApiServer proxy([](const FakeRequest&) { return json_response(service("via-proxy")); });
   auto ctx = context_for("http://kube.test:6443");
   ctx.cluster.proxy_url = proxy.url();
   auto client = Client::create(ctx, fast_options(), static_credentials({})).value();
@@ -646,14 +646,14 @@ TEST_CASE("proxy-url sends requests through the proxy", "[kube]") {
 }
 
 TEST_CASE("https and exec go through the proxy in a CONNECT tunnel", "[kube]") {
-  FakeApiServer proxy([](const FakeRequest &) { return status_response(400, "BadRequest", "x"); });
-  FakeApiServer target([](const FakeRequest &) { return json_response(service("tunnelled")); },
+  FakeApiServer proxy([](const FakeRequest&) { return status_response(400, "BadRequest", "x"); });
+  FakeApiServer target([](const FakeRequest&) { return json_response(service("tunnelled")); },
                        true);
-  target.on_exec([](const FakeRequest &) {
+  target.on_exec([](const FakeRequest&) {
     ExecPlan plan;
     plan.accept = true;
     plan.protocol = "v5.channel.k8s.io";
-    plan.script = [](ExecIo &io) {
+    plan.script = [](ExecIo& io) {
       io.send(1, "through the tunnel");
       io.send(3, R"({"metadata":{},"status":"Success"})");
       io.close(1000);
@@ -676,7 +676,7 @@ TEST_CASE("https and exec go through the proxy in a CONNECT tunnel", "[kube]") {
   CHECK(e->stdout_data == "through the tunnel");
   const auto seen = proxy.requests();
   REQUIRE(seen.size() == 2);
-  for (const auto &s : seen) {
+  for (const auto& s : seen) {
     CHECK(s.method == "CONNECT");
     CHECK(s.target == "127.0.0.1:" + std::to_string(target.port()));
   }
@@ -689,17 +689,17 @@ TEST_CASE("HTTP_PROXY is used unless NO_PROXY exempts the host", "[kube]") {
   ::gethostname(name, sizeof name - 1);
   addrinfo hints{};
   hints.ai_family = AF_INET;
-  addrinfo *found = nullptr;
+  addrinfo* found = nullptr;
   if (::getaddrinfo(name, nullptr, &hints, &found) != 0) {
     MESHCTL_SKIP("this machine's host name does not resolve");
   }
   const bool loopback =
-      (ntohl(reinterpret_cast<sockaddr_in *>(found->ai_addr)->sin_addr.s_addr) >> 24U) == 127;
+      (ntohl(reinterpret_cast<sockaddr_in*>(found->ai_addr)->sin_addr.s_addr) >> 24U) == 127;
   ::freeaddrinfo(found);
   if (!loopback) {
     MESHCTL_SKIP("this machine's host name does not resolve to a loopback address");
   }
-  FakeApiServer server([](const FakeRequest &) { return json_response(service("direct")); });
+  FakeApiServer server([](const FakeRequest&) { return json_response(service("direct")); });
   const std::string url = "http://" + std::string(name) + ":" + std::to_string(server.port());
   auto options = fast_options();
   options.proxy_env = ProxyEnvironment{"", "http://127.0.0.1:" + std::to_string(free_port()), ""};
@@ -742,13 +742,13 @@ ExecRequest exec_request() {
 } // namespace
 
 TEST_CASE("exec over WebSocket v5: fragments, pings, both streams and the exit code", "[kube]") {
-  FakeApiServer server([](const FakeRequest &) { return json_response(json::object()); });
+  FakeApiServer server([](const FakeRequest&) { return json_response(json::object()); });
   std::atomic<bool> clean_close{false};
-  server.on_exec([&](const FakeRequest &req) {
+  server.on_exec([&](const FakeRequest& req) {
     ExecPlan plan;
     plan.accept = true;
     plan.protocol = "v5.channel.k8s.io";
-    plan.script = [&](ExecIo &io) {
+    plan.script = [&](ExecIo& io) {
       io.send(1, "");                                        // channel announcement
       io.send_fragmented(1, std::string(70000, 'o'), 30000); // a 64-bit-length message, split
       io.ping("keepalive");
@@ -785,12 +785,12 @@ TEST_CASE("exec over WebSocket v5: fragments, pings, both streams and the exit c
 }
 
 TEST_CASE("exec falls back to v4 and a Success status is exit code 0", "[kube]") {
-  FakeApiServer server([](const FakeRequest &) { return json_response(json::object()); }, true);
-  server.on_exec([](const FakeRequest &) {
+  FakeApiServer server([](const FakeRequest&) { return json_response(json::object()); }, true);
+  server.on_exec([](const FakeRequest&) {
     ExecPlan plan;
     plan.accept = true;
     plan.protocol = "v4.channel.k8s.io";
-    plan.script = [](ExecIo &io) {
+    plan.script = [](ExecIo& io) {
       io.send(1, "hello\n");
       io.send(3, status_json(0));
       io.close(1000);
@@ -806,13 +806,13 @@ TEST_CASE("exec falls back to v4 and a Success status is exit code 0", "[kube]")
 }
 
 TEST_CASE("exec sends stdin and closes it with v5's close signal", "[kube]") {
-  FakeApiServer server([](const FakeRequest &) { return json_response(json::object()); });
+  FakeApiServer server([](const FakeRequest&) { return json_response(json::object()); });
   std::string close_signal;
-  server.on_exec([&](const FakeRequest &) {
+  server.on_exec([&](const FakeRequest&) {
     ExecPlan plan;
     plan.accept = true;
     plan.protocol = "v5.channel.k8s.io";
-    plan.script = [&](ExecIo &io) {
+    plan.script = [&](ExecIo& io) {
       std::string input;
       while (true) {
         const std::string m = io.read(); // Beast refuses unmasked client frames
@@ -840,8 +840,8 @@ TEST_CASE("exec sends stdin and closes it with v5's close signal", "[kube]") {
 }
 
 TEST_CASE("exec refusals: 403 names the RBAC permission, 401 refreshes once", "[kube]") {
-  FakeApiServer server([](const FakeRequest &) { return json_response(json::object()); });
-  server.on_exec([](const FakeRequest &) {
+  FakeApiServer server([](const FakeRequest&) { return json_response(json::object()); });
+  server.on_exec([](const FakeRequest&) {
     ExecPlan plan;
     plan.refusal = status_response(
         403, "Forbidden",
@@ -861,8 +861,8 @@ TEST_CASE("exec refusals: 403 names the RBAC permission, 401 refreshes once", "[
   CHECK(r.error().error.what().rfind("exec in pod istio-system/istiod-5f4d9c7b8-x2x7q", 0) == 0);
   CHECK(server.requests().size() == 1);
 
-  FakeApiServer auth([](const FakeRequest &) { return json_response(json::object()); });
-  auth.on_exec([](const FakeRequest &req) {
+  FakeApiServer auth([](const FakeRequest&) { return json_response(json::object()); });
+  auth.on_exec([](const FakeRequest& req) {
     ExecPlan plan;
     if (req.header("authorization") != "Bearer fresh") {
       plan.refusal = status_response(401, "Unauthorized", "Unauthorized");
@@ -870,7 +870,7 @@ TEST_CASE("exec refusals: 403 names the RBAC permission, 401 refreshes once", "[
     }
     plan.accept = true;
     plan.protocol = "v5.channel.k8s.io";
-    plan.script = [](ExecIo &io) {
+    plan.script = [](ExecIo& io) {
       io.send(3, status_json(0));
       io.close(1000);
     };
@@ -894,9 +894,9 @@ TEST_CASE("exec refusals: 403 names the RBAC permission, 401 refreshes once", "[
 
 TEST_CASE("exec: a command that cannot start is an error; 503 before the upgrade is retried",
           "[kube]") {
-  FakeApiServer server([](const FakeRequest &) { return json_response(json::object()); });
+  FakeApiServer server([](const FakeRequest&) { return json_response(json::object()); });
   std::atomic<int> calls{0};
-  server.on_exec([&](const FakeRequest &) {
+  server.on_exec([&](const FakeRequest&) {
     ExecPlan plan;
     if (++calls == 1) {
       plan.refusal = status_response(503, "ServiceUnavailable", "kubelet is restarting");
@@ -904,7 +904,7 @@ TEST_CASE("exec: a command that cannot start is an error; 503 before the upgrade
     }
     plan.accept = true;
     plan.protocol = "v5.channel.k8s.io";
-    plan.script = [](ExecIo &io) {
+    plan.script = [](ExecIo& io) {
       io.send(3, json{{"metadata", json::object()},
                       {"status", "Failure"},
                       {"message", "Internal error occurred: error executing command in container: "
@@ -926,12 +926,12 @@ TEST_CASE("exec: a command that cannot start is an error; 503 before the upgrade
 }
 
 TEST_CASE("exec: a server that does not speak the channel protocols is refused", "[kube]") {
-  FakeApiServer server([](const FakeRequest &) { return json_response(json::object()); });
-  server.on_exec([](const FakeRequest &) {
+  FakeApiServer server([](const FakeRequest&) { return json_response(json::object()); });
+  server.on_exec([](const FakeRequest&) {
     ExecPlan plan;
     plan.accept = true;
     plan.protocol = ""; // upgrades, but agrees to no subprotocol
-    plan.script = [](ExecIo &io) { io.close(1000); };
+    plan.script = [](ExecIo& io) { io.close(1000); };
     return plan;
   });
   auto client = client_for(server);

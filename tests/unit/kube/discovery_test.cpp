@@ -8,10 +8,10 @@ using nlohmann::json;
 namespace {
 
 // Shaped like kube-apiserver 1.29 answers (trimmed to a few resources each).
-const char *const k_api =
+const char* const k_api =
     R"({"kind":"APIVersions","versions":["v1"],"serverAddressByClientCIDRs":[{"clientCIDR":"0.0.0.0/0","serverAddress":"172.18.0.2:6443"}]})";
 
-const char *const k_core_v1 = R"({"kind":"APIResourceList","groupVersion":"v1","resources":[
+const char* const k_core_v1 = R"({"kind":"APIResourceList","groupVersion":"v1","resources":[
  {"name":"namespaces","singularName":"namespace","namespaced":false,"kind":"Namespace","verbs":["create","delete","get","list","patch","update","watch"],"shortNames":["ns"],"storageVersionHash":"Q3oi5N2YM8M="},
  {"name":"namespaces/status","singularName":"","namespaced":false,"kind":"Namespace","verbs":["get","patch","update"]},
  {"name":"pods","singularName":"pod","namespaced":true,"kind":"Pod","verbs":["create","delete","deletecollection","get","list","patch","update","watch"],"shortNames":["po"],"categories":["all"],"storageVersionHash":"xPOwRZ+Yhw8="},
@@ -20,19 +20,19 @@ const char *const k_core_v1 = R"({"kind":"APIResourceList","groupVersion":"v1","
  {"name":"secrets","singularName":"secret","namespaced":true,"kind":"Secret","verbs":["create","delete","deletecollection","get","list","patch","update","watch"],"storageVersionHash":"S6u1pOWzb84="},
  {"name":"services","singularName":"service","namespaced":true,"kind":"Service","verbs":["create","delete","deletecollection","get","list","patch","update","watch"],"shortNames":["svc"],"categories":["all"],"storageVersionHash":"0/CO1lhkEBI="}]})";
 
-const char *const k_apis = R"({"kind":"APIGroupList","apiVersion":"v1","groups":[
+const char* const k_apis = R"({"kind":"APIGroupList","apiVersion":"v1","groups":[
  {"name":"apps","versions":[{"groupVersion":"apps/v1","version":"v1"}],"preferredVersion":{"groupVersion":"apps/v1","version":"v1"}},
  {"name":"networking.istio.io","versions":[{"groupVersion":"networking.istio.io/v1","version":"v1"},{"groupVersion":"networking.istio.io/v1beta1","version":"v1beta1"},{"groupVersion":"networking.istio.io/v1alpha3","version":"v1alpha3"}],"preferredVersion":{"groupVersion":"networking.istio.io/v1","version":"v1"}},
  {"name":"gateway.networking.k8s.io","versions":[{"groupVersion":"gateway.networking.k8s.io/v1","version":"v1"}],"preferredVersion":{"groupVersion":"gateway.networking.k8s.io/v1","version":"v1"}},
  {"name":"metrics.k8s.io","versions":[{"groupVersion":"metrics.k8s.io/v1beta1","version":"v1beta1"}],"preferredVersion":{"groupVersion":"metrics.k8s.io/v1beta1","version":"v1beta1"}}]})";
 
-const char *const k_apps_v1 =
+const char* const k_apps_v1 =
     R"({"kind":"APIResourceList","apiVersion":"v1","groupVersion":"apps/v1","resources":[
  {"name":"deployments","singularName":"deployment","namespaced":true,"kind":"Deployment","verbs":["create","delete","deletecollection","get","list","patch","update","watch"],"shortNames":["deploy"],"categories":["all"],"storageVersionHash":"8aSe+NMegvE="},
  {"name":"deployments/scale","singularName":"","namespaced":true,"group":"autoscaling","version":"v1","kind":"Scale","verbs":["get","patch","update"]},
  {"name":"deployments/status","singularName":"","namespaced":true,"kind":"Deployment","verbs":["get","patch","update"]}]})";
 
-std::string istio_list(const std::string &version, bool with_gateway) {
+std::string istio_list(const std::string& version, bool with_gateway) {
   json resources = json::array();
   resources.push_back(
       {{"name", "destinationrules"},
@@ -58,7 +58,7 @@ std::string istio_list(const std::string &version, bool with_gateway) {
       .dump();
 }
 
-const char *const k_gateway_api_v1 =
+const char* const k_gateway_api_v1 =
     R"({"kind":"APIResourceList","apiVersion":"v1","groupVersion":"gateway.networking.k8s.io/v1","resources":[
  {"name":"gateways","singularName":"gateway","namespaced":true,"kind":"Gateway","verbs":["delete","deletecollection","get","list","patch","create","update","watch"],"shortNames":["gtw"],"categories":["gateway-api"]}]})";
 
@@ -95,7 +95,7 @@ TEST_CASE("discovery documents parse and subresources are left out", "[kube]") {
 
   const auto core_resources = parse_resource_list(json::parse(k_core_v1)).value();
   std::vector<std::string> names;
-  for (const auto &r : core_resources) {
+  for (const auto& r : core_resources) {
     names.push_back(r.resource);
   }
   CHECK(names == std::vector<std::string>{"namespaces", "pods", "secrets", "services"});

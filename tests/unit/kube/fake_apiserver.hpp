@@ -65,7 +65,7 @@ struct FakeRequest {
   bool via_proxy = false; ///< the target was absolute-form (a forward proxy request)
 
   [[nodiscard]] std::string header(std::string_view name) const {
-    for (const auto &[k, v] : headers) {
+    for (const auto& [k, v] : headers) {
       if (k == name) {
         return v;
       }
@@ -74,7 +74,7 @@ struct FakeRequest {
   }
   [[nodiscard]] std::vector<std::string> params(std::string_view name) const {
     std::vector<std::string> out;
-    for (const auto &[k, v] : query) {
+    for (const auto& [k, v] : query) {
       if (k == name) {
         out.push_back(v);
       }
@@ -119,18 +119,18 @@ struct ExecPlan {
   bool accept = false;
   std::string protocol; ///< the subprotocol to choose when accepting
   FakeResponse refusal; ///< the answer when not accepting
-  std::function<void(ExecIo &)> script;
+  std::function<void(ExecIo&)> script;
 };
 
 class FakeApiServer {
 public:
-  using Handler = std::function<FakeResponse(const FakeRequest &)>;
-  using ExecHandler = std::function<ExecPlan(const FakeRequest &)>;
+  using Handler = std::function<FakeResponse(const FakeRequest&)>;
+  using ExecHandler = std::function<ExecPlan(const FakeRequest&)>;
 
   explicit FakeApiServer(Handler handler, bool tls = false)
       : m_handler(std::move(handler)), m_tls(tls), m_ssl(ssl::context::tls_server) {
     if (tls) {
-      const auto &pki = test_pki();
+      const auto& pki = test_pki();
       m_ssl.use_certificate_chain_file(pki.server_ip_crt.string());
       m_ssl.use_private_key_file(pki.server_ip_key.string(), ssl::context::pem);
     }
@@ -158,12 +158,12 @@ public:
         ::shutdown(fd, SHUT_RDWR);
       }
     }
-    for (auto &t : m_sessions) {
+    for (auto& t : m_sessions) {
       t.join();
     }
   }
-  FakeApiServer(const FakeApiServer &) = delete;
-  FakeApiServer &operator=(const FakeApiServer &) = delete;
+  FakeApiServer(const FakeApiServer&) = delete;
+  FakeApiServer& operator=(const FakeApiServer&) = delete;
 
   [[nodiscard]] int port() const { return m_port; }
   [[nodiscard]] std::string url() const {
@@ -180,7 +180,7 @@ public:
   [[nodiscard]] std::size_t count(std::string_view method, std::string_view path) const {
     std::lock_guard lock(m_mutex);
     std::size_t n = 0;
-    for (const auto &r : m_requests) {
+    for (const auto& r : m_requests) {
       n += (r.method == method && r.path == path) ? 1 : 0;
     }
     return n;
@@ -228,7 +228,7 @@ private:
     }
   }
 
-  static FakeRequest convert(const http::request<http::string_body> &req) {
+  static FakeRequest convert(const http::request<http::string_body>& req) {
     FakeRequest fr;
     fr.method = std::string(req.method_string());
     fr.target = std::string(req.target());
@@ -254,7 +254,7 @@ private:
         rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
       }
     }
-    for (const auto &f : req) {
+    for (const auto& f : req) {
       std::string name(f.name_string());
       std::transform(name.begin(), name.end(), name.begin(),
                      [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -265,12 +265,12 @@ private:
   }
 
   template <class Stream>
-  static bool write_response(Stream &stream, const FakeResponse &r, unsigned version,
+  static bool write_response(Stream& stream, const FakeResponse& r, unsigned version,
                              bool keep_alive) {
     http::response<http::string_body> res{static_cast<http::status>(r.status), version};
     res.set(http::field::server, "fake-apiserver");
     res.set(http::field::content_type, r.content_type);
-    for (const auto &[k, v] : r.headers) {
+    for (const auto& [k, v] : r.headers) {
       res.set(k, v);
     }
     res.body() = r.body;
@@ -283,7 +283,7 @@ private:
 
   template <class Stream> class WsIo : public ExecIo {
   public:
-    explicit WsIo(websocket::stream<Stream &> &ws) : m_ws(ws) { m_ws.binary(true); }
+    explicit WsIo(websocket::stream<Stream&>& ws) : m_ws(ws) { m_ws.binary(true); }
     void send(std::uint8_t channel, std::string_view data) override {
       std::string m(1, static_cast<char>(channel));
       m += data;
@@ -318,11 +318,11 @@ private:
     bool closed_cleanly() const override { return m_clean; }
 
   private:
-    websocket::stream<Stream &> &m_ws;
+    websocket::stream<Stream&>& m_ws;
     bool m_clean = false;
   };
 
-  template <class Stream> void serve(Stream &stream) {
+  template <class Stream> void serve(Stream& stream) {
     beast::flat_buffer buffer;
     while (!m_stop) {
       http::request<http::string_body> req;
@@ -350,9 +350,9 @@ private:
           write_response(stream, plan.refusal, req.version(), false);
           return;
         }
-        websocket::stream<Stream &> ws(stream);
+        websocket::stream<Stream&> ws(stream);
         const std::string protocol = plan.protocol;
-        ws.set_option(websocket::stream_base::decorator([protocol](websocket::response_type &res) {
+        ws.set_option(websocket::stream_base::decorator([protocol](websocket::response_type& res) {
           if (!protocol.empty()) {
             res.set(http::field::sec_websocket_protocol, protocol);
           }
@@ -380,7 +380,7 @@ private:
 
   // Acts as a forward proxy's CONNECT: opens the target and copies bytes both ways until either
   // side closes.
-  static void tunnel(tcp::socket &client, beast::flat_buffer &buffer, const std::string &target) {
+  static void tunnel(tcp::socket& client, beast::flat_buffer& buffer, const std::string& target) {
     net::io_context io;
     tcp::socket upstream(io);
     const auto colon = target.rfind(':');
@@ -397,7 +397,7 @@ private:
       net::write(upstream, buffer.data(), ec);
       buffer.consume(buffer.size());
     }
-    auto pump = [](tcp::socket &from, tcp::socket &to) {
+    auto pump = [](tcp::socket& from, tcp::socket& to) {
       std::array<char, 16384> chunk{};
       beast::error_code e;
       while (true) {
@@ -431,7 +431,7 @@ private:
 };
 
 /// A JSON answer.
-inline FakeResponse json_response(const nlohmann::json &body, int status = 200) {
+inline FakeResponse json_response(const nlohmann::json& body, int status = 200) {
   FakeResponse r;
   r.status = status;
   r.body = body.dump();
@@ -439,8 +439,8 @@ inline FakeResponse json_response(const nlohmann::json &body, int status = 200) 
 }
 
 /// A metav1.Status answer as kube-apiserver writes it.
-inline FakeResponse status_response(int code, const std::string &reason,
-                                    const std::string &message) {
+inline FakeResponse status_response(int code, const std::string& reason,
+                                    const std::string& message) {
   return json_response({{"kind", "Status"},
                         {"apiVersion", "v1"},
                         {"metadata", nlohmann::json::object()},

@@ -17,7 +17,7 @@ TEST_CASE("parallel requests share one HTTP/2 connection", "[kube]") {
   if (run({"sh", "-c", "command -v nghttpd"}).exit_code != 0) {
     MESHCTL_SKIP("nghttpd (Debian package nghttp2-server) is not installed");
   }
-  const auto &pki = test_pki();
+  const auto& pki = test_pki();
   meshctl::testing::TempDir root;
   for (int i = 0; i < 6; ++i) {
     root.write("docs/api/v1/namespaces/dev/services/s" + std::to_string(i),

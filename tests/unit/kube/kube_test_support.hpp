@@ -33,7 +33,7 @@ struct TestPki {
   std::filesystem::path client_crt, client_key; ///< CN=alice, signed by client_ca
 };
 
-inline void openssl(const std::vector<std::string> &args) {
+inline void openssl(const std::vector<std::string>& args) {
   std::vector<std::string> argv{"openssl"};
   argv.insert(argv.end(), args.begin(), args.end());
   const auto r = run(argv);
@@ -42,20 +42,20 @@ inline void openssl(const std::vector<std::string> &args) {
   }
 }
 
-inline const TestPki &test_pki() {
+inline const TestPki& test_pki() {
   static TempDir dir;
   static const TestPki pki = [] {
     TestPki p;
     p.dir = dir.path();
-    auto path = [&](const std::string &name) { return (p.dir / name).string(); };
-    auto make_ca = [&](const std::string &name, const std::string &cn) {
+    auto path = [&](const std::string& name) { return (p.dir / name).string(); };
+    auto make_ca = [&](const std::string& name, const std::string& cn) {
       openssl({"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
                "-nodes", "-keyout", path(name + ".key"), "-out", path(name + ".crt"), "-subj",
                "/CN=" + cn, "-days", "2", "-addext", "basicConstraints=critical,CA:TRUE", "-addext",
                "keyUsage=critical,keyCertSign,cRLSign"});
     };
-    auto make_leaf = [&](const std::string &name, const std::string &ca, const std::string &cn,
-                         const std::string &ext) {
+    auto make_leaf = [&](const std::string& name, const std::string& ca, const std::string& cn,
+                         const std::string& ext) {
       openssl({"req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
                "-keyout", path(name + ".key"), "-out", path(name + ".csr"), "-subj", "/CN=" + cn});
       dir.write(name + ".ext", ext);
@@ -93,9 +93,9 @@ inline int free_port() {
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
   socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr *>(&addr), &len);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   ::close(fd);
   return ntohs(addr.sin_port);
 }
@@ -109,7 +109,7 @@ inline bool wait_for_port(int port, std::chrono::milliseconds timeout) {
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     addr.sin_port = htons(static_cast<uint16_t>(port));
-    const bool ok = ::connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) == 0;
+    const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
     ::close(fd);
     if (ok) {
       return true;
@@ -122,16 +122,16 @@ inline bool wait_for_port(int port, std::chrono::milliseconds timeout) {
 /// A child process (stdout/stderr to /dev/null) that is terminated when this object dies.
 class BackgroundProcess {
 public:
-  explicit BackgroundProcess(const std::vector<std::string> &argv) {
+  explicit BackgroundProcess(const std::vector<std::string>& argv) {
     m_pid = ::fork();
     if (m_pid == 0) {
       const int devnull = ::open("/dev/null", O_RDWR);
       ::dup2(devnull, 0);
       ::dup2(devnull, 1);
       ::dup2(devnull, 2);
-      std::vector<char *> args;
-      for (const auto &a : argv) {
-        args.push_back(const_cast<char *>(a.c_str()));
+      std::vector<char*> args;
+      for (const auto& a : argv) {
+        args.push_back(const_cast<char*>(a.c_str()));
       }
       args.push_back(nullptr);
       ::execvp(args[0], args.data());
@@ -145,16 +145,16 @@ public:
       ::waitpid(m_pid, &status, 0);
     }
   }
-  BackgroundProcess(const BackgroundProcess &) = delete;
-  BackgroundProcess &operator=(const BackgroundProcess &) = delete;
+  BackgroundProcess(const BackgroundProcess&) = delete;
+  BackgroundProcess& operator=(const BackgroundProcess&) = delete;
 
 private:
   pid_t m_pid = -1;
 };
 
 /// A resolved context for a server URL, named like a cluster.
-inline config::ResolvedContext context_for(const std::string &server,
-                                           const std::string &name = "wuxi") {
+inline config::ResolvedContext context_for(const std::string& server,
+                                           const std::string& name = "wuxi") {
   config::ResolvedContext ctx;
   ctx.name = name;
   ctx.cluster.server = server;
@@ -169,7 +169,7 @@ inline config::ResolvedContext context_for(const std::string &server,
 namespace Catch {
 /// Failed ApiResults print their error, not "{?}".
 template <class T> struct StringMaker<tl::expected<T, meshctl::kube::ApiError>> {
-  static std::string convert(const tl::expected<T, meshctl::kube::ApiError> &r) {
+  static std::string convert(const tl::expected<T, meshctl::kube::ApiError>& r) {
     if (r) {
       return "ok";
     }

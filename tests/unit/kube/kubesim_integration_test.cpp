@@ -19,11 +19,11 @@ namespace {
 
 std::optional<std::filesystem::path> kubesim_binary() {
   std::vector<std::filesystem::path> candidates;
-  if (const char *env = std::getenv("MESHCTL_KUBESIM"); env != nullptr && *env != '\0') {
+  if (const char* env = std::getenv("MESHCTL_KUBESIM"); env != nullptr && *env != '\0') {
     candidates.emplace_back(env);
   }
   candidates.push_back(meshctl::testing::binary_dir() / "tests" / "kubesim" / "kubesim");
-  for (const auto &c : candidates) {
+  for (const auto& c : candidates) {
     std::error_code ec;
     if (std::filesystem::is_regular_file(c, ec) && ::access(c.c_str(), X_OK) == 0) {
       return c;
@@ -35,7 +35,7 @@ std::optional<std::filesystem::path> kubesim_binary() {
 /// One kubesim on a free port, admin token credentials.
 class Kubesim {
 public:
-  Kubesim(const std::filesystem::path &binary, const std::string &name)
+  Kubesim(const std::filesystem::path& binary, const std::string& name)
       : m_process({binary.string(), "--name", name, "--port", "0", "--state-dir",
                    m_dir.path().string(), "--token-delay-ms", "10"}) {
     const auto port_file = m_dir.path() / "port";
@@ -82,8 +82,8 @@ private:
   }                                                                                                \
   Kubesim var(*var##_bin, "wuxi")
 
-json object(const std::string &api_version, const std::string &kind, const std::string &ns,
-            const std::string &name) {
+json object(const std::string& api_version, const std::string& kind, const std::string& ns,
+            const std::string& name) {
   json o = {{"apiVersion", api_version}, {"kind", kind}, {"metadata", {{"name", name}}}};
   if (!ns.empty()) {
     o["metadata"]["namespace"] = ns;
@@ -158,9 +158,9 @@ TEST_CASE("kubesim: paging returns every object once", "[kube][kubesim]") {
   int pages = 0;
   std::set<std::string> names;
   const auto done = client->list_pages(
-      {"", "v1", "configmaps", "paging", "", ""}, small, [&](json &page) -> Result<void> {
+      {"", "v1", "configmaps", "paging", "", ""}, small, [&](json& page) -> Result<void> {
         ++pages;
-        for (const auto &item : page["items"]) {
+        for (const auto& item : page["items"]) {
           names.insert(item["metadata"]["name"].get<std::string>());
         }
         return {};

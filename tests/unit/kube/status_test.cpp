@@ -18,7 +18,7 @@ RequestInfo request(std::string method, std::string path) {
   return info;
 }
 
-bool contains(const std::string &text, const std::string &part) {
+bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 

@@ -15,8 +15,8 @@ namespace {
 
 class TlsPeer {
 public:
-  TlsPeer(const std::filesystem::path &crt, const std::filesystem::path &key,
-          const std::filesystem::path &client_ca = {})
+  TlsPeer(const std::filesystem::path& crt, const std::filesystem::path& key,
+          const std::filesystem::path& client_ca = {})
       : m_port(free_port()), m_process(argv(m_port, crt, key, client_ca)) {
     if (!wait_for_port(m_port, std::chrono::seconds(10))) {
       throw std::runtime_error("openssl s_server did not start");
@@ -25,9 +25,9 @@ public:
   [[nodiscard]] std::string url() const { return "https://127.0.0.1:" + std::to_string(m_port); }
 
 private:
-  static std::vector<std::string> argv(int port, const std::filesystem::path &crt,
-                                       const std::filesystem::path &key,
-                                       const std::filesystem::path &client_ca) {
+  static std::vector<std::string> argv(int port, const std::filesystem::path& crt,
+                                       const std::filesystem::path& key,
+                                       const std::filesystem::path& client_ca) {
     std::vector<std::string> a{"openssl",   "s_server",   "-quiet",
                                "-www",      "-accept",    "127.0.0.1:" + std::to_string(port),
                                "-cert",     crt.string(), "-key",
@@ -50,7 +50,7 @@ ClientOptions quick() {
   return o;
 }
 
-ApiResult<Response> get_root(const config::ResolvedContext &ctx, config::Credentials creds = {}) {
+ApiResult<Response> get_root(const config::ResolvedContext& ctx, config::Credentials creds = {}) {
   auto client = Client::create(ctx, quick(), static_credentials(std::move(creds)));
   REQUIRE(client);
   Request r;
@@ -59,14 +59,14 @@ ApiResult<Response> get_root(const config::ResolvedContext &ctx, config::Credent
   return (*client)->send(r);
 }
 
-bool contains(const std::string &text, const std::string &part) {
+bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
 } // namespace
 
 TEST_CASE("tls-server-name is verified while connecting to the server's address", "[kube]") {
-  const auto &pki = test_pki();
+  const auto& pki = test_pki();
   TlsPeer peer(pki.server_name_crt, pki.server_name_key); // valid for kube.test only
   auto ctx = context_for(peer.url());
   ctx.cluster.certificate_authority_data = read_file(pki.ca_crt);
@@ -92,7 +92,7 @@ TEST_CASE("tls-server-name is verified while connecting to the server's address"
 }
 
 TEST_CASE("a CA that did not sign the server's certificate is a CA mismatch", "[kube]") {
-  const auto &pki = test_pki();
+  const auto& pki = test_pki();
   TlsPeer peer(pki.server_ip_crt, pki.server_ip_key);
   auto ctx = context_for(peer.url());
   ctx.cluster.certificate_authority_data = read_file(pki.other_ca_crt);
@@ -117,7 +117,7 @@ TEST_CASE("a CA that did not sign the server's certificate is a CA mismatch", "[
 }
 
 TEST_CASE("verification is skipped only with insecure-skip-tls-verify", "[kube]") {
-  const auto &pki = test_pki();
+  const auto& pki = test_pki();
   TlsPeer peer(pki.server_name_crt, pki.server_name_key);
   auto ctx = context_for(peer.url());
   ctx.cluster.certificate_authority_data = read_file(pki.other_ca_crt);
@@ -129,7 +129,7 @@ TEST_CASE("verification is skipped only with insecure-skip-tls-verify", "[kube]"
 }
 
 TEST_CASE("client certificates are presented and their absence is explained", "[kube]") {
-  const auto &pki = test_pki();
+  const auto& pki = test_pki();
   TlsPeer peer(pki.server_ip_crt, pki.server_ip_key, pki.client_ca_crt);
   auto ctx = context_for(peer.url());
   ctx.cluster.certificate_authority_data = read_file(pki.ca_crt);
@@ -150,7 +150,7 @@ TEST_CASE("client certificates are presented and their absence is explained", "[
 }
 
 TEST_CASE("an unusable client key is a configuration error", "[kube]") {
-  const auto &pki = test_pki();
+  const auto& pki = test_pki();
   TlsPeer peer(pki.server_ip_crt, pki.server_ip_key, pki.client_ca_crt);
   auto ctx = context_for(peer.url());
   ctx.cluster.certificate_authority_data = read_file(pki.ca_crt);

@@ -16,7 +16,7 @@ std::string bytes(std::initializer_list<int> values) {
   return out;
 }
 
-std::vector<Message> read_all(MessageReader &reader) {
+std::vector<Message> read_all(MessageReader& reader) {
   std::vector<Message> out;
   while (true) {
     auto m = reader.next();
@@ -79,7 +79,7 @@ TEST_CASE("frames round-trip masked and unmasked at every length class", "[kube]
 }
 
 TEST_CASE("protocol violations are errors", "[kube]") {
-  auto error_of = [](const std::string &wire) {
+  auto error_of = [](const std::string& wire) {
     const auto d = decode_frame(wire, 1000);
     REQUIRE_FALSE(d);
     return d.error().message();
@@ -107,7 +107,7 @@ TEST_CASE("the reader joins fragments and lets control frames through in between
   std::vector<Message> got;
   for (const char c : wire) {
     reader.feed(std::string_view(&c, 1));
-    for (auto &m : read_all(reader)) {
+    for (auto& m : read_all(reader)) {
       got.push_back(std::move(m));
     }
   }
@@ -192,7 +192,7 @@ TEST_CASE("the upgrade handshake: request, accept key and subprotocol", "[kube]"
   const auto parsed = parse_response_head(answer);
   REQUIRE(parsed);
   REQUIRE(parsed->has_value());
-  const auto &[head, used] = **parsed;
+  const auto& [head, used] = **parsed;
   CHECK(head.status == 101);
   CHECK(head.reason == "Switching Protocols");
   CHECK(head.header("sec-websocket-protocol") == "v4.channel.k8s.io");

@@ -7,12 +7,13 @@ using nlohmann::json;
 
 namespace {
 json service(int node_port) {
-  return {{"apiVersion", "v1"},
-          {"kind", "Service"},
-          {"metadata", {{"name", "istio-eastwestgateway"}, {"namespace", "istio-system"}}},
-          {"spec",
-           {{"type", "NodePort"},
-            {"ports", json::array({{{"name", "tls"}, {"port", 15443}, {"nodePort", node_port}}})}}}};
+  return {
+      {"apiVersion", "v1"},
+      {"kind", "Service"},
+      {"metadata", {{"name", "istio-eastwestgateway"}, {"namespace", "istio-system"}}},
+      {"spec",
+       {{"type", "NodePort"},
+        {"ports", json::array({{{"name", "tls"}, {"port", 15443}, {"nodePort", node_port}}})}}}};
 }
 } // namespace
 

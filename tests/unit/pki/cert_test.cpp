@@ -13,7 +13,7 @@ using meshctl::testing::run;
 namespace {
 
 // The value openssl prints after "sha256 Fingerprint=".
-std::string openssl_fingerprint(const std::filesystem::path &pem) {
+std::string openssl_fingerprint(const std::filesystem::path& pem) {
   auto r = run({"openssl", "x509", "-noout", "-fingerprint", "-sha256", "-in", pem.string()});
   REQUIRE(r.exit_code == 0);
   const auto eq = r.out.find('=');

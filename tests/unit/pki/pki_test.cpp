@@ -20,7 +20,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-unsigned mode_of(const fs::path &p) {
+unsigned mode_of(const fs::path& p) {
   struct stat st {};
   REQUIRE(::stat(p.c_str(), &st) == 0);
   return st.st_mode & 07777;
@@ -30,14 +30,14 @@ class UmaskGuard {
 public:
   explicit UmaskGuard(mode_t mask) : m_old(::umask(mask)) {}
   ~UmaskGuard() { ::umask(m_old); }
-  UmaskGuard(const UmaskGuard &) = delete;
-  UmaskGuard &operator=(const UmaskGuard &) = delete;
+  UmaskGuard(const UmaskGuard&) = delete;
+  UmaskGuard& operator=(const UmaskGuard&) = delete;
 
 private:
   mode_t m_old;
 };
 
-void require_openssl_verify(const fs::path &root, const fs::path &cert) {
+void require_openssl_verify(const fs::path& root, const fs::path& cert) {
   for (const bool strict : {false, true}) {
     std::vector<std::string> argv{"openssl", "verify"};
     if (strict) {
@@ -53,7 +53,7 @@ void require_openssl_verify(const fs::path &root, const fs::path &cert) {
 
 // `openssl x509 -noout -text` with what must differ between two issuances (serial, dates, key
 // material, key ids, signature) masked, so that everything else can be compared exactly.
-std::string normalised_text(const std::string &text) {
+std::string normalised_text(const std::string& text) {
   std::istringstream in(text);
   std::ostringstream out;
   std::string line;
@@ -94,13 +94,13 @@ std::string normalised_text(const std::string &text) {
   return out.str();
 }
 
-std::string openssl_text(const fs::path &pem) {
+std::string openssl_text(const fs::path& pem) {
   const auto r = run({"openssl", "x509", "-noout", "-text", "-in", pem.string()});
   REQUIRE(r.exit_code == 0);
   return r.out;
 }
 
-std::string subject_with_types(const fs::path &pem) {
+std::string subject_with_types(const fs::path& pem) {
   const auto r = run({"openssl", "x509", "-noout", "-subject", "-issuer", "-nameopt",
                       "show_type,sep_comma_plus", "-in", pem.string()});
   REQUIRE(r.exit_code == 0);
@@ -109,7 +109,7 @@ std::string subject_with_types(const fs::path &pem) {
 
 // Field-by-field comparison of two certificates of the same profile; key ids must differ in value
 // only, so they are compared by presence.
-void check_same_profile(const pki::CertInfo &mine, const pki::CertInfo &theirs) {
+void check_same_profile(const pki::CertInfo& mine, const pki::CertInfo& theirs) {
   CHECK(mine.subject == theirs.subject);
   CHECK(mine.issuer == theirs.issuer);
   CHECK(mine.key_type == theirs.key_type);
@@ -134,9 +134,9 @@ void check_same_profile(const pki::CertInfo &mine, const pki::CertInfo &theirs) 
   }
 }
 
-void copy_recipe_cluster(const fs::path &recipe, const fs::path &to) {
+void copy_recipe_cluster(const fs::path& recipe, const fs::path& to) {
   fs::create_directories(to);
-  for (const char *f : {"ca-cert.pem", "ca-key.pem", "root-cert.pem", "cert-chain.pem"}) {
+  for (const char* f : {"ca-cert.pem", "ca-key.pem", "root-cert.pem", "cert-chain.pem"}) {
     fs::copy_file(recipe / "cluster1" / f, to / f);
   }
 }
@@ -253,7 +253,7 @@ TEST_CASE("re-running reuses the root and the intermediate byte for byte, with p
   CHECK(mode_of(dir / "wuxi" / "cert-chain.pem") == 0644);
   // No temporary files are left behind.
   int entries = 0;
-  for ([[maybe_unused]] const auto &e : fs::directory_iterator(dir / "wuxi")) {
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir / "wuxi")) {
     ++entries;
   }
   CHECK(entries == 4);
@@ -347,7 +347,7 @@ TEST_CASE("a root imported from Istio's recipe issues intermediates that openssl
     auto c2 = pki::load_or_issue_intermediate(*in_place, copy, "cluster2");
     REQUIRE(c2);
     CHECK(c2->cert_chain_pem == read_file(recipe / "cluster2/cert-chain.pem"));
-    for (const auto &e : fs::recursive_directory_iterator(recipe)) {
+    for (const auto& e : fs::recursive_directory_iterator(recipe)) {
       if (e.is_regular_file()) {
         INFO(e.path().string());
         CHECK(read_file(copy / fs::relative(e.path(), recipe)) == read_file(e.path()));
@@ -415,8 +415,8 @@ TEST_CASE("bad PKI input is refused with a clear error and nothing is overwritte
   const auto root_cert = recipe / "root-cert.pem";
   const auto root_key = recipe / "root-key.pem";
   const auto dir = tmp.path() / "pki";
-  auto expect_import_error = [&](const fs::path &cert, const fs::path &key,
-                                 const std::string &needle) {
+  auto expect_import_error = [&](const fs::path& cert, const fs::path& key,
+                                 const std::string& needle) {
     auto r = pki::import_root(cert, key, dir);
     REQUIRE_FALSE(r);
     INFO(r.error().what());
