@@ -34,6 +34,8 @@ void register_completion(CLI::App& app, Context& ctx);
 
 namespace meshctl::mesh {
 struct JoinReport;
+struct Session;
+struct ClusterObjects;
 enum class DryRun;
 } // namespace meshctl::mesh
 
@@ -43,6 +45,12 @@ namespace meshctl::cmd {
 /// failed preconditions are listed on stderr and make the error returned. Lives in cmd/join.cpp.
 Result<ExitCode> print_apply_report(const Context& ctx, const mesh::JoinReport& report,
                                     mesh::DryRun dry, const std::string& kind);
+
+/// The shared tail of expose and localize: with offline --dry-run print the manifests, else plan
+/// (and unless a client dry run, apply) them in every cluster and print the outcome. In
+/// cmd/join.cpp.
+Result<ExitCode> print_or_apply(const Context& ctx, const mesh::Session& session,
+                                const std::vector<mesh::ClusterObjects>& objects, mesh::DryRun dry);
 
 /// Action for a verb that exists in the CLI but is not built yet: exits 2, never pretends.
 Result<ExitCode> not_implemented(const std::string& verb);

@@ -58,6 +58,27 @@ Result<ExitCode> print_apply_report(const Context& ctx, const mesh::JoinReport& 
   return ExitCode::k_ok;
 }
 
+Result<ExitCode> print_or_apply(const Context& ctx, const mesh::Session& session,
+                                const std::vector<mesh::ClusterObjects>& objects,
+                                mesh::DryRun dry) {
+  if (dry == mesh::DryRun::k_offline) {
+    const std::string text = mesh::format_manifests(objects, ctx.global.output, false);
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return ExitCode::k_ok;
+  }
+  auto clients = mesh::connect_all(session, ctx.global);
+  if (!clients) {
+    return tl::make_unexpected(clients.error());
+  }
+  auto plans = mesh::apply_everywhere(*clients, objects, dry);
+  if (!plans) {
+    return tl::make_unexpected(plans.error());
+  }
+  mesh::JoinReport report;
+  report.plans = std::move(*plans);
+  return print_apply_report(ctx, report, dry, "ApplyResult");
+}
+
 namespace {
 
 Result<ExitCode> run_join(const Context& ctx, const JoinFlags& f) {

@@ -40,22 +40,7 @@ Result<ExitCode> run_localize(const Context& ctx, const LocalizeFlags& f) {
   if (!objects) {
     return tl::make_unexpected(objects.error());
   }
-  if (*dry == mesh::DryRun::k_offline) {
-    const std::string text = mesh::format_manifests(*objects, ctx.global.output, false);
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    return ExitCode::k_ok;
-  }
-  auto clients = mesh::connect_all(*session, ctx.global);
-  if (!clients) {
-    return tl::make_unexpected(clients.error());
-  }
-  auto plans = mesh::apply_everywhere(*clients, *objects, *dry);
-  if (!plans) {
-    return tl::make_unexpected(plans.error());
-  }
-  mesh::JoinReport report;
-  report.plans = std::move(*plans);
-  return print_apply_report(ctx, report, *dry, "ApplyResult");
+  return print_or_apply(ctx, *session, *objects, *dry);
 }
 
 } // namespace
