@@ -92,16 +92,9 @@ std::string day(std::chrono::sys_seconds t) {
   return fmt::format("{:%Y-%m-%d}", t);
 }
 
-std::vector<std::string> cluster_names(const MeshFacts& facts) {
-  std::vector<std::string> out;
-  for (const auto& c : facts.clusters) {
-    out.push_back(c.name);
-  }
-  return out;
-}
-
+/// Every cluster of the mesh, checked or not (hints such as "meshctl join …" name them all).
 std::string all_clusters(const MeshFacts& facts) {
-  return join(cluster_names(facts), " ");
+  return join(facts.mesh_names(), " ");
 }
 
 std::string service_arg(const MeshFacts& facts) {
@@ -535,7 +528,7 @@ void check_token(const ClusterFacts& c, const ClusterFacts* target, const std::s
 
 Findings check_remote_secrets(const MeshFacts& facts) {
   Findings out;
-  const auto names = cluster_names(facts);
+  const auto names = facts.mesh_names(); // unchecked clusters need their secrets too
   for (const auto& c : facts.clusters) {
     if (!usable(c) || !readable(c, "remote-secrets")) {
       continue;
@@ -916,6 +909,7 @@ Findings check_service(const MeshFacts& facts) {
   const ClusterFacts* first = nullptr;
   std::vector<std::string> present;
   std::vector<std::string> running;
+  const auto unchecked = facts.unchecked();
   for (const auto& c : facts.clusters) {
     if (!usable(c) || !readable(c, "service")) {
       continue;
@@ -967,9 +961,14 @@ Findings check_service(const MeshFacts& facts) {
                              service_port_list(c.service) + ")"));
     }
     if (c.workloads.empty()) {
+      std::string where;
+      if (!running.empty()) {
+        where = ": calls go to " + join(running);
+      } else if (!unchecked.empty()) {
+        where = ": calls can only go to " + join(unchecked) + " (not checked)";
+      }
       out.push_back(info("service.no-workloads", c.name,
-                         "no pods of " + facts.service + " run in " + c.name +
-                             (running.empty() ? "" : ": calls go to " + join(running))));
+                         "no pods of " + facts.service + " run in " + c.name + where));
       continue;
     }
     int ready = 0;
@@ -1004,15 +1003,28 @@ Findings check_service(const MeshFacts& facts) {
              fmt::format("{} pod(s) of {} ({} ready, {} with sidecar)", c.workloads.size(),
                          facts.service, ready, c.workloads.size() - without.size())));
   }
+  // With --context naming a subset, what holds for the checked clusters says nothing about the
+  // others: a missing Service still breaks DNS here, but pods may well run elsewhere.
+  const std::string also =
+      unchecked.empty() ? std::string() : " (not checked: " + join(unchecked) + ")";
+  const std::string everywhere =
+      "meshctl verify " + service_arg(facts) + " without --context checks every cluster";
   if (present.empty() && !facts.clusters.empty()) {
-    out.push_back(
-        error("service.missing", "", "Service " + svc + " exists in no reachable cluster",
-              "check the name (SERVICE.NAMESPACE), e.g. kubectl get svc -n " + facts.namespace_));
-  } else if (running.empty() && !present.empty()) {
+    out.push_back(error("service.missing", "",
+                        "Service " + svc + " exists in no " +
+                            (unchecked.empty() ? "reachable" : "checked") + " cluster" + also,
+                        "check the name (SERVICE.NAMESPACE), e.g. kubectl get svc -n " +
+                            facts.namespace_ +
+                            (unchecked.empty() ? std::string() : "; " + everywhere)));
+  } else if (running.empty() && !present.empty() && unchecked.empty()) {
     out.push_back(error("service.no-workloads", "",
                         "no cluster runs pods of " + facts.service + ": calls fail everywhere",
                         "deploy it, or check its selector: kubectl get pods -n " +
                             facts.namespace_ + " --show-labels"));
+  } else if (running.empty() && !present.empty()) {
+    out.push_back(
+        info("service.no-workloads", "",
+             "no checked cluster runs pods of " + facts.service + also + "; " + everywhere));
   }
   return out;
 }
@@ -1117,9 +1129,20 @@ Findings check_endpoints(const MeshFacts& facts) {
         active = active || r.active();
       }
       const bool local = !c.workloads.empty();
-      if (local && running.size() > 1 && !active) {
+      // Where pods run: the checked clusters' workloads, and the clusters the client's endpoints
+      // lead to (the only evidence about clusters verify --context left out).
+      std::set<std::string> where(running.begin(), running.end());
+      if (local && c.client && c.client->parse_error.empty()) {
+        for (const auto& r : endpoint_rows(facts, c)) {
+          if (!r.peer_cluster.empty()) {
+            where.insert(r.peer_cluster);
+          }
+        }
+      }
+      if (local && where.size() > 1 && !active) {
         out.push_back(warning("traffic.spread", c.name,
-                              "pods of " + facts.service + " run in " + join(running) +
+                              "pods of " + facts.service + " run in " +
+                                  join(std::vector<std::string>(where.begin(), where.end())) +
                                   " and no DestinationRule keeps traffic local: calls from " +
                                   c.name + " are spread across clusters",
                               "meshctl localize " + service_arg(facts)));

@@ -134,6 +134,22 @@ std::string url_host(const std::string& url) {
   return rest.substr(0, rest.find(':'));
 }
 
+/// Every cluster of the mesh: those being checked, then meshctl.yaml's others (verify --context
+/// checks a subset; remote secrets still point at the rest).
+std::vector<const config::ClusterConfig*> mesh_clusters(const mesh::Session& session) {
+  std::vector<const config::ClusterConfig*> out;
+  for (const auto& c : session.clusters) {
+    out.push_back(&c);
+  }
+  for (const auto& c : session.config.clusters) {
+    if (std::none_of(session.clusters.begin(), session.clusters.end(),
+                     [&](const config::ClusterConfig& s) { return s.name == c.name; })) {
+      out.push_back(&c);
+    }
+  }
+  return out;
+}
+
 /// Shared state of one cluster's collection.
 struct ClusterRun {
   ClusterFacts& facts;
@@ -361,7 +377,8 @@ void read_remote_secrets(ClusterRun& run) {
     out.push_back(remote_secret(run, s));
   }
   // The expected names, in case one lost its label (istiod would ignore it: the check says so).
-  for (const auto& c : run.session.clusters) {
+  for (const auto* cp : mesh_clusters(run.session)) {
+    const auto& c = *cp;
     const std::string name = "istio-remote-secret-" + c.name;
     if (c.name == run.facts.name ||
         std::any_of(out.begin(), out.end(), [&](const auto& s) { return s.name == name; })) {
@@ -715,10 +732,12 @@ void check_token(ClusterRun& run, const RemoteSecretFacts& s, RemoteKubeconfigFa
     }
   }
   const bool retry = loopback || (t.error && worth_fallback(*t.error));
+  // The target may be a mesh cluster verify does not check (--context): its kubeconfig entry is
+  // still the way to reach it.
   const config::ClusterConfig* target = nullptr;
-  for (const auto& c : run.session.clusters) {
-    if (c.name == k.key) {
-      target = &c;
+  for (const auto* c : mesh_clusters(run.session)) {
+    if (c->name == k.key) {
+      target = c;
     }
   }
   if (retry && target != nullptr) {
@@ -900,6 +919,9 @@ MeshFacts collect_facts(const mesh::Session& session,
   for (std::size_t i = 0; i < session.clusters.size(); ++i) {
     names.push_back(session.clusters[i].name);
     index[session.clusters[i].name] = i;
+  }
+  for (const auto* c : mesh_clusters(session)) {
+    facts.mesh_clusters.push_back(c->name);
   }
   auto results = for_each_cluster(names, [&](const std::string& name) {
     const std::size_t i = index.at(name);

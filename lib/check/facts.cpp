@@ -24,6 +24,27 @@ const ClusterFacts* MeshFacts::find(const std::string& cluster) const {
   return nullptr;
 }
 
+std::vector<std::string> MeshFacts::mesh_names() const {
+  if (!mesh_clusters.empty()) {
+    return mesh_clusters;
+  }
+  std::vector<std::string> out;
+  for (const auto& c : clusters) {
+    out.push_back(c.name);
+  }
+  return out;
+}
+
+std::vector<std::string> MeshFacts::unchecked() const {
+  std::vector<std::string> out;
+  for (const auto& n : mesh_clusters) {
+    if (find(n) == nullptr) {
+      out.push_back(n);
+    }
+  }
+  return out;
+}
+
 std::string format_time(std::chrono::sys_seconds t) {
   return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", t);
 }
@@ -508,6 +529,7 @@ json facts_to_json(const MeshFacts& facts, const DumpNamer& dump_file) {
           {"namespace", facts.namespace_},
           {"from", facts.from},
           {"collectedAt", format_time(facts.collected_at)},
+          {"meshClusters", facts.mesh_names()},
           {"clusters", std::move(clusters)}};
 }
 
@@ -535,6 +557,10 @@ Result<MeshFacts> facts_from_json(const json& j, const DumpReader& read_dump) {
       return usage_error("facts.json: collectedAt is not an RFC 3339 time");
     }
     f.collected_at = *at;
+    // Absent in bundles of older meshctl versions: then every cluster of the bundle is the mesh.
+    for (const auto& n : j.value("meshClusters", json::array())) {
+      f.mesh_clusters.push_back(n.get<std::string>());
+    }
     std::size_t i = 0;
     for (const auto& c : j.value("clusters", json::array())) {
       auto cluster = cluster_from(c, read_dump);

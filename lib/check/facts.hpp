@@ -192,12 +192,19 @@ struct MeshFacts {
   std::string namespace_;                  ///< "dev"
   std::string from;                        ///< --from POD.NS, "" = auto-pick
   std::chrono::sys_seconds collected_at{}; ///< "now" for every time-dependent check
-  std::vector<ClusterFacts> clusters;
+  std::vector<ClusterFacts> clusters;      ///< the clusters checked (all, or those of --context)
+  /// Every cluster of the mesh (meshctl.yaml's, plus any named with --context), checked or not:
+  /// a checked cluster's remote secrets are judged against all the others. Empty = `clusters`.
+  std::vector<std::string> mesh_clusters;
 
   /// "helloworld.dev.svc.cluster.local".
   [[nodiscard]] std::string host() const;
-  /// The cluster of that name, or nullptr.
+  /// The cluster of that name, or nullptr (also for a mesh cluster that was not checked).
   [[nodiscard]] const ClusterFacts* find(const std::string& cluster) const;
+  /// mesh_clusters, or the checked clusters' names when it is empty.
+  [[nodiscard]] std::vector<std::string> mesh_names() const;
+  /// Mesh clusters that were not checked (verify --context named a subset).
+  [[nodiscard]] std::vector<std::string> unchecked() const;
 };
 
 /// Fills the digests (SNI routes, client endpoints) from the dump texts. Called by the collector

@@ -4,6 +4,7 @@
 #include "envoy/tabwriter.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -29,6 +30,7 @@ VerifyReport build_report(const MeshFacts& facts) {
   r.namespace_ = facts.namespace_;
   r.host = facts.host();
   r.collected_at = format_time(facts.collected_at);
+  r.unchecked = facts.unchecked();
   for (const auto& c : facts.clusters) {
     ClusterReport cr;
     cr.name = c.name;
@@ -190,8 +192,12 @@ std::string format_report(const VerifyReport& report, FailOn fail_on, bool color
   const Style st{color};
   std::string out;
   out += "Verifying " + report.service + "." + report.namespace_ + " (" + report.host + ") in " +
-         plural(static_cast<int>(report.clusters.size()), "cluster") + ", " + report.collected_at +
-         "\n";
+         (report.unchecked.empty()
+              ? plural(static_cast<int>(report.clusters.size()), "cluster")
+              : fmt::format("{} of {} clusters (not checked: {})", report.clusters.size(),
+                            report.clusters.size() + report.unchecked.size(),
+                            fmt::join(report.unchecked, ", "))) +
+         ", " + report.collected_at + "\n";
   for (const auto& c : report.clusters) {
     out += "\n" + st.bold(c.name) +
            (c.context != c.name && !c.context.empty() ? " (context " + c.context + ")" : "") +
@@ -296,6 +302,7 @@ json report_json(const VerifyReport& report, FailOn fail_on) {
             {"warnings", report.warnings},
             {"passed", report.passed},
             {"unreachable", report.unreachable},
+            {"unchecked", report.unchecked},
             {"exitCode", static_cast<int>(report_exit_code(report, fail_on))}}},
           {"clusters", std::move(clusters)},
           {"findings", findings_json(report.mesh)}};

@@ -70,6 +70,7 @@ struct VerifyReport {
   int warnings = 0;
   int passed = 0;
   std::vector<std::string> unreachable;
+  std::vector<std::string> unchecked; ///< mesh clusters left out by --context
 };
 
 /// Runs every check on the facts and arranges the findings and tables per cluster.

@@ -385,3 +385,70 @@ TEST_CASE("verify views: gateway addresses as istiod computes them (FACTS 4)", "
   c.gateway_services = {gateway_service("n1", {}, std::string("[\"a\"]"))};
   CHECK_FALSE(gateway_views(c)[0].node_selector_valid);
 }
+
+TEST_CASE("verify --context: a subset is judged against the whole mesh", "[check][verify]") {
+  // verify helloworld.dev --context wuxi, with v1 only in cn-shanghai: wuxi runs no pods and its
+  // client reaches cn-shanghai's gateway. cn-shanghai was not checked, so nothing may be concluded
+  // about it, but wuxi's secret for it is still checked and hints still name the whole mesh.
+  auto facts = healthy_facts();
+  facts.clusters.erase(facts.clusters.begin());
+  facts.mesh_clusters = {"cn-shanghai", "wuxi"};
+  auto& w = facts.clusters[0];
+  w.workloads.clear();
+  set_client(w, {{"192.168.0.11", 30443, 1, ";;;;cn-shanghai"}});
+  digest(facts);
+  CHECK(facts.unchecked() == std::vector<std::string>{"cn-shanghai"});
+  auto fs = run_checks(facts);
+  INFO(dump_findings(fs));
+  CHECK(count(fs, Severity::k_error) == 0);
+  CHECK(count(fs, Severity::k_warning) == 0);
+  CHECK(find(fs, "remote-secret.ok", "wuxi") != nullptr);
+  CHECK(find(fs, "clusterz.synced", "wuxi") != nullptr);
+  const Finding* none = find(fs, "service.no-workloads", "");
+  REQUIRE(none != nullptr);
+  CHECK(none->severity == Severity::k_info);
+  CHECK_THAT(none->message, Catch::Matchers::Contains("no checked cluster") &&
+                                Catch::Matchers::Contains("not checked: cn-shanghai"));
+  CHECK_THAT(find(fs, "service.no-workloads", "wuxi")->message,
+             Catch::Matchers::Contains("calls can only go to cn-shanghai (not checked)"));
+  const auto report = build_report(facts);
+  CHECK(report.unchecked == std::vector<std::string>{"cn-shanghai"});
+  CHECK(report_json(report, FailOn::k_error)["summary"]["unchecked"] ==
+        nlohmann::json::array({"cn-shanghai"}));
+  CHECK_THAT(format_report(report, FailOn::k_error, false),
+             Catch::Matchers::StartsWith("Verifying helloworld.dev "
+                                         "(helloworld.dev.svc.cluster.local) in 1 of 2 clusters "
+                                         "(not checked: cn-shanghai), "));
+
+  // A missing secret for the unchecked cluster is found, and the fix names both clusters.
+  w.remote_secrets.clear();
+  REQUIRE_FINDING(check_remote_secrets(facts), "remote-secret.missing", "wuxi", Severity::k_error,
+                  "meshctl join wuxi cn-shanghai");
+  w.cacerts.reset();
+  REQUIRE_FINDING(check_trust(facts), "cacerts.missing", "wuxi", Severity::k_error,
+                  "meshctl join cn-shanghai wuxi");
+
+  // v2 deployed in wuxi, no rule: the client's endpoints show pods elsewhere too.
+  facts = healthy_facts();
+  facts.clusters.erase(facts.clusters.begin());
+  facts.mesh_clusters = {"cn-shanghai", "wuxi"};
+  facts.clusters[0].destination_rules.clear();
+  set_client(facts.clusters[0], {{"10.30.0.12", 5000, 0, "helloworld-v2;dev;helloworld;v2;wuxi"},
+                                 {"192.168.0.11", 30443, 0, ";;;;cn-shanghai"}});
+  digest(facts);
+  fs = check_endpoints(facts);
+  REQUIRE_FINDING(fs, "traffic.spread", "wuxi", Severity::k_warning,
+                  "meshctl localize helloworld.dev");
+  CHECK_THAT(find(fs, "traffic.spread", "wuxi")->message,
+             Catch::Matchers::Contains("run in cn-shanghai, wuxi"));
+}
+
+TEST_CASE("verify: no pods anywhere in the whole mesh is an error", "[check][verify]") {
+  auto facts = healthy_facts();
+  for (auto& c : facts.clusters) {
+    c.workloads.clear();
+  }
+  facts.mesh_clusters = {"cn-shanghai", "wuxi"};
+  REQUIRE_FINDING(check_service(facts), "service.no-workloads", "", Severity::k_error,
+                  "kubectl get pods -n dev --show-labels");
+}
