@@ -104,9 +104,16 @@ void TestClusters::init(const kubesim::testing::KubesimOptions& options) {
   for (std::size_t i = 0; i < m_names.size(); ++i) {
     auto sim = std::make_unique<kubesim::testing::KubesimProcess>();
     const auto seeds = kubesim::testing::KubesimProcess::seed_dir();
-    sim->start(m_names[i], {seeds / "istio-crds.yaml", seeds / (m_names[i] + ".yaml")}, options);
+    // As scripts/sandbox: remote secrets name the API server <cluster>.kubesim.local (its serving
+    // certificate carries the name and kubesim's istiod model resolves it), not a loopback
+    // address, which istiod in another cluster could not use (verify flags it).
+    auto opts = options;
+    opts.extra_args.insert(opts.extra_args.end(), {"--san", m_names[i] + ".kubesim.local"});
+    sim->start(m_names[i], {seeds / "istio-crds.yaml", seeds / (m_names[i] + ".yaml")}, opts);
     m_kubeconfig += (i == 0 ? "" : ":") + sim->kubeconfig_path().string();
-    cfg += "  - name: " + m_names[i] + "\n    apiServer: " + sim->url() +
+    const std::string url = sim->url();
+    cfg += "  - name: " + m_names[i] + "\n    apiServer: https://" + m_names[i] +
+           ".kubesim.local:" + url.substr(url.rfind(':') + 1) +
            "\n    gateway:\n      type: NodePort\n      externalIPs: [" + ips[i] +
            "]\n      nodeSelector: {}\n";
     m_sims.push_back(std::move(sim));

@@ -97,6 +97,12 @@ TEST_CASE("the remote secret's token may read the source cluster and not write s
   const auto remote = dir.write("remote.yaml", b64decode(secret["data"][a].get<std::string>()));
   auto kubectl = [&](const std::vector<std::string>& args) {
     std::vector<std::string> full{"kubectl", "--kubeconfig", remote.string(), "--context", a};
+    if (!TestClusters::real()) {
+      // The secret names <cluster>.kubesim.local, which only kubesim's istiod model resolves:
+      // connect to the simulator's address and present that name for TLS.
+      full.insert(full.end(),
+                  {"--server", clusters.sim(a).url(), "--tls-server-name", a + ".kubesim.local"});
+    }
     full.insert(full.end(), args.begin(), args.end());
     return run(full);
   };

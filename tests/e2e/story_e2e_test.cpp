@@ -1,0 +1,217 @@
+// The seed's story, told with meshctl's own verbs and checked with `meshctl verify` only: no canned
+// Envoy answers. kubesim's istiod model computes what each proxy would hold from the clusters'
+// objects (remote secrets, gateways, pods, DestinationRules), so every verify below reads behaviour
+// that join, expose and localize caused. istiod pushes asynchronously (the model caches what it
+// read from the other cluster for half a second), so each step waits, bounded, for the proxies to
+// converge, as anyone checking a real mesh right after a change must.
+
+#include "clusters.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <functional>
+#include <thread>
+
+using meshctl::e2e::TestClusters;
+using nlohmann::json;
+
+namespace {
+
+/// verify -o json plus its exit code under "exit".
+json verify(const TestClusters& clusters, std::vector<std::string> extra = {}) {
+  std::vector<std::string> args = {"verify", "helloworld.dev", "-o", "json"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  auto r = clusters.meshctl(args);
+  INFO("stderr: " << r.err);
+  REQUIRE(!r.out.empty());
+  json j = json::parse(r.out);
+  j["exit"] = r.exit_code;
+  return j;
+}
+
+/// Runs verify until `done` holds for its report, for at most 20 s; returns the last report.
+json verify_until(const TestClusters& clusters, const std::function<bool(const json&)>& done,
+                  std::vector<std::string> extra = {}) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  json r = verify(clusters, extra);
+  while (!done(r) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    r = verify(clusters, extra);
+  }
+  return r;
+}
+
+const json& cluster_of(const json& report, const std::string& name) {
+  for (const auto& c : report["clusters"]) {
+    if (c["name"] == name) {
+      return c;
+    }
+  }
+  throw std::runtime_error("no cluster " + name + " in the report");
+}
+
+/// The endpoints a cluster's client sees, as "KIND PEER PRIORITY ADDRESS".
+std::vector<std::string> endpoints(const json& report, const std::string& cluster) {
+  std::vector<std::string> out;
+  for (const auto& r : cluster_of(report, cluster)["endpoints"]["rows"]) {
+    out.push_back(r["kind"].get<std::string>() + " " + r["peerCluster"].get<std::string>() + " " +
+                  std::to_string(r["priority"].get<int>()) + " " +
+                  r["address"].get<std::string>());
+  }
+  std::sort(out.begin(), out.end()); // local pods first
+  return out;
+}
+
+bool has(const json& report, const std::string& cluster, const std::string& id) {
+  for (const auto& f : cluster_of(report, cluster)["findings"]) {
+    if (f["id"] == id) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string problems(const json& report) {
+  std::string out;
+  for (const auto& c : report["clusters"]) {
+    for (const auto& f : c["findings"]) {
+      if (f["severity"] != "info") {
+        out += f["severity"].get<std::string>() + " " + f["id"].get<std::string>() + " [" +
+               c["name"].get<std::string>() + "] " + f["message"].get<std::string>() + "\n";
+      }
+    }
+  }
+  for (const auto& f : report["findings"]) {
+    if (f["severity"] != "info") {
+      out += f["severity"].get<std::string>() + " " + f["id"].get<std::string>() + " " +
+             f["message"].get<std::string>() + "\n";
+    }
+  }
+  return out;
+}
+
+std::string node_port(const TestClusters& clusters, const std::string& cluster) {
+  const json svc = clusters.kubectl_json(
+      cluster, {"get", "service", "-n", "istio-system", "istio-eastwestgateway"});
+  for (const auto& p : svc["spec"]["ports"]) {
+    if (p["port"] == 15443) {
+      return std::to_string(p["nodePort"].get<int>());
+    }
+  }
+  return "";
+}
+
+std::string pod_ip(const TestClusters& clusters, const std::string& cluster,
+                   const std::string& selector) {
+  const json pods = clusters.kubectl_json(cluster, {"get", "pods", "-n", "dev", "-l", selector});
+  return pods["items"].empty() ? "" : pods["items"][0]["status"].value("podIP", "");
+}
+
+} // namespace
+
+TEST_CASE("the seed's story: verify reads what istiod pushes after join, expose and localize",
+          "[e2e][verify][story]") {
+  // Needs the seed's workloads (helloworld-v1 in cn-shanghai, sleep in both) and deploys a
+  // pre-injected helloworld-v2: kubesim has no sidecar injector.
+  MESHCTL_REQUIRE_SIM();
+  TestClusters clusters;
+  for (const std::vector<std::string>& step :
+       {std::vector<std::string>{"join", "cn-shanghai", "wuxi", "--restart-istiod"},
+        std::vector<std::string>{"expose", "helloworld.dev"}}) {
+    auto r = clusters.meshctl(step);
+    INFO(step[0] << ": " << r.out << r.err);
+    REQUIRE(r.exit_code == 0);
+  }
+  const std::string shanghai_gw = "192.168.0.11:" + node_port(clusters, "cn-shanghai");
+  const std::string wuxi_gw = "10.20.0.21:" + node_port(clusters, "wuxi");
+  const std::string v1 = pod_ip(clusters, "cn-shanghai", "app=helloworld") + ":5000";
+
+  // 1. v1 only in cn-shanghai: wuxi's client reaches it through cn-shanghai's gateway, and
+  //    verify passes without a warning.
+  auto r = verify_until(clusters, [](const json& j) { return j["exit"] == 0; },
+                        {"--fail-on", "warning"});
+  INFO(problems(r));
+  REQUIRE(r["exit"] == 0);
+  CHECK(endpoints(r, "wuxi") == std::vector<std::string>{"remote-gateway cn-shanghai 0 " +
+                                                         shanghai_gw});
+  CHECK(endpoints(r, "cn-shanghai") == std::vector<std::string>{"local-pod cn-shanghai 0 " + v1});
+  CHECK(has(r, "wuxi", "remote-secret.ok"));
+  CHECK(has(r, "wuxi", "clusterz.synced"));
+  CHECK(has(r, "cn-shanghai", "sni.ok"));
+
+  // 2. v2 in wuxi: both clients now see a local pod and the other cluster's gateway, all at
+  //    priority 0, and verify warns that calls are spread across the clusters.
+  {
+    auto a = clusters.kubectl(
+        "wuxi",
+        {"apply", "-f",
+         (kubesim::testing::KubesimProcess::seed_dir() / "helloworld-v2-injected.yaml").string()});
+    INFO(a.err);
+    REQUIRE(a.exit_code == 0);
+    REQUIRE(clusters
+                .kubectl("wuxi", {"-n", "dev", "rollout", "status", "deployment/helloworld-v2",
+                                  "--timeout", "60s"})
+                .exit_code == 0);
+  }
+  const std::string v2 = pod_ip(clusters, "wuxi", "app=helloworld,version=v2") + ":5000";
+  REQUIRE(v2 != ":5000");
+  r = verify_until(clusters, [](const json& j) {
+    return j["exit"] == 0 && cluster_of(j, "wuxi")["endpoints"]["rows"].size() == 2 &&
+           cluster_of(j, "cn-shanghai")["endpoints"]["rows"].size() == 2;
+  });
+  INFO(problems(r));
+  CHECK(r["exit"] == 0);
+  CHECK(endpoints(r, "wuxi") == std::vector<std::string>{"local-pod wuxi 0 " + v2,
+                                                         "remote-gateway cn-shanghai 0 " +
+                                                             shanghai_gw});
+  CHECK(endpoints(r, "cn-shanghai") ==
+        std::vector<std::string>{"local-pod cn-shanghai 0 " + v1, "remote-gateway wuxi 0 " + wuxi_gw});
+  CHECK(has(r, "wuxi", "traffic.spread"));
+  CHECK(has(r, "cn-shanghai", "traffic.spread"));
+  CHECK(r["summary"]["warnings"] == 2);
+  CHECK(verify(clusters, {"--fail-on", "warning"})["exit"] == 1);
+
+  // 3. localize: each client keeps its local pod at priority 0, the other cluster's gateway at 1.
+  {
+    auto l = clusters.meshctl({"localize", "helloworld.dev"});
+    INFO(l.out << l.err);
+    REQUIRE(l.exit_code == 0);
+  }
+  r = verify_until(clusters, [](const json& j) { return j["exit"] == 0; },
+                   {"--fail-on", "warning"});
+  INFO(problems(r));
+  CHECK(r["exit"] == 0);
+  CHECK(endpoints(r, "wuxi") == std::vector<std::string>{"local-pod wuxi 0 " + v2,
+                                                         "remote-gateway cn-shanghai 1 " +
+                                                             shanghai_gw});
+  CHECK(endpoints(r, "cn-shanghai") ==
+        std::vector<std::string>{"local-pod cn-shanghai 0 " + v1, "remote-gateway wuxi 1 " + wuxi_gw});
+  CHECK(has(r, "wuxi", "traffic.localized"));
+  CHECK(has(r, "cn-shanghai", "traffic.localized"));
+
+  // 4. wuxi alone (--context): still passes, says what it did not check, and still checks wuxi's
+  //    remote secret for cn-shanghai.
+  r = verify(clusters, {"--context", "wuxi", "--fail-on", "warning"});
+  INFO(problems(r));
+  CHECK(r["exit"] == 0);
+  CHECK(r["summary"]["unchecked"] == json::array({"cn-shanghai"}));
+  CHECK(r["clusters"].size() == 1);
+  CHECK(has(r, "wuxi", "remote-secret.ok"));
+
+  // 5. The remote secret gone: istiod in wuxi forgets cn-shanghai, its client loses the gateway,
+  //    and verify names both the cause and the effect.
+  REQUIRE(clusters
+              .kubectl("wuxi", {"delete", "secret", "-n", "istio-system",
+                                "istio-remote-secret-cn-shanghai"})
+              .exit_code == 0);
+  r = verify_until(clusters, [](const json& j) {
+    return cluster_of(j, "wuxi")["endpoints"]["rows"].size() == 1;
+  });
+  INFO(problems(r));
+  CHECK(r["exit"] == 1);
+  CHECK(endpoints(r, "wuxi") == std::vector<std::string>{"local-pod wuxi 0 " + v2});
+  CHECK(has(r, "wuxi", "remote-secret.missing"));
+  CHECK(has(r, "wuxi", "endpoints.missing-remote"));
+}
