@@ -5,111 +5,9 @@
 // read from the other cluster for half a second), so each step waits, bounded, for the proxies to
 // converge, as anyone checking a real mesh right after a change must.
 
-#include "clusters.hpp"
+#include "verify_steps.hpp"
 
-#include <nlohmann/json.hpp>
-
-#include <algorithm>
-#include <chrono>
-#include <functional>
-#include <thread>
-
-using meshctl::e2e::TestClusters;
-using nlohmann::json;
-
-namespace {
-
-/// verify -o json plus its exit code under "exit".
-json verify(const TestClusters& clusters, std::vector<std::string> extra = {}) {
-  std::vector<std::string> args = {"verify", "helloworld.dev", "-o", "json"};
-  args.insert(args.end(), extra.begin(), extra.end());
-  auto r = clusters.meshctl(args);
-  INFO("stderr: " << r.err);
-  REQUIRE(!r.out.empty());
-  json j = json::parse(r.out);
-  j["exit"] = r.exit_code;
-  return j;
-}
-
-/// Runs verify until `done` holds for its report, for at most 20 s; returns the last report.
-json verify_until(const TestClusters& clusters, const std::function<bool(const json&)>& done,
-                  std::vector<std::string> extra = {}) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  json r = verify(clusters, extra);
-  while (!done(r) && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    r = verify(clusters, extra);
-  }
-  return r;
-}
-
-const json& cluster_of(const json& report, const std::string& name) {
-  for (const auto& c : report["clusters"]) {
-    if (c["name"] == name) {
-      return c;
-    }
-  }
-  throw std::runtime_error("no cluster " + name + " in the report");
-}
-
-/// The endpoints a cluster's client sees, as "KIND PEER PRIORITY ADDRESS".
-std::vector<std::string> endpoints(const json& report, const std::string& cluster) {
-  std::vector<std::string> out;
-  for (const auto& r : cluster_of(report, cluster)["endpoints"]["rows"]) {
-    out.push_back(r["kind"].get<std::string>() + " " + r["peerCluster"].get<std::string>() + " " +
-                  std::to_string(r["priority"].get<int>()) + " " +
-                  r["address"].get<std::string>());
-  }
-  std::sort(out.begin(), out.end()); // local pods first
-  return out;
-}
-
-bool has(const json& report, const std::string& cluster, const std::string& id) {
-  for (const auto& f : cluster_of(report, cluster)["findings"]) {
-    if (f["id"] == id) {
-      return true;
-    }
-  }
-  return false;
-}
-
-std::string problems(const json& report) {
-  std::string out;
-  for (const auto& c : report["clusters"]) {
-    for (const auto& f : c["findings"]) {
-      if (f["severity"] != "info") {
-        out += f["severity"].get<std::string>() + " " + f["id"].get<std::string>() + " [" +
-               c["name"].get<std::string>() + "] " + f["message"].get<std::string>() + "\n";
-      }
-    }
-  }
-  for (const auto& f : report["findings"]) {
-    if (f["severity"] != "info") {
-      out += f["severity"].get<std::string>() + " " + f["id"].get<std::string>() + " " +
-             f["message"].get<std::string>() + "\n";
-    }
-  }
-  return out;
-}
-
-std::string node_port(const TestClusters& clusters, const std::string& cluster) {
-  const json svc = clusters.kubectl_json(
-      cluster, {"get", "service", "-n", "istio-system", "istio-eastwestgateway"});
-  for (const auto& p : svc["spec"]["ports"]) {
-    if (p["port"] == 15443) {
-      return std::to_string(p["nodePort"].get<int>());
-    }
-  }
-  return "";
-}
-
-std::string pod_ip(const TestClusters& clusters, const std::string& cluster,
-                   const std::string& selector) {
-  const json pods = clusters.kubectl_json(cluster, {"get", "pods", "-n", "dev", "-l", selector});
-  return pods["items"].empty() ? "" : pods["items"][0]["status"].value("podIP", "");
-}
-
-} // namespace
+using namespace meshctl::e2e;
 
 TEST_CASE("the seed's story: verify reads what istiod pushes after join, expose and localize",
           "[e2e][verify][story]") {
@@ -117,13 +15,7 @@ TEST_CASE("the seed's story: verify reads what istiod pushes after join, expose 
   // pre-injected helloworld-v2: kubesim has no sidecar injector.
   MESHCTL_REQUIRE_SIM();
   TestClusters clusters;
-  for (const std::vector<std::string>& step :
-       {std::vector<std::string>{"join", "cn-shanghai", "wuxi", "--restart-istiod"},
-        std::vector<std::string>{"expose", "helloworld.dev"}}) {
-    auto r = clusters.meshctl(step);
-    INFO(step[0] << ": " << r.out << r.err);
-    REQUIRE(r.exit_code == 0);
-  }
+  mesh_up(clusters);
   const std::string shanghai_gw = "192.168.0.11:" + node_port(clusters, "cn-shanghai");
   const std::string wuxi_gw = "10.20.0.21:" + node_port(clusters, "wuxi");
   const std::string v1 = pod_ip(clusters, "cn-shanghai", "app=helloworld") + ":5000";
@@ -134,8 +26,8 @@ TEST_CASE("the seed's story: verify reads what istiod pushes after join, expose 
                         {"--fail-on", "warning"});
   INFO(problems(r));
   REQUIRE(r["exit"] == 0);
-  CHECK(endpoints(r, "wuxi") == std::vector<std::string>{"remote-gateway cn-shanghai 0 " +
-                                                         shanghai_gw});
+  CHECK(endpoints(r, "wuxi") ==
+        std::vector<std::string>{"remote-gateway cn-shanghai 0 " + shanghai_gw});
   CHECK(endpoints(r, "cn-shanghai") == std::vector<std::string>{"local-pod cn-shanghai 0 " + v1});
   CHECK(has(r, "wuxi", "remote-secret.ok"));
   CHECK(has(r, "wuxi", "clusterz.synced"));
@@ -163,11 +55,12 @@ TEST_CASE("the seed's story: verify reads what istiod pushes after join, expose 
   });
   INFO(problems(r));
   CHECK(r["exit"] == 0);
-  CHECK(endpoints(r, "wuxi") == std::vector<std::string>{"local-pod wuxi 0 " + v2,
-                                                         "remote-gateway cn-shanghai 0 " +
-                                                             shanghai_gw});
+  CHECK(endpoints(r, "wuxi") ==
+        std::vector<std::string>{"local-pod wuxi 0 " + v2,
+                                 "remote-gateway cn-shanghai 0 " + shanghai_gw});
   CHECK(endpoints(r, "cn-shanghai") ==
-        std::vector<std::string>{"local-pod cn-shanghai 0 " + v1, "remote-gateway wuxi 0 " + wuxi_gw});
+        std::vector<std::string>{"local-pod cn-shanghai 0 " + v1,
+                                 "remote-gateway wuxi 0 " + wuxi_gw});
   CHECK(has(r, "wuxi", "traffic.spread"));
   CHECK(has(r, "cn-shanghai", "traffic.spread"));
   CHECK(r["summary"]["warnings"] == 2);
@@ -183,11 +76,12 @@ TEST_CASE("the seed's story: verify reads what istiod pushes after join, expose 
                    {"--fail-on", "warning"});
   INFO(problems(r));
   CHECK(r["exit"] == 0);
-  CHECK(endpoints(r, "wuxi") == std::vector<std::string>{"local-pod wuxi 0 " + v2,
-                                                         "remote-gateway cn-shanghai 1 " +
-                                                             shanghai_gw});
+  CHECK(endpoints(r, "wuxi") ==
+        std::vector<std::string>{"local-pod wuxi 0 " + v2,
+                                 "remote-gateway cn-shanghai 1 " + shanghai_gw});
   CHECK(endpoints(r, "cn-shanghai") ==
-        std::vector<std::string>{"local-pod cn-shanghai 0 " + v1, "remote-gateway wuxi 1 " + wuxi_gw});
+        std::vector<std::string>{"local-pod cn-shanghai 0 " + v1,
+                                 "remote-gateway wuxi 1 " + wuxi_gw});
   CHECK(has(r, "wuxi", "traffic.localized"));
   CHECK(has(r, "cn-shanghai", "traffic.localized"));
 
@@ -199,6 +93,20 @@ TEST_CASE("the seed's story: verify reads what istiod pushes after join, expose 
   CHECK(r["summary"]["unchecked"] == json::array({"cn-shanghai"}));
   CHECK(r["clusters"].size() == 1);
   CHECK(has(r, "wuxi", "remote-secret.ok"));
+
+  // --save-bundle, then --from-bundle: the same report, offline, and no secret in the bundle.
+  {
+    const auto bundle = (clusters.dir().path() / "bundle").string();
+    auto saved =
+        clusters.meshctl({"verify", "helloworld.dev", "-o", "json", "--save-bundle", bundle});
+    REQUIRE(saved.exit_code == 0);
+    auto offline = clusters.meshctl({"verify", "--from-bundle", bundle, "-o", "json"});
+    CHECK(offline.exit_code == 0);
+    CHECK(offline.out == saved.out);
+    const auto facts = meshctl::testing::read_file(std::filesystem::path(bundle) / "facts.json");
+    CHECK(facts.find("\"token\": \"<redacted>\"") != std::string::npos);
+    CHECK(facts.find("eyJ") == std::string::npos); // no JWT anywhere
+  }
 
   // 5. The remote secret gone: istiod in wuxi forgets cn-shanghai, its client loses the gateway,
   //    and verify names both the cause and the effect.
@@ -214,4 +122,11 @@ TEST_CASE("the seed's story: verify reads what istiod pushes after join, expose 
   CHECK(endpoints(r, "wuxi") == std::vector<std::string>{"local-pod wuxi 0 " + v2});
   CHECK(has(r, "wuxi", "remote-secret.missing"));
   CHECK(has(r, "wuxi", "endpoints.missing-remote"));
+
+  // 6. A cluster that stops answering: exit 3, the other one still reported.
+  clusters.sim("wuxi").stop();
+  r = verify(clusters);
+  CHECK(r["exit"] == 3);
+  CHECK(r["summary"]["unreachable"] == json::array({"wuxi"}));
+  CHECK(has(r, "cn-shanghai", "cacerts.ok"));
 }

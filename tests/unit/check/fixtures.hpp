@@ -2,8 +2,7 @@
 // Small synthetic Envoy dumps and Kubernetes objects for verify's tests, in the shapes of the real
 // ones (Envoy's snake_case as `pilot-agent request GET` returns it; compare with
 // ../shared/istio/istioctl-testdata): a gateway's 15443 listener with SNI chains, a sidecar's
-// /clusters?format=json and its config_dump?include_eds=true. Also used by tests/e2e to write
-// kubesim --pod-data answers.
+// /clusters?format=json and its config_dump?include_eds=true.
 
 #include <nlohmann/json.hpp>
 
