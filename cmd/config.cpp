@@ -46,7 +46,7 @@ Result<ExitCode> config_view(const Context& ctx, const std::vector<std::string>&
     break;
   case OutputFormat::k_table: // a config has no natural table; YAML is what a person edits
   case OutputFormat::k_yaml:
-    std::fputs(to_yaml(nlohmann::json::parse(json)).c_str(), stdout);
+    std::fputs(to_yaml(nlohmann::ordered_json::parse(json)).c_str(), stdout); // the file's order
     break;
   case OutputFormat::k_wide:
     return usage_error("config view prints -o yaml or -o json, not -o wide");

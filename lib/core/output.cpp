@@ -94,7 +94,7 @@ std::string yaml_double_quote(std::string_view text) {
 
 namespace {
 
-void emit(YAML::Emitter& e, const nlohmann::json& v) {
+template <class Json> void emit(YAML::Emitter& e, const Json& v) {
   if ((v.is_object() || v.is_array()) && v.empty()) {
     // Block style would print "key:\n  []"; flow style gives the usual "key: []".
     e << YAML::Flow << (v.is_object() ? YAML::BeginMap : YAML::BeginSeq)
@@ -102,7 +102,7 @@ void emit(YAML::Emitter& e, const nlohmann::json& v) {
     return;
   }
   switch (v.type()) {
-  case nlohmann::json::value_t::object:
+  case Json::value_t::object:
     e << YAML::BeginMap;
     for (const auto& [k, item] : v.items()) {
       e << YAML::Key << k << YAML::Value;
@@ -110,15 +110,15 @@ void emit(YAML::Emitter& e, const nlohmann::json& v) {
     }
     e << YAML::EndMap;
     break;
-  case nlohmann::json::value_t::array:
+  case Json::value_t::array:
     e << YAML::BeginSeq;
     for (const auto& item : v) {
       emit(e, item);
     }
     e << YAML::EndSeq;
     break;
-  case nlohmann::json::value_t::string: {
-    const auto& s = v.get_ref<const std::string&>();
+  case Json::value_t::string: {
+    const auto& s = v.template get_ref<const std::string&>();
     if (yaml_needs_quotes(s)) {
       e << YAML::DoubleQuoted << s;
     } else {
@@ -126,10 +126,10 @@ void emit(YAML::Emitter& e, const nlohmann::json& v) {
     }
     break;
   }
-  case nlohmann::json::value_t::boolean:
-    e << (v.get<bool>() ? "true" : "false");
+  case Json::value_t::boolean:
+    e << (v.template get<bool>() ? "true" : "false");
     break;
-  case nlohmann::json::value_t::null:
+  case Json::value_t::null:
     e << YAML::Null;
     break;
   default:
@@ -137,9 +137,7 @@ void emit(YAML::Emitter& e, const nlohmann::json& v) {
   }
 }
 
-} // namespace
-
-std::string to_yaml(const nlohmann::json& value) {
+template <class Json> std::string yaml_of(const Json& value) {
   YAML::Emitter e;
   e.SetIndent(2);
   e.SetSeqFormat(YAML::Block);
@@ -151,6 +149,16 @@ std::string to_yaml(const nlohmann::json& value) {
   std::string out = e.c_str();
   out += '\n';
   return out;
+}
+
+} // namespace
+
+std::string to_yaml(const nlohmann::json& value) {
+  return yaml_of(value);
+}
+
+std::string to_yaml(const nlohmann::ordered_json& value) {
+  return yaml_of(value);
 }
 
 } // namespace meshctl

@@ -15,8 +15,10 @@ enum class OutputFormat { k_table, k_wide, k_yaml, k_json };
 /// Parses "table", "wide", "yaml" or "json"; anything else is a usage error with a suggestion.
 Result<OutputFormat> parse_output_format(std::string_view text);
 
-/// Renders a JSON value as block-style YAML (keys in the JSON's order; strings quoted when needed).
+/// Renders a JSON value as block-style YAML, strings quoted when needed. Keys come in the value's
+/// order: sorted for nlohmann::json, as inserted for nlohmann::ordered_json.
 std::string to_yaml(const nlohmann::json& value);
+std::string to_yaml(const nlohmann::ordered_json& value);
 
 /// Whether `text` needs quotes to stay a plain YAML string (and not a number, bool, null, …).
 bool yaml_needs_quotes(std::string_view text);

@@ -55,6 +55,10 @@ TEST_CASE("config view prints the seed config as YAML by default and with -o yam
     // run_meshctl sets HOME to a fixed fake path: the default pki dir follows it.
     CHECK(y["pki"]["dir"].as<std::string>() ==
           "/nonexistent-meshctl-test-home/.config/meshctl/pki/mesh1");
+    // Keys in the file's order (as -o json has them), not sorted: a cluster starts with its name.
+    CHECK(r.out.find("mesh:") < r.out.find("clusters:"));
+    CHECK(r.out.find("clusters:") < r.out.find("pki:"));
+    CHECK(r.out.find("  - name: cn-shanghai\n") != std::string::npos);
   }
 }
 
