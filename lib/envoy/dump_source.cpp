@@ -130,7 +130,7 @@ void DumpBytes::progress(std::size_t done, std::size_t next) const {
     return;
   }
   static const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-  constexpr std::size_t k_ahead = 4 * 1024 * 1024;
+  constexpr std::size_t k_ahead = std::size_t{4} * 1024 * 1024;
   auto* base = static_cast<char*>(m_map);
   const std::size_t drop_end = std::min(done, m_map_size) / page * page;
   if (drop_end > m_released) {

@@ -70,7 +70,7 @@ void JsonError::add_outer(std::string_view segment) {
 
 namespace {
 
-constexpr std::size_t k_release_step = 8 * 1024 * 1024;
+constexpr std::size_t k_release_step = std::size_t{8} * 1024 * 1024;
 
 bool is_ws(char c) {
   return c == ' ' || c == '\n' || c == '\r' || c == '\t';
@@ -93,7 +93,7 @@ inline BlockMasks classify(const unsigned char* p) {
   const __m128i colon = _mm_set1_epi8(':');
   const __m128i comma = _mm_set1_epi8(',');
   for (int k = 0; k < 4; ++k) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + std::ptrdiff_t{16} * k));
     const __m128i folded = _mm_or_si128(v, lower);
     const __m128i brackets =
         _mm_or_si128(_mm_cmpeq_epi8(folded, open), _mm_cmpeq_epi8(folded, close));
@@ -136,7 +136,7 @@ __attribute__((target("avx2"))) inline BlockMasks classify_avx2(const unsigned c
   const __m256i colon = _mm256_set1_epi8(':');
   const __m256i comma = _mm256_set1_epi8(',');
   for (int k = 0; k < 2; ++k) {
-    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32 * k));
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + std::ptrdiff_t{32} * k));
     const __m256i folded = _mm256_or_si256(v, lower);
     const __m256i structural = _mm256_or_si256(
         _mm256_or_si256(_mm256_cmpeq_epi8(folded, open), _mm256_cmpeq_epi8(folded, close)),
@@ -475,7 +475,7 @@ void BackgroundIndexer::run() {
   IndexState st;
   std::size_t pos = 0;
   std::size_t released = 0;
-  constexpr std::size_t k_margin = 8 * 1024 * 1024;
+  constexpr std::size_t k_margin = std::size_t{8} * 1024 * 1024;
   while (pos < m_text.size()) {
     std::vector<std::size_t> buf;
     {

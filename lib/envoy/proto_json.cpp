@@ -694,7 +694,7 @@ private:
       const std::string line = body.substr(start, nl == std::string::npos ? nl : nl - start);
       out += '\n';
       if (!line.empty()) {
-        out.append(static_cast<std::size_t>(indent_cols + 2), ' ');
+        out.append(static_cast<std::size_t>(indent_cols) + 2, ' ');
         out += line;
       }
       if (nl == std::string::npos) {
