@@ -136,7 +136,8 @@ __attribute__((target("avx2"))) inline BlockMasks classify_avx2(const unsigned c
   const __m256i colon = _mm256_set1_epi8(':');
   const __m256i comma = _mm256_set1_epi8(',');
   for (int k = 0; k < 2; ++k) {
-    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + std::ptrdiff_t{32} * k));
+    const __m256i v =
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + std::ptrdiff_t{32} * k));
     const __m256i folded = _mm256_or_si256(v, lower);
     const __m256i structural = _mm256_or_si256(
         _mm256_or_si256(_mm256_cmpeq_epi8(folded, open), _mm256_cmpeq_epi8(folded, close)),

@@ -2414,6 +2414,38 @@ std::optional<Identity> Api::authenticate(const HttpRequest& req,
   return target;
 }
 
+namespace {
+
+/// A protobuf length-delimited field (wire type 2) of a small message.
+std::string proto_field(int number, const std::string& bytes) {
+  std::string out(1, static_cast<char>((number << 3) | 2));
+  std::size_t n = bytes.size();
+  do { // varint length
+    auto b = static_cast<unsigned char>(n & 0x7f);
+    n >>= 7;
+    out += static_cast<char>(n != 0 ? (b | 0x80) : b);
+  } while (n != 0);
+  return out + bytes;
+}
+
+/// /openapi/v2 with no paths and no definitions: gnostic's openapi_v2.Document (swagger = 1,
+/// info = 2 {title = 1, version = 2}) in protobuf when asked for it, as kubectl does, else JSON.
+HttpResponse openapi_v2_empty(const std::string& version, const std::string& accept) {
+  if (accept.find("protobuf") != std::string::npos) {
+    HttpResponse r;
+    r.content_type = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
+    r.body = proto_field(1, "2.0") +
+             proto_field(2, proto_field(1, "Kubernetes") + proto_field(2, version));
+    return r;
+  }
+  return json_response(200, {{"swagger", "2.0"},
+                             {"info", {{"title", "Kubernetes"}, {"version", version}}},
+                             {"paths", json::object()},
+                             {"definitions", json::object()}});
+}
+
+} // namespace
+
 HttpResponse Api::handle_unguarded(const HttpRequest& req, RequestInfo& info) {
   const auto qpos = req.target.find('?');
   const std::string path = req.target.substr(0, qpos);
@@ -2482,6 +2514,12 @@ HttpResponse Api::handle_unguarded(const HttpRequest& req, RequestInfo& info) {
       r.content_type = "text/plain; charset=utf-8";
       r.body = "ok";
       return r;
+    }
+    if (parts.size() == 2 && parts[0] == "openapi" && parts[1] == "v2") {
+      // kubectl validates a `kind: List` client-side against this document (everything else
+      // goes through the server's fieldValidation). kubesim has no v2 schemas: an empty Document
+      // makes kubectl skip what it has no schema for, as it does for any unknown type.
+      return openapi_v2_empty(m_options.version, accept);
     }
     if (parts.size() == 2 && parts[0] == "openapi" && parts[1] == "v3") {
       return json_response(200, openapi_v3_root(store));

@@ -190,6 +190,36 @@ spec:
   CHECK(r.err == "Error from server (NotFound): configmaps \"settings\" not found\n");
 }
 
+TEST_CASE("kubectl apply of a kind: List validates against /openapi/v2 and applies each item",
+          "[kubesim][kubectl]") {
+  REQUIRE_KUBECTL();
+  Cluster c;
+  const auto list = c.write("list.yaml", R"(apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: ConfigMap
+  metadata: {name: one, namespace: dev}
+  data: {mode: one}
+- apiVersion: networking.istio.io/v1
+  kind: Gateway
+  metadata: {name: listed, namespace: istio-system}
+  spec:
+    selector: {istio: eastwestgateway}
+)");
+  auto r = c.kubectl({"apply", "-f", list.string()});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out == "configmap/one created\ngateway.networking.istio.io/listed created\n");
+  r = c.kubectl({"apply", "-f", list.string()});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "configmap/one unchanged\ngateway.networking.istio.io/listed unchanged\n");
+  // The document itself, in both encodings.
+  r = c.kubectl({"get", "--raw", "/openapi/v2"});
+  REQUIRE(r.exit_code == 0);
+  CHECK(nlohmann::json::parse(r.out)["swagger"] == "2.0");
+}
+
 TEST_CASE("kubectl create deployment, expose and run work against kubesim's controllers",
           "[kubesim][kubectl]") {
   REQUIRE_KUBECTL();
