@@ -45,6 +45,7 @@ namespace {
 struct Faults {
   double latency_ms = 0;
   std::map<int, double> error_rate; // status code -> probability
+  std::map<int, int> error_every;   // status code -> N: every Nth matching request gets it
   int retry_after_seconds = 1;
   double drop_rate = 0;           // close the connection instead of answering
   double drop_after_rate = 0;     // do the work, then close without answering
@@ -70,6 +71,14 @@ struct Faults {
           }
           f.error_rate[c] = p.get<double>();
         }
+      } else if (k == "errorEvery") {
+        for (const auto& [code, n] : v.items()) {
+          const int c = std::stoi(code);
+          if (c < 400 || c > 599 || n.get<int>() < 1) {
+            throw std::runtime_error("errorEvery needs a 4xx or 5xx code and N >= 1: " + code);
+          }
+          f.error_every[c] = n.get<int>();
+        }
       } else if (k == "retryAfterSeconds") {
         f.retry_after_seconds = v.get<int>();
       } else if (k == "dropRate") {
@@ -92,13 +101,14 @@ struct Faults {
     for (const auto& [c, p] : error_rate) {
       rates[std::to_string(c)] = p;
     }
-    return {{"latencyMs", latency_ms},
-            {"errorRate", rates},
-            {"retryAfterSeconds", retry_after_seconds},
-            {"dropRate", drop_rate},
-            {"dropAfterRate", drop_after_rate},
-            {"verbs", verbs},
-            {"pathPrefix", path_prefix}};
+    nlohmann::json every = nlohmann::json::object();
+    for (const auto& [c, n] : error_every) {
+      every[std::to_string(c)] = n;
+    }
+    return {{"latencyMs", latency_ms}, {"errorRate", rates},
+            {"errorEvery", every},     {"retryAfterSeconds", retry_after_seconds},
+            {"dropRate", drop_rate},   {"dropAfterRate", drop_after_rate},
+            {"verbs", verbs},          {"pathPrefix", path_prefix}};
   }
 
   [[nodiscard]] bool applies(const std::string& path, const RequestInfo& info) const {
@@ -162,6 +172,13 @@ struct Server::Impl {
     std::lock_guard lock(faults_mu);
     return faults;
   }
+
+  /// 1, 2, 3, … for the requests the current faults apply to (restarts when they are set).
+  std::uint64_t next_matching() {
+    std::lock_guard lock(faults_mu);
+    return ++matching;
+  }
+  std::uint64_t matching = 0;
 
   void write_log(const std::string& method, const std::string& target, const RequestInfo& info,
                  int status, Clock::time_point start, const std::string& fault) {
@@ -472,6 +489,14 @@ private:
         beast::get_lowest_layer(m_stream).close();
         return;
       }
+      if (!f.error_every.empty()) {
+        const std::uint64_t n = m_srv.next_matching();
+        for (const auto& [code, every] : f.error_every) {
+          if (n % static_cast<std::uint64_t>(every) == 0) {
+            return respond(fault_response(code, f.retry_after_seconds), std::to_string(code));
+          }
+        }
+      }
       double r = m_srv.roll();
       for (const auto& [code, p] : f.error_rate) {
         if (r < p) {
@@ -578,6 +603,7 @@ private:
           {
             std::lock_guard lock(m_srv.faults_mu);
             m_srv.faults = f;
+            m_srv.matching = 0;
           }
           return respond(HttpResponse{200, "application/json", f.to_json().dump(), {}}, "");
         } catch (const std::exception& e) {

@@ -477,6 +477,14 @@ TEST_CASE("kubesim's fault injection makes kubectl fail and slows it down", "[ku
   }
   CHECK(failed > 5);
   CHECK(failed < 35);
+  // errorEvery counts instead of drawing: every third matching request, from the setting on.
+  c.sim.set_faults({{"errorEvery", {{"429", 3}}}, {"verbs", {"get"}}});
+  std::vector<int> statuses;
+  for (int i = 0; i < 7; ++i) {
+    statuses.push_back(c.sim.request("GET", "/api/v1/namespaces/dev/services/helloworld").first);
+    CHECK(c.sim.request("GET", "/api/v1/namespaces/dev/services").first == 200); // a list
+  }
+  CHECK(statuses == std::vector<int>{200, 200, 429, 200, 200, 429, 200});
   c.sim.set_faults({{"errorRate", {{"429", 1.0}}}, {"retryAfterSeconds", 2}});
   auto [status, body] = c.sim.request("GET", "/api/v1/namespaces");
   CHECK(status == 429);
