@@ -11,8 +11,7 @@ using namespace meshctl::e2e;
 
 TEST_CASE("the seed's story: verify reads what istiod pushes after join, expose and localize",
           "[e2e][verify][story]") {
-  // Needs the seed's workloads (helloworld-v1 in cn-shanghai, sleep in both) and deploys a
-  // pre-injected helloworld-v2: kubesim has no sidecar injector.
+  // Needs the seed's workloads (helloworld-v1 in cn-shanghai, sleep in both) and their addresses.
   MESHCTL_REQUIRE_SIM();
   TestClusters clusters;
   mesh_up(clusters);
@@ -37,9 +36,8 @@ TEST_CASE("the seed's story: verify reads what istiod pushes after join, expose 
   //    priority 0, and verify warns that calls are spread across the clusters.
   {
     auto a = clusters.kubectl(
-        "wuxi",
-        {"apply", "-f",
-         (kubesim::testing::KubesimProcess::seed_dir() / "helloworld-v2-injected.yaml").string()});
+        "wuxi", {"apply", "-f",
+                 (kubesim::testing::KubesimProcess::seed_dir() / "helloworld-v2.yaml").string()});
     INFO(a.err);
     REQUIRE(a.exit_code == 0);
     REQUIRE(clusters

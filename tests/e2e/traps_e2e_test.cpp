@@ -135,10 +135,9 @@ TEST_CASE("verify trap: the Service is missing in one cluster", "[e2e][verify][t
 TEST_CASE("verify trap: a locality rule without outlierDetection", "[e2e][verify][trap]") {
   MESHCTL_REQUIRE_SIM();
   Meshed m;
-  m.kubectl(
-      "wuxi",
-      {"apply", "-f",
-       (kubesim::testing::KubesimProcess::seed_dir() / "helloworld-v2-injected.yaml").string()});
+  m.kubectl("wuxi",
+            {"apply", "-f",
+             (kubesim::testing::KubesimProcess::seed_dir() / "helloworld-v2.yaml").string()});
   meshctl::testing::TempDir dir;
   const auto rule = dir.write("rule.yaml", R"(apiVersion: networking.istio.io/v1
 kind: DestinationRule

@@ -1479,6 +1479,95 @@ struct Api::Impl {
     }
   }
 
+  // Istio's sidecar injector, a mutating webhook in a real cluster, as installed with istiod (its
+  // ConfigMap istio-system/istio-sidecar-injector present): a Pod is injected when its namespace
+  // is labelled istio-injection=enabled (unless the Pod says sidecar.istio.io/inject: "false"), or
+  // when the Pod says "true" and the namespace is not labelled disabled. It gets the istio-init
+  // and istio-proxy containers of the values' hub/tag, the cluster's identity in the proxy's
+  // environment, Istio's labels and the sidecar.istio.io/status annotation. Pods that already
+  // carry that annotation or an istio-proxy container, and hostNetwork Pods, are left alone.
+  void inject_sidecar(json& pod, const std::string& ns) {
+    const json* cm = store.get("configmaps", "istio-system", "istio-sidecar-injector");
+    const json* nso = store.get("namespaces", "", ns);
+    if (cm == nullptr || nso == nullptr) {
+      return;
+    }
+    auto& md = pod["metadata"];
+    if (!md.contains("labels") || !md["labels"].is_object()) {
+      md["labels"] = json::object();
+    }
+    if (!md.contains("annotations") || !md["annotations"].is_object()) {
+      md["annotations"] = json::object();
+    }
+    const json ns_labels = (*nso)["metadata"].value("labels", json::object());
+    const std::string ns_mode = ns_labels.value("istio-injection", "");
+    const std::string pod_mode = md["labels"].value("sidecar.istio.io/inject", "");
+    const bool want = (ns_mode == "enabled" && pod_mode != "false") ||
+                      (pod_mode == "true" && ns_mode != "disabled");
+    json& spec = pod["spec"];
+    if (!want || !spec.is_object() || spec.value("hostNetwork", false) ||
+        md["annotations"].contains("sidecar.istio.io/status")) {
+      return;
+    }
+    for (const auto& c : spec.value("containers", json::array())) {
+      if (c.value("name", "") == "istio-proxy") {
+        return;
+      }
+    }
+    const json values = json::parse(
+        (*cm).value("data", json::object()).value("values", std::string("{}")), nullptr, false);
+    const json global =
+        values.is_object() ? values.value("global", json::object()) : json::object();
+    const std::string image =
+        global.value("hub", std::string("docker.io/istio")) + "/" +
+        global.value("proxy", json::object()).value("image", std::string("proxyv2")) + ":" +
+        global.value("tag", std::string("1.24.2"));
+    const std::string cluster = global.value("multiCluster", json::object())
+                                    .value("clusterName", std::string("Kubernetes"));
+    const std::string app = md["labels"].value("app", md.value("name", std::string()));
+    md["labels"]["security.istio.io/tlsMode"] = "istio";
+    md["labels"]["service.istio.io/canonical-name"] =
+        md["labels"].value("app.kubernetes.io/name", app);
+    md["labels"]["service.istio.io/canonical-revision"] =
+        md["labels"].value("version", std::string("latest"));
+    const json& containers = spec.value("containers", json::array());
+    if (!containers.empty()) {
+      md["annotations"]["kubectl.kubernetes.io/default-container"] =
+          containers[0].value("name", std::string());
+    }
+    md["annotations"]["istio.io/rev"] = "default";
+    md["annotations"]["sidecar.istio.io/status"] =
+        R"({"initContainers":["istio-init"],"containers":["istio-proxy"],"volumes":["workload-socket","credential-socket","workload-certs","istio-envoy","istio-data","istio-podinfo","istio-token","istiod-ca-cert"],"imagePullSecrets":null,"revision":"default"})";
+    spec["initContainers"] = spec.value("initContainers", json::array());
+    spec["initContainers"].push_back(
+        {{"name", "istio-init"},
+         {"image", image},
+         {"args",
+          {"istio-iptables", "-p", "15001", "-z", "15006", "-u", "1337", "-m", "REDIRECT", "-i",
+           "*", "-x", "", "-b", "*", "-d", "15090,15021,15020",
+           "--log_output_level=default:info"}}});
+    spec["containers"].push_back(
+        {{"name", "istio-proxy"},
+         {"image", image},
+         {"args",
+          {"proxy", "sidecar", "--domain", "$(POD_NAMESPACE).svc.cluster.local",
+           "--proxyLogLevel=warning", "--proxyComponentLogLevel=misc:error",
+           "--log_output_level=default:info"}},
+         {"ports",
+          json::array(
+              {{{"containerPort", 15090}, {"name", "http-envoy-prom"}, {"protocol", "TCP"}}})},
+         {"env", json::array({{{"name", "ISTIO_META_CLUSTER_ID"}, {"value", cluster}},
+                              {{"name", "ISTIO_META_NETWORK"},
+                               {"value", global.value("network", std::string())}},
+                              {{"name", "ISTIO_META_MESH_ID"},
+                               {"value", global.value("meshID", std::string())}}})},
+         {"readinessProbe",
+          {{"httpGet", {{"path", "/healthz/ready"}, {"port", 15021}}},
+           {"initialDelaySeconds", 0},
+           {"periodSeconds", 15}}},
+         {"securityContext", {{"runAsUser", 1337}, {"runAsGroup", 1337}, {"runAsNonRoot", true}}}});
+  }
+
   HttpResponse do_create(const ResourceType& t, const std::string& ns, json obj,
                          const std::string& manager, bool dry_run, bool keep_status,
                          bool strict = false) {
@@ -1503,6 +1592,9 @@ struct Api::Impl {
     }
     if (!keep_status) {
       obj.erase("status");
+    }
+    if (t.group_resource() == "pods" && !keep_status) {
+      inject_sidecar(obj, ns); // mutating admission (not for seeded objects, kept as written)
     }
     for (const char* k : {"uid", "resourceVersion", "creationTimestamp", "generation",
                           "managedFields", "deletionTimestamp", "selfLink"}) {
@@ -1541,6 +1633,9 @@ struct Api::Impl {
   // Persists `obj` as the new state of `old` (already validated); no write when nothing changed.
   HttpResponse commit_update(const ResourceType& t, json obj, const json& old, bool dry_run,
                              int created_status = 200) {
+    if (old.is_null() && t.group_resource() == "pods") {
+      inject_sidecar(obj, obj["metadata"].value("namespace", "")); // a Pod created by apply
+    }
     obj["apiVersion"] = storage_api_version(t);
     obj["kind"] = t.kind;
     if (!old.is_null()) {

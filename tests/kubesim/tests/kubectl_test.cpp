@@ -245,6 +245,67 @@ TEST_CASE("kubectl create deployment, expose and run work against kubesim's cont
   CHECK(r.out.rfind("10.96.", 0) == 0);
 }
 
+TEST_CASE("pods in an istio-injection=enabled namespace get istiod's sidecar",
+          "[kubesim][kubectl]") {
+  REQUIRE_KUBECTL();
+  Cluster c{"wuxi"};
+  auto containers = [&](const std::string& ns, const std::string& selector) {
+    std::string out;
+    for (int i = 0; i < 100; ++i) {
+      out = c.kubectl({"get", "pods", "-n", ns, "-l", selector, "-o",
+                       "jsonpath={.items[*].spec.initContainers[*].name}/"
+                       "{.items[*].spec.containers[*].name}/{.items[*].status.phase}"})
+                .out;
+      if (out.ends_with("Running")) {
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return out;
+  };
+  // Istio's helloworld-v2 sample, no sidecar in it: dev is labelled istio-injection=enabled.
+  auto r = c.kubectl({"apply", "-f", (KubesimProcess::seed_dir() / "helloworld-v2.yaml").string()});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(containers("dev", "version=v2") == "istio-init/helloworld istio-proxy/Running");
+  const auto pod = nlohmann::json::parse(
+      c.kubectl({"get", "pods", "-n", "dev", "-l", "version=v2", "-o", "json"}).out)["items"][0];
+  CHECK(pod["metadata"]["labels"]["security.istio.io/tlsMode"] == "istio");
+  CHECK(pod["metadata"]["labels"]["service.istio.io/canonical-name"] == "helloworld");
+  CHECK(pod["metadata"]["labels"]["service.istio.io/canonical-revision"] == "v2");
+  CHECK(pod["metadata"]["annotations"].contains("sidecar.istio.io/status"));
+  CHECK(pod["spec"]["containers"][1]["image"] == "docker.io/istio/proxyv2:1.24.2");
+  CHECK(pod["spec"]["containers"][1]["env"][0] ==
+        nlohmann::json({{"name", "ISTIO_META_CLUSTER_ID"}, {"value", "wuxi"}}));
+
+  // A restarted seeded Deployment keeps its sidecar (its template has none, as in a cluster).
+  REQUIRE(c.kubectl({"-n", "dev", "rollout", "restart", "deployment/sleep"}).exit_code == 0);
+  std::string sleep;
+  for (int i = 0; i < 100 && sleep.find("sleep-7656cf8794-k3m9r") == std::string::npos; ++i) {
+    sleep = c.kubectl({"get", "pods", "-n", "dev", "-l", "app=sleep", "-o", "name"}).out;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  for (int i = 0; i < 100 && sleep.find("sleep-7656cf8794-k3m9r") != std::string::npos; ++i) {
+    sleep = c.kubectl({"get", "pods", "-n", "dev", "-l", "app=sleep", "-o", "name"}).out;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK(containers("dev", "app=sleep") == "istio-init/sleep istio-proxy/Running");
+
+  // Not injected: a namespace without the label, a Pod that opts out.
+  REQUIRE(c.kubectl({"create", "namespace", "plain"}).exit_code == 0);
+  REQUIRE(c.kubectl({"-n", "plain", "run", "one", "--image=nginx"}).exit_code == 0);
+  CHECK(containers("plain", "run=one") == "/one/Running");
+  REQUIRE(c.kubectl({"-n", "dev", "run", "two", "--image=nginx",
+                     "--labels=run=two,sidecar.istio.io/inject=false"})
+              .exit_code == 0);
+  CHECK(containers("dev", "run=two") == "/two/Running");
+  // And a Pod that opts in where the namespace says nothing.
+  REQUIRE(c.kubectl({"-n", "plain", "run", "three", "--image=nginx",
+                     "--labels=run=three,sidecar.istio.io/inject=true"})
+              .exit_code == 0);
+  CHECK(containers("plain", "run=three") == "istio-init/three istio-proxy/Running");
+}
+
 TEST_CASE("kubectl exec runs kubesim's built-in commands over WebSocket", "[kubesim][kubectl]") {
   REQUIRE_KUBECTL();
   Cluster c;
