@@ -295,7 +295,8 @@ private:
 
 /// One registration (secret, cluster ID, kubeconfig): its client and what it last read.
 struct RemoteState {
-  std::mutex mu; ///< one reader at a time
+  std::timed_mutex mu;    ///< held by the one request reading the remote (client and read_at)
+  std::mutex snapshot_mu; ///< guards what the others copy: ever_read, synced, objects
   std::unique_ptr<RemoteClient> client;
   bool valid = false;
   std::chrono::steady_clock::time_point read_at{};
@@ -303,6 +304,18 @@ struct RemoteState {
   bool synced = false;
   ClusterObjects objects;
 };
+
+/// What a proxy's answer uses of a remote: the last snapshot (snapshot_mu held by the caller).
+RemoteCluster snapshot_of(const RemoteSecretEntry& entry, const RemoteState& st) {
+  RemoteCluster rc;
+  rc.id = entry.cluster_id;
+  rc.secret_name = entry.secret_name;
+  rc.synced = st.synced;
+  if (st.synced) {
+    rc.objects = st.objects;
+  }
+  return rc;
+}
 
 std::optional<std::vector<json>> list_items(RemoteClient& client, const std::string& path) {
   auto [status, body] = client.get(path);
@@ -399,7 +412,18 @@ std::vector<RemoteCluster> Istiod::read_remotes(const std::vector<RemoteSecretEn
     if (!st->valid) {
       continue; // istiod fails to build a client: the cluster is not registered
     }
-    std::lock_guard lock(st->mu);
+    // One request at a time reads a remote; the others wait for that read, but at most a second:
+    // then they answer from the last snapshot, as istiod serves xDS from what its informers last
+    // saw and never blocks on a remote API server. Unbounded waits could tie up every server
+    // thread of two kubesims reading each other (one reading, the rest waiting, while each read
+    // needs a free thread on the other side) until the read times out and the snapshot stays
+    // stale.
+    std::unique_lock lock(st->mu, std::defer_lock);
+    if (!lock.try_lock_for(std::chrono::seconds(1))) {
+      std::lock_guard snap(st->snapshot_mu);
+      out.push_back(snapshot_of(entry, *st));
+      continue;
+    }
     const auto now = std::chrono::steady_clock::now();
     if (!st->ever_read || now - st->read_at >= m_options.cache_ttl) {
       ClusterObjects objs;
@@ -423,20 +447,16 @@ std::vector<RemoteCluster> Istiod::read_remotes(const std::vector<RemoteSecretEn
             objs.injector_values = nullptr;
           }
         }
+        std::lock_guard snap(st->snapshot_mu);
         st->objects = std::move(objs);
         st->synced = true;
       }
+      std::lock_guard snap(st->snapshot_mu);
       st->ever_read = true;
       st->read_at = std::chrono::steady_clock::now();
     }
-    RemoteCluster rc;
-    rc.id = entry.cluster_id;
-    rc.secret_name = entry.secret_name;
-    rc.synced = st->synced;
-    if (st->synced) {
-      rc.objects = st->objects;
-    }
-    out.push_back(std::move(rc));
+    std::lock_guard snap(st->snapshot_mu);
+    out.push_back(snapshot_of(entry, *st));
   }
   return out;
 }

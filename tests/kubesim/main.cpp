@@ -28,7 +28,7 @@ const char* k_usage = R"(usage: kubesim [flags]
   --faults JSON|@FILE      initial fault injection (same JSON as POST /kubesim/faults)
   --token-delay-ms N       token controller latency (default 100)
   --san NAME               extra serving-certificate name or IP (repeatable)
-  --threads N              server threads (default 4)
+  --threads N              server threads (default 16)
   --exec-protocols LIST    exec subprotocols accepted, comma-separated
                            (default v5.channel.k8s.io,v4.channel.k8s.io)
   --version VERSION        gitVersion reported by /version (default v1.32.0)

@@ -16,7 +16,7 @@ namespace kubesim {
 struct ServerOptions {
   std::string address = "127.0.0.1";
   unsigned short port = 0; ///< 0 = any free port
-  int threads = 4;
+  int threads = 16;
   std::string request_log;         ///< path; empty = no log
   nlohmann::json faults = nullptr; ///< initial faults (same JSON as POST /kubesim/faults)
   std::vector<std::string> sans;   ///< extra serving-certificate names
