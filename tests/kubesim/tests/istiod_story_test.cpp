@@ -152,6 +152,13 @@ struct Sandbox {
     return run_program(argv, {{"KUBECONFIG", kubeconfig}, {"HOME", dir.path.string()}});
   }
 
+  /// meshctl join cn-shanghai wuxi, which must succeed.
+  void join() const {
+    const Ran r = meshctl({"join", "cn-shanghai", "wuxi"});
+    INFO(r.out << r.err);
+    REQUIRE(r.exit_code == 0);
+  }
+
   Ran kubectl(const std::string& context, const std::vector<std::string>& args,
               const std::string& input = "") const {
     std::vector<std::string> argv{"kubectl", "--context", context};
@@ -306,11 +313,7 @@ TEST_CASE("model: the seed's story on two kubesims after meshctl join", "[kubesi
     return;
   }
   Sandbox s;
-  {
-    const Ran join = s.meshctl({"join", "cn-shanghai", "wuxi"});
-    INFO(join.out << join.err);
-    REQUIRE(join.exit_code == 0);
-  }
+  s.join();
   // The secret join wrote names cn-shanghai's API server as the sandbox does.
   const json secret = s.kubectl_json(
       "wuxi", {"get", "secret", "-n", "istio-system", "istio-remote-secret-cn-shanghai"});
@@ -553,11 +556,7 @@ TEST_CASE("model: two istiods reading each other under concurrent proxy reads st
     return;
   }
   Sandbox s;
-  {
-    const Ran join = s.meshctl({"join", "cn-shanghai", "wuxi"});
-    INFO(join.out << join.err);
-    REQUIRE(join.exit_code == 0);
-  }
+  s.join();
   const Ran v2 = s.kubectl(
       "wuxi", {"apply", "-f", (KubesimProcess::seed_dir() / "helloworld-v2.yaml").string()});
   INFO(v2.err);
