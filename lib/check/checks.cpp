@@ -437,8 +437,9 @@ struct SecretKey {
   const RemoteKubeconfigFacts* kubeconfig;
 };
 
-void check_token(const ClusterFacts& c, const ClusterFacts* target, const std::string& other,
-                 const RemoteSecretFacts& s, const RemoteKubeconfigFacts& k, Findings& out) {
+void check_token(const ClusterFacts& c, const std::string& configured_server,
+                 const std::string& other, const RemoteSecretFacts& s,
+                 const RemoteKubeconfigFacts& k, Findings& out) {
   const std::string where = "Secret istio-system/" + s.name;
   if (!k.parse_error.empty()) {
     out.push_back(error("remote-secret.kubeconfig", c.name,
@@ -455,8 +456,7 @@ void check_token(const ClusterFacts& c, const ClusterFacts* target, const std::s
   }
   bool fine = true;
   // A loopback server is wrong unless meshctl.yaml names it on purpose (all clusters on one host).
-  const bool configured =
-      target != nullptr && !target->api_server.empty() && target->api_server == k.server;
+  const bool configured = !configured_server.empty() && configured_server == k.server;
   if (mesh::is_loopback_url(k.server) && !configured) {
     fine = false;
     out.push_back(error("remote-secret.loopback", c.name,
@@ -593,7 +593,7 @@ Findings check_remote_secrets(const MeshFacts& facts) {
                         "networking.istio.io/cluster={} --overwrite",
                         kubectl(c), s->name, other)));
       }
-      check_token(c, facts.find(other), other, *s, *k, out);
+      check_token(c, facts.configured_api_server(other), other, *s, *k, out);
     }
     for (const auto& [key, entries] : by_key) {
       if (key == c.name) {

@@ -922,6 +922,9 @@ MeshFacts collect_facts(const mesh::Session& session,
   }
   for (const auto* c : mesh_clusters(session)) {
     facts.mesh_clusters.push_back(c->name);
+    if (!index.contains(c->name) && c->api_server) {
+      facts.unchecked_api_servers[c->name] = *c->api_server;
+    }
   }
   auto results = for_each_cluster(names, [&](const std::string& name) {
     const std::size_t i = index.at(name);

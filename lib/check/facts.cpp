@@ -35,6 +35,14 @@ std::vector<std::string> MeshFacts::mesh_names() const {
   return out;
 }
 
+std::string MeshFacts::configured_api_server(const std::string& cluster) const {
+  if (const ClusterFacts* c = find(cluster)) {
+    return c->api_server;
+  }
+  const auto it = unchecked_api_servers.find(cluster);
+  return it == unchecked_api_servers.end() ? std::string() : it->second;
+}
+
 std::vector<std::string> MeshFacts::unchecked() const {
   std::vector<std::string> out;
   for (const auto& n : mesh_clusters) {
@@ -441,7 +449,8 @@ Result<ClusterFacts> cluster_from(const json& j, const DumpReader& reader) {
   c.connect_error = opt_error_from(j, "connectError");
   c.latency_ms = j.value("latencyMs", 0.0);
   c.server_version = j.value("serverVersion", "");
-  for (const auto& [k, e] : j.value("errors", json::object()).items()) {
+  const json errors = j.value("errors", json::object()); // items() must not outlive it
+  for (const auto& [k, e] : errors.items()) {
     c.errors[k] = error_from(e);
   }
   c.istio_kinds = j.value("istioKinds", std::map<std::string, std::string>{});
@@ -530,6 +539,7 @@ json facts_to_json(const MeshFacts& facts, const DumpNamer& dump_file) {
           {"from", facts.from},
           {"collectedAt", format_time(facts.collected_at)},
           {"meshClusters", facts.mesh_names()},
+          {"uncheckedAPIServers", facts.unchecked_api_servers},
           {"clusters", std::move(clusters)}};
 }
 
@@ -560,6 +570,10 @@ Result<MeshFacts> facts_from_json(const json& j, const DumpReader& read_dump) {
     // Absent in bundles of older meshctl versions: then every cluster of the bundle is the mesh.
     for (const auto& n : j.value("meshClusters", json::array())) {
       f.mesh_clusters.push_back(n.get<std::string>());
+    }
+    const json servers = j.value("uncheckedAPIServers", json::object());
+    for (const auto& [n, server] : servers.items()) {
+      f.unchecked_api_servers[n] = server.get<std::string>();
     }
     std::size_t i = 0;
     for (const auto& c : j.value("clusters", json::array())) {

@@ -196,6 +196,9 @@ struct MeshFacts {
   /// Every cluster of the mesh (meshctl.yaml's, plus any named with --context), checked or not:
   /// a checked cluster's remote secrets are judged against all the others. Empty = `clusters`.
   std::vector<std::string> mesh_clusters;
+  /// apiServer of meshctl.yaml for mesh clusters that were not checked (checked ones have theirs
+  /// in ClusterFacts): a remote secret may name a loopback server on purpose.
+  std::map<std::string, std::string> unchecked_api_servers;
 
   /// "helloworld.dev.svc.cluster.local".
   [[nodiscard]] std::string host() const;
@@ -205,6 +208,8 @@ struct MeshFacts {
   [[nodiscard]] std::vector<std::string> mesh_names() const;
   /// Mesh clusters that were not checked (verify --context named a subset).
   [[nodiscard]] std::vector<std::string> unchecked() const;
+  /// The apiServer meshctl.yaml gives a mesh cluster, checked or not; "" when it gives none.
+  [[nodiscard]] std::string configured_api_server(const std::string& cluster) const;
 };
 
 /// Fills the digests (SNI routes, client endpoints) from the dump texts. Called by the collector

@@ -681,7 +681,8 @@ json effective_policy(const json* dr, std::uint32_t port, const std::string& sub
   if (!subset.empty()) {
     for (const auto& s : arr(obj(*dr, "spec"), "subsets")) {
       if (str(s, "name") == subset && s.contains("trafficPolicy")) {
-        for (const auto& [k, v] : with_port_level(s["trafficPolicy"], port).items()) {
+        const json subset_policy = with_port_level(s["trafficPolicy"], port); // outlives items()
+        for (const auto& [k, v] : subset_policy.items()) {
           tp[k] = v;
         }
       }

@@ -307,6 +307,15 @@ TEST_CASE("verify: remote secret details (label, loopback, token, clusterz)", "[
   REQUIRE(find(loopback_ok, "remote-secret.ok", "wuxi") != nullptr);
   CHECK_THAT(find(loopback_ok, "remote-secret.ok", "wuxi")->message,
              Catch::Matchers::Contains("loopback, as meshctl.yaml sets it"));
+  {
+    // The same with cn-shanghai left out by --context: meshctl.yaml's address still counts.
+    auto subset = facts;
+    subset.clusters.erase(subset.clusters.begin());
+    subset.mesh_clusters = {"cn-shanghai", "wuxi"};
+    CHECK(find(check_remote_secrets(subset), "remote-secret.loopback", "wuxi") != nullptr);
+    subset.unchecked_api_servers["cn-shanghai"] = "https://127.0.0.1:6443";
+    CHECK(find(check_remote_secrets(subset), "remote-secret.loopback", "wuxi") == nullptr);
+  }
 
   facts = healthy_facts();
   wuxi(facts).remote_secrets[0].labels.clear();

@@ -62,10 +62,15 @@ TEST_CASE("verify report: table and JSON goldens of a broken mesh", "[check][ver
 
 TEST_CASE("verify bundle: save then load gives the identical report", "[check][verify][bundle]") {
   TempDir dir;
-  for (const auto& facts : {healthy_facts(), broken_facts()}) {
+  auto subset = healthy_facts(); // verify --context wuxi
+  subset.clusters.erase(subset.clusters.begin());
+  subset.mesh_clusters = {"cn-shanghai", "wuxi"};
+  subset.unchecked_api_servers["cn-shanghai"] = "https://10.0.0.1:6443";
+  for (const auto& facts : {healthy_facts(), broken_facts(), subset}) {
     const auto before = build_report(facts);
     REQUIRE(save_bundle(facts, (dir.path() / "b").string()));
     auto loaded = load_bundle((dir.path() / "b").string());
+    INFO((loaded ? std::string() : loaded.error().what()));
     REQUIRE(loaded);
     const auto after = build_report(*loaded);
     CHECK(format_report(after, FailOn::k_error, false) ==
