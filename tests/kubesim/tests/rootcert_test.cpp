@@ -84,7 +84,8 @@ struct Cluster {
 
   std::vector<std::string> namespaces() {
     std::vector<std::string> out;
-    for (const auto& n : call("GET", "/api/v1/namespaces").second["items"]) {
+    const json list = call("GET", "/api/v1/namespaces").second; // items must not outlive it
+    for (const auto& n : list["items"]) {
       out.push_back(n["metadata"]["name"]);
     }
     return out;
