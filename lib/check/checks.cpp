@@ -70,20 +70,6 @@ bool readable(const ClusterFacts& c, const std::string& fact) {
   return !c.errors.contains(fact);
 }
 
-const json& member(const json& j, std::string_view key) {
-  static const json k_null;
-  if (!j.is_object()) {
-    return k_null;
-  }
-  const auto it = j.find(key);
-  return it == j.end() ? k_null : *it;
-}
-
-std::string str(const json& j, std::string_view key) {
-  const json& v = member(j, key);
-  return v.is_string() ? v.get<std::string>() : std::string();
-}
-
 std::string short_fingerprint(const std::string& fp) {
   return fp.size() > 23 ? fp.substr(0, 23) + "…" : fp;
 }

@@ -82,20 +82,6 @@ private:
   std::vector<std::future<void>> m_futures;
 };
 
-const json& member(const json& j, std::string_view key) {
-  static const json k_null;
-  if (!j.is_object()) {
-    return k_null;
-  }
-  const auto it = j.find(key);
-  return it == j.end() ? k_null : *it;
-}
-
-std::string str(const json& j, std::string_view key) {
-  const json& v = member(j, key);
-  return v.is_string() ? v.get<std::string>() : std::string();
-}
-
 std::vector<json> items(json list) {
   std::vector<json> out;
   if (list.contains("items") && list["items"].is_array()) {

@@ -8,8 +8,6 @@ namespace meshctl::check {
 
 using nlohmann::json;
 
-namespace {
-
 const json& member(const json& j, std::string_view key) {
   static const json k_null;
   if (!j.is_object()) {
@@ -23,6 +21,8 @@ std::string str(const json& j, std::string_view key) {
   const json& v = member(j, key);
   return v.is_string() ? v.get<std::string>() : std::string();
 }
+
+namespace {
 
 std::uint32_t port_number(const json& j, std::string_view key) {
   const json& v = member(j, key);

@@ -20,6 +20,11 @@ inline constexpr std::string_view k_network_label = "topology.istio.io/network";
 inline constexpr std::string_view k_node_selector_annotation = "traffic.istio.io/nodeSelector";
 inline constexpr std::string_view k_gateway_port_label = "networking.istio.io/gatewayPort";
 
+/// j[key], or null when j is not an object or lacks the key (never throws).
+const nlohmann::json& member(const nlohmann::json& j, std::string_view key);
+/// j[key] as a string, "" when absent or not a string.
+std::string str(const nlohmann::json& j, std::string_view key);
+
 /// metadata.labels[key] / metadata.annotations[key], "" when absent.
 std::string label_of(const nlohmann::json& object, std::string_view key);
 std::string annotation_of(const nlohmann::json& object, std::string_view key);
