@@ -125,7 +125,7 @@ Findings check_reachability(const MeshFacts& facts) {
                                 c.server));
     }
     for (const auto& [fact, e] : c.errors) {
-      if (fact == "clusterz" || fact == "client" || fact == "gateway-dump") {
+      if (fact == "clusterz" || fact == "client") {
         continue; // their own checks say what they could not verify, with a better hint
       }
       if (e.forbidden()) {
@@ -211,29 +211,33 @@ Findings check_istio(const MeshFacts& facts) {
       out.push_back(info("istiod.ready", c.name,
                          fmt::format("istiod ready ({}/{} pods)", ready, d.pods.size())));
     }
-    std::vector<std::string> wrong;
-    if (d.cluster_id != c.name) {
-      wrong.push_back("cluster ID \"" + d.cluster_id + "\", not \"" + c.name + "\"");
+    cluster_ids[d.cluster_id].push_back(c.name); // from the pods' CLUSTER_ID
+    // Mesh ID and network come from istiod's ConfigMaps: unread, there is nothing to compare
+    // (the read error is reported with the reachability findings).
+    if (readable(c, "istiod config")) {
+      std::vector<std::string> wrong;
+      if (d.cluster_id != c.name) {
+        wrong.push_back("cluster ID \"" + d.cluster_id + "\", not \"" + c.name + "\"");
+      }
+      if (d.mesh_id != facts.mesh_id) {
+        wrong.push_back("mesh ID \"" + d.mesh_id + "\", not \"" + facts.mesh_id + "\"");
+      }
+      if (d.network != c.network) {
+        wrong.push_back("network \"" + d.network + "\", not \"" + c.network + "\"");
+      }
+      if (!wrong.empty()) {
+        out.push_back(error("istiod.identity-mismatch", c.name,
+                            "istiod was installed with " + join(wrong, "; ") +
+                                " (meshctl's config wants the latter)",
+                            "reinstall istiod with: istioctl install --context " + c.context + " " +
+                                install_flags(facts, c) + " (or change meshctl.yaml to match)"));
+      } else {
+        out.push_back(info("istiod.identity", c.name,
+                           "istiod identity: cluster ID " + d.cluster_id + ", mesh " + d.mesh_id +
+                               ", network " + d.network));
+      }
+      mesh_ids[d.mesh_id].push_back(c.name);
     }
-    if (d.mesh_id != facts.mesh_id) {
-      wrong.push_back("mesh ID \"" + d.mesh_id + "\", not \"" + facts.mesh_id + "\"");
-    }
-    if (d.network != c.network) {
-      wrong.push_back("network \"" + d.network + "\", not \"" + c.network + "\"");
-    }
-    if (!wrong.empty()) {
-      out.push_back(error("istiod.identity-mismatch", c.name,
-                          "istiod was installed with " + join(wrong, "; ") +
-                              " (meshctl's config wants the latter)",
-                          "reinstall istiod with: istioctl install --context " + c.context + " " +
-                              install_flags(facts, c) + " (or change meshctl.yaml to match)"));
-    } else {
-      out.push_back(info("istiod.identity", c.name,
-                         "istiod identity: cluster ID " + d.cluster_id + ", mesh " + d.mesh_id +
-                             ", network " + d.network));
-    }
-    mesh_ids[d.mesh_id].push_back(c.name);
-    cluster_ids[d.cluster_id].push_back(c.name);
 
     if (readable(c, "istio-system namespace")) {
       const std::string label = label_of(c.istio_system_namespace, k_network_label);
@@ -896,6 +900,7 @@ Findings check_service(const MeshFacts& facts) {
   std::vector<std::string> present;
   std::vector<std::string> running;
   const auto unchecked = facts.unchecked();
+  bool all_pods_read = true; // else "no cluster runs pods" is not known
   for (const auto& c : facts.clusters) {
     if (!usable(c) || !readable(c, "service")) {
       continue;
@@ -945,6 +950,10 @@ Findings check_service(const MeshFacts& facts) {
       out.push_back(info("service.present", c.name,
                          "Service " + svc + " present (" + service_kind(c.service) + ", ports " +
                              service_port_list(c.service) + ")"));
+    }
+    if (!readable(c, "service pods")) {
+      all_pods_read = false;
+      continue; // the read error is reported with the reachability findings
     }
     if (c.workloads.empty()) {
       std::string where;
@@ -1002,12 +1011,12 @@ Findings check_service(const MeshFacts& facts) {
                         "check the name (SERVICE.NAMESPACE), e.g. kubectl get svc -n " +
                             facts.namespace_ +
                             (unchecked.empty() ? std::string() : "; " + everywhere)));
-  } else if (running.empty() && !present.empty() && unchecked.empty()) {
+  } else if (running.empty() && !present.empty() && unchecked.empty() && all_pods_read) {
     out.push_back(error("service.no-workloads", "",
                         "no cluster runs pods of " + facts.service + ": calls fail everywhere",
                         "deploy it, or check its selector: kubectl get pods -n " +
                             facts.namespace_ + " --show-labels"));
-  } else if (running.empty() && !present.empty()) {
+  } else if (running.empty() && !present.empty() && all_pods_read) {
     out.push_back(
         info("service.no-workloads", "",
              "no checked cluster runs pods of " + facts.service + also + "; " + everywhere));
@@ -1026,7 +1035,7 @@ Findings check_sni_routes(const MeshFacts& facts) {
     }
     const bool covered = exposure(facts, c).covered;
     if (c.gateway_dumps.empty()) {
-      const auto e = c.errors.find("gateway-dump");
+      const auto e = c.errors.find("gateway-pods");
       out.push_back(warning("sni.unavailable", c.name,
                             "could not read the east-west gateway's listeners" +
                                 (e == c.errors.end() ? std::string(" (no ready gateway pod)")

@@ -237,12 +237,15 @@ void read_istiod(ClusterRun& run) {
   }
   std::string values;
   std::string mesh;
-  if (auto cm = run.get("istiod", {"", "v1", "configmaps", std::string(k_istio_ns),
-                                   "istio-sidecar-injector", ""});
+  // The identity (mesh ID, network) comes from these two; a failure to read them must not hide
+  // what was read of the Deployment and its pods.
+  if (auto cm = run.get("istiod config", {"", "v1", "configmaps", std::string(k_istio_ns),
+                                          "istio-sidecar-injector", ""});
       cm && cm->is_object()) {
     values = str(member(*cm, "data"), "values");
   }
-  if (auto cm = run.get("istiod", {"", "v1", "configmaps", std::string(k_istio_ns), "istio", ""});
+  if (auto cm =
+          run.get("istiod config", {"", "v1", "configmaps", std::string(k_istio_ns), "istio", ""});
       cm && cm->is_object()) {
     mesh = str(member(*cm, "data"), "mesh");
   }
@@ -478,7 +481,7 @@ void phase_objects(ClusterRun& run) {
     }
   });
   tasks.add([&] {
-    if (auto p = run.list("service", {"", "v1", "pods", ns, "", ""})) {
+    if (auto p = run.list("service pods", {"", "v1", "pods", ns, "", ""})) {
       run.namespace_pods = std::move(*p);
     }
   });

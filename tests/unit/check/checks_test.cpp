@@ -268,6 +268,47 @@ TEST_CASE("verify: what could not be read is not claimed absent", "[check][verif
   REQUIRE_FINDING(fs, "cluster.forbidden", "cn-shanghai", Severity::k_warning, "can-i");
 }
 
+TEST_CASE("verify: an unread part does not hide what was read beside it", "[check][verify]") {
+  const ReadError forbidden{"forbidden", "use a context that may read it", 403, false};
+  SECTION("istiod's ConfigMaps: readiness still checked, no identity compared") {
+    auto facts = healthy_facts();
+    wuxi(facts).istiod->mesh_id.clear(); // what an unread ConfigMap leaves
+    wuxi(facts).istiod->network.clear();
+    wuxi(facts).errors["istiod config"] = forbidden;
+    const auto fs = run_checks(facts);
+    INFO(dump_findings(fs));
+    CHECK(find(fs, "istiod.ready", "wuxi") != nullptr);
+    CHECK(find(fs, "istiod.identity-mismatch", "wuxi") == nullptr);
+    CHECK(find(fs, "istiod.identity", "wuxi") == nullptr);
+    CHECK(find(fs, "network.namespace-label", "wuxi") == nullptr); // still checked, and fine
+    CHECK(find(fs, "clusterz.synced", "wuxi") != nullptr);
+    CHECK_THAT(find(fs, "cluster.forbidden", "wuxi")->message,
+               Catch::Matchers::Contains("istiod config"));
+  }
+  SECTION("the namespace's pods: the Service is still checked, no workload verdict") {
+    auto facts = healthy_facts();
+    for (auto& c : facts.clusters) {
+      c.workloads.clear();
+      c.errors["service pods"] = forbidden;
+    }
+    const auto fs = check_service(facts);
+    INFO(dump_findings(fs));
+    CHECK(find(fs, "service.present", "wuxi") != nullptr);
+    CHECK(find(fs, "service.no-workloads", "") == nullptr); // not "calls fail everywhere"
+    CHECK(find(fs, "service.no-workloads", "wuxi") == nullptr);
+  }
+  SECTION("the gateway's pods: the SNI finding says why it has no listeners") {
+    auto facts = healthy_facts();
+    shanghai(facts).gateway_dumps.clear();
+    shanghai(facts).errors["gateway-pods"] = ReadError{"pods is forbidden", "", 403, false};
+    const auto fs = check_sni_routes(facts);
+    INFO(dump_findings(fs));
+    REQUIRE(find(fs, "sni.unavailable", "cn-shanghai") != nullptr);
+    CHECK_THAT(find(fs, "sni.unavailable", "cn-shanghai")->message,
+               Catch::Matchers::EndsWith(": pods is forbidden"));
+  }
+}
+
 TEST_CASE("verify: cacerts expiry, chain and identity", "[check][verify]") {
   auto facts = healthy_facts();
   auto& w = wuxi(facts);
