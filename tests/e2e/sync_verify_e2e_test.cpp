@@ -1,31 +1,8 @@
 // verify's DNS check passes after sync-svc copies a Service to the other cluster.
 
-#include "clusters.hpp"
+#include "verify_steps.hpp"
 
-#include <nlohmann/json.hpp>
-
-using meshctl::e2e::TestClusters;
-using nlohmann::json;
-
-namespace {
-
-bool has_finding(const json& report, const std::string& id, const std::string& cluster) {
-  for (const auto& c : report.value("clusters", json::array())) {
-    for (const auto& f : c.value("findings", json::array())) {
-      if (f.value("id", "") == id && f.value("cluster", c.value("name", "")) == cluster) {
-        return true;
-      }
-    }
-  }
-  for (const auto& f : report.value("findings", json::array())) {
-    if (f.value("id", "") == id && f.value("cluster", "") == cluster) {
-      return true;
-    }
-  }
-  return false;
-}
-
-} // namespace
+using namespace meshctl::e2e;
 
 TEST_CASE("verify's DNS check passes after sync-svc", "[e2e][sync][verify]") {
   MESHCTL_REQUIRE_SIM();
@@ -37,21 +14,24 @@ TEST_CASE("verify's DNS check passes after sync-svc", "[e2e][sync][verify]") {
   REQUIRE(clusters.kubectl("wuxi", {"-n", "dev", "delete", "service", "helloworld"}).exit_code ==
           0);
 
-  auto before = clusters.meshctl({"verify", "helloworld.dev", "-o", "json"});
-  INFO(before.err);
-  const auto report_before = json::parse(before.out);
-  CHECK(before.out.find("DNS will not resolve") != std::string::npos);
-  CHECK(has_finding(report_before, "service.missing", "wuxi"));
+  const json before = verify(clusters);
+  INFO(problems(before));
+  CHECK(before["exit"] == 1);
+  const json missing = finding(before, "wuxi", "service.missing");
+  REQUIRE(!missing.is_null());
+  CHECK_THAT(missing["message"].get<std::string>(),
+             Catch::Matchers::Contains("DNS will not resolve"));
+  CHECK_FALSE(has(before, "wuxi", "service.present"));
 
   auto synced =
       clusters.meshctl({"sync-svc", "-n", "dev", "--from", "cn-shanghai", "--to", "wuxi"});
   INFO(synced.err);
   REQUIRE(synced.exit_code == 0);
-  CHECK(clusters.kubectl("wuxi", {"-n", "dev", "get", "service", "helloworld"}).exit_code == 0);
 
-  auto after = clusters.meshctl({"verify", "helloworld.dev", "-o", "json"});
-  INFO(after.err);
-  const auto report_after = json::parse(after.out);
-  CHECK(after.out.find("DNS will not resolve") == std::string::npos);
-  CHECK_FALSE(has_finding(report_after, "service.missing", "wuxi"));
+  const json after = verify(clusters);
+  INFO(problems(after));
+  CHECK_FALSE(has(after, "wuxi", "service.missing"));
+  CHECK(has(after, "wuxi", "service.present")); // the copy is there and reads like the source
+  CHECK_FALSE(has(after, "wuxi", "service.ports-differ"));
+  CHECK_FALSE(has(after, "wuxi", "service.type-differs"));
 }

@@ -591,11 +591,17 @@ TEST_CASE("model: Envoy admin paths and shapes", "[kubesim][model]") {
   SECTION("mask keeps the named fields of each dump") {
     const json d = json::parse(*kubesim::istiod::envoy_admin(
         s.view, s.sleep, "config_dump?mask=dynamic_listeners,static_listeners"));
+    REQUIRE(d["configs"].size() == 3); // every dump stays, each cut down to the mask
+    bool listeners_kept = false;
     for (const auto& c : d["configs"]) {
       for (const auto& [k, v] : c.items()) {
         CHECK((k == "@type" || k == "dynamic_listeners" || k == "static_listeners"));
       }
+      if (c["@type"] == "type.googleapis.com/envoy.admin.v3.ListenersConfigDump") {
+        listeners_kept = c.contains("dynamic_listeners") && !c["dynamic_listeners"].empty();
+      }
     }
+    CHECK(listeners_kept);
   }
   SECTION("clusters?format=json: priority omitted when 0, weight and locality per host") {
     const json c =

@@ -28,12 +28,13 @@ struct Sim {
     REQUIRE(status == 200);
     return json::parse(body)["metadata"]["resourceVersion"].get<std::string>();
   }
-  void create_service(const std::string& name, const json& labels = json::object()) const {
+  void create_service(const std::string& name, const json& labels = json::object(),
+                      const std::string& ns = "dev") const {
     const json svc = {{"apiVersion", "v1"},
                       {"kind", "Service"},
-                      {"metadata", {{"name", name}, {"namespace", "dev"}, {"labels", labels}}},
+                      {"metadata", {{"name", name}, {"namespace", ns}, {"labels", labels}}},
                       {"spec", {{"ports", json::array({{{"port", 80}}})}}}};
-    auto [status, body] = sim.request("POST", "/api/v1/namespaces/dev/services", svc.dump());
+    auto [status, body] = sim.request("POST", "/api/v1/namespaces/" + ns + "/services", svc.dump());
     REQUIRE(status == 201);
   }
   void patch_labels(const std::string& name, const json& labels) const {
@@ -70,7 +71,8 @@ TEST_CASE("a watch from a resourceVersion replays every later change in order, t
   s.create_service("two");
   s.patch_labels("one", {{"tier", "web"}});
   REQUIRE(s.sim.request("DELETE", "/api/v1/namespaces/dev/services/two").first == 200);
-  s.create_service("elsewhere-is-not-dev"); // same namespace, still counted below
+  s.create_service("also-dev");
+  s.create_service("in-default", json::object(), "default"); // only the cluster-wide watch has it
 
   const auto t0 = std::chrono::steady_clock::now();
   auto [status, body] = s.sim.request(
@@ -82,7 +84,7 @@ TEST_CASE("a watch from a resourceVersion replays every later change in order, t
                                                               {"ADDED", "two"},
                                                               {"MODIFIED", "one"},
                                                               {"DELETED", "two"},
-                                                              {"ADDED", "elsewhere-is-not-dev"}};
+                                                              {"ADDED", "also-dev"}};
   CHECK(events_of(body) == want);
   // Each event's object is a whole object with kind and apiVersion, and a newer version.
   const json first = json::parse(body.substr(0, body.find('\n')));
@@ -90,10 +92,12 @@ TEST_CASE("a watch from a resourceVersion replays every later change in order, t
   CHECK(first["object"]["apiVersion"] == "v1");
   CHECK(std::stoull(first["object"]["metadata"]["resourceVersion"].get<std::string>()) >
         std::stoull(rv));
-  // Other namespaces' changes are not in a namespaced watch.
+  // Other namespaces' changes are not in a namespaced watch, but are in a cluster-wide one.
   auto [s2, all] =
       s.sim.request("GET", "/api/v1/services?watch=1&timeoutSeconds=1&resourceVersion=" + rv);
-  CHECK(events_of(all).size() == want.size());
+  auto want_all = want;
+  want_all.emplace_back("ADDED", "in-default");
+  CHECK(events_of(all) == want_all);
 }
 
 TEST_CASE("a watch without a resourceVersion starts with the current objects as ADDED",
