@@ -73,6 +73,11 @@ Result<ExitCode> run_sync(const Context& ctx, const SyncFlags& f) {
                        "use --dry-run (or --dry-run=client) to plan against the clusters, or "
                        "--dry-run=server to have the API servers validate the writes too");
   }
+  if (f.watch && *dry != mesh::DryRun::k_none) {
+    // A dry run changes nothing, so every later event would plan (and report) the same writes.
+    return usage_error("--watch writes as changes happen; it has no dry run",
+                       "preview one pass with sync-svc --dry-run, then start --watch");
+  }
   if (f.all_namespaces && !f.namespaces.empty()) {
     return usage_error("--namespace and --all-namespaces exclude each other",
                        "name namespaces with -n (repeatable), or use -A for all of them");

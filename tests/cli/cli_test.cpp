@@ -36,3 +36,15 @@ TEST_CASE("no verb is a usage error", "[cli]") {
   auto r = run_meshctl({});
   CHECK(r.exit_code == 2);
 }
+
+TEST_CASE("sync-svc refuses dry runs it cannot honour before contacting anything", "[cli]") {
+  // No cluster exists at the kubeconfig's server: the refusal comes first, with exit 2.
+  auto watch = run_meshctl({"sync-svc", "--watch", "--dry-run"});
+  CHECK(watch.exit_code == 2);
+  CHECK(watch.err.find("--watch writes as changes happen; it has no dry run") != std::string::npos);
+  auto watch_server = run_meshctl({"sync-svc", "--watch", "--dry-run=server"});
+  CHECK(watch_server.exit_code == 2);
+  auto offline = run_meshctl({"sync-svc", "--dry-run=offline"});
+  CHECK(offline.exit_code == 2);
+  CHECK(offline.err.find("cannot plan offline") != std::string::npos);
+}
