@@ -10,7 +10,9 @@
 //   schemaVersion: 1
 //   service: {name, namespace, host}
 //   collectedAt: RFC 3339 time the facts were read
-//   summary: {errors, warnings, passed, unreachable: [cluster], exitCode}
+//   summary: {errors, warnings, passed, unreachable: [cluster],
+//             unchecked: [cluster],   # mesh clusters left out by --context
+//             exitCode}
 //   clusters: [                       # in the order verify was given them
 //     {name, context, server, reachable, latencyMs,
 //      findings: [Finding],
