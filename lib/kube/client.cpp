@@ -390,7 +390,21 @@ ApiResult<Response> Client::send(const Request& request) {
     }
     log::debug("{}: retrying {} {} in {} ms (attempt {} of {})", im.context.name, method,
                request.path, delay->count(), attempt + 1, im.options.retry.max_attempts);
-    std::this_thread::sleep_for(*delay);
+    // A cancel (a watch being stopped) ends the wait too, not only a transfer in flight:
+    // Retry-After may ask for many seconds. Then the last answer is the result.
+    const auto until = Clock::now() + *delay;
+    bool cancelled = false;
+    while (!cancelled && Clock::now() < until) {
+      std::this_thread::sleep_for(std::min<Clock::duration>(std::chrono::milliseconds(50),
+                                                            until - Clock::now()));
+      cancelled = request.cancel != nullptr && request.cancel->load();
+    }
+    if (cancelled) {
+      if (r.code != CURLE_OK) {
+        return tl::make_unexpected(error_from_transport(info, outcome.failure, r.error));
+      }
+      return tl::make_unexpected(error_from_response(info, outcome.http_status, r.body));
+    }
   }
 }
 

@@ -9,6 +9,7 @@
 #include <netdb.h>
 
 #include <atomic>
+#include <thread>
 #include <future>
 
 using namespace meshctl;
@@ -210,6 +211,33 @@ TEST_CASE("429 waits as long as Retry-After says, even for a create", "[kube]") 
   REQUIRE(r);
   CHECK(Clock::now() - start >= milliseconds(1000));
   CHECK(calls == 2);
+}
+
+TEST_CASE("a cancel ends the wait for a retry as well as a transfer", "[kube]") {
+  // A watch being stopped while the server asked it to come back in 8 s.
+  std::atomic<int> calls{0};
+  FakeApiServer server([&](const FakeRequest&) {
+    ++calls;
+    auto r = status_response(429, "TooManyRequests", "Too many requests, please try again later.");
+    r.headers.emplace_back("Retry-After", "8");
+    return r;
+  });
+  auto client = client_for(server);
+  std::atomic<bool> cancel{false};
+  Request req;
+  req.path = "/api/v1/namespaces/dev/services";
+  req.cancel = &cancel;
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(milliseconds(300));
+    cancel = true;
+  });
+  const auto start = Clock::now();
+  const auto r = client->send(req);
+  stopper.join();
+  REQUIRE_FALSE(r);
+  CHECK(r.error().http_status == 429); // the last answer
+  CHECK(Clock::now() - start < std::chrono::seconds(2));
+  CHECK(calls == 1);
 }
 
 TEST_CASE("a create is not repeated after it may have reached the server", "[kube]") {
