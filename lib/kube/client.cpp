@@ -395,8 +395,8 @@ ApiResult<Response> Client::send(const Request& request) {
     const auto until = Clock::now() + *delay;
     bool cancelled = false;
     while (!cancelled && Clock::now() < until) {
-      std::this_thread::sleep_for(std::min<Clock::duration>(std::chrono::milliseconds(50),
-                                                            until - Clock::now()));
+      std::this_thread::sleep_for(
+          std::min<Clock::duration>(std::chrono::milliseconds(50), until - Clock::now()));
       cancelled = request.cancel != nullptr && request.cancel->load();
     }
     if (cancelled) {

@@ -9,8 +9,8 @@
 #include <netdb.h>
 
 #include <atomic>
-#include <thread>
 #include <future>
+#include <thread>
 
 using namespace meshctl;
 using namespace meshctl::kube;
