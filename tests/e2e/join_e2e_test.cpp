@@ -248,7 +248,11 @@ TEST_CASE("join survives 30% failing requests and a re-run converges", "[e2e][jo
     auto got = clusters.kubectl(target, {"-n", "istio-system", "get", "secret",
                                          "istio-remote-secret-" + source, "-o",
                                          "jsonpath={.data." + source + "}"});
-    if (got.exit_code == 0 && !got.out.empty()) {
+    const bool present = got.exit_code == 0 && !got.out.empty();
+    if (first.exit_code == 0) {
+      CHECK(present); // a join that succeeded wrote both
+    }
+    if (present) {
       const auto kc = b64decode(got.out);
       CHECK(kc.find("read at apply time") == std::string::npos);
       CHECK(kc.find("token: ") != std::string::npos);

@@ -357,6 +357,14 @@ TEST_CASE("sync-svc --dry-run prints the plan and writes nothing", "[e2e][sync]"
   CHECK(server["dryRun"] == "server");
   CHECK(clusters.writes_since(mark).empty()); // dry-run writes are not writes
   CHECK_FALSE(exists(clusters, b, "dev", "web"));
+  // ...but they were sent, for the API server to validate: the create of dev/web with dryRun=All.
+  bool sent_dry_run = false;
+  for (const auto& l : clusters.sim(b).request_log_since(mark[1])) {
+    sent_dry_run = sent_dry_run ||
+                   (l.value("path", "").find("/namespaces/dev/services/web") != std::string::npos &&
+                    l.value("path", "").find("dryRun=All") != std::string::npos);
+  }
+  CHECK(sent_dry_run);
 }
 
 TEST_CASE("sync-svc bounds requests in flight and slows down on 429", "[e2e][sync][load]") {

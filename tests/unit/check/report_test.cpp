@@ -66,10 +66,12 @@ TEST_CASE("verify bundle: save then load gives the identical report", "[check][v
   subset.clusters.erase(subset.clusters.begin());
   subset.mesh_clusters = {"cn-shanghai", "wuxi"};
   subset.unchecked_api_servers["cn-shanghai"] = "https://10.0.0.1:6443";
+  int n = 0;
   for (const auto& facts : {healthy_facts(), broken_facts(), subset}) {
     const auto before = build_report(facts);
-    REQUIRE(save_bundle(facts, (dir.path() / "b").string()));
-    auto loaded = load_bundle((dir.path() / "b").string());
+    const auto b = (dir.path() / ("b" + std::to_string(n++))).string(); // nothing left over
+    REQUIRE(save_bundle(facts, b));
+    auto loaded = load_bundle(b);
     INFO((loaded ? std::string() : loaded.error().what()));
     REQUIRE(loaded);
     const auto after = build_report(*loaded);
@@ -78,8 +80,8 @@ TEST_CASE("verify bundle: save then load gives the identical report", "[check][v
     CHECK(report_json(after, FailOn::k_error) == report_json(before, FailOn::k_error));
   }
   // The dumps are files of their own, exactly as the proxy sent them.
-  CHECK(std::filesystem::exists(dir.path() / "b" / "facts.json"));
-  CHECK(std::filesystem::exists(dir.path() / "b" / "dumps" / "cn-shanghai" /
+  CHECK(std::filesystem::exists(dir.path() / "b0" / "facts.json"));
+  CHECK(std::filesystem::exists(dir.path() / "b0" / "dumps" / "cn-shanghai" /
                                 "dev.sleep-cn--1.clusters.json"));
 }
 

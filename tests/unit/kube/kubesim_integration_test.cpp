@@ -156,17 +156,23 @@ TEST_CASE("kubesim: paging returns every object once", "[kube][kubesim]") {
   ListOptions small;
   small.limit = 3;
   int pages = 0;
+  int items = 0;
   std::set<std::string> names;
   const auto done = client->list_pages(
       {"", "v1", "configmaps", "paging", "", ""}, small, [&](json& page) -> Result<void> {
         ++pages;
         for (const auto& item : page["items"]) {
+          ++items;
           names.insert(item["metadata"]["name"].get<std::string>());
         }
         return {};
       });
   REQUIRE(done);
-  CHECK(names.size() >= 7); // kube-root-ca.crt may be there too
+  CHECK(items == static_cast<int>(names.size())); // no object twice
+  for (int i = 0; i < 7; ++i) {
+    CHECK(names.contains("cm-" + std::to_string(i))); // none missing
+  }
+  CHECK(names.size() <= 8); // and nothing else but kube-root-ca.crt
   CHECK(pages >= 3);
   const auto dup = client->create({"", "v1", "configmaps", "paging", "", ""},
                                   object("v1", "ConfigMap", "paging", "cm-0"));

@@ -297,6 +297,7 @@ TEST_CASE("plan: an up-to-date copy is unchanged; a changed source or an edited 
     json edited = as_written(src, "cn-shanghai");
     edited["spec"]["selector"] = {{"app", "hijacked"}};
     const auto p = plan({cluster("cn-shanghai", {src}), cluster("wuxi", {edited})}, two_way());
+    REQUIRE(!p.changes.empty());
     CHECK(p.changes[0].action == SyncAction::k_update);
     CHECK(p.changes[0].details == std::vector<std::string>{"the copy was edited in wuxi"});
   }

@@ -6,6 +6,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 using namespace meshctl::mesh;
 using nlohmann::json;
 
@@ -85,11 +87,11 @@ TEST_CASE("a reader token another cluster still uses, or might use, is kept", "[
   auto plan = plan_unjoin(in);
   CHECK(removed(plan) == std::vector<std::string>{"a:istio-remote-secret-b",
                                                   "b:istio-remote-secret-a", "b:reader-token"});
-  for (const auto& s : plan.steps) {
-    if (s.cluster == "a" && s.object.ref.name == "reader-token") {
-      CHECK(s.reason == "reader token: still used by c");
-    }
-  }
+  const auto kept = std::find_if(plan.steps.begin(), plan.steps.end(), [](const auto& s) {
+    return s.cluster == "a" && s.object.ref.name == "reader-token";
+  });
+  REQUIRE(kept != plan.steps.end());
+  CHECK(kept->reason == "reader token: still used by c");
   in.reader_users.clear();
   in.unknown = {"d"};
   plan = plan_unjoin(in);
@@ -102,6 +104,7 @@ TEST_CASE("a remote secret left alone keeps its source's reader token", "[mesh][
   in.clusters[1].remote_secrets.begin()->second.managed = false; // b's secret of a: istioctl's
   const auto plan = plan_unjoin(in);
   CHECK(removed(plan) == std::vector<std::string>{"a:istio-remote-secret-b", "b:reader-token"});
+  REQUIRE(plan.steps.size() >= 2);
   CHECK(plan.steps[1].reason == "reader token: still used by b");
 }
 

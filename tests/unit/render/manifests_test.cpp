@@ -212,6 +212,7 @@ TEST_CASE("the gateway Service follows the cluster's gateway config", "[render]"
     CHECK(svc.node["spec"]["type"].Scalar() == "LoadBalancer");
     CHECK_FALSE(svc.node["spec"]["externalIPs"]);
     CHECK_FALSE(svc.node["metadata"]["annotations"]);
+    REQUIRE(svc.node["spec"]["ports"].size() == 4); // status-port, tls, tls-istiod, tls-webhook
     for (const auto& port : svc.node["spec"]["ports"]) {
       CHECK_FALSE(port["nodePort"]);
     }
