@@ -52,7 +52,4 @@ Result<ExitCode> print_apply_report(const Context& ctx, const mesh::JoinReport& 
 Result<ExitCode> print_or_apply(const Context& ctx, const mesh::Session& session,
                                 const std::vector<mesh::ClusterObjects>& objects, mesh::DryRun dry);
 
-/// Action for a verb that exists in the CLI but is not built yet: exits 2, never pretends.
-Result<ExitCode> not_implemented(const std::string& verb);
-
 } // namespace meshctl::cmd

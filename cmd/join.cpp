@@ -111,7 +111,6 @@ Result<ExitCode> run_join(const Context& ctx, const JoinFlags& f) {
   options.dry_run = *dry;
   options.force_ca = f.force_ca;
   options.restart_istiod = f.restart_istiod;
-  options.show_secrets = f.show_secrets;
   auto clients = mesh::connect_all(*session, ctx.global);
   if (!clients) {
     return tl::make_unexpected(clients.error());

@@ -13,10 +13,6 @@
 
 namespace meshctl::cmd {
 
-Result<ExitCode> not_implemented(const std::string& verb) {
-  return usage_error("meshctl " + verb + ": not implemented yet");
-}
-
 namespace {
 
 constexpr const char* k_footer = R"(Exit codes:

@@ -96,7 +96,6 @@ Result<ExitCode> run_sync(const Context& ctx, const SyncFlags& f) {
   options.prune = !f.no_prune;
   options.create_namespaces = !f.no_create_namespace;
   options.dry_run = *dry;
-  options.concurrency = f.concurrency;
 
   auto session = mesh::open_session(ctx.global, f.contexts);
   if (!session) {

@@ -7,10 +7,6 @@
 
 namespace meshctl::mesh {
 
-kube::ApiResult<kube::ResourceRef> ref_of(kube::Client& client, const nlohmann::json& object) {
-  return client.ref_for(object);
-}
-
 namespace {
 
 // What a Shared object that already exists needs: only meshctl's labels merged in.
@@ -58,7 +54,7 @@ int wave_of(const nlohmann::json& obj) {
 } // namespace
 
 Result<ClusterPlan> plan_cluster(kube::Client& client, const ClusterObjects& desired) {
-  ClusterPlan plan{desired.cluster, {}, {}};
+  ClusterPlan plan{desired.cluster, {}};
   // Discovery once up front, so that the parallel GETs below share it.
   if (auto d = client.discovery(); !d) {
     return tl::make_unexpected(Error(d.error()));

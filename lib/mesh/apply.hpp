@@ -21,8 +21,7 @@ namespace meshctl::mesh {
 /// One cluster's plan (and, after apply, its outcome).
 struct ClusterPlan {
   std::string cluster;
-  std::vector<Change> changes;       ///< in the order of the desired objects
-  std::vector<std::string> messages; ///< notes for the user (e.g. "istiod must restart")
+  std::vector<Change> changes; ///< in the order of the desired objects
 };
 
 /// GETs the live state of every desired object in parallel and plans each one. Kinds the cluster
@@ -30,15 +29,11 @@ struct ClusterPlan {
 Result<ClusterPlan> plan_cluster(kube::Client& client, const ClusterObjects& desired);
 
 /// Writes the plan's creates and updates (server-side apply, fieldManager meshctl) in waves; with
-/// `server_dry_run` every write carries dryRun=All. Placeholders never reach a cluster. Returns
-/// the live objects as the API server answered them, by the plan's index.
+/// `server_dry_run` every write carries dryRun=All. Placeholders never reach a cluster.
 Result<void> apply_plan(kube::Client& client, ClusterPlan& plan, bool server_dry_run);
 
 /// A one-line-per-object rendering of a plan, for -v and --dry-run=client:
 /// "  create  Secret istio-system/cacerts" plus indented diff lines for updates when `diffs`.
 std::string describe_plan(const ClusterPlan& plan, bool diffs);
-
-/// The object's reference via the client's discovery.
-kube::ApiResult<kube::ResourceRef> ref_of(kube::Client& client, const nlohmann::json& object);
 
 } // namespace meshctl::mesh

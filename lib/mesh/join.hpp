@@ -23,9 +23,7 @@ enum class DryRun { k_none, k_offline, k_client, k_server };
 Result<DryRun> parse_dry_run(const std::string& text);
 
 struct JoinOptions {
-  std::vector<std::string> clusters; ///< names or contexts, in order; empty = all in the config
   DryRun dry_run = DryRun::k_none;
-  bool show_secrets = false;   ///< print Secret values in dry-run output
   bool force_ca = false;       ///< replace a cacerts whose root differs from ours
   bool restart_istiod = false; ///< roll istiod after cacerts changed
 };

@@ -12,8 +12,6 @@ const char* to_string(Action a) {
     return "update";
   case Action::k_unchanged:
     return "unchanged";
-  case Action::k_delete:
-    return "delete";
   }
   return "?";
 }
@@ -110,7 +108,6 @@ Change plan_object(const std::string& cluster, const nlohmann::json& desired,
   Change c;
   c.cluster = cluster;
   c.desired = desired;
-  c.live = live;
   if (!live) {
     c.action = Action::k_create;
     return c;
@@ -137,9 +134,6 @@ PlanSummary summarize(const std::vector<Change>& changes) {
       break;
     case Action::k_unchanged:
       ++s.unchanged;
-      break;
-    case Action::k_delete:
-      ++s.deleted;
       break;
     }
   }

@@ -15,17 +15,16 @@
 
 namespace meshctl::mesh {
 
-enum class Action { k_create, k_update, k_unchanged, k_delete };
+enum class Action { k_create, k_update, k_unchanged };
 
-/// "create", "update", "unchanged", "delete".
+/// "create", "update", "unchanged".
 const char* to_string(Action a);
 
 /// One object's fate in one cluster.
 struct Change {
   std::string cluster;
   Action action = Action::k_create;
-  nlohmann::json desired;             ///< the object meshctl wants (null for a delete)
-  std::optional<nlohmann::json> live; ///< what the cluster has, if anything
+  nlohmann::json desired; ///< the object meshctl wants
   /// For updates: one line per differing field, "spec.ports[1].nodePort: 30880 -> 31000".
   std::vector<std::string> diff;
   /// The desired object still holds a placeholder (a value only known at apply time): it can be
@@ -50,7 +49,6 @@ struct PlanSummary {
   int created = 0;
   int updated = 0;
   int unchanged = 0;
-  int deleted = 0;
 };
 PlanSummary summarize(const std::vector<Change>& changes);
 

@@ -27,7 +27,6 @@ struct SyncOptions {
   bool prune = true;
   bool create_namespaces = true;
   DryRun dry_run = DryRun::k_none; ///< client: plan only; server: writes with dryRun=All
-  int concurrency = 32;            ///< requests in flight per cluster, at most
 };
 
 /// Sources and targets (in the session's order unless --from/--to order them) and the selector.

@@ -319,9 +319,6 @@ Result<UnjoinReport> unjoin_live(const Session& session, const GlobalOptions& gl
     if (!r.value) {
       return tl::make_unexpected(r.value.error());
     }
-    if (r.value->reader_token) {
-      in.reader_users[r.cluster]; // known, maybe empty
-    }
     in.clusters.push_back(std::move(*r.value));
   }
 
