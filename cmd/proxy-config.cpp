@@ -11,6 +11,7 @@
 #include "envoy/proto_json.hpp"
 #include "envoy/summary.hpp"
 #include "kube/client.hpp"
+#include "mesh/join_live.hpp"
 
 #include <cstdio>
 #include <memory>
@@ -65,10 +66,7 @@ Result<std::unique_ptr<envoy::DumpSource>> open_pod(const GlobalOptions& global,
     return tl::make_unexpected(resolved.error());
   }
   auto [pod, ns] = envoy::split_pod_name(t.pod, resolved->namespace_);
-  kube::ClientOptions opts;
-  opts.request_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(global.timeout);
-  opts.connect_timeout =
-      std::min<std::chrono::milliseconds>(opts.request_timeout, std::chrono::seconds(10));
+  const auto opts = mesh::client_options(global);
   auto client = kube::Client::connect(*resolved, opts);
   if (!client) {
     return tl::make_unexpected(client.error());

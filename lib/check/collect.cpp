@@ -18,6 +18,7 @@
 #include "core/log.hpp"
 #include "core/redact.hpp"
 #include "envoy/pod_source.hpp"
+#include "mesh/join.hpp"
 #include "render/base64.hpp"
 
 #include <yaml-cpp/yaml.h>
@@ -102,22 +103,6 @@ std::string selector_string(const json& selector) {
     }
   }
   return out;
-}
-
-// Host of an https URL ("https://a.b:6443/x" -> "a.b", "https://[::1]:6443" -> "::1").
-std::string url_host(const std::string& url) {
-  std::string rest = url;
-  if (const auto scheme = rest.find("://"); scheme != std::string::npos) {
-    rest = rest.substr(scheme + 3);
-  }
-  rest = rest.substr(0, rest.find_first_of("/?#"));
-  if (const auto at = rest.rfind('@'); at != std::string::npos) {
-    rest = rest.substr(at + 1);
-  }
-  if (rest.starts_with("[")) {
-    return rest.substr(1, rest.find(']') - 1);
-  }
-  return rest.substr(0, rest.find(':'));
 }
 
 /// Every cluster of the mesh: those being checked, then meshctl.yaml's others (verify --context
@@ -710,8 +695,7 @@ void check_token(ClusterRun& run, const RemoteSecretFacts& s, RemoteKubeconfigFa
   direct.namespace_ = "default";
   TokenCheck t;
   t.via = k.server;
-  const bool loopback = url_host(k.server) == "localhost" ||
-                        url_host(k.server).starts_with("127.") || url_host(k.server) == "::1";
+  const bool loopback = mesh::is_loopback_url(k.server);
   if (!loopback) {
     if (auto c =
             token_client(direct, token, run.options.direct_connect_timeout, request_timeout, 2)) {
@@ -736,8 +720,9 @@ void check_token(ClusterRun& run, const RemoteSecretFacts& s, RemoteKubeconfigFa
       via.name = k.key;
       via.cluster.certificate_authority.clear();
       via.cluster.certificate_authority_data = k.ca_pem;
-      via.cluster.tls_server_name =
-          !k.tls_server_name.empty() ? k.tls_server_name : (loopback ? "" : url_host(k.server));
+      via.cluster.tls_server_name = !k.tls_server_name.empty()
+                                        ? k.tls_server_name
+                                        : (loopback ? "" : mesh::url_host(k.server));
       TokenCheck t2;
       t2.via = via.cluster.server +
                (via.cluster.tls_server_name.empty() ? "" : " as " + via.cluster.tls_server_name);

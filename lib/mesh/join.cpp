@@ -25,24 +25,20 @@ Result<DryRun> parse_dry_run(const std::string& text) {
       "clusters, write nothing) or --dry-run=server (also validated by the API server)");
 }
 
-namespace {
-
-// "https://[::1]:6443/x" -> "::1"; "https://host:6443" -> "host".
 std::string url_host(const std::string& url) {
   std::string rest = url;
-  if (const auto p = rest.find("://"); p != std::string::npos) {
-    rest = rest.substr(p + 3);
+  if (const auto scheme = rest.find("://"); scheme != std::string::npos) {
+    rest = rest.substr(scheme + 3);
   }
-  if (const auto at = rest.find('@'); at != std::string::npos && at < rest.find('/')) {
+  rest = rest.substr(0, rest.find_first_of("/?#"));
+  if (const auto at = rest.rfind('@'); at != std::string::npos) {
     rest = rest.substr(at + 1);
   }
-  if (!rest.empty() && rest.front() == '[') {
+  if (rest.starts_with("[")) {
     return rest.substr(1, rest.find(']') - 1);
   }
-  return rest.substr(0, rest.find_first_of(":/"));
+  return rest.substr(0, rest.find(':'));
 }
-
-} // namespace
 
 bool is_loopback_url(const std::string& url) {
   const std::string host = url_host(url);

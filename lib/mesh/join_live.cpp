@@ -21,6 +21,17 @@
 
 namespace meshctl::mesh {
 
+kube::ClientOptions client_options(const GlobalOptions& global, int max_in_flight) {
+  kube::ClientOptions opts;
+  opts.request_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(global.timeout);
+  opts.connect_timeout =
+      std::min<std::chrono::milliseconds>(opts.request_timeout, std::chrono::seconds(10));
+  if (max_in_flight > 0) {
+    opts.limiter = std::make_shared<kube::ConcurrencyLimiter>(max_in_flight);
+  }
+  return opts;
+}
+
 Result<std::vector<std::unique_ptr<kube::Client>>>
 connect_all(const Session& session, const GlobalOptions& global, int max_in_flight) {
   std::vector<std::unique_ptr<kube::Client>> clients;
@@ -30,14 +41,7 @@ connect_all(const Session& session, const GlobalOptions& global, int max_in_flig
       return tl::make_unexpected(ctx.error());
     }
     ctx->name = c.name; // messages name the cluster
-    kube::ClientOptions opts;
-    opts.request_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(global.timeout);
-    opts.connect_timeout =
-        std::min<std::chrono::milliseconds>(opts.request_timeout, std::chrono::seconds(10));
-    if (max_in_flight > 0) {
-      opts.limiter = std::make_shared<kube::ConcurrencyLimiter>(max_in_flight);
-    }
-    auto client = kube::Client::connect(*ctx, opts);
+    auto client = kube::Client::connect(*ctx, client_options(global, max_in_flight));
     if (!client) {
       return tl::make_unexpected(client.error().with_context(c.name));
     }

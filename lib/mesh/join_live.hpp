@@ -21,6 +21,10 @@ namespace meshctl::mesh {
 Result<std::vector<std::unique_ptr<kube::Client>>>
 connect_all(const Session& session, const GlobalOptions& global, int max_in_flight = 0);
 
+/// The client options every verb uses: --timeout per request, connect timeout capped at 10 s,
+/// and a limiter of `max_in_flight` requests when positive.
+kube::ClientOptions client_options(const GlobalOptions& global, int max_in_flight = 0);
+
 /// What a live join (or its client/server dry run) did.
 struct JoinReport {
   std::vector<ClusterPlan> plans;         ///< per cluster: base objects then remote secrets

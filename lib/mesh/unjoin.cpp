@@ -344,10 +344,7 @@ Result<UnjoinReport> unjoin_live(const Session& session, const GlobalOptions& gl
             return tl::make_unexpected(ctx.error());
           }
           ctx->name = name;
-          kube::ClientOptions opts;
-          opts.request_timeout =
-              std::chrono::duration_cast<std::chrono::milliseconds>(global.timeout);
-          auto client = kube::Client::connect(*ctx, opts);
+          auto client = kube::Client::connect(*ctx, client_options(global));
           if (!client) {
             return tl::make_unexpected(client.error());
           }
