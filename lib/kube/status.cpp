@@ -262,7 +262,8 @@ ApiError error_from_response(const RequestInfo& info, int http_status, std::stri
     hint = forbidden_hint(info);
     break;
   case 404:
-    if (info.resource.find("/proxy") != std::string::npos) {
+    if (info.resource.find("/proxy") != std::string::npos && !e.status.is_object()) {
+      // A Status body is the API server's own NotFound (the pod is gone), not the pod's answer.
       hint = "the pod answered 404 through the API server's proxy: check the port and path";
     } else if (!e.status.is_object()) {
       hint = "the cluster does not serve this API path; the API group or version may not be "

@@ -59,6 +59,15 @@ TEST_CASE("a 404 without a Status says the API is not served", "[kube]") {
       request("GET", "/api/v1/namespaces/istio-system/pods/istiod-1:15014/proxy/debug/nope"), 404,
       "404 page not found\n");
   CHECK(contains(proxied.error.hint(), "the pod answered 404"));
+  // The pod itself is gone (istiod restarted between the list and the read): the API server's
+  // own NotFound, not the pod's.
+  const auto gone = error_from_response(
+      request("GET", "/api/v1/namespaces/istio-system/pods/istiod-1:15014/proxy/debug/clusterz"),
+      404,
+      R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"pods \"istiod-1\" not found","reason":"NotFound","details":{"name":"istiod-1","kind":"pods"},"code":404})");
+  CHECK(gone.not_found());
+  CHECK(contains(gone.error.message(), "pods \"istiod-1\" not found"));
+  CHECK_FALSE(contains(gone.error.hint(), "the pod answered 404"));
 }
 
 TEST_CASE("Forbidden carries the RBAC message, the verb and the resource", "[kube]") {
