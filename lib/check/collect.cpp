@@ -14,12 +14,12 @@
 
 #include "check/views.hpp"
 #include "config/kubeconfig.hpp"
+#include "core/base64.hpp"
 #include "core/fanout.hpp"
 #include "core/log.hpp"
 #include "core/redact.hpp"
 #include "envoy/pod_source.hpp"
 #include "mesh/join.hpp"
-#include "render/base64.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -255,7 +255,7 @@ void read_cacerts(ClusterRun& run) {
       if (k == "ca-key.pem" || !v.is_string()) {
         continue; // never decoded, never kept
       }
-      const auto pem = render::base64_decode(v.get<std::string>());
+      const auto pem = meshctl::base64_decode(v.get<std::string>());
       if (!pem) {
         continue;
       }
@@ -297,7 +297,7 @@ RemoteSecretFacts remote_secret(ClusterRun& run, const json& secret) {
     s.keys.push_back(key);
     RemoteKubeconfigFacts k;
     k.key = key;
-    const auto text = value.is_string() ? render::base64_decode(value.get<std::string>())
+    const auto text = value.is_string() ? meshctl::base64_decode(value.get<std::string>())
                                         : std::optional<std::string>{};
     if (!text) {
       k.parse_error = "the value is not base64";

@@ -21,6 +21,7 @@
 #include "config/kubeconfig.hpp"
 
 #include "config/yaml_reader.hpp"
+#include "core/base64.hpp"
 #include "core/log.hpp"
 #include "core/redact.hpp"
 #include "core/suggest.hpp"
@@ -135,34 +136,6 @@ std::optional<std::string> base64_decode(std::string_view in, std::string& why) 
     if (pad < 1) {
       out += static_cast<char>(triple & 0xff);
     }
-  }
-  return out;
-}
-
-std::string base64_encode(std::string_view in) {
-  static constexpr char k_alphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    const unsigned n = (static_cast<unsigned char>(in[i]) << 16) |
-                       (static_cast<unsigned char>(in[i + 1]) << 8) |
-                       static_cast<unsigned char>(in[i + 2]);
-    out += k_alphabet[(n >> 18) & 63];
-    out += k_alphabet[(n >> 12) & 63];
-    out += k_alphabet[(n >> 6) & 63];
-    out += k_alphabet[n & 63];
-  }
-  if (i < in.size()) {
-    unsigned n = static_cast<unsigned char>(in[i]) << 16;
-    if (i + 1 < in.size()) {
-      n |= static_cast<unsigned char>(in[i + 1]) << 8;
-    }
-    out += k_alphabet[(n >> 18) & 63];
-    out += k_alphabet[(n >> 12) & 63];
-    out += i + 1 < in.size() ? k_alphabet[(n >> 6) & 63] : '=';
-    out += '=';
   }
   return out;
 }

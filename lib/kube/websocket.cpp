@@ -1,5 +1,7 @@
 #include "kube/websocket.hpp"
 
+#include "core/base64.hpp"
+
 #include <fmt/format.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -49,11 +51,7 @@ bool has_token(std::string_view value, std::string_view token) {
 }
 
 std::string base64(const unsigned char* data, std::size_t size) {
-  std::string out(4 * ((size + 2) / 3), '\0');
-  const int n =
-      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(size));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
+  return base64_encode(std::string_view(reinterpret_cast<const char*>(data), size));
 }
 
 void random_bytes(unsigned char* out, std::size_t size) {
@@ -245,7 +243,7 @@ std::pair<std::uint16_t, std::string> parse_close_payload(std::string_view paylo
 }
 
 std::string base64(std::string_view data) {
-  return base64(reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  return base64_encode(data);
 }
 
 std::string make_key() {

@@ -8,11 +8,11 @@
 
 #include "mesh/join_live.hpp"
 
+#include "core/base64.hpp"
 #include "core/fanout.hpp"
 #include "core/log.hpp"
 #include "core/redact.hpp"
 #include "mesh/preconditions.hpp"
-#include "render/base64.hpp"
 
 #include <fmt/chrono.h>
 
@@ -61,8 +61,8 @@ wait_for_reader_token(kube::Client& client, const std::string& cluster,
     auto s = client.get(ref);
     if (s) {
       const auto data = s->value("data", nlohmann::json::object());
-      const auto token = render::base64_decode(data.value("token", ""));
-      const auto ca = render::base64_decode(data.value("ca.crt", ""));
+      const auto token = meshctl::base64_decode(data.value("token", ""));
+      const auto ca = meshctl::base64_decode(data.value("ca.crt", ""));
       if (token && ca && !token->empty() && !ca->empty()) {
         register_secret(*token);
         return std::make_pair(*token, *ca);

@@ -1,7 +1,7 @@
 #include "mesh/manifest_output.hpp"
 
+#include "core/base64.hpp"
 #include "core/redact.hpp"
-#include "render/base64.hpp"
 #include "render/manifests.hpp"
 
 namespace meshctl::mesh {
@@ -15,7 +15,7 @@ render::Object readable_placeholders(const render::Object& obj) {
   }
   render::Object copy{YAML::Clone(obj.node)};
   for (auto kv : copy.node["data"]) {
-    auto decoded = render::base64_decode(kv.second.as<std::string>());
+    auto decoded = meshctl::base64_decode(kv.second.as<std::string>());
     if (decoded && render::is_placeholder(*decoded)) {
       kv.second = *decoded;
     }

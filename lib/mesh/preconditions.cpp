@@ -1,7 +1,7 @@
 #include "mesh/preconditions.hpp"
 
+#include "core/base64.hpp"
 #include "pki/cert.hpp"
-#include "render/base64.hpp"
 #include "render/manifests.hpp"
 
 #include <yaml-cpp/yaml.h>
@@ -182,7 +182,7 @@ void check_cacerts_root(kube::Client& client, const config::ClusterConfig& clust
     return;
   }
   const auto b64 = live->value("data", nlohmann::json::object()).value("root-cert.pem", "");
-  auto pem = render::base64_decode(b64);
+  auto pem = meshctl::base64_decode(b64);
   if (pem && pki::same_certificate(*pem, our_root_pem)) {
     return;
   }

@@ -1,7 +1,7 @@
 #include "render/manifests.hpp"
 
+#include "core/base64.hpp"
 #include "core/redact.hpp"
-#include "render/base64.hpp"
 #include "render/template.hpp"
 
 #include <nlohmann/json.hpp>

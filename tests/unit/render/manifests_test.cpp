@@ -1,6 +1,6 @@
+#include "core/base64.hpp"
 #include "core/redact.hpp"
 #include "crd_schema.hpp"
-#include "render/base64.hpp"
 #include "render/manifests.hpp"
 #include "support/testing.hpp"
 
@@ -9,6 +9,8 @@
 #include <fstream>
 
 using namespace meshctl::render;
+using meshctl::base64_decode;
+using meshctl::base64_encode;
 using meshctl::config::ClusterConfig;
 using meshctl::config::GatewayType;
 using nlohmann::json;

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-namespace meshctl::render {
+namespace meshctl {
 
 /// Encodes bytes as padded base64 without line breaks.
 std::string base64_encode(std::string_view bytes);
@@ -13,4 +13,4 @@ std::string base64_encode(std::string_view bytes);
 /// Decodes padded base64 (no whitespace); nullopt when `text` is not valid base64.
 std::optional<std::string> base64_decode(std::string_view text);
 
-} // namespace meshctl::render
+} // namespace meshctl

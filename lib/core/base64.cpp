@@ -1,8 +1,8 @@
-#include "render/base64.hpp"
+#include "core/base64.hpp"
 
 #include <openssl/evp.h>
 
-namespace meshctl::render {
+namespace meshctl {
 
 std::string base64_encode(std::string_view bytes) {
   std::string out(4 * ((bytes.size() + 2) / 3), '\0');
@@ -45,4 +45,4 @@ std::optional<std::string> base64_decode(std::string_view text) {
   return out;
 }
 
-} // namespace meshctl::render
+} // namespace meshctl
