@@ -377,6 +377,14 @@ RequestInfo classify_request(const std::string& method, const std::string& targe
   return info;
 }
 
+json yaml_text_to_json(const std::string& text) {
+  try {
+    return yaml_to_json(YAML::Load(text));
+  } catch (const std::exception&) {
+    return nullptr;
+  }
+}
+
 std::string url_decode(const std::string& s, bool plus_is_space) {
   std::string out;
   for (std::size_t i = 0; i < s.size(); ++i) {

@@ -140,6 +140,9 @@ private:
 RequestInfo classify_request(const std::string& method, const std::string& target);
 /// Percent-decodes a URL component ('+' stays '+', as in Go's PathUnescape for paths).
 std::string url_decode(const std::string& s, bool plus_is_space);
+/// YAML text as JSON, scalars typed as the API server types a YAML body (YAML 1.2 core schema);
+/// null when the text does not parse.
+nlohmann::json yaml_text_to_json(const std::string& text);
 /// A metav1.Status failure body.
 nlohmann::json status_failure(int code, const std::string& reason, const std::string& message,
                               const nlohmann::json& details = nullptr);

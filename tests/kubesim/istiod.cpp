@@ -14,6 +14,7 @@
 
 #include "istiod.hpp"
 
+#include "api.hpp"
 #include "pki.hpp"
 
 #include <curl/curl.h>
@@ -25,52 +26,6 @@
 
 namespace kubesim::istiod {
 namespace {
-
-json yaml_to_json(const YAML::Node& n) {
-  switch (n.Type()) {
-  case YAML::NodeType::Map: {
-    json o = json::object();
-    for (const auto& kv : n) {
-      o[kv.first.as<std::string>()] = yaml_to_json(kv.second);
-    }
-    return o;
-  }
-  case YAML::NodeType::Sequence: {
-    json a = json::array();
-    for (const auto& e : n) {
-      a.push_back(yaml_to_json(e));
-    }
-    return a;
-  }
-  case YAML::NodeType::Scalar: {
-    const std::string& s = n.Scalar();
-    if (n.Tag() == "!") { // quoted
-      return s;
-    }
-    if (s == "true" || s == "false") {
-      return s == "true";
-    }
-    if (!s.empty() && s.find_first_not_of("0123456789-") == std::string::npos && s != "-") {
-      try {
-        return std::stoll(s);
-      } catch (...) {
-        return s;
-      }
-    }
-    return s;
-  }
-  default:
-    return nullptr;
-  }
-}
-
-json parse_yaml(const std::string& text) {
-  try {
-    return yaml_to_json(YAML::Load(text));
-  } catch (const std::exception&) {
-    return nullptr;
-  }
-}
 
 std::vector<json> copy_list(const Store& store, const std::string& gr, const std::string& ns) {
   std::vector<json> out;
@@ -383,7 +338,7 @@ std::optional<Snapshot> Istiod::prepare(const Store& store, const std::string& n
     }
   }
   if (const json* cm = store.get("configmaps", "istio-system", "istio")) {
-    v.mesh_config = parse_yaml(cm->value("data", json::object()).value("mesh", ""));
+    v.mesh_config = yaml_text_to_json(cm->value("data", json::object()).value("mesh", ""));
   }
   v.gateways = copy_list(store, "gateways.networking.istio.io", "");
   v.destination_rules = copy_list(store, "destinationrules.networking.istio.io", "");

@@ -59,6 +59,7 @@
 
 #include "istiod_model.hpp"
 
+#include "api.hpp"
 #include "pki.hpp"
 #include "store.hpp"
 
@@ -1527,19 +1528,8 @@ std::map<std::string, std::string> parse_query(const std::string& q) {
       continue;
     }
     const auto eq = kv.find('=');
-    std::string k = kv.substr(0, eq);
-    std::string v = eq == std::string::npos ? "" : kv.substr(eq + 1);
-    std::string dec;
-    for (std::size_t i = 0; i < v.size(); ++i) {
-      if (v[i] == '%' && i + 2 < v.size() && std::isxdigit(static_cast<unsigned char>(v[i + 1])) &&
-          std::isxdigit(static_cast<unsigned char>(v[i + 2]))) {
-        dec.push_back(static_cast<char>(std::stoi(v.substr(i + 1, 2), nullptr, 16)));
-        i += 2;
-      } else {
-        dec.push_back(v[i]);
-      }
-    }
-    out[k] = dec;
+    out[url_decode(kv.substr(0, eq), false)] =
+        eq == std::string::npos ? "" : url_decode(kv.substr(eq + 1), false);
   }
   return out;
 }
