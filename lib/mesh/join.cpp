@@ -6,6 +6,19 @@
 
 namespace meshctl::mesh {
 
+const char* report_dry_run(DryRun d) {
+  switch (d) {
+  case DryRun::k_client:
+    return "client";
+  case DryRun::k_server:
+    return "server";
+  case DryRun::k_none:
+  case DryRun::k_offline:
+    break;
+  }
+  return "none";
+}
+
 Result<DryRun> parse_dry_run(const std::string& text) {
   if (text.empty()) {
     return DryRun::k_none;

@@ -21,6 +21,9 @@ enum class DryRun { k_none, k_offline, k_client, k_server };
 
 /// Parses "", "offline", "client", "server" (empty = no dry run).
 Result<DryRun> parse_dry_run(const std::string& text);
+/// The dryRun field of a live verb's JSON report: "client", "server" or "none" (an offline dry
+/// run never reaches a cluster, so it has no such report).
+const char* report_dry_run(DryRun d);
 
 struct JoinOptions {
   DryRun dry_run = DryRun::k_none;

@@ -365,9 +365,7 @@ nlohmann::json join_report_json(const JoinReport& report, DryRun dry_run, const 
                         {"unchanged", s.unchanged},
                         {"objects", std::move(objects)}});
   }
-  const char* mode = dry_run == DryRun::k_client   ? "client"
-                     : dry_run == DryRun::k_server ? "server"
-                                                   : "none";
+  const char* mode = report_dry_run(dry_run);
   return {{"apiVersion", "meshctl.dev/v1alpha1"},
           {"kind", kind},
           {"dryRun", mode},

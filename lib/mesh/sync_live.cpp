@@ -493,9 +493,7 @@ nlohmann::json sync_report_json(const SyncReport& report) {
   for (const auto& f : report.failures) {
     failures.push_back({{"cluster", f.cluster}, {"what", f.what}, {"error", f.error.what()}});
   }
-  const char* mode = report.dry_run == DryRun::k_client   ? "client"
-                     : report.dry_run == DryRun::k_server ? "server"
-                                                          : "none";
+  const char* mode = report_dry_run(report.dry_run);
   return {{"apiVersion", "meshctl.dev/v1alpha1"},
           {"kind", "SyncResult"},
           {"dryRun", mode},

@@ -468,9 +468,7 @@ nlohmann::json unjoin_report_json(const UnjoinReport& report) {
   for (const auto& n : names) {
     clusters.push_back(std::move(by_cluster[n]));
   }
-  const char* mode = report.dry_run == DryRun::k_client   ? "client"
-                     : report.dry_run == DryRun::k_server ? "server"
-                                                          : "none";
+  const char* mode = report_dry_run(report.dry_run);
   return {{"apiVersion", "meshctl.dev/v1alpha1"},
           {"kind", "UnjoinResult"},
           {"dryRun", mode},
