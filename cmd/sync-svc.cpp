@@ -127,12 +127,8 @@ Result<ExitCode> run_sync(const Context& ctx, const SyncFlags& f) {
         },
         [json](const mesh::SyncChange& c) {
           if (json) {
-            nlohmann::json line = {
-                {"time", now_text()}, {"action", to_string(c.action)}, {"from", c.from},
-                {"to", c.to},         {"namespace", c.namespace_},     {"name", c.name}};
-            if (!c.details.empty()) {
-              line["details"] = c.details;
-            }
+            nlohmann::json line = mesh::sync_change_json(c);
+            line["time"] = now_text();
             std::printf("%s\n", line.dump().c_str());
           } else {
             std::printf("%s %s\n", now_text().c_str(), mesh::describe_sync_change(c).c_str());

@@ -457,6 +457,18 @@ std::string format_sync_report(const SyncReport& report, int verbosity) {
   return out;
 }
 
+nlohmann::json sync_change_json(const SyncChange& c) {
+  nlohmann::json o = {{"action", to_string(c.action)},
+                      {"from", c.from},
+                      {"to", c.to},
+                      {"namespace", c.namespace_},
+                      {"name", c.name}};
+  if (!c.details.empty()) {
+    o["details"] = c.details;
+  }
+  return o;
+}
+
 nlohmann::json sync_report_json(const SyncReport& report) {
   nlohmann::json pairs = nlohmann::json::array();
   for (const auto& p : summarize_sync(report.plan, report.settings)) {
@@ -479,15 +491,7 @@ nlohmann::json sync_report_json(const SyncReport& report) {
     if (c.action == SyncAction::k_unchanged) {
       continue;
     }
-    nlohmann::json o = {{"action", to_string(c.action)},
-                        {"from", c.from},
-                        {"to", c.to},
-                        {"namespace", c.namespace_},
-                        {"name", c.name}};
-    if (!c.details.empty()) {
-      o["details"] = c.details;
-    }
-    changes.push_back(std::move(o));
+    changes.push_back(sync_change_json(c));
   }
   nlohmann::json failures = nlohmann::json::array();
   for (const auto& f : report.failures) {

@@ -77,6 +77,8 @@ std::string format_sync_report(const SyncReport& report, int verbosity);
 /// -o json / yaml: {apiVersion: meshctl.dev/v1alpha1, kind: SyncResult, dryRun, pairs: […],
 /// namespaces: […], changes: [every change but the unchanged], failures: […]}.
 nlohmann::json sync_report_json(const SyncReport& report);
+/// One change as it appears in the report's changes and in --watch -o json lines.
+nlohmann::json sync_change_json(const SyncChange& change);
 
 /// --watch: one full run, then follow every cluster's Services (and targets' namespaces) through
 /// watch streams and re-plan just the names that changed, applying each change within about a
