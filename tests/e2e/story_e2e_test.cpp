@@ -5,7 +5,10 @@
 // read from the other cluster for half a second), so each step waits, bounded, for the proxies to
 // converge, as anyone checking a real mesh right after a change must.
 
+#include "core/base64.hpp"
 #include "verify_steps.hpp"
+
+#include <regex>
 
 using namespace meshctl::e2e;
 
@@ -103,7 +106,21 @@ TEST_CASE("the seed's story: verify reads what istiod pushes after join, expose 
     CHECK(offline.out == saved.out);
     const auto facts = meshctl::testing::read_file(std::filesystem::path(bundle) / "facts.json");
     CHECK(facts.find("\"token\": \"<redacted>\"") != std::string::npos);
-    CHECK(facts.find("eyJ") == std::string::npos); // no JWT anywhere
+    // No JWT anywhere: header and payload are base64url JSON ("eyJ…") joined by a dot, which PEM
+    // text never has (a bare "eyJ" does turn up in certificates by chance)...
+    static const std::regex k_jwt("eyJ[A-Za-z0-9_-]+\\.eyJ[A-Za-z0-9_-]+\\.");
+    CHECK_FALSE(std::regex_search(facts, k_jwt));
+    // ...and in particular not the reader token wuxi's istiod uses for cn-shanghai.
+    const json secret = clusters.kubectl_json(
+        "wuxi", {"-n", "istio-system", "get", "secret", "istio-remote-secret-cn-shanghai"});
+    const auto kubeconfig =
+        meshctl::base64_decode(secret["data"]["cn-shanghai"].get<std::string>()).value_or("");
+    const auto at = kubeconfig.find("token: ");
+    REQUIRE(at != std::string::npos);
+    const std::string token = kubeconfig.substr(at + 7, kubeconfig.find('\n', at) - at - 7);
+    REQUIRE(token.size() > 20);
+    CHECK(std::regex_search(token, k_jwt)); // the pattern does match a real token
+    CHECK(facts.find(token) == std::string::npos);
   }
 
   // 5. The remote secret gone: istiod in wuxi forgets cn-shanghai, its client loses the gateway,
