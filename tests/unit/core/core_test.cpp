@@ -1,8 +1,11 @@
 #include "core/error.hpp"
 #include "core/fanout.hpp"
+#include "core/json.hpp"
 #include "core/output.hpp"
 #include "core/redact.hpp"
+#include "core/strings.hpp"
 #include "core/suggest.hpp"
+#include "core/try.hpp"
 
 #include <catch2/catch.hpp>
 #include <yaml-cpp/yaml.h>
@@ -97,4 +100,64 @@ TEST_CASE("fan-out runs clusters concurrently and keeps input order", "[core]") 
   CHECK(results[0].value == "a!");
   CHECK(results[2].value == "c!");
   CHECK(elapsed < std::chrono::milliseconds(340)); // serial would take 350 ms
+}
+
+TEST_CASE("string helpers trim, join, compare and split ASCII", "[core]") {
+  CHECK(trim("  \t a b \r\n") == "a b");
+  CHECK(trim(" \n ").empty());
+  CHECK(join({"a", "b", "c"}) == "a, b, c");
+  CHECK(join({"a", "b"}, "/") == "a/b");
+  CHECK(join({}, "/").empty());
+  CHECK(iequals("Sec-WebSocket-Accept", "sec-websocket-accept"));
+  CHECK_FALSE(iequals("abc", "abd"));
+  CHECK_FALSE(iequals("abc", "abcd"));
+  CHECK(to_lower("HTTP/1.1 Upgrade") == "http/1.1 upgrade");
+  CHECK(split("a,,b", ',') == std::vector<std::string>{"a", "", "b"});
+  CHECK(split("", ',') == std::vector<std::string>{""});
+}
+
+TEST_CASE("JSON readers treat missing and mistyped members as absent", "[core]") {
+  const auto j = nlohmann::json::parse(
+      R"({"metadata":{"name":"istiod","labels":{"app":"istiod"}},"n":3,"f":2.0,"big":1e300,"s":5,"a":{}})");
+  CHECK(str(member(j, "metadata"), "name") == "istiod");
+  CHECK(str(j, "s").empty());
+  CHECK(str(j, "missing").empty());
+  CHECK(member_at(j, {"metadata", "labels", "app"}) == "istiod");
+  CHECK(member_at(j, {"metadata", "nope", "app"}).is_null());
+  CHECK(member(nlohmann::json::array(), "x").is_null());
+  CHECK(array_of(j, "a").is_array());
+  CHECK(array_of(j, "a").empty());
+  CHECK(object_of(j, "metadata").size() == 2);
+  CHECK(object_of(j, "n").empty());
+  CHECK(int_of(j, "n") == 3);
+  CHECK(int_of(j, "f") == 2);
+  CHECK(int_of(j, "big", -1) == -1);
+  CHECK(int_of(j, "metadata", 7) == 7);
+}
+
+namespace {
+Result<int> parse_positive(int v) {
+  if (v <= 0) {
+    return fail("not positive: " + std::to_string(v));
+  }
+  return v;
+}
+Result<void> check_positive(int v) {
+  TRY(parse_positive(v));
+  return {};
+}
+Result<int> doubled(int v) {
+  TRY_ASSIGN(const int n, parse_positive(v));
+  TRY_CTX(check_positive(n - 1), "checking " + std::to_string(n));
+  return 2 * n;
+}
+} // namespace
+
+TEST_CASE("TRY, TRY_CTX and TRY_ASSIGN return the first error with its context", "[core]") {
+  CHECK(doubled(5) == 10);
+  REQUIRE_FALSE(doubled(-1));
+  CHECK(doubled(-1).error().what() == "not positive: -1");
+  REQUIRE_FALSE(doubled(1));
+  CHECK(doubled(1).error().what() == "checking 1: not positive: 0");
+  CHECK(check_positive(2).has_value());
 }
