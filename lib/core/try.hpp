@@ -40,9 +40,10 @@
 
 /// Evaluates `expr` (a Result<T>); on failure returns its error, else declares `decl` (e.g.
 /// `auto plan` or `const auto& plan`) initialised from the moved value. One per line.
+// `decl` is a declaration: it cannot be parenthesised (hence the NOLINT).
 #define TRY_ASSIGN(decl, expr)                                                                     \
   auto MESHCTL_TRY_VAR = (expr);                                                                   \
   if (!MESHCTL_TRY_VAR) {                                                                          \
     return tl::make_unexpected(std::move(MESHCTL_TRY_VAR.error()));                                \
   }                                                                                                \
-  decl = std::move(*MESHCTL_TRY_VAR)
+  decl = std::move(*MESHCTL_TRY_VAR) // NOLINT(bugprone-macro-parentheses)
