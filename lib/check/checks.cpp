@@ -7,7 +7,7 @@
 #include "check/checks.hpp"
 
 #include "check/views.hpp"
-#include "mesh/join.hpp"
+#include "kube/url.hpp"
 #include "pki/cert.hpp"
 
 #include <fmt/chrono.h>
@@ -447,7 +447,7 @@ void check_token(const ClusterFacts& c, const std::string& configured_server,
   bool fine = true;
   // A loopback server is wrong unless meshctl.yaml names it on purpose (all clusters on one host).
   const bool configured = !configured_server.empty() && configured_server == k.server;
-  if (mesh::is_loopback_url(k.server) && !configured) {
+  if (kube::is_loopback_url(k.server) && !configured) {
     fine = false;
     out.push_back(error("remote-secret.loopback", c.name,
                         where + " points at " + k.server + ", a loopback address: istiod in " +
@@ -508,7 +508,7 @@ void check_token(const ClusterFacts& c, const std::string& configured_server,
     out.push_back(
         info("remote-secret.ok", c.name,
              "remote secret for " + other + ": " + k.server +
-                 (mesh::is_loopback_url(k.server) ? " (loopback, as meshctl.yaml sets it)" : "") +
+                 (kube::is_loopback_url(k.server) ? " (loopback, as meshctl.yaml sets it)" : "") +
                  ", token accepted with reader rights" +
                  (t.via.empty() || t.via == k.server ? "" : " (checked via " + t.via + ")")));
   }
