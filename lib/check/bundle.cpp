@@ -114,11 +114,7 @@ Result<MeshFacts> load_bundle(const std::string& dir) {
     }
     return envoy::DumpBytes::from_file((root / p).string());
   };
-  auto facts = facts_from_json(j, reader);
-  if (!facts) {
-    return tl::make_unexpected(facts.error().with_context("reading bundle " + dir));
-  }
-  return facts;
+  return context(facts_from_json(j, reader), "reading bundle " + dir);
 }
 
 } // namespace meshctl::check

@@ -19,7 +19,7 @@
 #include "core/log.hpp"
 #include "core/redact.hpp"
 #include "envoy/pod_source.hpp"
-#include "mesh/join.hpp"
+#include "kube/url.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -695,7 +695,7 @@ void check_token(ClusterRun& run, const RemoteSecretFacts& s, RemoteKubeconfigFa
   direct.namespace_ = "default";
   TokenCheck t;
   t.via = k.server;
-  const bool loopback = mesh::is_loopback_url(k.server);
+  const bool loopback = kube::is_loopback_url(k.server);
   if (!loopback) {
     if (auto c =
             token_client(direct, token, run.options.direct_connect_timeout, request_timeout, 2)) {
@@ -722,7 +722,7 @@ void check_token(ClusterRun& run, const RemoteSecretFacts& s, RemoteKubeconfigFa
       via.cluster.certificate_authority_data = k.ca_pem;
       via.cluster.tls_server_name = !k.tls_server_name.empty()
                                         ? k.tls_server_name
-                                        : (loopback ? "" : mesh::url_host(k.server));
+                                        : (loopback ? "" : kube::url_host(k.server));
       TokenCheck t2;
       t2.via = via.cluster.server +
                (via.cluster.tls_server_name.empty() ? "" : " as " + via.cluster.tls_server_name);

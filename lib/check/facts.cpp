@@ -1,6 +1,8 @@
 #include "check/facts.hpp"
 
 #include "config/kubeconfig.hpp"
+#include "core/json.hpp"
+#include "core/try.hpp"
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
@@ -186,11 +188,16 @@ void digest(MeshFacts& facts) {
 
 namespace {
 
+// Optional fields are left out of facts.json when empty.
+void put_nonempty(json& j, const char* key, const std::string& value) {
+  if (!value.empty()) {
+    j[key] = value;
+  }
+}
+
 json error_json(const ReadError& e) {
   json j = {{"message", e.message}};
-  if (!e.hint.empty()) {
-    j["hint"] = e.hint;
-  }
+  put_nonempty(j, "hint", e.hint);
   if (e.http_status != 0) {
     j["httpStatus"] = e.http_status;
   }
@@ -225,13 +232,8 @@ json objects(const std::vector<json>& v) {
 }
 
 std::vector<json> objects_from(const json& j, const char* key) {
-  std::vector<json> out;
-  if (j.contains(key) && j[key].is_array()) {
-    for (const auto& o : j[key]) {
-      out.push_back(o);
-    }
-  }
-  return out;
+  const json& items = array_of(j, key);
+  return {items.begin(), items.end()};
 }
 
 using DumpNamer = std::function<std::string(const ClusterFacts&, const DumpFacts&)>;
@@ -255,12 +257,8 @@ Result<DumpFacts> dump_from(const json& j, const DumpReader& reader) {
   d.path = j.value("path", "");
   d.error = opt_error_from(j, "error");
   if (j.contains("file") && j["file"].is_string()) {
-    const std::string file = j["file"].get<std::string>();
-    auto bytes = reader(file);
-    if (!bytes) {
-      return tl::make_unexpected(bytes.error());
-    }
-    d.bytes = std::make_shared<const envoy::DumpBytes>(std::move(*bytes));
+    TRY_ASSIGN(auto bytes, reader(j["file"].get<std::string>()));
+    d.bytes = std::make_shared<const envoy::DumpBytes>(std::move(bytes));
   }
   return d;
 }
@@ -272,12 +270,8 @@ json token_check_json(const TokenCheck& t) {
               {"resource", a.resource},
               {"wantAllowed", a.want_allowed},
               {"allowed", a.allowed}};
-    if (!a.namespace_.empty()) {
-      x["namespace"] = a.namespace_;
-    }
-    if (!a.detail.empty()) {
-      x["detail"] = a.detail;
-    }
+    put_nonempty(x, "namespace", a.namespace_);
+    put_nonempty(x, "detail", a.detail);
     access.push_back(std::move(x));
   }
   return {{"via", t.via},
@@ -315,12 +309,8 @@ json remote_secret_json(const RemoteSecretFacts& s) {
               {"caPem", k.ca_pem},
               {"hasToken", k.has_token},
               {"token", k.has_token ? "<redacted>" : ""}};
-    if (!k.tls_server_name.empty()) {
-      x["tlsServerName"] = k.tls_server_name;
-    }
-    if (!k.parse_error.empty()) {
-      x["parseError"] = k.parse_error;
-    }
+    put_nonempty(x, "tlsServerName", k.tls_server_name);
+    put_nonempty(x, "parseError", k.parse_error);
     if (k.token_check) {
       x["tokenCheck"] = token_check_json(*k.token_check);
     }
@@ -494,11 +484,7 @@ Result<ClusterFacts> cluster_from(const json& j, const DumpReader& reader) {
   for (const auto& g : j.value("gatewayDumps", json::array())) {
     GatewayDumpFacts f;
     f.service = g.value("service", "");
-    auto d = dump_from(g.value("listeners", json::object()), reader);
-    if (!d) {
-      return tl::make_unexpected(d.error());
-    }
-    f.listeners = std::move(*d);
+    TRY_ASSIGN(f.listeners, dump_from(g.value("listeners", json::object()), reader));
     c.gateway_dumps.push_back(std::move(f));
   }
   if (j.contains("client") && j["client"].is_object()) {
@@ -507,16 +493,8 @@ Result<ClusterFacts> cluster_from(const json& j, const DumpReader& reader) {
     f.namespace_ = x.value("namespace", "");
     f.pod = x.value("pod", "");
     f.picked_by = x.value("pickedBy", "");
-    auto status = dump_from(x.value("clusterStatus", json::object()), reader);
-    if (!status) {
-      return tl::make_unexpected(status.error());
-    }
-    auto eds = dump_from(x.value("eds", json::object()), reader);
-    if (!eds) {
-      return tl::make_unexpected(eds.error());
-    }
-    f.cluster_status = std::move(*status);
-    f.eds = std::move(*eds);
+    TRY_ASSIGN(f.cluster_status, dump_from(x.value("clusterStatus", json::object()), reader));
+    TRY_ASSIGN(f.eds, dump_from(x.value("eds", json::object()), reader));
     c.client = std::move(f);
   }
   return c;
@@ -577,12 +555,9 @@ Result<MeshFacts> facts_from_json(const json& j, const DumpReader& read_dump) {
     }
     std::size_t i = 0;
     for (const auto& c : j.value("clusters", json::array())) {
-      auto cluster = cluster_from(c, read_dump);
-      if (!cluster) {
-        return tl::make_unexpected(
-            cluster.error().with_context("facts.json: clusters[" + std::to_string(i) + "]"));
-      }
-      f.clusters.push_back(std::move(*cluster));
+      TRY_ASSIGN(auto cluster, context(cluster_from(c, read_dump),
+                                       "facts.json: clusters[" + std::to_string(i) + "]"));
+      f.clusters.push_back(std::move(cluster));
       ++i;
     }
     digest(f);

@@ -8,20 +8,6 @@ namespace meshctl::check {
 
 using nlohmann::json;
 
-const json& member(const json& j, std::string_view key) {
-  static const json k_null;
-  if (!j.is_object()) {
-    return k_null;
-  }
-  const auto it = j.find(key);
-  return it == j.end() ? k_null : *it;
-}
-
-std::string str(const json& j, std::string_view key) {
-  const json& v = member(j, key);
-  return v.is_string() ? v.get<std::string>() : std::string();
-}
-
 namespace {
 
 std::uint32_t port_number(const json& j, std::string_view key) {
@@ -33,20 +19,14 @@ std::uint32_t port_number(const json& j, std::string_view key) {
   return 0;
 }
 
-const json& array_of(const json& j, std::string_view key) {
-  static const json k_empty = json::array();
-  const json& v = member(j, key);
-  return v.is_array() ? v : k_empty;
-}
-
 } // namespace
 
 std::string label_of(const json& object, std::string_view key) {
-  return str(member(member(object, "metadata"), "labels"), key);
+  return str(member_at(object, {"metadata", "labels"}), key);
 }
 
 std::string annotation_of(const json& object, std::string_view key) {
-  return str(member(member(object, "metadata"), "annotations"), key);
+  return str(member_at(object, {"metadata", "annotations"}), key);
 }
 
 std::string object_name(const json& object) {
@@ -164,7 +144,7 @@ std::vector<GatewayView> gateway_views(const ClusterFacts& cluster) {
     const json& selector = member(spec, "selector");
     for (const auto& pod : cluster.gateway_pods) {
       if (str(member(pod, "metadata"), "namespace") == g.namespace_ &&
-          selector_matches(selector, member(member(pod, "metadata"), "labels"))) {
+          selector_matches(selector, member_at(pod, {"metadata", "labels"}))) {
         ++g.pods;
         g.ready_pods += pod_ready(pod) ? 1 : 0;
       }
@@ -177,7 +157,7 @@ std::vector<GatewayView> gateway_views(const ClusterFacts& cluster) {
     const bool node_port_mode = g.type == "NodePort" && g.has_node_selector;
     const std::uint32_t port = node_port_mode && g.node_port ? *g.node_port : *g.port;
     if (g.type == "LoadBalancer") {
-      for (const auto& ing : array_of(member(member(svc, "status"), "loadBalancer"), "ingress")) {
+      for (const auto& ing : array_of(member_at(svc, {"status", "loadBalancer"}), "ingress")) {
         const std::string a = !str(ing, "ip").empty() ? str(ing, "ip") : str(ing, "hostname");
         if (!a.empty()) {
           g.addresses.push_back({a, *g.port, "LoadBalancer ingress"});
@@ -194,7 +174,7 @@ std::vector<GatewayView> gateway_views(const ClusterFacts& cluster) {
       g.node_selector_valid = sel.has_value();
       if (sel && g.type == "NodePort") {
         for (const auto& node : cluster.nodes) {
-          const json& labels = member(member(node, "metadata"), "labels");
+          const json& labels = member_at(node, {"metadata", "labels"});
           bool match = true;
           for (const auto& [k, v] : *sel) {
             if (str(labels, k) != v || !labels.contains(k)) {
@@ -240,8 +220,8 @@ std::vector<RuleView> rule_views(const ClusterFacts& cluster) {
     RuleView r;
     r.namespace_ = str(member(dr, "metadata"), "namespace");
     r.name = str(member(dr, "metadata"), "name");
-    const json& policy = member(member(dr, "spec"), "trafficPolicy");
-    const json& lb = member(member(policy, "loadBalancer"), "localityLbSetting");
+    const json& policy = member_at(dr, {"spec", "trafficPolicy"});
+    const json& lb = member_at(policy, {"loadBalancer", "localityLbSetting"});
     if (lb.is_object()) {
       const json& enabled = member(lb, "enabled");
       r.locality_lb = !(enabled.is_boolean() && !enabled.get<bool>());

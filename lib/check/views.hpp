@@ -2,9 +2,11 @@
 // What the raw facts mean, computed the way Istio computes it: the addresses other networks reach a
 // gateway at (FACTS §4), whether a DestinationRule activates failover (FACTS §5), the SNI routes a
 // gateway should have and has (FACTS §6), and what each endpoint a client sees stands for. Pure
-// functions of the facts, shared by the checks and the report's tables.
+// functions of the facts, shared by the checks and the report's tables. Objects are read with the
+// tolerant getters of core/json.hpp (member, str, array_of), which this header brings along.
 
 #include "check/facts.hpp"
+#include "core/json.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -19,11 +21,6 @@ namespace meshctl::check {
 inline constexpr std::string_view k_network_label = "topology.istio.io/network";
 inline constexpr std::string_view k_node_selector_annotation = "traffic.istio.io/nodeSelector";
 inline constexpr std::string_view k_gateway_port_label = "networking.istio.io/gatewayPort";
-
-/// j[key], or null when j is not an object or lacks the key (never throws).
-const nlohmann::json& member(const nlohmann::json& j, std::string_view key);
-/// j[key] as a string, "" when absent or not a string.
-std::string str(const nlohmann::json& j, std::string_view key);
 
 /// metadata.labels[key] / metadata.annotations[key], "" when absent.
 std::string label_of(const nlohmann::json& object, std::string_view key);

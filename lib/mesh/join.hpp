@@ -38,11 +38,6 @@ struct RemoteServer {
   bool from_config = false; ///< set explicitly in meshctl.yaml (used as given, even loopback)
 };
 
-/// Whether a URL's host is 127.0.0.0/8, ::1 or localhost.
-bool is_loopback_url(const std::string& url);
-/// Host of a URL: "https://a.b:6443/x" -> "a.b", "https://[::1]:6443" -> "::1".
-std::string url_host(const std::string& url);
-
 /// The config's apiServer for the cluster, else the kubeconfig server of its context. A loopback
 /// address taken from the kubeconfig is refused (other clusters cannot reach it) with a hint to set
 /// clusters[].apiServer; one set in the config is used as given.

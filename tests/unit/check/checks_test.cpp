@@ -502,3 +502,40 @@ TEST_CASE("verify: no pods anywhere in the whole mesh is an error", "[check][ver
   REQUIRE_FINDING(check_service(facts), "service.no-workloads", "", Severity::k_error,
                   "kubectl get pods -n dev --show-labels");
 }
+
+TEST_CASE("verify: run_checks runs every area once, in order, each with its own ids",
+          "[check][verify]") {
+  // Each area's file makes only findings of its own id prefixes; run_checks is their concatenation
+  // in the order checks.hpp lists them. A healthy and a broken snapshot, so that every area says
+  // something.
+  using Check = Findings (*)(const MeshFacts&);
+  const std::vector<std::pair<Check, std::vector<std::string>>> areas = {
+      {&check_reachability, {"cluster."}},
+      {&check_istio, {"istio.", "istiod.", "network."}},
+      {&check_trust, {"cacerts.", "root-configmap."}},
+      {&check_remote_secrets, {"remote-secret.", "clusterz."}},
+      {&check_gateways, {"gateway.", "expose."}},
+      {&check_service, {"service.", "workload."}},
+      {&check_sni_routes, {"sni."}},
+      {&check_endpoints, {"endpoints.", "traffic.", "destination-rule."}},
+  };
+  auto broken = healthy_facts();
+  wuxi(broken).remote_secrets.clear();
+  wuxi(broken).service = nullptr;
+  wuxi(broken).cacerts->keys.pop_back();
+  shanghai(broken).destination_rules[0] = destination_rule(true, false);
+  for (const auto& facts : {healthy_facts(), broken}) {
+    Findings all;
+    for (const auto& [check, prefixes] : areas) {
+      const auto found = check(facts);
+      CHECK_FALSE(found.empty());
+      for (const auto& f : found) {
+        INFO(f.id);
+        CHECK(std::any_of(prefixes.begin(), prefixes.end(),
+                          [&](const std::string& p) { return f.id.starts_with(p); }));
+      }
+      all.insert(all.end(), found.begin(), found.end());
+    }
+    CHECK(run_checks(facts) == all);
+  }
+}

@@ -1,0 +1,167 @@
+// Trust (FACTS §3, the plug-in CA): every cluster's Secret istio-system/cacerts complete, its
+// intermediate chaining to its root, nothing expired or expiring within 30 days, and one root
+// across the mesh. Then the root istiod actually serves: istiod writes it into ConfigMap
+// istio-ca-root-cert of every meshed namespace when it starts, so a root there that differs from
+// cacerts' means istiod has not been restarted since cacerts changed.
+
+#include "check/checks.hpp"
+#include "check/checks_common.hpp"
+#include "core/strings.hpp"
+#include "pki/cert.hpp"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+namespace meshctl::check {
+
+namespace {
+
+std::string short_fingerprint(const std::string& fp) {
+  return fp.size() > 23 ? fp.substr(0, 23) + "…" : fp;
+}
+
+std::string day(std::chrono::sys_seconds t) {
+  return fmt::format("{:%Y-%m-%d}", t);
+}
+
+} // namespace
+
+Findings check_trust(const MeshFacts& facts) {
+  Findings out;
+  constexpr auto k_soon = std::chrono::days(30);
+  std::map<std::string, std::vector<std::string>> roots; // fingerprint -> clusters
+  std::map<std::string, std::string> root_of;            // cluster -> fingerprint
+  for (const auto& c : facts.clusters) {
+    if (!usable(c) || !readable(c, "cacerts")) {
+      continue;
+    }
+    if (!c.cacerts) {
+      out.push_back(error("cacerts.missing", c.name,
+                          "Secret istio-system/cacerts is missing: istiod signs with its own "
+                          "self-signed root, which the other clusters do not trust",
+                          "meshctl join " + all_clusters(facts) +
+                              " creates it from the mesh's root (then restart istiod)"));
+      continue;
+    }
+    const auto& ca = *c.cacerts;
+    std::vector<std::string> missing;
+    for (const char* key : {"ca-cert.pem", "ca-key.pem", "cert-chain.pem", "root-cert.pem"}) {
+      if (std::find(ca.keys.begin(), ca.keys.end(), key) == ca.keys.end()) {
+        missing.emplace_back(key);
+      }
+    }
+    if (!missing.empty()) {
+      out.push_back(error("cacerts.incomplete", c.name,
+                          "Secret istio-system/cacerts lacks " + join(missing) +
+                              ": istiod falls back to its self-signed root",
+                          "meshctl join " + all_clusters(facts) + " --force-ca rewrites it"));
+      continue;
+    }
+    auto root = pki::inspect(ca.root_cert);
+    auto inter = pki::inspect(ca.ca_cert);
+    if (!root || !inter) {
+      out.push_back(error("cacerts.unreadable", c.name,
+                          "cacerts holds a certificate that does not parse: " +
+                              (root ? inter.error() : root.error()).message(),
+                          "meshctl join " + all_clusters(facts) + " --force-ca rewrites it"));
+      continue;
+    }
+    roots[root->sha256_fingerprint].push_back(c.name);
+    root_of[c.name] = root->sha256_fingerprint;
+    bool fine = true;
+    if (auto chained = pki::verify_chain(ca.ca_cert, ca.root_cert, false); !chained) {
+      fine = false;
+      out.push_back(error("cacerts.chain-invalid", c.name,
+                          "the intermediate (ca-cert.pem) does not chain to root-cert.pem: " +
+                              chained.error().message(),
+                          "issue the cluster's intermediate from the mesh root: meshctl join " +
+                              all_clusters(facts) + " --force-ca"));
+    }
+    if (!ca.cert_chain.empty() && !pki::same_certificate(ca.cert_chain, ca.ca_cert)) {
+      fine = false;
+      out.push_back(warning("cacerts.cert-chain-stale", c.name,
+                            "cert-chain.pem does not start with ca-cert.pem: workloads get a "
+                            "chain that does not match their signer",
+                            "cert-chain.pem must be ca-cert.pem followed by root-cert.pem; "
+                            "meshctl join --force-ca rewrites it"));
+    }
+    for (const auto* cert : {&*root, &*inter}) {
+      const std::string which = cert == &*root ? "root" : "intermediate";
+      if (cert->not_after <= facts.collected_at) {
+        fine = false;
+        out.push_back(error("cacerts.expired", c.name,
+                            "the " + which + " certificate \"" + cert->subject + "\" expired on " +
+                                day(cert->not_after),
+                            "rotate the plug-in CA: meshctl join " + all_clusters(facts) +
+                                " --force-ca, then restart istiod and the workloads"));
+      } else if (cert->not_after - facts.collected_at < k_soon) {
+        fine = false;
+        const auto left =
+            std::chrono::duration_cast<std::chrono::days>(cert->not_after - facts.collected_at);
+        out.push_back(warning("cacerts.expiring", c.name,
+                              fmt::format("the {} certificate \"{}\" expires on {} (in {} days)",
+                                          which, cert->subject, day(cert->not_after), left.count()),
+                              "rotate the plug-in CA before then: meshctl join " +
+                                  all_clusters(facts) + " --force-ca, then restart istiod"));
+      }
+    }
+    if (fine) {
+      out.push_back(info("cacerts.ok", c.name,
+                         "cacerts: root \"" + root->subject + "\" (SHA-256 " +
+                             short_fingerprint(root->sha256_fingerprint) + "), intermediate \"" +
+                             inter->subject + "\" valid until " + day(inter->not_after)));
+    }
+  }
+  if (roots.size() > 1) {
+    std::vector<std::string> parts;
+    parts.reserve(roots.size());
+    for (const auto& [fp, cs] : roots) {
+      parts.push_back(fmt::format("{} {}", join(cs), short_fingerprint(fp)));
+    }
+    out.push_back(error("cacerts.root-differs", "",
+                        "the clusters' cacerts hold different roots (" + join(parts, "; ") +
+                            "): workloads of different roots fail mTLS across clusters",
+                        "give every cluster the same root: meshctl join " + all_clusters(facts) +
+                            " --force-ca, then restart istiod and the workloads"));
+  }
+  // The root istiod actually serves: written into istio-ca-root-cert in every meshed namespace at
+  // istiod's start. A cacerts root that differs means istiod has not been restarted since.
+  for (const auto& c : facts.clusters) {
+    if (!usable(c) || !readable(c, "root-configmap") || !root_of.contains(c.name)) {
+      continue;
+    }
+    if (!c.root_configmap) {
+      out.push_back(warning("root-configmap.missing", c.name,
+                            "ConfigMap istio-ca-root-cert is missing in namespace " +
+                                facts.namespace_ + ": istiod has not written its root there",
+                            "is istiod running and the namespace meshed? " + kubectl(c) +
+                                " label namespace " + facts.namespace_ +
+                                " istio-injection=enabled"));
+      continue;
+    }
+    auto served = pki::inspect(*c.root_configmap);
+    if (served && served->sha256_fingerprint == root_of.at(c.name)) {
+      out.push_back(
+          info("root-configmap.ok", c.name,
+               "istiod serves the cacerts root (istio-ca-root-cert in " + facts.namespace_ + ")"));
+      continue;
+    }
+    out.push_back(error("root-configmap.stale", c.name,
+                        "istiod was not restarted after cacerts changed: istio-ca-root-cert in " +
+                            facts.namespace_ + " holds " +
+                            (served ? "root \"" + served->subject + "\" (SHA-256 " +
+                                          short_fingerprint(served->sha256_fingerprint) + ")"
+                                    : std::string("an unreadable certificate")) +
+                            ", cacerts holds SHA-256 " + short_fingerprint(root_of.at(c.name)),
+                        kubectl(c) +
+                            " -n istio-system rollout restart deployment/istiod (or meshctl join "
+                            "--restart-istiod); then restart the workloads so they get new "
+                            "certificates"));
+  }
+  return out;
+}
+
+} // namespace meshctl::check
