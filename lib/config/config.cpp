@@ -305,11 +305,7 @@ Result<void> read_clusters(const Reader& r, const YAML::Node& root, MeshConfig& 
       c.tls_server_name = *tls;
     }
 
-    auto gw = read_gateway(r, item, path + ".gateway");
-    if (!gw) {
-      return tl::make_unexpected(gw.error());
-    }
-    c.gateway = std::move(*gw);
+    TRY_ASSIGN(c.gateway, read_gateway(r, item, path + ".gateway"));
     cfg.clusters.push_back(std::move(c));
   }
   return {};
@@ -337,14 +333,10 @@ void apply_default_pki_dir(MeshConfig& cfg) {
 }
 
 Result<MeshConfig> parse_checked(const std::string& text, const std::string& origin) {
-  auto doc = detail::parse_yaml(text, origin);
-  if (!doc) {
-    return tl::make_unexpected(doc.error());
-  }
+  TRY_ASSIGN(const YAML::Node root, detail::parse_yaml(text, origin));
   const Reader r(origin);
   MeshConfig cfg;
   cfg.source = origin;
-  const YAML::Node& root = *doc;
   if (root.IsDefined() && !root.IsNull()) {
     if (!root.IsMap()) {
       return r.error_at(root, "the config must be a map with mesh, clusters and pki (got " +
