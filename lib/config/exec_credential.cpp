@@ -2,8 +2,8 @@
 //
 // The plugin gets the parent's environment plus the kubeconfig's env entries and
 // KUBERNETES_EXEC_INFO (an ExecCredential with spec.interactive=false: meshctl never prompts, so
-// stdin is /dev/null and interactiveMode Always is refused). Its stdout must be an ExecCredential of
-// the same apiVersion. Results are cached per context and plugin configuration until
+// stdin is /dev/null and interactiveMode Always is refused). Its stdout must be an ExecCredential
+// of the same apiVersion. Results are cached per context and plugin configuration until
 // expirationTimestamp; the cache is shared by the threads that reach clusters in parallel, and one
 // entry's plugin runs at most once at a time (the others wait for its result), as client-go's
 // Authenticator mutex does.
@@ -133,7 +133,7 @@ Result<Credentials> run_exec_plugin(const ResolvedContext& ctx, const ExecConfig
                        exec.install_hint.empty() ? generic_hint : exec.install_hint);
   }
   const PluginRun run = run_plugin(*path, exec.args, plugin_environment(exec, exec_info_json(ctx)),
-                                  k_plugin_timeout, k_plugin_output_limit);
+                                   k_plugin_timeout, k_plugin_output_limit);
   if (run.spawn_error == ENOENT) {
     return usage_error(who + " not found (" + *path + ")",
                        exec.install_hint.empty() ? generic_hint : exec.install_hint);

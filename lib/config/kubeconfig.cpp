@@ -8,8 +8,9 @@
 // current-context comes from the first file that sets it. Each file is parsed on its own
 // (kubeconfig_parse.cpp), so relative paths inside it are already resolved against its directory.
 
-#include "config/files.hpp"
 #include "config/kubeconfig.hpp"
+
+#include "config/files.hpp"
 #include "core/log.hpp"
 #include "core/strings.hpp"
 #include "core/suggest.hpp"

@@ -2,7 +2,6 @@
 #include "config/files.hpp"
 
 #include <catch2/catch.hpp>
-
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -59,8 +58,7 @@ TEST_CASE("paths inside a config resolve against the directory of the file", "[c
   CHECK(resolve_path("/abs/ca.pem", "/k") == "/abs/ca.pem");
   CHECK(resolve_path("certs/../ca.pem", "/k/dir") == "/k/dir/ca.pem");
   CHECK(absolute_dir_of("/k/dir/config") == "/k/dir");
-  CHECK(absolute_dir_of("rel/config") ==
-        (fs::current_path() / "rel").lexically_normal().string());
+  CHECK(absolute_dir_of("rel/config") == (fs::current_path() / "rel").lexically_normal().string());
 }
 
 TEST_CASE("read_file returns bytes, and names the path when it cannot", "[config][files]") {
@@ -75,8 +73,8 @@ TEST_CASE("read_file returns bytes, and names the path when it cannot", "[config
 
   auto missing = read_file((dir.path / "none").string(), "config file");
   REQUIRE_FALSE(missing);
-  CHECK(missing.error().what() == "cannot read config file " + (dir.path / "none").string() +
-                                      ": No such file or directory");
+  CHECK(missing.error().what() ==
+        "cannot read config file " + (dir.path / "none").string() + ": No such file or directory");
   CHECK(missing.error().hint() == "check the file's permissions");
 }
 
@@ -125,7 +123,7 @@ TEST_CASE("a plugin is killed after its timeout, and its output is capped", "[co
   // The limit drops whole reads once reached: the first read is kept.
   CHECK(run.out.rfind("0123", 0) == 0);
 
-  const PluginRun missing = run_plugin((dir.path / "none").string(), {}, {},
-                                       std::chrono::seconds(5), 1024);
+  const PluginRun missing =
+      run_plugin((dir.path / "none").string(), {}, {}, std::chrono::seconds(5), 1024);
   CHECK(missing.spawn_error == ENOENT);
 }
