@@ -11,26 +11,25 @@
 
 #include "config/config.hpp"
 
+#include "config/files.hpp"
 #include "config/yaml_reader.hpp"
 #include "core/suggest.hpp"
+#include "core/try.hpp"
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 namespace meshctl::config {
 
 namespace {
 
 namespace fs = std::filesystem;
+using detail::home_dir;
 using detail::Reader;
 
 constexpr int k_min_node_port = 30000;
@@ -42,14 +41,6 @@ const std::vector<std::string> k_cluster_keys{"name",      "context",       "net
                                               "apiServer", "tlsServerName", "gateway"};
 const std::vector<std::string> k_gateway_keys{"type", "externalIPs", "nodeSelector", "nodePort"};
 const std::vector<std::string> k_pki_keys{"dir"};
-
-std::optional<std::string> home_dir() {
-  const char* home = std::getenv("HOME");
-  if (home == nullptr || *home == '\0') {
-    return std::nullopt;
-  }
-  return std::string(home);
-}
 
 bool is_ip_address(const std::string& s) {
   unsigned char buf[sizeof(struct in6_addr)];
@@ -114,48 +105,34 @@ std::string resolve_dir(const std::string& dir, const std::string& origin) {
     }
     return (fs::path(*home) / dir.substr(std::min<std::size_t>(dir.size(), 2))).lexically_normal();
   }
-  fs::path p(dir);
-  if (p.is_absolute()) {
-    return p.lexically_normal();
+  if (fs::path(dir).is_absolute()) {
+    return fs::path(dir).lexically_normal();
   }
-  std::error_code ec;
-  fs::path base = fs::absolute(fs::path(origin).parent_path(), ec);
-  if (ec) {
-    base = fs::path(origin).parent_path();
-  }
-  return (base / p).lexically_normal();
+  return detail::resolve_path(dir, detail::absolute_dir_of(origin));
 }
 
 Result<void> read_mesh(const Reader& r, const YAML::Node& root, MeshConfig& cfg) {
   const YAML::Node mesh = Reader::get(root, "mesh");
-  if (auto ok = r.check_map(mesh, "mesh", k_mesh_keys); !ok) {
-    return ok;
-  }
-  auto id = r.string(mesh, "id", "mesh.id");
-  if (!id) {
-    return tl::make_unexpected(id.error());
-  }
-  if (*id) {
-    if (!is_label_value(**id)) {
+  TRY(r.check_map(mesh, "mesh", k_mesh_keys));
+  TRY_ASSIGN(const auto id, r.string(mesh, "id", "mesh.id"));
+  if (id) {
+    if (!is_label_value(*id)) {
       return r.error_at(Reader::get(mesh, "id"),
-                        "mesh.id \"" + **id + "\" is not a valid Istio mesh ID",
+                        "mesh.id \"" + *id + "\" is not a valid Istio mesh ID",
                         "use letters, digits, '-', '_' or '.', at most 63 characters, starting "
                         "and ending with a letter or digit (e.g. mesh1)");
     }
-    cfg.mesh_id = **id;
+    cfg.mesh_id = *id;
   }
-  auto td = r.string(mesh, "trustDomain", "mesh.trustDomain");
-  if (!td) {
-    return tl::make_unexpected(td.error());
-  }
-  if (*td) {
-    if (!is_trust_domain(**td)) {
+  TRY_ASSIGN(const auto td, r.string(mesh, "trustDomain", "mesh.trustDomain"));
+  if (td) {
+    if (!is_trust_domain(*td)) {
       return r.error_at(Reader::get(mesh, "trustDomain"),
-                        "mesh.trustDomain \"" + **td + "\" is not a valid trust domain",
+                        "mesh.trustDomain \"" + *td + "\" is not a valid trust domain",
                         "use lower-case letters, digits, '.', '-' or '_' (e.g. cluster.local); "
                         "it must match istiod's meshConfig.trustDomain");
     }
-    cfg.trust_domain = **td;
+    cfg.trust_domain = *td;
   }
   return {};
 }
@@ -164,36 +141,28 @@ Result<GatewayConfig> read_gateway(const Reader& r, const YAML::Node& cluster_no
                                    const std::string& path) {
   GatewayConfig gw;
   const YAML::Node node = Reader::get(cluster_node, "gateway");
-  if (auto ok = r.check_map(node, path, k_gateway_keys); !ok) {
-    return tl::make_unexpected(ok.error());
-  }
-  auto type = r.string(node, "type", path + ".type");
-  if (!type) {
-    return tl::make_unexpected(type.error());
-  }
-  if (*type) {
-    if (**type == "LoadBalancer") {
+  TRY(r.check_map(node, path, k_gateway_keys));
+  TRY_ASSIGN(const auto type, r.string(node, "type", path + ".type"));
+  if (type) {
+    if (*type == "LoadBalancer") {
       gw.type = GatewayType::k_load_balancer;
-    } else if (**type == "NodePort") {
+    } else if (*type == "NodePort") {
       gw.type = GatewayType::k_node_port;
     } else {
       return r.error_at(Reader::get(node, "type"),
-                        path + ".type \"" + **type + "\" is not a gateway type" +
-                            did_you_mean_suffix(**type, {"LoadBalancer", "NodePort"}),
+                        path + ".type \"" + *type + "\" is not a gateway type" +
+                            did_you_mean_suffix(*type, {"LoadBalancer", "NodePort"}),
                         "use LoadBalancer (the cloud gives the address) or NodePort (with "
                         "externalIPs and/or nodeSelector)");
     }
   }
 
-  auto ips = r.string_list(node, "externalIPs", path + ".externalIPs");
-  if (!ips) {
-    return tl::make_unexpected(ips.error());
-  }
-  if (*ips) {
+  TRY_ASSIGN(const auto ips, r.string_list(node, "externalIPs", path + ".externalIPs"));
+  if (ips) {
     const YAML::Node list = Reader::get(node, "externalIPs");
     std::set<std::string> seen;
-    for (std::size_t i = 0; i < (*ips)->size(); ++i) {
-      const std::string& ip = (**ips)[i];
+    for (std::size_t i = 0; i < ips->size(); ++i) {
+      const std::string& ip = (*ips)[i];
       if (!is_ip_address(ip)) {
         return r.error_at(
             list[i], fmt::format("{}.externalIPs[{}] \"{}\" is not an IP address", path, i, ip),
@@ -204,7 +173,7 @@ Result<GatewayConfig> read_gateway(const Reader& r, const YAML::Node& cluster_no
         return r.error_at(list[i], fmt::format("{}.externalIPs lists {} twice", path, ip));
       }
     }
-    gw.external_ips = **ips;
+    gw.external_ips = *ips;
   }
 
   const YAML::Node selector = Reader::get(node, "nodeSelector");
@@ -215,25 +184,19 @@ Result<GatewayConfig> read_gateway(const Reader& r, const YAML::Node& cluster_no
                       "write nodeSelector: {} for all nodes, or nodeSelector: {kubernetes.io/"
                       "hostname: node1}; Istio silently ignores a \"key=value\" string");
   }
-  auto sel = r.string_map(node, "nodeSelector", path + ".nodeSelector");
-  if (!sel) {
-    return tl::make_unexpected(sel.error());
-  }
-  gw.node_selector = *sel;
+  TRY_ASSIGN(const auto sel, r.string_map(node, "nodeSelector", path + ".nodeSelector"));
+  gw.node_selector = sel;
 
-  auto port = r.integer(node, "nodePort", path + ".nodePort");
-  if (!port) {
-    return tl::make_unexpected(port.error());
-  }
-  if (*port) {
-    if (**port < k_min_node_port || **port > k_max_node_port) {
+  TRY_ASSIGN(const auto port, r.integer(node, "nodePort", path + ".nodePort"));
+  if (port) {
+    if (*port < k_min_node_port || *port > k_max_node_port) {
       return r.error_at(Reader::get(node, "nodePort"),
-                        path + ".nodePort " + std::to_string(**port) +
+                        path + ".nodePort " + std::to_string(*port) +
                             " is outside the NodePort range 30000-32767",
                         "pick a free port in 30000-32767, or leave nodePort out and let "
                         "Kubernetes allocate one");
     }
-    gw.node_port = static_cast<int>(**port);
+    gw.node_port = static_cast<int>(*port);
   }
 
   if (gw.type == GatewayType::k_load_balancer) {
@@ -261,14 +224,11 @@ Result<GatewayConfig> read_gateway(const Reader& r, const YAML::Node& cluster_no
 }
 
 Result<void> read_clusters(const Reader& r, const YAML::Node& root, MeshConfig& cfg) {
-  auto list = r.list(root, "clusters", "clusters");
-  if (!list) {
-    return tl::make_unexpected(list.error());
-  }
+  TRY_ASSIGN(const auto list, r.list(root, "clusters", "clusters"));
   std::map<std::string, YAML::Node> names;
   std::map<std::string, YAML::Node> contexts;
   std::size_t i = 0;
-  for (const auto& item : *list) {
+  for (const auto& item : list) {
     const std::string path = "clusters[" + std::to_string(i) + "]";
     ++i;
     if (!item.IsMap()) {
@@ -276,19 +236,14 @@ Result<void> read_clusters(const Reader& r, const YAML::Node& root, MeshConfig& 
           item, path + " must be a map with at least a name (got " + detail::describe(item) + ")",
           "write: clusters: [{name: wuxi}]");
     }
-    if (auto ok = r.check_map(item, path, k_cluster_keys); !ok) {
-      return ok;
-    }
+    TRY(r.check_map(item, path, k_cluster_keys));
     ClusterConfig c;
-    auto name = r.string(item, "name", path + ".name");
+    TRY_ASSIGN(const auto name, r.string(item, "name", path + ".name"));
     if (!name) {
-      return tl::make_unexpected(name.error());
-    }
-    if (!*name) {
       return r.error_at(item, path + " has no name",
                         "every cluster needs name: <Istio cluster ID>, e.g. name: wuxi");
     }
-    c.name = **name;
+    c.name = *name;
     if (!detail::is_dns1123_label(c.name)) {
       return r.error_at(Reader::get(item, "name"),
                         path + ".name \"" + c.name + "\" is not a DNS-1123 label",
@@ -304,11 +259,8 @@ Result<void> read_clusters(const Reader& r, const YAML::Node& root, MeshConfig& 
                         "be unique in the mesh");
     }
 
-    auto ctx = r.string(item, "context", path + ".context");
-    if (!ctx) {
-      return tl::make_unexpected(ctx.error());
-    }
-    c.context = ctx->value_or(c.name);
+    TRY_ASSIGN(const auto ctx, r.string(item, "context", path + ".context"));
+    c.context = ctx.value_or(c.name);
     if (c.context.empty()) {
       return r.error_at(Reader::get(item, "context"), path + ".context must not be empty");
     }
@@ -322,11 +274,8 @@ Result<void> read_clusters(const Reader& r, const YAML::Node& root, MeshConfig& 
                         "two clusters cannot share one kubeconfig context; set context: on each");
     }
 
-    auto net = r.string(item, "network", path + ".network");
-    if (!net) {
-      return tl::make_unexpected(net.error());
-    }
-    c.network = net->value_or(c.name);
+    TRY_ASSIGN(const auto net, r.string(item, "network", path + ".network"));
+    c.network = net.value_or(c.name);
     if (!detail::is_dns1123_label(c.network)) {
       return r.error_at(Reader::get(item, "network"),
                         path + ".network \"" + c.network + "\" is not a DNS-1123 label",
@@ -334,39 +283,29 @@ Result<void> read_clusters(const Reader& r, const YAML::Node& root, MeshConfig& 
                         "and ending with a letter or digit");
     }
 
-    auto api = r.string(item, "apiServer", path + ".apiServer");
-    if (!api) {
-      return tl::make_unexpected(api.error());
-    }
-    if (*api) {
-      const auto host = url_host(**api);
+    TRY_ASSIGN(const auto api, r.string(item, "apiServer", path + ".apiServer"));
+    if (api) {
+      const auto host = url_host(*api);
       if (!host) {
         return r.error_at(Reader::get(item, "apiServer"),
-                          path + ".apiServer \"" + **api + "\" is not an https:// URL",
+                          path + ".apiServer \"" + *api + "\" is not an https:// URL",
                           "write the API server URL the other clusters reach, e.g. "
                           "https://10.18.10.10:6443");
       }
       // A loopback apiServer set here is used as given (a local test rig, or a tunnel every
       // istiod reaches at the same address); only one taken from the kubeconfig is refused.
-      c.api_server = **api;
+      c.api_server = *api;
     }
-    auto tls = r.string(item, "tlsServerName", path + ".tlsServerName");
-    if (!tls) {
-      return tl::make_unexpected(tls.error());
-    }
-    if (*tls) {
-      if (tls->value().empty()) {
+    TRY_ASSIGN(const auto tls, r.string(item, "tlsServerName", path + ".tlsServerName"));
+    if (tls) {
+      if (tls.value().empty()) {
         return r.error_at(Reader::get(item, "tlsServerName"),
                           path + ".tlsServerName must not be empty");
       }
-      c.tls_server_name = **tls;
+      c.tls_server_name = *tls;
     }
 
-    auto gw = read_gateway(r, item, path + ".gateway");
-    if (!gw) {
-      return tl::make_unexpected(gw.error());
-    }
-    c.gateway = std::move(*gw);
+    TRY_ASSIGN(c.gateway, read_gateway(r, item, path + ".gateway"));
     cfg.clusters.push_back(std::move(c));
   }
   return {};
@@ -374,18 +313,13 @@ Result<void> read_clusters(const Reader& r, const YAML::Node& root, MeshConfig& 
 
 Result<void> read_pki(const Reader& r, const YAML::Node& root, MeshConfig& cfg) {
   const YAML::Node pki = Reader::get(root, "pki");
-  if (auto ok = r.check_map(pki, "pki", k_pki_keys); !ok) {
-    return ok;
-  }
-  auto dir = r.string(pki, "dir", "pki.dir");
-  if (!dir) {
-    return tl::make_unexpected(dir.error());
-  }
-  if (*dir) {
-    if ((*dir)->empty()) {
+  TRY(r.check_map(pki, "pki", k_pki_keys));
+  TRY_ASSIGN(const auto dir, r.string(pki, "dir", "pki.dir"));
+  if (dir) {
+    if (dir->empty()) {
       return r.error_at(Reader::get(pki, "dir"), "pki.dir must not be empty");
     }
-    cfg.pki_dir = resolve_dir(**dir, r.origin());
+    cfg.pki_dir = resolve_dir(*dir, r.origin());
   }
   return {};
 }
@@ -399,26 +333,18 @@ void apply_default_pki_dir(MeshConfig& cfg) {
 }
 
 Result<MeshConfig> parse_checked(const std::string& text, const std::string& origin) {
-  auto doc = detail::parse_yaml(text, origin);
-  if (!doc) {
-    return tl::make_unexpected(doc.error());
-  }
+  TRY_ASSIGN(const YAML::Node root, detail::parse_yaml(text, origin));
   const Reader r(origin);
   MeshConfig cfg;
   cfg.source = origin;
-  const YAML::Node& root = *doc;
   if (root.IsDefined() && !root.IsNull()) {
     if (!root.IsMap()) {
       return r.error_at(root, "the config must be a map with mesh, clusters and pki (got " +
                                   detail::describe(root) + ")");
     }
-    if (auto ok = r.check_map(root, "the config", k_top_keys); !ok) {
-      return tl::make_unexpected(ok.error());
-    }
+    TRY(r.check_map(root, "the config", k_top_keys));
     for (auto* step : {&read_mesh, &read_clusters, &read_pki}) {
-      if (auto ok = step(r, root, cfg); !ok) {
-        return tl::make_unexpected(ok.error());
-      }
+      TRY(step(r, root, cfg));
     }
   }
   apply_default_pki_dir(cfg);
@@ -479,14 +405,8 @@ Result<MeshConfig> load_config(const std::optional<std::string>& flag) {
   if (fs::is_directory(*path, ec)) {
     return usage_error("config file " + *path + " is a directory", "name the YAML file itself");
   }
-  std::ifstream in(*path, std::ios::binary);
-  if (!in) {
-    return usage_error("cannot read config file " + *path + ": " + std::strerror(errno),
-                       "check the file's permissions");
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return parse_config(ss.str(), *path);
+  TRY_ASSIGN(const auto text, detail::read_file(*path, "config file"));
+  return parse_config(text, *path);
 }
 
 Result<std::string> require_pki_dir(const MeshConfig& cfg) {

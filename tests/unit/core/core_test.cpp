@@ -1,3 +1,4 @@
+#include "core/base64.hpp"
 #include "core/error.hpp"
 #include "core/fanout.hpp"
 #include "core/json.hpp"
@@ -160,4 +161,41 @@ TEST_CASE("TRY, TRY_CTX and TRY_ASSIGN return the first error with its context",
   REQUIRE_FALSE(doubled(1));
   CHECK(doubled(1).error().what() == "checking 1: not positive: 0");
   CHECK(check_positive(2).has_value());
+}
+
+TEST_CASE("base64: one decoder, strict or skipping line breaks, with reasons", "[core][base64]") {
+  CHECK(base64_decode("Zm9vYmFy") == "foobar");
+  CHECK(base64_decode("Zm9vYg==") == "foob");
+  CHECK(base64_decode("Zm9vYmE=") == "fooba");
+  CHECK(base64_decode("") == "");
+  CHECK_FALSE(base64_decode("Zm9v\nYmFy").has_value());
+  CHECK_FALSE(base64_decode("Zg=A").has_value());
+  CHECK_FALSE(base64_decode("Z===").has_value());
+  CHECK_FALSE(base64_decode("Zg==Zg==").has_value());
+
+  // Go's StdEncoding (so encoding/json's []byte) skips '\r' and '\n' anywhere.
+  CHECK(base64_decode_lines("Zm9v\r\nYmFy\n", Base64Breaks::k_skip) == "foobar");
+  CHECK(base64_decode_lines("Zm\n9vYg=\n=", Base64Breaks::k_skip) == "foob");
+  CHECK(base64_decode_lines("\n\n", Base64Breaks::k_skip) == "");
+  CHECK(base64_decode_lines("Zm9v\nYmFy", Base64Breaks::k_refuse).error() ==
+        "illegal character at offset 4");
+
+  CHECK(base64_decode_lines("not*base64", Base64Breaks::k_skip).error() ==
+        "illegal character at offset 3");
+  CHECK(base64_decode_lines("Zm9vYg", Base64Breaks::k_skip).error() ==
+        "length 6 is not a multiple of 4 (missing padding?)");
+  CHECK(base64_decode_lines("Zm9v==Zm", Base64Breaks::k_skip).error() ==
+        "misplaced padding at offset 4");
+  CHECK(base64_decode_lines("Zg=A", Base64Breaks::k_skip).error() ==
+        "data after padding at offset 3");
+  // Offsets count the bytes as given, line breaks included.
+  CHECK(base64_decode_lines("Zm9v\n\n==Zm", Base64Breaks::k_skip).error() ==
+        "misplaced padding at offset 6");
+
+  // Every byte value survives a round trip.
+  std::string all;
+  for (int c = 0; c < 256; ++c) {
+    all += static_cast<char>(c);
+  }
+  CHECK(base64_decode(base64_encode(all)) == all);
 }

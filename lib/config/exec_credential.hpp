@@ -1,0 +1,14 @@
+#pragma once
+// The client.authentication.k8s.io ExecCredential protocol on top of exec_plugin.hpp, with the
+// per-context credential cache. Internal to lib/config: get_credentials() is the way in.
+
+#include "config/kubeconfig.hpp"
+
+namespace meshctl::config::detail {
+
+/// Credentials from the context's exec plugin: the cached ones while they have not expired, else
+/// those of a fresh run (one run at a time per context and plugin configuration; parallel callers
+/// wait for it). Errors name the plugin and carry a hint (installHint for a missing command).
+Result<Credentials> exec_credentials(const ResolvedContext& ctx, const ExecConfig& exec);
+
+} // namespace meshctl::config::detail
