@@ -2,7 +2,6 @@
 // reads name, type and the DestinationRule in the Istio metadata).
 
 #include "envoy/config_dump.hpp"
-
 #include "envoy/dump_fields.hpp"
 #include "envoy/parse.hpp"
 

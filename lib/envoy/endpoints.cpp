@@ -3,7 +3,6 @@
 // writer/envoy/clusters/clusters.go).
 
 #include "envoy/config_dump.hpp"
-
 #include "envoy/dump_fields.hpp"
 #include "envoy/parse.hpp"
 

@@ -2,9 +2,8 @@
 // name, address and filter chains (listener_chains.cpp) and skips everything else. With --port, the
 // chains of the other listeners are skipped unread: on a 200 MB gateway dump that is the fast path.
 
-#include "envoy/config_dump.hpp"
-
 #include "core/strings.hpp"
+#include "envoy/config_dump.hpp"
 #include "envoy/dump_fields.hpp"
 #include "envoy/listener_chains.hpp"
 #include "envoy/parse.hpp"
@@ -158,7 +157,6 @@ private:
   std::string m_name;
   std::size_t m_total = 0;
 };
-
 
 } // namespace
 
