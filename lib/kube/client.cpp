@@ -1,5 +1,6 @@
 #include "kube/client.hpp"
 
+#include "core/fanout.hpp"
 #include "core/log.hpp"
 #include "core/redact.hpp"
 #include "kube/client_impl.hpp"
@@ -101,25 +102,6 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
 int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   const auto* t = static_cast<const detail::Transfer*>(user);
   return t->cancel != nullptr && t->cancel->load() ? 1 : 0;
-}
-
-// Runs fn(0..count-1) on at most `limit` threads.
-template <class Fn> void parallel_for(std::size_t count, int limit, Fn fn) {
-  std::atomic<std::size_t> next{0};
-  const std::size_t workers =
-      std::min<std::size_t>(count, static_cast<std::size_t>(std::max(1, limit)));
-  std::vector<std::thread> threads;
-  threads.reserve(workers);
-  for (std::size_t w = 0; w < workers; ++w) {
-    threads.emplace_back([&] {
-      for (std::size_t i = next++; i < count; i = next++) {
-        fn(i);
-      }
-    });
-  }
-  for (auto& t : threads) {
-    t.join();
-  }
 }
 
 ApiResult<std::string> object_name(const nlohmann::json& object) {
@@ -694,21 +676,22 @@ ApiResult<std::shared_ptr<const ResourceMap>> Client::discovery() {
                        g.group.empty() ? "/api/" + v : "/apis/" + g.group + "/" + v);
     }
   }
-  std::vector<ResourceMap::GroupVersionResult> results(gvs.size());
-  parallel_for(gvs.size(), im.options.max_parallel, [&](std::size_t i) {
+  auto results = parallel_map(gvs.size(), im.options.max_parallel, [&](std::size_t i) {
+    ResourceMap::GroupVersionResult result;
     Request r;
     r.path = gvs[i].second;
     auto body = json_of(im.info_for("GET", r.path), send(r));
     if (!body) {
-      results[i].error = body.error().error.what();
-      return;
+      result.error = body.error().error.what();
+      return result;
     }
     auto resources = parse_resource_list(*body);
     if (!resources) {
-      results[i].error = resources.error().what();
-      return;
+      result.error = resources.error().what();
+      return result;
     }
-    results[i].resources = std::move(*resources);
+    result.resources = std::move(*resources);
+    return result;
   });
   std::map<std::string, ResourceMap::GroupVersionResult> by_gv;
   for (std::size_t i = 0; i < gvs.size(); ++i) {

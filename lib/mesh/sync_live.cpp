@@ -71,24 +71,6 @@ std::string what_of(const SyncChange& c) {
   return fmt::format("{} Service {}/{}", to_string(c.action), c.namespace_, c.name);
 }
 
-// Runs fn(i) for i in [0, count) on at most `workers` threads (one cluster's writes).
-template <class Fn> void run_pool(std::size_t count, int workers, Fn fn) {
-  std::atomic<std::size_t> next{0};
-  const auto n = std::min<std::size_t>(count, static_cast<std::size_t>(std::max(1, workers)));
-  std::vector<std::thread> threads;
-  threads.reserve(n);
-  for (std::size_t w = 0; w < n; ++w) {
-    threads.emplace_back([&] {
-      for (std::size_t i = next++; i < count; i = next++) {
-        fn(i);
-      }
-    });
-  }
-  for (auto& t : threads) {
-    t.join();
-  }
-}
-
 kube::ApiResult<nlohmann::json> delete_copy(kube::Client& client, const SyncChange& c,
                                             bool dry_run) {
   kube::Request r;
@@ -289,7 +271,7 @@ apply_sync(const std::map<std::string, kube::Client*>& clients, const SyncPlan& 
     }
     kube::ApplyOptions ns_opts;
     ns_opts.dry_run = server_dry_run;
-    run_pool(namespaces.size(), workers, [&](std::size_t i) {
+    parallel_for(namespaces.size(), workers, [&](std::size_t i) {
       const auto& n = *namespaces[i];
       auto r =
           client.apply({"", "v1", "namespaces", "", n.name, ""}, namespace_object(n.name), ns_opts);
@@ -301,7 +283,7 @@ apply_sync(const std::map<std::string, kube::Client*>& clients, const SyncPlan& 
     kube::ApplyOptions opts;
     opts.force = true; // a copy is meshctl's alone
     opts.dry_run = server_dry_run;
-    run_pool(writes.size(), workers, [&](std::size_t i) {
+    parallel_for(writes.size(), workers, [&](std::size_t i) {
       const SyncChange& c = *writes[i];
       kube::ApiResult<nlohmann::json> r;
       if (c.action == SyncAction::k_prune) {
