@@ -55,8 +55,7 @@ TEST_CASE("parallel_for runs every index once on at most `limit` threads", "[cor
   CHECK(threads.count(std::this_thread::get_id()) == 0); // the caller only waits
 }
 
-TEST_CASE("parallel_for treats a limit below one as one and runs nothing for no items",
-          "[core]") {
+TEST_CASE("parallel_for treats a limit below one as one and runs nothing for no items", "[core]") {
   InFlight flight;
   std::atomic<int> total{0};
   parallel_for(10, 0, [&](std::size_t) {
@@ -73,8 +72,7 @@ TEST_CASE("parallel_for treats a limit below one as one and runs nothing for no 
   CHECK_FALSE(called);
 }
 
-TEST_CASE("parallel_for rethrows a task's exception after the running tasks finished",
-          "[core]") {
+TEST_CASE("parallel_for rethrows a task's exception after the running tasks finished", "[core]") {
   std::atomic<int> finished{0};
   std::atomic<int> started{0};
   std::atomic<bool> slow_done{false};
@@ -95,8 +93,8 @@ TEST_CASE("parallel_for rethrows a task's exception after the running tasks fini
     });
   };
   CHECK_THROWS_WITH(run(), "task 1 failed");
-  CHECK(slow_done);           // joined, not abandoned
-  CHECK(started < 100);       // no new task after the failure
+  CHECK(slow_done);     // joined, not abandoned
+  CHECK(started < 100); // no new task after the failure
   CHECK(finished == started - 1);
 }
 
