@@ -1,8 +1,11 @@
 #include "kube/client.hpp"
 
 #include "core/fanout.hpp"
+#include "core/json.hpp"
 #include "core/log.hpp"
 #include "core/redact.hpp"
+#include "core/strings.hpp"
+#include "core/try.hpp"
 #include "kube/client_impl.hpp"
 
 #include <fmt/format.h>
@@ -17,15 +20,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
 std::string header_of(const std::vector<std::pair<std::string, std::string>>& headers,
                       std::string_view name) {
-  const std::string key = lower(std::string(name));
+  const std::string key = to_lower(std::string(name));
   for (const auto& [k, v] : headers) {
     if (k == key) {
       return v;
@@ -93,7 +90,8 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
     while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
       value.remove_prefix(1);
     }
-    t->result.headers.emplace_back(lower(std::string(line.substr(0, colon))), std::string(value));
+    t->result.headers.emplace_back(to_lower(std::string(line.substr(0, colon))),
+                                   std::string(value));
   }
   return n;
 }
@@ -115,16 +113,6 @@ ApiResult<std::string> object_name(const nlohmann::json& object) {
     }
   }
   return api_fail(Error(ExitCode::k_failed, "the object has no metadata.name"));
-}
-
-std::string text(const nlohmann::json& obj, const char* key) {
-  if (obj.is_object()) {
-    const auto it = obj.find(key);
-    if (it != obj.end() && it->is_string()) {
-      return it->get<std::string>();
-    }
-  }
-  return {};
 }
 
 } // namespace
@@ -439,7 +427,7 @@ Query list_query(const ListOptions& options, int limit, const std::string& cont)
 
 std::string continue_of(const nlohmann::json& page) {
   const auto md = page.find("metadata");
-  return md != page.end() ? text(*md, "continue") : std::string();
+  return md != page.end() ? str(*md, "continue") : std::string();
 }
 
 } // namespace
@@ -467,7 +455,7 @@ Client::list_pages(const ResourceRef& ref, const ListOptions& options,
     cont = continue_of(*page);
     std::string resource_version;
     if (const auto md = page->find("metadata"); md != page->end()) {
-      resource_version = text(*md, "resourceVersion");
+      resource_version = str(*md, "resourceVersion");
     }
     if (auto ok = on_page(*page); !ok) {
       return api_fail(ok.error());
@@ -522,7 +510,7 @@ ApiResult<nlohmann::json> Client::list(const ResourceRef& ref, const ListOptions
 
 ApiResult<nlohmann::json> Client::apply(const ResourceRef& ref, const nlohmann::json& object,
                                         const ApplyOptions& options) {
-  if (!object.is_object() || text(object, "apiVersion").empty() || text(object, "kind").empty()) {
+  if (!object.is_object() || str(object, "apiVersion").empty() || str(object, "kind").empty()) {
     return api_fail(
         Error(ExitCode::k_failed, "server-side apply needs an object with apiVersion and kind"));
   }
@@ -724,15 +712,12 @@ ApiResult<ResourceInfo> Client::resource_for(std::string_view api_version, std::
 }
 
 ApiResult<ResourceRef> Client::ref_for(const nlohmann::json& object) {
-  const std::string api_version = text(object, "apiVersion");
-  const std::string kind = text(object, "kind");
+  const std::string api_version = str(object, "apiVersion");
+  const std::string kind = str(object, "kind");
   if (api_version.empty() || kind.empty()) {
     return api_fail(Error(ExitCode::k_failed, "the object has no apiVersion or kind"));
   }
-  auto name = object_name(object);
-  if (!name) {
-    return tl::make_unexpected(name.error());
-  }
+  TRY_ASSIGN(auto name, object_name(object));
   auto info = resource_for(api_version, kind);
   if (!info) {
     return tl::make_unexpected(std::move(info.error()));
@@ -744,7 +729,7 @@ ApiResult<ResourceRef> Client::ref_for(const nlohmann::json& object) {
       ns = m_impl->context.namespace_;
     }
   }
-  return info->ref(ns, *name);
+  return info->ref(ns, name);
 }
 
 } // namespace meshctl::kube

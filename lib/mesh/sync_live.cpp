@@ -19,6 +19,7 @@
 #include "core/fanout.hpp"
 #include "core/log.hpp"
 #include "core/suggest.hpp"
+#include "core/try.hpp"
 #include "kube/watch.hpp"
 #include "mesh/join_live.hpp"
 #include "render/object.hpp"
@@ -91,10 +92,7 @@ kube::ApiResult<nlohmann::json> delete_copy(kube::Client& client, const SyncChan
                           {"preconditions", preconditions}}
                .dump();
   r.content_type = "application/json";
-  auto resp = client.send(r);
-  if (!resp) {
-    return tl::make_unexpected(resp.error());
-  }
+  TRY_ASSIGN(auto resp, client.send(r));
   return nlohmann::json(nullptr);
 }
 
@@ -102,16 +100,10 @@ kube::ApiResult<nlohmann::json> delete_copy(kube::Client& client, const SyncChan
 
 Result<SyncSettings> make_sync_settings(const Session& session, const SyncOptions& options) {
   SyncSettings s;
-  auto from = resolve_names(session, options.from, "--from");
-  if (!from) {
-    return tl::make_unexpected(from.error());
-  }
-  auto to = resolve_names(session, options.to, "--to");
-  if (!to) {
-    return tl::make_unexpected(to.error());
-  }
-  s.sources = std::move(*from);
-  s.targets = std::move(*to);
+  TRY_ASSIGN(auto from, resolve_names(session, options.from, "--from"));
+  TRY_ASSIGN(auto to, resolve_names(session, options.to, "--to"));
+  s.sources = std::move(from);
+  s.targets = std::move(to);
   auto selector = LabelSelector::parse(options.selector);
   if (!selector) {
     return tl::make_unexpected(selector.error());
