@@ -724,7 +724,7 @@ ApiResult<ResourceRef> Client::ref_for(const nlohmann::json& object) {
   }
   std::string ns;
   if (info->namespaced) {
-    ns = text(object.value("metadata", nlohmann::json::object()), "namespace");
+    ns = str(member(object, "metadata"), "namespace");
     if (ns.empty()) {
       ns = m_impl->context.namespace_;
     }

@@ -1,5 +1,7 @@
 #include "mesh/session.hpp"
 
+#include "core/try.hpp"
+
 #include <regex>
 
 namespace meshctl::mesh {

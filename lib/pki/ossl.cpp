@@ -1,5 +1,7 @@
 #include "pki/ossl.hpp"
 
+#include "core/try.hpp"
+
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
