@@ -115,6 +115,15 @@ ApiResult<std::string> object_name(const nlohmann::json& object) {
   return api_fail(Error(ExitCode::k_failed, "the object has no metadata.name"));
 }
 
+// `ref`, named after the object when it names none itself.
+ApiResult<ResourceRef> with_name(const ResourceRef& ref, const nlohmann::json& object) {
+  ResourceRef target = ref;
+  if (target.name.empty()) {
+    TRY_ASSIGN(target.name, object_name(object));
+  }
+  return target;
+}
+
 } // namespace
 
 std::string_view method_name(Method method) {
@@ -514,14 +523,7 @@ ApiResult<nlohmann::json> Client::apply(const ResourceRef& ref, const nlohmann::
     return api_fail(
         Error(ExitCode::k_failed, "server-side apply needs an object with apiVersion and kind"));
   }
-  ResourceRef target = ref;
-  if (target.name.empty()) {
-    auto name = object_name(object);
-    if (!name) {
-      return tl::make_unexpected(name.error());
-    }
-    target.name = *name;
-  }
+  TRY_ASSIGN(const auto target, with_name(ref, object));
   Request r;
   r.method = Method::k_patch;
   r.path = resource_path(target);
@@ -561,14 +563,7 @@ ApiResult<nlohmann::json> Client::create(const ResourceRef& ref, const nlohmann:
 
 ApiResult<nlohmann::json> Client::replace(const ResourceRef& ref, const nlohmann::json& object,
                                           const WriteOptions& options) {
-  ResourceRef target = ref;
-  if (target.name.empty()) {
-    auto name = object_name(object);
-    if (!name) {
-      return tl::make_unexpected(name.error());
-    }
-    target.name = *name;
-  }
+  TRY_ASSIGN(const auto target, with_name(ref, object));
   Request r;
   r.method = Method::k_put;
   r.path = resource_path(target);
