@@ -119,7 +119,8 @@ inline bool wait_for_port(int port, std::chrono::milliseconds timeout) {
   return false;
 }
 
-// Child processes: BackgroundProcess in support/testing.hpp.
+// Child processes run through support/testing.hpp.
+using meshctl::testing::BackgroundProcess;
 
 /// A resolved context for a server URL, named like a cluster.
 inline config::ResolvedContext context_for(const std::string& server,
