@@ -2,6 +2,7 @@
 
 #include "config/kubeconfig.hpp"
 #include "context.hpp"
+#include "core/try.hpp"
 
 #include <cstdio>
 #include <string_view>
@@ -40,11 +41,8 @@ void register_completion(CLI::App& app, Context& ctx) {
   contexts->group("");
   contexts->callback([&ctx] {
     ctx.action = [&ctx]() -> Result<ExitCode> {
-      auto kubeconfig = config::load_kubeconfig(ctx.global.kubeconfig);
-      if (!kubeconfig) {
-        return tl::make_unexpected(kubeconfig.error());
-      }
-      for (const auto& name : kubeconfig->context_names()) {
+      TRY_ASSIGN(const auto kubeconfig, config::load_kubeconfig(ctx.global.kubeconfig));
+      for (const auto& name : kubeconfig.context_names()) {
         std::printf("%s\n", name.c_str());
       }
       return ExitCode::k_ok;

@@ -7,6 +7,7 @@
 #include "config/kubeconfig.hpp"
 #include "context.hpp"
 #include "core/output.hpp"
+#include "core/try.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -19,27 +20,16 @@ namespace meshctl::cmd {
 namespace {
 
 Result<ExitCode> config_view(const Context& ctx, const std::vector<std::string>& contexts) {
-  auto cfg = config::load_config(ctx.global.config_file);
-  if (!cfg) {
-    return tl::make_unexpected(cfg.error());
-  }
+  TRY_ASSIGN(auto cfg, config::load_config(ctx.global.config_file));
   if (!contexts.empty()) {
-    auto kc = config::load_kubeconfig(ctx.global.kubeconfig);
-    if (!kc) {
-      return tl::make_unexpected(kc.error());
+    TRY_ASSIGN(const auto kc, config::load_kubeconfig(ctx.global.kubeconfig));
+    TRY_ASSIGN(auto selected, config::select_clusters(cfg, contexts, kc.context_names()));
+    for (const auto& c : selected) {
+      TRY_CTX(kc.resolve(c.context), "cluster " + c.name);
     }
-    auto selected = config::select_clusters(*cfg, contexts, kc->context_names());
-    if (!selected) {
-      return tl::make_unexpected(selected.error());
-    }
-    for (const auto& c : *selected) {
-      if (auto r = kc->resolve(c.context); !r) {
-        return tl::make_unexpected(r.error().with_context("cluster " + c.name));
-      }
-    }
-    cfg->clusters = std::move(*selected);
+    cfg.clusters = std::move(selected);
   }
-  const std::string json = config::to_json_text(*cfg);
+  const std::string json = config::to_json_text(cfg);
   switch (ctx.global.output) {
   case OutputFormat::k_json:
     std::fputs(json.c_str(), stdout);

@@ -32,6 +32,10 @@ void register_completion(CLI::App& app, Context& ctx);
 
 } // namespace meshctl::cmd
 
+namespace meshctl::config {
+struct ClusterConfig;
+} // namespace meshctl::config
+
 namespace meshctl::mesh {
 struct JoinReport;
 struct Session;
@@ -46,10 +50,14 @@ namespace meshctl::cmd {
 Result<ExitCode> print_apply_report(const Context& ctx, const mesh::JoinReport& report,
                                     mesh::DryRun dry, const std::string& kind);
 
-/// The shared tail of expose and localize: with offline --dry-run print the manifests, else plan
-/// (and unless a client dry run, apply) them in every cluster and print the outcome. In
-/// cmd/join.cpp.
-Result<ExitCode> print_or_apply(const Context& ctx, const mesh::Session& session,
-                                const std::vector<mesh::ClusterObjects>& objects, mesh::DryRun dry);
+/// What expose and localize want in each of the clusters given.
+using RenderFn = std::function<Result<std::vector<mesh::ClusterObjects>>(
+    const std::vector<config::ClusterConfig>& clusters)>;
+
+/// The shared body of expose and localize: opens the session on `contexts`, renders, then with
+/// offline --dry-run prints the manifests, else plans (and unless a client dry run, applies) them
+/// in every cluster and prints the outcome. In cmd/join.cpp.
+Result<ExitCode> render_and_apply(const Context& ctx, const std::vector<std::string>& contexts,
+                                  mesh::DryRun dry, const RenderFn& render);
 
 } // namespace meshctl::cmd

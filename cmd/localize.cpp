@@ -1,6 +1,7 @@
 // meshctl localize SERVICE.NAMESPACE: CLI wiring. The work is in lib/mesh/expose.*.
 
-#include "context.hpp"
+#include "common.hpp"
+#include "core/try.hpp"
 #include "mesh/expose.hpp"
 #include "mesh/join.hpp"
 #include "mesh/join_live.hpp"
@@ -12,51 +13,34 @@
 namespace meshctl::cmd {
 namespace {
 
-struct LocalizeFlags {
+struct LocalizeFlags : ClusterFlags {
   std::string service;
-  std::vector<std::string> contexts;
   std::string by = "cluster";
-  std::string dry_run;
 };
 
 Result<ExitCode> run_localize(const Context& ctx, const LocalizeFlags& f) {
-  auto dry = mesh::parse_dry_run(f.dry_run);
-  if (!dry) {
-    return tl::make_unexpected(dry.error());
-  }
-  auto service = mesh::parse_service_name(f.service);
-  if (!service) {
-    return tl::make_unexpected(service.error());
-  }
-  auto by = mesh::parse_failover_by(f.by);
-  if (!by) {
-    return tl::make_unexpected(by.error());
-  }
-  auto session = mesh::open_session(ctx.global, f.contexts);
-  if (!session) {
-    return tl::make_unexpected(session.error());
-  }
-  auto objects = mesh::render_localize(session->clusters, *service, *by);
-  if (!objects) {
-    return tl::make_unexpected(objects.error());
-  }
-  return print_or_apply(ctx, *session, *objects, *dry);
+  TRY_ASSIGN(const auto dry, mesh::parse_dry_run(f.dry_run));
+  TRY_ASSIGN(const auto service, mesh::parse_service_name(f.service));
+  TRY_ASSIGN(const auto by, mesh::parse_failover_by(f.by));
+  return render_and_apply(ctx, f.contexts, dry, [&](const auto& clusters) {
+    return mesh::render_localize(clusters, service, by);
+  });
 }
 
 } // namespace
 
 void register_localize(CLI::App& app, Context& ctx) {
-  auto f = std::make_shared<LocalizeFlags>();
-  auto* sub = app.add_subcommand(
-      "localize", "Keep a service's traffic in the caller's cluster, failing over to the others");
+  const auto [sub, f] = add_verb<LocalizeFlags>(
+      app, "localize",
+      "Keep a service's traffic in the caller's cluster, failing over to the others");
   sub->add_option("service", f->service, "The service, as SERVICE.NAMESPACE")->required();
   sub->add_option("--by", f->by, "What counts as local: cluster, network or zone")
       ->capture_default_str();
-  sub->add_option("--context", f->contexts, "Cluster to change (repeatable; default: all)");
-  sub->add_flag("--dry-run{offline}", f->dry_run,
-                "Print what would be applied: offline (bare flag), client or server");
+  add_context_option(sub, f->contexts, "Cluster to change (repeatable; default: all)");
+  add_dry_run_flag(sub, f->dry_run, "offline",
+                   "Print what would be applied: offline (bare flag), client or server");
   sub->footer("Example:\n  meshctl localize helloworld.dev");
-  sub->callback([&ctx, f] { ctx.action = [&ctx, f] { return run_localize(ctx, *f); }; });
+  set_action(sub, ctx, f, run_localize);
 }
 
 } // namespace meshctl::cmd

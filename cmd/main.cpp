@@ -1,6 +1,6 @@
 // meshctl: wiring only. Parses flags with CLI11, then runs the action the chosen verb registered.
 
-#include "context.hpp"
+#include "common.hpp"
 #include "core/log.hpp"
 #include "core/redact.hpp"
 #include "core/suggest.hpp"
@@ -22,13 +22,6 @@ constexpr const char* k_footer = R"(Exit codes:
   3  a cluster could not be reached
 
 Run 'meshctl VERB --help' for a verb's flags.)";
-
-void print_error(const Error& e) {
-  std::fprintf(stderr, "error: %s\n", redact(e.what()).c_str());
-  if (!e.hint().empty()) {
-    std::fprintf(stderr, "hint: %s\n", redact(e.hint()).c_str());
-  }
-}
 
 std::vector<std::string> option_names(const CLI::App& app) {
   std::vector<std::string> out;

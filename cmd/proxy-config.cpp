@@ -4,6 +4,7 @@
 #include "config/config.hpp"
 #include "config/kubeconfig.hpp"
 #include "context.hpp"
+#include "core/try.hpp"
 #include "envoy/config_dump.hpp"
 #include "envoy/dump_source.hpp"
 #include "envoy/json_reader.hpp"
@@ -49,32 +50,20 @@ private:
 
 // --context names a meshctl cluster (its context) or a kubeconfig context directly.
 Result<std::unique_ptr<envoy::DumpSource>> open_pod(const GlobalOptions& global, const Target& t) {
-  auto cfg = config::load_config(global.config_file);
-  if (!cfg) {
-    return tl::make_unexpected(cfg.error());
-  }
-  auto kubeconfig = config::load_kubeconfig(global.kubeconfig);
-  if (!kubeconfig) {
-    return tl::make_unexpected(kubeconfig.error());
-  }
+  TRY_ASSIGN(const auto cfg, config::load_config(global.config_file));
+  TRY_ASSIGN(const auto kubeconfig, config::load_kubeconfig(global.kubeconfig));
   std::string context = t.context;
-  if (const auto* c = cfg->find(t.context); c != nullptr && !t.context.empty()) {
+  if (const auto* c = cfg.find(t.context); c != nullptr && !t.context.empty()) {
     context = c->context;
   }
-  auto resolved = kubeconfig->resolve(context);
-  if (!resolved) {
-    return tl::make_unexpected(resolved.error());
-  }
-  auto [pod, ns] = envoy::split_pod_name(t.pod, resolved->namespace_);
+  TRY_ASSIGN(const auto resolved, kubeconfig.resolve(context));
+  auto [pod, ns] = envoy::split_pod_name(t.pod, resolved.namespace_);
   const auto opts = mesh::client_options(global);
-  auto client = kube::Client::connect(*resolved, opts);
-  if (!client) {
-    return tl::make_unexpected(client.error());
-  }
+  TRY_ASSIGN(auto client, kube::Client::connect(resolved, opts));
   const auto exec_timeout =
       std::max<std::chrono::milliseconds>(std::chrono::seconds(60), opts.request_timeout);
   return std::unique_ptr<envoy::DumpSource>(
-      std::make_unique<LivePodSource>(std::move(*client), ns, pod, exec_timeout));
+      std::make_unique<LivePodSource>(std::move(client), ns, pod, exec_timeout));
 }
 
 struct Args {
@@ -110,11 +99,8 @@ Result<std::unique_ptr<envoy::DumpSource>> open_source(const GlobalOptions& glob
 
 Result<envoy::DumpBytes> fetch(const Context& ctx, const std::string& verb, const Target& t,
                                const std::string& path) {
-  auto source = open_source(ctx.global, verb, t);
-  if (!source) {
-    return tl::make_unexpected(source.error());
-  }
-  return (*source)->get(path);
+  TRY_ASSIGN(const auto source, open_source(ctx.global, verb, t));
+  return source->get(path);
 }
 
 void print(std::string_view text) {
@@ -143,49 +129,40 @@ template <class F> Result<ExitCode> guarded(F&& f) {
   }
 }
 
-Result<ExitCode> run_listener(const Context& ctx, const Args& a) {
-  auto dump = fetch(ctx, "listener", a.target, k_listener_path);
-  if (!dump) {
-    return tl::make_unexpected(dump.error());
+// The raw messages of the `items` that `keep` accepts, as -o json|yaml asks.
+template <class Items, class Keep>
+Result<ExitCode> print_raw(OutputFormat format, const Items& items, Keep keep) {
+  std::vector<std::string_view> messages;
+  for (const auto& item : items) {
+    if (keep(item)) {
+      messages.emplace_back(item.raw);
+    }
   }
+  return guarded([&] { return print_messages(format, messages); });
+}
+
+Result<ExitCode> run_listener(const Context& ctx, const Args& a) {
+  TRY_ASSIGN(const auto dump, fetch(ctx, "listener", a.target, k_listener_path));
   const envoy::ListenerFilter filter{a.address, static_cast<std::uint32_t>(a.port), a.type};
   const bool raw = structured(ctx.global.output);
-  auto listeners = envoy::read_listeners(*dump, filter, {.keep_raw = raw});
-  if (!listeners) {
-    return tl::make_unexpected(listeners.error());
-  }
+  TRY_ASSIGN(auto listeners, envoy::read_listeners(dump, filter, {.keep_raw = raw}));
   if (raw) {
-    std::vector<std::string_view> messages;
-    for (const auto& l : *listeners) {
-      if (l.state == envoy::ConfigState::k_active || l.state == envoy::ConfigState::k_static) {
-        messages.emplace_back(l.raw);
-      }
-    }
-    return guarded([&] { return print_messages(ctx.global.output, messages); });
+    return print_raw(ctx.global.output, listeners, [](const auto& l) {
+      return l.state == envoy::ConfigState::k_active || l.state == envoy::ConfigState::k_static;
+    });
   }
-  envoy::listener_summary(*listeners, {.verbose = a.verbose}, k_stdout);
+  envoy::listener_summary(listeners, {.verbose = a.verbose}, k_stdout);
   return ExitCode::k_ok;
 }
 
 Result<ExitCode> run_clusters(const Context& ctx, const Args& a) {
-  auto dump = fetch(ctx, "clusters", a.target, k_cluster_path);
-  if (!dump) {
-    return tl::make_unexpected(dump.error());
-  }
+  TRY_ASSIGN(const auto dump, fetch(ctx, "clusters", a.target, k_cluster_path));
   const bool raw = structured(ctx.global.output);
-  auto clusters = envoy::read_clusters(*dump, {.keep_raw = raw});
-  if (!clusters) {
-    return tl::make_unexpected(clusters.error());
-  }
+  TRY_ASSIGN(auto clusters, envoy::read_clusters(dump, {.keep_raw = raw}));
   const auto selected =
-      envoy::select_clusters(std::move(*clusters), {a.fqdn, a.port, a.subset, a.direction});
+      envoy::select_clusters(std::move(clusters), {a.fqdn, a.port, a.subset, a.direction});
   if (raw) {
-    std::vector<std::string_view> messages;
-    messages.reserve(selected.size());
-    for (const auto& c : selected) {
-      messages.emplace_back(c.raw);
-    }
-    return guarded([&] { return print_messages(ctx.global.output, messages); });
+    return print_raw(ctx.global.output, selected, [](const auto&) { return true; });
   }
   envoy::cluster_summary(selected, {}, k_stdout);
   return ExitCode::k_ok;
@@ -196,16 +173,10 @@ envoy::EndpointFilter endpoint_filter(const Args& a) {
 }
 
 Result<ExitCode> run_eds(const Context& ctx, const Args& a) {
-  auto dump = fetch(ctx, "eds", a.target, k_eds_path);
-  if (!dump) {
-    return tl::make_unexpected(dump.error());
-  }
+  TRY_ASSIGN(const auto dump, fetch(ctx, "eds", a.target, k_eds_path));
   const bool raw = structured(ctx.global.output);
-  auto configs = envoy::read_endpoint_configs(*dump, {.keep_raw = raw});
-  if (!configs) {
-    return tl::make_unexpected(configs.error());
-  }
-  const auto selected = envoy::select_endpoint_configs(std::move(*configs), endpoint_filter(a));
+  TRY_ASSIGN(auto configs, envoy::read_endpoint_configs(dump, {.keep_raw = raw}));
+  const auto selected = envoy::select_endpoint_configs(std::move(configs), endpoint_filter(a));
   if (raw) {
     return guarded([&] {
       std::vector<std::string> filtered;
@@ -222,26 +193,15 @@ Result<ExitCode> run_eds(const Context& ctx, const Args& a) {
 }
 
 Result<ExitCode> run_endpoints(const Context& ctx, const Args& a) {
-  auto dump = fetch(ctx, "endpoints", a.target, k_clusters_status_path);
-  if (!dump) {
-    return tl::make_unexpected(dump.error());
-  }
+  TRY_ASSIGN(const auto dump, fetch(ctx, "endpoints", a.target, k_clusters_status_path));
   const bool raw = structured(ctx.global.output);
-  auto statuses = envoy::read_cluster_statuses(*dump, {.keep_raw = raw});
-  if (!statuses) {
-    return tl::make_unexpected(statuses.error());
-  }
+  TRY_ASSIGN(auto statuses, envoy::read_cluster_statuses(dump, {.keep_raw = raw}));
   const auto filter = endpoint_filter(a);
   if (raw) {
-    const auto selected = envoy::select_cluster_statuses(*statuses, filter);
-    std::vector<std::string_view> messages;
-    messages.reserve(selected.size());
-    for (const auto& c : selected) {
-      messages.emplace_back(c.raw);
-    }
-    return guarded([&] { return print_messages(ctx.global.output, messages); });
+    return print_raw(ctx.global.output, envoy::select_cluster_statuses(statuses, filter),
+                     [](const auto&) { return true; });
   }
-  envoy::endpoints_summary(*statuses, filter, {.wide = ctx.global.output == OutputFormat::k_wide},
+  envoy::endpoints_summary(statuses, filter, {.wide = ctx.global.output == OutputFormat::k_wide},
                            k_stdout);
   return ExitCode::k_ok;
 }

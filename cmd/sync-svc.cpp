@@ -1,7 +1,7 @@
 // meshctl sync-svc: CLI wiring. The work is in lib/mesh/sync*.
 
-#include "context.hpp"
-#include "core/redact.hpp"
+#include "common.hpp"
+#include "core/try.hpp"
 #include "mesh/join.hpp"
 #include "mesh/join_live.hpp"
 #include "mesh/session.hpp"
@@ -17,15 +17,13 @@
 namespace meshctl::cmd {
 namespace {
 
-struct SyncFlags {
-  std::vector<std::string> contexts;
+struct SyncFlags : ClusterFlags {
   std::vector<std::string> namespaces;
   bool all_namespaces = false;
   std::string selector;
   std::vector<std::string> exclude;
   std::vector<std::string> from;
   std::vector<std::string> to;
-  std::string dry_run;
   bool no_prune = false;
   bool no_create_namespace = false;
   int concurrency = 32;
@@ -53,27 +51,20 @@ std::string now_text() {
 }
 
 void print_report(const Context& ctx, const mesh::SyncReport& report) {
-  if (ctx.global.output == OutputFormat::k_json) {
-    std::printf("%s\n", mesh::sync_report_json(report).dump(2).c_str());
-  } else if (ctx.global.output == OutputFormat::k_yaml) {
-    std::printf("%s", to_yaml(mesh::sync_report_json(report)).c_str());
-  } else {
-    std::fputs(mesh::format_sync_report(report, ctx.global.verbosity).c_str(), stdout);
-  }
+  print_result(
+      ctx, [&] { return mesh::sync_report_json(report); },
+      [&] { return mesh::format_sync_report(report, ctx.global.verbosity); });
   std::fflush(stdout);
 }
 
 Result<ExitCode> run_sync(const Context& ctx, const SyncFlags& f) {
-  auto dry = mesh::parse_dry_run(f.dry_run);
-  if (!dry) {
-    return tl::make_unexpected(dry.error());
-  }
-  if (*dry == mesh::DryRun::k_offline) {
+  TRY_ASSIGN(const auto dry, mesh::parse_dry_run(f.dry_run));
+  if (dry == mesh::DryRun::k_offline) {
     return usage_error("sync-svc cannot plan offline: it needs the Services of the source clusters",
                        "use --dry-run (or --dry-run=client) to plan against the clusters, or "
                        "--dry-run=server to have the API servers validate the writes too");
   }
-  if (f.watch && *dry != mesh::DryRun::k_none) {
+  if (f.watch && dry != mesh::DryRun::k_none) {
     // A dry run changes nothing, so every later event would plan (and report) the same writes.
     return usage_error("--watch writes as changes happen; it has no dry run",
                        "preview one pass with sync-svc --dry-run, then start --watch");
@@ -95,28 +86,22 @@ Result<ExitCode> run_sync(const Context& ctx, const SyncFlags& f) {
   options.to = f.to;
   options.prune = !f.no_prune;
   options.create_namespaces = !f.no_create_namespace;
-  options.dry_run = *dry;
+  options.dry_run = dry;
 
-  auto session = mesh::open_session(ctx.global, f.contexts);
-  if (!session) {
-    return tl::make_unexpected(session.error());
-  }
-  if (session->clusters.size() < 2) {
+  TRY_ASSIGN(const auto session, mesh::open_session(ctx.global, f.contexts));
+  if (session.clusters.size() < 2) {
     return usage_error("sync-svc needs at least two clusters, got " +
-                           std::to_string(session->clusters.size()),
+                           std::to_string(session.clusters.size()),
                        "list them in the meshctl config, or name them: --context cn-shanghai "
                        "--context wuxi");
   }
-  auto clients = mesh::connect_all(*session, ctx.global, f.concurrency);
-  if (!clients) {
-    return tl::make_unexpected(clients.error());
-  }
+  TRY_ASSIGN(auto clients, mesh::connect_all(session, ctx.global, f.concurrency));
 
   if (f.watch) {
     install_stop_handlers();
     const bool json = ctx.global.output == OutputFormat::k_json;
-    auto done = mesh::sync_watch(
-        *session, options, *clients, g_stop,
+    TRY(mesh::sync_watch(
+        session, options, clients, g_stop,
         [&ctx, json](const mesh::SyncReport& report) {
           if (json) {
             std::printf("%s\n", mesh::sync_report_json(report).dump().c_str());
@@ -137,25 +122,19 @@ Result<ExitCode> run_sync(const Context& ctx, const SyncFlags& f) {
             }
           }
           std::fflush(stdout);
-        });
-    if (!done) {
-      return tl::make_unexpected(done.error());
-    }
+        }));
     std::fprintf(stderr, "sync-svc: stopped\n");
     return ExitCode::k_ok;
   }
 
-  auto report = mesh::sync_once(*session, options, *clients);
-  if (!report) {
-    return tl::make_unexpected(report.error());
-  }
-  print_report(ctx, *report);
-  const int conflicts = mesh::count_conflicts(report->plan);
-  if (!report->failures.empty()) {
-    const auto& first = report->failures.front();
+  TRY_ASSIGN(const auto report, mesh::sync_once(session, options, clients));
+  print_report(ctx, report);
+  const int conflicts = mesh::count_conflicts(report.plan);
+  if (!report.failures.empty()) {
+    const auto& first = report.failures.front();
     Error e = first.error;
     return tl::make_unexpected(
-        e.with_context(fmt::format("{} write(s) failed; the first", report->failures.size())));
+        e.with_context(fmt::format("{} write(s) failed; the first", report.failures.size())));
   }
   if (conflicts > 0) {
     std::fprintf(stderr,
@@ -172,11 +151,10 @@ Result<ExitCode> run_sync(const Context& ctx, const SyncFlags& f) {
 } // namespace
 
 void register_sync_svc(CLI::App& app, Context& ctx) {
-  auto f = std::make_shared<SyncFlags>();
-  auto* sub = app.add_subcommand(
-      "sync-svc", "Copy Services to every cluster so that their names resolve everywhere");
-  sub->add_option("--context", f->contexts,
-                  "Cluster taking part (repeatable; default: every cluster of the config)");
+  const auto [sub, f] = add_verb<SyncFlags>(
+      app, "sync-svc", "Copy Services to every cluster so that their names resolve everywhere");
+  add_context_option(sub, f->contexts,
+                     "Cluster taking part (repeatable; default: every cluster of the config)");
   sub->add_option("-n,--namespace", f->namespaces, "Namespace to sync (repeatable)");
   sub->add_flag("-A,--all-namespaces", f->all_namespaces,
                 "Sync every namespace but the excluded ones (the default)");
@@ -188,9 +166,9 @@ void register_sync_svc(CLI::App& app, Context& ctx) {
   sub->add_option("--from", f->from,
                   "Source cluster (repeatable, in priority order; default: all)");
   sub->add_option("--to", f->to, "Target cluster (repeatable; default: all)");
-  sub->add_flag("--dry-run{client}", f->dry_run,
-                "Print the plan and write nothing (client, the bare flag), or send the writes with "
-                "dryRun=All (server)");
+  add_dry_run_flag(sub, f->dry_run, "client",
+                   "Print the plan and write nothing (client, the bare flag), or send the writes "
+                   "with dryRun=All (server)");
   sub->add_flag("--no-prune", f->no_prune, "Keep copies whose source Service is gone");
   sub->add_flag("--no-create-namespace", f->no_create_namespace,
                 "Skip Services whose namespace does not exist in the target");
@@ -206,7 +184,7 @@ void register_sync_svc(CLI::App& app, Context& ctx) {
               "with the source (headless or\nnot; ports by number, name, protocol), a conflict "
               "(exit 1) otherwise.\n\nExamples:\n  meshctl sync-svc\n  meshctl sync-svc -n dev "
               "--from cn-shanghai --to wuxi --dry-run\n  meshctl sync-svc --watch");
-  sub->callback([&ctx, f] { ctx.action = [&ctx, f] { return run_sync(ctx, *f); }; });
+  set_action(sub, ctx, f, run_sync);
 }
 
 } // namespace meshctl::cmd

@@ -4,8 +4,9 @@
 #include "check/bundle.hpp"
 #include "check/collect.hpp"
 #include "check/report.hpp"
-#include "context.hpp"
+#include "common.hpp"
 #include "core/log.hpp"
+#include "core/try.hpp"
 #include "mesh/join_live.hpp"
 #include "mesh/session.hpp"
 
@@ -30,18 +31,12 @@ Result<check::MeshFacts> collect(const Context& ctx, const VerifyFlags& f) {
       return usage_error("--from-bundle reads everything from the bundle; drop --context and "
                          "--from");
     }
-    auto facts = check::load_bundle(f.from_bundle);
-    if (!facts) {
-      return facts;
-    }
+    TRY_ASSIGN(auto facts, check::load_bundle(f.from_bundle));
     if (!f.service.empty()) {
-      auto service = mesh::parse_service_name(f.service);
-      if (!service) {
-        return tl::make_unexpected(service.error());
-      }
-      if (service->name != facts->service || service->namespace_ != facts->namespace_) {
-        return usage_error("the bundle in " + f.from_bundle + " is about " + facts->service + "." +
-                               facts->namespace_ + ", not " + f.service,
+      TRY_ASSIGN(const auto service, mesh::parse_service_name(f.service));
+      if (service.name != facts.service || service.namespace_ != facts.namespace_) {
+        return usage_error("the bundle in " + f.from_bundle + " is about " + facts.service + "." +
+                               facts.namespace_ + ", not " + f.service,
                            "leave out SERVICE with --from-bundle");
       }
     }
@@ -51,61 +46,39 @@ Result<check::MeshFacts> collect(const Context& ctx, const VerifyFlags& f) {
     return usage_error("verify needs the service to check, as SERVICE.NAMESPACE",
                        "e.g. meshctl verify helloworld.dev");
   }
-  auto service = mesh::parse_service_name(f.service);
-  if (!service) {
-    return tl::make_unexpected(service.error());
-  }
-  auto session = mesh::open_session(ctx.global, f.contexts);
-  if (!session) {
-    return tl::make_unexpected(session.error());
-  }
-  auto clients = mesh::connect_all(*session, ctx.global);
-  if (!clients) {
-    return tl::make_unexpected(clients.error());
-  }
+  TRY_ASSIGN(const auto service, mesh::parse_service_name(f.service));
+  TRY_ASSIGN(const auto session, mesh::open_session(ctx.global, f.contexts));
+  TRY_ASSIGN(auto clients, mesh::connect_all(session, ctx.global));
   check::CollectOptions options;
-  options.service = *service;
+  options.service = service;
   options.from = f.from;
   options.exec_timeout = std::max<std::chrono::milliseconds>(
       std::chrono::seconds(60),
       std::chrono::duration_cast<std::chrono::milliseconds>(ctx.global.timeout));
-  return check::collect_facts(*session, *clients, options);
+  return check::collect_facts(session, clients, options);
 }
 
 Result<ExitCode> run_verify(const Context& ctx, const VerifyFlags& f) {
-  auto fail_on = check::parse_fail_on(f.fail_on);
-  if (!fail_on) {
-    return tl::make_unexpected(fail_on.error());
-  }
-  auto facts = collect(ctx, f);
-  if (!facts) {
-    return tl::make_unexpected(facts.error());
-  }
+  TRY_ASSIGN(const auto fail_on, check::parse_fail_on(f.fail_on));
+  TRY_ASSIGN(const auto facts, collect(ctx, f));
   if (!f.save_bundle.empty()) {
-    if (auto saved = check::save_bundle(*facts, f.save_bundle); !saved) {
-      return tl::make_unexpected(saved.error().with_context("--save-bundle"));
-    }
+    TRY_CTX(check::save_bundle(facts, f.save_bundle), "--save-bundle");
     log::info("bundle written to {}", f.save_bundle);
   }
-  const auto report = check::build_report(*facts);
-  if (ctx.global.output == OutputFormat::k_json) {
-    std::printf("%s\n", check::report_json(report, *fail_on).dump(2).c_str());
-  } else if (ctx.global.output == OutputFormat::k_yaml) {
-    std::fputs(to_yaml(check::report_json(report, *fail_on)).c_str(), stdout);
-  } else {
-    std::fputs(check::format_report(report, *fail_on, ctx.global.color).c_str(), stdout);
-  }
-  return check::report_exit_code(report, *fail_on);
+  const auto report = check::build_report(facts);
+  print_result(
+      ctx, [&] { return check::report_json(report, fail_on); },
+      [&] { return check::format_report(report, fail_on, ctx.global.color); });
+  return check::report_exit_code(report, fail_on);
 }
 
 } // namespace
 
 void register_verify(CLI::App& app, Context& ctx) {
-  auto f = std::make_shared<VerifyFlags>();
-  auto* sub = app.add_subcommand(
-      "verify", "Check a service across every cluster, with a hint for each problem");
+  const auto [sub, f] = add_verb<VerifyFlags>(
+      app, "verify", "Check a service across every cluster, with a hint for each problem");
   sub->add_option("service", f->service, "The service, as SERVICE.NAMESPACE");
-  sub->add_option("--context", f->contexts, "Cluster to check (repeatable; default: all)");
+  add_context_option(sub, f->contexts, "Cluster to check (repeatable; default: all)");
   sub->add_option("--from", f->from,
                   "Client pod (POD.NAMESPACE) whose Envoy shows the endpoints (default: a pod "
                   "with istio-proxy in the service's namespace, e.g. sleep)");
@@ -120,7 +93,7 @@ void register_verify(CLI::App& app, Context& ctx) {
               "Examples:\n  meshctl verify helloworld.dev\n  meshctl verify helloworld.dev "
               "--from sleep-7656cf8794-k3m9r.dev -o json\n  meshctl verify helloworld.dev "
               "--save-bundle ./ticket-123 && meshctl verify --from-bundle ./ticket-123");
-  sub->callback([&ctx, f] { ctx.action = [&ctx, f] { return run_verify(ctx, *f); }; });
+  set_action(sub, ctx, f, run_verify);
 }
 
 } // namespace meshctl::cmd

@@ -1,7 +1,11 @@
 #include "kube/client.hpp"
 
+#include "core/fanout.hpp"
+#include "core/json.hpp"
 #include "core/log.hpp"
 #include "core/redact.hpp"
+#include "core/strings.hpp"
+#include "core/try.hpp"
 #include "kube/client_impl.hpp"
 
 #include <fmt/format.h>
@@ -16,15 +20,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
 std::string header_of(const std::vector<std::pair<std::string, std::string>>& headers,
                       std::string_view name) {
-  const std::string key = lower(std::string(name));
+  const std::string key = to_lower(std::string(name));
   for (const auto& [k, v] : headers) {
     if (k == key) {
       return v;
@@ -92,7 +90,8 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
     while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
       value.remove_prefix(1);
     }
-    t->result.headers.emplace_back(lower(std::string(line.substr(0, colon))), std::string(value));
+    t->result.headers.emplace_back(to_lower(std::string(line.substr(0, colon))),
+                                   std::string(value));
   }
   return n;
 }
@@ -101,25 +100,6 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
 int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   const auto* t = static_cast<const detail::Transfer*>(user);
   return t->cancel != nullptr && t->cancel->load() ? 1 : 0;
-}
-
-// Runs fn(0..count-1) on at most `limit` threads.
-template <class Fn> void parallel_for(std::size_t count, int limit, Fn fn) {
-  std::atomic<std::size_t> next{0};
-  const std::size_t workers =
-      std::min<std::size_t>(count, static_cast<std::size_t>(std::max(1, limit)));
-  std::vector<std::thread> threads;
-  threads.reserve(workers);
-  for (std::size_t w = 0; w < workers; ++w) {
-    threads.emplace_back([&] {
-      for (std::size_t i = next++; i < count; i = next++) {
-        fn(i);
-      }
-    });
-  }
-  for (auto& t : threads) {
-    t.join();
-  }
 }
 
 ApiResult<std::string> object_name(const nlohmann::json& object) {
@@ -135,14 +115,13 @@ ApiResult<std::string> object_name(const nlohmann::json& object) {
   return api_fail(Error(ExitCode::k_failed, "the object has no metadata.name"));
 }
 
-std::string text(const nlohmann::json& obj, const char* key) {
-  if (obj.is_object()) {
-    const auto it = obj.find(key);
-    if (it != obj.end() && it->is_string()) {
-      return it->get<std::string>();
-    }
+// `ref`, named after the object when it names none itself.
+ApiResult<ResourceRef> with_name(const ResourceRef& ref, const nlohmann::json& object) {
+  ResourceRef target = ref;
+  if (target.name.empty()) {
+    TRY_ASSIGN(target.name, object_name(object));
   }
-  return {};
+  return target;
 }
 
 } // namespace
@@ -457,7 +436,7 @@ Query list_query(const ListOptions& options, int limit, const std::string& cont)
 
 std::string continue_of(const nlohmann::json& page) {
   const auto md = page.find("metadata");
-  return md != page.end() ? text(*md, "continue") : std::string();
+  return md != page.end() ? str(*md, "continue") : std::string();
 }
 
 } // namespace
@@ -485,7 +464,7 @@ Client::list_pages(const ResourceRef& ref, const ListOptions& options,
     cont = continue_of(*page);
     std::string resource_version;
     if (const auto md = page->find("metadata"); md != page->end()) {
-      resource_version = text(*md, "resourceVersion");
+      resource_version = str(*md, "resourceVersion");
     }
     if (auto ok = on_page(*page); !ok) {
       return api_fail(ok.error());
@@ -540,18 +519,11 @@ ApiResult<nlohmann::json> Client::list(const ResourceRef& ref, const ListOptions
 
 ApiResult<nlohmann::json> Client::apply(const ResourceRef& ref, const nlohmann::json& object,
                                         const ApplyOptions& options) {
-  if (!object.is_object() || text(object, "apiVersion").empty() || text(object, "kind").empty()) {
+  if (!object.is_object() || str(object, "apiVersion").empty() || str(object, "kind").empty()) {
     return api_fail(
         Error(ExitCode::k_failed, "server-side apply needs an object with apiVersion and kind"));
   }
-  ResourceRef target = ref;
-  if (target.name.empty()) {
-    auto name = object_name(object);
-    if (!name) {
-      return tl::make_unexpected(name.error());
-    }
-    target.name = *name;
-  }
+  TRY_ASSIGN(const auto target, with_name(ref, object));
   Request r;
   r.method = Method::k_patch;
   r.path = resource_path(target);
@@ -591,14 +563,7 @@ ApiResult<nlohmann::json> Client::create(const ResourceRef& ref, const nlohmann:
 
 ApiResult<nlohmann::json> Client::replace(const ResourceRef& ref, const nlohmann::json& object,
                                           const WriteOptions& options) {
-  ResourceRef target = ref;
-  if (target.name.empty()) {
-    auto name = object_name(object);
-    if (!name) {
-      return tl::make_unexpected(name.error());
-    }
-    target.name = *name;
-  }
+  TRY_ASSIGN(const auto target, with_name(ref, object));
   Request r;
   r.method = Method::k_put;
   r.path = resource_path(target);
@@ -694,21 +659,22 @@ ApiResult<std::shared_ptr<const ResourceMap>> Client::discovery() {
                        g.group.empty() ? "/api/" + v : "/apis/" + g.group + "/" + v);
     }
   }
-  std::vector<ResourceMap::GroupVersionResult> results(gvs.size());
-  parallel_for(gvs.size(), im.options.max_parallel, [&](std::size_t i) {
+  auto results = parallel_map(gvs.size(), im.options.max_parallel, [&](std::size_t i) {
+    ResourceMap::GroupVersionResult result;
     Request r;
     r.path = gvs[i].second;
     auto body = json_of(im.info_for("GET", r.path), send(r));
     if (!body) {
-      results[i].error = body.error().error.what();
-      return;
+      result.error = body.error().error.what();
+      return result;
     }
     auto resources = parse_resource_list(*body);
     if (!resources) {
-      results[i].error = resources.error().what();
-      return;
+      result.error = resources.error().what();
+      return result;
     }
-    results[i].resources = std::move(*resources);
+    result.resources = std::move(*resources);
+    return result;
   });
   std::map<std::string, ResourceMap::GroupVersionResult> by_gv;
   for (std::size_t i = 0; i < gvs.size(); ++i) {
@@ -741,27 +707,24 @@ ApiResult<ResourceInfo> Client::resource_for(std::string_view api_version, std::
 }
 
 ApiResult<ResourceRef> Client::ref_for(const nlohmann::json& object) {
-  const std::string api_version = text(object, "apiVersion");
-  const std::string kind = text(object, "kind");
+  const std::string api_version = str(object, "apiVersion");
+  const std::string kind = str(object, "kind");
   if (api_version.empty() || kind.empty()) {
     return api_fail(Error(ExitCode::k_failed, "the object has no apiVersion or kind"));
   }
-  auto name = object_name(object);
-  if (!name) {
-    return tl::make_unexpected(name.error());
-  }
+  TRY_ASSIGN(auto name, object_name(object));
   auto info = resource_for(api_version, kind);
   if (!info) {
     return tl::make_unexpected(std::move(info.error()));
   }
   std::string ns;
   if (info->namespaced) {
-    ns = text(object.value("metadata", nlohmann::json::object()), "namespace");
+    ns = str(member(object, "metadata"), "namespace");
     if (ns.empty()) {
       ns = m_impl->context.namespace_;
     }
   }
-  return info->ref(ns, *name);
+  return info->ref(ns, name);
 }
 
 } // namespace meshctl::kube

@@ -1,5 +1,7 @@
 #include "kube/proxy.hpp"
 
+#include "core/strings.hpp"
+
 #include <arpa/inet.h>
 
 #include <algorithm>
@@ -21,16 +23,7 @@ std::string env_any(const char* upper, const char* lower) {
 }
 
 std::string lower_trimmed(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())) != 0) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())) != 0) {
-    s.remove_suffix(1);
-  }
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
+  return to_lower(std::string(trim(s)));
 }
 
 /// An IPv4 or IPv6 address as 16 bytes (IPv4 mapped into ::ffff:0:0/96, as Go does).

@@ -1,5 +1,7 @@
 #include "kube/status.hpp"
 
+#include "core/json.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -69,16 +71,6 @@ std::string first_line(std::string_view text, std::size_t max) {
     out = out.substr(0, max) + "…";
   }
   return out;
-}
-
-std::string str(const nlohmann::json& obj, const char* key) {
-  if (obj.is_object()) {
-    const auto it = obj.find(key);
-    if (it != obj.end() && it->is_string()) {
-      return it->get<std::string>();
-    }
-  }
-  return {};
 }
 
 const nlohmann::json& causes_of(const nlohmann::json& status) {

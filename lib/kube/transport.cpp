@@ -1,6 +1,7 @@
 #include "kube/transport.hpp"
 
 #include "core/log.hpp"
+#include "core/strings.hpp"
 
 #include <fmt/format.h>
 
@@ -52,8 +53,7 @@ Result<Endpoint> make_endpoint(const config::KubeCluster& cluster, const ProxyEn
   };
   Endpoint ep;
   ep.scheme = part(CURLUPART_SCHEME, 0);
-  std::transform(ep.scheme.begin(), ep.scheme.end(), ep.scheme.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  ep.scheme = to_lower(std::move(ep.scheme));
   if (ep.scheme != "https" && ep.scheme != "http") {
     return usage_error(
         fmt::format("the server address \"{}\" is neither https:// nor http://", cluster.server));

@@ -1,6 +1,7 @@
 #include "kube/websocket.hpp"
 
 #include "core/base64.hpp"
+#include "core/strings.hpp"
 
 #include <fmt/format.h>
 #include <openssl/evp.h>
@@ -18,23 +19,6 @@ constexpr std::size_t k_max_head = 64U << 10U;
 tl::unexpected<Error> protocol_error(std::string_view what) {
   return fail(fmt::format("WebSocket protocol error: {}", what),
               "the API server (or a proxy in between) broke the exec stream; try again");
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
-    s.remove_suffix(1);
-  }
-  return s;
 }
 
 // Whether a comma-separated header value holds `token` (case-insensitive).

@@ -1,6 +1,7 @@
 #include "mesh/apply.hpp"
 
 #include "core/log.hpp"
+#include "core/try.hpp"
 #include "render/manifests.hpp"
 
 #include <future>
@@ -26,16 +27,13 @@ struct Live {
 };
 
 kube::ApiResult<Live> read_live(kube::Client& client, const nlohmann::json& desired) {
-  auto ref = client.ref_for(desired);
-  if (!ref) {
-    return tl::make_unexpected(ref.error());
-  }
-  auto got = client.get(*ref);
+  TRY_ASSIGN(auto ref, client.ref_for(desired));
+  auto got = client.get(ref);
   if (got) {
-    return Live{*ref, std::move(*got)};
+    return Live{ref, std::move(*got)};
   }
   if (got.error().not_found()) {
-    return Live{*ref, std::nullopt};
+    return Live{ref, std::nullopt};
   }
   return tl::make_unexpected(got.error());
 }

@@ -1,6 +1,7 @@
 #include "mesh/expose.hpp"
 
 #include "core/suggest.hpp"
+#include "core/try.hpp"
 
 namespace meshctl::mesh {
 
@@ -12,14 +13,11 @@ render_expose(const std::vector<config::ClusterConfig>& clusters,
   for (const auto& s : services) {
     refs.push_back({s.name, s.namespace_});
   }
-  auto objects = render::render_expose_gateway(refs);
-  if (!objects) {
-    return tl::make_unexpected(objects.error());
-  }
+  TRY_ASSIGN(auto objects, render::render_expose_gateway(refs));
   std::vector<ClusterObjects> out;
   out.reserve(clusters.size());
   for (const auto& c : clusters) {
-    out.push_back({c.name, desired(*objects)});
+    out.push_back({c.name, desired(objects)});
   }
   return out;
 }
@@ -27,14 +25,11 @@ render_expose(const std::vector<config::ClusterConfig>& clusters,
 Result<std::vector<ClusterObjects>>
 render_localize(const std::vector<config::ClusterConfig>& clusters, const ServiceName& service,
                 render::FailoverBy by) {
-  auto rule = render::render_destination_rule({service.name, service.namespace_}, by);
-  if (!rule) {
-    return tl::make_unexpected(rule.error());
-  }
+  TRY_ASSIGN(auto rule, render::render_destination_rule({service.name, service.namespace_}, by));
   std::vector<ClusterObjects> out;
   out.reserve(clusters.size());
   for (const auto& c : clusters) {
-    out.push_back({c.name, desired({*rule})});
+    out.push_back({c.name, desired({rule})});
   }
   return out;
 }

@@ -1,16 +1,15 @@
 #include "mesh/session.hpp"
 
+#include "core/try.hpp"
+
 #include <regex>
 
 namespace meshctl::mesh {
 
 Result<Session> open_session(const GlobalOptions& global, const std::vector<std::string>& names) {
   Session s;
-  auto cfg = config::load_config(global.config_file);
-  if (!cfg) {
-    return tl::make_unexpected(cfg.error());
-  }
-  s.config = std::move(*cfg);
+  TRY_ASSIGN(auto cfg, config::load_config(global.config_file));
+  s.config = std::move(cfg);
   auto kubeconfig = config::load_kubeconfig(global.kubeconfig);
   if (!kubeconfig) {
     return tl::make_unexpected(kubeconfig.error());

@@ -1,5 +1,7 @@
 #include "mesh/sync.hpp"
 
+#include "core/json.hpp"
+#include "core/strings.hpp"
 #include "render/object.hpp"
 
 #include <fmt/format.h>
@@ -19,16 +21,6 @@ std::vector<std::string> default_excluded_namespaces() {
 // Label selectors
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())) != 0) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())) != 0) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
 
 // Splits at commas outside parentheses.
 std::vector<std::string_view> split_requirements(std::string_view text) {
@@ -175,25 +167,11 @@ bool SyncScope::covers(std::string_view ns, std::string_view name) const {
 
 namespace {
 
-const nlohmann::json& field(const nlohmann::json& obj, const char* key) {
-  static const nlohmann::json k_null;
-  if (!obj.is_object()) {
-    return k_null;
-  }
-  const auto it = obj.find(key);
-  return it == obj.end() ? k_null : *it;
-}
-
-std::string text(const nlohmann::json& obj, const char* key) {
-  const auto& v = field(obj, key);
-  return v.is_string() ? v.get<std::string>() : std::string();
-}
-
 std::string service_type(const nlohmann::json& spec) {
-  if (text(spec, "type") == "ExternalName") {
+  if (str(spec, "type") == "ExternalName") {
     return "ExternalName";
   }
-  if (text(spec, "clusterIP") == "None") {
+  if (str(spec, "clusterIP") == "None") {
     return "headless";
   }
   return "ClusterIP";
@@ -206,17 +184,17 @@ std::string port_label(const ServiceShape::Port& p) {
 } // namespace
 
 ServiceShape shape_of(const nlohmann::json& service) {
-  const auto& spec = field(service, "spec");
+  const auto& spec = member(service, "spec");
   ServiceShape s;
   s.type = service_type(spec);
-  const auto& ports = field(spec, "ports");
+  const auto& ports = member(spec, "ports");
   if (ports.is_array()) {
     for (const auto& p : ports) {
-      const auto& port = field(p, "port");
+      const auto& port = member(p, "port");
       ServiceShape::Port sp;
       sp.port = port.is_number_integer() ? port.get<int>() : 0;
-      sp.protocol = text(p, "protocol").empty() ? "TCP" : text(p, "protocol");
-      sp.name = text(p, "name");
+      sp.protocol = str(p, "protocol").empty() ? "TCP" : str(p, "protocol");
+      sp.name = str(p, "name");
       s.ports.push_back(std::move(sp));
     }
   }
@@ -255,10 +233,10 @@ std::vector<std::string> shape_diff(const ServiceShape& a, std::string_view a_cl
 }
 
 nlohmann::json copy_body(const nlohmann::json& source) {
-  const auto& md = field(source, "metadata");
-  const auto& spec = field(source, "spec");
+  const auto& md = member(source, "metadata");
+  const auto& spec = member(source, "spec");
   nlohmann::json labels = nlohmann::json::object();
-  if (const auto& l = field(md, "labels"); l.is_object()) {
+  if (const auto& l = member(md, "labels"); l.is_object()) {
     labels = l;
   }
   labels.erase(std::string(k_synced_from_label));
@@ -268,30 +246,30 @@ nlohmann::json copy_body(const nlohmann::json& source) {
   const std::string type = service_type(spec);
   if (type == "ExternalName") {
     out_spec["type"] = "ExternalName";
-    out_spec["externalName"] = field(spec, "externalName");
+    out_spec["externalName"] = member(spec, "externalName");
   } else {
     out_spec["type"] = "ClusterIP";
     if (type == "headless") {
       out_spec["clusterIP"] = "None";
     }
-    if (const auto& sel = field(spec, "selector"); sel.is_object() && !sel.empty()) {
+    if (const auto& sel = member(spec, "selector"); sel.is_object() && !sel.empty()) {
       out_spec["selector"] = sel;
     }
   }
-  if (const auto& ports = field(spec, "ports"); ports.is_array() && !ports.empty()) {
+  if (const auto& ports = member(spec, "ports"); ports.is_array() && !ports.empty()) {
     nlohmann::json out_ports = nlohmann::json::array();
     for (const auto& p : ports) {
       nlohmann::json q = nlohmann::json::object();
       for (const char* k : {"name", "appProtocol"}) {
-        if (const auto& v = field(p, k); v.is_string() && !v.get<std::string>().empty()) {
+        if (const auto& v = member(p, k); v.is_string() && !v.get<std::string>().empty()) {
           q[k] = v;
         }
       }
-      q["port"] = field(p, "port");
-      q["protocol"] = text(p, "protocol").empty() ? "TCP" : text(p, "protocol");
-      const auto& target = field(p, "targetPort");
+      q["port"] = member(p, "port");
+      q["protocol"] = str(p, "protocol").empty() ? "TCP" : str(p, "protocol");
+      const auto& target = member(p, "targetPort");
       q["targetPort"] = target.is_null() || (target.is_number_integer() && target.get<int>() == 0)
-                            ? field(p, "port")
+                            ? member(p, "port")
                             : target;
       out_ports.push_back(std::move(q));
     }
@@ -301,7 +279,7 @@ nlohmann::json copy_body(const nlohmann::json& source) {
       {"apiVersion", "v1"},
       {"kind", "Service"},
       {"metadata",
-       {{"name", field(md, "name")}, {"namespace", field(md, "namespace")}, {"labels", labels}}},
+       {{"name", member(md, "name")}, {"namespace", member(md, "namespace")}, {"labels", labels}}},
       {"spec", std::move(out_spec)}};
 }
 
@@ -337,13 +315,13 @@ std::string service_key(std::string_view namespace_, std::string_view name) {
 }
 
 ServiceRecord service_record(const nlohmann::json& service) {
-  const auto& md = field(service, "metadata");
+  const auto& md = member(service, "metadata");
   ServiceRecord r;
-  r.namespace_ = text(md, "namespace");
-  r.name = text(md, "name");
-  r.uid = text(md, "uid");
-  r.resource_version = text(md, "resourceVersion");
-  if (const auto& labels = field(md, "labels"); labels.is_object()) {
+  r.namespace_ = str(md, "namespace");
+  r.name = str(md, "name");
+  r.uid = str(md, "uid");
+  r.resource_version = str(md, "resourceVersion");
+  if (const auto& labels = member(md, "labels"); labels.is_object()) {
     for (const auto& [k, v] : labels.items()) {
       if (v.is_string()) {
         r.labels.emplace(k, v.get<std::string>());
@@ -358,8 +336,7 @@ ServiceRecord service_record(const nlohmann::json& service) {
   auto body = copy_body(service);
   if (r.copy) {
     r.synced_from = from->second;
-    r.annotated_hash =
-        text(field(md, "annotations"), std::string(k_source_hash_annotation).c_str());
+    r.annotated_hash = str(member(md, "annotations"), k_source_hash_annotation);
     body["metadata"]["labels"][std::string(k_synced_from_label)] = r.synced_from;
     r.content_hash = copy_hash(body);
   } else {

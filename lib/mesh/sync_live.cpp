@@ -19,6 +19,7 @@
 #include "core/fanout.hpp"
 #include "core/log.hpp"
 #include "core/suggest.hpp"
+#include "core/try.hpp"
 #include "kube/watch.hpp"
 #include "mesh/join_live.hpp"
 #include "render/object.hpp"
@@ -71,24 +72,6 @@ std::string what_of(const SyncChange& c) {
   return fmt::format("{} Service {}/{}", to_string(c.action), c.namespace_, c.name);
 }
 
-// Runs fn(i) for i in [0, count) on at most `workers` threads (one cluster's writes).
-template <class Fn> void run_pool(std::size_t count, int workers, Fn fn) {
-  std::atomic<std::size_t> next{0};
-  const auto n = std::min<std::size_t>(count, static_cast<std::size_t>(std::max(1, workers)));
-  std::vector<std::thread> threads;
-  threads.reserve(n);
-  for (std::size_t w = 0; w < n; ++w) {
-    threads.emplace_back([&] {
-      for (std::size_t i = next++; i < count; i = next++) {
-        fn(i);
-      }
-    });
-  }
-  for (auto& t : threads) {
-    t.join();
-  }
-}
-
 kube::ApiResult<nlohmann::json> delete_copy(kube::Client& client, const SyncChange& c,
                                             bool dry_run) {
   kube::Request r;
@@ -109,10 +92,7 @@ kube::ApiResult<nlohmann::json> delete_copy(kube::Client& client, const SyncChan
                           {"preconditions", preconditions}}
                .dump();
   r.content_type = "application/json";
-  auto resp = client.send(r);
-  if (!resp) {
-    return tl::make_unexpected(resp.error());
-  }
+  TRY_ASSIGN(auto resp, client.send(r));
   return nlohmann::json(nullptr);
 }
 
@@ -120,16 +100,10 @@ kube::ApiResult<nlohmann::json> delete_copy(kube::Client& client, const SyncChan
 
 Result<SyncSettings> make_sync_settings(const Session& session, const SyncOptions& options) {
   SyncSettings s;
-  auto from = resolve_names(session, options.from, "--from");
-  if (!from) {
-    return tl::make_unexpected(from.error());
-  }
-  auto to = resolve_names(session, options.to, "--to");
-  if (!to) {
-    return tl::make_unexpected(to.error());
-  }
-  s.sources = std::move(*from);
-  s.targets = std::move(*to);
+  TRY_ASSIGN(auto from, resolve_names(session, options.from, "--from"));
+  TRY_ASSIGN(auto to, resolve_names(session, options.to, "--to"));
+  s.sources = std::move(from);
+  s.targets = std::move(to);
   auto selector = LabelSelector::parse(options.selector);
   if (!selector) {
     return tl::make_unexpected(selector.error());
@@ -289,7 +263,7 @@ apply_sync(const std::map<std::string, kube::Client*>& clients, const SyncPlan& 
     }
     kube::ApplyOptions ns_opts;
     ns_opts.dry_run = server_dry_run;
-    run_pool(namespaces.size(), workers, [&](std::size_t i) {
+    parallel_for(namespaces.size(), workers, [&](std::size_t i) {
       const auto& n = *namespaces[i];
       auto r =
           client.apply({"", "v1", "namespaces", "", n.name, ""}, namespace_object(n.name), ns_opts);
@@ -301,7 +275,7 @@ apply_sync(const std::map<std::string, kube::Client*>& clients, const SyncPlan& 
     kube::ApplyOptions opts;
     opts.force = true; // a copy is meshctl's alone
     opts.dry_run = server_dry_run;
-    run_pool(writes.size(), workers, [&](std::size_t i) {
+    parallel_for(writes.size(), workers, [&](std::size_t i) {
       const SyncChange& c = *writes[i];
       kube::ApiResult<nlohmann::json> r;
       if (c.action == SyncAction::k_prune) {

@@ -2,6 +2,7 @@
 
 #include "core/fanout.hpp"
 #include "core/log.hpp"
+#include "core/try.hpp"
 #include "mesh/join_live.hpp"
 #include "mesh/sync.hpp"
 #include "render/manifests.hpp"
@@ -286,10 +287,7 @@ kube::ApiResult<nlohmann::json> delete_found(kube::Client& client, const FoundOb
       {"preconditions",
        pre}}.dump();
   r.content_type = "application/json";
-  auto resp = client.send(r);
-  if (!resp) {
-    return tl::make_unexpected(resp.error());
-  }
+  TRY_ASSIGN(auto resp, client.send(r));
   return nlohmann::json(nullptr);
 }
 
@@ -339,18 +337,12 @@ Result<UnjoinReport> unjoin_live(const Session& session, const GlobalOptions& gl
         other_names, [&](const std::string& name) -> Result<std::set<std::string>> {
           const auto* cfg = *std::find_if(others.begin(), others.end(),
                                           [&](const auto* c) { return c->name == name; });
-          auto ctx = session.kubeconfig.resolve(cfg->context);
-          if (!ctx) {
-            return tl::make_unexpected(ctx.error());
-          }
-          ctx->name = name;
-          auto client = kube::Client::connect(*ctx, client_options(global));
-          if (!client) {
-            return tl::make_unexpected(client.error());
-          }
+          TRY_ASSIGN(auto ctx, session.kubeconfig.resolve(cfg->context));
+          ctx.name = name;
+          TRY_ASSIGN(auto client, kube::Client::connect(ctx, client_options(global)));
           std::set<std::string> uses;
           for (const auto& n : named) {
-            auto s = get_if_any(**client, secret_ref(remote_secret_name(n)));
+            auto s = get_if_any(*client, secret_ref(remote_secret_name(n)));
             if (!s) {
               return tl::make_unexpected(Error(s.error()));
             }

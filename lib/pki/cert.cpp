@@ -1,5 +1,6 @@
 #include "pki/cert.hpp"
 
+#include "core/try.hpp"
 #include "pki/ossl.hpp"
 
 #include <fmt/format.h>
@@ -163,21 +164,15 @@ std::string verify_hint(int err) {
 } // namespace
 
 Result<CertInfo> inspect(const std::string& pem) {
-  auto cert = parse_cert(pem);
-  if (!cert) {
-    return tl::make_unexpected(cert.error());
-  }
-  return info_of(cert->get());
+  TRY_ASSIGN(auto cert, parse_cert(pem));
+  return info_of(cert.get());
 }
 
 Result<std::vector<CertInfo>> inspect_all(const std::string& pem_bundle) {
-  auto certs = parse_certs(pem_bundle);
-  if (!certs) {
-    return tl::make_unexpected(certs.error());
-  }
+  TRY_ASSIGN(auto certs, parse_certs(pem_bundle));
   std::vector<CertInfo> out;
-  for (std::size_t i = 0; i < certs->size(); ++i) {
-    auto info = info_of((*certs)[i].get());
+  for (std::size_t i = 0; i < certs.size(); ++i) {
+    auto info = info_of(certs[i].get());
     if (!info) {
       return tl::make_unexpected(info.error().with_context(fmt::format("certificate #{}", i + 1)));
     }

@@ -1,5 +1,7 @@
 #include "pki/ossl.hpp"
 
+#include "core/try.hpp"
+
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
@@ -86,11 +88,8 @@ Result<std::vector<X509Ptr>> parse_certs(std::string_view pem) {
 }
 
 Result<X509Ptr> parse_cert(std::string_view pem) {
-  auto certs = parse_certs(pem);
-  if (!certs) {
-    return tl::make_unexpected(certs.error());
-  }
-  return std::move(certs->front());
+  TRY_ASSIGN(auto certs, parse_certs(pem));
+  return std::move(certs.front());
 }
 
 Result<PkeyPtr> parse_key(std::string_view pem) {

@@ -2,6 +2,7 @@
 
 #include "core/base64.hpp"
 #include "core/redact.hpp"
+#include "core/try.hpp"
 #include "render/template.hpp"
 
 #include <nlohmann/json.hpp>
@@ -184,12 +185,9 @@ Result<std::string> remote_kubeconfig_text(const RemoteSecretInput& in) {
   v.set("tls_server_name", in.tls_server_name.value_or(""));
   v.set("token", in.token);
   constexpr std::string_view k_name = "remote-kubeconfig.yaml";
-  auto text = expand(k_name, *embedded_template(k_name), v);
-  if (!text) {
-    return tl::make_unexpected(text.error());
-  }
+  TRY_ASSIGN(auto text, expand(k_name, *embedded_template(k_name), v));
   try {
-    return to_yaml_text(YAML::Load(*text));
+    return to_yaml_text(YAML::Load(text));
   } catch (const YAML::Exception& ex) {
     return fail("internal error in template " + std::string(k_name) +
                     ": rendered text does not parse back: " + ex.what(),

@@ -9,6 +9,8 @@
 #include "render/template.hpp"
 
 #include "core/output.hpp"
+#include "core/strings.hpp"
+#include "core/try.hpp"
 
 #include <algorithm>
 #include <array>
@@ -46,15 +48,6 @@ public:
 private:
   mutable std::vector<std::string> m_missing;
 };
-
-std::string trim(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t");
-  if (first == std::string_view::npos) {
-    return {};
-  }
-  const auto last = s.find_last_not_of(" \t");
-  return std::string(s.substr(first, last - first + 1));
-}
 
 bool is_integer_text(const std::string& s) {
   std::size_t i = (!s.empty() && s[0] == '-') ? 1 : 0;
@@ -132,9 +125,7 @@ std::vector<std::string> embedded_template_names() {
 }
 
 Result<std::string> expand(std::string_view name, std::string_view source, const Values& values) {
-  if (auto ok = check_raw_tags(name, source, values); !ok) {
-    return tl::make_unexpected(ok.error());
-  }
+  TRY(check_raw_tags(name, source, values));
   kainjow::mustache::mustache tmpl{std::string(source)};
   if (!tmpl.is_valid()) {
     return internal_error(name, tmpl.error_message());
@@ -157,11 +148,8 @@ Result<std::string> expand(std::string_view name, std::string_view source, const
 
 Result<std::vector<Object>> render_source(std::string_view name, std::string_view source,
                                           const Values& values) {
-  auto text = expand(name, source, values);
-  if (!text) {
-    return tl::make_unexpected(text.error());
-  }
-  auto objects = parse_objects(*text, name);
+  TRY_ASSIGN(auto text, expand(name, source, values));
+  auto objects = parse_objects(text, name);
   if (!objects) {
     return internal_error(name, "rendered text does not parse back: " + objects.error().what());
   }

@@ -59,64 +59,23 @@ bool exists(const TestClusters& clusters, const std::string& context, const std:
   return clusters.kubectl(context, {"-n", ns, "get", "service", name}).exit_code == 0;
 }
 
-// meshctl running in the background (--watch), stopped with SIGTERM.
-class Background {
+// meshctl running in the background (--watch) on the test clusters, stopped with SIGTERM.
+class Background : public meshctl::testing::BackgroundProcess {
 public:
-  Background(const TestClusters& clusters, const std::vector<std::string>& args) {
-    m_out = m_dir.path() / "out";
-    m_err = m_dir.path() / "err";
-    m_pid = fork();
-    if (m_pid == 0) {
-      const int out = open(m_out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      const int err = open(m_err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      dup2(out, 1);
-      dup2(err, 2);
-      setenv("KUBECONFIG", clusters.kubeconfig().c_str(), 1);
-      setenv("HOME", clusters.dir().path().c_str(), 1);
-      std::vector<std::string> full{meshctl::testing::meshctl_bin().string(), "-c",
-                                    clusters.config().string()};
-      full.insert(full.end(), args.begin(), args.end());
-      std::vector<char*> argv;
-      for (auto& a : full) {
-        argv.push_back(a.data());
-      }
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-  }
-  ~Background() {
-    if (m_pid > 0) {
-      kill(m_pid, SIGKILL);
-      waitpid(m_pid, nullptr, 0);
-    }
-  }
-  /// SIGTERM, then the exit code (-1 if it did not exit within `limit`).
-  int stop(milliseconds limit = milliseconds(5000)) {
-    kill(m_pid, SIGTERM);
-    const auto until = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < until) {
-      int status = 0;
-      if (waitpid(m_pid, &status, WNOHANG) == m_pid) {
-        m_pid = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      }
-      std::this_thread::sleep_for(milliseconds(20));
-    }
-    return -1;
-  }
-  [[nodiscard]] std::string out() const { return read(m_out); }
-  [[nodiscard]] std::string err() const { return read(m_err); }
+  Background(const TestClusters& clusters, const std::vector<std::string>& args)
+      : BackgroundProcess(
+            argv(clusters, args),
+            {{"KUBECONFIG", clusters.kubeconfig()}, {"HOME", clusters.dir().path().string()}},
+            true) {}
 
 private:
-  static std::string read(const std::filesystem::path& p) {
-    return std::filesystem::exists(p) ? meshctl::testing::read_file(p) : std::string();
+  static std::vector<std::string> argv(const TestClusters& clusters,
+                                       const std::vector<std::string>& args) {
+    std::vector<std::string> full{meshctl::testing::meshctl_bin().string(), "-c",
+                                  clusters.config().string()};
+    full.insert(full.end(), args.begin(), args.end());
+    return full;
   }
-
-  TempDir m_dir;
-  std::filesystem::path m_out;
-  std::filesystem::path m_err;
-  pid_t m_pid = -1;
 };
 
 // Polls `pred` until it holds; returns how long that took, or nothing after `limit`.

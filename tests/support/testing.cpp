@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <thread>
 
 extern char** environ;
 
@@ -72,20 +74,17 @@ std::string read_file(const std::filesystem::path& p) {
   return ss.str();
 }
 
-RunResult run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env) {
-  int out_pipe[2];
-  int err_pipe[2];
-  if (pipe(out_pipe) != 0 || pipe(err_pipe) != 0) {
-    throw std::runtime_error("pipe failed");
-  }
+pid_t spawn(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+            int out_fd, int err_fd) {
   const pid_t pid = fork();
+  if (pid < 0) {
+    throw std::runtime_error("fork failed");
+  }
   if (pid == 0) {
-    dup2(out_pipe[1], 1);
-    dup2(err_pipe[1], 2);
-    const int devnull = open("/dev/null", O_RDONLY);
+    const int devnull = open("/dev/null", O_RDWR);
     dup2(devnull, 0);
-    close(out_pipe[0]);
-    close(err_pipe[0]);
+    dup2(out_fd >= 0 ? out_fd : devnull, 1);
+    dup2(err_fd >= 0 ? err_fd : devnull, 2);
     for (const auto& [k, v] : env) {
       if (v.empty()) {
         unsetenv(k.c_str());
@@ -101,6 +100,87 @@ RunResult run(const std::vector<std::string>& argv, const std::map<std::string, 
     execvp(args[0], args.data());
     _exit(127);
   }
+  return pid;
+}
+
+int wait_exit_code(pid_t pid) {
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+namespace {
+// The child's exit code once it has exited within `limit`, else nothing.
+std::optional<int> wait_for(pid_t pid, std::chrono::milliseconds limit) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  do {
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  } while (std::chrono::steady_clock::now() < until);
+  return std::nullopt;
+}
+} // namespace
+
+BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv,
+                                     const std::map<std::string, std::string>& env,
+                                     bool capture_output) {
+  int out = -1;
+  int err = -1;
+  if (capture_output) {
+    m_dir.emplace();
+    out = open((m_dir->path() / "out").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    err = open((m_dir->path() / "err").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  }
+  m_pid = spawn(argv, env, out, err);
+  if (out >= 0) {
+    close(out);
+  }
+  if (err >= 0) {
+    close(err);
+  }
+}
+
+BackgroundProcess::~BackgroundProcess() {
+  if (m_pid > 0 && stop() < 0) {
+    kill(m_pid, SIGKILL);
+    wait_exit_code(m_pid);
+  }
+}
+
+int BackgroundProcess::stop(std::chrono::milliseconds limit) {
+  if (m_pid <= 0) {
+    return -1;
+  }
+  kill(m_pid, SIGTERM);
+  const auto code = wait_for(m_pid, limit);
+  if (!code) {
+    return -1;
+  }
+  m_pid = -1;
+  return *code;
+}
+
+std::string BackgroundProcess::out() const {
+  return m_dir && std::filesystem::exists(m_dir->path() / "out") ? read_file(m_dir->path() / "out")
+                                                                 : std::string();
+}
+
+std::string BackgroundProcess::err() const {
+  return m_dir && std::filesystem::exists(m_dir->path() / "err") ? read_file(m_dir->path() / "err")
+                                                                 : std::string();
+}
+
+RunResult run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env) {
+  int out_pipe[2];
+  int err_pipe[2];
+  if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
+    throw std::runtime_error("pipe failed");
+  }
+  const pid_t pid = spawn(argv, env, out_pipe[1], err_pipe[1]);
   close(out_pipe[1]);
   close(err_pipe[1]);
   RunResult r;
@@ -127,9 +207,7 @@ RunResult run(const std::vector<std::string>& argv, const std::map<std::string, 
       }
     }
   }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.exit_code = wait_exit_code(pid);
   return r;
 }
 

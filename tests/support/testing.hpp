@@ -2,7 +2,9 @@
 // Helpers for meshctl's tests: where things are, running the real binary, golden files.
 
 #include <catch2/catch.hpp>
+#include <sys/types.h>
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -39,6 +41,36 @@ struct RunResult {
   int exit_code = -1;
   std::string out;
   std::string err;
+};
+
+/// Starts a program (argv[0] searched in PATH, no shell) and returns its pid; the caller waits for
+/// it. env entries are set (empty value = unset) on top of the current environment; stdin is
+/// /dev/null and stdout/stderr go to `out_fd`/`err_fd` (-1: /dev/null). The one place tests fork.
+pid_t spawn(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+            int out_fd = -1, int err_fd = -1);
+
+/// Waits for the child `pid` and returns its exit code (128 + signal when a signal ended it).
+int wait_exit_code(pid_t pid);
+
+/// A program running in the background, started as spawn() starts it, its stdout and stderr in
+/// files (or discarded). Dying, it stops the program: SIGTERM, then SIGKILL after five seconds.
+class BackgroundProcess {
+public:
+  explicit BackgroundProcess(const std::vector<std::string>& argv,
+                             const std::map<std::string, std::string>& env = {},
+                             bool capture_output = false);
+  ~BackgroundProcess();
+  BackgroundProcess(const BackgroundProcess&) = delete;
+  BackgroundProcess& operator=(const BackgroundProcess&) = delete;
+  /// Sends SIGTERM and returns the exit code, or -1 if the program did not exit within `limit`.
+  int stop(std::chrono::milliseconds limit = std::chrono::milliseconds(5000));
+  /// What the program wrote so far (empty unless started with capture_output).
+  [[nodiscard]] std::string out() const;
+  [[nodiscard]] std::string err() const;
+
+private:
+  std::optional<TempDir> m_dir;
+  pid_t m_pid = -1;
 };
 
 /// Runs a program with args (no shell); env entries are set (empty value = unset) on top of the

@@ -119,38 +119,8 @@ inline bool wait_for_port(int port, std::chrono::milliseconds timeout) {
   return false;
 }
 
-/// A child process (stdout/stderr to /dev/null) that is terminated when this object dies.
-class BackgroundProcess {
-public:
-  explicit BackgroundProcess(const std::vector<std::string>& argv) {
-    m_pid = ::fork();
-    if (m_pid == 0) {
-      const int devnull = ::open("/dev/null", O_RDWR);
-      ::dup2(devnull, 0);
-      ::dup2(devnull, 1);
-      ::dup2(devnull, 2);
-      std::vector<char*> args;
-      for (const auto& a : argv) {
-        args.push_back(const_cast<char*>(a.c_str()));
-      }
-      args.push_back(nullptr);
-      ::execvp(args[0], args.data());
-      ::_exit(127);
-    }
-  }
-  ~BackgroundProcess() {
-    if (m_pid > 0) {
-      ::kill(m_pid, SIGTERM);
-      int status = 0;
-      ::waitpid(m_pid, &status, 0);
-    }
-  }
-  BackgroundProcess(const BackgroundProcess&) = delete;
-  BackgroundProcess& operator=(const BackgroundProcess&) = delete;
-
-private:
-  pid_t m_pid = -1;
-};
+// Child processes run through support/testing.hpp.
+using meshctl::testing::BackgroundProcess;
 
 /// A resolved context for a server URL, named like a cluster.
 inline config::ResolvedContext context_for(const std::string& server,

@@ -1,0 +1,51 @@
+#include "common.hpp"
+
+#include "core/error.hpp"
+#include "core/output.hpp"
+#include "core/redact.hpp"
+
+#include <cstdio>
+
+namespace meshctl::cmd {
+
+void add_context_option(CLI::App* sub, std::vector<std::string>& contexts,
+                        const std::string& help) {
+  sub->add_option("--context", contexts, help);
+}
+
+void add_cluster_args(CLI::App* sub, ClusterFlags& f, const std::string& verb) {
+  sub->add_option("clusters", f.positional, "Clusters (kubeconfig contexts) to " + verb);
+  add_context_option(sub, f.contexts, "Cluster to " + verb + " (repeatable; same as positional)");
+}
+
+void add_dry_run_flag(CLI::App* sub, std::string& dry_run, const std::string& bare,
+                      const std::string& help) {
+  sub->add_flag("--dry-run{" + bare + "}", dry_run, help);
+}
+
+std::vector<std::string> named_clusters(const std::vector<std::string>& positional,
+                                        const std::vector<std::string>& contexts) {
+  std::vector<std::string> names = positional;
+  names.insert(names.end(), contexts.begin(), contexts.end());
+  return names;
+}
+
+void print_result(const Context& ctx, const std::function<nlohmann::json()>& json,
+                  const std::function<std::string()>& text) {
+  if (ctx.global.output == OutputFormat::k_json) {
+    std::printf("%s\n", json().dump(2).c_str());
+  } else if (ctx.global.output == OutputFormat::k_yaml) {
+    std::fputs(to_yaml(json()).c_str(), stdout);
+  } else {
+    std::fputs(text().c_str(), stdout);
+  }
+}
+
+void print_error(const Error& e, const std::string& hint_prefix) {
+  std::fprintf(stderr, "error: %s\n", redact(e.what()).c_str());
+  if (!e.hint().empty()) {
+    std::fprintf(stderr, "%shint: %s\n", hint_prefix.c_str(), redact(e.hint()).c_str());
+  }
+}
+
+} // namespace meshctl::cmd

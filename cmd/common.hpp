@@ -1,0 +1,69 @@
+#pragma once
+// CLI wiring every verb shares: the flags several verbs take with the same meaning, how -o picks
+// between a result's JSON/YAML and its text, and how an error reaches stderr. No verb logic here:
+// that stays in lib/.
+
+#include "context.hpp"
+#include "core/error.hpp"
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace meshctl::cmd {
+
+/// The clusters a verb works on and its --dry-run, as every verb that changes clusters takes them.
+struct ClusterFlags {
+  std::vector<std::string> positional; ///< clusters named as arguments (join, unjoin)
+  std::vector<std::string> contexts;   ///< --context, repeatable
+  std::string dry_run;                 ///< --dry-run's text, for mesh::parse_dry_run
+};
+
+/// Adds the clusters as arguments ("Clusters (kubeconfig contexts) to <verb>") and the repeatable
+/// --context ("Cluster to <verb> (repeatable; same as positional)"), as join and unjoin take them.
+void add_cluster_args(CLI::App* sub, ClusterFlags& f, const std::string& verb);
+
+/// Adds the repeatable --context option (`help` says what the cluster is for) into `contexts`.
+void add_context_option(CLI::App* sub, std::vector<std::string>& contexts, const std::string& help);
+
+/// Adds --dry-run{bare}: the bare flag stores `bare` (offline or client), --dry-run=X stores X.
+/// mesh::parse_dry_run reads what it stored.
+void add_dry_run_flag(CLI::App* sub, std::string& dry_run, const std::string& bare,
+                      const std::string& help);
+
+/// The clusters named as positional arguments followed by those named with --context.
+std::vector<std::string> named_clusters(const std::vector<std::string>& positional,
+                                        const std::vector<std::string>& contexts);
+
+/// Prints a result as -o asks: -o json its JSON (indented), -o yaml the same as YAML, anything
+/// else the text. Only the chosen form is built.
+void print_result(const Context& ctx, const std::function<nlohmann::json()>& json,
+                  const std::function<std::string()>& text);
+
+/// Writes `e` to stderr as "error: …" and, when it has one, "<hint_prefix>hint: …", both redacted.
+void print_error(const Error& e, const std::string& hint_prefix = "");
+
+/// A verb's subcommand and the flags its options write into.
+template <class Flags> struct Verb {
+  CLI::App* sub;
+  std::shared_ptr<Flags> flags;
+};
+
+/// Adds the subcommand `name` to `app`, with fresh flags that live as long as its action.
+template <class Flags>
+Verb<Flags> add_verb(CLI::App& app, const std::string& name, const std::string& description) {
+  return {app.add_subcommand(name, description), std::make_shared<Flags>()};
+}
+
+/// Makes the verb's action run(ctx, *flags) once CLI11 chose `sub` (main runs it after parsing).
+template <class Flags, class Run>
+void set_action(CLI::App* sub, Context& ctx, std::shared_ptr<Flags> flags, Run run) {
+  sub->callback(
+      [&ctx, flags, run] { ctx.action = [&ctx, flags, run] { return run(ctx, *flags); }; });
+}
+
+} // namespace meshctl::cmd
