@@ -83,7 +83,9 @@ std::optional<HttpResponse> Api::Impl::check_type(const ResourceType& t, json& o
   return std::nullopt;
 }
 
-// Returns the failure response or nullopt; finalises defaults, validation and allocation.
+// Admission of an object about to be stored, for every write (create, update, patch, apply and
+// the system's own creates): prunes unknown CRD fields, applies defaults, validates, allocates a
+// Service's IPs and ports and fills a CRD's status. Returns the failure response or nullopt.
 std::optional<HttpResponse> Api::Impl::admit(const ResourceType& t, json& obj, const json& old,
                                              bool strict, std::vector<std::string>* warnings) {
   if (t.from_crd && t.schema.is_object()) {

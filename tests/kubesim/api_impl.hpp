@@ -109,6 +109,7 @@ struct Api::Impl {
 
   static std::optional<HttpResponse> check_meta_types(const json& obj);
   std::optional<HttpResponse> check_type(const ResourceType& t, json& obj);
+  /// Admission, defaulting and validation before the store; every write passes here.
   std::optional<HttpResponse> admit(const ResourceType& t, json& obj, const json& old, bool strict,
                                     std::vector<std::string>* warnings);
   void keep_server_fields(const ResourceType& t, json& obj, const json& old);
