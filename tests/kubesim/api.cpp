@@ -6,6 +6,7 @@
 #include "istiod.hpp"
 #include "patch.hpp"
 #include "proto.hpp"
+#include "quantity.hpp"
 #include "rbac.hpp"
 #include "rootcert_controller.hpp"
 #include "selectors.hpp"
@@ -1426,6 +1427,11 @@ struct Api::Impl {
         }
       }
     }
+    // Decoding stores every Quantity in canonical form (quantity.hpp); a bad one fails decoding.
+    if (auto bad = canonicalize_quantities(t.kind, obj)) {
+      return bad_request(t.kind + " in version \"" + t.version + "\" cannot be handled as a " +
+                         t.kind + ": " + *bad);
+    }
     apply_defaults(t, obj);
     const std::string name = obj["metadata"].value("name", "");
     auto causes = validate_object(t, obj, old);
@@ -1644,6 +1650,7 @@ struct Api::Impl {
     if (old.is_null() && t.group_resource() == "pods") {
       inject_sidecar(obj, obj["metadata"].value("namespace", "")); // a Pod created by apply
     }
+    canonicalize_quantities(t.kind, obj); // status writes skip prepare(); see quantity.hpp
     obj["apiVersion"] = storage_api_version(t);
     obj["kind"] = t.kind;
     if (!old.is_null()) {
