@@ -247,12 +247,12 @@ bool ends_with_000(const std::string& s) {
 bool keeps_input_text(const Split& sp, const Interpreted& in) {
   int precision = 0;
   int scale = 0;
-  __int128 mantissa = 1;
+  std::int64_t mantissa = 1;
   if (in.format == QuantityFormat::k_binary_si) {
     if (!sp.denom.empty()) {
       return false;
     }
-    mantissa = static_cast<__int128>(1) << in.exponent;
+    mantissa = std::int64_t{1} << in.exponent;
     precision = 15 - static_cast<int>(sp.num.size()) - in.exponent * 3 / 10 - 1;
   } else {
     scale = in.exponent;
@@ -266,13 +266,16 @@ bool keeps_input_text(const Split& sp, const Interpreted& in) {
     return false;
   }
   const std::string shifted = sp.num + sp.denom;
-  __int128 value = 0;
+  if (shifted.size() > 18) {
+    return false; // cannot happen with precision >= 0; keeps the int64 below exact
+  }
+  std::int64_t value = 0;
   for (const char c : shifted) {
     value = value * 10 + (c - '0');
   }
-  const __int128 limit = INT64_MAX;
-  if (value > limit || value * mantissa > limit) {
-    return false; // ParseInt or int64Multiply fails: the slow path computes the string
+  std::int64_t product = 0;
+  if (__builtin_mul_overflow(value, mantissa, &product)) {
+    return false; // int64Multiply fails: the slow path computes the string
   }
   if (in.format == QuantityFormat::k_binary_si) {
     return in.exponent % 10 == 0 && (value & 0x07) != 0;
