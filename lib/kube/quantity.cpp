@@ -55,7 +55,9 @@ constexpr std::array<Suffix, 10> k_decimal_suffixes{{{"n", -9},
 constexpr std::array<Suffix, 6> k_binary_suffixes{
     {{"Ki", 10}, {"Mi", 20}, {"Gi", 30}, {"Ti", 40}, {"Pi", 50}, {"Ei", 60}}};
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 void strip_leading_zeros(std::string& digits) {
   const auto nz = digits.find_first_not_of('0');
@@ -370,8 +372,8 @@ Result<Quantity> Quantity::parse(std::string_view text) {
     const auto drop = static_cast<std::size_t>(k_nano - exponent);
     std::string kept = drop >= digits.size() ? "0" : digits.substr(0, digits.size() - drop);
     const bool lost = drop >= digits.size() ? true
-                                            : digits.find_first_not_of(
-                                                  '0', digits.size() - drop) != std::string::npos;
+                                            : digits.find_first_not_of('0', digits.size() - drop) !=
+                                                  std::string::npos;
     digits = lost ? increment(kept) : kept;
     strip_leading_zeros(digits);
     exponent = k_nano;

@@ -3,8 +3,8 @@
 //
 // kube-apiserver decodes every Quantity field into k8s.io/apimachinery's resource.Quantity and
 // stores what that type writes back, so `cpu: 2000m` is read back as `2` and `memory: 1024Mi` as
-// `1Gi`. A plan that compared the strings would see a difference after every write and never settle;
-// comparing Quantity values, and knowing the string the server will hold, fixes that.
+// `1Gi`. A plan that compared the strings would see a difference after every write and never
+// settle; comparing Quantity values, and knowing the string the server will hold, fixes that.
 
 #include "core/error.hpp"
 

@@ -88,12 +88,19 @@ bool dropped_when_zero(const nlohmann::json& v, const Where& w) {
   if (!(v.is_boolean() && !v.get<bool>()) && !(v.is_number() && v.get<double>() == 0)) {
     return false;
   }
-  static const std::vector<std::string> k_zero_dropped{
-      "hostNetwork", "hostPID",   "hostIPC",  "stdin",    "stdinOnce", "tty",
-      "readOnly",    "hostPort",  "nodePort", "paused",   "publishNotReadyAddresses",
-      "minReadySeconds"};
-  return std::find(k_zero_dropped.begin(), k_zero_dropped.end(), w.back(0)) !=
-         k_zero_dropped.end();
+  static const std::vector<std::string> k_zero_dropped{"hostNetwork",
+                                                       "hostPID",
+                                                       "hostIPC",
+                                                       "stdin",
+                                                       "stdinOnce",
+                                                       "tty",
+                                                       "readOnly",
+                                                       "hostPort",
+                                                       "nodePort",
+                                                       "paused",
+                                                       "publishNotReadyAddresses",
+                                                       "minReadySeconds"};
+  return std::find(k_zero_dropped.begin(), k_zero_dropped.end(), w.back(0)) != k_zero_dropped.end();
 }
 
 // A desired field whose absence in the live object means the same thing.

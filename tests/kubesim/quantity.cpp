@@ -6,8 +6,9 @@
 // binary: a multiplier not divisible by eight, "1Gi"); otherwise the value is printed by
 // CanonicalizeBytes: zero is "0"; binary values under 1024 in magnitude or with a fraction print as
 // decimal; decimal mantissas drop trailing zeros and are padded to an exponent that is a multiple
-// of three, with its SI suffix (or "eN" above E); binary ones are divided by 1024 while they divide.
-// Values finer than 1n round up to 1n; binary values cap at 2^63-1. Digits are held as strings.
+// of three, with its SI suffix (or "eN" above E); binary ones are divided by 1024 while they
+// divide. Values finer than 1n round up to 1n; binary values cap at 2^63-1. Digits are held as
+// strings.
 //
 // kubesim shares no code with meshctl on purpose: this is its own copy of those rules.
 
@@ -26,7 +27,6 @@ namespace kubesim {
 namespace {
 
 enum class Format { k_decimal_si, k_binary_si, k_decimal_exponent };
-
 
 constexpr int k_nano = -9;
 // Beyond this decimal exponent a quantity is refused: upstream would build a number with that many
@@ -50,7 +50,9 @@ constexpr std::array<Suffix, 10> k_decimal_suffixes{{{"n", -9},
 constexpr std::array<Suffix, 6> k_binary_suffixes{
     {{"Ki", 10}, {"Mi", 20}, {"Gi", 30}, {"Ti", 40}, {"Pi", 50}, {"Ei", 60}}};
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 void strip_leading_zeros(std::string& digits) {
   const auto nz = digits.find_first_not_of('0');
@@ -292,8 +294,7 @@ std::string decimal_suffix(int exponent, Format format) {
 }
 
 // CanonicalizeBytes for a normalised non-zero value.
-std::string canonicalize(bool negative, const std::string& digits, int exponent,
-                         Format format) {
+std::string canonicalize(bool negative, const std::string& digits, int exponent, Format format) {
   if (digits == "0") {
     return "0";
   }
@@ -325,7 +326,6 @@ std::string canonicalize(bool negative, const std::string& digits, int exponent,
   }
   return sign + n + decimal_suffix(e, format);
 }
-
 
 using json = nlohmann::json;
 

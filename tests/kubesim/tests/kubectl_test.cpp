@@ -742,23 +742,25 @@ spec:
   const auto rv = d["metadata"]["resourceVersion"];
   r = c.kubectl({"apply", "-f", file.string()});
   CHECK(r.exit_code == 0);
-  CHECK(get({"-n", "dev", "get", "deployment", "sized", "-o", "json"})["metadata"]
-            ["resourceVersion"] == rv);
+  CHECK(get({"-n", "dev", "get", "deployment", "sized", "-o",
+             "json"})["metadata"]["resourceVersion"] == rv);
 
   // Server-side apply and patches canonicalise too; an unchanged value is no write.
   r = c.kubectl({"apply", "--server-side", "--force-conflicts", "-f", file.string()});
   INFO(r.err);
   CHECK(r.exit_code == 0);
-  r = c.kubectl({"-n", "dev", "patch", "deployment", "sized", "--type=json", "-p",
-                 R"([{"op":"replace","path":"/spec/template/spec/containers/0/resources/limits/cpu","value":0.5}])"});
+  r = c.kubectl(
+      {"-n", "dev", "patch", "deployment", "sized", "--type=json", "-p",
+       R"([{"op":"replace","path":"/spec/template/spec/containers/0/resources/limits/cpu","value":0.5}])"});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   d = get({"-n", "dev", "get", "deployment", "sized", "-o", "json"});
   CHECK(d["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["cpu"] == "500m");
 
   // What the real decoder refuses, kubesim refuses with its message.
-  r = c.kubectl({"-n", "dev", "patch", "deployment", "sized", "--type=json", "-p",
-                 R"([{"op":"replace","path":"/spec/template/spec/containers/0/resources/limits/cpu","value":"2 cores"}])"});
+  r = c.kubectl(
+      {"-n", "dev", "patch", "deployment", "sized", "--type=json", "-p",
+       R"([{"op":"replace","path":"/spec/template/spec/containers/0/resources/limits/cpu","value":"2 cores"}])"});
   CHECK(r.exit_code != 0);
   CHECK(r.err.find("quantities must match the regular expression") != std::string::npos);
 }

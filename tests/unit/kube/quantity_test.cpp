@@ -21,7 +21,9 @@ Quantity must(const std::string& s) {
   return *q;
 }
 
-std::string canon(const std::string& s) { return must(s).canonical(); }
+std::string canon(const std::string& s) {
+  return must(s).canonical();
+}
 
 struct ParseCase {
   const char* input;
@@ -150,9 +152,8 @@ TEST_CASE("quantities parse to upstream's values and formats", "[kube][quantity]
 }
 
 TEST_CASE("invalid quantities are refused", "[kube][quantity]") {
-  for (const char* s :
-       {"", "1.1.M", "1+1.0M", "0.1mi", "0.1am", "aoeu", ".5i", "1i", "-3.01i", "-3.01e-", " 1",
-        "1 ", "1K", "1e", "Non-Numeric"}) {
+  for (const char* s : {"", "1.1.M", "1+1.0M", "0.1mi", "0.1am", "aoeu", ".5i", "1i", "-3.01i",
+                        "-3.01e-", " 1", "1 ", "1K", "1e", "Non-Numeric"}) {
     INFO(s);
     CHECK_FALSE(Quantity::parse(s).has_value());
   }
@@ -162,16 +163,45 @@ TEST_CASE("the canonical string is what the API server stores", "[kube][quantity
   // TestQuantityString: {expect, alternate}. The canonical string parses to itself; the
   // alternate spelling canonicalises to it.
   const std::vector<std::pair<const char*, const char*>> table{
-      {"1Gi", "1024Mi"},  {"300Mi", "307200Ki"}, {"6Ki", ""},         {"1001Gi", "1025024Mi"},
-      {"1Ti", "1024Gi"},  {"5", "5000m"},        {"500m", "0.5"},     {"1G", "1000M"},
-      {"1G", "0.001T"},   {"1m", "1000u"},       {"80m", ""},         {"1080m", "1.08"},
-      {"1080m", "1080000000n"},                  {"300M", ""},        {"1T", ""},
-      {"1E", ""},         {"1e21", "1000E"},     {"5e21", "5000E"},   {"1e24", "1000000E"},
-      {"1234567M", ""},   {"1234567m", ""},      {"3k", ""},          {"1025", ""},
-      {"0", ""},          {"1e9", ".001e12"},    {"1e-3", "0.001e0"}, {"1e-9", "1000e-12"},
-      {"80e-3", ""},      {"300e6", ""},         {"1e12", ""},        {"1e3", ""},
-      {"3e3", ""},        {"0", "00"},           {"1n", ""},          {"80n", ""},
-      {"1080n", ""},      {"1u", ""},            {"80u", ""},         {"1080u", ""},
+      {"1Gi", "1024Mi"},
+      {"300Mi", "307200Ki"},
+      {"6Ki", ""},
+      {"1001Gi", "1025024Mi"},
+      {"1Ti", "1024Gi"},
+      {"5", "5000m"},
+      {"500m", "0.5"},
+      {"1G", "1000M"},
+      {"1G", "0.001T"},
+      {"1m", "1000u"},
+      {"80m", ""},
+      {"1080m", "1.08"},
+      {"1080m", "1080000000n"},
+      {"300M", ""},
+      {"1T", ""},
+      {"1E", ""},
+      {"1e21", "1000E"},
+      {"5e21", "5000E"},
+      {"1e24", "1000000E"},
+      {"1234567M", ""},
+      {"1234567m", ""},
+      {"3k", ""},
+      {"1025", ""},
+      {"0", ""},
+      {"1e9", ".001e12"},
+      {"1e-3", "0.001e0"},
+      {"1e-9", "1000e-12"},
+      {"80e-3", ""},
+      {"300e6", ""},
+      {"1e12", ""},
+      {"1e3", ""},
+      {"3e3", ""},
+      {"0", "00"},
+      {"1n", ""},
+      {"80n", ""},
+      {"1080n", ""},
+      {"1u", ""},
+      {"80u", ""},
+      {"1080u", ""},
   };
   for (const auto& [expect, alternate] : table) {
     INFO(expect << " / " << alternate);
@@ -186,9 +216,15 @@ TEST_CASE("the canonical string is what the API server stores", "[kube][quantity
   }
   // TestQuantityParseEmit, positive and negative.
   const std::vector<std::pair<const char*, const char*>> emit{
-      {"1Ki", "1Ki"},         {"1Mi", "1Mi"},           {"1Gi", "1Gi"},
-      {"1024Mi", "1Gi"},      {"1000M", "1G"},          {".001Ki", "1024m"},
-      {".000001Ki", "1024u"}, {".000000001Ki", "1024n"}, {".000000000001Ki", "2n"},
+      {"1Ki", "1Ki"},
+      {"1Mi", "1Mi"},
+      {"1Gi", "1Gi"},
+      {"1024Mi", "1Gi"},
+      {"1000M", "1G"},
+      {".001Ki", "1024m"},
+      {".000001Ki", "1024u"},
+      {".000000001Ki", "1024n"},
+      {".000000000001Ki", "2n"},
   };
   for (const auto& [in, expect] : emit) {
     INFO(in);

@@ -65,20 +65,20 @@ TEST_CASE("empty desired maps are satisfied by absence; summaries count", "[mesh
 namespace {
 // The east-west gateway's container as meshctl renders it, and as kube-apiserver returns it.
 json gateway(const json& limits) {
-  return {{"apiVersion", "apps/v1"},
-          {"kind", "Deployment"},
-          {"metadata", {{"name", "istio-eastwestgateway"}, {"namespace", "istio-system"}}},
-          {"spec",
-           {{"template",
-             {{"spec",
-               {{"containers",
-                 json::array({{{"name", "istio-proxy"},
-                               {"ports", json::array({{{"containerPort", 15090},
-                                                       {"protocol", "TCP"},
-                                                       {"name", "http-envoy-prom"}}})},
-                               {"resources",
-                                {{"requests", {{"cpu", "100m"}, {"memory", "128Mi"}}},
-                                 {"limits", limits}}}}})}}}}}}}};
+  return {
+      {"apiVersion", "apps/v1"},
+      {"kind", "Deployment"},
+      {"metadata", {{"name", "istio-eastwestgateway"}, {"namespace", "istio-system"}}},
+      {"spec",
+       {{"template",
+         {{"spec",
+           {{"containers", json::array({{{"name", "istio-proxy"},
+                                         {"ports", json::array({{{"containerPort", 15090},
+                                                                 {"protocol", "TCP"},
+                                                                 {"name", "http-envoy-prom"}}})},
+                                         {"resources",
+                                          {{"requests", {{"cpu", "100m"}, {"memory", "128Mi"}}},
+                                           {"limits", limits}}}}})}}}}}}}};
 }
 } // namespace
 
@@ -115,9 +115,11 @@ TEST_CASE("quantities compare by value only where the schema has a Quantity", "[
                   {{"kind", "ResourceQuota"}, {"spec", {{"hard", {{"requests.cpu", "1"}}}}}}));
   CHECK(is_subset(
       {{"kind", "LimitRange"},
-       {"spec", {{"limits", json::array({{{"type", "Container"}, {"max", {{"memory", "2048Mi"}}}}})}}}},
+       {"spec",
+        {{"limits", json::array({{{"type", "Container"}, {"max", {{"memory", "2048Mi"}}}}})}}}},
       {{"kind", "LimitRange"},
-       {"spec", {{"limits", json::array({{{"type", "Container"}, {"max", {{"memory", "2Gi"}}}}})}}}}));
+       {"spec",
+        {{"limits", json::array({{{"type", "Container"}, {"max", {{"memory", "2Gi"}}}}})}}}}));
   // An unparsable live value never equals a desired quantity.
   CHECK_FALSE(is_subset(gateway({{"cpu", "2"}, {"memory", "1Gi"}}),
                         gateway({{"cpu", "two"}, {"memory", "1Gi"}})));
@@ -163,8 +165,7 @@ TEST_CASE("empty maps and lists hold when absent or null", "[mesh][plan]") {
                         {{"spec", json::object()}}));
 }
 
-TEST_CASE("zeros of omitempty fields hold when absent; pointer booleans do not",
-          "[mesh][plan]") {
+TEST_CASE("zeros of omitempty fields hold when absent; pointer booleans do not", "[mesh][plan]") {
   const json desired = {{"kind", "Pod"}, {"spec", {{"hostNetwork", false}}}};
   CHECK(is_subset(desired, {{"kind", "Pod"}, {"spec", json::object()}}));
   CHECK_FALSE(is_subset({{"kind", "Pod"}, {"spec", {{"hostNetwork", true}}}},
