@@ -1,6 +1,10 @@
 #include "mesh/plan.hpp"
 
+#include "core/base64.hpp"
 #include "core/redact.hpp"
+#include "kube/quantity.hpp"
+
+#include <algorithm>
 
 namespace meshctl::mesh {
 
@@ -16,41 +20,209 @@ const char* to_string(Action a) {
   return "?";
 }
 
-bool is_subset(const nlohmann::json& desired, const nlohmann::json& live) {
+namespace {
+
+// Where a value sits in its object: the kind, then the keys from the root ("[]" for a list
+// element), so that the rules below can ask "is this a container's resources.limits entry?".
+struct Where {
+  std::string kind;
+  std::vector<std::string> keys;
+
+  [[nodiscard]] const std::string& back(std::size_t i) const {
+    static const std::string k_none;
+    return i < keys.size() ? keys[keys.size() - 1 - i] : k_none;
+  }
+};
+
+// Keys pushed for the time of one comparison.
+class Step {
+public:
+  Step(Where& w, std::string key) : m_where(w) { m_where.keys.push_back(std::move(key)); }
+  Step(const Step&) = delete;
+  Step& operator=(const Step&) = delete;
+  ~Step() { m_where.keys.pop_back(); }
+
+private:
+  Where& m_where;
+};
+
+// Fields of type resource.Quantity among what meshctl, or a user's manifest through meshctl,
+// writes: container and pod resources, PVC requests, pod overhead, emptyDir's sizeLimit, and the
+// maps of ResourceQuota, LimitRange and PersistentVolume.
+bool is_quantity(const Where& w) {
+  const auto& parent = w.back(1);
+  if (w.back(2) == "resources" && (parent == "limits" || parent == "requests")) {
+    return true;
+  }
+  if (parent == "overhead" || w.back(0) == "sizeLimit") {
+    return true;
+  }
+  if (w.kind == "ResourceQuota") {
+    return parent == "hard" || parent == "used";
+  }
+  if (w.kind == "LimitRange") {
+    return w.back(2) == "[]" && w.back(3) == "limits" &&
+           (parent == "max" || parent == "min" || parent == "default" ||
+            parent == "defaultRequest" || parent == "maxLimitRequestRatio");
+  }
+  if (w.kind == "PersistentVolume") {
+    return parent == "capacity";
+  }
+  return false;
+}
+
+// IntOrString fields, where 8080 and "8080" are the same port.
+bool is_int_or_string(const Where& w) {
+  const auto& key = w.back(0);
+  if (key == "targetPort" || key == "maxSurge" || key == "maxUnavailable") {
+    return true;
+  }
+  const auto& parent = w.back(1);
+  return key == "port" && (parent == "httpGet" || parent == "tcpSocket");
+}
+
+// Non-pointer fields with `omitempty` whose zero value the API server drops, so a desired zero
+// is the same as the field's absence. Pointer fields (privileged, runAsNonRoot, ...) keep an
+// explicit false and are not listed: for them absence means "default", not false.
+bool dropped_when_zero(const nlohmann::json& v, const Where& w) {
+  if (!(v.is_boolean() && !v.get<bool>()) && !(v.is_number() && v.get<double>() == 0)) {
+    return false;
+  }
+  static const std::vector<std::string> k_zero_dropped{"hostNetwork",
+                                                       "hostPID",
+                                                       "hostIPC",
+                                                       "stdin",
+                                                       "stdinOnce",
+                                                       "tty",
+                                                       "readOnly",
+                                                       "hostPort",
+                                                       "nodePort",
+                                                       "paused",
+                                                       "publishNotReadyAddresses",
+                                                       "minReadySeconds"};
+  return std::find(k_zero_dropped.begin(), k_zero_dropped.end(), w.back(0)) != k_zero_dropped.end();
+}
+
+// A desired field whose absence in the live object means the same thing.
+bool satisfied_by_absence(const nlohmann::json& v, Where& w) {
+  // An empty desired map/list or null: the API server drops them.
+  if (v.is_null() || ((v.is_object() || v.is_array()) && v.empty())) {
+    return true;
+  }
+  // A map holding only such fields (`spec: {externalIPs: []}`).
+  if (v.is_object()) {
+    return std::all_of(v.items().begin(), v.items().end(), [&w](const auto& item) {
+      const Step step(w, item.key());
+      return satisfied_by_absence(item.value(), w);
+    });
+  }
+  // A port's protocol defaults to TCP (Service, container and endpoint ports alike).
+  if (w.back(0) == "protocol" && v == "TCP" && w.back(1) == "[]" && w.back(2) == "ports") {
+    return true;
+  }
+  return dropped_when_zero(v, w);
+}
+
+bool numeric_string_equals(const nlohmann::json& number, const nlohmann::json& text) {
+  if (!number.is_number_integer() || !text.is_string()) {
+    return false;
+  }
+  return std::to_string(number.get<long long>()) == text.get_ref<const std::string&>();
+}
+
+bool scalar_holds(const nlohmann::json& desired, const nlohmann::json& live, const Where& w) {
+  if (desired.is_number() && live.is_number()) {
+    return desired.get<double>() == live.get<double>();
+  }
+  if (desired == live) {
+    return true;
+  }
+  if (is_quantity(w)) {
+    const auto d = kube::Quantity::from_json(desired);
+    const auto l = kube::Quantity::from_json(live);
+    return d && l && *d == *l;
+  }
+  if (is_int_or_string(w)) {
+    return numeric_string_equals(desired, live) || numeric_string_equals(live, desired);
+  }
+  return false;
+}
+
+bool holds(const nlohmann::json& desired, const nlohmann::json& live, Where& w) {
   if (desired.is_object()) {
+    if (live.is_null() && desired.empty()) {
+      return true;
+    }
     if (!live.is_object()) {
       return false;
     }
     for (const auto& [k, v] : desired.items()) {
+      const Step step(w, k);
       const auto it = live.find(k);
-      if (it == live.end()) {
-        // An empty desired map/list or null is satisfied by absence (the API server drops them).
-        if (v.is_null() || ((v.is_object() || v.is_array()) && v.empty())) {
+      if (it == live.end() || it->is_null()) {
+        if (satisfied_by_absence(v, w)) {
           continue;
         }
         return false;
       }
-      if (!is_subset(v, *it)) {
+      if (!holds(v, *it, w)) {
         return false;
       }
     }
     return true;
   }
   if (desired.is_array()) {
+    if (live.is_null() && desired.empty()) {
+      return true;
+    }
     if (!live.is_array() || live.size() != desired.size()) {
       return false;
     }
+    const Step step(w, "[]");
     for (std::size_t i = 0; i < desired.size(); ++i) {
-      if (!is_subset(desired[i], live[i])) {
+      if (!holds(desired[i], live[i], w)) {
         return false;
       }
     }
     return true;
   }
-  if (desired.is_number() && live.is_number()) {
-    return desired.get<double>() == live.get<double>();
+  return scalar_holds(desired, live, w);
+}
+
+// The object as the API server will hold it, for comparing: a Secret's stringData is written
+// into data (base64) and is never returned, so it is folded in here.
+nlohmann::json as_stored(const nlohmann::json& desired) {
+  if (!desired.is_object() || desired.value("kind", "") != "Secret" ||
+      !desired.contains("stringData") || !desired["stringData"].is_object()) {
+    return desired;
   }
-  return desired == live;
+  nlohmann::json out = desired;
+  auto& data = out["data"];
+  if (!data.is_object()) {
+    data = nlohmann::json::object();
+  }
+  for (const auto& [k, v] : desired["stringData"].items()) {
+    if (v.is_string()) {
+      data[k] = base64_encode(v.get_ref<const std::string&>());
+    }
+  }
+  out.erase("stringData");
+  return out;
+}
+
+Where root_of(const nlohmann::json& desired) {
+  Where w;
+  if (desired.is_object()) {
+    w.kind = desired.value("kind", "");
+  }
+  return w;
+}
+
+} // namespace
+
+bool is_subset(const nlohmann::json& desired, const nlohmann::json& live) {
+  Where w = root_of(desired);
+  return holds(as_stored(desired), live, w);
 }
 
 namespace {
@@ -67,28 +239,30 @@ std::string short_value(const nlohmann::json& v, bool redact_values) {
 }
 
 void diff_into(const nlohmann::json& desired, const nlohmann::json& live, const std::string& path,
-               bool redact_values, std::vector<std::string>& out) {
+               bool redact_values, Where& w, std::vector<std::string>& out) {
   if (desired.is_object() && live.is_object()) {
     for (const auto& [k, v] : desired.items()) {
       const std::string p = path.empty() ? k : path + "." + k;
+      const Step step(w, k);
       const auto it = live.find(k);
-      if (it == live.end()) {
-        if (!is_subset(v, nlohmann::json())) {
+      if (it == live.end() || it->is_null()) {
+        if (!satisfied_by_absence(v, w)) {
           out.push_back(p + ": <absent> -> " + short_value(v, redact_values));
         }
         continue;
       }
-      diff_into(v, *it, p, redact_values, out);
+      diff_into(v, *it, p, redact_values, w, out);
     }
     return;
   }
   if (desired.is_array() && live.is_array() && desired.size() == live.size()) {
+    const Step step(w, "[]");
     for (std::size_t i = 0; i < desired.size(); ++i) {
-      diff_into(desired[i], live[i], path + "[" + std::to_string(i) + "]", redact_values, out);
+      diff_into(desired[i], live[i], path + "[" + std::to_string(i) + "]", redact_values, w, out);
     }
     return;
   }
-  if (!is_subset(desired, live)) {
+  if (!holds(desired, live, w)) {
     out.push_back(path + ": " + short_value(live, redact_values) + " -> " +
                   short_value(desired, redact_values));
   }
@@ -99,7 +273,8 @@ void diff_into(const nlohmann::json& desired, const nlohmann::json& live, const 
 std::vector<std::string> diff_fields(const nlohmann::json& desired, const nlohmann::json& live,
                                      bool redact_values) {
   std::vector<std::string> out;
-  diff_into(desired, live, "", redact_values, out);
+  Where w = root_of(desired);
+  diff_into(as_stored(desired), live, "", redact_values, w, out);
   return out;
 }
 

@@ -6,6 +6,15 @@
 // length, element by element; scalars: equal). Fields the API server adds (uid, resourceVersion,
 // defaults such as a port's protocol, status) are therefore ignored, and an object that is already
 // right is never written again — re-running `join` on a joined pair makes zero write requests.
+//
+// "Equal" means what the API server means, because it rewrites some fields on the way in:
+//  - Quantity fields (containers' resources.limits/requests and the other Quantity maps) compare
+//    by value: the server stores `2000m` as `2` and `1024Mi` as `1Gi`;
+//  - a port's `protocol: TCP` holds when the server left it out (it is the default);
+//  - IntOrString fields (targetPort, probe ports, maxSurge/maxUnavailable): 8080 == "8080";
+//  - an empty or null map/list holds when absent, and so does the zero of the few non-pointer
+//    omitempty fields meshctl could write (hostNetwork: false, nodePort: 0, ...);
+//  - a Secret's stringData is compared as the base64 data the server turns it into.
 
 #include <nlohmann/json.hpp>
 

@@ -271,3 +271,48 @@ TEST_CASE("join survives 30% failing requests and a re-run converges", "[e2e][jo
   auto third = result(clusters.meshctl({"join", "cn-shanghai", "wuxi", "-o", "json"}));
   CHECK(count(third, "created") + count(third, "updated") == 0);
 }
+
+TEST_CASE("join settles where the API server stores quantities in canonical form",
+          "[e2e][join][quantity]") {
+  TestClusters clusters;
+  const auto& a = clusters.names()[0];
+  const auto& b = clusters.names()[1];
+  auto first = result(clusters.meshctl({"join", a, b, "-o", "json"}));
+  CHECK(count(first, "created") >= 24);
+
+  // The gateway asks for 2000m and 1024Mi; the server holds them as kube-apiserver does.
+  for (const auto& c : clusters.names()) {
+    auto gw = clusters.kubectl_json(
+        c, {"-n", "istio-system", "get", "deployment", "istio-eastwestgateway"});
+    const auto& res = gw["spec"]["template"]["spec"]["containers"][0]["resources"];
+    CHECK(res["limits"]["cpu"] == "2");
+    CHECK(res["limits"]["memory"] == "1Gi");
+    CHECK(res["requests"]["cpu"] == "100m");
+    CHECK(res["requests"]["memory"] == "128Mi");
+  }
+
+  // The plan of a re-run sees nothing to change...
+  const auto mark = clusters.mark();
+  auto plan = result(clusters.meshctl({"join", a, b, "--dry-run=client", "-o", "json"}));
+  CHECK(plan["dryRun"] == "client");
+  CHECK(count(plan, "created") == 0);
+  CHECK(count(plan, "updated") == 0);
+  for (const auto& c : plan["clusters"]) {
+    for (const auto& o : c["objects"]) {
+      INFO(c["name"] << ": " << o.dump());
+      CHECK(o["action"] == "unchanged");
+      CHECK_FALSE(o.contains("diff"));
+    }
+  }
+  // ...and the re-run itself neither updates nor writes.
+  auto second = result(clusters.meshctl({"join", a, b, "-o", "json"}));
+  CHECK(count(second, "created") == 0);
+  CHECK(count(second, "updated") == 0);
+  if (!TestClusters::real()) {
+    const auto writes = clusters.writes_since(mark);
+    CHECK(writes.empty());
+    for (const auto& w : writes) {
+      UNSCOPED_INFO("unexpected write: " << w.dump());
+    }
+  }
+}

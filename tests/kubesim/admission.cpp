@@ -7,6 +7,7 @@
 
 #include "api_impl.hpp"
 #include "fields.hpp"
+#include "quantity.hpp"
 #include "validate.hpp"
 
 namespace kubesim {
@@ -104,6 +105,11 @@ std::optional<HttpResponse> Api::Impl::admit(const ResourceType& t, json& obj, c
         }
       }
     }
+  }
+  // Decoding stores every Quantity in canonical form (quantity.hpp); a bad one fails decoding.
+  if (auto bad = canonicalize_quantities(t.kind, obj)) {
+    return bad_request(t.kind + " in version \"" + t.version + "\" cannot be handled as a " +
+                       t.kind + ": " + *bad);
   }
   apply_defaults(t, obj);
   const std::string name = obj["metadata"].value("name", "");

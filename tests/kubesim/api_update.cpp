@@ -5,6 +5,7 @@
 #include "fields.hpp"
 #include "patch.hpp"
 #include "pki.hpp"
+#include "quantity.hpp"
 #include "validate.hpp"
 
 #include <fmt/format.h>
@@ -30,6 +31,7 @@ HttpResponse Api::Impl::commit_update(const ResourceType& t, json obj, const jso
   if (old.is_null() && t.group_resource() == "pods") {
     inject_sidecar(obj, obj["metadata"].value("namespace", "")); // a Pod created by apply
   }
+  canonicalize_quantities(t.kind, obj); // status writes skip admit(); see quantity.hpp
   obj["apiVersion"] = storage_api_version(t);
   obj["kind"] = t.kind;
   if (!old.is_null()) {

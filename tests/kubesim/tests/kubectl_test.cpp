@@ -691,3 +691,76 @@ TEST_CASE("scripts/sandbox starts cn-shanghai and wuxi with one kubeconfig and s
   CHECK(kubesim::testing::run_program({"kill", "-0", pid.substr(0, pid.find('\n'))}).exit_code !=
         0);
 }
+
+TEST_CASE("quantities read back in kube-apiserver's canonical form through kubectl",
+          "[kubesim][kubectl][quantity]") {
+  REQUIRE_KUBECTL();
+  Cluster c;
+  const std::string deployment = R"(apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: sized
+  namespace: dev
+spec:
+  selector:
+    matchLabels: {app: sized}
+  template:
+    metadata:
+      labels: {app: sized}
+    spec:
+      containers:
+        - name: app
+          image: nginx
+          resources:
+            requests: {cpu: 100m, memory: 128Mi, ephemeral-storage: "1.5Gi"}
+            limits: {cpu: 2000m, memory: 1024Mi}
+      volumes:
+        - name: scratch
+          emptyDir: {sizeLimit: 1000M}
+)";
+  const auto file = c.write("sized.yaml", deployment);
+  auto r = c.kubectl({"apply", "-f", file.string()});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto get = [&c](const std::vector<std::string>& what) {
+    auto g = c.kubectl(what);
+    INFO(g.err);
+    REQUIRE(g.exit_code == 0);
+    return json::parse(g.out);
+  };
+  json d = get({"-n", "dev", "get", "deployment", "sized", "-o", "json"});
+  const auto& res = d["spec"]["template"]["spec"]["containers"][0]["resources"];
+  CHECK(res["limits"]["cpu"] == "2");
+  CHECK(res["limits"]["memory"] == "1Gi");
+  CHECK(res["requests"]["cpu"] == "100m");
+  CHECK(res["requests"]["memory"] == "128Mi");
+  CHECK(res["requests"]["ephemeral-storage"] == "1536Mi");
+  CHECK(d["spec"]["template"]["spec"]["volumes"][0]["emptyDir"]["sizeLimit"] == "1G");
+
+  // Applying the same file again sends kubectl's three-way patch (its strings differ from the
+  // stored ones) but stores nothing new: the resourceVersion stays.
+  const auto rv = d["metadata"]["resourceVersion"];
+  r = c.kubectl({"apply", "-f", file.string()});
+  CHECK(r.exit_code == 0);
+  CHECK(get({"-n", "dev", "get", "deployment", "sized", "-o",
+             "json"})["metadata"]["resourceVersion"] == rv);
+
+  // Server-side apply and patches canonicalise too; an unchanged value is no write.
+  r = c.kubectl({"apply", "--server-side", "--force-conflicts", "-f", file.string()});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  r = c.kubectl(
+      {"-n", "dev", "patch", "deployment", "sized", "--type=json", "-p",
+       R"([{"op":"replace","path":"/spec/template/spec/containers/0/resources/limits/cpu","value":0.5}])"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  d = get({"-n", "dev", "get", "deployment", "sized", "-o", "json"});
+  CHECK(d["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["cpu"] == "500m");
+
+  // What the real decoder refuses, kubesim refuses with its message.
+  r = c.kubectl(
+      {"-n", "dev", "patch", "deployment", "sized", "--type=json", "-p",
+       R"([{"op":"replace","path":"/spec/template/spec/containers/0/resources/limits/cpu","value":"2 cores"}])"});
+  CHECK(r.exit_code != 0);
+  CHECK(r.err.find("quantities must match the regular expression") != std::string::npos);
+}

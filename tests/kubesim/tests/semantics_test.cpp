@@ -2,6 +2,7 @@
 // selectors, paging, apply, patches, allocation, RBAC, the token controller, CRDs and exec.
 
 #include "api.hpp"
+#include "quantity.hpp"
 #include "selectors.hpp"
 #include "table.hpp"
 
@@ -694,4 +695,63 @@ TEST_CASE("kubesim answers metadata-only requests with PartialObjectMetadata", "
   json one = json::parse(f.api.handle(r, info).body);
   CHECK(one["kind"] == "PartialObjectMetadata");
   CHECK(one["metadata"]["name"] == "default");
+}
+
+TEST_CASE("kubesim stores quantities as apimachinery's resource.Quantity prints them",
+          "[kubesim][quantity]") {
+  // Rows of k8s.io/apimachinery's quantity_test.go (TestQuantityString's alternates,
+  // TestQuantityParseEmit) and the forms ParseQuantity keeps as written.
+  const std::vector<std::pair<std::string, std::string>> table{{"2000m", "2"},
+                                                               {"1024Mi", "1Gi"},
+                                                               {"1000Mi", "1000Mi"},
+                                                               {"0.5", "500m"},
+                                                               {"1e3", "1e3"},
+                                                               {"1.5Gi", "1536Mi"},
+                                                               {"307200Ki", "300Mi"},
+                                                               {"5000m", "5"},
+                                                               {"1.08", "1080m"},
+                                                               {"1000E", "1e21"},
+                                                               {".001e12", "1e9"},
+                                                               {"1000e-12", "1e-9"},
+                                                               {"00", "0"},
+                                                               {".001Ki", "1024m"},
+                                                               {".000000000001Ki", "2n"},
+                                                               {"-1024Mi", "-1Gi"},
+                                                               {"+100m", "+100m"},
+                                                               {"1E3", "1E3"},
+                                                               {"0.1n", "1n"},
+                                                               {"9Ei", "9223372036854775807"}};
+  for (const auto& [in, out] : table) {
+    INFO(in);
+    std::string error;
+    CHECK(kubesim::canonical_quantity(in, error) == out);
+  }
+  std::string error;
+  CHECK_FALSE(kubesim::canonical_quantity("1K", error).has_value());
+  CHECK(error == "unable to parse quantity's suffix");
+  CHECK_FALSE(kubesim::canonical_quantity("1.1.M", error).has_value());
+
+  json deploy = {
+      {"spec",
+       {{"template",
+         {{"spec",
+           {{"containers", json::array({{{"name", "a"},
+                                         {"resources",
+                                          {{"limits", {{"cpu", "2000m"}, {"memory", 1073741824}}},
+                                           {"requests", {{"cpu", " 0.1 "}}}}}}})},
+            {"volumes",
+             json::array({{{"name", "v"}, {"emptyDir", {{"sizeLimit", "1024Ki"}}}}})}}}}}}}};
+  CHECK_FALSE(kubesim::canonicalize_quantities("Deployment", deploy).has_value());
+  const auto& pod = deploy["spec"]["template"]["spec"];
+  CHECK(pod["containers"][0]["resources"]["limits"]["cpu"] == "2");
+  CHECK(pod["containers"][0]["resources"]["limits"]["memory"] == "1073741824");
+  CHECK(pod["containers"][0]["resources"]["requests"]["cpu"] == "100m");
+  CHECK(pod["volumes"][0]["emptyDir"]["sizeLimit"] == "1Mi");
+  // Only Quantity fields: a ConfigMap's values stay as written.
+  json cm = {{"data", {{"cpu", "2000m"}}}};
+  CHECK_FALSE(kubesim::canonicalize_quantities("ConfigMap", cm).has_value());
+  CHECK(cm["data"]["cpu"] == "2000m");
+  json bad = {
+      {"spec", {{"containers", json::array({{{"resources", {{"limits", {{"cpu", true}}}}}}})}}}};
+  CHECK(kubesim::canonicalize_quantities("Pod", bad).has_value());
 }
