@@ -98,24 +98,51 @@ void TestClusters::init(const kubesim::testing::KubesimOptions& options) {
     return;
   }
   m_names = {"cn-shanghai", "wuxi"};
+  namespace fs = std::filesystem;
+  const auto seeds = kubesim::testing::KubesimProcess::seed_dir();
+  // A variant (seed/variants/NAME/README.md) replaces standard seeds by files of the same name,
+  // adds <cluster>.extra.yaml, kubesim flags (kubesim.args) and a cluster's meshctl.yaml entry
+  // (<cluster>.meshctl.yaml) — the same files scripts/sandbox --variant reads.
+  const fs::path vdir = options.variant.empty() ? fs::path() : seeds / "variants" / options.variant;
+  if (!vdir.empty() && !fs::is_directory(vdir)) {
+    throw std::runtime_error("no kubesim seed variant " + options.variant);
+  }
+  auto pick = [&](const std::string& file) {
+    return !vdir.empty() && fs::exists(vdir / file) ? vdir / file : seeds / file;
+  };
+  std::vector<std::string> variant_args;
+  if (!vdir.empty() && fs::exists(vdir / "kubesim.args")) {
+    variant_args = split(meshctl::testing::read_file(vdir / "kubesim.args"), '\n');
+  }
   std::string cfg = "mesh:\n  id: mesh1\nclusters:\n";
   // The seed's gateways: NodePort with a fixed external IP per cluster and nodeSelector {}.
   const std::vector<std::string> ips{"192.168.0.11", "10.20.0.21"};
   for (std::size_t i = 0; i < m_names.size(); ++i) {
     auto sim = std::make_unique<kubesim::testing::KubesimProcess>();
-    const auto seeds = kubesim::testing::KubesimProcess::seed_dir();
     // As scripts/sandbox: remote secrets name the API server <cluster>.kubesim.local (its serving
     // certificate carries the name and kubesim's istiod model resolves it), not a loopback
     // address, which istiod in another cluster could not use (verify flags it).
     auto opts = options;
     opts.extra_args.insert(opts.extra_args.end(), {"--san", m_names[i] + ".kubesim.local"});
-    sim->start(m_names[i], {seeds / "istio-crds.yaml", seeds / (m_names[i] + ".yaml")}, opts);
+    opts.extra_args.insert(opts.extra_args.end(), variant_args.begin(), variant_args.end());
+    std::vector<fs::path> files{pick("istio-crds.yaml"), pick(m_names[i] + ".yaml")};
+    if (!vdir.empty() && fs::exists(vdir / (m_names[i] + ".extra.yaml"))) {
+      files.push_back(vdir / (m_names[i] + ".extra.yaml"));
+    }
+    sim->start(m_names[i], files, opts);
     m_kubeconfig += (i == 0 ? "" : ":") + sim->kubeconfig_path().string();
     const std::string url = sim->url();
     cfg += "  - name: " + m_names[i] + "\n    apiServer: https://" + m_names[i] +
-           ".kubesim.local:" + url.substr(url.rfind(':') + 1) +
-           "\n    gateway:\n      type: NodePort\n      externalIPs: [" + ips[i] +
-           "]\n      nodeSelector: {}\n";
+           ".kubesim.local:" + url.substr(url.rfind(':') + 1) + "\n";
+    const fs::path entry = vdir.empty() ? fs::path() : vdir / (m_names[i] + ".meshctl.yaml");
+    if (!entry.empty() && fs::exists(entry)) {
+      for (const auto& line : split(meshctl::testing::read_file(entry), '\n')) {
+        cfg += "    " + line + "\n";
+      }
+    } else {
+      cfg += "    gateway:\n      type: NodePort\n      externalIPs: [" + ips[i] +
+             "]\n      nodeSelector: {}\n";
+    }
     m_sims.push_back(std::move(sim));
   }
   std::ofstream(config()) << cfg;

@@ -23,6 +23,9 @@ struct KubesimOptions {
   nlohmann::json faults = nullptr;     ///< --faults at start
   bool token_auth = false;             ///< kubeconfig with the admin token instead of a client cert
   std::vector<std::string> extra_args; ///< any other kubesim flags
+  /// An installation variant: seed/variants/NAME (see seed/variants/README.md). Used by the e2e
+  /// clusters and scripts/sandbox, which read the same files; empty = the standard seeds.
+  std::string variant;
 };
 
 /// One running kubesim process; stopped (SIGTERM, then SIGKILL) by stop() or the destructor.
