@@ -35,73 +35,6 @@ bool default_idempotent(Method m) {
   return m == Method::k_get || m == Method::k_head || m == Method::k_put || m == Method::k_delete;
 }
 
-std::string http_version_name(long v) {
-  switch (v) {
-  case CURL_HTTP_VERSION_1_0:
-    return "1.0";
-  case CURL_HTTP_VERSION_1_1:
-    return "1.1";
-  case CURL_HTTP_VERSION_2_0:
-    return "2";
-  case CURL_HTTP_VERSION_3:
-    return "3";
-  default:
-    return "";
-  }
-}
-
-std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
-  auto* t = static_cast<detail::Transfer*>(user);
-  const std::size_t n = size * count;
-  if (t->on_data != nullptr) {
-    long status = 0;
-    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
-    if (status >= 200 && status < 300) {
-      if (!(*t->on_data)(std::string_view(data, n))) {
-        t->consumer_stopped = true;
-        return 0;
-      }
-      return n;
-    }
-  }
-  if (t->result.body.size() + n > t->max_body) {
-    std::snprintf(t->error_buffer.data(), CURL_ERROR_SIZE,
-                  "the response is larger than the limit of %zu bytes", t->max_body);
-    return 0; // aborts the transfer with CURLE_WRITE_ERROR
-  }
-  t->result.body.append(data, n);
-  return n;
-}
-
-std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) {
-  auto* t = static_cast<detail::Transfer*>(user);
-  const std::size_t n = size * count;
-  std::string_view line(data, n);
-  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) {
-    line.remove_suffix(1);
-  }
-  if (line.rfind("HTTP/", 0) == 0) {
-    t->result.headers.clear(); // a new response (after 100 Continue or a proxy's CONNECT answer)
-    return n;
-  }
-  const std::size_t colon = line.find(':');
-  if (colon != std::string_view::npos) {
-    std::string_view value = line.substr(colon + 1);
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
-      value.remove_prefix(1);
-    }
-    t->result.headers.emplace_back(to_lower(std::string(line.substr(0, colon))),
-                                   std::string(value));
-  }
-  return n;
-}
-
-// Aborts a transfer whose caller cancelled it (libcurl calls this while the transfer runs).
-int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-  const auto* t = static_cast<const detail::Transfer*>(user);
-  return t->cancel != nullptr && t->cancel->load() ? 1 : 0;
-}
-
 ApiResult<std::string> object_name(const nlohmann::json& object) {
   if (object.is_object()) {
     const auto md = object.find("metadata");
@@ -151,7 +84,13 @@ std::string Response::header(std::string_view name) const {
 Client::Impl::Impl(config::ResolvedContext ctx, ClientOptions opts, CredentialSource creds,
                    detail::Endpoint ep)
     : context(std::move(ctx)), options(std::move(opts)), credentials(std::move(creds)),
-      endpoint(std::move(ep)), rng(std::random_device{}()) {}
+      endpoint(std::move(ep)), transport(options.transport), rng(std::random_device{}()) {
+  if (!transport) {
+    transport = std::make_shared<detail::CurlTransport>(
+        endpoint, detail::CurlSettings{context.name, options.connect_timeout, options.user_agent,
+                                       options.max_response});
+  }
+}
 
 RequestInfo Client::Impl::info_for(std::string_view method, std::string_view path) const {
   RequestInfo info;
@@ -218,12 +157,16 @@ const ClientOptions& Client::options() const {
 ApiResult<Response> Client::send(const Request& request) {
   Impl& im = *m_impl;
   const std::string_view method = method_name(request.method);
-  const std::string path_and_query =
-      request.query.empty() ? request.path : request.path + "?" + encode_query(request.query);
-  const std::string url = im.endpoint.url(path_and_query);
   RequestInfo info = im.info_for(method, request.path);
   const bool idempotent = request.idempotent.value_or(default_idempotent(request.method));
   const auto timeout = request.timeout.value_or(im.options.request_timeout);
+  // The URL only for -vv's lines: the transport builds its own.
+  const std::string url =
+      log::verbosity() >= 2
+          ? im.endpoint.url(request.query.empty()
+                                ? request.path
+                                : request.path + "?" + encode_query(request.query))
+          : std::string();
   const auto start = Clock::now();
   bool refreshed = false;
   int attempt = 0;
@@ -234,95 +177,19 @@ ApiResult<Response> Client::send(const Request& request) {
     if (!creds) {
       return api_fail(creds.error());
     }
-    auto t = std::make_unique<detail::Transfer>();
-    CURL* e = t->easy;
-    if (e == nullptr) {
-      return api_fail(Error(ExitCode::k_failed, "libcurl could not make a handle (out of memory)"));
-    }
-    t->max_body = im.options.max_response;
-    detail::configure_tls_and_proxy(e, im.endpoint, *creds, im.options.connect_timeout,
-                                    &t->connect_to);
-    curl_easy_setopt(e, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
-    curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
-    curl_easy_setopt(e, CURLOPT_USERAGENT, im.options.user_agent.c_str());
-    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error_buffer.data());
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get());
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, t.get());
-
-    auto add_header = [&t](const std::string& h) {
-      t->headers = curl_slist_append(t->headers, h.c_str());
-    };
-    add_header("Accept: " + request.accept);
-    add_header("Expect:"); // no 100-continue round trip for large bodies
-    if (!request.content_type.empty()) {
-      add_header("Content-Type: " + request.content_type);
-    }
-    if (im.endpoint.has_tls_server_name) {
-      add_header("Host: " + im.endpoint.authority); // as client-go: Host is the server's address
-    }
-    if (!creds->bearer_token.empty()) {
-      add_header("Authorization: Bearer " + creds->bearer_token);
-    } else if (!creds->username.empty()) {
-      curl_easy_setopt(e, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
-      curl_easy_setopt(e, CURLOPT_USERNAME, creds->username.c_str());
-      curl_easy_setopt(e, CURLOPT_PASSWORD, creds->password.c_str());
-    }
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
-
-    const bool has_body = !request.body.empty() || request.method == Method::k_post ||
-                          request.method == Method::k_put || request.method == Method::k_patch;
-    if (request.method == Method::k_head) {
-      curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-    } else if (has_body) {
-      t->request_body = request.body;
-      curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->request_body.data());
-      curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
-                       static_cast<curl_off_t>(t->request_body.size()));
-    }
-    if (request.method != Method::k_get && request.method != Method::k_head &&
-        request.method != Method::k_post) {
-      curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, std::string(method).c_str());
-    }
-    const bool streaming = static_cast<bool>(request.on_data);
-    if (streaming) {
-      t->on_data = &request.on_data;
-    }
-    if (request.cancel != nullptr) {
-      t->cancel = request.cancel;
-      curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_progress);
-      curl_easy_setopt(e, CURLOPT_XFERINFODATA, t.get());
-      curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
-    }
-
     // Streams (watches) stay open for minutes: they do not occupy a slot of the limiter.
+    const bool streaming = static_cast<bool>(request.on_data);
     ConcurrencyLimiter* limiter = streaming ? nullptr : im.options.limiter.get();
     std::optional<LimiterSlot> slot;
     slot.emplace(limiter);
     const auto t0 = Clock::now();
-    auto pending = im.loop.submit(std::move(t));
-    if (request.cancel != nullptr) {
-      while (pending.wait_for(std::chrono::milliseconds(50)) != std::future_status::ready) {
-        if (request.cancel->load()) {
-          im.loop.wakeup(); // the progress callback then aborts the transfer
-        }
-      }
-    }
-    detail::TransferResult r = pending.get();
+    Exchange r = im.transport->round_trip(request, *creds, timeout);
     slot.reset();
     const auto took =
         std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
     AttemptOutcome outcome;
-    const bool stream_ended = streaming && r.status >= 200 && r.status < 300 &&
-                              (r.code == CURLE_WRITE_ERROR || r.code == CURLE_ABORTED_BY_CALLBACK);
-    if (stream_ended) {
-      r.code = CURLE_OK; // the consumer or the caller ended a stream: that is how streams end
-    }
-    if (limiter != nullptr && r.code == CURLE_OK) {
+    const bool answered = r.failure == TransportFailure::k_none;
+    if (limiter != nullptr && answered) {
       if (r.status == 429) {
         limiter->on_throttled();
         log::debug("{}: throttled (429); at most {} requests in flight now", im.context.name,
@@ -331,21 +198,20 @@ ApiResult<Response> Client::send(const Request& request) {
         limiter->on_success();
       }
     }
-    if (r.code != CURLE_OK) {
-      r.error = detail::failure_detail(r.error, r.os_errno);
-      outcome.failure = detail::classify(r.code, r.error, !im.endpoint.proxy.empty());
+    if (!answered) {
+      outcome.failure = r.failure;
       log::debug("{}: {} {}: {} ({} ms)", im.context.name, method, url, r.error, took);
     } else {
-      outcome.http_status = static_cast<int>(r.status);
+      outcome.http_status = r.status;
       outcome.retry_after = parse_retry_after(header_of(r.headers, "retry-after"));
       log::debug("{}: {} {} -> {} ({} ms, HTTP/{})", im.context.name, method, url, r.status, took,
-                 http_version_name(r.http_version));
+                 r.http_version);
       if (r.status >= 200 && r.status < 300) {
         Response resp;
-        resp.status = static_cast<int>(r.status);
+        resp.status = r.status;
         resp.body = std::move(r.body);
         resp.headers = std::move(r.headers);
-        resp.http_version = http_version_name(r.http_version);
+        resp.http_version = std::move(r.http_version);
         resp.attempts = attempt;
         return resp;
       }
@@ -362,7 +228,7 @@ ApiResult<Response> Client::send(const Request& request) {
     const auto delay =
         next_retry_delay(im.options.retry, outcome, idempotent, attempt, elapsed, im.random01());
     if (!delay) {
-      if (r.code != CURLE_OK) {
+      if (!answered) {
         return tl::make_unexpected(error_from_transport(info, outcome.failure, r.error));
       }
       return tl::make_unexpected(error_from_response(info, outcome.http_status, r.body));
@@ -379,7 +245,7 @@ ApiResult<Response> Client::send(const Request& request) {
       cancelled = request.cancel != nullptr && request.cancel->load();
     }
     if (cancelled) {
-      if (r.code != CURLE_OK) {
+      if (!answered) {
         return tl::make_unexpected(error_from_transport(info, outcome.failure, r.error));
       }
       return tl::make_unexpected(error_from_response(info, outcome.http_status, r.body));

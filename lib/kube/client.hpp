@@ -14,6 +14,9 @@
 //
 // Failures are ApiErrors (kube/status.hpp): branch on not_found(), already_exists(), … and pass
 // them up as Errors unchanged.
+//
+// Requests leave through a Transport (kube/transport.hpp): libcurl unless ClientOptions names
+// another. Retries, re-authentication, the limiter and error mapping stay here, above it.
 
 #include "config/kubeconfig.hpp"
 #include "kube/credentials.hpp"
@@ -40,6 +43,8 @@
 
 namespace meshctl::kube {
 
+class Transport;
+
 /// How a Client behaves; the defaults suit an interactive CLI.
 struct ClientOptions {
   std::chrono::milliseconds connect_timeout{10000};
@@ -53,6 +58,8 @@ struct ClientOptions {
   std::optional<ProxyEnvironment> proxy_env;
   /// Bounds the requests in flight and backs off on 429 (kube/limiter.hpp); null = unbounded.
   std::shared_ptr<ConcurrencyLimiter> limiter;
+  /// What carries the requests (kube/transport.hpp); null = libcurl to the context's server.
+  std::shared_ptr<Transport> transport;
 };
 
 enum class Method { k_get, k_head, k_post, k_put, k_patch, k_delete };

@@ -2,6 +2,7 @@
 // Internal to lib/kube: the state behind a Client, shared by client.cpp and exec.cpp.
 
 #include "kube/client.hpp"
+#include "kube/curl.hpp"
 #include "kube/transport.hpp"
 
 #include <mutex>
@@ -16,8 +17,8 @@ struct Client::Impl {
   config::ResolvedContext context;
   ClientOptions options;
   CredentialSource credentials;
-  detail::Endpoint endpoint;
-  detail::Loop loop;
+  detail::Endpoint endpoint;            ///< for messages; the libcurl transport has its own copy
+  std::shared_ptr<Transport> transport; ///< options.transport, or libcurl to the endpoint
 
   std::mutex discovery_fetch; ///< one discovery at a time; later callers wait and reuse it
   std::mutex discovery_cache;

@@ -6,7 +6,8 @@
 //
 // Retries: until the server answers 101 the command has not started, so refused connections are
 // treated like idempotent requests (429/5xx/resets retried, one re-authentication after 401).
-// After the upgrade nothing is retried: the command may have run.
+// After the upgrade nothing is retried: the command may have run. The retry loop is Client::exec's;
+// one attempt (connect, upgrade, stream) is the libcurl transport's (kube/transport.hpp).
 
 #include "kube/exec.hpp"
 
@@ -251,13 +252,6 @@ private:
   std::array<char, CURL_ERROR_SIZE> m_error{};
 };
 
-/// How an attempt to start the command ended before the stream began.
-struct UpgradeOutcome {
-  AttemptOutcome outcome;
-  std::string detail; ///< transport error text
-  std::string body;   ///< the refusal's body
-};
-
 std::string header_value(const ws::ResponseHead& head, std::string_view name) {
   return head.header(name);
 }
@@ -297,21 +291,222 @@ std::string read_refusal_body(RawConnection& conn, const ws::ResponseHead& head,
   return body;
 }
 
+// The stream of a command that started: stdin out, output in, until the exit status arrives.
+// Nothing here is retried: the command may have run.
+ApiResult<ExecResult> run_stream(RawConnection& conn, const ExecRequest& request,
+                                 const std::string& protocol, std::string_view already,
+                                 Clock::time_point deadline, const RequestInfo& info,
+                                 const std::string& where) {
+  ws::MessageReader reader(request.max_output + 1024);
+  reader.feed(already);
+  ChannelDemux demux(request.max_output);
+  auto send_frame = [&](ws::Opcode op, std::string payload) {
+    return conn.send_all(ws::encode_frame({true, op, std::move(payload)}, ws::make_mask()),
+                         deadline);
+  };
+  auto io_error = [&](CURLcode code) {
+    if (code == CURLE_OPERATION_TIMEDOUT) {
+      return api_fail(Error(ExitCode::k_failed,
+                            fmt::format("{}: the command did not finish within {} s", where,
+                                        request.timeout.count() / 1000),
+                            "the command may still be running in the container"));
+    }
+    auto e2 = error_from_transport(info, detail::classify(code, conn.error_text(code), false),
+                                   conn.error_text(code));
+    e2.with_context(where);
+    return tl::unexpected<ApiError>(std::move(e2));
+  };
+  if (request.stdin_data) {
+    constexpr std::size_t k_chunk = 32U << 10U;
+    const std::string& in = *request.stdin_data;
+    for (std::size_t off = 0; off < in.size(); off += k_chunk) {
+      std::string payload(1, static_cast<char>(Channel::k_stdin));
+      payload += in.substr(off, k_chunk);
+      if (const auto c = send_frame(ws::Opcode::k_binary, std::move(payload)); c != CURLE_OK) {
+        return io_error(c);
+      }
+    }
+    if (protocol == "v5.channel.k8s.io") {
+      // v5's close signal ends stdin; v4 has no way to say it.
+      const std::string close_stdin{static_cast<char>(Channel::k_close),
+                                    static_cast<char>(Channel::k_stdin)};
+      if (const auto c = send_frame(ws::Opcode::k_binary, close_stdin); c != CURLE_OK) {
+        return io_error(c);
+      }
+    }
+  }
+  bool closed = false;
+  std::uint16_t close_code = 0;
+  std::string close_reason;
+  bool stream_eof = false;
+  while (!closed) {
+    auto message = reader.next();
+    if (!message) {
+      return api_fail(message.error().with_context(where));
+    }
+    if (!message->has_value()) {
+      if (stream_eof) {
+        break;
+      }
+      std::string more;
+      if (const auto c = conn.receive(more, stream_eof, deadline); c != CURLE_OK) {
+        return io_error(c);
+      }
+      reader.feed(more);
+      continue;
+    }
+    ws::Message& m = **message;
+    switch (m.opcode) {
+    case ws::Opcode::k_binary:
+      if (auto ok = demux.on_message(m.payload); !ok) {
+        return api_fail(ok.error().with_context(where));
+      }
+      break;
+    case ws::Opcode::k_ping:
+      if (const auto c = send_frame(ws::Opcode::k_pong, std::move(m.payload)); c != CURLE_OK) {
+        return io_error(c);
+      }
+      break;
+    case ws::Opcode::k_close: {
+      std::tie(close_code, close_reason) = ws::parse_close_payload(m.payload);
+      // Echo the status to complete the closing handshake (RFC 6455 §5.5.1).
+      const std::string reply =
+          close_code == 1005 ? std::string() : ws::close_payload(close_code, "");
+      conn.send_all(ws::encode_frame({true, ws::Opcode::k_close, reply}, ws::make_mask()),
+                    deadline);
+      closed = true;
+      break;
+    }
+    default:
+      break; // pong, text (no text protocol was offered)
+    }
+  }
+  if (demux.error_channel().empty() && !closed) {
+    return api_fail(Error(ExitCode::k_failed,
+                          fmt::format("{}: the stream ended before the command's exit "
+                                      "status arrived",
+                                      where),
+                          "the connection to the API server broke; the command may or may "
+                          "not have run"));
+  }
+  if (demux.error_channel().empty() && close_code != 1000 && close_code != 1005) {
+    return api_fail(
+        Error(ExitCode::k_failed, fmt::format("{}: the server closed the stream ({} {})", where,
+                                              close_code, close_reason)));
+  }
+  auto exit_code = exit_code_from_status(demux.error_channel());
+  if (!exit_code) {
+    return tl::make_unexpected(std::move(exit_code.error().with_context(where)));
+  }
+  ExecResult result;
+  result.stdout_data = demux.take_out();
+  result.stderr_data = demux.take_err();
+  result.exit_code = *exit_code;
+  result.protocol = protocol;
+  return result;
+}
+
+std::string exec_where(const ExecRequest& request) {
+  return fmt::format("exec in pod {}/{}{}", request.namespace_, request.pod,
+                     request.container.empty() ? "" : " (container " + request.container + ")");
+}
+
 } // namespace
+
+ExecAttempt detail::CurlTransport::exec(const ExecRequest& request,
+                                        const config::Credentials& creds, const RequestInfo& info,
+                                        Clock::time_point deadline) {
+  const std::string path = pod_exec_path(request.namespace_, request.pod);
+  const std::string path_and_query =
+      m_endpoint.base_path + path + "?" + encode_query(exec_query(request));
+  const std::string where = exec_where(request);
+  const auto& offered = exec_protocols();
+  ExecAttempt out;
+  RawConnection conn;
+  CURL* e = conn.easy();
+  if (e == nullptr) {
+    out.ran =
+        api_fail(Error(ExitCode::k_failed, "libcurl could not make a handle (out of memory)"));
+    return out;
+  }
+  detail::configure_tls_and_proxy(e, m_endpoint, creds, m_settings.connect_timeout,
+                                  conn.connect_to());
+  const std::string url = m_endpoint.url("/");
+  curl_easy_setopt(e, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L);
+  // ALPN offers only http/1.1: an h2 connection cannot be upgraded to WebSocket.
+  curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, conn.error_buffer());
+  if (!m_endpoint.proxy.empty()) {
+    curl_easy_setopt(e, CURLOPT_HTTPPROXYTUNNEL, 1L); // also for http:// servers
+  }
+
+  const CURLcode connected = conn.open();
+  std::string received;
+  std::optional<std::pair<ws::ResponseHead, std::size_t>> head;
+  if (connected != CURLE_OK) {
+    out.detail = conn.error_text(connected);
+    out.refused.failure = detail::classify(connected, out.detail, !m_endpoint.proxy.empty());
+  } else {
+    std::vector<std::pair<std::string, std::string>> headers{{"User-Agent", m_settings.user_agent}};
+    if (!creds.bearer_token.empty()) {
+      headers.emplace_back("Authorization", "Bearer " + creds.bearer_token);
+    } else if (!creds.username.empty()) {
+      headers.emplace_back("Authorization",
+                           "Basic " + ws::base64(creds.username + ":" + creds.password));
+    }
+    const std::string key = ws::make_key();
+    const std::string upgrade =
+        ws::upgrade_request(path_and_query, m_endpoint.authority, key, offered, headers);
+    CURLcode io = conn.send_all(upgrade, deadline);
+    bool eof = false;
+    while (io == CURLE_OK) {
+      auto parsed = ws::parse_response_head(received);
+      if (!parsed) {
+        out.ran = api_fail(parsed.error().with_context(where));
+        return out;
+      }
+      if (parsed->has_value()) {
+        head = std::move(**parsed);
+        break;
+      }
+      if (eof) {
+        io = CURLE_GOT_NOTHING;
+        break;
+      }
+      io = conn.receive(received, eof, deadline);
+    }
+    if (io != CURLE_OK) {
+      out.detail = conn.error_text(io);
+      if (io == CURLE_GOT_NOTHING) {
+        out.detail = "the server closed the connection without answering";
+      }
+      out.refused.failure = detail::classify(io, out.detail, false);
+    } else if (head->first.status != 101) {
+      out.refused.http_status = head->first.status;
+      out.refused.retry_after = parse_retry_after(head->first.header("Retry-After"));
+      out.body = read_refusal_body(conn, head->first, received.substr(head->second), deadline);
+    } else {
+      auto protocol = ws::check_upgrade(head->first, key, offered);
+      if (!protocol) {
+        out.ran = api_fail(protocol.error().with_context(where));
+        return out;
+      }
+      log::debug("{}: {} {} upgraded to {}", m_settings.context, "GET", path, *protocol);
+      out.ran = run_stream(conn, request, *protocol,
+                           std::string_view(received).substr(head->second), deadline, info, where);
+    }
+  }
+  return out;
+}
 
 ApiResult<ExecResult> Client::exec(const ExecRequest& request) {
   Impl& im = *m_impl;
-  const std::string path = pod_exec_path(request.namespace_, request.pod);
-  const std::string path_and_query =
-      im.endpoint.base_path + path + "?" + encode_query(exec_query(request));
-  RequestInfo info = im.info_for("GET", path);
+  RequestInfo info = im.info_for("GET", pod_exec_path(request.namespace_, request.pod));
   info.verb = "create"; // RBAC: exec is "create" on pods/exec
-  const std::string where =
-      fmt::format("exec in pod {}/{}{}", request.namespace_, request.pod,
-                  request.container.empty() ? "" : " (container " + request.container + ")");
+  const std::string where = exec_where(request);
   const auto start = Clock::now();
   const auto deadline = start + request.timeout;
-  const auto& offered = exec_protocols();
   bool refreshed = false;
   int attempt = 0;
 
@@ -322,193 +517,12 @@ ApiResult<ExecResult> Client::exec(const ExecRequest& request) {
     if (!creds) {
       return api_fail(creds.error());
     }
-    RawConnection conn;
-    CURL* e = conn.easy();
-    if (e == nullptr) {
-      return api_fail(Error(ExitCode::k_failed, "libcurl could not make a handle (out of memory)"));
+    ExecAttempt tried = im.transport->exec(request, *creds, info, deadline);
+    if (tried.ran) {
+      return std::move(*tried.ran);
     }
-    detail::configure_tls_and_proxy(e, im.endpoint, *creds, im.options.connect_timeout,
-                                    conn.connect_to());
-    const std::string url = im.endpoint.url("/");
-    curl_easy_setopt(e, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L);
-    // ALPN offers only http/1.1: an h2 connection cannot be upgraded to WebSocket.
-    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, conn.error_buffer());
-    if (!im.endpoint.proxy.empty()) {
-      curl_easy_setopt(e, CURLOPT_HTTPPROXYTUNNEL, 1L); // also for http:// servers
-    }
-
-    UpgradeOutcome refused;
-    const CURLcode connected = conn.open();
-    std::string received;
-    std::optional<std::pair<ws::ResponseHead, std::size_t>> head;
-    if (connected != CURLE_OK) {
-      refused.detail = conn.error_text(connected);
-      refused.outcome.failure =
-          detail::classify(connected, refused.detail, !im.endpoint.proxy.empty());
-    } else {
-      std::vector<std::pair<std::string, std::string>> headers{
-          {"User-Agent", im.options.user_agent}};
-      if (!creds->bearer_token.empty()) {
-        headers.emplace_back("Authorization", "Bearer " + creds->bearer_token);
-      } else if (!creds->username.empty()) {
-        headers.emplace_back("Authorization",
-                             "Basic " + ws::base64(creds->username + ":" + creds->password));
-      }
-      const std::string key = ws::make_key();
-      const std::string upgrade =
-          ws::upgrade_request(path_and_query, im.endpoint.authority, key, offered, headers);
-      CURLcode io = conn.send_all(upgrade, deadline);
-      bool eof = false;
-      while (io == CURLE_OK) {
-        auto parsed = ws::parse_response_head(received);
-        if (!parsed) {
-          return api_fail(parsed.error().with_context(where));
-        }
-        if (parsed->has_value()) {
-          head = std::move(**parsed);
-          break;
-        }
-        if (eof) {
-          io = CURLE_GOT_NOTHING;
-          break;
-        }
-        io = conn.receive(received, eof, deadline);
-      }
-      if (io != CURLE_OK) {
-        refused.detail = conn.error_text(io);
-        if (io == CURLE_GOT_NOTHING) {
-          refused.detail = "the server closed the connection without answering";
-        }
-        refused.outcome.failure = detail::classify(io, refused.detail, false);
-      } else if (head->first.status != 101) {
-        refused.outcome.http_status = head->first.status;
-        refused.outcome.retry_after = parse_retry_after(head->first.header("Retry-After"));
-        refused.body =
-            read_refusal_body(conn, head->first, received.substr(head->second), deadline);
-      } else {
-        auto protocol = ws::check_upgrade(head->first, key, offered);
-        if (!protocol) {
-          return api_fail(protocol.error().with_context(where));
-        }
-        log::debug("{}: {} {} upgraded to {}", im.context.name, "GET", path, *protocol);
-
-        // The stream: the command runs from here on; nothing below is retried.
-        ws::MessageReader reader(request.max_output + 1024);
-        reader.feed(std::string_view(received).substr(head->second));
-        ChannelDemux demux(request.max_output);
-        auto send_frame = [&](ws::Opcode op, std::string payload) {
-          return conn.send_all(ws::encode_frame({true, op, std::move(payload)}, ws::make_mask()),
-                               deadline);
-        };
-        auto io_error = [&](CURLcode code) {
-          if (code == CURLE_OPERATION_TIMEDOUT) {
-            return api_fail(Error(ExitCode::k_failed,
-                                  fmt::format("{}: the command did not finish within {} s", where,
-                                              request.timeout.count() / 1000),
-                                  "the command may still be running in the container"));
-          }
-          auto e2 = error_from_transport(info, detail::classify(code, conn.error_text(code), false),
-                                         conn.error_text(code));
-          e2.with_context(where);
-          return tl::unexpected<ApiError>(std::move(e2));
-        };
-        if (request.stdin_data) {
-          constexpr std::size_t k_chunk = 32U << 10U;
-          const std::string& in = *request.stdin_data;
-          for (std::size_t off = 0; off < in.size(); off += k_chunk) {
-            std::string payload(1, static_cast<char>(Channel::k_stdin));
-            payload += in.substr(off, k_chunk);
-            if (const auto c = send_frame(ws::Opcode::k_binary, std::move(payload));
-                c != CURLE_OK) {
-              return io_error(c);
-            }
-          }
-          if (*protocol == "v5.channel.k8s.io") {
-            // v5's close signal ends stdin; v4 has no way to say it.
-            const std::string close_stdin{static_cast<char>(Channel::k_close),
-                                          static_cast<char>(Channel::k_stdin)};
-            if (const auto c = send_frame(ws::Opcode::k_binary, close_stdin); c != CURLE_OK) {
-              return io_error(c);
-            }
-          }
-        }
-        bool closed = false;
-        std::uint16_t close_code = 0;
-        std::string close_reason;
-        bool stream_eof = false;
-        while (!closed) {
-          auto message = reader.next();
-          if (!message) {
-            return api_fail(message.error().with_context(where));
-          }
-          if (!message->has_value()) {
-            if (stream_eof) {
-              break;
-            }
-            std::string more;
-            if (const auto c = conn.receive(more, stream_eof, deadline); c != CURLE_OK) {
-              return io_error(c);
-            }
-            reader.feed(more);
-            continue;
-          }
-          ws::Message& m = **message;
-          switch (m.opcode) {
-          case ws::Opcode::k_binary:
-            if (auto ok = demux.on_message(m.payload); !ok) {
-              return api_fail(ok.error().with_context(where));
-            }
-            break;
-          case ws::Opcode::k_ping:
-            if (const auto c = send_frame(ws::Opcode::k_pong, std::move(m.payload));
-                c != CURLE_OK) {
-              return io_error(c);
-            }
-            break;
-          case ws::Opcode::k_close: {
-            std::tie(close_code, close_reason) = ws::parse_close_payload(m.payload);
-            // Echo the status to complete the closing handshake (RFC 6455 §5.5.1).
-            const std::string reply =
-                close_code == 1005 ? std::string() : ws::close_payload(close_code, "");
-            conn.send_all(ws::encode_frame({true, ws::Opcode::k_close, reply}, ws::make_mask()),
-                          deadline);
-            closed = true;
-            break;
-          }
-          default:
-            break; // pong, text (no text protocol was offered)
-          }
-        }
-        if (demux.error_channel().empty() && !closed) {
-          return api_fail(Error(ExitCode::k_failed,
-                                fmt::format("{}: the stream ended before the command's exit "
-                                            "status arrived",
-                                            where),
-                                "the connection to the API server broke; the command may or may "
-                                "not have run"));
-        }
-        if (demux.error_channel().empty() && close_code != 1000 && close_code != 1005) {
-          return api_fail(
-              Error(ExitCode::k_failed, fmt::format("{}: the server closed the stream ({} {})",
-                                                    where, close_code, close_reason)));
-        }
-        auto exit_code = exit_code_from_status(demux.error_channel());
-        if (!exit_code) {
-          return tl::make_unexpected(std::move(exit_code.error().with_context(where)));
-        }
-        ExecResult result;
-        result.stdout_data = demux.take_out();
-        result.stderr_data = demux.take_err();
-        result.exit_code = *exit_code;
-        result.protocol = *protocol;
-        return result;
-      }
-    }
-
     // The command did not start. Retry where that is safe and useful.
-    if (refused.outcome.http_status == 401 && !refreshed && im.credentials.refresh) {
+    if (tried.refused.http_status == 401 && !refreshed && im.credentials.refresh) {
       refreshed = true;
       im.credentials.refresh();
       --attempt;
@@ -517,14 +531,14 @@ ApiResult<ExecResult> Client::exec(const ExecRequest& request) {
     const auto elapsed =
         std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
     auto delay =
-        next_retry_delay(im.options.retry, refused.outcome, true, attempt, elapsed, im.random01());
+        next_retry_delay(im.options.retry, tried.refused, true, attempt, elapsed, im.random01());
     if (delay && Clock::now() + *delay >= deadline) {
       delay.reset();
     }
     if (!delay) {
-      ApiError err = refused.outcome.http_status != 0
-                         ? error_from_response(info, refused.outcome.http_status, refused.body)
-                         : error_from_transport(info, refused.outcome.failure, refused.detail);
+      ApiError err = tried.refused.http_status != 0
+                         ? error_from_response(info, tried.refused.http_status, tried.body)
+                         : error_from_transport(info, tried.refused.failure, tried.detail);
       err.with_context(where);
       return tl::make_unexpected(std::move(err));
     }

@@ -1,133 +1,69 @@
 #pragma once
-// Internal to lib/kube: the libcurl layer under Client. One Loop per client drives a curl multi
-// handle on its own thread; callers hand it fully configured easy handles and wait on a future.
-// libcurl forbids sharing one connection cache between threads that run transfers concurrently,
-// but a multi handle's transfers all run on the loop's thread, so connections, DNS answers (and
-// HTTP/2 multiplexing, which only happens within one multi handle) are shared safely.
-// TLS sessions are deliberately not shared for resumption: with connections kept and multiplexed
-// a new handshake is rare, and a server that asks for client certificates without a session id
-// context (a common OpenSSL server mistake; kubesim had it) fails every resumed handshake with an
-// "internal error" alert.
+// The seam under kube::Client: what carries one attempt of one request to an API server and
+// brings back what happened. Everything that decides *what* to do with an answer stays above it,
+// in Client — retries and their backoff, the one re-authentication after 401, the limiter of
+// requests in flight (and its halving on 429), Status → ApiError, paging, discovery's fan-out,
+// server-side apply — so a fake transport exercises all of that exactly as the real one does.
+//
+// The real transport is libcurl (kube/curl.hpp), made by Client::create when ClientOptions has
+// none. Tests put a scripted one in ClientOptions::transport (tests/support/fake_transport.hpp) to
+// drive lib/mesh and lib/check through error paths a live server rarely shows on demand.
 
 #include "config/kubeconfig.hpp"
-#include "core/error.hpp"
-#include "kube/proxy.hpp"
+#include "kube/client.hpp"
+#include "kube/exec.hpp"
 #include "kube/retry.hpp"
+#include "kube/status.hpp"
 
-#include <curl/curl.h>
-
-#include <array>
-#include <atomic>
 #include <chrono>
-#include <functional>
-#include <future>
-#include <map>
-#include <memory>
-#include <mutex>
+#include <optional>
 #include <string>
-#include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
-namespace meshctl::kube::detail {
+namespace meshctl::kube {
 
-/// Where and how to connect, derived once from the kubeconfig cluster entry.
-struct Endpoint {
-  std::string scheme; ///< "https" or "http"
-  std::string host;   ///< without IPv6 brackets
-  int port = 443;
-  std::string base_path;  ///< path prefix of the server URL, without trailing '/'
-  std::string authority;  ///< host[:port] as the server URL has it (Host header)
-  std::string url_host;   ///< the host in request URLs: tls-server-name when set
-  std::string connect_to; ///< CURLOPT_CONNECT_TO entry, or ""
-  std::string proxy;      ///< chosen proxy URL, or "" for a direct connection
-  std::string ca_file;
-  std::string ca_data;
-  bool insecure = false;
-  bool has_tls_server_name = false;
-
-  /// scheme://url_host:port/base_path + path_and_query.
-  [[nodiscard]] std::string url(std::string_view path_and_query) const;
-};
-
-/// Parses the cluster's server URL and decides TLS name, CA and proxy.
-Result<Endpoint> make_endpoint(const config::KubeCluster& cluster, const ProxyEnvironment& env);
-
-/// Sets TLS (CA, verification, client certificate), proxy, connect-to and timeouts on an easy
-/// handle; the caller sets URL, method, headers and auth. `connect_to` receives a list the
-/// caller must keep alive as long as the handle and then free.
-void configure_tls_and_proxy(CURL* easy, const Endpoint& endpoint,
-                             const config::Credentials& credentials,
-                             std::chrono::milliseconds connect_timeout, curl_slist** connect_to);
-
-/// The failure class of a libcurl error code; `detail` (the error text) tells a rejected client
-/// certificate from a plain reset, and `via_proxy` a refused proxy from a refused server.
-TransportFailure classify(CURLcode code, std::string_view detail, bool via_proxy);
-
-/// What one transfer produced.
-struct TransferResult {
-  CURLcode code = CURLE_OK;
-  std::string error; ///< libcurl's error buffer (or curl_easy_strerror)
-  long status = 0;
-  std::string body;
+/// What one attempt produced: an HTTP answer with any status, or a failure without one.
+struct Exchange {
+  /// k_none: there was an HTTP answer (status, body, headers); otherwise why there was none.
+  TransportFailure failure = TransportFailure::k_none;
+  std::string error; ///< with a failure: what went wrong, for the user ("… (Connection refused)")
+  int status = 0;
+  std::string body; ///< every non-2xx body; a 2xx body unless it was streamed to on_data
   std::vector<std::pair<std::string, std::string>> headers; ///< names lower-cased
-  long http_version = 0;                                    ///< CURL_HTTP_VERSION_*
-  long os_errno = 0; ///< errno of the failing system call, if any
+  std::string http_version;                                 ///< "1.1", "2", or ""
 };
 
-/// libcurl's error text with the system's reason appended ("… (Connection refused)").
-std::string failure_detail(const std::string& error, long os_errno);
-
-/// One transfer in flight: an easy handle and the buffers it reads and writes.
-struct Transfer {
-  Transfer();
-  ~Transfer();
-  Transfer(const Transfer&) = delete;
-  Transfer& operator=(const Transfer&) = delete;
-
-  CURL* easy = nullptr;
-  curl_slist* headers = nullptr;
-  curl_slist* connect_to = nullptr;
-  std::string request_body;
-  std::size_t max_body = 0;
-  std::array<char, CURL_ERROR_SIZE> error_buffer{};
-  /// Streaming: 2xx body pieces go here instead of result.body (see Request::on_data).
-  const std::function<bool(std::string_view)>* on_data = nullptr;
-  bool consumer_stopped = false; ///< on_data returned false
-  /// Checked by the progress callback; true aborts the transfer.
-  const std::atomic<bool>* cancel = nullptr;
-  TransferResult result;
-  std::promise<TransferResult> promise;
+/// How one attempt to start an exec ended. Either the command started (`ran` holds its result or
+/// the error that broke the stream; never retried: the command may have run), or it did not and
+/// `refused` says why, as for any idempotent request (an HTTP status, or a transport failure with
+/// `detail`); the client then retries, re-authenticates after 401 or reports.
+struct ExecAttempt {
+  std::optional<ApiResult<ExecResult>> ran;
+  AttemptOutcome refused;
+  std::string detail; ///< transport failure text when refused without an HTTP answer
+  std::string body;   ///< the refusal's body (a Status) when refused with one
 };
 
-/// The event loop: one thread, one multi handle.
-class Loop {
+/// Carries requests of one Client. Called from many threads at once.
+class Transport {
 public:
-  Loop();
-  ~Loop();
-  Loop(const Loop&) = delete;
-  Loop& operator=(const Loop&) = delete;
+  Transport() = default;
+  virtual ~Transport() = default;
+  Transport(const Transport&) = delete;
+  Transport& operator=(const Transport&) = delete;
 
-  /// Starts a transfer; the future is fulfilled when it ends (with an error code on shutdown).
-  std::future<TransferResult> submit(std::unique_ptr<Transfer> transfer);
-  /// Makes the loop run its transfers now rather than at its next timeout (a cancel is then
-  /// noticed at once).
-  void wakeup();
+  /// Sends one attempt of `request` with `credentials`, bounded by `timeout`. Streaming
+  /// (request.on_data set): 2xx body pieces go to on_data as they arrive, and a stream that
+  /// on_data or request.cancel ends is a success; a cancel ends any request within ~100 ms.
+  virtual Exchange round_trip(const Request& request, const config::Credentials& credentials,
+                              std::chrono::milliseconds timeout) = 0;
 
-private:
-  void run();
-  void finish(CURL* easy, CURLcode code);
-
-  CURLM* m_multi = nullptr;
-  std::mutex m_mutex;
-  std::vector<std::unique_ptr<Transfer>> m_incoming;
-  std::map<CURL*, std::unique_ptr<Transfer>> m_active;
-  std::atomic<bool> m_stop{false};
-  std::thread m_thread;
+  /// One attempt to run `request` over the exec subresource, ending by `deadline`; `info`
+  /// describes the request for error messages.
+  virtual ExecAttempt exec(const ExecRequest& request, const config::Credentials& credentials,
+                           const RequestInfo& info,
+                           std::chrono::steady_clock::time_point deadline) = 0;
 };
 
-/// curl_global_init, once per process.
-void global_init();
-
-} // namespace meshctl::kube::detail
+} // namespace meshctl::kube

@@ -1,4 +1,4 @@
-#include "kube/transport.hpp"
+#include "kube/curl.hpp"
 
 #include "core/log.hpp"
 #include "core/strings.hpp"
@@ -11,6 +11,77 @@
 #include <cstring>
 
 namespace meshctl::kube::detail {
+
+namespace {
+
+std::string http_version_name(long v) {
+  switch (v) {
+  case CURL_HTTP_VERSION_1_0:
+    return "1.0";
+  case CURL_HTTP_VERSION_1_1:
+    return "1.1";
+  case CURL_HTTP_VERSION_2_0:
+    return "2";
+  case CURL_HTTP_VERSION_3:
+    return "3";
+  default:
+    return "";
+  }
+}
+
+std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const std::size_t n = size * count;
+  if (t->on_data != nullptr) {
+    long status = 0;
+    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+    if (status >= 200 && status < 300) {
+      if (!(*t->on_data)(std::string_view(data, n))) {
+        t->consumer_stopped = true;
+        return 0;
+      }
+      return n;
+    }
+  }
+  if (t->result.body.size() + n > t->max_body) {
+    std::snprintf(t->error_buffer.data(), CURL_ERROR_SIZE,
+                  "the response is larger than the limit of %zu bytes", t->max_body);
+    return 0; // aborts the transfer with CURLE_WRITE_ERROR
+  }
+  t->result.body.append(data, n);
+  return n;
+}
+
+std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const std::size_t n = size * count;
+  std::string_view line(data, n);
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) {
+    line.remove_suffix(1);
+  }
+  if (line.rfind("HTTP/", 0) == 0) {
+    t->result.headers.clear(); // a new response (after 100 Continue or a proxy's CONNECT answer)
+    return n;
+  }
+  const std::size_t colon = line.find(':');
+  if (colon != std::string_view::npos) {
+    std::string_view value = line.substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
+      value.remove_prefix(1);
+    }
+    t->result.headers.emplace_back(to_lower(std::string(line.substr(0, colon))),
+                                   std::string(value));
+  }
+  return n;
+}
+
+// Aborts a transfer whose caller cancelled it (libcurl calls this while the transfer runs).
+int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  const auto* t = static_cast<const Transfer*>(user);
+  return t->cancel != nullptr && t->cancel->load() ? 1 : 0;
+}
+
+} // namespace
 
 void global_init() {
   static std::once_flag once;
@@ -309,6 +380,109 @@ void Loop::run() {
                   "the client was shut down");
     finish(easy, CURLE_ABORTED_BY_CALLBACK);
   }
+}
+
+CurlTransport::CurlTransport(Endpoint endpoint, CurlSettings settings)
+    : m_endpoint(std::move(endpoint)), m_settings(std::move(settings)) {}
+
+Exchange CurlTransport::round_trip(const Request& request, const config::Credentials& creds,
+                                   std::chrono::milliseconds timeout) {
+  Exchange out;
+  auto t = std::make_unique<Transfer>();
+  CURL* e = t->easy;
+  if (e == nullptr) {
+    out.failure = TransportFailure::k_other;
+    out.error = "libcurl could not make a handle (out of memory)";
+    return out;
+  }
+  const std::string path_and_query =
+      request.query.empty() ? request.path : request.path + "?" + encode_query(request.query);
+  const std::string url = m_endpoint.url(path_and_query);
+  t->max_body = m_settings.max_response;
+  configure_tls_and_proxy(e, m_endpoint, creds, m_settings.connect_timeout, &t->connect_to);
+  curl_easy_setopt(e, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+  curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
+  curl_easy_setopt(e, CURLOPT_USERAGENT, m_settings.user_agent.c_str());
+  curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error_buffer.data());
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get());
+  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(e, CURLOPT_HEADERDATA, t.get());
+
+  auto add_header = [&t](const std::string& h) {
+    t->headers = curl_slist_append(t->headers, h.c_str());
+  };
+  add_header("Accept: " + request.accept);
+  add_header("Expect:"); // no 100-continue round trip for large bodies
+  if (!request.content_type.empty()) {
+    add_header("Content-Type: " + request.content_type);
+  }
+  if (m_endpoint.has_tls_server_name) {
+    add_header("Host: " + m_endpoint.authority); // as client-go: Host is the server's address
+  }
+  if (!creds.bearer_token.empty()) {
+    add_header("Authorization: Bearer " + creds.bearer_token);
+  } else if (!creds.username.empty()) {
+    curl_easy_setopt(e, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
+    curl_easy_setopt(e, CURLOPT_USERNAME, creds.username.c_str());
+    curl_easy_setopt(e, CURLOPT_PASSWORD, creds.password.c_str());
+  }
+  curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
+
+  const bool has_body = !request.body.empty() || request.method == Method::k_post ||
+                        request.method == Method::k_put || request.method == Method::k_patch;
+  if (request.method == Method::k_head) {
+    curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+  } else if (has_body) {
+    t->request_body = request.body;
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->request_body.data());
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(t->request_body.size()));
+  }
+  const std::string_view method = method_name(request.method);
+  const std::string custom_method(method);
+  if (request.method != Method::k_get && request.method != Method::k_head &&
+      request.method != Method::k_post) {
+    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, custom_method.c_str());
+  }
+  const bool streaming = static_cast<bool>(request.on_data);
+  if (streaming) {
+    t->on_data = &request.on_data;
+  }
+  if (request.cancel != nullptr) {
+    t->cancel = request.cancel;
+    curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(e, CURLOPT_XFERINFODATA, t.get());
+    curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+  }
+
+  auto pending = m_loop.submit(std::move(t));
+  if (request.cancel != nullptr) {
+    while (pending.wait_for(std::chrono::milliseconds(50)) != std::future_status::ready) {
+      if (request.cancel->load()) {
+        m_loop.wakeup(); // the progress callback then aborts the transfer
+      }
+    }
+  }
+  TransferResult r = pending.get();
+  const bool stream_ended = streaming && r.status >= 200 && r.status < 300 &&
+                            (r.code == CURLE_WRITE_ERROR || r.code == CURLE_ABORTED_BY_CALLBACK);
+  if (stream_ended) {
+    r.code = CURLE_OK; // the consumer or the caller ended a stream: that is how streams end
+  }
+  if (r.code != CURLE_OK) {
+    out.error = failure_detail(r.error, r.os_errno);
+    out.failure = classify(r.code, out.error, !m_endpoint.proxy.empty());
+    return out;
+  }
+  out.status = static_cast<int>(r.status);
+  out.body = std::move(r.body);
+  out.headers = std::move(r.headers);
+  out.http_version = http_version_name(r.http_version);
+  return out;
 }
 
 } // namespace meshctl::kube::detail
