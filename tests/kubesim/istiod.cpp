@@ -456,8 +456,20 @@ std::vector<RemoteCluster> Istiod::read_remotes(const std::vector<RemoteSecretEn
         objs.services = std::move(*services);
         objs.pods = std::move(*pods);
         objs.nodes = std::move(*nodes);
-        if (auto cms = list_items(*st->client, "/api/v1/namespaces/istio-system/configmaps")) {
-          objs.injector_values = remote_injector_values(*cms);
+        // The default revision's injector in one GET; a revision-only install has none, and
+        // its istio-sidecar-injector-<rev> is found in a list of istio-system's ConfigMaps.
+        auto [status, body] =
+            st->client->get("/api/v1/namespaces/istio-system/configmaps/istio-sidecar-injector");
+        if (status == 200) {
+          try {
+            objs.injector_values = remote_injector_values({json::parse(body)});
+          } catch (const json::exception&) {
+            objs.injector_values = nullptr;
+          }
+        } else if (status == 404) {
+          if (auto cms = list_items(*st->client, "/api/v1/namespaces/istio-system/configmaps")) {
+            objs.injector_values = remote_injector_values(*cms);
+          }
         }
         std::lock_guard snap(st->snapshot_mu);
         st->objects = std::move(objs);
