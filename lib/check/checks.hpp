@@ -9,16 +9,17 @@
 //   cluster.reachable cluster.unreachable cluster.unauthorized cluster.forbidden
 //   cluster.read-failed cluster.slow istio.crds istio.crds-missing istiod.ready istiod.missing
 //   istiod.not-ready istiod.identity istiod.identity-mismatch istiod.mesh-id-differs
-//   istiod.cluster-id-duplicate network.namespace-label cacerts.ok cacerts.missing
-//   cacerts.incomplete cacerts.unreadable cacerts.root-differs cacerts.chain-invalid
-//   cacerts.cert-chain-stale cacerts.expiring cacerts.expired root-configmap.ok
-//   root-configmap.missing root-configmap.stale remote-secret.ok remote-secret.missing
-//   remote-secret.label remote-secret.annotation remote-secret.key remote-secret.kubeconfig
-//   remote-secret.loopback remote-secret.token-rejected remote-secret.server-unreachable
-//   remote-secret.permissions remote-secret.too-powerful remote-secret.unknown-cluster
-//   remote-secret.self remote-secret.duplicate clusterz.synced clusterz.unavailable
-//   clusterz.not-synced clusterz.missing gateway.ok gateway.missing gateway.wrong-network
-//   gateway.no-pods gateway.pods-not-ready gateway.node-selector-not-json
+//   istiod.cluster-id-duplicate istiod.revision-ambiguous istiod.revision-missing
+//   istiod.trust-domain istiod.trust-domain-differs network.namespace-label cacerts.ok
+//   cacerts.missing cacerts.incomplete cacerts.unreadable cacerts.root-differs
+//   cacerts.chain-invalid cacerts.cert-chain-stale cacerts.expiring cacerts.expired
+//   root-configmap.ok root-configmap.missing root-configmap.stale remote-secret.ok
+//   remote-secret.missing remote-secret.label remote-secret.annotation remote-secret.key
+//   remote-secret.kubeconfig remote-secret.loopback remote-secret.token-rejected
+//   remote-secret.server-unreachable remote-secret.permissions remote-secret.too-powerful
+//   remote-secret.unknown-cluster remote-secret.self remote-secret.duplicate clusterz.synced
+//   clusterz.unavailable clusterz.not-synced clusterz.missing gateway.ok gateway.missing
+//   gateway.wrong-network gateway.no-pods gateway.pods-not-ready gateway.node-selector-not-json
 //   gateway.nodes-without-external-ip gateway.node-selector-selects-nothing
 //   gateway.loadbalancer-pending gateway.no-address expose.ok expose.missing
 //   expose.host-not-covered service.present service.missing service.type-differs
@@ -35,8 +36,9 @@ namespace meshctl::check {
 
 /// Clusters reachable and authorised, with latency.
 Findings check_reachability(const MeshFacts& facts);
-/// Istio CRDs served, istiod ready, its identity agreeing with meshctl's config and across
-/// clusters, the istio-system network label.
+/// Istio CRDs served, one istiod revision to check (configured or the only one), istiod ready,
+/// its identity and trust domain agreeing with meshctl's config and across clusters, the
+/// istio-system network label.
 Findings check_istio(const MeshFacts& facts);
 /// cacerts everywhere with one root, intermediates chaining to it, expiry, and the root istiod
 /// actually serves (istio-ca-root-cert) being that root.

@@ -29,6 +29,12 @@ std::string kubectl(const ClusterFacts& c) {
   return "kubectl --context " + (c.context.empty() ? c.name : c.context);
 }
 
+std::string istiod_deployment(const ClusterFacts& c) {
+  const std::string name =
+      c.istiod ? str(member(c.istiod->deployment, "metadata"), "name") : std::string();
+  return name.empty() ? std::string("istiod") : name;
+}
+
 bool usable(const ClusterFacts& c) {
   return c.reachable;
 }

@@ -22,6 +22,9 @@ Finding error(std::string id, std::string cluster, std::string message, std::str
 
 /// "kubectl --context <context>" (the cluster's name when it has no context), for hints.
 std::string kubectl(const ClusterFacts& c);
+/// The name of the istiod Deployment checked in `c` (istiod, istiod-1-24), for hints; "istiod"
+/// when none was found.
+std::string istiod_deployment(const ClusterFacts& c);
 /// Whether checks look at the cluster: an unreachable one has only its reachability finding.
 bool usable(const ClusterFacts& c);
 /// Whether the fact was read: one that was not must not be reported absent.

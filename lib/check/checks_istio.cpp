@@ -2,14 +2,18 @@
 // istiod's identity (cluster ID from its pods' CLUSTER_ID, mesh ID and network from its
 // ConfigMaps) agreeing with meshctl.yaml; across clusters, one mesh ID and no cluster ID twice
 // (istiod ignores a remote secret for its own ID); and namespace istio-system labelled with the
-// cluster's network, which decides the network of the cluster's workloads.
+// cluster's network, which decides the network of the cluster's workloads. istiod is the revision
+// meshctl works with (configured, or the only one installed); its trust domain must be
+// meshctl.yaml's and accepted by every other cluster (trustDomain or trustDomainAliases).
 
 #include "check/checks.hpp"
 #include "check/checks_common.hpp"
+#include "core/json.hpp"
 #include "core/strings.hpp"
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 
 namespace meshctl::check {
@@ -17,9 +21,105 @@ namespace meshctl::check {
 namespace {
 
 std::string install_flags(const MeshFacts& facts, const ClusterFacts& c) {
-  return "--set values.global.meshID=" + facts.mesh_id +
+  std::string rev = c.istiod ? c.istiod->revision : c.configured_revision;
+  return (rev.empty() || rev == "default" ? std::string() : "--revision " + rev + " ") +
+         "--set values.global.meshID=" + facts.mesh_id +
          " --set values.global.multiCluster.clusterName=" + c.name +
          " --set values.global.network=" + c.network;
+}
+
+// "revision 1-24, " or "" for the default revision; "version 1.24.2" when known.
+std::string revision_and_version(const IstiodFacts& d) {
+  std::vector<std::string> parts;
+  parts.push_back("revision " + (d.revision.empty() ? std::string("default") : d.revision));
+  if (!d.version.empty()) {
+    parts.push_back("version " + d.version);
+  }
+  return join(parts, ", ");
+}
+
+// The trust domains one cluster's istiod accepts as its own: its trust domain and its aliases.
+bool accepts(const IstiodFacts& d, const std::string& trust_domain) {
+  return d.trust_domain == trust_domain ||
+         std::find(d.trust_domain_aliases.begin(), d.trust_domain_aliases.end(), trust_domain) !=
+             d.trust_domain_aliases.end();
+}
+
+// Trust domains (meshConfig.trustDomain of istio[-<rev>]): every istiod signs workload
+// identities spiffe://<trust domain>/ns/<ns>/sa/<sa>, and a peer (and an AuthorizationPolicy)
+// only accepts identities of its own trust domain or of its trustDomainAliases. meshctl.yaml's
+// mesh.trustDomain is what the mesh is meant to use.
+void check_trust_domains(const MeshFacts& facts, Findings& out) {
+  std::vector<const ClusterFacts*> with;
+  for (const auto& c : facts.clusters) {
+    if (usable(c) && c.istiod && c.istiod->mesh_config_read && !c.istiod->trust_domain.empty() &&
+        readable(c, "istiod config")) {
+      with.push_back(&c);
+    }
+  }
+  std::map<std::string, std::vector<std::string>> by_domain; // trust domain -> clusters
+  for (const auto* c : with) {
+    const auto& d = *c->istiod;
+    by_domain[d.trust_domain].push_back(c->name);
+    const std::string cm =
+        "istio-system/istio" +
+        (d.revision.empty() || d.revision == "default" ? std::string() : "-" + d.revision);
+    if (d.trust_domain != facts.trust_domain) {
+      out.push_back(error(
+          "istiod.trust-domain-differs", c->name,
+          "istiod's trust domain is \"" + d.trust_domain +
+              "\", meshctl.yaml's mesh.trustDomain \"" + facts.trust_domain +
+              "\": workloads of this cluster get identities other clusters do not accept",
+          "set trustDomain: " + facts.trust_domain + " in the mesh config of " + c->name +
+              " (ConfigMap " + cm +
+              ", key mesh; IstioOperator spec.meshConfig.trustDomain or "
+              "Helm meshConfig.trustDomain: istioctl install --context " +
+              c->context + " " +
+              (d.revision == "default" || d.revision.empty() ? std::string()
+                                                             : "--revision " + d.revision + " ") +
+              "--set meshConfig.trustDomain=" + facts.trust_domain +
+              "), then restart istiod and the workloads; to keep \"" + d.trust_domain +
+              "\" instead, set mesh.trustDomain in meshctl.yaml and list the other trust domain "
+              "under meshConfig.trustDomainAliases in every cluster"));
+    } else {
+      out.push_back(info("istiod.trust-domain", c->name,
+                         "istiod trust domain " + d.trust_domain +
+                             (d.trust_domain_aliases.empty()
+                                  ? std::string()
+                                  : " (aliases " + join(d.trust_domain_aliases) + ")")));
+    }
+  }
+  if (by_domain.size() < 2) {
+    return;
+  }
+  // Across clusters: an identity of one cluster that another does not accept breaks mTLS
+  // authorisation between them, whatever meshctl.yaml says.
+  std::vector<std::string> rejected;
+  for (const auto* a : with) {
+    for (const auto* b : with) {
+      if (a != b && !accepts(*b->istiod, a->istiod->trust_domain)) {
+        rejected.push_back(b->name + " does not accept " + a->istiod->trust_domain + " of " +
+                           a->name);
+      }
+    }
+  }
+  std::vector<std::string> parts;
+  for (const auto& [td, cs] : by_domain) {
+    parts.push_back(fmt::format("{}: {}", join(cs), td));
+  }
+  if (rejected.empty()) {
+    out.push_back(info("istiod.trust-domain", "",
+                       "trust domains differ (" + join(parts, "; ") +
+                           ") but every cluster lists the others under trustDomainAliases"));
+    return;
+  }
+  out.push_back(error("istiod.trust-domain-differs", "",
+                      "istiod runs with different trust domains (" + join(parts, "; ") +
+                          "): " + join(rejected, "; "),
+                      "give every cluster meshConfig.trustDomain " + facts.trust_domain +
+                          " (istioctl install --set meshConfig.trustDomain=" + facts.trust_domain +
+                          "), or list the other clusters' trust domains under "
+                          "meshConfig.trustDomainAliases in each cluster"));
 }
 
 } // namespace
@@ -53,23 +153,35 @@ Findings check_istio(const MeshFacts& facts) {
     if (!readable(c, "istiod")) {
       continue;
     }
+    if (!c.istiod && c.revision_error) {
+      // Several revisions and none configured, or the configured one is not installed.
+      out.push_back(error(c.configured_revision.empty() ? "istiod.revision-ambiguous"
+                                                        : "istiod.revision-missing",
+                          c.name, c.revision_error->message, c.revision_error->hint));
+      continue;
+    }
     if (!c.istiod) {
       out.push_back(error(
-          "istiod.missing", c.name, "istiod is not installed (no Deployment istio-system/istiod)",
+          "istiod.missing", c.name,
+          "istiod is not installed (no Deployment labelled app=istiod in istio-system)",
           "install it: istioctl install --context " + c.context + " " + install_flags(facts, c)));
       continue;
     }
     const auto& d = *c.istiod;
     const int ready = ready_pods(d.pods);
+    const std::string pods_selector =
+        "app=istiod" + (d.revision == "default" ? std::string() : ",istio.io/rev=" + d.revision);
     if (ready == 0) {
       out.push_back(error("istiod.not-ready", c.name,
-                          fmt::format("istiod has no ready pod ({} pods)", d.pods.size()),
-                          "look at why: " + kubectl(c) +
-                              " -n istio-system describe pods -l app=istiod; " + kubectl(c) +
-                              " -n istio-system logs deploy/istiod"));
+                          fmt::format("istiod ({}) has no ready pod ({} pods)",
+                                      revision_and_version(d), d.pods.size()),
+                          "look at why: " + kubectl(c) + " -n istio-system describe pods -l " +
+                              pods_selector + "; " + kubectl(c) + " -n istio-system logs deploy/" +
+                              istiod_deployment(c)));
     } else {
       out.push_back(info("istiod.ready", c.name,
-                         fmt::format("istiod ready ({}/{} pods)", ready, d.pods.size())));
+                         fmt::format("istiod ready ({}/{} pods; {})", ready, d.pods.size(),
+                                     revision_and_version(d))));
     }
     cluster_ids[d.cluster_id].push_back(c.name); // from the pods' CLUSTER_ID
     // Mesh ID and network come from istiod's ConfigMaps: unread, there is nothing to compare
@@ -127,6 +239,7 @@ Findings check_istio(const MeshFacts& facts) {
                         "reinstall istiod with --set values.global.meshID=" + facts.mesh_id +
                             " where it differs"));
   }
+  check_trust_domains(facts, out);
   for (const auto& [id, cs] : cluster_ids) {
     if (cs.size() > 1) {
       out.push_back(error("istiod.cluster-id-duplicate", "",

@@ -222,8 +222,8 @@ Findings check_remote_secrets(const MeshFacts& facts) {
                                         "although a remote secret for it exists",
                                         c.name, other),
                             fmt::format("istiod rejected the secret: {} -n istio-system logs "
-                                        "deploy/istiod | grep -i {}",
-                                        kubectl(c), other)));
+                                        "deploy/{} | grep -i {}",
+                                        kubectl(c), istiod_deployment(c), other)));
       } else if (e->sync_status != "synced") {
         out.push_back(
             error("clusterz.not-synced", c.name,
@@ -232,8 +232,8 @@ Findings check_remote_secrets(const MeshFacts& facts) {
                               c.name, other, e->sync_status.empty() ? "?" : e->sync_status, other),
                   fmt::format("check that {}'s pods reach the secret's server and that "
                               "the token works; istiod's log says why: {} -n "
-                              "istio-system logs deploy/istiod | grep -i {}",
-                              c.name, kubectl(c), other)));
+                              "istio-system logs deploy/{} | grep -i {}",
+                              c.name, kubectl(c), istiod_deployment(c), other)));
       } else {
         synced.push_back(other);
       }

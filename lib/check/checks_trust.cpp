@@ -156,8 +156,9 @@ Findings check_trust(const MeshFacts& facts) {
                                           short_fingerprint(served->sha256_fingerprint) + ")"
                                     : std::string("an unreadable certificate")) +
                             ", cacerts holds SHA-256 " + short_fingerprint(root_of.at(c.name)),
-                        kubectl(c) +
-                            " -n istio-system rollout restart deployment/istiod (or meshctl join "
+                        kubectl(c) + " -n istio-system rollout restart deployment/" +
+                            istiod_deployment(c) +
+                            " (or meshctl join "
                             "--restart-istiod); then restart the workloads so they get new "
                             "certificates"));
   }

@@ -20,6 +20,7 @@
 #include "core/redact.hpp"
 #include "envoy/pod_source.hpp"
 #include "kube/url.hpp"
+#include "mesh/istiod.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -206,33 +207,69 @@ bool reach(ClusterRun& run) {
 
 // --- 1. objects --------------------------------------------------------------------------------
 
+// istiod is found by its labels (app=istiod, istio.io/rev), never by the name `istiod`: a cluster
+// may run istiod-1-24 only, or several revisions at once. The revision is the configured one or
+// the only one (mesh/istiod.hpp); its ConfigMaps carry its suffix.
 void read_istiod(ClusterRun& run) {
-  auto deploy =
-      run.get("istiod", {"apps", "v1", "deployments", std::string(k_istio_ns), "istiod", ""});
-  if (!deploy || deploy->is_null()) {
+  kube::ListOptions by_app;
+  by_app.label_selector = "app=istiod";
+  auto deployments =
+      run.list("istiod", {"apps", "v1", "deployments", std::string(k_istio_ns), "", ""}, by_app);
+  if (!deployments) {
     return;
   }
+  std::vector<std::string> revisions;
+  for (const auto& d : *deployments) {
+    const auto rev = mesh::revision_of(d);
+    if (std::find(revisions.begin(), revisions.end(), rev) == revisions.end()) {
+      revisions.push_back(rev);
+    }
+  }
+  std::sort(revisions.begin(), revisions.end());
+  const auto configured = run.facts.configured_revision.empty()
+                              ? std::optional<std::string>()
+                              : std::optional(run.facts.configured_revision);
+  auto picked = mesh::pick_revision(*deployments, configured, run.facts.name);
+  {
+    std::lock_guard lock(run.mu);
+    run.facts.istiod_revisions = revisions;
+    if (!picked && !deployments->empty()) {
+      run.facts.revision_error = read_error(picked.error());
+    }
+  }
+  if (!picked) {
+    return; // none installed (istiod.missing), or no revision to pick (revision_error)
+  }
   IstiodFacts i;
-  i.deployment = std::move(*deploy);
-  kube::ListOptions opts;
-  opts.label_selector = "app=istiod";
+  i.revision = picked->revision;
+  for (auto& d : *deployments) {
+    if (str(member(d, "metadata"), "name") == picked->deployment) {
+      i.deployment = std::move(d);
+    }
+  }
   if (auto pods =
-          run.list("istiod pods", {"", "v1", "pods", std::string(k_istio_ns), "", ""}, opts)) {
-    i.pods = std::move(*pods);
+          run.list("istiod pods", {"", "v1", "pods", std::string(k_istio_ns), "", ""}, by_app)) {
+    for (auto& p : *pods) {
+      if (mesh::revision_of(p) == i.revision) {
+        i.pods.push_back(std::move(p));
+      }
+    }
   }
   std::string values;
   std::string mesh;
   // The identity (mesh ID, network) comes from these two; a failure to read them must not hide
   // what was read of the Deployment and its pods.
   if (auto cm = run.get("istiod config", {"", "v1", "configmaps", std::string(k_istio_ns),
-                                          "istio-sidecar-injector", ""});
+                                          picked->injector_configmap(), ""});
       cm && cm->is_object()) {
     values = str(member(*cm, "data"), "values");
   }
-  if (auto cm =
-          run.get("istiod config", {"", "v1", "configmaps", std::string(k_istio_ns), "istio", ""});
-      cm && cm->is_object()) {
-    mesh = str(member(*cm, "data"), "mesh");
+  if (auto cm = run.get("istiod config", {"", "v1", "configmaps", std::string(k_istio_ns),
+                                          picked->mesh_configmap(), ""})) {
+    i.mesh_config_read = true;
+    if (cm->is_object()) {
+      mesh = str(member(*cm, "data"), "mesh");
+    }
   }
   fill_istiod_identity(i, values, mesh);
   std::lock_guard lock(run.mu);
@@ -795,6 +832,7 @@ ClusterFacts collect_cluster(const mesh::Session& session, const config::Cluster
   f.network = cfg.network;
   f.server = client.context().cluster.server;
   f.api_server = cfg.api_server.value_or("");
+  f.configured_revision = session.config.revision_for(cfg).value_or("");
   ClusterRun run{f, client, session, options, {}, {}, {}};
   const auto t0 = Clock::now();
   if (!reach(run)) {
@@ -810,12 +848,26 @@ ClusterFacts collect_cluster(const mesh::Session& session, const config::Cluster
 
 } // namespace
 
+std::string image_tag(const std::string& image) {
+  std::string ref = image.substr(0, image.find('@')); // a digest is not a version
+  const auto slash = ref.rfind('/');
+  const auto colon = ref.rfind(':');
+  if (colon == std::string::npos || (slash != std::string::npos && colon < slash)) {
+    return {};
+  }
+  return ref.substr(colon + 1);
+}
+
 void fill_istiod_identity(IstiodFacts& istiod, const std::string& injector_values,
                           const std::string& mesh_config) {
   istiod.cluster_id.clear();
+  istiod.version.clear();
   const json& containers =
       member(member(member(member(istiod.deployment, "spec"), "template"), "spec"), "containers");
   for (const auto& c : containers.is_array() ? containers : json::array()) {
+    if (str(c, "name") == "discovery") {
+      istiod.version = image_tag(str(c, "image"));
+    }
     const json& env = member(c, "env");
     for (const auto& e : env.is_array() ? env : json::array()) {
       if (str(e, "name") == "CLUSTER_ID" && istiod.cluster_id.empty()) {
@@ -832,14 +884,35 @@ void fill_istiod_identity(IstiodFacts& istiod, const std::string& injector_value
     istiod.network = str(member(values, "global"), "network");
   } catch (const json::exception&) {
   }
-  if (istiod.mesh_id.empty() && !mesh_config.empty()) {
+  // istiod's defaults for what the mesh config leaves out (meshconfig.DefaultMeshConfig).
+  istiod.trust_domain = "cluster.local";
+  istiod.trust_domain_aliases.clear();
+  istiod.mesh_config_mesh_id.clear();
+  if (!mesh_config.empty()) {
     try {
       const auto m = YAML::Load(mesh_config);
-      if (m["defaultConfig"] && m["defaultConfig"]["meshId"]) {
-        istiod.mesh_id = m["defaultConfig"]["meshId"].as<std::string>();
+      if (m.IsMap()) {
+        if (m["defaultConfig"] && m["defaultConfig"].IsMap() && m["defaultConfig"]["meshId"] &&
+            m["defaultConfig"]["meshId"].IsScalar()) {
+          istiod.mesh_config_mesh_id = m["defaultConfig"]["meshId"].as<std::string>();
+        }
+        if (m["trustDomain"] && m["trustDomain"].IsScalar() &&
+            !m["trustDomain"].as<std::string>().empty()) {
+          istiod.trust_domain = m["trustDomain"].as<std::string>();
+        }
+        if (m["trustDomainAliases"] && m["trustDomainAliases"].IsSequence()) {
+          for (const auto& a : m["trustDomainAliases"]) {
+            if (a.IsScalar()) {
+              istiod.trust_domain_aliases.push_back(a.as<std::string>());
+            }
+          }
+        }
       }
     } catch (const YAML::Exception&) {
     }
+  }
+  if (istiod.mesh_id.empty()) {
+    istiod.mesh_id = istiod.mesh_config_mesh_id;
   }
 }
 

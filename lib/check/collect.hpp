@@ -31,10 +31,16 @@ MeshFacts collect_facts(const mesh::Session& session,
                         std::vector<std::unique_ptr<kube::Client>>& clients,
                         const CollectOptions& options);
 
-/// istiod's identity from its Deployment (CLUSTER_ID), the injector's `values` JSON and the mesh
-/// config YAML, as istiod and its injector read them (pure; exposed for tests).
+/// istiod's identity from its Deployment (CLUSTER_ID, the discovery image's tag as its version),
+/// the injector's `values` JSON and the mesh config YAML (trustDomain, trustDomainAliases,
+/// defaultConfig.meshId, with istiod's defaults), as istiod and its injector read them (pure;
+/// exposed for tests).
 void fill_istiod_identity(IstiodFacts& istiod, const std::string& injector_values,
                           const std::string& mesh_config);
+
+/// The tag of a container image reference ("docker.io/istio/pilot:1.24.2" -> "1.24.2"; "" when
+/// it has none).
+std::string image_tag(const std::string& image);
 
 /// Whether a DestinationRule's spec.host (in namespace `rule_namespace`) selects `host`.
 bool destination_rule_selects(const std::string& rule_host, const std::string& rule_namespace,

@@ -370,12 +370,21 @@ json cluster_json(const ClusterFacts& c, const DumpNamer& namer) {
   j["errors"] = std::move(errors);
   j["istioKinds"] = c.istio_kinds;
   j["istioSystemNamespace"] = c.istio_system_namespace;
+  j["configuredRevision"] = c.configured_revision;
+  j["istiodRevisions"] = c.istiod_revisions;
+  j["revisionError"] = opt_error(c.revision_error);
   if (c.istiod) {
     j["istiod"] = {{"deployment", c.istiod->deployment},
                    {"pods", objects(c.istiod->pods)},
+                   {"revision", c.istiod->revision},
+                   {"version", c.istiod->version},
                    {"clusterID", c.istiod->cluster_id},
                    {"meshID", c.istiod->mesh_id},
-                   {"network", c.istiod->network}};
+                   {"network", c.istiod->network},
+                   {"meshConfigRead", c.istiod->mesh_config_read},
+                   {"trustDomain", c.istiod->trust_domain},
+                   {"trustDomainAliases", c.istiod->trust_domain_aliases},
+                   {"meshConfigMeshID", c.istiod->mesh_config_mesh_id}};
   } else {
     j["istiod"] = nullptr;
   }
@@ -450,11 +459,20 @@ Result<ClusterFacts> cluster_from(const json& j, const DumpReader& reader) {
     IstiodFacts f;
     f.deployment = i.value("deployment", json(nullptr));
     f.pods = objects_from(i, "pods");
+    f.revision = i.value("revision", "default");
+    f.version = i.value("version", "");
     f.cluster_id = i.value("clusterID", "");
     f.mesh_id = i.value("meshID", "");
     f.network = i.value("network", "");
+    f.mesh_config_read = i.value("meshConfigRead", false);
+    f.trust_domain = i.value("trustDomain", "");
+    f.trust_domain_aliases = i.value("trustDomainAliases", std::vector<std::string>{});
+    f.mesh_config_mesh_id = i.value("meshConfigMeshID", "");
     c.istiod = std::move(f);
   }
+  c.configured_revision = j.value("configuredRevision", "");
+  c.istiod_revisions = j.value("istiodRevisions", std::vector<std::string>{});
+  c.revision_error = opt_error_from(j, "revisionError");
   if (j.contains("cacerts") && j["cacerts"].is_object()) {
     const auto& x = j["cacerts"];
     c.cacerts = CacertsFacts{x.value("keys", std::vector<std::string>{}), x.value("rootCert", ""),

@@ -99,13 +99,20 @@ struct ClusterzEntry {
   std::string sync_status; ///< synced | syncing | timeout | closed
 };
 
-/// istiod in one cluster.
+/// istiod in one cluster: the revision meshctl works with (mesh/istiod.hpp).
 struct IstiodFacts {
-  nlohmann::json deployment;        ///< Deployment istio-system/istiod
-  std::vector<nlohmann::json> pods; ///< its pods (label app=istiod)
+  nlohmann::json deployment;        ///< Deployment istio-system/istiod[-<rev>]
+  std::vector<nlohmann::json> pods; ///< its pods (labels app=istiod, istio.io/rev=<rev>)
+  std::string revision;             ///< istio.io/rev ("default" without a revision)
+  std::string version;              ///< image tag of the discovery container ("" = unknown)
   std::string cluster_id;           ///< CLUSTER_ID env ("Kubernetes" when unset, as istiod)
   std::string mesh_id;              ///< injector values global.meshID, else mesh config meshId
   std::string network;              ///< injector values global.network
+  // Mesh config (ConfigMap istio[-<rev>], key mesh), as istiod reads it.
+  bool mesh_config_read = false; ///< the ConfigMap was read (absent: istiod's defaults)
+  std::string trust_domain;      ///< trustDomain ("cluster.local" when unset, as istiod)
+  std::vector<std::string> trust_domain_aliases; ///< trustDomainAliases
+  std::string mesh_config_mesh_id;               ///< defaultConfig.meshId ("" when unset)
 };
 
 /// One Envoy dump and what it was read from.
@@ -163,8 +170,14 @@ struct ClusterFacts {
   /// Istio kinds served: "Gateway" -> "networking.istio.io/v1" (absent = not served).
   std::map<std::string, std::string> istio_kinds;
   nlohmann::json istio_system_namespace; ///< null = absent
-  std::optional<IstiodFacts> istiod;     ///< absent = no Deployment istio-system/istiod
-  std::optional<CacertsFacts> cacerts;   ///< absent = no Secret istio-system/cacerts
+  /// istio.revision meshctl.yaml gives this cluster ("" = detect the only one).
+  std::string configured_revision;
+  /// Every istiod revision installed (Deployments labelled app=istiod in istio-system), sorted.
+  std::vector<std::string> istiod_revisions;
+  /// Why no revision could be picked (several and none configured, or the configured one absent).
+  std::optional<ReadError> revision_error;
+  std::optional<IstiodFacts> istiod;   ///< absent = no istiod revision to work with
+  std::optional<CacertsFacts> cacerts; ///< absent = no Secret istio-system/cacerts
   /// root-cert.pem of ConfigMap istio-ca-root-cert in the service's namespace (absent = none).
   std::optional<std::string> root_configmap;
   std::vector<RemoteSecretFacts> remote_secrets;

@@ -39,6 +39,12 @@ VerifyReport build_report(const MeshFacts& facts) {
     cr.reachable = c.reachable;
     cr.unauthorized = !c.reachable && c.connect_error && c.connect_error->unauthorized();
     cr.latency_ms = c.latency_ms;
+    if (c.istiod) {
+      cr.has_istiod = true;
+      cr.istiod_revision = c.istiod->revision;
+      cr.istiod_version = c.istiod->version;
+      cr.trust_domain = c.istiod->trust_domain;
+    }
     if (c.reachable) {
       cr.sni = sni_rows(facts, c);
       if (c.client) {
@@ -286,6 +292,10 @@ json report_json(const VerifyReport& report, FailOn fail_on) {
          {"server", c.server},
          {"reachable", c.reachable},
          {"latencyMs", std::round(c.latency_ms * 10) / 10},
+         {"istiod", c.has_istiod ? json{{"revision", c.istiod_revision},
+                                        {"version", c.istiod_version},
+                                        {"trustDomain", c.trust_domain}}
+                                 : json(nullptr)},
          {"findings", findings_json(c.findings)},
          {"sniRoutes", std::move(sni)},
          {"endpoints",

@@ -15,6 +15,7 @@
 //             exitCode}
 //   clusters: [                       # in the order verify was given them
 //     {name, context, server, reachable, latencyMs,
+//      istiod: {revision, version, trustDomain} | null,   # the istiod revision checked
 //      findings: [Finding],
 //      sniRoutes: [{gateway, address, port, servicePort, sni, present, match, destination}],
 //      endpoints: {client: "ns/pod" | "", pickedBy: "--from" | "auto" | "",
@@ -54,6 +55,10 @@ struct ClusterReport {
   bool reachable = false;
   bool unauthorized = false;
   double latency_ms = 0;
+  bool has_istiod = false;     ///< an istiod revision was found (the three fields below)
+  std::string istiod_revision; ///< istio.io/rev of the istiod checked
+  std::string istiod_version;  ///< its discovery image's tag
+  std::string trust_domain;    ///< its meshConfig.trustDomain
   Findings findings;
   std::vector<SniRow> sni;
   std::string client;    ///< "ns/pod" whose endpoints are shown, "" = none

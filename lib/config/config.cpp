@@ -35,10 +35,11 @@ using detail::Reader;
 constexpr int k_min_node_port = 30000;
 constexpr int k_max_node_port = 32767;
 
-const std::vector<std::string> k_top_keys{"mesh", "clusters", "pki"};
+const std::vector<std::string> k_top_keys{"mesh", "istio", "clusters", "pki"};
+const std::vector<std::string> k_istio_keys{"revision"};
 const std::vector<std::string> k_mesh_keys{"id", "trustDomain"};
-const std::vector<std::string> k_cluster_keys{"name",      "context",       "network",
-                                              "apiServer", "tlsServerName", "gateway"};
+const std::vector<std::string> k_cluster_keys{"name",          "context", "network", "apiServer",
+                                              "tlsServerName", "gateway", "istio"};
 const std::vector<std::string> k_gateway_keys{"type", "externalIPs", "nodeSelector", "nodePort"};
 const std::vector<std::string> k_pki_keys{"dir"};
 
@@ -135,6 +136,23 @@ Result<void> read_mesh(const Reader& r, const YAML::Node& root, MeshConfig& cfg)
     cfg.trust_domain = *td;
   }
   return {};
+}
+
+// istio.revision (top level, or a cluster's istio:): the value of istiod's istio.io/rev label.
+// Istio names objects after it (istiod-<rev>), so it must be a DNS-1123 label.
+Result<std::optional<std::string>> read_istio(const Reader& r, const YAML::Node& parent,
+                                              const std::string& path) {
+  const YAML::Node istio = Reader::get(parent, "istio");
+  TRY(r.check_map(istio, path, k_istio_keys));
+  TRY_ASSIGN(const auto rev, r.string(istio, "revision", path + ".revision"));
+  if (rev && !detail::is_dns1123_label(*rev)) {
+    return r.error_at(Reader::get(istio, "revision"),
+                      path + ".revision \"" + *rev + "\" is not an Istio revision",
+                      "use the value of istiod's istio.io/rev label (lower-case letters, digits "
+                      "and '-', e.g. 1-24; kubectl -n istio-system get deploy -l app=istiod "
+                      "-L istio.io/rev lists them)");
+  }
+  return rev;
 }
 
 Result<GatewayConfig> read_gateway(const Reader& r, const YAML::Node& cluster_node,
@@ -306,6 +324,7 @@ Result<void> read_clusters(const Reader& r, const YAML::Node& root, MeshConfig& 
     }
 
     TRY_ASSIGN(c.gateway, read_gateway(r, item, path + ".gateway"));
+    TRY_ASSIGN(c.istio_revision, read_istio(r, item, path + ".istio"));
     cfg.clusters.push_back(std::move(c));
   }
   return {};
@@ -346,6 +365,7 @@ Result<MeshConfig> parse_checked(const std::string& text, const std::string& ori
     for (auto* step : {&read_mesh, &read_clusters, &read_pki}) {
       TRY(step(r, root, cfg));
     }
+    TRY_ASSIGN(cfg.istio_revision, read_istio(r, root, "istio"));
   }
   apply_default_pki_dir(cfg);
   return cfg;
@@ -360,6 +380,16 @@ const ClusterConfig* MeshConfig::find(const std::string& name) const {
     }
   }
   return nullptr;
+}
+
+std::optional<std::string> MeshConfig::revision_for(const ClusterConfig& cluster) const {
+  if (cluster.istio_revision) {
+    return cluster.istio_revision;
+  }
+  if (const ClusterConfig* own = find(cluster.name); own != nullptr && own->istio_revision) {
+    return own->istio_revision;
+  }
+  return istio_revision;
 }
 
 std::optional<std::string> config_path(const std::optional<std::string>& flag) {
@@ -505,10 +535,15 @@ std::string to_json_text(const MeshConfig& cfg) {
       j["tlsServerName"] = *c.tls_server_name;
     }
     j["gateway"] = std::move(gw);
+    if (c.istio_revision) {
+      j["istio"] = {{"revision", *c.istio_revision}};
+    }
     clusters.push_back(std::move(j));
   }
   nlohmann::ordered_json out;
   out["mesh"] = {{"id", cfg.mesh_id}, {"trustDomain", cfg.trust_domain}};
+  out["istio"] = {{"revision", cfg.istio_revision ? nlohmann::ordered_json(*cfg.istio_revision)
+                                                  : nlohmann::ordered_json(nullptr)}};
   out["clusters"] = std::move(clusters);
   out["pki"] = {{"dir", cfg.pki_dir.empty() ? nlohmann::ordered_json(nullptr)
                                             : nlohmann::ordered_json(cfg.pki_dir)}};

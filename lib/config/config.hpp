@@ -37,12 +37,17 @@ struct ClusterConfig {
   /// Optional tls-server-name written into remote secrets (when api_server is an IP or a proxy).
   std::optional<std::string> tls_server_name;
   GatewayConfig gateway;
+  /// clusters[].istio.revision: the istiod revision of this cluster, overriding the mesh's.
+  std::optional<std::string> istio_revision;
 };
 
 /// The whole configuration, defaults applied.
 struct MeshConfig {
   std::string mesh_id = "mesh1";
   std::string trust_domain = "cluster.local";
+  /// istio.revision: the istiod revision (label istio.io/rev) meshctl works with in every cluster;
+  /// absent = the one revision a cluster runs (several: an error naming them).
+  std::optional<std::string> istio_revision;
   std::vector<ClusterConfig> clusters;
   /// Where the root CA lives (never uploaded). Default: ~/.config/meshctl/pki/<mesh id>/.
   /// A relative pki.dir is taken from the config file's directory; "~/" is expanded.
@@ -53,6 +58,9 @@ struct MeshConfig {
 
   /// The cluster with this name, or nullptr.
   [[nodiscard]] const ClusterConfig* find(const std::string& name) const;
+  /// The istiod revision configured for `cluster`: its own istio.revision, else the mesh's; absent
+  /// = detect it in the cluster.
+  [[nodiscard]] std::optional<std::string> revision_for(const ClusterConfig& cluster) const;
 };
 
 /// Where the config comes from: -c FILE, else $MESHCTL_CONFIG, else ~/.config/meshctl/config.yaml

@@ -199,7 +199,12 @@ render_join_offline(const config::MeshConfig& cfg,
                                 c.name, server->url, render::ca_placeholder(c.name),
                                 render::token_placeholder(c.name), server->tls_server_name});
   }
-  return render_join(clusters, cacerts, sources);
+  // Offline, the revision is what the config says (a live join detects it in the cluster).
+  std::vector<config::ClusterConfig> rendered = clusters;
+  for (auto& c : rendered) {
+    c.istio_revision = cfg.revision_for(c);
+  }
+  return render_join(rendered, cacerts, sources);
 }
 
 } // namespace meshctl::mesh

@@ -97,7 +97,8 @@ bool cacerts_changed(const ClusterPlan& plan) {
   return false;
 }
 
-Result<void> restart_istiod(kube::Client& client, bool dry_run) {
+// `kubectl rollout restart deployment/<istiod of the revision>`.
+Result<void> restart_istiod(kube::Client& client, const IstiodRevision& istiod, bool dry_run) {
   const auto now = fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time(nullptr)));
   nlohmann::json patch = {
       {"spec",
@@ -105,10 +106,11 @@ Result<void> restart_istiod(kube::Client& client, bool dry_run) {
          {{"metadata", {{"annotations", {{"kubectl.kubernetes.io/restartedAt", now}}}}}}}}}};
   kube::WriteOptions opts;
   opts.dry_run = dry_run;
-  auto r = client.patch({"apps", "v1", "deployments", "istio-system", "istiod", ""},
+  auto r = client.patch({"apps", "v1", "deployments", "istio-system", istiod.deployment, ""},
                         kube::PatchType::k_strategic_merge, patch, opts);
   if (!r) {
-    return tl::make_unexpected(Error(r.error()).with_context("restarting istiod"));
+    return tl::make_unexpected(
+        Error(r.error()).with_context("restarting istio-system/" + istiod.deployment));
   }
   return {};
 }
@@ -156,9 +158,19 @@ Result<JoinReport> join_live(const Session& session, const JoinOptions& options,
                                     render::is_placeholder(root) ? std::string() : root,
                                     options.force_ca);
   });
+  // The revision found in each cluster decides the gateway's istio.io/rev label and which
+  // Deployment --restart-istiod rolls.
+  std::map<std::string, IstiodRevision> istiods;
+  std::map<std::string, config::ClusterConfig> rendered; // cluster config as join renders it
   for (auto& c : checks) {
-    for (auto& e : c.value) {
+    for (auto& e : c.value.errors) {
       report.precondition_errors.push_back(std::move(e));
+    }
+    if (c.value.istiod) {
+      istiods.emplace(c.cluster, *c.value.istiod);
+      auto rc = *cfg_by_name[c.cluster];
+      rc.istio_revision = c.value.istiod->revision;
+      rendered.emplace(c.cluster, std::move(rc));
     }
   }
   if (!report.precondition_errors.empty()) {
@@ -172,7 +184,7 @@ Result<JoinReport> join_live(const Session& session, const JoinOptions& options,
   };
   auto phase2 = for_each_cluster(names, [&](const std::string& name) -> Result<Phase2> {
     kube::Client& client = *by_name[name];
-    auto desired_base = render_join_base(*cfg_by_name[name], cacerts.at(name));
+    auto desired_base = render_join_base(rendered.at(name), cacerts.at(name));
     if (!desired_base) {
       return tl::make_unexpected(desired_base.error());
     }
@@ -266,8 +278,9 @@ Result<JoinReport> join_live(const Session& session, const JoinOptions& options,
       continue;
     }
     const auto& name = report.plans[i].cluster;
+    const auto& istiod = istiods.at(name);
     if (options.restart_istiod && (write || server_dry_run)) {
-      if (auto r = restart_istiod(*by_name[name], server_dry_run); !r) {
+      if (auto r = restart_istiod(*by_name[name], istiod, server_dry_run); !r) {
         return tl::make_unexpected(r.error().with_context(name));
       }
       report.notes.push_back("istiod in " + name +
@@ -278,7 +291,8 @@ Result<JoinReport> join_live(const Session& session, const JoinOptions& options,
           "istiod in " + name +
           " reads cacerts only at start: restart it (meshctl join --restart-istiod, "
           "or kubectl --context " +
-          cfg_by_name[name]->context + " -n istio-system rollout restart deployment/istiod)");
+          cfg_by_name[name]->context + " -n istio-system rollout restart deployment/" +
+          istiod.deployment + ")");
     }
   }
   return report;

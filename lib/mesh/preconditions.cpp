@@ -11,9 +11,6 @@
 namespace meshctl::mesh {
 namespace {
 
-const kube::ResourceRef k_istiod_deployment{"apps",         "v1",     "deployments",
-                                            "istio-system", "istiod", ""};
-
 kube::ResourceRef configmap(const std::string& name) {
   return {"", "v1", "configmaps", "istio-system", name, ""};
 }
@@ -35,17 +32,22 @@ std::string env_value(const nlohmann::json& deployment, const std::string& name)
 
 } // namespace
 
-Result<IstiodIdentity> read_istiod_identity(kube::Client& client, const std::string& cluster) {
-  auto deploy_f = std::async(std::launch::async, [&] { return client.get(k_istiod_deployment); });
+Result<IstiodIdentity> read_istiod_identity(kube::Client& client, const std::string& cluster,
+                                            const IstiodRevision& istiod) {
+  auto deploy_f = std::async(std::launch::async, [&] {
+    return client.get({"apps", "v1", "deployments", "istio-system", istiod.deployment, ""});
+  });
   auto injector_f = std::async(std::launch::async,
-                               [&] { return client.get(configmap("istio-sidecar-injector")); });
-  auto mesh_f = std::async(std::launch::async, [&] { return client.get(configmap("istio")); });
+                               [&] { return client.get(configmap(istiod.injector_configmap())); });
+  auto mesh_f = std::async(std::launch::async,
+                           [&] { return client.get(configmap(istiod.mesh_configmap())); });
   auto deploy = deploy_f.get();
   auto injector = injector_f.get();
   auto mesh = mesh_f.get();
   if (!deploy) {
     if (deploy.error().not_found()) {
-      return fail("istiod is not installed in " + cluster + " (no Deployment istio-system/istiod)",
+      return fail("istiod is not installed in " + cluster + " (no Deployment istio-system/" +
+                      istiod.deployment + ")",
                   "install Istio first (meshctl prints the values to use), then run join again");
     }
     return tl::make_unexpected(Error(deploy.error()));
@@ -102,8 +104,15 @@ void check_istio_kinds(kube::Client& client, const config::ClusterConfig& cluste
 }
 
 void check_identity(kube::Client& client, const config::MeshConfig& cfg,
-                    const config::ClusterConfig& cluster, std::vector<Error>& out) {
-  auto id = read_istiod_identity(client, cluster.name);
+                    const config::ClusterConfig& cluster, std::vector<Error>& out,
+                    std::optional<IstiodRevision>& found) {
+  auto istiod = find_istiod(client, cfg.revision_for(cluster), cluster.name);
+  if (!istiod) {
+    out.push_back(istiod.error().with_context(cluster.name));
+    return;
+  }
+  found = *istiod;
+  auto id = read_istiod_identity(client, cluster.name, *istiod);
   if (!id) {
     out.push_back(id.error().with_context(cluster.name));
     return;
@@ -121,14 +130,20 @@ void check_identity(kube::Client& client, const config::MeshConfig& cfg,
   if (wrong.empty()) {
     return;
   }
-  std::string msg = "istiod in " + cluster.name + " was installed with other values: ";
+  std::string msg =
+      "istiod " +
+      (istiod->revision == k_default_revision ? std::string()
+                                              : "revision " + istiod->revision + " ") +
+      "in " + cluster.name + " was installed with other values: ";
   for (std::size_t i = 0; i < wrong.size(); ++i) {
     msg += (i ? "; " : "") + wrong[i];
   }
-  out.push_back(Error(ExitCode::k_failed, msg,
-                      "reinstall istiod in " + cluster.name + " with: istioctl install " +
-                          istiod_install_flags(cfg, cluster) +
-                          " (or change meshctl.yaml to match the cluster)"));
+  out.push_back(Error(
+      ExitCode::k_failed, msg,
+      "reinstall istiod in " + cluster.name + " with: istioctl install " +
+          (istiod->revision == k_default_revision ? std::string()
+                                                  : "--revision " + istiod->revision + " ") +
+          istiod_install_flags(cfg, cluster) + " (or change meshctl.yaml to match the cluster)"));
 }
 
 void check_gateway_address(kube::Client& client, const config::ClusterConfig& cluster,
@@ -202,20 +217,22 @@ void check_cacerts_root(kube::Client& client, const config::ClusterConfig& clust
 
 } // namespace
 
-std::vector<Error> check_join_preconditions(kube::Client& client, const config::MeshConfig& cfg,
-                                            const config::ClusterConfig& cluster,
-                                            const std::string& our_root_pem, bool force_ca) {
-  std::vector<Error> out;
+JoinPreconditions check_join_preconditions(kube::Client& client, const config::MeshConfig& cfg,
+                                           const config::ClusterConfig& cluster,
+                                           const std::string& our_root_pem, bool force_ca) {
+  JoinPreconditions result;
+  std::vector<Error>& out = result.errors;
   if (auto d = client.discovery(); !d) {
     out.push_back(Error(d.error()).with_context(cluster.name));
-    return out; // nothing else can be read
+    return result; // nothing else can be read
   }
   std::vector<Error> kinds;
   std::vector<Error> identity;
   std::vector<Error> gateway;
   std::vector<Error> ca;
   auto f1 = std::async(std::launch::async, [&] { check_istio_kinds(client, cluster, kinds); });
-  auto f2 = std::async(std::launch::async, [&] { check_identity(client, cfg, cluster, identity); });
+  auto f2 = std::async(std::launch::async,
+                       [&] { check_identity(client, cfg, cluster, identity, result.istiod); });
   auto f3 =
       std::async(std::launch::async, [&] { check_gateway_address(client, cluster, gateway); });
   auto f4 = std::async(std::launch::async,
@@ -227,7 +244,7 @@ std::vector<Error> check_join_preconditions(kube::Client& client, const config::
   for (auto* v : {&kinds, &identity, &gateway, &ca}) {
     out.insert(out.end(), v->begin(), v->end());
   }
-  return out;
+  return result;
 }
 
 } // namespace meshctl::mesh

@@ -5,6 +5,7 @@
 #include "config/config.hpp"
 #include "core/error.hpp"
 #include "kube/client.hpp"
+#include "mesh/istiod.hpp"
 
 #include <optional>
 #include <string>
@@ -19,22 +20,29 @@ struct IstiodIdentity {
   std::string network;    ///< values.global.network (injector values)
 };
 
-/// Reads istiod's identity: the istiod Deployment's CLUSTER_ID, the istio-sidecar-injector
-/// ConfigMap's `values` JSON and the `istio` ConfigMap's mesh config. Missing istiod is an error
-/// that says Istio must be installed first.
-Result<IstiodIdentity> read_istiod_identity(kube::Client& client, const std::string& cluster);
+/// Reads the identity of istiod revision `istiod`: its Deployment's CLUSTER_ID, the
+/// istio-sidecar-injector[-<rev>] ConfigMap's `values` JSON and the istio[-<rev>] ConfigMap's mesh
+/// config. A missing Deployment is an error that says Istio must be installed first.
+Result<IstiodIdentity> read_istiod_identity(kube::Client& client, const std::string& cluster,
+                                            const IstiodRevision& istiod);
 
 /// The istioctl flags that install istiod with the identity the config wants.
 std::string istiod_install_flags(const config::MeshConfig& cfg,
                                  const config::ClusterConfig& cluster);
 
-/// Runs every precondition of join on one cluster and returns every failure (empty = ready):
-/// Istio CRDs served; istiod present with the configured cluster ID, mesh ID and network; a
-/// NodePort gateway relying on nodeSelector selects at least one node with an ExternalIP; an
-/// existing cacerts has our root (unless force_ca). `our_root_pem` is empty when the mesh has no
-/// root yet.
-std::vector<Error> check_join_preconditions(kube::Client& client, const config::MeshConfig& cfg,
-                                            const config::ClusterConfig& cluster,
-                                            const std::string& our_root_pem, bool force_ca);
+/// What the preconditions found in one cluster.
+struct JoinPreconditions {
+  std::vector<Error> errors;            ///< every failure (empty = ready)
+  std::optional<IstiodRevision> istiod; ///< the istiod revision join works with, when found
+};
+
+/// Runs every precondition of join on one cluster and returns every failure: Istio CRDs served;
+/// one istiod revision to work with (istio.revision of the config, else the only one installed)
+/// with the configured cluster ID, mesh ID and network; a NodePort gateway relying on
+/// nodeSelector selects at least one node with an ExternalIP; an existing cacerts has our root
+/// (unless force_ca). `our_root_pem` is empty when the mesh has no root yet.
+JoinPreconditions check_join_preconditions(kube::Client& client, const config::MeshConfig& cfg,
+                                           const config::ClusterConfig& cluster,
+                                           const std::string& our_root_pem, bool force_ca);
 
 } // namespace meshctl::mesh

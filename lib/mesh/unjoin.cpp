@@ -86,7 +86,7 @@ UnjoinPlan plan_unjoin(const UnjoinInputs& in) {
       if (c.cacerts->managed) {
         plan.notes.push_back(fmt::format(
             "istiod in {} keeps the old CA until it restarts; restart it (kubectl --context {} -n "
-            "istio-system rollout restart deployment/istiod) after installing another CA",
+            "istio-system rollout restart deployment -l app=istiod) after installing another CA",
             c.cluster, c.cluster));
       }
     }

@@ -136,6 +136,9 @@ Result<std::vector<Object>> render_eastwest_gateway(const config::ClusterConfig&
   v.set("node_port", gw.node_port ? std::to_string(*gw.node_port) : std::string("0"));
   v.set("has_external_ips", !gw.external_ips.empty());
   v.set("external_ips", string_list(gw.external_ips));
+  const std::string revision = cluster.istio_revision.value_or("");
+  v.set("has_revision", !revision.empty() && revision != "default");
+  v.set("revision", revision);
   return context(render_template("eastwest-gateway.yaml", v),
                  "rendering the east-west gateway of " + cluster.name);
 }

@@ -94,7 +94,8 @@ Result<std::vector<Object>> render_cacerts(const CacertsData& ca);
 
 /// The east-west gateway: ServiceAccount, Role, RoleBinding, Deployment, Service (FACTS §1.3, §4),
 /// exposed as cluster.gateway says (LoadBalancer or NodePort, externalIPs, nodeSelector
-/// annotation as compact JSON, fixed nodePort for 15443).
+/// annotation as compact JSON, fixed nodePort for 15443). cluster.istio_revision, when set and
+/// not `default`, becomes the pod template's istio.io/rev label (the injector of that revision).
 Result<std::vector<Object>> render_eastwest_gateway(const config::ClusterConfig& cluster);
 
 /// Reader ServiceAccount, ClusterRole, ClusterRoleBinding and the token Secret (FACTS §2).

@@ -10,6 +10,9 @@
 #include "quantity.hpp"
 #include "validate.hpp"
 
+#include <algorithm>
+#include <map>
+
 namespace kubesim {
 
 // The type errors Go's decoder reports for ObjectMeta ("cannot unmarshal ...").
@@ -190,19 +193,88 @@ json Api::Impl::present(const ResourceType& t, json obj) {
   return obj;
 }
 
-// Istio's sidecar injector, a mutating webhook in a real cluster, as installed with istiod (its
-// ConfigMap istio-system/istio-sidecar-injector present): a Pod is injected when its namespace
-// is labelled istio-injection=enabled (unless the Pod says sidecar.istio.io/inject: "false"), or
-// when the Pod says "true" and the namespace is not labelled disabled. It gets the istio-init
-// and istio-proxy containers of the values' hub/tag, the cluster's identity in the proxy's
-// environment, Istio's labels and the sidecar.istio.io/status annotation. Pods that already
-// carry that annotation or an istio-proxy container, and hostNetwork Pods, are left alone.
+// Istio's sidecar injector, a mutating webhook in a real cluster, one per istiod revision R
+// installed (its ConfigMap istio-system/istio-sidecar-injector[-R], labelled istio.io/rev=R; no
+// suffix for the revision `default`). Which one injects a Pod is decided by the selectors of the
+// chart's MutatingWebhookConfiguration (istio-discovery mutatingwebhook.yaml), with N the Pod's
+// namespace:
+//   rev.namespace  N has istio.io/rev=R and no istio-injection label; the Pod is not
+//                  sidecar.istio.io/inject=false;
+//   rev.object     N has neither label; the Pod has istio.io/rev=R and is not inject=false;
+// and, only for the default revision (a revision-only install has no such injector):
+//   namespace      N has istio-injection=enabled; the Pod is not inject=false;
+//   object         N has neither label; the Pod has sidecar.istio.io/inject=true and no
+//                  istio.io/rev.
+// The injected Pod gets the istio-init and istio-proxy containers of that revision's values'
+// hub/tag, the cluster's identity in the proxy's environment, Istio's labels, and istio.io/rev
+// and sidecar.istio.io/status naming the revision. Pods that already carry that annotation or an
+// istio-proxy container, and hostNetwork Pods, are left alone — except a Pod asking for the
+// `gateway` template (annotation inject.istio.io/templates: gateway, as Istio's gateway chart and
+// meshctl's east-west gateway render it), whose own istio-proxy container with image: auto gets
+// the revision's proxy image and identity, and no init container.
+namespace {
+
+// The injectors installed: revision -> its ConfigMap.
+std::map<std::string, const json*> injectors(const Store& store) {
+  std::map<std::string, const json*> out;
+  constexpr std::string_view k_base = "istio-sidecar-injector";
+  for (const json* cm : store.list("configmaps", "istio-system")) {
+    const std::string name = (*cm)["metadata"].value("name", std::string());
+    if (name == k_base) {
+      out.emplace("default", cm);
+    } else if (name.rfind(std::string(k_base) + "-", 0) == 0) {
+      const json labels = (*cm)["metadata"].value("labels", json::object());
+      const std::string rev = labels.value("istio.io/rev", name.substr(k_base.size() + 1));
+      out.emplace(rev, cm);
+    }
+  }
+  return out;
+}
+
+// The revision whose injector the webhooks' selectors send the Pod to, or "" for none.
+std::string injecting_revision(const std::map<std::string, const json*>& installed,
+                               const json& ns_labels, const json& pod_labels) {
+  const std::string ns_injection = ns_labels.value("istio-injection", std::string());
+  const bool ns_has_injection = ns_labels.contains("istio-injection");
+  const bool ns_has_rev = ns_labels.contains("istio.io/rev");
+  const std::string pod_inject = pod_labels.value("sidecar.istio.io/inject", std::string());
+  const bool pod_has_rev = pod_labels.contains("istio.io/rev");
+  if (pod_inject == "false") {
+    return {};
+  }
+  std::string rev;
+  if (ns_has_rev && !ns_has_injection) {
+    rev = ns_labels.value("istio.io/rev", std::string()); // rev.namespace
+  } else if (!ns_has_rev && !ns_has_injection && pod_has_rev) {
+    rev = pod_labels.value("istio.io/rev", std::string()); // rev.object
+  } else if (ns_injection == "enabled") {
+    rev = "default"; // namespace (default revision only)
+  } else if (!ns_has_rev && !ns_has_injection && pod_inject == "true") {
+    rev = "default"; // object (default revision only)
+  }
+  return installed.contains(rev) ? rev : std::string();
+}
+
+} // namespace
+
 void Api::Impl::inject_sidecar(json& pod, const std::string& ns) {
-  const json* cm = store.get("configmaps", "istio-system", "istio-sidecar-injector");
   const json* nso = store.get("namespaces", "", ns);
-  if (cm == nullptr || nso == nullptr) {
+  if (nso == nullptr) {
     return;
   }
+  const auto installed = injectors(store);
+  if (installed.empty()) {
+    return;
+  }
+  const json ns_labels = (*nso)["metadata"].value("labels", json::object());
+  const json pod_labels = pod.contains("metadata") && pod["metadata"].is_object()
+                              ? pod["metadata"].value("labels", json::object())
+                              : json::object();
+  const std::string revision = injecting_revision(installed, ns_labels, pod_labels);
+  if (revision.empty()) {
+    return;
+  }
+  const json* cm = installed.at(revision);
   auto& md = pod["metadata"];
   if (!md.contains("labels") || !md["labels"].is_object()) {
     md["labels"] = json::object();
@@ -210,20 +282,23 @@ void Api::Impl::inject_sidecar(json& pod, const std::string& ns) {
   if (!md.contains("annotations") || !md["annotations"].is_object()) {
     md["annotations"] = json::object();
   }
-  const json ns_labels = (*nso)["metadata"].value("labels", json::object());
-  const std::string ns_mode = ns_labels.value("istio-injection", "");
-  const std::string pod_mode = md["labels"].value("sidecar.istio.io/inject", "");
-  const bool want = (ns_mode == "enabled" && pod_mode != "false") ||
-                    (pod_mode == "true" && ns_mode != "disabled");
   json& spec = pod["spec"];
-  if (!want || !spec.is_object() || spec.value("hostNetwork", false) ||
+  if (!spec.is_object() || spec.value("hostNetwork", false) ||
       md["annotations"].contains("sidecar.istio.io/status")) {
     return;
   }
-  for (const auto& c : spec.value("containers", json::array())) {
-    if (c.value("name", "") == "istio-proxy") {
-      return;
+  json* proxy = nullptr;
+  if (spec.contains("containers") && spec["containers"].is_array()) {
+    for (auto& c : spec["containers"]) {
+      if (c.value("name", "") == "istio-proxy") {
+        proxy = &c;
+      }
     }
+  }
+  const bool gateway_template =
+      md["annotations"].value("inject.istio.io/templates", std::string()) == "gateway";
+  if (proxy != nullptr && !gateway_template) {
+    return; // injected already, or a proxy of its own
   }
   const json values = json::parse(
       (*cm).value("data", json::object()).value("values", std::string("{}")), nullptr, false);
@@ -234,7 +309,50 @@ void Api::Impl::inject_sidecar(json& pod, const std::string& ns) {
       global.value("tag", std::string("1.24.2"));
   const std::string cluster =
       global.value("multiCluster", json::object()).value("clusterName", std::string("Kubernetes"));
+  const json proxy_env = json::array(
+      {{{"name", "ISTIO_META_CLUSTER_ID"}, {"value", cluster}},
+       {{"name", "ISTIO_META_NETWORK"}, {"value", global.value("network", std::string())}},
+       {{"name", "ISTIO_META_MESH_ID"}, {"value", global.value("meshID", std::string())}}});
   const std::string app = md["labels"].value("app", md.value("name", std::string()));
+  if (gateway_template) {
+    // The `gateway` injection template (Istio's gateway chart: an istio-proxy container with
+    // image: auto): the injector merges its container into the Pod's, the Pod's fields winning
+    // except the image, and adds no init container.
+    if (proxy == nullptr) {
+      return; // the gateway template only fills in a proxy container the Pod declares
+    }
+    if (proxy->value("image", std::string("auto")) == "auto") {
+      (*proxy)["image"] = image;
+    }
+    if (!proxy->contains("args")) {
+      (*proxy)["args"] = {"proxy",
+                          "router",
+                          "--domain",
+                          "$(POD_NAMESPACE).svc.cluster.local",
+                          "--proxyLogLevel=warning",
+                          "--proxyComponentLogLevel=misc:error",
+                          "--log_output_level=default:info"};
+    }
+    json env = proxy->value("env", json::array());
+    for (const auto& e : proxy_env) {
+      const bool present = std::any_of(env.begin(), env.end(), [&](const json& x) {
+        return x.value("name", "") == e.value("name", "");
+      });
+      if (!present) {
+        env.push_back(e);
+      }
+    }
+    (*proxy)["env"] = std::move(env);
+    md["labels"]["service.istio.io/canonical-name"] =
+        md["labels"].value("app.kubernetes.io/name", app);
+    md["labels"]["service.istio.io/canonical-revision"] =
+        md["labels"].value("app.kubernetes.io/version", std::string("latest"));
+    md["annotations"]["istio.io/rev"] = revision;
+    md["annotations"]["sidecar.istio.io/status"] =
+        R"({"initContainers":null,"containers":["istio-proxy"],"volumes":["workload-socket","credential-socket","workload-certs","istio-envoy","istio-data","istio-podinfo","istio-token","istiod-ca-cert"],"imagePullSecrets":null,"revision":")" +
+        revision + R"("})";
+    return;
+  }
   md["labels"]["security.istio.io/tlsMode"] = "istio";
   md["labels"]["service.istio.io/canonical-name"] =
       md["labels"].value("app.kubernetes.io/name", app);
@@ -245,9 +363,10 @@ void Api::Impl::inject_sidecar(json& pod, const std::string& ns) {
     md["annotations"]["kubectl.kubernetes.io/default-container"] =
         containers[0].value("name", std::string());
   }
-  md["annotations"]["istio.io/rev"] = "default";
+  md["annotations"]["istio.io/rev"] = revision;
   md["annotations"]["sidecar.istio.io/status"] =
-      R"({"initContainers":["istio-init"],"containers":["istio-proxy"],"volumes":["workload-socket","credential-socket","workload-certs","istio-envoy","istio-data","istio-podinfo","istio-token","istiod-ca-cert"],"imagePullSecrets":null,"revision":"default"})";
+      R"({"initContainers":["istio-init"],"containers":["istio-proxy"],"volumes":["workload-socket","credential-socket","workload-certs","istio-envoy","istio-data","istio-podinfo","istio-token","istiod-ca-cert"],"imagePullSecrets":null,"revision":")" +
+      revision + R"("})";
   spec["initContainers"] = spec.value("initContainers", json::array());
   spec["initContainers"].push_back(
       {{"name", "istio-init"},
@@ -265,11 +384,7 @@ void Api::Impl::inject_sidecar(json& pod, const std::string& ns) {
        {"ports",
         json::array(
             {{{"containerPort", 15090}, {"name", "http-envoy-prom"}, {"protocol", "TCP"}}})},
-       {"env",
-        json::array(
-            {{{"name", "ISTIO_META_CLUSTER_ID"}, {"value", cluster}},
-             {{"name", "ISTIO_META_NETWORK"}, {"value", global.value("network", std::string())}},
-             {{"name", "ISTIO_META_MESH_ID"}, {"value", global.value("meshID", std::string())}}})},
+       {"env", proxy_env},
        {"readinessProbe",
         {{"httpGet", {{"path", "/healthz/ready"}, {"port", 15021}}},
          {"initialDelaySeconds", 0},

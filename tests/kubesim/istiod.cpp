@@ -7,10 +7,11 @@
 // certificate, because remote secrets must not point at loopback); only kubesim can resolve it,
 // to 127.0.0.1, and TLS is still verified against the secret's CA under that name.
 //
-// A remote is read with four lists (namespaces, services, pods, nodes) and the injector values,
-// all of which istio-reader-clusterrole grants. A remote that never answered is "timeout" in
-// /debug/clusterz and contributes nothing; once read, what was read is kept when a later read
-// fails (an informer keeps its cache), and the cluster stays "synced".
+// A remote is read with four lists (namespaces, services, pods, nodes) and the injector values
+// (istio-system's ConfigMaps: istio-sidecar-injector, or istio-sidecar-injector-<rev> of a
+// revision-only install), all of which istio-reader-clusterrole grants. A remote that never
+// answered is "timeout" in /debug/clusterz and contributes nothing; once read, what was read is
+// kept when a later read fails (an informer keeps its cache), and the cluster stays "synced".
 
 #include "istiod.hpp"
 
@@ -20,6 +21,7 @@
 #include <curl/curl.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -289,6 +291,65 @@ std::optional<std::vector<json>> list_items(RemoteClient& client, const std::str
   }
 }
 
+std::string label_or_annotation(const json& obj, const std::string& key) {
+  const json& md = obj.contains("metadata") ? obj["metadata"] : json::object();
+  for (const char* field : {"annotations", "labels"}) {
+    if (md.contains(field) && md[field].is_object() && md[field].contains(key) &&
+        md[field][key].is_string()) {
+      return md[field][key].get<std::string>();
+    }
+  }
+  return {};
+}
+
+// "" for the default revision, "-<rev>" otherwise: the suffix of the ConfigMaps of the istiod
+// serving `pod` (the revision in its istio.io/rev; a pod without one, or of a revision that is
+// not installed, is served by the first istiod pod's revision).
+std::string revision_suffix(const Store& store, const json& pod) {
+  std::string rev = label_or_annotation(pod, "istio.io/rev");
+  const auto suffix = [](const std::string& r) {
+    return r.empty() || r == "default" ? std::string() : "-" + r;
+  };
+  if (!rev.empty() &&
+      store.get("configmaps", "istio-system", "istio-sidecar-injector" + suffix(rev)) != nullptr) {
+    return suffix(rev);
+  }
+  std::vector<std::string> revisions;
+  for (const json* p : store.list("pods", "istio-system")) {
+    if (is_istiod(*p)) {
+      revisions.push_back(label_or_annotation(*p, "istio.io/rev"));
+    }
+  }
+  std::sort(revisions.begin(), revisions.end());
+  return revisions.empty() ? suffix(rev) : suffix(revisions.front());
+}
+
+// The injector values of a remote cluster: ConfigMap istio-sidecar-injector, else the first
+// istio-sidecar-injector-<rev> (a revision-only install), from a list of istio-system's.
+json remote_injector_values(const std::vector<json>& configmaps) {
+  const json* best = nullptr;
+  std::string best_name;
+  for (const auto& cm : configmaps) {
+    const std::string name = cm.value("metadata", json::object()).value("name", std::string());
+    if (name != "istio-sidecar-injector" && name.rfind("istio-sidecar-injector-", 0) != 0) {
+      continue;
+    }
+    if (best == nullptr || name == "istio-sidecar-injector" ||
+        (best_name != "istio-sidecar-injector" && name < best_name)) {
+      best = &cm;
+      best_name = name;
+    }
+  }
+  if (best == nullptr) {
+    return nullptr;
+  }
+  try {
+    return json::parse(best->value("data", json::object()).value("values", "null"));
+  } catch (const json::exception&) {
+    return nullptr;
+  }
+}
+
 } // namespace
 
 struct Istiod::Remotes {
@@ -330,14 +391,17 @@ std::optional<Snapshot> Istiod::prepare(const Store& store, const std::string& n
   v.local.services = copy_list(store, "services", "");
   v.local.pods = copy_list(store, "pods", "");
   v.local.nodes = copy_list(store, "nodes", "");
-  if (const json* cm = store.get("configmaps", "istio-system", "istio-sidecar-injector")) {
+  // The pod's istiod is the revision that injected it (istiod itself: its own revision); its
+  // ConfigMaps carry the revision's suffix (istio-<rev>, istio-sidecar-injector-<rev>).
+  const std::string suffix = revision_suffix(store, *pod);
+  if (const json* cm = store.get("configmaps", "istio-system", "istio-sidecar-injector" + suffix)) {
     try {
       v.local.injector_values = json::parse(cm->value("data", json::object()).value("values", ""));
     } catch (const json::exception&) {
       v.local.injector_values = nullptr;
     }
   }
-  if (const json* cm = store.get("configmaps", "istio-system", "istio")) {
+  if (const json* cm = store.get("configmaps", "istio-system", "istio" + suffix)) {
     v.mesh_config = yaml_text_to_json(cm->value("data", json::object()).value("mesh", ""));
   }
   v.gateways = copy_list(store, "gateways.networking.istio.io", "");
@@ -392,14 +456,19 @@ std::vector<RemoteCluster> Istiod::read_remotes(const std::vector<RemoteSecretEn
         objs.services = std::move(*services);
         objs.pods = std::move(*pods);
         objs.nodes = std::move(*nodes);
+        // The default revision's injector in one GET; a revision-only install has none, and
+        // its istio-sidecar-injector-<rev> is found in a list of istio-system's ConfigMaps.
         auto [status, body] =
             st->client->get("/api/v1/namespaces/istio-system/configmaps/istio-sidecar-injector");
         if (status == 200) {
           try {
-            objs.injector_values = json::parse(
-                json::parse(body).value("data", json::object()).value("values", "null"));
+            objs.injector_values = remote_injector_values({json::parse(body)});
           } catch (const json::exception&) {
             objs.injector_values = nullptr;
+          }
+        } else if (status == 404) {
+          if (auto cms = list_items(*st->client, "/api/v1/namespaces/istio-system/configmaps")) {
+            objs.injector_values = remote_injector_values(*cms);
           }
         }
         std::lock_guard snap(st->snapshot_mu);

@@ -44,9 +44,14 @@ struct Cluster {
     if (opts.pod_data.empty()) {
       opts.pod_data = KubesimProcess::seed_dir(); // no pod data there: only the files tests write
     }
+    // A variant's own seed replaces the standard one (seed/variants/README.md).
+    const fs::path variant =
+        KubesimProcess::seed_dir() / "variants" / opts.variant / (name + ".yaml");
     sim.start(name,
               {KubesimProcess::seed_dir() / "istio-crds.yaml",
-               KubesimProcess::seed_dir() / (name + ".yaml")},
+               !opts.variant.empty() && fs::exists(variant)
+                   ? variant
+                   : KubesimProcess::seed_dir() / (name + ".yaml")},
               opts);
     home = sim.state_dir() / "home";
     fs::create_directories(home);
@@ -304,6 +309,68 @@ TEST_CASE("pods in an istio-injection=enabled namespace get istiod's sidecar",
                      "--labels=run=three,sidecar.istio.io/inject=true"})
               .exit_code == 0);
   CHECK(containers("plain", "run=three") == "istio-init/three istio-proxy/Running");
+}
+
+TEST_CASE("a revision-only istiod injects by istio.io/rev, not istio-injection",
+          "[kubesim][kubectl][revision]") {
+  REQUIRE_KUBECTL();
+  kubesim::testing::KubesimOptions opts;
+  opts.variant = "revision";
+  Cluster c{"wuxi", opts};
+  auto pod_json = [&](const std::string& ns, const std::string& selector) {
+    nlohmann::json items;
+    for (int i = 0; i < 100; ++i) {
+      items = nlohmann::json::parse(
+          c.kubectl({"get", "pods", "-n", ns, "-l", selector, "-o", "json"}).out)["items"];
+      if (!items.empty() && items[0]["status"].value("phase", "") == "Running") {
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    REQUIRE(items.size() == 1);
+    return items[0];
+  };
+  auto injected_by = [](const nlohmann::json& pod) -> std::string {
+    for (const auto& ct : pod["spec"]["containers"]) {
+      if (ct["name"] == "istio-proxy") {
+        return pod["metadata"]["annotations"].value("istio.io/rev", "?");
+      }
+    }
+    return "";
+  };
+  // dev is labelled istio.io/rev=1-24: the revision's injector takes it (rev.namespace).
+  auto r = c.kubectl({"apply", "-f", (KubesimProcess::seed_dir() / "helloworld-v2.yaml").string()});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto v2 = pod_json("dev", "version=v2");
+  CHECK(injected_by(v2) == "1-24");
+  CHECK(v2["metadata"]["annotations"]["sidecar.istio.io/status"].get<std::string>().find(
+            "\"revision\":\"1-24\"") != std::string::npos);
+  // istio-injection=enabled has no injector in a revision-only install.
+  REQUIRE(c.kubectl({"create", "namespace", "legacy"}).exit_code == 0);
+  REQUIRE(c.kubectl({"label", "namespace", "legacy", "istio-injection=enabled"}).exit_code == 0);
+  REQUIRE(c.kubectl({"-n", "legacy", "run", "one", "--image=nginx"}).exit_code == 0);
+  CHECK(injected_by(pod_json("legacy", "run=one")).empty());
+  // Neither does sidecar.istio.io/inject=true alone (the default revision's object webhook)...
+  REQUIRE(c.kubectl({"create", "namespace", "plain"}).exit_code == 0);
+  REQUIRE(c.kubectl({"-n", "plain", "run", "two", "--image=nginx",
+                     "--labels=run=two,sidecar.istio.io/inject=true"})
+              .exit_code == 0);
+  CHECK(injected_by(pod_json("plain", "run=two")).empty());
+  // ...but a Pod labelled istio.io/rev=1-24 is (rev.object), as the east-west gateway's pods.
+  REQUIRE(c.kubectl({"-n", "plain", "run", "three", "--image=nginx",
+                     "--labels=run=three,sidecar.istio.io/inject=true,istio.io/rev=1-24"})
+              .exit_code == 0);
+  CHECK(injected_by(pod_json("plain", "run=three")) == "1-24");
+  // A Pod naming a revision that is not installed, and one opting out, are left alone.
+  REQUIRE(c.kubectl({"-n", "plain", "run", "four", "--image=nginx",
+                     "--labels=run=four,istio.io/rev=1-23"})
+              .exit_code == 0);
+  CHECK(injected_by(pod_json("plain", "run=four")).empty());
+  REQUIRE(c.kubectl({"-n", "dev", "run", "five", "--image=nginx",
+                     "--labels=run=five,sidecar.istio.io/inject=false"})
+              .exit_code == 0);
+  CHECK(injected_by(pod_json("dev", "run=five")).empty());
 }
 
 TEST_CASE("kubectl exec runs kubesim's built-in commands over WebSocket", "[kubesim][kubectl]") {

@@ -2,6 +2,7 @@
 // (and then some) yields its finding with a hint that fixes it.
 
 #include "check/checks.hpp"
+#include "check/collect.hpp"
 #include "check/report.hpp"
 #include "check/views.hpp"
 #include "unit/check/snapshot.hpp"
@@ -538,4 +539,101 @@ TEST_CASE("verify: run_checks runs every area once, in order, each with its own 
     }
     CHECK(run_checks(facts) == all);
   }
+}
+
+TEST_CASE("verify: a trust domain other than meshctl.yaml's is an error with the fix",
+          "[check][verify][trust-domain]") {
+  auto facts = healthy_facts();
+  wuxi(facts).istiod->trust_domain = "wuxi.local";
+  const auto findings = run_checks(facts);
+  REQUIRE_FINDING(findings, "istiod.trust-domain-differs", "wuxi", Severity::k_error,
+                  "--set meshConfig.trustDomain=cluster.local");
+  const Finding* f = find(findings, "istiod.trust-domain-differs", "wuxi");
+  CHECK_THAT(f->message, Catch::Matchers::Contains("\"wuxi.local\""));
+  CHECK_THAT(f->hint, Catch::Matchers::Contains("ConfigMap istio-system/istio, key mesh"));
+  CHECK_THAT(f->hint, Catch::Matchers::Contains("trustDomainAliases"));
+  // Across clusters: cn-shanghai does not accept wuxi's identities.
+  REQUIRE_FINDING(findings, "istiod.trust-domain-differs", "", Severity::k_error,
+                  "trustDomainAliases");
+  CHECK_THAT(find(findings, "istiod.trust-domain-differs", "")->message,
+             Catch::Matchers::Contains("cn-shanghai does not accept wuxi.local of wuxi"));
+  CHECK(find(findings, "istiod.trust-domain", "cn-shanghai") != nullptr);
+  CHECK(find(findings, "istiod.trust-domain-differs", "cn-shanghai") == nullptr);
+}
+
+TEST_CASE("verify: trust domains covered by aliases are accepted across clusters",
+          "[check][verify][trust-domain]") {
+  auto facts = healthy_facts();
+  facts.trust_domain = "wuxi.local";
+  wuxi(facts).istiod->trust_domain = "wuxi.local";
+  wuxi(facts).istiod->trust_domain_aliases = {"cluster.local"};
+  shanghai(facts).istiod->trust_domain_aliases = {"wuxi.local"};
+  const auto findings = run_checks(facts);
+  INFO(dump_findings(findings));
+  // cn-shanghai still differs from meshctl.yaml, but the clusters accept each other.
+  CHECK(find(findings, "istiod.trust-domain-differs", "cn-shanghai") != nullptr);
+  CHECK(find(findings, "istiod.trust-domain-differs", "wuxi") == nullptr);
+  CHECK(find(findings, "istiod.trust-domain-differs", "") == nullptr);
+  CHECK(find(findings, "istiod.trust-domain", "") != nullptr);
+}
+
+TEST_CASE("verify: a revisioned istiod is checked and shown with its version",
+          "[check][verify][revision]") {
+  auto facts = healthy_facts();
+  for (auto& c : facts.clusters) {
+    c.istiod->revision = "1-24";
+    c.istiod->deployment["metadata"]["name"] = "istiod-1-24";
+    c.istiod_revisions = {"1-24"};
+  }
+  wuxi(facts).istiod->pods.clear();
+  const auto findings = run_checks(facts);
+  const Finding* ready = find(findings, "istiod.ready", "cn-shanghai");
+  REQUIRE(ready != nullptr);
+  CHECK_THAT(ready->message, Catch::Matchers::Contains("revision 1-24, version 1.24.2"));
+  REQUIRE_FINDING(findings, "istiod.not-ready", "wuxi", Severity::k_error,
+                  "describe pods -l app=istiod,istio.io/rev=1-24");
+  CHECK_THAT(find(findings, "istiod.not-ready", "wuxi")->hint,
+             Catch::Matchers::Contains("logs deploy/istiod-1-24"));
+  const auto report = report_json(build_report(facts), FailOn::k_error);
+  CHECK(report["clusters"][0]["istiod"] ==
+        json({{"revision", "1-24"}, {"version", "1.24.2"}, {"trustDomain", "cluster.local"}}));
+}
+
+TEST_CASE("verify: several istiod revisions and none configured", "[check][verify][revision]") {
+  auto facts = healthy_facts();
+  wuxi(facts).istiod.reset();
+  wuxi(facts).istiod_revisions = {"1-23", "1-24"};
+  wuxi(facts).revision_error = ReadError{
+      "wuxi runs several istiod revisions (1-23, 1-24): meshctl cannot tell which one to work "
+      "with",
+      "choose one with istio.revision in meshctl.yaml", 0, false};
+  auto findings = run_checks(facts);
+  REQUIRE_FINDING(findings, "istiod.revision-ambiguous", "wuxi", Severity::k_error,
+                  "istio.revision");
+  CHECK(find(findings, "istiod.missing", "wuxi") == nullptr);
+  wuxi(facts).configured_revision = "1-25";
+  findings = run_checks(facts);
+  CHECK(find(findings, "istiod.revision-missing", "wuxi") != nullptr);
+}
+
+TEST_CASE("verify: istiod's mesh config is read as istiod reads it", "[check][verify]") {
+  IstiodFacts i;
+  i.deployment = json::parse(R"({"metadata": {"name": "istiod-1-24"}, "spec": {"template": {
+      "spec": {"containers": [{"name": "discovery", "image": "docker.io/istio/pilot:1.24.2",
+                               "env": [{"name": "CLUSTER_ID", "value": "wuxi"}]}]}}}})");
+  fill_istiod_identity(i, R"({"global": {"network": "wuxi"}})",
+                       "defaultConfig:\n  meshId: mesh1\ntrustDomain: wuxi.local\n"
+                       "trustDomainAliases: [cluster.local, old.local]\n");
+  CHECK(i.version == "1.24.2");
+  CHECK(i.cluster_id == "wuxi");
+  CHECK(i.mesh_id == "mesh1"); // no global.meshID: the mesh config's defaultConfig.meshId
+  CHECK(i.mesh_config_mesh_id == "mesh1");
+  CHECK(i.trust_domain == "wuxi.local");
+  CHECK(i.trust_domain_aliases == std::vector<std::string>{"cluster.local", "old.local"});
+  fill_istiod_identity(i, "", "defaultConfig: {}\n");
+  CHECK(i.trust_domain == "cluster.local"); // istiod's default
+  CHECK(i.trust_domain_aliases.empty());
+  CHECK(image_tag("registry.local:5000/istio/pilot:1.24.2-distroless") == "1.24.2-distroless");
+  CHECK(image_tag("registry.local:5000/istio/pilot") == "");
+  CHECK(image_tag("docker.io/istio/pilot:1.24.2@sha256:abc") == "1.24.2");
 }

@@ -191,9 +191,15 @@ inline ClusterFacts cluster(const std::string& name, const std::string& other,
   istiod.deployment = {{"metadata", {{"name", "istiod"}, {"namespace", "istio-system"}}}};
   istiod.pods.push_back(pod("istio-system", "istiod-7d4f8b9c6d-" + pod_prefix + "1",
                             {{"app", "istiod"}}, pod_prefix + ".0.11", true, false));
+  istiod.revision = "default";
+  istiod.version = "1.24.2";
   istiod.cluster_id = name;
   istiod.mesh_id = "mesh1";
   istiod.network = name;
+  istiod.mesh_config_read = true;
+  istiod.trust_domain = "cluster.local";
+  istiod.mesh_config_mesh_id = "mesh1";
+  c.istiod_revisions = {"default"};
   c.istiod = istiod;
   c.cacerts =
       meshctl::check::CacertsFacts{{"ca-cert.pem", "ca-key.pem", "cert-chain.pem", "root-cert.pem"},

@@ -449,3 +449,44 @@ TEST_CASE("invalid UTF-8 is refused with its position", "[config]") {
   // Valid multi-byte text is fine (here in a context name, which may be anything).
   CHECK(parse_config("clusters: [{name: wuxi, context: \"无锡\"}]", "m.yaml"));
 }
+
+TEST_CASE("istio.revision: per mesh, with a per-cluster override", "[config][revision]") {
+  auto cfg = parse_config(R"(
+istio:
+  revision: 1-24
+clusters:
+  - name: cn-shanghai
+  - name: wuxi
+    istio: {revision: canary}
+)",
+                          "m.yaml");
+  REQUIRE(cfg);
+  CHECK(cfg->istio_revision == "1-24");
+  CHECK(cfg->revision_for(cfg->clusters.at(0)) == "1-24");
+  CHECK(cfg->revision_for(cfg->clusters.at(1)) == "canary");
+  // A cluster selected by name (a copy) still gets the mesh's revision.
+  ClusterConfig other;
+  other.name = "hangzhou";
+  CHECK(cfg->revision_for(other) == "1-24");
+  // config view writes both back, and they load the same.
+  auto again = parse_config(to_json_text(*cfg), "view.json");
+  REQUIRE(again);
+  CHECK(again->istio_revision == "1-24");
+  CHECK(again->clusters.at(1).istio_revision == "canary");
+  CHECK_FALSE(again->clusters.at(0).istio_revision.has_value());
+
+  auto none = parse_config("clusters: [{name: wuxi}]\n", "m.yaml");
+  REQUIRE(none);
+  CHECK_FALSE(none->revision_for(none->clusters.at(0)).has_value());
+  CHECK_FALSE(parse_config(to_json_text(*none), "v.json")->istio_revision.has_value());
+}
+
+TEST_CASE("istio.revision must be a revision name", "[config][revision]") {
+  auto e = parse_error("istio:\n  revision: 1.24\n");
+  CHECK_THAT(e.what(), Catch::Matchers::Contains("m.yaml:2:13"));
+  CHECK_THAT(e.what(),
+             Catch::Matchers::Contains("istio.revision \"1.24\" is not an Istio revision"));
+  CHECK_THAT(e.hint(), Catch::Matchers::Contains("istio.io/rev"));
+  auto k = parse_error("clusters:\n  - name: wuxi\n    istio: {revison: x}\n");
+  CHECK_THAT(k.what(), Catch::Matchers::Contains("revision"));
+}

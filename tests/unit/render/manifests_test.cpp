@@ -562,3 +562,25 @@ TEST_CASE("rendered manifests match the golden files", "[render]") {
   }
   meshctl::testing::check_golden("render/destination-rule.yaml", to_yaml_stream(drs, true));
 }
+
+TEST_CASE("the gateway's pods carry istio.io/rev of a revisioned istiod", "[render][revision]") {
+  ClusterConfig c = wuxi();
+  SECTION("no revision or the default one: no label, as the gateway chart without revision") {
+    for (const auto& rev : {std::optional<std::string>(), std::optional<std::string>("default")}) {
+      c.istio_revision = rev;
+      const auto objects = value_of(render_eastwest_gateway(c));
+      const Object& deploy = find_object(objects, "Deployment", "istio-eastwestgateway");
+      CHECK_FALSE(deploy.node["spec"]["template"]["metadata"]["labels"]["istio.io/rev"]);
+    }
+  }
+  SECTION("revision 1-24: the label, and sidecar.istio.io/inject stays") {
+    c.istio_revision = "1-24";
+    const auto objects = value_of(render_eastwest_gateway(c));
+    const Object& deploy = find_object(objects, "Deployment", "istio-eastwestgateway");
+    const YAML::Node labels = deploy.node["spec"]["template"]["metadata"]["labels"];
+    CHECK(labels["istio.io/rev"].Scalar() == "1-24");
+    CHECK(labels["sidecar.istio.io/inject"].Scalar() == "true");
+    // The selector is unchanged, so a revision change never needs a new Deployment.
+    CHECK_FALSE(deploy.node["spec"]["selector"]["matchLabels"]["istio.io/rev"]);
+  }
+}
