@@ -5,6 +5,7 @@
 #include "config/config.hpp"
 #include "core/error.hpp"
 #include "kube/client.hpp"
+#include "kube/istio_api.hpp"
 
 #include <optional>
 #include <string>
@@ -28,13 +29,20 @@ Result<IstiodIdentity> read_istiod_identity(kube::Client& client, const std::str
 std::string istiod_install_flags(const config::MeshConfig& cfg,
                                  const config::ClusterConfig& cluster);
 
-/// Runs every precondition of join on one cluster and returns every failure (empty = ready):
-/// Istio CRDs served; istiod present with the configured cluster ID, mesh ID and network; a
-/// NodePort gateway relying on nodeSelector selects at least one node with an ExternalIP; an
-/// existing cacerts has our root (unless force_ca). `our_root_pem` is empty when the mesh has no
-/// root yet.
-std::vector<Error> check_join_preconditions(kube::Client& client, const config::MeshConfig& cfg,
-                                            const config::ClusterConfig& cluster,
-                                            const std::string& our_root_pem, bool force_ca);
+/// What the preconditions found in one cluster.
+struct JoinReadiness {
+  kube::IstioApi istio;      ///< the networking.istio.io version to use there (when no errors)
+  std::vector<Error> errors; ///< every failed precondition; empty = ready
+};
+
+/// Runs every precondition of join on one cluster and returns every failure: Istio's Gateway and
+/// DestinationRule served at networking.istio.io/v1 or v1beta1 (the newest is chosen);
+/// istiod present with the configured cluster ID, mesh ID and network; a NodePort gateway relying
+/// on nodeSelector selects at least one node with an ExternalIP; an existing cacerts has our root
+/// (unless force_ca). `our_root_pem` is empty when the mesh has no root yet: join would make
+/// one, so any existing cacerts is then another root's. Only reads.
+JoinReadiness check_join_preconditions(kube::Client& client, const config::MeshConfig& cfg,
+                                       const config::ClusterConfig& cluster,
+                                       const std::string& our_root_pem, bool force_ca);
 
 } // namespace meshctl::mesh
