@@ -3,6 +3,7 @@
 
 #include "core/error.hpp"
 #include "core/options.hpp"
+#include "mesh/desired.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -39,7 +40,6 @@ struct ClusterConfig;
 namespace meshctl::mesh {
 struct JoinReport;
 struct Session;
-struct ClusterObjects;
 enum class DryRun;
 } // namespace meshctl::mesh
 
@@ -50,13 +50,16 @@ namespace meshctl::cmd {
 Result<ExitCode> print_apply_report(const Context& ctx, const mesh::JoinReport& report,
                                     mesh::DryRun dry, const std::string& kind);
 
-/// What expose and localize want in each of the clusters given.
+/// What expose and localize want in each of the clusters given, at each cluster's
+/// networking.istio.io version.
 using RenderFn = std::function<Result<std::vector<mesh::ClusterObjects>>(
-    const std::vector<config::ClusterConfig>& clusters)>;
+    const std::vector<config::ClusterConfig>& clusters, const mesh::IstioApis& apis)>;
 
-/// The shared body of expose and localize: opens the session on `contexts`, renders, then with
-/// offline --dry-run prints the manifests, else plans (and unless a client dry run, applies) them
-/// in every cluster and prints the outcome. In cmd/join.cpp.
+/// The shared body of expose and localize: opens the session on `contexts`; with offline
+/// --dry-run renders at the default Istio API and prints the manifests; else chooses every
+/// cluster's Istio API from discovery (a cluster without one fails before anything is written),
+/// renders, plans (and unless a client dry run, applies) in every cluster and prints the outcome.
+/// In cmd/join.cpp.
 Result<ExitCode> render_and_apply(const Context& ctx, const std::vector<std::string>& contexts,
                                   mesh::DryRun dry, const RenderFn& render);
 

@@ -36,7 +36,7 @@ Result<ExitCode> print_apply_report(const Context& ctx, const mesh::JoinReport& 
     return tl::make_unexpected(Error(code,
                                      std::to_string(report.precondition_errors.size()) +
                                          " precondition(s) failed; nothing was written",
-                                     "fix the errors above and run join again"));
+                                     "fix the errors above and run the command again"));
   }
   print_result(
       ctx, [&] { return mesh::join_report_json(report, dry, kind); },
@@ -53,15 +53,21 @@ Result<ExitCode> print_apply_report(const Context& ctx, const mesh::JoinReport& 
 Result<ExitCode> render_and_apply(const Context& ctx, const std::vector<std::string>& contexts,
                                   mesh::DryRun dry, const RenderFn& render) {
   TRY_ASSIGN(const auto session, mesh::open_session(ctx.global, contexts));
-  TRY_ASSIGN(const auto objects, render(session.clusters));
   if (dry == mesh::DryRun::k_offline) {
+    TRY_ASSIGN(const auto objects, render(session.clusters, mesh::IstioApis{}));
     const std::string text = mesh::format_manifests(objects, ctx.global.output, false);
     std::fwrite(text.data(), 1, text.size(), stdout);
     return ExitCode::k_ok;
   }
   TRY_ASSIGN(auto clients, mesh::connect_all(session, ctx.global));
-  TRY_ASSIGN(auto plans, mesh::apply_everywhere(clients, objects, dry));
   mesh::JoinReport report;
+  auto choice = mesh::choose_istio_apis(session, clients);
+  if (!choice.errors.empty()) {
+    report.precondition_errors = std::move(choice.errors);
+    return print_apply_report(ctx, report, dry, "ApplyResult");
+  }
+  TRY_ASSIGN(const auto objects, render(session.clusters, choice.apis));
+  TRY_ASSIGN(auto plans, mesh::apply_everywhere(clients, objects, dry));
   report.plans = std::move(plans);
   return print_apply_report(ctx, report, dry, "ApplyResult");
 }

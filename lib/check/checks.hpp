@@ -7,7 +7,8 @@
 //
 // Finding ids (stable):
 //   cluster.reachable cluster.unreachable cluster.unauthorized cluster.forbidden
-//   cluster.read-failed cluster.slow istio.crds istio.crds-missing istiod.ready istiod.missing
+//   cluster.read-failed cluster.slow istio.crds istio.crds-missing istio.crds-too-old
+//   istiod.ready istiod.missing
 //   istiod.not-ready istiod.identity istiod.identity-mismatch istiod.mesh-id-differs
 //   istiod.cluster-id-duplicate istiod.revision-ambiguous istiod.revision-missing
 //   istiod.trust-domain istiod.trust-domain-differs network.namespace-label cacerts.ok

@@ -10,6 +10,7 @@
 #include "check/checks_common.hpp"
 #include "core/json.hpp"
 #include "core/strings.hpp"
+#include "kube/istio_api.hpp"
 
 #include <fmt/format.h>
 
@@ -139,12 +140,31 @@ Findings check_istio(const MeshFacts& facts) {
           missing.emplace_back(kind);
         }
       }
+      std::vector<std::string> too_old;
+      for (const auto kind : kube::k_istio_kinds) {
+        const auto it = c.istio_kinds.find(std::string(kind));
+        if (it == c.istio_kinds.end()) {
+          continue;
+        }
+        const auto version = kube::split_api_version(it->second).second;
+        if (std::find(kube::k_istio_networking_versions.begin(),
+                      kube::k_istio_networking_versions.end(),
+                      version) == kube::k_istio_networking_versions.end()) {
+          too_old.push_back(std::string(kind) + " at " + version);
+        }
+      }
       if (!missing.empty()) {
         out.push_back(error("istio.crds-missing", c.name,
                             "Istio's CRDs are not served (" + join(missing) +
                                 " of networking.istio.io): Istio is not installed",
                             "install Istio in " + c.name + ": istioctl install --context " +
                                 c.context + " " + install_flags(facts, c)));
+      } else if (!too_old.empty()) {
+        out.push_back(error("istio.crds-too-old", c.name,
+                            "Istio's CRDs serve networking.istio.io " + join(too_old) +
+                                " only; meshctl needs v1 or v1beta1",
+                            "upgrade Istio in " + c.name +
+                                " to 1.18 or later (networking.istio.io/v1beta1; v1 from 1.22)"));
       } else {
         out.push_back(
             info("istio.crds", c.name, "Istio CRDs served (" + c.istio_kinds.at("Gateway") + ")"));

@@ -19,6 +19,7 @@
 #include "core/log.hpp"
 #include "core/redact.hpp"
 #include "envoy/pod_source.hpp"
+#include "kube/istio_api.hpp"
 #include "kube/url.hpp"
 #include "mesh/istiod.hpp"
 
@@ -198,8 +199,15 @@ bool reach(ClusterRun& run) {
   }
   f.reachable = true;
   for (const char* kind : {"Gateway", "DestinationRule", "VirtualService", "ServiceEntry"}) {
-    if (auto info = (*d)->find("networking.istio.io", "", kind)) {
+    if (auto info = (*d)->find(kube::k_istio_networking_group, "", kind)) {
       f.istio_kinds[kind] = info->api_version();
+    }
+  }
+  // Gateway and DestinationRule are read at the version join and expose write them at. Without
+  // one (Istio too old), they are read at the preferred version and checks_istio says why.
+  if (auto api = kube::choose_istio_api(**d, f.name)) {
+    for (const auto kind : kube::k_istio_kinds) {
+      f.istio_kinds[std::string(kind)] = api->api_version();
     }
   }
   return true;
@@ -429,12 +437,11 @@ bool exposes_passthrough(const json& gateway) {
   });
 }
 
+// Only called for kinds in istio_kinds (the callers check).
 kube::ResourceRef istio_ref(const ClusterFacts& f, const std::string& kind,
                             const std::string& plural) {
-  const auto it = f.istio_kinds.find(kind);
-  const std::string version =
-      it == f.istio_kinds.end() ? "v1" : it->second.substr(it->second.find('/') + 1);
-  return {"networking.istio.io", version, plural, "", "", ""};
+  const auto [group, version] = kube::split_api_version(f.istio_kinds.at(kind));
+  return {group, version, plural, "", "", ""};
 }
 
 void phase_objects(ClusterRun& run) {

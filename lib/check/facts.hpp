@@ -167,7 +167,9 @@ struct ClusterFacts {
   /// must tell "absent" from "not readable".
   std::map<std::string, ReadError> errors;
 
-  /// Istio kinds served: "Gateway" -> "networking.istio.io/v1" (absent = not served).
+  /// Istio kinds served: "Gateway" -> "networking.istio.io/v1" (absent = not served). Gateway and
+  /// DestinationRule at the version meshctl uses there (v1, else v1beta1: kube/istio_api.hpp),
+  /// or, when the cluster serves neither, its preferred version; the others at the preferred one.
   std::map<std::string, std::string> istio_kinds;
   nlohmann::json istio_system_namespace; ///< null = absent
   /// istio.revision meshctl.yaml gives this cluster ("" = detect the only one).

@@ -15,4 +15,9 @@ std::vector<DesiredObject> desired(const std::vector<render::Object>& objects) {
   return out;
 }
 
+kube::IstioApi istio_api_of(const IstioApis& apis, std::string_view cluster) {
+  const auto it = apis.find(cluster);
+  return it == apis.end() ? kube::IstioApi{} : it->second;
+}
+
 } // namespace meshctl::mesh

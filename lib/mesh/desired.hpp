@@ -1,8 +1,10 @@
 #pragma once
 // What a verb wants in each cluster, before it is planned against live state.
 
+#include "kube/istio_api.hpp"
 #include "render/object.hpp"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -37,5 +39,13 @@ Ownership default_ownership(const render::Object& obj);
 
 /// Wraps rendered objects with their default ownership.
 std::vector<DesiredObject> desired(const std::vector<render::Object>& objects);
+
+/// The networking.istio.io version chosen for each cluster, by cluster name (kube/istio_api.hpp).
+/// Live verbs fill it from every cluster's discovery before rendering; an offline --dry-run,
+/// which asks no cluster, leaves it empty and so renders the default, v1.
+using IstioApis = std::map<std::string, kube::IstioApi, std::less<>>;
+
+/// The version chosen for `cluster`, or the default (v1) when `apis` has none for it.
+kube::IstioApi istio_api_of(const IstioApis& apis, std::string_view cluster);
 
 } // namespace meshctl::mesh

@@ -6,29 +6,32 @@
 namespace meshctl::mesh {
 
 Result<std::vector<ClusterObjects>>
-render_expose(const std::vector<config::ClusterConfig>& clusters,
+render_expose(const std::vector<config::ClusterConfig>& clusters, const IstioApis& apis,
               const std::vector<ServiceName>& services) {
   std::vector<render::ServiceRef> refs;
   refs.reserve(services.size());
   for (const auto& s : services) {
     refs.push_back({s.name, s.namespace_});
   }
-  TRY_ASSIGN(auto objects, render::render_expose_gateway(refs));
   std::vector<ClusterObjects> out;
   out.reserve(clusters.size());
   for (const auto& c : clusters) {
+    TRY_ASSIGN(auto objects,
+               render::render_expose_gateway(refs, istio_api_of(apis, c.name).api_version()));
     out.push_back({c.name, desired(objects)});
   }
   return out;
 }
 
 Result<std::vector<ClusterObjects>>
-render_localize(const std::vector<config::ClusterConfig>& clusters, const ServiceName& service,
-                render::FailoverBy by) {
-  TRY_ASSIGN(auto rule, render::render_destination_rule({service.name, service.namespace_}, by));
+render_localize(const std::vector<config::ClusterConfig>& clusters, const IstioApis& apis,
+                const ServiceName& service, render::FailoverBy by) {
   std::vector<ClusterObjects> out;
   out.reserve(clusters.size());
   for (const auto& c : clusters) {
+    TRY_ASSIGN(auto rule,
+               render::render_destination_rule({service.name, service.namespace_},
+                                               istio_api_of(apis, c.name).api_version(), by));
     out.push_back({c.name, desired({rule})});
   }
   return out;

@@ -76,6 +76,18 @@ render::CacertsData to_cacerts(const pki::ClusterCA& ca) {
 
 } // namespace
 
+Result<std::string> existing_root_pem(const config::MeshConfig& cfg) {
+  auto dir = config::require_pki_dir(cfg);
+  if (!dir) {
+    return tl::make_unexpected(dir.error());
+  }
+  auto root = pki::find_root(*dir);
+  if (!root) {
+    return tl::make_unexpected(root.error().with_context("mesh root CA in " + *dir));
+  }
+  return *root ? (*root)->cert_pem : std::string();
+}
+
 Result<render::CacertsData> cacerts_for(const config::MeshConfig& cfg,
                                         const config::ClusterConfig& cluster, bool persist) {
   auto dir = config::require_pki_dir(cfg);
@@ -114,6 +126,7 @@ Result<render::CacertsData> cacerts_for(const config::MeshConfig& cfg,
 }
 
 Result<ClusterObjects> render_join_base(const config::ClusterConfig& cluster,
+                                        const kube::IstioApi& istio,
                                         const render::CacertsData& cacerts) {
   ClusterObjects co{cluster.name, {}};
   auto base = render::render_cluster_base(cluster, cacerts);
@@ -121,7 +134,7 @@ Result<ClusterObjects> render_join_base(const config::ClusterConfig& cluster,
     return tl::make_unexpected(base.error().with_context(cluster.name));
   }
   co.objects = desired(*base);
-  auto expose = render::render_expose_gateway({});
+  auto expose = render::render_expose_gateway({}, istio.api_version());
   if (!expose) {
     return tl::make_unexpected(expose.error().with_context(cluster.name));
   }
@@ -154,7 +167,7 @@ render_join_remote_secrets(const config::ClusterConfig& target,
 }
 
 Result<std::vector<ClusterObjects>>
-render_join(const std::vector<config::ClusterConfig>& clusters,
+render_join(const std::vector<config::ClusterConfig>& clusters, const IstioApis& apis,
             const std::map<std::string, render::CacertsData>& cacerts,
             const std::map<std::string, render::RemoteSecretInput>& sources) {
   std::vector<ClusterObjects> out;
@@ -163,7 +176,7 @@ render_join(const std::vector<config::ClusterConfig>& clusters,
     if (ca == cacerts.end()) {
       return fail("internal: no cacerts for " + c.name);
     }
-    auto co = render_join_base(c, ca->second);
+    auto co = render_join_base(c, istio_api_of(apis, c.name), ca->second);
     if (!co) {
       return tl::make_unexpected(co.error());
     }
@@ -204,7 +217,7 @@ render_join_offline(const config::MeshConfig& cfg,
   for (auto& c : rendered) {
     c.istio_revision = cfg.revision_for(c);
   }
-  return render_join(rendered, cacerts, sources);
+  return render_join(rendered, IstioApis{}, cacerts, sources);
 }
 
 } // namespace meshctl::mesh

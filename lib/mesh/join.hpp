@@ -44,6 +44,9 @@ struct RemoteServer {
 Result<RemoteServer> remote_server(const config::ClusterConfig& cluster,
                                    const config::Kubeconfig& kubeconfig);
 
+/// The mesh root certificate (PEM) in the PKI dir, or "" when none was created yet. Reads only.
+Result<std::string> existing_root_pem(const config::MeshConfig& cfg);
+
 /// cacerts content for one cluster. With `persist`, the mesh root is loaded or created in the PKI
 /// dir and the cluster's intermediate loaded or issued there. Without (offline dry-run), nothing is
 /// written: an existing root/intermediate is used, anything missing becomes a placeholder.
@@ -51,9 +54,10 @@ Result<render::CacertsData> cacerts_for(const config::MeshConfig& cfg,
                                         const config::ClusterConfig& cluster, bool persist);
 
 /// Phase 1 of join in one cluster: the cluster base (Namespace label, cacerts, east-west gateway,
-/// reader RBAC and token Secret) and cross-network-gateway (created only when absent: `expose`
-/// owns its hosts).
+/// reader RBAC and token Secret) and cross-network-gateway at `istio`'s version (created only
+/// when absent: `expose` owns its hosts).
 Result<ClusterObjects> render_join_base(const config::ClusterConfig& cluster,
+                                        const kube::IstioApi& istio,
                                         const render::CacertsData& cacerts);
 
 /// Phase 2 of join in `target`: one remote Secret per other cluster of `clusters`.
@@ -65,13 +69,14 @@ render_join_remote_secrets(const config::ClusterConfig& target,
 /// Everything join wants in every cluster, in apply order: the cluster base (Namespace label,
 /// cacerts, east-west gateway, reader RBAC and token Secret), cross-network-gateway (created only
 /// when absent: `expose` owns its hosts), then one remote Secret per other cluster.
-/// `cacerts` and `sources` are keyed by cluster name.
+/// `apis`, `cacerts` and `sources` are keyed by cluster name.
 Result<std::vector<ClusterObjects>>
-render_join(const std::vector<config::ClusterConfig>& clusters,
+render_join(const std::vector<config::ClusterConfig>& clusters, const IstioApis& apis,
             const std::map<std::string, render::CacertsData>& cacerts,
             const std::map<std::string, render::RemoteSecretInput>& sources);
 
-/// The offline plan for `join --dry-run`: placeholders for the reader token and API server CA.
+/// The offline plan for `join --dry-run`: placeholders for the reader token and API server CA;
+/// Istio objects at the default version (v1), as no cluster is asked what it serves.
 Result<std::vector<ClusterObjects>>
 render_join_offline(const config::MeshConfig& cfg,
                     const std::vector<config::ClusterConfig>& clusters,

@@ -1,5 +1,7 @@
 // The live join, in three phases with a barrier between the second and third:
-//   1. per cluster, in parallel: preconditions (all clusters, all checks, reported together);
+//   1. per cluster, in parallel: preconditions (all clusters, all checks, reported together),
+//      which also choose the cluster's networking.istio.io version; nothing — not even the local
+//      PKI — is created before every cluster passed;
 //   2. per cluster, in parallel: plan + apply the base objects, then wait for the reader token;
 //   3. per cluster, in parallel: plan + apply the remote Secrets of every other cluster.
 // Within a cluster, independent requests run in parallel too (apply.cpp), so the wall time is the
@@ -133,15 +135,6 @@ Result<JoinReport> join_live(const Session& session, const JoinOptions& options,
     cfg_by_name[clusters[i].name] = &clusters[i];
   }
 
-  // The mesh's CA material: persisted only when really joining.
-  std::map<std::string, render::CacertsData> cacerts;
-  for (const auto& c : clusters) {
-    auto ca = cacerts_for(session.config, c, write);
-    if (!ca) {
-      return tl::make_unexpected(ca.error());
-    }
-    cacerts.emplace(c.name, std::move(*ca));
-  }
   std::map<std::string, RemoteServer> servers;
   for (const auto& c : clusters) {
     auto s = remote_server(c, session.kubeconfig);
@@ -151,18 +144,23 @@ Result<JoinReport> join_live(const Session& session, const JoinOptions& options,
     servers.emplace(c.name, *s);
   }
 
-  // Phase 1: preconditions everywhere.
+  // Phase 1: preconditions everywhere, before anything is written — the local PKI included. An
+  // existing mesh root is read (not created) so that a foreign cacerts can be refused.
+  auto our_root = existing_root_pem(session.config);
+  if (!our_root) {
+    return tl::make_unexpected(our_root.error());
+  }
   auto checks = for_each_cluster(names, [&](const std::string& name) {
-    const auto& root = cacerts.at(name).root_cert;
-    return check_join_preconditions(*by_name[name], session.config, *cfg_by_name[name],
-                                    render::is_placeholder(root) ? std::string() : root,
+    return check_join_preconditions(*by_name[name], session.config, *cfg_by_name[name], *our_root,
                                     options.force_ca);
   });
   // The revision found in each cluster decides the gateway's istio.io/rev label and which
   // Deployment --restart-istiod rolls.
   std::map<std::string, IstiodRevision> istiods;
   std::map<std::string, config::ClusterConfig> rendered; // cluster config as join renders it
+  IstioApis apis;
   for (auto& c : checks) {
+    apis.emplace(c.cluster, c.value.istio);
     for (auto& e : c.value.errors) {
       report.precondition_errors.push_back(std::move(e));
     }
@@ -177,6 +175,16 @@ Result<JoinReport> join_live(const Session& session, const JoinOptions& options,
     return report;
   }
 
+  // The mesh's CA material: persisted (root and intermediates created) only when really joining.
+  std::map<std::string, render::CacertsData> cacerts;
+  for (const auto& c : clusters) {
+    auto ca = cacerts_for(session.config, c, write);
+    if (!ca) {
+      return tl::make_unexpected(ca.error());
+    }
+    cacerts.emplace(c.name, std::move(*ca));
+  }
+
   // Phase 2: base objects, then the reader token of every cluster.
   struct Phase2 {
     ClusterPlan plan;
@@ -184,7 +192,7 @@ Result<JoinReport> join_live(const Session& session, const JoinOptions& options,
   };
   auto phase2 = for_each_cluster(names, [&](const std::string& name) -> Result<Phase2> {
     kube::Client& client = *by_name[name];
-    auto desired_base = render_join_base(rendered.at(name), cacerts.at(name));
+    auto desired_base = render_join_base(rendered.at(name), apis.at(name), cacerts.at(name));
     if (!desired_base) {
       return tl::make_unexpected(desired_base.error());
     }
@@ -310,6 +318,28 @@ std::string format_join_report(const JoinReport& report, int verbosity) {
   }
   for (const auto& n : report.notes) {
     out += "note: " + n + "\n";
+  }
+  return out;
+}
+
+IstioApiChoice choose_istio_apis(const Session& session,
+                                 std::vector<std::unique_ptr<kube::Client>>& clients) {
+  std::vector<std::string> names;
+  std::map<std::string, kube::Client*> by_name;
+  for (std::size_t i = 0; i < session.clusters.size(); ++i) {
+    names.push_back(session.clusters[i].name);
+    by_name[session.clusters[i].name] = clients[i].get();
+  }
+  auto found = for_each_cluster(names, [&](const std::string& name) {
+    return kube::discover_istio_api(*by_name.at(name), name);
+  });
+  IstioApiChoice out;
+  for (auto& f : found) {
+    if (f.value) {
+      out.apis.emplace(f.cluster, *f.value);
+    } else {
+      out.errors.push_back(f.value.error());
+    }
   }
   return out;
 }

@@ -38,6 +38,16 @@ Result<JoinReport> join_live(const Session& session, const JoinOptions& options,
                              std::vector<std::unique_ptr<kube::Client>>& clients,
                              const GlobalOptions& global);
 
+/// The networking.istio.io version of every cluster (kube/istio_api.hpp), chosen from each
+/// cluster's discovery, all clusters at once. Clusters without a usable version are in `errors`,
+/// each naming its cluster and what it serves; nothing is written either way.
+struct IstioApiChoice {
+  IstioApis apis;
+  std::vector<Error> errors;
+};
+IstioApiChoice choose_istio_apis(const Session& session,
+                                 std::vector<std::unique_ptr<kube::Client>>& clients);
+
 /// Plans (and unless dry_run is client, applies) one set of objects per cluster, clusters in
 /// parallel; `objects` is in the session's cluster order, like `clients`.
 Result<std::vector<ClusterPlan>>

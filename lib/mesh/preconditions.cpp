@@ -89,20 +89,6 @@ std::string istiod_install_flags(const config::MeshConfig& cfg,
 
 namespace {
 
-void check_istio_kinds(kube::Client& client, const config::ClusterConfig& cluster,
-                       std::vector<Error>& out) {
-  for (const char* kind : {"Gateway", "DestinationRule"}) {
-    auto r = client.resource_for("networking.istio.io/v1", kind);
-    if (!r) {
-      // Older Istio serves v1beta1 only; that is fine for meshctl's objects too.
-      auto beta = client.resource_for("networking.istio.io/v1beta1", kind);
-      if (!beta) {
-        out.push_back(Error(r.error()).with_context(cluster.name));
-      }
-    }
-  }
-}
-
 void check_identity(kube::Client& client, const config::MeshConfig& cfg,
                     const config::ClusterConfig& cluster, std::vector<Error>& out,
                     std::optional<IstiodRevision>& found) {
@@ -186,7 +172,7 @@ void check_gateway_address(kube::Client& client, const config::ClusterConfig& cl
 
 void check_cacerts_root(kube::Client& client, const config::ClusterConfig& cluster,
                         const std::string& our_root_pem, bool force_ca, std::vector<Error>& out) {
-  if (our_root_pem.empty() || force_ca) {
+  if (force_ca) {
     return;
   }
   auto live = client.get({"", "v1", "secrets", "istio-system", "cacerts", ""});
@@ -198,7 +184,7 @@ void check_cacerts_root(kube::Client& client, const config::ClusterConfig& clust
   }
   const auto b64 = live->value("data", nlohmann::json::object()).value("root-cert.pem", "");
   auto pem = meshctl::base64_decode(b64);
-  if (pem && pki::same_certificate(*pem, our_root_pem)) {
+  if (pem && !our_root_pem.empty() && pki::same_certificate(*pem, our_root_pem)) {
     return;
   }
   std::string theirs = "an unreadable root";
@@ -209,7 +195,10 @@ void check_cacerts_root(kube::Client& client, const config::ClusterConfig& clust
   }
   out.push_back(Error(ExitCode::k_failed,
                       "Secret istio-system/cacerts in " + cluster.name + " already holds " +
-                          theirs + ", not this mesh's root",
+                          theirs + ", not this mesh's root" +
+                          (our_root_pem.empty()
+                               ? std::string(" (the mesh has no root yet: join would make one)")
+                               : std::string()),
                       "replacing it breaks mTLS with workloads that still hold certificates of the "
                       "old root until they rotate; run join with --force-ca to replace it, or "
                       "import that root with the PKI tools so both sides share it"));
@@ -230,7 +219,13 @@ JoinPreconditions check_join_preconditions(kube::Client& client, const config::M
   std::vector<Error> identity;
   std::vector<Error> gateway;
   std::vector<Error> ca;
-  auto f1 = std::async(std::launch::async, [&] { check_istio_kinds(client, cluster, kinds); });
+  auto f1 = std::async(std::launch::async, [&] {
+    if (auto api = kube::discover_istio_api(client, cluster.name)) {
+      result.istio = *api;
+    } else {
+      kinds.push_back(api.error());
+    }
+  });
   auto f2 = std::async(std::launch::async,
                        [&] { check_identity(client, cfg, cluster, identity, result.istiod); });
   auto f3 =

@@ -6,6 +6,7 @@
 #include "core/error.hpp"
 #include "kube/client.hpp"
 #include "mesh/istiod.hpp"
+#include "kube/istio_api.hpp"
 
 #include <optional>
 #include <string>
@@ -31,16 +32,20 @@ std::string istiod_install_flags(const config::MeshConfig& cfg,
                                  const config::ClusterConfig& cluster);
 
 /// What the preconditions found in one cluster.
+/// What the preconditions found in one cluster.
 struct JoinPreconditions {
+  kube::IstioApi istio;                 ///< the networking.istio.io version to use there
   std::vector<Error> errors;            ///< every failure (empty = ready)
   std::optional<IstiodRevision> istiod; ///< the istiod revision join works with, when found
 };
 
-/// Runs every precondition of join on one cluster and returns every failure: Istio CRDs served;
-/// one istiod revision to work with (istio.revision of the config, else the only one installed)
-/// with the configured cluster ID, mesh ID and network; a NodePort gateway relying on
-/// nodeSelector selects at least one node with an ExternalIP; an existing cacerts has our root
-/// (unless force_ca). `our_root_pem` is empty when the mesh has no root yet.
+/// Runs every precondition of join on one cluster and returns every failure: Istio's Gateway and
+/// DestinationRule served at networking.istio.io/v1 or v1beta1 (the newest is chosen); one istiod
+/// revision to work with (istio.revision of the config, else the only one installed) with the
+/// configured cluster ID, mesh ID and network; a NodePort gateway relying on nodeSelector selects
+/// at least one node with an ExternalIP; an existing cacerts has our root (unless force_ca).
+/// `our_root_pem` is empty when the mesh has no root yet: join would make one, so any existing
+/// cacerts is then another root's. Only reads.
 JoinPreconditions check_join_preconditions(kube::Client& client, const config::MeshConfig& cfg,
                                            const config::ClusterConfig& cluster,
                                            const std::string& our_root_pem, bool force_ca);

@@ -133,8 +133,7 @@ kube::ApiResult<std::optional<nlohmann::json>> get_if_any(kube::Client& client,
   return tl::make_unexpected(r.error());
 }
 
-// Lists with a label selector, trying each version in turn (the Istio kinds' v1 is recent);
-// none served is an empty list.
+// Lists with a label selector, trying each version in turn; none served is an empty list.
 kube::ApiResult<std::vector<nlohmann::json>> list_labelled(kube::Client& client,
                                                            kube::ResourceRef ref,
                                                            const std::vector<std::string>& versions,
@@ -224,31 +223,27 @@ Result<UnjoinCluster> read_named(kube::Client& client, const std::string& cluste
   }
   const std::string managed =
       std::string(render::k_managed_by_label) + "=" + std::string(render::k_managed_by_value);
-  for (const auto& v : {"v1", "v1beta1", "v1alpha3"}) {
-    const kube::ResourceRef ref{"networking.istio.io",
-                                v,
-                                "gateways",
-                                k_istio_ns,
-                                std::string(render::k_expose_gateway_name),
-                                ""};
+  // The Istio objects at the version join, expose and localize wrote them at in this cluster. A
+  // cluster without a usable version (Istio removed, or too old) holds none meshctl made.
+  if (auto istio = kube::discover_istio_api(client, cluster)) {
+    const auto ref = istio->ref("gateways", k_istio_ns, std::string(render::k_expose_gateway_name));
     auto o = get_if_any(client, ref);
     if (!o) {
       return tl::make_unexpected(Error(o.error()).with_context(ctx("the expose Gateway")));
     }
     if (*o) {
       out.extras.push_back(found_object(ref, **o, "expose Gateway"));
-      break;
     }
-  }
-  auto rules = list_labelled(client, {"networking.istio.io", "", "destinationrules", "", "", ""},
-                             {"v1", "v1beta1", "v1alpha3"}, managed);
-  if (!rules) {
-    return tl::make_unexpected(Error(rules.error()).with_context(ctx("DestinationRules")));
-  }
-  for (const auto& r : *rules) {
-    out.extras.push_back(found_object({"networking.istio.io", "v1", "destinationrules", "", "", ""},
-                                      r, "DestinationRule"));
-    out.extras.back().kind = "DestinationRule";
+    auto rules = list_labelled(client, istio->ref("destinationrules"), {istio->version}, managed);
+    if (!rules) {
+      return tl::make_unexpected(Error(rules.error()).with_context(ctx("DestinationRules")));
+    }
+    for (const auto& r : *rules) {
+      out.extras.push_back(found_object(istio->ref("destinationrules"), r, "DestinationRule"));
+      out.extras.back().kind = "DestinationRule";
+    }
+  } else {
+    log::debug("{}: no Istio objects to remove: {}", cluster, istio.error().what());
   }
   auto copies = list_labelled(client, {"", "", "services", "", "", ""}, {"v1"},
                               managed + "," + std::string(k_synced_from_label));

@@ -165,7 +165,8 @@ Result<std::vector<Object>> render_cluster_base(const config::ClusterConfig& clu
   return out;
 }
 
-Result<std::vector<Object>> render_expose_gateway(const std::vector<ServiceRef>& services) {
+Result<std::vector<Object>> render_expose_gateway(const std::vector<ServiceRef>& services,
+                                                  std::string_view api_version) {
   std::vector<std::string> hosts;
   hosts.reserve(services.size() + 1);
   for (const auto& svc : services) {
@@ -175,6 +176,7 @@ Result<std::vector<Object>> render_expose_gateway(const std::vector<ServiceRef>&
     hosts.emplace_back("*.local");
   }
   Values v;
+  v.set("api_version", std::string(api_version));
   v.set("hosts", string_list(hosts));
   return render_template("expose-gateway.yaml", v);
 }
@@ -217,8 +219,8 @@ Result<Object> render_remote_secret(const RemoteSecretInput& in) {
                  "rendering the remote secret of " + in.cluster_name);
 }
 
-Result<Object> render_destination_rule(const ServiceRef& svc, FailoverBy by,
-                                       const OutlierDetection& outlier) {
+Result<Object> render_destination_rule(const ServiceRef& svc, std::string_view api_version,
+                                       FailoverBy by, const OutlierDetection& outlier) {
   std::vector<std::string> priority;
   switch (by) {
   case FailoverBy::k_cluster:
@@ -232,6 +234,7 @@ Result<Object> render_destination_rule(const ServiceRef& svc, FailoverBy by,
     break;
   }
   Values v;
+  v.set("api_version", std::string(api_version));
   v.set("name", svc.name);
   v.set("namespace", svc.namespace_);
   v.set("host", service_host(svc));

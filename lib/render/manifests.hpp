@@ -106,9 +106,11 @@ Result<std::vector<Object>> render_reader(const config::ClusterConfig& cluster);
 Result<std::vector<Object>> render_cluster_base(const config::ClusterConfig& cluster,
                                                 const CacertsData& ca);
 
-/// Gateway istio-system/cross-network-gateway (15443, TLS AUTO_PASSTHROUGH). Hosts: "*.local"
+/// Gateway istio-system/cross-network-gateway (15443, TLS AUTO_PASSTHROUGH) at `api_version`
+/// (networking.istio.io/v1 or v1beta1, chosen per cluster: kube/istio_api.hpp). Hosts: "*.local"
 /// when `services` is empty, else one <svc>.<ns>.svc.cluster.local per service, in order.
-Result<std::vector<Object>> render_expose_gateway(const std::vector<ServiceRef>& services);
+Result<std::vector<Object>> render_expose_gateway(const std::vector<ServiceRef>& services,
+                                                  std::string_view api_version);
 
 /// The kubeconfig text inside a remote secret (before base64), re-emitted as plain YAML. A
 /// placeholder CA is written as is instead of base64 so that it stays readable.
@@ -118,9 +120,11 @@ Result<std::string> remote_kubeconfig_text(const RemoteSecretInput& in);
 /// Registers the token and the encoded kubeconfig with redact().
 Result<Object> render_remote_secret(const RemoteSecretInput& in);
 
-/// DestinationRule <svc> in the service's namespace for host <svc>.<ns>.svc.cluster.local with
-/// localityLbSetting failoverPriority by `by` plus outlierDetection.
-Result<Object> render_destination_rule(const ServiceRef& svc, FailoverBy by = FailoverBy::k_cluster,
+/// DestinationRule <svc> at `api_version` (as for the Gateway above) in the service's namespace
+/// for host <svc>.<ns>.svc.cluster.local with localityLbSetting failoverPriority by `by` plus
+/// outlierDetection.
+Result<Object> render_destination_rule(const ServiceRef& svc, std::string_view api_version,
+                                       FailoverBy by = FailoverBy::k_cluster,
                                        const OutlierDetection& outlier = {});
 
 } // namespace meshctl::render

@@ -133,7 +133,7 @@ std::optional<HttpResponse> Api::Impl::admit(const ResourceType& t, json& obj, c
     return invalid(t, name, causes);
   }
   if (t.kind == "CustomResourceDefinition") {
-    crd_status(obj);
+    crd_status(obj, old);
   }
   return std::nullopt;
 }

@@ -180,7 +180,8 @@ struct Api::Impl {
   void after_delete(const ResourceType& t, const json& obj);
   void fill_token(const std::string& ns, const std::string& name, const std::string& uid);
   void register_crd(const json& crd);
-  void crd_status(json& crd);
+  /// A CRD's status as kube's CRD strategy keeps it; `old` is the stored CRD (null on create).
+  void crd_status(json& crd, const json& old);
   bool istiod_running();
   void publish_root_cert(const std::string& ns);
 

@@ -7,6 +7,8 @@
 #include "fields.hpp"
 #include "pki.hpp"
 
+#include <algorithm>
+
 namespace kubesim {
 
 void Api::Impl::after_create(const ResourceType& t, const json& obj) {
@@ -192,13 +194,21 @@ void Api::Impl::register_crd(const json& crd) {
   }
 }
 
-void Api::Impl::crd_status(json& crd) {
+void Api::Impl::crd_status(json& crd, const json& old) {
   const json& spec = crd["spec"];
   json names = spec["names"];
+  // status.storedVersions is every version objects may still be stored at: kube's CRD strategy
+  // appends a new storage version and never drops one (only a status write by whoever migrated
+  // the objects does).
   std::vector<std::string> stored;
+  if (old.is_object() && old.contains("status")) {
+    stored = old["status"].value("storedVersions", std::vector<std::string>{});
+  }
   for (const auto& v : spec["versions"]) {
-    if (v.value("storage", false)) {
-      stored.push_back(v.value("name", ""));
+    const std::string name = v.value("name", "");
+    if (v.value("storage", false) &&
+        std::find(stored.begin(), stored.end(), name) == stored.end()) {
+      stored.push_back(name);
     }
   }
   const std::string now = now_rfc3339();

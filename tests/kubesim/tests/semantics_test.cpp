@@ -461,6 +461,86 @@ TEST_CASE("kubesim serves a CRD's kinds once it exists and validates them agains
   CHECK(f.call("GET", "/apis/example.com/v1/namespaces/default/widgets").status == 404);
 }
 
+TEST_CASE("kubesim serves a CRD's versions as kube-apiserver does with conversion None",
+          "[kubesim]") {
+  // Istio 1.21's shape: v1alpha3 stored, v1beta1 served; plus a v1 that is not served (yet).
+  Fixture f;
+  const json schema = {
+      {"openAPIV3Schema",
+       {{"type", "object"},
+        {"properties",
+         {{"spec", {{"type", "object"}, {"x-kubernetes-preserve-unknown-fields", true}}}}}}}};
+  auto version = [&](const std::string& name, bool served, bool storage) {
+    return json{{"name", name}, {"served", served}, {"storage", storage}, {"schema", schema}};
+  };
+  json crd = {
+      {"apiVersion", "apiextensions.k8s.io/v1"},
+      {"kind", "CustomResourceDefinition"},
+      {"metadata", {{"name", "gateways.example.io"}}},
+      {"spec",
+       {{"group", "example.io"},
+        {"scope", "Namespaced"},
+        {"names", {{"kind", "Gateway"}, {"plural", "gateways"}}},
+        {"versions", json::array({version("v1alpha3", true, true), version("v1beta1", true, false),
+                                  version("v1", false, false)})}}}};
+  auto r = f.call("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd);
+  REQUIRE(r.status == 201);
+  CHECK(json::parse(r.body)["spec"]["conversion"]["strategy"] == "None");
+  CHECK(json::parse(r.body)["status"]["storedVersions"] == json({"v1alpha3"}));
+
+  // Discovery: served versions only, by kube's version priority; the preferred one first.
+  json group;
+  const json groups = f.call_json("GET", "/apis");
+  for (const auto& g : groups["groups"]) {
+    if (g["name"] == "example.io") {
+      group = g;
+    }
+  }
+  REQUIRE(group.is_object());
+  CHECK(group["versions"].size() == 2);
+  CHECK(group["versions"][0]["version"] == "v1beta1");
+  CHECK(group["versions"][1]["version"] == "v1alpha3");
+  CHECK(group["preferredVersion"]["version"] == "v1beta1");
+  CHECK(f.call("GET", "/apis/example.io/v1").status == 404);
+  CHECK(f.call("GET", "/apis/example.io/v1/namespaces/default/gateways").status == 404);
+
+  // One object, read at any served version: only apiVersion differs.
+  json gw = {{"apiVersion", "example.io/v1beta1"},
+             {"kind", "Gateway"},
+             {"metadata", {{"name", "g"}}},
+             {"spec", {{"hosts", {"*.local"}}}}};
+  r = f.call("POST", "/apis/example.io/v1beta1/namespaces/default/gateways", gw);
+  REQUIRE(r.status == 201);
+  CHECK(json::parse(r.body)["apiVersion"] == "example.io/v1beta1");
+  json beta = f.call_json("GET", "/apis/example.io/v1beta1/namespaces/default/gateways/g");
+  json alpha = f.call_json("GET", "/apis/example.io/v1alpha3/namespaces/default/gateways/g");
+  CHECK(beta["apiVersion"] == "example.io/v1beta1");
+  CHECK(alpha["apiVersion"] == "example.io/v1alpha3");
+  alpha["apiVersion"] = beta["apiVersion"];
+  CHECK(alpha == beta);
+  const json alpha_list =
+      f.call_json("GET", "/apis/example.io/v1alpha3/namespaces/default/gateways");
+  CHECK(alpha_list["items"][0]["apiVersion"] == "example.io/v1alpha3");
+  CHECK(f.call("GET", "/apis/example.io/v1/namespaces/default/gateways/g").status == 404);
+
+  // Serving v1 (and storing it, as a later Istio does): the object is there at v1 at once, and
+  // storedVersions keeps v1alpha3, whose objects are not migrated.
+  crd = f.call_json("GET",
+                    "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gateways.example.io");
+  crd["spec"]["versions"] =
+      json::array({version("v1alpha3", true, false), version("v1beta1", true, false),
+                   version("v1", true, true)});
+  r = f.call("PUT", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gateways.example.io",
+             crd);
+  REQUIRE(r.status == 200);
+  CHECK(json::parse(r.body)["status"]["storedVersions"] == json({"v1alpha3", "v1"}));
+  CHECK(f.call_json("GET", "/apis/example.io")["preferredVersion"]["version"] == "v1");
+  json v1 = f.call_json("GET", "/apis/example.io/v1/namespaces/default/gateways/g");
+  CHECK(v1["apiVersion"] == "example.io/v1");
+  CHECK(v1["spec"] == beta["spec"]);
+  CHECK(v1["metadata"]["uid"] == beta["metadata"]["uid"]);
+}
+
 TEST_CASE("kubesim honours dryRun=All and deletes a namespace's objects with it", "[kubesim]") {
   Fixture f;
   REQUIRE(f.call("POST", "/api/v1/namespaces",

@@ -18,6 +18,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
+constexpr std::string_view k_v1 = "networking.istio.io/v1";
+
 // The seed's on-prem cluster: NodePort gateway on a fixed external IP, nodeSelector {}.
 ClusterConfig wuxi() {
   ClusterConfig c;
@@ -354,7 +356,7 @@ TEST_CASE("expose Gateway equals Istio's expose-services sample", "[render]") {
   MESHCTL_REQUIRE_SHARED_ISTIO(istio);
   const YAML::Node sample =
       YAML::LoadFile((istio / "samples/multicluster/expose-services.yaml").string());
-  const auto objects = value_of(render_expose_gateway({}));
+  const auto objects = value_of(render_expose_gateway({}, k_v1));
   REQUIRE(objects.size() == 1);
   json ours = to_json(objects[0].node);
   CHECK(ours["metadata"]["namespace"] == "istio-system");
@@ -366,7 +368,7 @@ TEST_CASE("expose Gateway equals Istio's expose-services sample", "[render]") {
 
 TEST_CASE("expose Gateway lists the hosts of given services", "[render]") {
   const auto objects =
-      value_of(render_expose_gateway({{"helloworld", "dev"}, {"sleep", "default"}}));
+      value_of(render_expose_gateway({{"helloworld", "dev"}, {"sleep", "default"}}, k_v1));
   CHECK(to_json(objects[0].node["spec"]["servers"][0]["hosts"]) ==
         json({"helloworld.dev.svc.cluster.local", "sleep.default.svc.cluster.local"}));
 }
@@ -442,7 +444,7 @@ TEST_CASE("placeholders are explicit and detected", "[render]") {
 
 TEST_CASE("DestinationRule keeps traffic local and always has outlierDetection", "[render]") {
   const ServiceRef hello{"helloworld", "dev"};
-  const Object dr = value_of(render_destination_rule(hello));
+  const Object dr = value_of(render_destination_rule(hello, k_v1));
   CHECK(dr.key() == "networking.istio.io/v1/DestinationRule dev/helloworld");
   const json spec = to_json(dr.node["spec"]);
   CHECK(spec == json::parse(R"({
@@ -453,7 +455,7 @@ TEST_CASE("DestinationRule keeps traffic local and always has outlierDetection",
       "outlierDetection": {"consecutive5xxErrors": 5, "interval": "10s",
                            "baseEjectionTime": "30s"}}})"));
   const auto priority = [&](FailoverBy by) {
-    return to_json(value_of(render_destination_rule(hello, by))
+    return to_json(value_of(render_destination_rule(hello, k_v1, by))
                        .node["spec"]["trafficPolicy"]["loadBalancer"]["localityLbSetting"]
                             ["failoverPriority"]);
   };
@@ -461,7 +463,7 @@ TEST_CASE("DestinationRule keeps traffic local and always has outlierDetection",
   CHECK(priority(FailoverBy::k_zone) ==
         json({"topology.kubernetes.io/region", "topology.kubernetes.io/zone"}));
   const Object custom = value_of(
-      render_destination_rule(hello, FailoverBy::k_cluster, OutlierDetection{1, "1s", "1m"}));
+      render_destination_rule(hello, k_v1, FailoverBy::k_cluster, OutlierDetection{1, "1s", "1m"}));
   CHECK(to_json(custom.node["spec"]["trafficPolicy"]["outlierDetection"]) ==
         json::parse(R"({"consecutive5xxErrors": 1, "interval": "1s", "baseEjectionTime": "1m"})"));
 }
@@ -473,12 +475,12 @@ TEST_CASE("rendered Istio objects validate against the real CRD schemas", "[rend
   const auto gateway_schema = crd::load(crds, "networking.istio.io", "Gateway", "v1");
   const auto dr_schema = crd::load(crds, "networking.istio.io", "DestinationRule", "v1");
 
-  std::vector<Object> istio_objects = value_of(render_expose_gateway({}));
-  for (auto& obj : value_of(render_expose_gateway({{"helloworld", "dev"}}))) {
+  std::vector<Object> istio_objects = value_of(render_expose_gateway({}, k_v1));
+  for (auto& obj : value_of(render_expose_gateway({{"helloworld", "dev"}}, k_v1))) {
     istio_objects.push_back(obj);
   }
   for (const auto by : {FailoverBy::k_cluster, FailoverBy::k_network, FailoverBy::k_zone}) {
-    istio_objects.push_back(value_of(render_destination_rule({"helloworld", "dev"}, by)));
+    istio_objects.push_back(value_of(render_destination_rule({"helloworld", "dev"}, k_v1, by)));
   }
   for (const auto& obj : istio_objects) {
     REQUIRE(obj.api_version() == "networking.istio.io/v1");
@@ -488,8 +490,8 @@ TEST_CASE("rendered Istio objects validate against the real CRD schemas", "[rend
   }
 
   // The validation is real: each of these breaks the schema and must be reported.
-  const json gateway = to_json(value_of(render_expose_gateway({}))[0].node);
-  const json dr = to_json(value_of(render_destination_rule({"helloworld", "dev"})).node);
+  const json gateway = to_json(value_of(render_expose_gateway({}, k_v1))[0].node);
+  const json dr = to_json(value_of(render_destination_rule({"helloworld", "dev"}, k_v1)).node);
   const auto broken = [](json j, const std::string& pointer, const json& value) {
     j[json::json_pointer(pointer)] = value;
     return j;
@@ -528,6 +530,36 @@ TEST_CASE("rendered Istio objects validate against the real CRD schemas", "[rend
   CHECK_FALSE(crd::go_duration_ns("s").has_value());
 }
 
+TEST_CASE("Istio objects render at the version chosen for the cluster", "[render]") {
+  // v1beta1 (Istio 1.18-1.21): the same object, only apiVersion differs.
+  constexpr std::string_view v1beta1 = "networking.istio.io/v1beta1";
+  json gateway = to_json(value_of(render_expose_gateway({{"helloworld", "dev"}}, v1beta1))[0].node);
+  json dr = to_json(value_of(render_destination_rule({"helloworld", "dev"}, v1beta1)).node);
+  CHECK(gateway["apiVersion"] == "networking.istio.io/v1beta1");
+  CHECK(dr["apiVersion"] == "networking.istio.io/v1beta1");
+  const auto as_v1 = [](json j) {
+    j["apiVersion"] = k_v1;
+    return j;
+  };
+  CHECK(as_v1(gateway) ==
+        to_json(value_of(render_expose_gateway({{"helloworld", "dev"}}, k_v1))[0].node));
+  CHECK(as_v1(dr) == to_json(value_of(render_destination_rule({"helloworld", "dev"}, k_v1)).node));
+
+  // Istio's v1beta1 schema (the same in every Istio that serves it) accepts them.
+  MESHCTL_REQUIRE_SHARED_ISTIO(istio);
+  const fs::path crds = istio / "crds/crd-all.gen.yaml";
+  namespace crd = meshctl::testing::crd;
+  const auto gateway_schema = crd::load(crds, "networking.istio.io", "Gateway", "v1beta1");
+  const auto dr_schema = crd::load(crds, "networking.istio.io", "DestinationRule", "v1beta1");
+  CHECK(crd::validate(gateway_schema, gateway).empty());
+  for (const auto by : {FailoverBy::k_cluster, FailoverBy::k_network, FailoverBy::k_zone}) {
+    CHECK(crd::validate(
+              dr_schema,
+              to_json(value_of(render_destination_rule({"helloworld", "dev"}, v1beta1, by)).node))
+              .empty());
+  }
+}
+
 TEST_CASE("rendered manifests match the golden files", "[render]") {
   const ClusterConfig w = wuxi();
   const ClusterConfig s = shanghai();
@@ -537,8 +569,8 @@ TEST_CASE("rendered manifests match the golden files", "[render]") {
   meshctl::testing::check_golden(
       "render/cluster-base-cn-shanghai-loadbalancer.yaml",
       to_yaml_stream(value_of(render_cluster_base(s, fake_ca("cn-shanghai"))), false));
-  std::vector<Object> expose = value_of(render_expose_gateway({}));
-  for (auto& obj : value_of(render_expose_gateway({{"helloworld", "dev"}}))) {
+  std::vector<Object> expose = value_of(render_expose_gateway({}, k_v1));
+  for (auto& obj : value_of(render_expose_gateway({{"helloworld", "dev"}}, k_v1))) {
     expose.push_back(obj);
   }
   meshctl::testing::check_golden("render/expose-gateway.yaml", to_yaml_stream(expose, true));
@@ -558,7 +590,7 @@ TEST_CASE("rendered manifests match the golden files", "[render]") {
                                      remote_kubeconfig_text(live).value());
   std::vector<Object> drs;
   for (const auto by : {FailoverBy::k_cluster, FailoverBy::k_network, FailoverBy::k_zone}) {
-    drs.push_back(value_of(render_destination_rule({"helloworld", "dev"}, by)));
+    drs.push_back(value_of(render_destination_rule({"helloworld", "dev"}, k_v1, by)));
   }
   meshctl::testing::check_golden("render/destination-rule.yaml", to_yaml_stream(drs, true));
 }

@@ -12,6 +12,8 @@ using meshctl::config::GatewayType;
 
 namespace {
 
+constexpr std::string_view k_v1 = "networking.istio.io/v1";
+
 // Values config validation rejects, but that rendering must still keep inside one scalar.
 const std::vector<std::string> k_hostile = {
     "a\"\nkind: Secret",
@@ -83,7 +85,7 @@ TEST_CASE("hostile values cannot break or inject into any manifest", "[render]")
     CHECK(env[0]["name"].Scalar() == "ISTIO_META_REQUESTED_NETWORK_VIEW");
     CHECK(env[0]["value"].Scalar() == value);
 
-    auto expose = render_expose_gateway({ServiceRef{value, value}});
+    auto expose = render_expose_gateway({ServiceRef{value, value}}, k_v1);
     REQUIRE(expose);
     REQUIRE(expose->size() == 1);
     CHECK(expose->front().node["spec"]["servers"][0]["hosts"][0].Scalar() ==
@@ -102,7 +104,7 @@ TEST_CASE("hostile values cannot break or inject into any manifest", "[render]")
     CHECK(kc["clusters"][0]["name"].Scalar() == value);
     CHECK(kc["current-context"].Scalar() == value);
 
-    auto dr = render_destination_rule(ServiceRef{value, value}, FailoverBy::k_cluster,
+    auto dr = render_destination_rule(ServiceRef{value, value}, k_v1, FailoverBy::k_cluster,
                                       OutlierDetection{5, value, value});
     if (value.empty()) {
       // An empty name is caught by the parse-back check, not sent to a cluster.
