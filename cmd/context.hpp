@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <map>
 #include <string>
 
 namespace meshctl::cmd {
@@ -40,6 +41,7 @@ namespace meshctl::mesh {
 struct JoinReport;
 struct Session;
 struct ClusterObjects;
+struct GatewayChoice;
 enum class DryRun;
 } // namespace meshctl::mesh
 
@@ -50,14 +52,18 @@ namespace meshctl::cmd {
 Result<ExitCode> print_apply_report(const Context& ctx, const mesh::JoinReport& report,
                                     mesh::DryRun dry, const std::string& kind);
 
-/// What expose and localize want in each of the clusters given.
+/// What expose and localize want in each of the clusters given; `gateways` holds each cluster's
+/// east-west gateway when render_and_apply was asked to find them (else it is empty).
 using RenderFn = std::function<Result<std::vector<mesh::ClusterObjects>>(
-    const std::vector<config::ClusterConfig>& clusters)>;
+    const std::vector<config::ClusterConfig>& clusters,
+    const std::map<std::string, mesh::GatewayChoice>& gateways)>;
 
-/// The shared body of expose and localize: opens the session on `contexts`, renders, then with
-/// offline --dry-run prints the manifests, else plans (and unless a client dry run, applies) them
-/// in every cluster and prints the outcome. In cmd/join.cpp.
+/// The shared body of expose and localize: opens the session on `contexts`, (with
+/// `find_gateways`) finds each cluster's east-west gateway — from the config alone on an offline
+/// dry run — renders, then with offline --dry-run prints the manifests, else plans (and unless a
+/// client dry run, applies) them in every cluster and prints the outcome. In cmd/join.cpp.
 Result<ExitCode> render_and_apply(const Context& ctx, const std::vector<std::string>& contexts,
-                                  mesh::DryRun dry, const RenderFn& render);
+                                  mesh::DryRun dry, const RenderFn& render,
+                                  bool find_gateways = false);
 
 } // namespace meshctl::cmd

@@ -30,9 +30,12 @@ Result<ExitCode> run_expose(const Context& ctx, const ExposeFlags& f) {
     TRY_ASSIGN(auto s, mesh::parse_service_name(h));
     services.push_back(std::move(s));
   }
-  return render_and_apply(ctx, f.contexts, dry, [&](const auto& clusters) {
-    return mesh::render_expose(clusters, services);
-  });
+  return render_and_apply(
+      ctx, f.contexts, dry,
+      [&](const auto& clusters, const auto& gateways) {
+        return mesh::render_expose(clusters, services, gateways);
+      },
+      true);
 }
 
 } // namespace

@@ -4,6 +4,7 @@
 
 #include "common.hpp"
 #include "core/try.hpp"
+#include "mesh/expose.hpp"
 #include "mesh/join_live.hpp"
 #include "mesh/manifest_output.hpp"
 #include "mesh/session.hpp"
@@ -51,17 +52,32 @@ Result<ExitCode> print_apply_report(const Context& ctx, const mesh::JoinReport& 
 }
 
 Result<ExitCode> render_and_apply(const Context& ctx, const std::vector<std::string>& contexts,
-                                  mesh::DryRun dry, const RenderFn& render) {
+                                  mesh::DryRun dry, const RenderFn& render, bool find_gateways) {
   TRY_ASSIGN(const auto session, mesh::open_session(ctx.global, contexts));
-  TRY_ASSIGN(const auto objects, render(session.clusters));
+  std::map<std::string, mesh::GatewayChoice> gateways;
   if (dry == mesh::DryRun::k_offline) {
+    if (find_gateways) {
+      for (const auto& c : session.clusters) {
+        gateways.emplace(c.name, mesh::offline_gateway(c));
+      }
+    }
+    TRY_ASSIGN(const auto objects, render(session.clusters, gateways));
     const std::string text = mesh::format_manifests(objects, ctx.global.output, false);
     std::fwrite(text.data(), 1, text.size(), stdout);
     return ExitCode::k_ok;
   }
   TRY_ASSIGN(auto clients, mesh::connect_all(session, ctx.global));
-  TRY_ASSIGN(auto plans, mesh::apply_everywhere(clients, objects, dry));
   mesh::JoinReport report;
+  if (find_gateways) {
+    TRY_ASSIGN(gateways, mesh::find_gateways(session, clients));
+    for (const auto& [cluster, g] : gateways) {
+      if (g.existing) {
+        report.existing_gateways[cluster] = g.service();
+      }
+    }
+  }
+  TRY_ASSIGN(const auto objects, render(session.clusters, gateways));
+  TRY_ASSIGN(auto plans, mesh::apply_everywhere(clients, objects, dry));
   report.plans = std::move(plans);
   return print_apply_report(ctx, report, dry, "ApplyResult");
 }

@@ -4,17 +4,28 @@
 #include "config/config.hpp"
 #include "core/error.hpp"
 #include "mesh/desired.hpp"
+#include "mesh/gateway_choice.hpp"
 #include "mesh/session.hpp"
 #include "render/manifests.hpp"
 
+#include <map>
+#include <memory>
+#include <string>
 #include <vector>
 
 namespace meshctl::mesh {
 
-/// cross-network-gateway in every cluster, exposing `services` on 15443 (all "*.local" when empty).
+/// cross-network-gateway in every cluster, exposing `services` on 15443 (all "*.local" when empty),
+/// beside each cluster's east-west gateway of `gateways` (meshctl's own when absent there).
 Result<std::vector<ClusterObjects>>
 render_expose(const std::vector<config::ClusterConfig>& clusters,
-              const std::vector<ServiceName>& services);
+              const std::vector<ServiceName>& services,
+              const std::map<std::string, GatewayChoice>& gateways = {});
+
+/// find_gateway() on every cluster in parallel (`clients` in the session's order); the first
+/// failure is the error, the others are logged.
+Result<std::map<std::string, GatewayChoice>>
+find_gateways(const Session& session, std::vector<std::unique_ptr<kube::Client>>& clients);
 
 /// The localize DestinationRule for `service` in every cluster (failover by `by`).
 Result<std::vector<ClusterObjects>>

@@ -114,14 +114,15 @@ Result<render::CacertsData> cacerts_for(const config::MeshConfig& cfg,
 }
 
 Result<ClusterObjects> render_join_base(const config::ClusterConfig& cluster,
-                                        const render::CacertsData& cacerts) {
+                                        const render::CacertsData& cacerts,
+                                        const GatewayChoice& gateway) {
   ClusterObjects co{cluster.name, {}};
-  auto base = render::render_cluster_base(cluster, cacerts);
+  auto base = render::render_cluster_base(cluster, cacerts, !gateway.existing);
   if (!base) {
     return tl::make_unexpected(base.error().with_context(cluster.name));
   }
   co.objects = desired(*base);
-  auto expose = render::render_expose_gateway({});
+  auto expose = render::render_expose_gateway({}, gateway.expose);
   if (!expose) {
     return tl::make_unexpected(expose.error().with_context(cluster.name));
   }
@@ -156,14 +157,16 @@ render_join_remote_secrets(const config::ClusterConfig& target,
 Result<std::vector<ClusterObjects>>
 render_join(const std::vector<config::ClusterConfig>& clusters,
             const std::map<std::string, render::CacertsData>& cacerts,
-            const std::map<std::string, render::RemoteSecretInput>& sources) {
+            const std::map<std::string, render::RemoteSecretInput>& sources,
+            const std::map<std::string, GatewayChoice>& gateways) {
   std::vector<ClusterObjects> out;
   for (const auto& c : clusters) {
     const auto ca = cacerts.find(c.name);
     if (ca == cacerts.end()) {
       return fail("internal: no cacerts for " + c.name);
     }
-    auto co = render_join_base(c, ca->second);
+    const auto gw = gateways.find(c.name);
+    auto co = render_join_base(c, ca->second, gw == gateways.end() ? GatewayChoice{} : gw->second);
     if (!co) {
       return tl::make_unexpected(co.error());
     }
@@ -185,7 +188,9 @@ render_join_offline(const config::MeshConfig& cfg,
                     const config::Kubeconfig& kubeconfig) {
   std::map<std::string, render::CacertsData> cacerts;
   std::map<std::string, render::RemoteSecretInput> sources;
+  std::map<std::string, GatewayChoice> gateways;
   for (const auto& c : clusters) {
+    gateways.emplace(c.name, offline_gateway(c));
     auto ca = cacerts_for(cfg, c, false);
     if (!ca) {
       return tl::make_unexpected(ca.error());
@@ -199,7 +204,7 @@ render_join_offline(const config::MeshConfig& cfg,
                                 c.name, server->url, render::ca_placeholder(c.name),
                                 render::token_placeholder(c.name), server->tls_server_name});
   }
-  return render_join(clusters, cacerts, sources);
+  return render_join(clusters, cacerts, sources, gateways);
 }
 
 } // namespace meshctl::mesh

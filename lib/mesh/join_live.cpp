@@ -149,17 +149,41 @@ Result<JoinReport> join_live(const Session& session, const JoinOptions& options,
     servers.emplace(c.name, *s);
   }
 
-  // Phase 1: preconditions everywhere.
+  // Phase 1: preconditions everywhere, and which east-west gateway each cluster uses.
+  struct Phase1 {
+    std::vector<Error> errors;
+    GatewayChoice gateway;
+  };
   auto checks = for_each_cluster(names, [&](const std::string& name) {
     const auto& root = cacerts.at(name).root_cert;
-    return check_join_preconditions(*by_name[name], session.config, *cfg_by_name[name],
-                                    render::is_placeholder(root) ? std::string() : root,
-                                    options.force_ca);
+    Phase1 out;
+    auto gateway = find_gateway(*by_name[name], *cfg_by_name[name]);
+    if (gateway) {
+      out.gateway = std::move(*gateway);
+    } else {
+      out.errors.push_back(gateway.error());
+    }
+    // An installed gateway is not meshctl's to check: verify reports its address.
+    auto cluster = *cfg_by_name[name];
+    if (out.gateway.existing) {
+      cluster.gateway = config::GatewayConfig{};
+    }
+    for (auto& e : check_join_preconditions(*by_name[name], session.config, cluster,
+                                            render::is_placeholder(root) ? std::string() : root,
+                                            options.force_ca)) {
+      out.errors.push_back(std::move(e));
+    }
+    return out;
   });
+  std::map<std::string, GatewayChoice> gateways;
   for (auto& c : checks) {
-    for (auto& e : c.value) {
+    for (auto& e : c.value.errors) {
       report.precondition_errors.push_back(std::move(e));
     }
+    if (c.value.gateway.existing) {
+      report.existing_gateways[c.cluster] = c.value.gateway.service();
+    }
+    gateways[c.cluster] = std::move(c.value.gateway);
   }
   if (!report.precondition_errors.empty()) {
     return report;
@@ -172,7 +196,7 @@ Result<JoinReport> join_live(const Session& session, const JoinOptions& options,
   };
   auto phase2 = for_each_cluster(names, [&](const std::string& name) -> Result<Phase2> {
     kube::Client& client = *by_name[name];
-    auto desired_base = render_join_base(*cfg_by_name[name], cacerts.at(name));
+    auto desired_base = render_join_base(*cfg_by_name[name], cacerts.at(name), gateways.at(name));
     if (!desired_base) {
       return tl::make_unexpected(desired_base.error());
     }
@@ -288,6 +312,10 @@ std::string format_join_report(const JoinReport& report, int verbosity) {
   std::string out;
   for (const auto& p : report.plans) {
     const auto s = summarize(p.changes);
+    if (const auto gw = report.existing_gateways.find(p.cluster);
+        gw != report.existing_gateways.end()) {
+      out += fmt::format("{}: using existing east-west gateway {}\n", p.cluster, gw->second);
+    }
     out += fmt::format("{}: {} created, {} updated, {} unchanged\n", p.cluster, s.created,
                        s.updated, s.unchanged);
     if (verbosity >= 1) {
@@ -359,11 +387,16 @@ nlohmann::json join_report_json(const JoinReport& report, DryRun dry_run, const 
       }
       objects.push_back(std::move(o));
     }
-    clusters.push_back({{"name", p.cluster},
-                        {"created", s.created},
-                        {"updated", s.updated},
-                        {"unchanged", s.unchanged},
-                        {"objects", std::move(objects)}});
+    nlohmann::json entry = {{"name", p.cluster},
+                            {"created", s.created},
+                            {"updated", s.updated},
+                            {"unchanged", s.unchanged},
+                            {"objects", std::move(objects)}};
+    if (const auto gw = report.existing_gateways.find(p.cluster);
+        gw != report.existing_gateways.end()) {
+      entry["existingGateway"] = gw->second;
+    }
+    clusters.push_back(std::move(entry));
   }
   const char* mode = report_dry_run(dry_run);
   return {{"apiVersion", "meshctl.dev/v1alpha1"},
