@@ -40,7 +40,9 @@ bool managed_by_meshctl(const nlohmann::json& svc) {
   return label(svc, render::k_managed_by_label) == render::k_managed_by_value;
 }
 
-std::string kubectl(const config::ClusterConfig& c) { return "kubectl --context " + c.context; }
+std::string kubectl(const config::ClusterConfig& c) {
+  return "kubectl --context " + c.context;
+}
 
 // The choice for an installed gateway's Service: its selector becomes cross-network-gateway's.
 Result<GatewayChoice> use(const config::ClusterConfig& cluster, const nlohmann::json& svc) {

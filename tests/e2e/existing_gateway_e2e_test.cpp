@@ -1,5 +1,5 @@
-// Variant existing-gateway: both clusters already have an east-west gateway, installed the Istio way
-// in namespace istio-gateways (cn-shanghai: gen-eastwest-gateway.sh + istioctl, LoadBalancer;
+// Variant existing-gateway: both clusters already have an east-west gateway, installed the Istio
+// way in namespace istio-gateways (cn-shanghai: gen-eastwest-gateway.sh + istioctl, LoadBalancer;
 // wuxi: the Helm gateway chart, NodePort with externalIPs, named in meshctl.yaml). join uses them
 // and makes no gateway of its own; verify checks them; unjoin leaves them in place.
 
@@ -51,8 +51,8 @@ TEST_CASE("existing east-west gateways: join uses them, verify checks them, unjo
   options.variant = "existing-gateway";
   TestClusters clusters(options);
   for (const auto& c : clusters.names()) {
-    auto r = clusters.kubectl(c, {"-n", k_ns, "rollout", "status", "deployment/" + k_gw,
-                                  "--timeout", "60s"});
+    auto r = clusters.kubectl(
+        c, {"-n", k_ns, "rollout", "status", "deployment/" + k_gw, "--timeout", "60s"});
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     // The injector's gateway template gave the pod its proxy.
@@ -82,9 +82,9 @@ TEST_CASE("existing east-west gateways: join uses them, verify checks them, unjo
     const json svc = clusters.kubectl_json(c, {"-n", k_ns, "get", "service", k_gw});
     CHECK(gw["spec"]["selector"] == svc["spec"]["selector"]);
     CHECK(gw["spec"]["servers"][0]["port"]["number"] == 15443);
-    CHECK_FALSE(exists(clusters, c,
-                       {"-n", "istio-system", "gateways.networking.istio.io",
-                        "cross-network-gateway"}));
+    CHECK_FALSE(
+        exists(clusters, c,
+               {"-n", "istio-system", "gateways.networking.istio.io", "cross-network-gateway"}));
   }
   for (const auto& w : clusters.writes_since(mark)) {
     const std::string res = w.value("resource", "");
@@ -146,8 +146,8 @@ TEST_CASE("existing east-west gateways: join uses them, verify checks them, unjo
     CHECK(exists(clusters, c, {"-n", k_ns, "deployment", k_gw}));
     CHECK(exists(clusters, c, {"-n", k_ns, "service", k_gw}));
     CHECK(exists(clusters, c, {"namespace", k_ns}));
-    CHECK_FALSE(exists(clusters, c,
-                       {"-n", k_ns, "gateways.networking.istio.io", "cross-network-gateway"}));
+    CHECK_FALSE(
+        exists(clusters, c, {"-n", k_ns, "gateways.networking.istio.io", "cross-network-gateway"}));
     CHECK_FALSE(
         exists(clusters, c, {"-n", "dev", "destinationrules.networking.istio.io", "helloworld"}));
   }

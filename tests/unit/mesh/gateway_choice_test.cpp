@@ -27,18 +27,19 @@ config::ClusterConfig cluster(const std::string& name) {
 // on the Service, and the installer's own labels in its selector.
 json gateway_service(const std::string& ns, const std::string& name, const std::string& network,
                      bool managed = false, std::vector<int> ports = {15021, 15443, 15012, 15017}) {
-  json svc = {{"apiVersion", "v1"},
-              {"kind", "Service"},
-              {"metadata",
-               {{"name", name},
-                {"namespace", ns},
-                {"labels",
-                 {{"app", name}, {"istio", "eastwestgateway"}, {"topology.istio.io/network", network}}}}},
-              {"spec",
-               {{"type", "LoadBalancer"},
-                {"selector",
-                 {{"app", name}, {"istio", "eastwestgateway"}, {"topology.istio.io/network", network}}},
-                {"ports", json::array()}}}};
+  json svc = {
+      {"apiVersion", "v1"},
+      {"kind", "Service"},
+      {"metadata",
+       {{"name", name},
+        {"namespace", ns},
+        {"labels",
+         {{"app", name}, {"istio", "eastwestgateway"}, {"topology.istio.io/network", network}}}}},
+      {"spec",
+       {{"type", "LoadBalancer"},
+        {"selector",
+         {{"app", name}, {"istio", "eastwestgateway"}, {"topology.istio.io/network", network}}},
+        {"ports", json::array()}}}};
   for (int p : ports) {
     svc["spec"]["ports"].push_back({{"port", p}, {"targetPort", p}});
   }
@@ -65,25 +66,26 @@ TEST_CASE("no installed gateway: join installs its own in istio-system", "[mesh]
 }
 
 TEST_CASE("meshctl's own gateway already there: join keeps it", "[mesh][gateway]") {
-  auto g = choose_gateway(
-      cluster("wuxi"), {gateway_service("istio-system", "istio-eastwestgateway", "wuxi", true)},
-      json());
+  auto g = choose_gateway(cluster("wuxi"),
+                          {gateway_service("istio-system", "istio-eastwestgateway", "wuxi", true)},
+                          json());
   REQUIRE(g);
   CHECK_FALSE(g->existing);
 }
 
 TEST_CASE("one installed gateway: join uses it and selects its pods beside them",
           "[mesh][gateway]") {
-  auto g = choose_gateway(
-      cluster("wuxi"), {gateway_service("istio-gateways", "istio-eastwestgateway", "wuxi")}, json());
+  auto g =
+      choose_gateway(cluster("wuxi"),
+                     {gateway_service("istio-gateways", "istio-eastwestgateway", "wuxi")}, json());
   REQUIRE(g);
   CHECK(g->existing);
   CHECK(g->service() == "istio-gateways/istio-eastwestgateway");
   CHECK(g->expose.namespace_ == "istio-gateways");
-  CHECK(g->expose.selector == std::map<std::string, std::string>{
-                                  {"app", "istio-eastwestgateway"},
-                                  {"istio", "eastwestgateway"},
-                                  {"topology.istio.io/network", "wuxi"}});
+  CHECK(g->expose.selector ==
+        std::map<std::string, std::string>{{"app", "istio-eastwestgateway"},
+                                           {"istio", "eastwestgateway"},
+                                           {"topology.istio.io/network", "wuxi"}});
 
   // join then renders no gateway workload, and cross-network-gateway beside the pods.
   auto base = render_join_base(cluster("wuxi"), {"a", "b", "c", "d"}, *g);
@@ -108,9 +110,10 @@ TEST_CASE("several installed gateways: an error lists them and names the config 
                            gateway_service("ingress-cluster", "cluster-wuxi", "wuxi")},
                           json());
   REQUIRE_FALSE(g);
-  CHECK_THAT(g.error().message(),
-             Catch::Contains("2 east-west gateways for network wuxi") &&
-                 Catch::Contains("ingress-cluster/cluster-wuxi, istio-system/istio-eastwestgateway"));
+  CHECK_THAT(
+      g.error().message(),
+      Catch::Contains("2 east-west gateways for network wuxi") &&
+          Catch::Contains("ingress-cluster/cluster-wuxi, istio-system/istio-eastwestgateway"));
   CHECK_THAT(g.error().hint(), Catch::Contains("clusters[].gateway.existing for wuxi") &&
                                    Catch::Contains("namespace: ingress-cluster"));
 }
@@ -119,8 +122,8 @@ TEST_CASE("a configured gateway is used, even among several", "[mesh][gateway]")
   auto c = cluster("wuxi");
   c.gateway.existing = config::ExistingGateway{"cluster-wuxi", "ingress-cluster"};
   const auto chosen = gateway_service("ingress-cluster", "cluster-wuxi", "wuxi");
-  auto g = choose_gateway(c, {gateway_service("istio-system", "istio-eastwestgateway", "wuxi"), chosen},
-                          chosen);
+  auto g = choose_gateway(
+      c, {gateway_service("istio-system", "istio-eastwestgateway", "wuxi"), chosen}, chosen);
   REQUIRE(g);
   CHECK(g->existing);
   CHECK(g->service() == "ingress-cluster/cluster-wuxi");
@@ -134,10 +137,9 @@ TEST_CASE("a configured gateway that is missing, lacks 15443 or has another netw
   SECTION("missing") {
     auto g = choose_gateway(c, {}, json());
     REQUIRE_FALSE(g);
-    CHECK_THAT(g.error().message(),
-               Catch::Contains("ingress-cluster/cluster-wuxi") && Catch::Contains("does not exist"));
-    CHECK_THAT(g.error().hint(),
-               Catch::Contains("get svc -A -l topology.istio.io/network=wuxi"));
+    CHECK_THAT(g.error().message(), Catch::Contains("ingress-cluster/cluster-wuxi") &&
+                                        Catch::Contains("does not exist"));
+    CHECK_THAT(g.error().hint(), Catch::Contains("get svc -A -l topology.istio.io/network=wuxi"));
   }
   SECTION("no 15443") {
     auto g = choose_gateway(
@@ -147,7 +149,8 @@ TEST_CASE("a configured gateway that is missing, lacks 15443 or has another netw
     CHECK_FALSE(g.error().hint().empty());
   }
   SECTION("another network") {
-    auto g = choose_gateway(c, {}, gateway_service("ingress-cluster", "cluster-wuxi", "cn-shanghai"));
+    auto g =
+        choose_gateway(c, {}, gateway_service("ingress-cluster", "cluster-wuxi", "cn-shanghai"));
     REQUIRE_FALSE(g);
     CHECK_THAT(g.error().message(), Catch::Contains("topology.istio.io/network=cn-shanghai"));
     CHECK_THAT(g.error().hint(), Catch::Contains("label service cluster-wuxi "
