@@ -3,7 +3,8 @@
 // to: what `pilot-agent request GET config_dump…` and `clusters?format=json` return in a pod's
 // istio-proxy, and istiod's /debug/clusterz. Pure functions of the objects istiod would see; the
 // network part (reading remote clusters through remote secrets) lives in istiod.{hpp,cpp}.
-// The rules, each from Istio's own code (FACTS.md §2, §4–6), are described in istiod_model.cpp.
+// The rules, each from Istio's own code (FACTS.md §2, §4–6), are described in the
+// istiod_model_*.cpp files that implement them (istiod_model_internal.hpp says which holds what).
 
 #include <nlohmann/json.hpp>
 
