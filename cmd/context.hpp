@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <map>
 #include <string>
 
 namespace meshctl::cmd {
@@ -40,6 +41,8 @@ struct ClusterConfig;
 namespace meshctl::mesh {
 struct JoinReport;
 struct Session;
+struct ClusterObjects;
+struct GatewayChoice;
 enum class DryRun;
 } // namespace meshctl::mesh
 
@@ -51,16 +54,20 @@ Result<ExitCode> print_apply_report(const Context& ctx, const mesh::JoinReport& 
                                     mesh::DryRun dry, const std::string& kind);
 
 /// What expose and localize want in each of the clusters given, at each cluster's
-/// networking.istio.io version.
+/// networking.istio.io version; `gateways` holds each cluster's east-west gateway when
+/// render_and_apply was asked to find them (else it is empty).
 using RenderFn = std::function<Result<std::vector<mesh::ClusterObjects>>(
-    const std::vector<config::ClusterConfig>& clusters, const mesh::IstioApis& apis)>;
+    const std::vector<config::ClusterConfig>& clusters, const mesh::IstioApis& apis,
+    const std::map<std::string, mesh::GatewayChoice>& gateways)>;
 
 /// The shared body of expose and localize: opens the session on `contexts`; with offline
-/// --dry-run renders at the default Istio API and prints the manifests; else chooses every
-/// cluster's Istio API from discovery (a cluster without one fails before anything is written),
-/// renders, plans (and unless a client dry run, applies) in every cluster and prints the outcome.
-/// In cmd/join.cpp.
+/// --dry-run renders at the default Istio API (and, with `find_gateways`, the gateways the config
+/// names) and prints the manifests; else chooses every cluster's Istio API from discovery (a
+/// cluster without one fails before anything is written), finds each cluster's east-west gateway
+/// (with `find_gateways`), renders, plans (and unless a client dry run, applies) in every cluster
+/// and prints the outcome. In cmd/join.cpp.
 Result<ExitCode> render_and_apply(const Context& ctx, const std::vector<std::string>& contexts,
-                                  mesh::DryRun dry, const RenderFn& render);
+                                  mesh::DryRun dry, const RenderFn& render,
+                                  bool find_gateways = false);
 
 } // namespace meshctl::cmd

@@ -30,9 +30,12 @@ Result<ExitCode> run_expose(const Context& ctx, const ExposeFlags& f) {
     TRY_ASSIGN(auto s, mesh::parse_service_name(h));
     services.push_back(std::move(s));
   }
-  return render_and_apply(ctx, f.contexts, dry, [&](const auto& clusters, const auto& apis) {
-    return mesh::render_expose(clusters, apis, services);
-  });
+  return render_and_apply(
+      ctx, f.contexts, dry,
+      [&](const auto& clusters, const auto& apis, const auto& gateways) {
+        return mesh::render_expose(clusters, apis, services, gateways);
+      },
+      true);
 }
 
 } // namespace

@@ -4,6 +4,7 @@
 
 #include "common.hpp"
 #include "core/try.hpp"
+#include "mesh/expose.hpp"
 #include "mesh/join_live.hpp"
 #include "mesh/manifest_output.hpp"
 #include "mesh/session.hpp"
@@ -51,10 +52,16 @@ Result<ExitCode> print_apply_report(const Context& ctx, const mesh::JoinReport& 
 }
 
 Result<ExitCode> render_and_apply(const Context& ctx, const std::vector<std::string>& contexts,
-                                  mesh::DryRun dry, const RenderFn& render) {
+                                  mesh::DryRun dry, const RenderFn& render, bool find_gateways) {
   TRY_ASSIGN(const auto session, mesh::open_session(ctx.global, contexts));
+  std::map<std::string, mesh::GatewayChoice> gateways;
   if (dry == mesh::DryRun::k_offline) {
-    TRY_ASSIGN(const auto objects, render(session.clusters, mesh::IstioApis{}));
+    if (find_gateways) {
+      for (const auto& c : session.clusters) {
+        gateways.emplace(c.name, mesh::offline_gateway(c));
+      }
+    }
+    TRY_ASSIGN(const auto objects, render(session.clusters, mesh::IstioApis{}, gateways));
     const std::string text = mesh::format_manifests(objects, ctx.global.output, false);
     std::fwrite(text.data(), 1, text.size(), stdout);
     return ExitCode::k_ok;
@@ -66,7 +73,15 @@ Result<ExitCode> render_and_apply(const Context& ctx, const std::vector<std::str
     report.precondition_errors = std::move(choice.errors);
     return print_apply_report(ctx, report, dry, "ApplyResult");
   }
-  TRY_ASSIGN(const auto objects, render(session.clusters, choice.apis));
+  if (find_gateways) {
+    TRY_ASSIGN(gateways, mesh::find_gateways(session, clients));
+    for (const auto& [cluster, g] : gateways) {
+      if (g.existing) {
+        report.existing_gateways[cluster] = g.service();
+      }
+    }
+  }
+  TRY_ASSIGN(const auto objects, render(session.clusters, choice.apis, gateways));
   TRY_ASSIGN(auto plans, mesh::apply_everywhere(clients, objects, dry));
   report.plans = std::move(plans);
   return print_apply_report(ctx, report, dry, "ApplyResult");

@@ -22,9 +22,10 @@ Result<ExitCode> run_localize(const Context& ctx, const LocalizeFlags& f) {
   TRY_ASSIGN(const auto dry, mesh::parse_dry_run(f.dry_run));
   TRY_ASSIGN(const auto service, mesh::parse_service_name(f.service));
   TRY_ASSIGN(const auto by, mesh::parse_failover_by(f.by));
-  return render_and_apply(ctx, f.contexts, dry, [&](const auto& clusters, const auto& apis) {
-    return mesh::render_localize(clusters, apis, service, by);
-  });
+  return render_and_apply(ctx, f.contexts, dry,
+                          [&](const auto& clusters, const auto& apis, const auto& /*gateways*/) {
+                            return mesh::render_localize(clusters, apis, service, by);
+                          });
 }
 
 } // namespace

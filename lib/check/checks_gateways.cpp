@@ -49,13 +49,13 @@ Findings check_gateways(const MeshFacts& facts) {
         out.push_back(error("gateway.no-pods", c.name,
                             "the gateway Service " + svc + " selects no pod",
                             "is the gateway Deployment there? " + kubectl(c) + " -n " +
-                                g.namespace_ + " get deploy,pods -l istio=eastwestgateway"));
+                                g.namespace_ + " get deploy,pods -l " + g.pod_selector));
       } else if (g.ready_pods == 0) {
         fine = false;
         out.push_back(
             error("gateway.pods-not-ready", c.name,
                   fmt::format("none of the {} gateway pods of {} is ready", g.pods, svc),
-                  kubectl(c) + " -n " + g.namespace_ + " describe pods -l istio=eastwestgateway"));
+                  kubectl(c) + " -n " + g.namespace_ + " describe pods -l " + g.pod_selector));
       }
       // Only NodePort gateways use the annotation; elsewhere istiod never reads it.
       const bool bad_selector =

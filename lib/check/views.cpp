@@ -142,6 +142,13 @@ std::vector<GatewayView> gateway_views(const ClusterFacts& cluster) {
     }
     // Pods.
     const json& selector = member(spec, "selector");
+    if (selector.is_object()) {
+      for (const auto& [k, v] : selector.items()) {
+        if (v.is_string()) {
+          g.pod_selector += (g.pod_selector.empty() ? "" : ",") + k + "=" + v.get<std::string>();
+        }
+      }
+    }
     for (const auto& pod : cluster.gateway_pods) {
       if (str(member(pod, "metadata"), "namespace") == g.namespace_ &&
           selector_matches(selector, member_at(pod, {"metadata", "labels"}))) {

@@ -60,6 +60,9 @@ struct GatewayView {
   std::vector<GatewayAddress> addresses; ///< what istiod publishes (empty = unusable)
   int pods = 0;
   int ready_pods = 0;
+  /// Its spec.selector as a kubectl label selector ("app=istio-eastwestgateway,istio=…"), for
+  /// hints: an installed gateway's pods carry its installer's labels, not meshctl's.
+  std::string pod_selector;
 };
 
 /// Every gateway Service of a cluster, in the facts' order.

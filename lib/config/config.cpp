@@ -40,7 +40,9 @@ const std::vector<std::string> k_istio_keys{"revision"};
 const std::vector<std::string> k_mesh_keys{"id", "trustDomain"};
 const std::vector<std::string> k_cluster_keys{"name",          "context", "network", "apiServer",
                                               "tlsServerName", "gateway", "istio"};
-const std::vector<std::string> k_gateway_keys{"type", "externalIPs", "nodeSelector", "nodePort"};
+const std::vector<std::string> k_gateway_keys{"type", "externalIPs", "nodeSelector", "nodePort",
+                                              "existing"};
+const std::vector<std::string> k_existing_keys{"name", "namespace"};
 const std::vector<std::string> k_pki_keys{"dir"};
 
 bool is_ip_address(const std::string& s) {
@@ -155,6 +157,39 @@ Result<std::optional<std::string>> read_istio(const Reader& r, const YAML::Node&
   return rev;
 }
 
+Result<std::optional<ExistingGateway>> read_existing(const Reader& r, const YAML::Node& gateway,
+                                                     const std::string& path) {
+  const YAML::Node node = Reader::get(gateway, "existing");
+  if (!node.IsDefined() || node.IsNull()) {
+    return std::optional<ExistingGateway>();
+  }
+  if (!node.IsMap()) {
+    return r.error_at(
+        node, path + " must be a map {name, namespace} (got " + detail::describe(node) + ")",
+        "write existing: {name: istio-eastwestgateway, namespace: istio-system}, "
+        "the gateway's Service");
+  }
+  TRY(r.check_map(node, path, k_existing_keys));
+  ExistingGateway e;
+  for (const auto& [key, field] :
+       {std::pair<const char*, std::string*>{"name", &e.name}, {"namespace", &e.namespace_}}) {
+    TRY_ASSIGN(const auto v, r.string(node, key, path + "." + key));
+    if (!v || v->empty()) {
+      return r.error_at(node, path + "." + key + " is missing",
+                        "name the gateway's Service: existing: {name: istio-eastwestgateway, "
+                        "namespace: istio-system}");
+    }
+    if (!detail::is_dns1123_label(*v)) {
+      return r.error_at(Reader::get(node, key),
+                        path + "." + key + " \"" + *v + "\" is not a valid " +
+                            (std::string(key) == "name" ? "Service" : "namespace") + " name",
+                        "use lower-case letters, digits and '-', as kubectl get svc -A shows it");
+    }
+    *field = *v;
+  }
+  return std::optional<ExistingGateway>(std::move(e));
+}
+
 Result<GatewayConfig> read_gateway(const Reader& r, const YAML::Node& cluster_node,
                                    const std::string& path) {
   GatewayConfig gw;
@@ -215,6 +250,21 @@ Result<GatewayConfig> read_gateway(const Reader& r, const YAML::Node& cluster_no
                         "Kubernetes allocate one");
     }
     gw.node_port = static_cast<int>(*port);
+  }
+
+  TRY_ASSIGN(gw.existing, read_existing(r, node, path + ".existing"));
+  if (gw.existing) {
+    // meshctl renders no gateway of its own then: its type and addresses are the installed one's.
+    for (const char* key : {"type", "externalIPs", "nodeSelector", "nodePort"}) {
+      if (Reader::get(node, key).IsDefined()) {
+        return r.error_at(Reader::key_node(node, key),
+                          path + "." + key + " does not apply with " + path +
+                              ".existing: join makes no gateway of its own then",
+                          "remove " + std::string(key) +
+                              ", or remove existing to let join install one");
+      }
+    }
+    return gw;
   }
 
   if (gw.type == GatewayType::k_load_balancer) {
@@ -509,20 +559,35 @@ Result<std::vector<ClusterConfig>> select_clusters(const MeshConfig& cfg,
   return out;
 }
 
+namespace {
+
+nlohmann::ordered_json gateway_json(const GatewayConfig& g) {
+  nlohmann::ordered_json gw;
+  gw["type"] = g.type == GatewayType::k_node_port ? "NodePort" : "LoadBalancer";
+  gw["externalIPs"] = g.external_ips;
+  if (g.node_selector) {
+    gw["nodeSelector"] = nlohmann::ordered_json::object();
+    for (const auto& [k, v] : *g.node_selector) {
+      gw["nodeSelector"][k] = v;
+    }
+  }
+  if (g.node_port) {
+    gw["nodePort"] = *g.node_port;
+  }
+  return gw;
+}
+
+} // namespace
+
 std::string to_json_text(const MeshConfig& cfg) {
   nlohmann::ordered_json clusters = nlohmann::ordered_json::array();
   for (const auto& c : cfg.clusters) {
     nlohmann::ordered_json gw;
-    gw["type"] = c.gateway.type == GatewayType::k_node_port ? "NodePort" : "LoadBalancer";
-    gw["externalIPs"] = c.gateway.external_ips;
-    if (c.gateway.node_selector) {
-      gw["nodeSelector"] = nlohmann::ordered_json::object();
-      for (const auto& [k, v] : *c.gateway.node_selector) {
-        gw["nodeSelector"][k] = v;
-      }
-    }
-    if (c.gateway.node_port) {
-      gw["nodePort"] = *c.gateway.node_port;
+    if (c.gateway.existing) {
+      gw["existing"] = {{"name", c.gateway.existing->name},
+                        {"namespace", c.gateway.existing->namespace_}};
+    } else {
+      gw = gateway_json(c.gateway);
     }
     nlohmann::ordered_json j;
     j["name"] = c.name;

@@ -14,6 +14,12 @@ namespace meshctl::config {
 
 enum class GatewayType { k_load_balancer, k_node_port };
 
+/// A Service, named in meshctl.yaml as `gateway.existing: {name, namespace}`.
+struct ExistingGateway {
+  std::string name;
+  std::string namespace_;
+};
+
 /// How the east-west gateway of one cluster is exposed to the other clusters (FACTS §4).
 struct GatewayConfig {
   GatewayType type = GatewayType::k_load_balancer;
@@ -24,6 +30,10 @@ struct GatewayConfig {
   std::optional<std::map<std::string, std::string>> node_selector;
   /// Fixed nodePort for 15443 (NodePort only); absent = allocated by Kubernetes.
   std::optional<int> node_port;
+  /// An east-west gateway installed by someone else (Istio's generator, istioctl, the Helm chart)
+  /// that join must use instead of making its own: its Service's name and namespace. Absent = join
+  /// looks for one (a Service labelled with the cluster's network that exposes 15443).
+  std::optional<ExistingGateway> existing;
 };
 
 /// One cluster of the mesh.

@@ -1,5 +1,7 @@
 #include "mesh/expose.hpp"
 
+#include "core/fanout.hpp"
+#include "core/log.hpp"
 #include "core/suggest.hpp"
 #include "core/try.hpp"
 
@@ -7,7 +9,8 @@ namespace meshctl::mesh {
 
 Result<std::vector<ClusterObjects>>
 render_expose(const std::vector<config::ClusterConfig>& clusters, const IstioApis& apis,
-              const std::vector<ServiceName>& services) {
+              const std::vector<ServiceName>& services,
+              const std::map<std::string, GatewayChoice>& gateways) {
   std::vector<render::ServiceRef> refs;
   refs.reserve(services.size());
   for (const auto& s : services) {
@@ -16,9 +19,44 @@ render_expose(const std::vector<config::ClusterConfig>& clusters, const IstioApi
   std::vector<ClusterObjects> out;
   out.reserve(clusters.size());
   for (const auto& c : clusters) {
-    TRY_ASSIGN(auto objects,
-               render::render_expose_gateway(refs, istio_api_of(apis, c.name).api_version()));
-    out.push_back({c.name, desired(objects)});
+    const auto gw = gateways.find(c.name);
+    auto objects = render::render_expose_gateway(
+        refs, istio_api_of(apis, c.name).api_version(),
+        gw == gateways.end() ? render::ExposeTarget{} : gw->second.expose);
+    if (!objects) {
+      return tl::make_unexpected(objects.error().with_context(c.name));
+    }
+    out.push_back({c.name, desired(*objects)});
+  }
+  return out;
+}
+
+Result<std::map<std::string, GatewayChoice>>
+find_gateways(const Session& session, std::vector<std::unique_ptr<kube::Client>>& clients) {
+  std::vector<std::string> names;
+  std::map<std::string, std::size_t> index;
+  for (std::size_t i = 0; i < session.clusters.size(); ++i) {
+    names.push_back(session.clusters[i].name);
+    index[session.clusters[i].name] = i;
+  }
+  auto found = for_each_cluster(names, [&](const std::string& name) {
+    const std::size_t i = index.at(name);
+    return find_gateway(*clients[i], session.clusters[i]);
+  });
+  std::map<std::string, GatewayChoice> out;
+  std::vector<Error> errors;
+  for (auto& f : found) {
+    if (!f.value) {
+      errors.push_back(f.value.error());
+    } else {
+      out.emplace(f.cluster, std::move(*f.value));
+    }
+  }
+  if (!errors.empty()) {
+    for (std::size_t i = 1; i < errors.size(); ++i) {
+      log::warn("{}", errors[i].what());
+    }
+    return tl::make_unexpected(errors.front());
   }
   return out;
 }

@@ -4,18 +4,29 @@
 #include "config/config.hpp"
 #include "core/error.hpp"
 #include "mesh/desired.hpp"
+#include "mesh/gateway_choice.hpp"
 #include "mesh/session.hpp"
 #include "render/manifests.hpp"
 
+#include <map>
+#include <memory>
+#include <string>
 #include <vector>
 
 namespace meshctl::mesh {
 
 /// cross-network-gateway in every cluster, exposing `services` on 15443 (all "*.local" when empty),
-/// at each cluster's Istio API version.
+/// beside each cluster's east-west gateway of `gateways` (meshctl's own when absent there), at each
+/// cluster's Istio API version.
 Result<std::vector<ClusterObjects>>
 render_expose(const std::vector<config::ClusterConfig>& clusters, const IstioApis& apis,
-              const std::vector<ServiceName>& services);
+              const std::vector<ServiceName>& services,
+              const std::map<std::string, GatewayChoice>& gateways = {});
+
+/// find_gateway() on every cluster in parallel (`clients` in the session's order); the first
+/// failure is the error, the others are logged.
+Result<std::map<std::string, GatewayChoice>>
+find_gateways(const Session& session, std::vector<std::unique_ptr<kube::Client>>& clients);
 
 /// The localize DestinationRule for `service` in every cluster (failover by `by`), at each
 /// cluster's Istio API version.

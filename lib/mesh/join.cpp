@@ -127,14 +127,15 @@ Result<render::CacertsData> cacerts_for(const config::MeshConfig& cfg,
 
 Result<ClusterObjects> render_join_base(const config::ClusterConfig& cluster,
                                         const kube::IstioApi& istio,
-                                        const render::CacertsData& cacerts) {
+                                        const render::CacertsData& cacerts,
+                                        const GatewayChoice& gateway) {
   ClusterObjects co{cluster.name, {}};
-  auto base = render::render_cluster_base(cluster, cacerts);
+  auto base = render::render_cluster_base(cluster, cacerts, !gateway.existing);
   if (!base) {
     return tl::make_unexpected(base.error().with_context(cluster.name));
   }
   co.objects = desired(*base);
-  auto expose = render::render_expose_gateway({}, istio.api_version());
+  auto expose = render::render_expose_gateway({}, istio.api_version(), gateway.expose);
   if (!expose) {
     return tl::make_unexpected(expose.error().with_context(cluster.name));
   }
@@ -169,14 +170,17 @@ render_join_remote_secrets(const config::ClusterConfig& target,
 Result<std::vector<ClusterObjects>>
 render_join(const std::vector<config::ClusterConfig>& clusters, const IstioApis& apis,
             const std::map<std::string, render::CacertsData>& cacerts,
-            const std::map<std::string, render::RemoteSecretInput>& sources) {
+            const std::map<std::string, render::RemoteSecretInput>& sources,
+            const std::map<std::string, GatewayChoice>& gateways) {
   std::vector<ClusterObjects> out;
   for (const auto& c : clusters) {
     const auto ca = cacerts.find(c.name);
     if (ca == cacerts.end()) {
       return fail("internal: no cacerts for " + c.name);
     }
-    auto co = render_join_base(c, istio_api_of(apis, c.name), ca->second);
+    const auto gw = gateways.find(c.name);
+    auto co = render_join_base(c, istio_api_of(apis, c.name), ca->second,
+                               gw == gateways.end() ? GatewayChoice{} : gw->second);
     if (!co) {
       return tl::make_unexpected(co.error());
     }
@@ -198,7 +202,9 @@ render_join_offline(const config::MeshConfig& cfg,
                     const config::Kubeconfig& kubeconfig) {
   std::map<std::string, render::CacertsData> cacerts;
   std::map<std::string, render::RemoteSecretInput> sources;
+  std::map<std::string, GatewayChoice> gateways;
   for (const auto& c : clusters) {
+    gateways.emplace(c.name, offline_gateway(c));
     auto ca = cacerts_for(cfg, c, false);
     if (!ca) {
       return tl::make_unexpected(ca.error());
@@ -217,7 +223,7 @@ render_join_offline(const config::MeshConfig& cfg,
   for (auto& c : rendered) {
     c.istio_revision = cfg.revision_for(c);
   }
-  return render_join(rendered, IstioApis{}, cacerts, sources);
+  return render_join(rendered, IstioApis{}, cacerts, sources, gateways);
 }
 
 } // namespace meshctl::mesh

@@ -6,6 +6,7 @@
 #include "config/kubeconfig.hpp"
 #include "core/error.hpp"
 #include "mesh/desired.hpp"
+#include "mesh/gateway_choice.hpp"
 #include "render/manifests.hpp"
 
 #include <map>
@@ -53,12 +54,14 @@ Result<std::string> existing_root_pem(const config::MeshConfig& cfg);
 Result<render::CacertsData> cacerts_for(const config::MeshConfig& cfg,
                                         const config::ClusterConfig& cluster, bool persist);
 
-/// Phase 1 of join in one cluster: the cluster base (Namespace label, cacerts, east-west gateway,
-/// reader RBAC and token Secret) and cross-network-gateway at `istio`'s version (created only
-/// when absent: `expose` owns its hosts).
+/// Phase 1 of join in one cluster: the cluster base (Namespace label, cacerts, east-west gateway
+/// unless `gateway` is an installed one, reader RBAC and token Secret) and cross-network-gateway
+/// at `istio`'s version beside the gateway's pods (created only when absent: `expose` owns its
+/// hosts).
 Result<ClusterObjects> render_join_base(const config::ClusterConfig& cluster,
                                         const kube::IstioApi& istio,
-                                        const render::CacertsData& cacerts);
+                                        const render::CacertsData& cacerts,
+                                        const GatewayChoice& gateway = {});
 
 /// Phase 2 of join in `target`: one remote Secret per other cluster of `clusters`.
 Result<ClusterObjects>
@@ -69,14 +72,18 @@ render_join_remote_secrets(const config::ClusterConfig& target,
 /// Everything join wants in every cluster, in apply order: the cluster base (Namespace label,
 /// cacerts, east-west gateway, reader RBAC and token Secret), cross-network-gateway (created only
 /// when absent: `expose` owns its hosts), then one remote Secret per other cluster.
-/// `apis`, `cacerts` and `sources` are keyed by cluster name.
+/// `apis`, `cacerts`, `sources` and `gateways` are keyed by cluster name (a cluster missing in
+/// `gateways` gets meshctl's own gateway).
 Result<std::vector<ClusterObjects>>
 render_join(const std::vector<config::ClusterConfig>& clusters, const IstioApis& apis,
             const std::map<std::string, render::CacertsData>& cacerts,
-            const std::map<std::string, render::RemoteSecretInput>& sources);
+            const std::map<std::string, render::RemoteSecretInput>& sources,
+            const std::map<std::string, GatewayChoice>& gateways = {});
 
-/// The offline plan for `join --dry-run`: placeholders for the reader token and API server CA;
-/// Istio objects at the default version (v1), as no cluster is asked what it serves.
+/// The offline plan for `join --dry-run`: placeholders for the reader token and API server CA, and
+/// for the selector of a gateway named by gateway.existing; Istio objects at the default version
+/// (v1). It contacts no cluster, so it cannot find an installed gateway that the config does not
+/// name: it renders meshctl's own there.
 Result<std::vector<ClusterObjects>>
 render_join_offline(const config::MeshConfig& cfg,
                     const std::vector<config::ClusterConfig>& clusters,

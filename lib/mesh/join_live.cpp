@@ -144,32 +144,58 @@ Result<JoinReport> join_live(const Session& session, const JoinOptions& options,
     servers.emplace(c.name, *s);
   }
 
-  // Phase 1: preconditions everywhere, before anything is written — the local PKI included. An
-  // existing mesh root is read (not created) so that a foreign cacerts can be refused.
+  // Phase 1: preconditions everywhere, before anything is written — the local PKI included — and
+  // which east-west gateway each cluster uses. An existing mesh root is read (not created) so that
+  // a foreign cacerts can be refused.
   auto our_root = existing_root_pem(session.config);
   if (!our_root) {
     return tl::make_unexpected(our_root.error());
   }
+  struct Phase1 {
+    JoinPreconditions found;
+    GatewayChoice gateway;
+  };
   auto checks = for_each_cluster(names, [&](const std::string& name) {
-    return check_join_preconditions(*by_name[name], session.config, *cfg_by_name[name], *our_root,
-                                    options.force_ca);
+    Phase1 out;
+    std::vector<Error> gateway_errors;
+    auto gateway = find_gateway(*by_name[name], *cfg_by_name[name]);
+    if (gateway) {
+      out.gateway = std::move(*gateway);
+    } else {
+      gateway_errors.push_back(gateway.error());
+    }
+    // An installed gateway is not meshctl's to check: verify reports its address.
+    auto cluster = *cfg_by_name[name];
+    if (out.gateway.existing) {
+      cluster.gateway = config::GatewayConfig{};
+    }
+    out.found = check_join_preconditions(*by_name[name], session.config, cluster, *our_root,
+                                         options.force_ca);
+    out.found.errors.insert(out.found.errors.begin(), gateway_errors.begin(), gateway_errors.end());
+    return out;
   });
   // The revision found in each cluster decides the gateway's istio.io/rev label and which
   // Deployment --restart-istiod rolls.
   std::map<std::string, IstiodRevision> istiods;
   std::map<std::string, config::ClusterConfig> rendered; // cluster config as join renders it
   IstioApis apis;
+  std::map<std::string, GatewayChoice> gateways;
   for (auto& c : checks) {
-    apis.emplace(c.cluster, c.value.istio);
-    for (auto& e : c.value.errors) {
+    auto& found = c.value.found;
+    apis.emplace(c.cluster, found.istio);
+    for (auto& e : found.errors) {
       report.precondition_errors.push_back(std::move(e));
     }
-    if (c.value.istiod) {
-      istiods.emplace(c.cluster, *c.value.istiod);
+    if (found.istiod) {
+      istiods.emplace(c.cluster, *found.istiod);
       auto rc = *cfg_by_name[c.cluster];
-      rc.istio_revision = c.value.istiod->revision;
+      rc.istio_revision = found.istiod->revision;
       rendered.emplace(c.cluster, std::move(rc));
     }
+    if (c.value.gateway.existing) {
+      report.existing_gateways[c.cluster] = c.value.gateway.service();
+    }
+    gateways[c.cluster] = std::move(c.value.gateway);
   }
   if (!report.precondition_errors.empty()) {
     return report;
@@ -192,7 +218,8 @@ Result<JoinReport> join_live(const Session& session, const JoinOptions& options,
   };
   auto phase2 = for_each_cluster(names, [&](const std::string& name) -> Result<Phase2> {
     kube::Client& client = *by_name[name];
-    auto desired_base = render_join_base(rendered.at(name), apis.at(name), cacerts.at(name));
+    auto desired_base =
+        render_join_base(rendered.at(name), apis.at(name), cacerts.at(name), gateways.at(name));
     if (!desired_base) {
       return tl::make_unexpected(desired_base.error());
     }
@@ -310,6 +337,10 @@ std::string format_join_report(const JoinReport& report, int verbosity) {
   std::string out;
   for (const auto& p : report.plans) {
     const auto s = summarize(p.changes);
+    if (const auto gw = report.existing_gateways.find(p.cluster);
+        gw != report.existing_gateways.end()) {
+      out += fmt::format("{}: using existing east-west gateway {}\n", p.cluster, gw->second);
+    }
     out += fmt::format("{}: {} created, {} updated, {} unchanged\n", p.cluster, s.created,
                        s.updated, s.unchanged);
     if (verbosity >= 1) {
@@ -403,11 +434,16 @@ nlohmann::json join_report_json(const JoinReport& report, DryRun dry_run, const 
       }
       objects.push_back(std::move(o));
     }
-    clusters.push_back({{"name", p.cluster},
-                        {"created", s.created},
-                        {"updated", s.updated},
-                        {"unchanged", s.unchanged},
-                        {"objects", std::move(objects)}});
+    nlohmann::json entry = {{"name", p.cluster},
+                            {"created", s.created},
+                            {"updated", s.updated},
+                            {"unchanged", s.unchanged},
+                            {"objects", std::move(objects)}};
+    if (const auto gw = report.existing_gateways.find(p.cluster);
+        gw != report.existing_gateways.end()) {
+      entry["existingGateway"] = gw->second;
+    }
+    clusters.push_back(std::move(entry));
   }
   const char* mode = report_dry_run(dry_run);
   return {{"apiVersion", "meshctl.dev/v1alpha1"},

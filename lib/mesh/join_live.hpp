@@ -9,6 +9,7 @@
 #include "mesh/join.hpp"
 #include "mesh/session.hpp"
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,6 +31,9 @@ struct JoinReport {
   std::vector<ClusterPlan> plans;         ///< per cluster: base objects then remote secrets
   std::vector<std::string> notes;         ///< what the user must know or do next
   std::vector<Error> precondition_errors; ///< non-empty: nothing was written
+  /// Clusters whose installed east-west gateway is used (no gateway of meshctl's own): cluster ->
+  /// "namespace/name" of its Service.
+  std::map<std::string, std::string> existing_gateways;
 };
 
 /// Runs join against live clusters. Preconditions failing anywhere stop it before any write

@@ -199,8 +199,11 @@ Result<UnjoinCluster> read_named(kube::Client& client, const std::string& cluste
     auto d = get_if_any(
         client, {"apps", "v1", "deployments", k_istio_ns, std::string(render::k_gateway_name), ""});
     if (d && *d) {
-      out.extras.push_back(found_object({"apps", "v1", "deployments", k_istio_ns, "", ""}, **d,
-                                        "east-west gateway"));
+      auto gw =
+          found_object({"apps", "v1", "deployments", k_istio_ns, "", ""}, **d, "east-west gateway");
+      if (gw.managed) { // one installed by someone else stays even with --all
+        out.extras.push_back(std::move(gw));
+      }
     }
     return out;
   }
@@ -233,6 +236,21 @@ Result<UnjoinCluster> read_named(kube::Client& client, const std::string& cluste
     }
     if (*o) {
       out.extras.push_back(found_object(ref, **o, "expose Gateway"));
+    }
+    // Beside an installed east-west gateway, join puts cross-network-gateway in that gateway's
+    // namespace; only meshctl's own are looked for there.
+    auto exposes = list_labelled(client, istio->ref("gateways"), {istio->version}, managed);
+    if (!exposes) {
+      return tl::make_unexpected(Error(exposes.error()).with_context(ctx("the expose Gateway")));
+    }
+    for (const auto& g : *exposes) {
+      const auto& md = g["metadata"];
+      if (md.value("name", "") != render::k_expose_gateway_name ||
+          md.value("namespace", "") == k_istio_ns) {
+        continue;
+      }
+      out.extras.push_back(found_object(istio->ref("gateways"), g, "expose Gateway"));
+      out.extras.back().kind = "Gateway";
     }
     auto rules = list_labelled(client, istio->ref("destinationrules"), {istio->version}, managed);
     if (!rules) {

@@ -75,6 +75,11 @@ std::string token_placeholder(std::string_view cluster) {
          std::string(k_placeholder_suffix);
 }
 
+std::string selector_placeholder(std::string_view namespace_, std::string_view name) {
+  return "<pod labels of Service " + std::string(namespace_) + "/" + std::string(name) +
+         "'s selector" + std::string(k_placeholder_suffix);
+}
+
 std::string ca_placeholder(std::string_view cluster) {
   return "<CA certificate of the " + std::string(cluster) + " API server" +
          std::string(k_placeholder_suffix);
@@ -149,11 +154,13 @@ Result<std::vector<Object>> render_reader(const config::ClusterConfig& cluster) 
 }
 
 Result<std::vector<Object>> render_cluster_base(const config::ClusterConfig& cluster,
-                                                const CacertsData& ca) {
+                                                const CacertsData& ca, bool own_gateway) {
   std::vector<Result<std::vector<Object>>> parts;
   parts.push_back(render_namespace(cluster));
   parts.push_back(render_cacerts(ca));
-  parts.push_back(render_eastwest_gateway(cluster));
+  if (own_gateway) {
+    parts.push_back(render_eastwest_gateway(cluster));
+  }
   parts.push_back(render_reader(cluster));
   std::vector<Object> out;
   for (auto& part : parts) {
@@ -166,7 +173,8 @@ Result<std::vector<Object>> render_cluster_base(const config::ClusterConfig& clu
 }
 
 Result<std::vector<Object>> render_expose_gateway(const std::vector<ServiceRef>& services,
-                                                  std::string_view api_version) {
+                                                  std::string_view api_version,
+                                                  const ExposeTarget& target) {
   std::vector<std::string> hosts;
   hosts.reserve(services.size() + 1);
   for (const auto& svc : services) {
@@ -175,8 +183,21 @@ Result<std::vector<Object>> render_expose_gateway(const std::vector<ServiceRef>&
   if (hosts.empty()) {
     hosts.emplace_back("*.local");
   }
+  if (target.selector.empty()) {
+    return fail("internal error: an empty Gateway selector would select every proxy",
+                "this is a bug in meshctl; please report it with the command you ran");
+  }
+  Values selector{Values::type::list};
+  for (const auto& [k, val] : target.selector) {
+    Values entry;
+    entry.set("key", k);
+    entry.set("value", val);
+    selector.push_back(std::move(entry));
+  }
   Values v;
   v.set("api_version", std::string(api_version));
+  v.set("namespace", target.namespace_);
+  v.set("selector", std::move(selector));
   v.set("hosts", string_list(hosts));
   return render_template("expose-gateway.yaml", v);
 }

@@ -14,6 +14,7 @@
 #include "core/error.hpp"
 #include "render/object.hpp"
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -70,6 +71,20 @@ struct OutlierDetection {
   std::string base_ejection_time = "30s";
 };
 
+/// Where the cross-network Gateway goes and which gateway pods it selects: meshctl's own gateway
+/// (istio-system, istio: eastwestgateway) by default, else an installed gateway's namespace and its
+/// Service's selector. The Gateway lives beside the gateway pods: istiod matches a Gateway's
+/// selector against pods of every namespace unless PILOT_SCOPE_GATEWAY_TO_NAMESPACE=true, which
+/// limits it to the Gateway's own namespace; beside the pods it selects in both cases.
+struct ExposeTarget {
+  std::string namespace_ = std::string(k_istio_namespace);
+  std::map<std::string, std::string> selector = {{"istio", "eastwestgateway"}};
+};
+
+/// Placeholder for the pod selector of an installed gateway named in meshctl.yaml, which only the
+/// live cluster can give (offline dry run).
+std::string selector_placeholder(std::string_view namespace_, std::string_view name);
+
 /// "<svc>.<ns>.svc.cluster.local".
 std::string service_host(const ServiceRef& svc);
 
@@ -102,15 +117,18 @@ Result<std::vector<Object>> render_eastwest_gateway(const config::ClusterConfig&
 Result<std::vector<Object>> render_reader(const config::ClusterConfig& cluster);
 
 /// Everything `join` applies to one cluster before remote secrets, in apply order: Namespace,
-/// cacerts, gateway objects, reader RBAC + token Secret.
+/// cacerts, gateway objects (unless `own_gateway` is false: an installed gateway is used), reader
+/// RBAC + token Secret.
 Result<std::vector<Object>> render_cluster_base(const config::ClusterConfig& cluster,
-                                                const CacertsData& ca);
+                                                const CacertsData& ca, bool own_gateway = true);
 
-/// Gateway istio-system/cross-network-gateway (15443, TLS AUTO_PASSTHROUGH) at `api_version`
-/// (networking.istio.io/v1 or v1beta1, chosen per cluster: kube/istio_api.hpp). Hosts: "*.local"
-/// when `services` is empty, else one <svc>.<ns>.svc.cluster.local per service, in order.
+/// Gateway cross-network-gateway (15443, TLS AUTO_PASSTHROUGH) at `api_version`
+/// (networking.istio.io/v1 or v1beta1, chosen per cluster: kube/istio_api.hpp) in the target's
+/// namespace, selecting the target's pods. Hosts: "*.local" when `services` is empty, else one
+/// <svc>.<ns>.svc.cluster.local per service, in order.
 Result<std::vector<Object>> render_expose_gateway(const std::vector<ServiceRef>& services,
-                                                  std::string_view api_version);
+                                                  std::string_view api_version,
+                                                  const ExposeTarget& target = {});
 
 /// The kubeconfig text inside a remote secret (before base64), re-emitted as plain YAML. A
 /// placeholder CA is written as is instead of base64 so that it stays readable.

@@ -287,19 +287,6 @@ void Api::Impl::inject_sidecar(json& pod, const std::string& ns) {
       md["annotations"].contains("sidecar.istio.io/status")) {
     return;
   }
-  json* proxy = nullptr;
-  if (spec.contains("containers") && spec["containers"].is_array()) {
-    for (auto& c : spec["containers"]) {
-      if (c.value("name", "") == "istio-proxy") {
-        proxy = &c;
-      }
-    }
-  }
-  const bool gateway_template =
-      md["annotations"].value("inject.istio.io/templates", std::string()) == "gateway";
-  if (proxy != nullptr && !gateway_template) {
-    return; // injected already, or a proxy of its own
-  }
   const json values = json::parse(
       (*cm).value("data", json::object()).value("values", std::string("{}")), nullptr, false);
   const json global = values.is_object() ? values.value("global", json::object()) : json::object();
@@ -309,50 +296,20 @@ void Api::Impl::inject_sidecar(json& pod, const std::string& ns) {
       global.value("tag", std::string("1.24.2"));
   const std::string cluster =
       global.value("multiCluster", json::object()).value("clusterName", std::string("Kubernetes"));
+  if (md["annotations"].value("inject.istio.io/templates", "") == "gateway") {
+    inject_gateway(pod, image, cluster, global, revision);
+    return;
+  }
+  for (const auto& c : spec.value("containers", json::array())) {
+    if (c.value("name", "") == "istio-proxy") {
+      return; // injected already, or a proxy of its own
+    }
+  }
   const json proxy_env = json::array(
       {{{"name", "ISTIO_META_CLUSTER_ID"}, {"value", cluster}},
        {{"name", "ISTIO_META_NETWORK"}, {"value", global.value("network", std::string())}},
        {{"name", "ISTIO_META_MESH_ID"}, {"value", global.value("meshID", std::string())}}});
   const std::string app = md["labels"].value("app", md.value("name", std::string()));
-  if (gateway_template) {
-    // The `gateway` injection template (Istio's gateway chart: an istio-proxy container with
-    // image: auto): the injector merges its container into the Pod's, the Pod's fields winning
-    // except the image, and adds no init container.
-    if (proxy == nullptr) {
-      return; // the gateway template only fills in a proxy container the Pod declares
-    }
-    if (proxy->value("image", std::string("auto")) == "auto") {
-      (*proxy)["image"] = image;
-    }
-    if (!proxy->contains("args")) {
-      (*proxy)["args"] = {"proxy",
-                          "router",
-                          "--domain",
-                          "$(POD_NAMESPACE).svc.cluster.local",
-                          "--proxyLogLevel=warning",
-                          "--proxyComponentLogLevel=misc:error",
-                          "--log_output_level=default:info"};
-    }
-    json env = proxy->value("env", json::array());
-    for (const auto& e : proxy_env) {
-      const bool present = std::any_of(env.begin(), env.end(), [&](const json& x) {
-        return x.value("name", "") == e.value("name", "");
-      });
-      if (!present) {
-        env.push_back(e);
-      }
-    }
-    (*proxy)["env"] = std::move(env);
-    md["labels"]["service.istio.io/canonical-name"] =
-        md["labels"].value("app.kubernetes.io/name", app);
-    md["labels"]["service.istio.io/canonical-revision"] =
-        md["labels"].value("app.kubernetes.io/version", std::string("latest"));
-    md["annotations"]["istio.io/rev"] = revision;
-    md["annotations"]["sidecar.istio.io/status"] =
-        R"({"initContainers":null,"containers":["istio-proxy"],"volumes":["workload-socket","credential-socket","workload-certs","istio-envoy","istio-data","istio-podinfo","istio-token","istiod-ca-cert"],"imagePullSecrets":null,"revision":")" +
-        revision + R"("})";
-    return;
-  }
   md["labels"]["security.istio.io/tlsMode"] = "istio";
   md["labels"]["service.istio.io/canonical-name"] =
       md["labels"].value("app.kubernetes.io/name", app);
@@ -390,6 +347,83 @@ void Api::Impl::inject_sidecar(json& pod, const std::string& ns) {
          {"initialDelaySeconds", 0},
          {"periodSeconds", 15}}},
        {"securityContext", {{"runAsUser", 1337}, {"runAsGroup", 1337}, {"runAsNonRoot", true}}}});
+}
+
+// The injector's "gateway" template (gateway-injection-template.yaml), which every Istio installer
+// of gateways asks for with annotation inject.istio.io/templates: gateway on a Deployment whose
+// istio-proxy container says image: auto (gen-eastwest-gateway.sh + istioctl, the Helm gateway
+// chart, meshctl's own). The template is the base and the Pod's istio-proxy is merged over it, as
+// Istio does: `auto` becomes the proxy image, env is merged by name (the Pod's own, such as
+// ISTIO_META_REQUESTED_NETWORK_VIEW, win), and the proxy runs as a router. No istio-init, and
+// no tlsMode label: a gateway terminates nothing on behalf of an application.
+void Api::Impl::inject_gateway(json& pod, const std::string& image, const std::string& cluster,
+                               const json& global, const std::string& revision) {
+  auto& md = pod["metadata"];
+  auto& labels = md["labels"];
+  const std::string owner = labels.value("app", md.value("name", std::string()));
+  labels["service.istio.io/canonical-name"] = labels.value(
+      "service.istio.io/canonical-name", labels.value("app.kubernetes.io/name", owner));
+  labels["service.istio.io/canonical-revision"] =
+      labels.value("service.istio.io/canonical-revision",
+                   labels.value("app.kubernetes.io/version", labels.value("version", "latest")));
+  labels["istio.io/rev"] = labels.value("istio.io/rev", revision);
+  md["annotations"]["istio.io/rev"] = revision;
+  md["annotations"]["sidecar.istio.io/status"] =
+      R"({"initContainers":null,"containers":["istio-proxy"],"volumes":["workload-socket","credential-socket","workload-certs","istio-envoy","istio-data","istio-podinfo","istio-token","istiod-ca-cert"],"imagePullSecrets":null,"revision":")" +
+      revision + R"("})";
+  json env = json::array({{{"name", "ISTIO_META_CLUSTER_ID"}, {"value", cluster}}});
+  if (const std::string net = global.value("network", std::string()); !net.empty()) {
+    env.push_back({{"name", "ISTIO_META_NETWORK"}, {"value", net}});
+  }
+  if (const std::string mesh = global.value("meshID", std::string()); !mesh.empty()) {
+    env.push_back({{"name", "ISTIO_META_MESH_ID"}, {"value", mesh}});
+  }
+  json proxy = {
+      {"name", "istio-proxy"},
+      {"image", image},
+      {"ports",
+       json::array({{{"containerPort", 15090}, {"name", "http-envoy-prom"}, {"protocol", "TCP"}}})},
+      {"args",
+       {"proxy", "router", "--domain", "$(POD_NAMESPACE).svc.cluster.local",
+        "--proxyLogLevel=warning", "--proxyComponentLogLevel=misc:error",
+        "--log_output_level=default:info"}},
+      {"env", env},
+      {"readinessProbe",
+       {{"httpGet", {{"path", "/healthz/ready"}, {"port", 15021}}},
+        {"periodSeconds", 15},
+        {"timeoutSeconds", 3}}}};
+  json& containers = pod["spec"]["containers"];
+  if (!containers.is_array()) {
+    containers = json::array();
+  }
+  for (auto& c : containers) {
+    if (c.value("name", "") != "istio-proxy") {
+      continue;
+    }
+    for (const auto& [k, v] : c.items()) {
+      if (k == "image" && v == "auto") {
+        continue;
+      }
+      if (k == "env" && v.is_array()) {
+        for (const auto& e : v) {
+          auto& merged = proxy["env"];
+          auto it = std::find_if(merged.begin(), merged.end(), [&](const json& x) {
+            return x.value("name", "") == e.value("name", "");
+          });
+          if (it != merged.end()) {
+            *it = e;
+          } else {
+            merged.push_back(e);
+          }
+        }
+        continue;
+      }
+      proxy[k] = v;
+    }
+    c = proxy;
+    return;
+  }
+  containers.push_back(proxy);
 }
 
 } // namespace kubesim

@@ -92,6 +92,7 @@ void Api::load_seed(const std::string& text, const std::string& origin) {
   std::stable_sort(docs.begin(), docs.end(),
                    [&](const json& a, const json& b) { return rank(a) < rank(b); });
   std::lock_guard lock(m_impl->mu);
+  std::vector<std::pair<std::string, std::string>> seeded_deployments;
   m_impl->seeding = true;
   struct Reset {
     bool& flag;
@@ -116,6 +117,19 @@ void Api::load_seed(const std::string& text, const std::string& origin) {
       const json s = json::parse(r.body, nullptr, false);
       throw std::runtime_error(origin + ": " + what + ": " +
                                (s.is_object() ? s.value("message", r.body) : r.body));
+    }
+    if (t->kind == "Deployment") {
+      seeded_deployments.emplace_back(ns, d["metadata"].value("name", ""));
+    }
+  }
+  // The Deployment controller's first sync: a seeded Deployment whose Pods the file does not seed
+  // (an installed gateway, say) gets them as in a real cluster, and the injector fills them in.
+  // One whose Pods are seeded keeps them (they count as current until its template changes).
+  for (const auto& [ns, name] : seeded_deployments) {
+    const json* dep = m_impl->store.get("deployments.apps", ns, name);
+    if (dep != nullptr &&
+        static_cast<int>(m_impl->pods_of(*dep).size()) < (*dep)["spec"].value("replicas", 1)) {
+      m_impl->reconcile_deployment_later(ns, name);
     }
   }
 }

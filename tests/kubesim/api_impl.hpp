@@ -117,6 +117,9 @@ struct Api::Impl {
   std::string storage_api_version(const ResourceType& t);
   json present(const ResourceType& t, json obj);
   void inject_sidecar(json& pod, const std::string& ns);
+  /// The injector's "gateway" template merged into a gateway Pod (inject.istio.io/templates).
+  static void inject_gateway(json& pod, const std::string& image, const std::string& cluster,
+                             const json& global, const std::string& revision);
 
   // ----- api_create.cpp -----
 

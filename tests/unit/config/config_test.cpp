@@ -490,3 +490,42 @@ TEST_CASE("istio.revision must be a revision name", "[config][revision]") {
   auto k = parse_error("clusters:\n  - name: wuxi\n    istio: {revison: x}\n");
   CHECK_THAT(k.what(), Catch::Matchers::Contains("revision"));
 }
+
+TEST_CASE("gateway.existing names an installed east-west gateway", "[config]") {
+  auto cfg = parse_config("clusters:\n"
+                          "  - name: wuxi\n"
+                          "    gateway:\n"
+                          "      existing: {name: cluster-wuxi, namespace: ingress-cluster}\n",
+                          "m.yaml");
+  REQUIRE(cfg);
+  const auto& gw = cfg->clusters.at(0).gateway;
+  REQUIRE(gw.existing);
+  CHECK(gw.existing->name == "cluster-wuxi");
+  CHECK(gw.existing->namespace_ == "ingress-cluster");
+  // config view shows it and loads back the same.
+  const auto text = to_json_text(*cfg);
+  CHECK(contains(text, "\"existing\""));
+  CHECK_FALSE(contains(text, "\"type\""));
+  auto again = parse_config(text, "view.json");
+  REQUIRE(again);
+  REQUIRE(again->clusters.at(0).gateway.existing);
+  CHECK(again->clusters.at(0).gateway.existing->namespace_ == "ingress-cluster");
+}
+
+TEST_CASE("gateway.existing: both names required, valid, and nothing meshctl would render",
+          "[config]") {
+  auto e = parse_error("clusters:\n  - name: wuxi\n    gateway:\n      existing: {name: gw}\n");
+  CHECK(contains(e.message(), "clusters[0].gateway.existing.namespace is missing"));
+  e = parse_error("clusters:\n  - name: wuxi\n    gateway:\n      existing: gw\n");
+  CHECK(contains(e.message(), "must be a map {name, namespace}"));
+  e = parse_error(
+      "clusters:\n  - name: wuxi\n    gateway:\n      existing: {name: Gw_1, namespace: x}\n");
+  CHECK(contains(e.message(), "is not a valid Service name"));
+  e = parse_error("clusters:\n  - name: wuxi\n    gateway:\n      existing: {name: gw, namespace: "
+                  "x, nmespace: y}\n");
+  CHECK(contains(e.message(), "nmespace"));
+  e = parse_error("clusters:\n  - name: wuxi\n    gateway:\n      type: NodePort\n"
+                  "      existing: {name: gw, namespace: x}\n");
+  CHECK(contains(e.message(), "gateway.type does not apply with clusters[0].gateway.existing"));
+  CHECK(contains(e.message(), "m.yaml:4"));
+}

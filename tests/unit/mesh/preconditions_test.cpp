@@ -18,6 +18,8 @@ using nlohmann::json;
 
 namespace {
 
+const std::string k_istiod_list = "/apis/apps/v1/namespaces/istio-system/deployments";
+
 config::MeshConfig mesh_config() {
   config::MeshConfig cfg;
   cfg.mesh_id = "mesh1";
@@ -34,16 +36,26 @@ config::ClusterConfig wuxi() {
 
 // istiod as `istioctl install --set values.global.meshID=… --set …clusterName=… --set …network=…`
 // leaves it: CLUSTER_ID on the Deployment, meshID and network in the injector's values.
+// meshctl finds istiod by its labels (app=istiod), so the Deployment is served as the list too.
 void serve_istiod(FakeTransport& fake, const std::string& cluster_id, const std::string& network) {
-  fake.serve_object({{"apiVersion", "apps/v1"},
-                     {"kind", "Deployment"},
-                     {"metadata", {{"name", "istiod"}, {"namespace", "istio-system"}}},
-                     {"spec",
-                      {{"template",
-                        {{"spec",
-                          {{"containers",
-                            {{{"name", "discovery"},
-                              {"env", {{{"name", "CLUSTER_ID"}, {"value", cluster_id}}}}}}}}}}}}}});
+  const json deployment = {
+      {"apiVersion", "apps/v1"},
+      {"kind", "Deployment"},
+      {"metadata",
+       {{"name", "istiod"}, {"namespace", "istio-system"}, {"labels", {{"app", "istiod"}}}}},
+      {"spec",
+       {{"template",
+         {{"spec",
+           {{"containers",
+             {{{"name", "discovery"},
+               {"image", "docker.io/istio/pilot:1.24.2"},
+               {"env", {{{"name", "CLUSTER_ID"}, {"value", cluster_id}}}}}}}}}}}}}};
+  fake.serve_object(deployment);
+  fake.on(Method::k_get, k_istiod_list,
+          FakeReply::json({{"apiVersion", "apps/v1"},
+                           {"kind", "DeploymentList"},
+                           {"metadata", {{"resourceVersion", "1"}}},
+                           {"items", {deployment}}}));
   const json values = {{"global", {{"meshID", "mesh1"}, {"network", network}}}};
   fake.serve_object(
       {{"apiVersion", "v1"},
@@ -64,7 +76,7 @@ TEST_CASE("a ready cluster passes every precondition", "[mesh][preconditions][se
   fake->serve_discovery();
   serve_istiod(*fake, "wuxi", "wuxi");
   auto client = fake_client("wuxi", fake);
-  const auto errors = check_join_preconditions(*client, mesh_config(), wuxi(), "", false);
+  const auto errors = check_join_preconditions(*client, mesh_config(), wuxi(), "", false).errors;
   for (const auto& e : errors) {
     FAIL_CHECK(e.what());
   }
@@ -76,10 +88,11 @@ TEST_CASE("no Istio CRDs and no istio-system: both reported, each with what to d
   auto fake = std::make_shared<FakeTransport>();
   fake->serve_discovery(false); // no networking.istio.io; istio-system absent: every GET is 404
   auto client = fake_client("wuxi", fake);
-  const auto errors = check_join_preconditions(*client, mesh_config(), wuxi(), "", false);
+  const auto errors = check_join_preconditions(*client, mesh_config(), wuxi(), "", false).errors;
   CHECK(any_says(errors, "Istio is not installed in wuxi"));
   CHECK(any_says(errors,
-                 "wuxi: istiod is not installed in wuxi (no Deployment istio-system/istiod)"));
+                 "wuxi: istiod is not installed in wuxi (no Deployment labelled app=istiod in "
+                 "istio-system)"));
   const auto istiod = std::find_if(errors.begin(), errors.end(), [](const Error& e) {
     return e.what().find("istiod is not installed") != std::string::npos;
   });
@@ -94,7 +107,7 @@ TEST_CASE("istiod installed with other values names each and the install flags",
   fake->serve_discovery();
   serve_istiod(*fake, "Kubernetes", "network1");
   auto client = fake_client("wuxi", fake);
-  const auto errors = check_join_preconditions(*client, mesh_config(), wuxi(), "", false);
+  const auto errors = check_join_preconditions(*client, mesh_config(), wuxi(), "", false).errors;
   REQUIRE(errors.size() == 1);
   CHECK(errors[0].what() == "istiod in wuxi was installed with other values: cluster ID is "
                             "\"Kubernetes\", not \"wuxi\"; network is \"network1\", not \"wuxi\"");
@@ -110,7 +123,7 @@ TEST_CASE("a 403 on discovery is the one error; nothing else is asked",
       Method::k_get, "/apis",
       FakeReply::api_status(403, "Forbidden", "forbidden: User \"dev\" cannot get path \"/apis\""));
   auto client = fake_client("wuxi", fake);
-  const auto errors = check_join_preconditions(*client, mesh_config(), wuxi(), "", false);
+  const auto errors = check_join_preconditions(*client, mesh_config(), wuxi(), "", false).errors;
   REQUIRE(errors.size() == 1);
   CHECK(errors[0].what() ==
         "wuxi: API discovery: forbidden: User \"dev\" cannot get path \"/apis\"");
@@ -125,14 +138,12 @@ TEST_CASE("a timeout reading istiod is reported as unreachable, not as 'not inst
   auto fake = std::make_shared<FakeTransport>();
   fake->serve_discovery();
   serve_istiod(*fake, "wuxi", "wuxi");
-  fake->on(Method::k_get, "/apis/apps/v1/namespaces/istio-system/deployments/istiod",
-           FakeReply::timeout());
+  fake->on(Method::k_get, k_istiod_list, FakeReply::timeout());
   auto client = fake_client("wuxi", fake);
-  const auto errors = check_join_preconditions(*client, mesh_config(), wuxi(), "", false);
+  const auto errors = check_join_preconditions(*client, mesh_config(), wuxi(), "", false).errors;
   REQUIRE(errors.size() == 1);
   CHECK(errors[0].code() == ExitCode::k_unreachable);
   CHECK_FALSE(any_says(errors, "not installed"));
   // Retried like every idempotent read before giving up.
-  CHECK(fake->calls(Method::k_get, "/apis/apps/v1/namespaces/istio-system/deployments/istiod")
-            .size() == 5);
+  CHECK(fake->calls(Method::k_get, k_istiod_list).size() == 5);
 }

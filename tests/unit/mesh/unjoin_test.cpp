@@ -122,6 +122,42 @@ TEST_CASE("objects without meshctl's label are left alone, with the reason", "[m
         "remote secret of b: not labelled app.kubernetes.io/managed-by=meshctl, so not meshctl's");
 }
 
+TEST_CASE("unjoin --all keeps an east-west gateway someone else installed under meshctl's name",
+          "[mesh][unjoin]") {
+  // gen-eastwest-gateway.sh + istioctl installs istio-system/istio-eastwestgateway too; Helm labels
+  // its objects app.kubernetes.io/managed-by: Helm. join used it and made none; unjoin keeps it.
+  UnjoinCluster a;
+  a.cluster = "a";
+  for (const char* kind : {"Service", "Deployment", "ServiceAccount"}) {
+    json live = {{"kind", kind},
+                 {"metadata",
+                  {{"name", "istio-eastwestgateway"},
+                   {"namespace", "istio-system"},
+                   {"uid", std::string("u-") + kind},
+                   {"labels", {{"app.kubernetes.io/managed-by", "Helm"}}}}}};
+    a.extras.push_back(
+        found_object({"", "v1", "services", "istio-system", "", ""}, live, "east-west gateway"));
+  }
+  json expose = {{"kind", "Gateway"},
+                 {"metadata",
+                  {{"name", "cross-network-gateway"},
+                   {"namespace", "istio-system"},
+                   {"labels", {{"app.kubernetes.io/managed-by", "meshctl"}}}}}};
+  a.extras.push_back(found_object({"networking.istio.io", "v1", "gateways", "", "", ""}, expose,
+                                  "expose Gateway"));
+  UnjoinInputs in;
+  in.clusters = {a};
+  in.options.all = true;
+  const auto plan = plan_unjoin(in);
+  REQUIRE(plan.steps.size() == 4);
+  for (const auto& s : plan.steps) {
+    INFO(s.object.kind);
+    CHECK(s.remove == (s.object.kind == "Gateway"));
+  }
+  CHECK(plan.steps[0].reason ==
+        "east-west gateway: not labelled app.kubernetes.io/managed-by=meshctl, so not meshctl's");
+}
+
 TEST_CASE("the unjoin report a person reads", "[mesh][unjoin][golden]") {
   UnjoinInputs in;
   in.clusters = {linked("cn-shanghai", "wuxi"), linked("wuxi", "cn-shanghai")};
