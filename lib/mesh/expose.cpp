@@ -20,9 +20,9 @@ render_expose(const std::vector<config::ClusterConfig>& clusters, const IstioApi
   out.reserve(clusters.size());
   for (const auto& c : clusters) {
     const auto gw = gateways.find(c.name);
-    auto objects = render::render_expose_gateway(
-        refs, istio_api_of(apis, c.name).api_version(),
-        gw == gateways.end() ? render::ExposeTarget{} : gw->second.expose);
+    auto objects = render::render_expose_gateway(refs, istio_api_of(apis, c.name).api_version(),
+                                                 gw == gateways.end() ? render::ExposeTarget{}
+                                                                      : gw->second.expose);
     if (!objects) {
       return tl::make_unexpected(objects.error().with_context(c.name));
     }

@@ -5,8 +5,8 @@
 #include "config/config.hpp"
 #include "core/error.hpp"
 #include "kube/client.hpp"
-#include "mesh/istiod.hpp"
 #include "kube/istio_api.hpp"
+#include "mesh/istiod.hpp"
 
 #include <optional>
 #include <string>

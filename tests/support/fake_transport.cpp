@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <optional>
 #include <thread>
 
 namespace meshctl::testing {
@@ -70,6 +71,10 @@ void FakeTransport::serve_object(const nlohmann::json& object) {
   live["metadata"]["uid"] = "uid-" + ref.name;
   live["metadata"]["resourceVersion"] = "1";
   on(kube::Method::k_get, kube::resource_path(ref), FakeReply::json(live));
+  kube::ResourceRef collection = ref;
+  collection.name.clear();
+  std::lock_guard lock(m_mutex);
+  m_served[kube::resource_path(collection)].push_back(std::move(live));
 }
 
 void FakeTransport::accept_applies() {
@@ -138,7 +143,64 @@ bool is_collection(const std::string& path) {
   return rest == 1 || (rest == 3 && parts[prefix] == "namespaces");
 }
 
+// Whether an object's labels match a selector of equality terms (`a=b,c==d,e!=f`, `g`), the forms
+// meshctl sends.
+bool selected(const json& object, const std::string& selector) {
+  const json* labels = nullptr;
+  if (object.contains("metadata") && object["metadata"].contains("labels")) {
+    labels = &object["metadata"]["labels"];
+  }
+  auto label = [&](const std::string& key) -> std::optional<std::string> {
+    if (labels == nullptr || !labels->contains(key) || !(*labels)[key].is_string()) {
+      return std::nullopt;
+    }
+    return (*labels)[key].get<std::string>();
+  };
+  std::size_t from = 0;
+  while (from < selector.size()) {
+    const std::size_t comma = selector.find(',', from);
+    const std::string term =
+        selector.substr(from, comma == std::string::npos ? std::string::npos : comma - from);
+    from = comma == std::string::npos ? selector.size() : comma + 1;
+    if (const auto ne = term.find("!="); ne != std::string::npos) {
+      if (label(term.substr(0, ne)) == term.substr(ne + 2)) {
+        return false;
+      }
+    } else if (const auto eq = term.find('='); eq != std::string::npos) {
+      const std::size_t value = term.compare(eq, 2, "==") == 0 ? eq + 2 : eq + 1;
+      if (label(term.substr(0, eq)) != term.substr(value)) {
+        return false;
+      }
+    } else if (!term.empty() && !label(term)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 } // namespace
+
+nlohmann::json FakeTransport::served_list(const kube::Request& request) const {
+  std::string selector;
+  for (const auto& [key, value] : request.query) {
+    if (key == "labelSelector") {
+      selector = value;
+    }
+  }
+  json items = json::array();
+  std::lock_guard lock(m_mutex);
+  if (const auto it = m_served.find(request.path); it != m_served.end()) {
+    for (const auto& object : it->second) {
+      if (selected(object, selector)) {
+        items.push_back(object);
+      }
+    }
+  }
+  return {{"kind", "List"},
+          {"apiVersion", "v1"},
+          {"metadata", {{"resourceVersion", "1"}}},
+          {"items", std::move(items)}};
+}
 
 void FakeTransport::serve_discovery(bool istio_crds) {
   on(kube::Method::k_get, "/api", FakeReply::json({{"kind", "APIVersions"}, {"versions", {"v1"}}}));
@@ -244,10 +306,7 @@ kube::Exchange FakeTransport::round_trip(const kube::Request& request,
   if (responder) {
     reply = (*responder)(request);
   } else if (request.method == kube::Method::k_get && is_collection(request.path)) {
-    reply = FakeReply::json({{"kind", "List"},
-                             {"apiVersion", "v1"},
-                             {"metadata", {{"resourceVersion", "1"}}},
-                             {"items", json::array()}});
+    reply = FakeReply::json(served_list(request));
   } else if (request.method == kube::Method::k_get) {
     reply =
         FakeReply::api_status(404, "NotFound", "the server could not find the requested resource");

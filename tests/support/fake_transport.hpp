@@ -72,7 +72,8 @@ public:
   /// Same with an answer computed per request.
   void on(kube::Method method, const std::string& path, Responder responder, int times = -1,
           Predicate when = {});
-  /// GET of the object's path answers it (with uid/resourceVersion added, as a server would).
+  /// GET of the object's path answers it (with uid/resourceVersion added, as a server would), and
+  /// so does a list of its collection (filtered by an equality labelSelector) no rule answers.
   void serve_object(const nlohmann::json& object);
   /// Server-side apply (PATCH application/apply-patch+yaml) on any path answers 200 with the
   /// applied object, as kube-apiserver does; GETs are not changed by it.
@@ -111,11 +112,13 @@ private:
     Predicate when;
   };
   std::optional<Responder> take(const kube::Request& request);
+  [[nodiscard]] nlohmann::json served_list(const kube::Request& request) const;
 
   mutable std::mutex m_mutex;
   std::vector<Rule> m_rules;
   std::vector<FakeCall> m_calls;
   std::map<std::string, kube::ApiResult<kube::ExecResult>> m_exec;
+  std::map<std::string, std::vector<nlohmann::json>> m_served; ///< collection path → objects
   int m_in_flight = 0;
   int m_max_in_flight = 0;
 };

@@ -20,22 +20,25 @@ using nlohmann::json;
 namespace {
 
 const std::string k_cacerts_path = "/api/v1/namespaces/istio-system/secrets/cacerts";
-const std::string k_istiod_path = "/apis/apps/v1/namespaces/istio-system/deployments/istiod";
+// istiod is found by its labels: the list of Deployments in istio-system is what is read.
+const std::string k_istiod_path = "/apis/apps/v1/namespaces/istio-system/deployments";
 
 std::shared_ptr<FakeTransport> istio_cluster(const std::string& name) {
   auto fake = std::make_shared<FakeTransport>();
   fake->serve_discovery();
   fake->on(Method::k_get, "/version",
            FakeReply::json({{"major", "1"}, {"minor", "30"}, {"gitVersion", "v1.30.2"}}));
-  fake->serve_object({{"apiVersion", "apps/v1"},
-                      {"kind", "Deployment"},
-                      {"metadata", {{"name", "istiod"}, {"namespace", "istio-system"}}},
-                      {"spec",
-                       {{"template",
-                         {{"spec",
-                           {{"containers",
-                             {{{"name", "discovery"},
-                               {"env", {{{"name", "CLUSTER_ID"}, {"value", name}}}}}}}}}}}}}});
+  fake->serve_object(
+      {{"apiVersion", "apps/v1"},
+       {"kind", "Deployment"},
+       {"metadata",
+        {{"name", "istiod"}, {"namespace", "istio-system"}, {"labels", {{"app", "istiod"}}}}},
+       {"spec",
+        {{"template",
+          {{"spec",
+            {{"containers",
+              {{{"name", "discovery"},
+                {"env", {{{"name", "CLUSTER_ID"}, {"value", name}}}}}}}}}}}}}});
   fake->serve_object(
       {{"apiVersion", "v1"},
        {"kind", "Namespace"},

@@ -50,15 +50,17 @@ std::shared_ptr<FakeTransport> joinable(const std::string& name) {
   auto fake = std::make_shared<FakeTransport>();
   fake->serve_discovery();
   fake->accept_applies();
-  fake->serve_object({{"apiVersion", "apps/v1"},
-                      {"kind", "Deployment"},
-                      {"metadata", {{"name", "istiod"}, {"namespace", "istio-system"}}},
-                      {"spec",
-                       {{"template",
-                         {{"spec",
-                           {{"containers",
-                             {{{"name", "discovery"},
-                               {"env", {{{"name", "CLUSTER_ID"}, {"value", name}}}}}}}}}}}}}});
+  fake->serve_object(
+      {{"apiVersion", "apps/v1"},
+       {"kind", "Deployment"},
+       {"metadata",
+        {{"name", "istiod"}, {"namespace", "istio-system"}, {"labels", {{"app", "istiod"}}}}},
+       {"spec",
+        {{"template",
+          {{"spec",
+            {{"containers",
+              {{{"name", "discovery"},
+                {"env", {{{"name", "CLUSTER_ID"}, {"value", name}}}}}}}}}}}}}});
   const json values = {{"global", {{"meshID", "mesh1"}, {"network", name}}}};
   fake->serve_object(
       {{"apiVersion", "v1"},
@@ -242,14 +244,17 @@ TEST_CASE("a timeout writing a remote Secret is one clear line per failing clust
 TEST_CASE("a failed precondition anywhere means nothing is written anywhere",
           "[mesh][join][seam]") {
   Mesh mesh;
-  mesh.fakes[1]->on(
-      Method::k_get, "/apis/apps/v1/namespaces/istio-system/deployments/istiod",
-      FakeReply::api_status(404, "NotFound", "deployments.apps \"istiod\" not found"));
+  mesh.fakes[1]->on(Method::k_get, "/apis/apps/v1/namespaces/istio-system/deployments",
+                    FakeReply::json({{"kind", "DeploymentList"},
+                                     {"apiVersion", "apps/v1"},
+                                     {"metadata", {{"resourceVersion", "1"}}},
+                                     {"items", json::array()}}));
   auto report = join_live(mesh.session, {}, mesh.clients, global());
   REQUIRE(report);
   REQUIRE(report->precondition_errors.size() == 1);
   CHECK(report->precondition_errors[0].what() ==
-        "wuxi: istiod is not installed in wuxi (no Deployment istio-system/istiod)");
+        "wuxi: istiod is not installed in wuxi (no Deployment labelled app=istiod in "
+        "istio-system)");
   CHECK(mesh.fakes[0]->writes().empty());
   CHECK(mesh.fakes[1]->writes().empty());
 }

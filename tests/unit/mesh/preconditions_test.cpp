@@ -36,7 +36,6 @@ config::ClusterConfig wuxi() {
 
 // istiod as `istioctl install --set values.global.meshID=… --set …clusterName=… --set …network=…`
 // leaves it: CLUSTER_ID on the Deployment, meshID and network in the injector's values.
-// meshctl finds istiod by its labels (app=istiod), so the Deployment is served as the list too.
 void serve_istiod(FakeTransport& fake, const std::string& cluster_id, const std::string& network) {
   const json deployment = {
       {"apiVersion", "apps/v1"},
@@ -51,11 +50,6 @@ void serve_istiod(FakeTransport& fake, const std::string& cluster_id, const std:
                {"image", "docker.io/istio/pilot:1.24.2"},
                {"env", {{{"name", "CLUSTER_ID"}, {"value", cluster_id}}}}}}}}}}}}}};
   fake.serve_object(deployment);
-  fake.on(Method::k_get, k_istiod_list,
-          FakeReply::json({{"apiVersion", "apps/v1"},
-                           {"kind", "DeploymentList"},
-                           {"metadata", {{"resourceVersion", "1"}}},
-                           {"items", {deployment}}}));
   const json values = {{"global", {{"meshID", "mesh1"}, {"network", network}}}};
   fake.serve_object(
       {{"apiVersion", "v1"},
