@@ -359,6 +359,8 @@ json cluster_json(const ClusterFacts& c, const DumpNamer& namer) {
   j["network"] = c.network;
   j["server"] = c.server;
   j["apiServer"] = c.api_server;
+  j["gatewayAddresses"] = c.gateway_addresses;
+  j["gatewayPort"] = c.gateway_port;
   j["reachable"] = c.reachable;
   j["connectError"] = opt_error(c.connect_error);
   j["latencyMs"] = c.latency_ms;
@@ -371,11 +373,9 @@ json cluster_json(const ClusterFacts& c, const DumpNamer& namer) {
   j["istioKinds"] = c.istio_kinds;
   j["istioSystemNamespace"] = c.istio_system_namespace;
   if (c.istiod) {
-    j["istiod"] = {{"deployment", c.istiod->deployment},
-                   {"pods", objects(c.istiod->pods)},
-                   {"clusterID", c.istiod->cluster_id},
-                   {"meshID", c.istiod->mesh_id},
-                   {"network", c.istiod->network}};
+    j["istiod"] = {{"deployment", c.istiod->deployment}, {"pods", objects(c.istiod->pods)},
+                   {"clusterID", c.istiod->cluster_id},  {"meshID", c.istiod->mesh_id},
+                   {"network", c.istiod->network},       {"meshNetworks", c.istiod->mesh_networks}};
   } else {
     j["istiod"] = nullptr;
   }
@@ -435,6 +435,8 @@ Result<ClusterFacts> cluster_from(const json& j, const DumpReader& reader) {
   c.network = j.value("network", "");
   c.server = j.value("server", "");
   c.api_server = j.value("apiServer", "");
+  c.gateway_addresses = j.value("gatewayAddresses", std::vector<std::string>{});
+  c.gateway_port = j.value("gatewayPort", 15443);
   c.reachable = j.value("reachable", false);
   c.connect_error = opt_error_from(j, "connectError");
   c.latency_ms = j.value("latencyMs", 0.0);
@@ -453,6 +455,7 @@ Result<ClusterFacts> cluster_from(const json& j, const DumpReader& reader) {
     f.cluster_id = i.value("clusterID", "");
     f.mesh_id = i.value("meshID", "");
     f.network = i.value("network", "");
+    f.mesh_networks = i.value("meshNetworks", "");
     c.istiod = std::move(f);
   }
   if (j.contains("cacerts") && j["cacerts"].is_object()) {
@@ -507,6 +510,10 @@ json facts_to_json(const MeshFacts& facts, const DumpNamer& dump_file) {
   for (const auto& c : facts.clusters) {
     clusters.push_back(cluster_json(c, dump_file));
   }
+  json lookups = json::object();
+  for (const auto& [host, l] : facts.host_lookups) {
+    lookups[host] = {{"addresses", l.addresses}, {"error", l.error}};
+  }
   return {{"apiVersion", "meshctl.dev/v1alpha1"},
           {"kind", "VerifyFacts"},
           {"schemaVersion", facts.schema_version},
@@ -518,6 +525,7 @@ json facts_to_json(const MeshFacts& facts, const DumpNamer& dump_file) {
           {"collectedAt", format_time(facts.collected_at)},
           {"meshClusters", facts.mesh_names()},
           {"uncheckedAPIServers", facts.unchecked_api_servers},
+          {"hostLookups", std::move(lookups)},
           {"clusters", std::move(clusters)}};
 }
 
@@ -552,6 +560,15 @@ Result<MeshFacts> facts_from_json(const json& j, const DumpReader& read_dump) {
     const json servers = j.value("uncheckedAPIServers", json::object());
     for (const auto& [n, server] : servers.items()) {
       f.unchecked_api_servers[n] = server.get<std::string>();
+    }
+    // Absent in bundles of older meshctl versions: no hostname was looked up.
+    for (const auto& [host, l] : j.value("hostLookups", json::object()).items()) {
+      HostLookup lookup;
+      for (const auto& a : l.value("addresses", json::array())) {
+        lookup.addresses.push_back(a.get<std::string>());
+      }
+      lookup.error = l.value("error", "");
+      f.host_lookups[host] = std::move(lookup);
     }
     std::size_t i = 0;
     for (const auto& c : j.value("clusters", json::array())) {

@@ -24,6 +24,12 @@ struct GatewayConfig {
   std::optional<std::map<std::string, std::string>> node_selector;
   /// Fixed nodePort for 15443 (NodePort only); absent = allocated by Kubernetes.
   std::optional<int> node_port;
+  /// Addresses (IPs or DNS names) the other clusters reach this gateway at that istiod cannot
+  /// discover from the Service — a NAT, a firewall, a load balancer Kubernetes does not manage.
+  /// join writes them into every cluster's meshNetworks (ConfigMap istio-system/istio).
+  std::vector<std::string> addresses;
+  /// The port the other clusters use at `addresses` (meshNetworks gateways[].port).
+  int port = 15443;
 };
 
 /// One cluster of the mesh.

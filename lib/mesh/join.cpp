@@ -114,7 +114,8 @@ Result<render::CacertsData> cacerts_for(const config::MeshConfig& cfg,
 }
 
 Result<ClusterObjects> render_join_base(const config::ClusterConfig& cluster,
-                                        const render::CacertsData& cacerts) {
+                                        const render::CacertsData& cacerts,
+                                        const std::vector<config::ClusterConfig>& mesh) {
   ClusterObjects co{cluster.name, {}};
   auto base = render::render_cluster_base(cluster, cacerts);
   if (!base) {
@@ -127,6 +128,13 @@ Result<ClusterObjects> render_join_base(const config::ClusterConfig& cluster,
   }
   for (auto& o : *expose) {
     co.objects.push_back({std::move(o), Ownership::k_create_only});
+  }
+  auto networks = render::render_mesh_networks(mesh);
+  if (!networks) {
+    return tl::make_unexpected(networks.error().with_context(cluster.name));
+  }
+  for (auto& o : *networks) {
+    co.objects.push_back({std::move(o), Ownership::k_fields});
   }
   return co;
 }
@@ -156,14 +164,15 @@ render_join_remote_secrets(const config::ClusterConfig& target,
 Result<std::vector<ClusterObjects>>
 render_join(const std::vector<config::ClusterConfig>& clusters,
             const std::map<std::string, render::CacertsData>& cacerts,
-            const std::map<std::string, render::RemoteSecretInput>& sources) {
+            const std::map<std::string, render::RemoteSecretInput>& sources,
+            const std::vector<config::ClusterConfig>& mesh) {
   std::vector<ClusterObjects> out;
   for (const auto& c : clusters) {
     const auto ca = cacerts.find(c.name);
     if (ca == cacerts.end()) {
       return fail("internal: no cacerts for " + c.name);
     }
-    auto co = render_join_base(c, ca->second);
+    auto co = render_join_base(c, ca->second, mesh);
     if (!co) {
       return tl::make_unexpected(co.error());
     }
@@ -199,7 +208,7 @@ render_join_offline(const config::MeshConfig& cfg,
                                 c.name, server->url, render::ca_placeholder(c.name),
                                 render::token_placeholder(c.name), server->tls_server_name});
   }
-  return render_join(clusters, cacerts, sources);
+  return render_join(clusters, cacerts, sources, cfg.clusters);
 }
 
 } // namespace meshctl::mesh

@@ -52,9 +52,11 @@ Result<render::CacertsData> cacerts_for(const config::MeshConfig& cfg,
 
 /// Phase 1 of join in one cluster: the cluster base (Namespace label, cacerts, east-west gateway,
 /// reader RBAC and token Secret) and cross-network-gateway (created only when absent: `expose`
-/// owns its hosts).
+/// owns its hosts); when any of `mesh` (every cluster of meshctl.yaml) gives gateway.addresses,
+/// also the meshNetworks key of ConfigMap istio-system/istio naming them (Ownership::k_fields).
 Result<ClusterObjects> render_join_base(const config::ClusterConfig& cluster,
-                                        const render::CacertsData& cacerts);
+                                        const render::CacertsData& cacerts,
+                                        const std::vector<config::ClusterConfig>& mesh = {});
 
 /// Phase 2 of join in `target`: one remote Secret per other cluster of `clusters`.
 Result<ClusterObjects>
@@ -69,7 +71,8 @@ render_join_remote_secrets(const config::ClusterConfig& target,
 Result<std::vector<ClusterObjects>>
 render_join(const std::vector<config::ClusterConfig>& clusters,
             const std::map<std::string, render::CacertsData>& cacerts,
-            const std::map<std::string, render::RemoteSecretInput>& sources);
+            const std::map<std::string, render::RemoteSecretInput>& sources,
+            const std::vector<config::ClusterConfig>& mesh = {});
 
 /// The offline plan for `join --dry-run`: placeholders for the reader token and API server CA.
 Result<std::vector<ClusterObjects>>

@@ -172,7 +172,8 @@ Result<JoinReport> join_live(const Session& session, const JoinOptions& options,
   };
   auto phase2 = for_each_cluster(names, [&](const std::string& name) -> Result<Phase2> {
     kube::Client& client = *by_name[name];
-    auto desired_base = render_join_base(*cfg_by_name[name], cacerts.at(name));
+    auto desired_base =
+        render_join_base(*cfg_by_name[name], cacerts.at(name), session.config.clusters);
     if (!desired_base) {
       return tl::make_unexpected(desired_base.error());
     }

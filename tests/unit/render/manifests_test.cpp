@@ -562,3 +562,34 @@ TEST_CASE("rendered manifests match the golden files", "[render]") {
   }
   meshctl::testing::check_golden("render/destination-rule.yaml", to_yaml_stream(drs, true));
 }
+
+TEST_CASE("meshNetworks names the gateways given by hand, per network", "[render]") {
+  ClusterConfig a = wuxi();
+  CHECK(value_of(render_mesh_networks({a})).empty()); // nothing given: ConfigMap istio untouched
+  a.gateway.addresses = {"203.0.113.7", "eastwest.wuxi.example"};
+  a.gateway.port = 31443;
+  ClusterConfig b;
+  b.name = "cn-shanghai";
+  b.network = "cn-shanghai";
+  b.gateway.addresses = {"198.51.100.2"};
+  const std::string text = mesh_networks_text({a, b});
+  CHECK(text == "networks:\n"
+                "  cn-shanghai:\n"
+                "    gateways:\n"
+                "      - address: 198.51.100.2\n"
+                "        port: 15443\n"
+                "  wuxi:\n"
+                "    gateways:\n"
+                "      - address: 203.0.113.7\n"
+                "        port: 31443\n"
+                "      - address: eastwest.wuxi.example\n"
+                "        port: 31443\n");
+  const auto objs = value_of(render_mesh_networks({a, b}));
+  REQUIRE(objs.size() == 1);
+  const json cm = to_json(objs[0].node);
+  CHECK(cm["kind"] == "ConfigMap");
+  CHECK(cm["metadata"]["name"] == "istio");
+  CHECK(cm["metadata"]["namespace"] == "istio-system");
+  CHECK_FALSE(cm["metadata"].contains("labels")); // Istio's install owns the ConfigMap
+  CHECK(cm["data"] == json{{"meshNetworks", text}});
+}
