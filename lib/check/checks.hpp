@@ -22,7 +22,9 @@
 //   clusterz.unavailable clusterz.not-synced clusterz.missing gateway.ok gateway.missing
 //   gateway.wrong-network gateway.no-pods gateway.pods-not-ready gateway.node-selector-not-json
 //   gateway.nodes-without-external-ip gateway.node-selector-selects-nothing
-//   gateway.loadbalancer-pending gateway.no-address expose.ok expose.missing
+//   gateway.loadbalancer-pending gateway.no-address gateway.hostname
+//   gateway.hostname-unresolved gateway.addresses-shadowed gateway.mesh-networks
+//   gateway.mesh-networks-missing expose.ok expose.missing
 //   expose.host-not-covered service.present service.missing service.type-differs
 //   service.ports-differ service.no-workloads (per cluster: info; mesh-wide: error)
 //   service.workloads workload.no-sidecar workload.not-ready sni.ok sni.missing sni.unavailable

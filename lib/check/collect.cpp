@@ -7,11 +7,14 @@
 //   2. in parallel: gateway pods (then, where the service runs, a gateway's 15443 listeners),
 //      istiod's /debug/clusterz, every remote secret's token against its API server, the client
 //      pod's /clusters and EDS dump.
+// Then, for the whole mesh, every gateway hostname (a LoadBalancer's ingress hostname) is resolved
+// where verify runs, to say what it resolves to here (istiod resolves it on its own).
 // Reads that fail are recorded under a name in ClusterFacts::errors, so checks can tell "absent"
 // from "not readable". Secrets are decoded here and only their public parts kept (facts.hpp).
 
 #include "check/collect.hpp"
 
+#include "check/resolve.hpp"
 #include "check/views.hpp"
 #include "config/kubeconfig.hpp"
 #include "core/base64.hpp"
@@ -28,6 +31,7 @@
 #include <algorithm>
 #include <future>
 #include <mutex>
+#include <set>
 
 namespace meshctl::check {
 
@@ -277,6 +281,7 @@ void read_istiod(ClusterRun& run) {
     i.mesh_config_read = true;
     if (cm->is_object()) {
       mesh = str(member(*cm, "data"), "mesh");
+      i.mesh_networks = str(member(*cm, "data"), "meshNetworks");
     }
   }
   fill_istiod_identity(i, values, mesh);
@@ -840,6 +845,8 @@ ClusterFacts collect_cluster(const mesh::Session& session, const config::Cluster
   f.server = client.context().cluster.server;
   f.api_server = cfg.api_server.value_or("");
   f.configured_revision = session.config.revision_for(cfg).value_or("");
+  f.gateway_addresses = cfg.gateway.addresses;
+  f.gateway_port = cfg.gateway.port;
   ClusterRun run{f, client, session, options, {}, {}, {}};
   const auto t0 = Clock::now();
   if (!reach(run)) {
@@ -957,6 +964,33 @@ const json* pick_client(const std::vector<json>& pods, const json& service) {
   return best;
 }
 
+namespace {
+
+// Every hostname a gateway is published as, resolved here: only to tell the user (resolve.hpp).
+void lookup_gateway_hosts(MeshFacts& facts) {
+  std::set<std::string> names;
+  for (const auto& c : facts.clusters) {
+    for (const auto& g : gateway_views(c)) {
+      for (const auto& a : g.addresses) {
+        if (!is_ip_literal(a.address)) {
+          names.insert(a.address);
+        }
+      }
+    }
+  }
+  std::vector<std::pair<std::string, std::future<HostLookup>>> lookups;
+  for (const auto& n : names) {
+    lookups.emplace_back(n, std::async(std::launch::async, [n] {
+                           return lookup_host(n, std::chrono::milliseconds(3000));
+                         }));
+  }
+  for (auto& [n, f] : lookups) {
+    facts.host_lookups[n] = f.get();
+  }
+}
+
+} // namespace
+
 MeshFacts collect_facts(const mesh::Session& session,
                         std::vector<std::unique_ptr<kube::Client>>& clients,
                         const CollectOptions& options) {
@@ -987,6 +1021,7 @@ MeshFacts collect_facts(const mesh::Session& session,
   for (auto& r : results) {
     facts.clusters.push_back(std::move(r.value));
   }
+  lookup_gateway_hosts(facts);
   digest(facts);
   return facts;
 }

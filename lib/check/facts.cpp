@@ -359,6 +359,8 @@ json cluster_json(const ClusterFacts& c, const DumpNamer& namer) {
   j["network"] = c.network;
   j["server"] = c.server;
   j["apiServer"] = c.api_server;
+  j["gatewayAddresses"] = c.gateway_addresses;
+  j["gatewayPort"] = c.gateway_port;
   j["reachable"] = c.reachable;
   j["connectError"] = opt_error(c.connect_error);
   j["latencyMs"] = c.latency_ms;
@@ -384,7 +386,8 @@ json cluster_json(const ClusterFacts& c, const DumpNamer& namer) {
                    {"meshConfigRead", c.istiod->mesh_config_read},
                    {"trustDomain", c.istiod->trust_domain},
                    {"trustDomainAliases", c.istiod->trust_domain_aliases},
-                   {"meshConfigMeshID", c.istiod->mesh_config_mesh_id}};
+                   {"meshConfigMeshID", c.istiod->mesh_config_mesh_id},
+                   {"meshNetworks", c.istiod->mesh_networks}};
   } else {
     j["istiod"] = nullptr;
   }
@@ -444,6 +447,8 @@ Result<ClusterFacts> cluster_from(const json& j, const DumpReader& reader) {
   c.network = j.value("network", "");
   c.server = j.value("server", "");
   c.api_server = j.value("apiServer", "");
+  c.gateway_addresses = j.value("gatewayAddresses", std::vector<std::string>{});
+  c.gateway_port = j.value("gatewayPort", 15443);
   c.reachable = j.value("reachable", false);
   c.connect_error = opt_error_from(j, "connectError");
   c.latency_ms = j.value("latencyMs", 0.0);
@@ -468,6 +473,7 @@ Result<ClusterFacts> cluster_from(const json& j, const DumpReader& reader) {
     f.trust_domain = i.value("trustDomain", "");
     f.trust_domain_aliases = i.value("trustDomainAliases", std::vector<std::string>{});
     f.mesh_config_mesh_id = i.value("meshConfigMeshID", "");
+    f.mesh_networks = i.value("meshNetworks", "");
     c.istiod = std::move(f);
   }
   c.configured_revision = j.value("configuredRevision", "");
@@ -525,6 +531,10 @@ json facts_to_json(const MeshFacts& facts, const DumpNamer& dump_file) {
   for (const auto& c : facts.clusters) {
     clusters.push_back(cluster_json(c, dump_file));
   }
+  json lookups = json::object();
+  for (const auto& [host, l] : facts.host_lookups) {
+    lookups[host] = {{"addresses", l.addresses}, {"error", l.error}};
+  }
   return {{"apiVersion", "meshctl.dev/v1alpha1"},
           {"kind", "VerifyFacts"},
           {"schemaVersion", facts.schema_version},
@@ -536,6 +546,7 @@ json facts_to_json(const MeshFacts& facts, const DumpNamer& dump_file) {
           {"collectedAt", format_time(facts.collected_at)},
           {"meshClusters", facts.mesh_names()},
           {"uncheckedAPIServers", facts.unchecked_api_servers},
+          {"hostLookups", std::move(lookups)},
           {"clusters", std::move(clusters)}};
 }
 
@@ -570,6 +581,15 @@ Result<MeshFacts> facts_from_json(const json& j, const DumpReader& read_dump) {
     const json servers = j.value("uncheckedAPIServers", json::object());
     for (const auto& [n, server] : servers.items()) {
       f.unchecked_api_servers[n] = server.get<std::string>();
+    }
+    // Absent in bundles of older meshctl versions: no hostname was looked up.
+    for (const auto& [host, l] : j.value("hostLookups", json::object()).items()) {
+      HostLookup lookup;
+      for (const auto& a : l.value("addresses", json::array())) {
+        lookup.addresses.push_back(a.get<std::string>());
+      }
+      lookup.error = l.value("error", "");
+      f.host_lookups[host] = std::move(lookup);
     }
     std::size_t i = 0;
     for (const auto& c : j.value("clusters", json::array())) {

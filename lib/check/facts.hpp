@@ -113,6 +113,9 @@ struct IstiodFacts {
   std::string trust_domain;      ///< trustDomain ("cluster.local" when unset, as istiod)
   std::vector<std::string> trust_domain_aliases; ///< trustDomainAliases
   std::string mesh_config_mesh_id;               ///< defaultConfig.meshId ("" when unset)
+  /// meshNetworks of ConfigMap istio-system/istio (YAML text; "" when absent): the gateways
+  /// istiod knows without discovering them.
+  std::string mesh_networks;
 };
 
 /// One Envoy dump and what it was read from.
@@ -156,6 +159,10 @@ struct ClusterFacts {
   /// clusters[].apiServer of meshctl.yaml ("" = not set): the address other clusters are meant to
   /// use, taken as given even when it is loopback (sandboxes where every cluster runs on one host).
   std::string api_server;
+  /// gateway.addresses and gateway.port of meshctl.yaml: where the other clusters reach this
+  /// cluster's gateway when istiod cannot discover it (their meshNetworks must say so).
+  std::vector<std::string> gateway_addresses;
+  int gateway_port = 15443;
 
   // Reachability.
   bool reachable = false;
@@ -198,6 +205,13 @@ struct ClusterFacts {
   std::optional<ClientFacts> client;
 };
 
+/// A gateway hostname resolved (getaddrinfo) on the machine verify ran on. istiod resolves such
+/// names itself, through its own cluster's DNS, so this says only what this machine sees.
+struct HostLookup {
+  std::vector<std::string> addresses; ///< sorted IPs; empty when the name did not resolve
+  std::string error;                  ///< getaddrinfo's message (or a timeout) when it did not
+};
+
 /// The snapshot of a whole mesh for one service.
 struct MeshFacts {
   int schema_version = k_facts_schema_version;
@@ -214,6 +228,9 @@ struct MeshFacts {
   /// apiServer of meshctl.yaml for mesh clusters that were not checked (checked ones have theirs
   /// in ClusterFacts): a remote secret may name a loopback server on purpose.
   std::map<std::string, std::string> unchecked_api_servers;
+  /// Every hostname among the gateways' addresses (LoadBalancer ingress hostnames), as resolved
+  /// where verify ran.
+  std::map<std::string, HostLookup> host_lookups;
 
   /// "helloworld.dev.svc.cluster.local".
   [[nodiscard]] std::string host() const;

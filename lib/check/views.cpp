@@ -1,5 +1,7 @@
 #include "check/views.hpp"
 
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -165,9 +167,11 @@ std::vector<GatewayView> gateway_views(const ClusterFacts& cluster) {
     const std::uint32_t port = node_port_mode && g.node_port ? *g.node_port : *g.port;
     if (g.type == "LoadBalancer") {
       for (const auto& ing : array_of(member_at(svc, {"status", "loadBalancer"}), "ingress")) {
-        const std::string a = !str(ing, "ip").empty() ? str(ing, "ip") : str(ing, "hostname");
-        if (!a.empty()) {
-          g.addresses.push_back({a, *g.port, "LoadBalancer ingress"});
+        // conversion.go: an entry's ip, else its hostname (which istiod resolves later).
+        if (const std::string ip = str(ing, "ip"); !ip.empty()) {
+          g.addresses.push_back({ip, *g.port, "LoadBalancer ingress"});
+        } else if (const std::string host = str(ing, "hostname"); !host.empty()) {
+          g.addresses.push_back({host, *g.port, "LoadBalancer ingress hostname"});
         }
       }
     }
@@ -203,7 +207,61 @@ std::vector<GatewayView> gateway_views(const ClusterFacts& cluster) {
         }
       }
     }
+    // gateway.addresses, written into meshNetworks (cluster ""): istiod uses them for this
+    // cluster's workloads only when the Service gives no address of this network in this cluster
+    // (xds/endpoints ep_filters.go selectNetworkGateways: network+cluster first).
+    if (!cluster.gateway_addresses.empty() && g.network == cluster.network) {
+      std::vector<GatewayAddress> configured;
+      for (const auto& a : cluster.gateway_addresses) {
+        configured.push_back({a, static_cast<std::uint32_t>(cluster.gateway_port), "meshNetworks"});
+      }
+      if (g.addresses.empty()) {
+        g.addresses = std::move(configured);
+        g.from_mesh_networks = true;
+      } else {
+        g.shadowed = std::move(configured);
+      }
+    }
     out.push_back(std::move(g));
+  }
+  return out;
+}
+
+std::map<std::string, std::vector<std::string>> mesh_network_gateways(const std::string& text) {
+  std::map<std::string, std::vector<std::string>> out;
+  if (text.empty()) {
+    return out;
+  }
+  try {
+    const YAML::Node root = YAML::Load(text);
+    // A key that is not there gives an invalid node, whose IsMap() etc. throw: ask
+    // IsDefined() first (it does not).
+    auto is = [](const YAML::Node& n, YAML::NodeType::value t) {
+      return n.IsDefined() && n.Type() == t;
+    };
+    const YAML::Node networks = is(root, YAML::NodeType::Map) ? root["networks"] : YAML::Node();
+    if (!is(networks, YAML::NodeType::Map)) {
+      return out;
+    }
+    for (const auto& n : networks) {
+      auto& list = out[n.first.as<std::string>()];
+      const YAML::Node gws =
+          is(n.second, YAML::NodeType::Map) ? n.second["gateways"] : YAML::Node();
+      if (!is(gws, YAML::NodeType::Sequence)) {
+        continue;
+      }
+      for (const auto& gw : gws) {
+        if (!is(gw, YAML::NodeType::Map) || !is(gw["address"], YAML::NodeType::Scalar)) {
+          continue;
+        }
+        const std::string port = is(gw["port"], YAML::NodeType::Scalar)
+                                     ? gw["port"].as<std::string>()
+                                     : std::string("0");
+        list.push_back(gw["address"].as<std::string>() + ":" + port);
+      }
+    }
+  } catch (const YAML::Exception&) {
+    out.clear();
   }
   return out;
 }

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -58,12 +59,22 @@ struct GatewayView {
   std::vector<std::string> selected_nodes;
   std::vector<std::string> selected_without_external_ip;
   std::vector<GatewayAddress> addresses; ///< what istiod publishes (empty = unusable)
+  /// `addresses` are meshctl.yaml's gateway.addresses (meshNetworks): the Service gives none.
+  bool from_mesh_networks = false;
+  /// gateway.addresses that istiod ignores for this cluster's workloads, because the Service
+  /// gives addresses of its own (it prefers a network's gateways in the same cluster).
+  std::vector<GatewayAddress> shadowed;
   int pods = 0;
   int ready_pods = 0;
   /// Its spec.selector as a kubectl label selector ("app=istio-eastwestgateway,istio=…"), for
   /// hints: an installed gateway's pods carry its installer's labels, not meshctl's.
   std::string pod_selector;
 };
+
+/// The gateways a meshNetworks text names, per network, as "address:port" — what istiod reads
+/// from ConfigMap istio (networks.<net>.gateways[].address|port; registryServiceName entries are
+/// skipped). Empty when the text is empty or not YAML.
+std::map<std::string, std::vector<std::string>> mesh_network_gateways(const std::string& text);
 
 /// Every gateway Service of a cluster, in the facts' order.
 std::vector<GatewayView> gateway_views(const ClusterFacts& cluster);

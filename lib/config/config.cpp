@@ -40,14 +40,37 @@ const std::vector<std::string> k_istio_keys{"revision"};
 const std::vector<std::string> k_mesh_keys{"id", "trustDomain"};
 const std::vector<std::string> k_cluster_keys{"name",          "context", "network", "apiServer",
                                               "tlsServerName", "gateway", "istio"};
-const std::vector<std::string> k_gateway_keys{"type", "externalIPs", "nodeSelector", "nodePort",
-                                              "existing"};
+const std::vector<std::string> k_gateway_keys{"type",     "externalIPs", "nodeSelector", "nodePort",
+                                              "existing", "addresses",   "port"};
 const std::vector<std::string> k_existing_keys{"name", "namespace"};
 const std::vector<std::string> k_pki_keys{"dir"};
 
 bool is_ip_address(const std::string& s) {
   unsigned char buf[sizeof(struct in6_addr)];
   return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
+}
+
+// A DNS name as Istio's ValidateFQDN takes a gateway hostname: at most 253 characters of
+// DNS-1123 labels (a trailing dot allowed).
+bool is_dns_name(std::string s) {
+  if (!s.empty() && s.back() == '.') {
+    s.pop_back();
+  }
+  if (s.empty() || s.size() > 253) {
+    return false;
+  }
+  std::size_t start = 0;
+  while (true) {
+    const auto dot = s.find('.', start);
+    const std::string label = s.substr(start, dot == std::string::npos ? dot : dot - start);
+    if (!detail::is_dns1123_label(label)) {
+      return false;
+    }
+    if (dot == std::string::npos) {
+      return true;
+    }
+    start = dot + 1;
+  }
 }
 
 // Istio's meshID ends up in label values: letters, digits, '-', '_', '.', alphanumeric at both
@@ -252,9 +275,47 @@ Result<GatewayConfig> read_gateway(const Reader& r, const YAML::Node& cluster_no
     gw.node_port = static_cast<int>(*port);
   }
 
+  TRY_ASSIGN(const auto addresses, r.string_list(node, "addresses", path + ".addresses"));
+  if (addresses) {
+    const YAML::Node list = Reader::get(node, "addresses");
+    std::set<std::string> seen;
+    for (std::size_t i = 0; i < addresses->size(); ++i) {
+      const std::string& a = (*addresses)[i];
+      if (!is_ip_address(a) && !is_dns_name(a)) {
+        return r.error_at(
+            list[i],
+            fmt::format("{}.addresses[{}] \"{}\" is neither an IP address nor a DNS name", path, i,
+                        a),
+            "list the IPs or DNS names the other clusters reach the gateway at, without a port "
+            "(gateway.port sets it), e.g. [203.0.113.7, eastwest.example.com]");
+      }
+      if (!seen.insert(a).second) {
+        return r.error_at(list[i], fmt::format("{}.addresses lists {} twice", path, a));
+      }
+    }
+    gw.addresses = *addresses;
+  }
+  TRY_ASSIGN(const auto gw_port, r.integer(node, "port", path + ".port"));
+  if (gw_port) {
+    if (gw.addresses.empty()) {
+      return r.error_at(Reader::key_node(node, "port"),
+                        path + ".port is the port of gateway.addresses, which lists none",
+                        "list the addresses the other clusters use (gateway.addresses), or "
+                        "remove port");
+    }
+    if (*gw_port < 1 || *gw_port > 65535) {
+      return r.error_at(Reader::get(node, "port"),
+                        path + ".port " + std::to_string(*gw_port) + " is not a port number",
+                        "use the port the other clusters reach the addresses on (1-65535, "
+                        "default 15443)");
+    }
+    gw.port = static_cast<int>(*gw_port);
+  }
+
   TRY_ASSIGN(gw.existing, read_existing(r, node, path + ".existing"));
   if (gw.existing) {
-    // meshctl renders no gateway of its own then: its type and addresses are the installed one's.
+    // meshctl renders no gateway of its own then: its type and addresses are the installed one's
+    // (gateway.addresses, for a NAT in front of it, still apply: they go into meshNetworks).
     for (const char* key : {"type", "externalIPs", "nodeSelector", "nodePort"}) {
       if (Reader::get(node, key).IsDefined()) {
         return r.error_at(Reader::key_node(node, key),
@@ -265,6 +326,14 @@ Result<GatewayConfig> read_gateway(const Reader& r, const YAML::Node& cluster_no
       }
     }
     return gw;
+  }
+  if (!gw.addresses.empty() && (!gw.external_ips.empty() || gw.node_selector)) {
+    return r.error_at(
+        Reader::key_node(node, "addresses"),
+        path + ".addresses cannot be combined with externalIPs or nodeSelector",
+        "istiod prefers the addresses it finds on the gateway Service (externalIPs, the "
+        "nodeSelector's nodes) for this cluster's workloads and would ignore gateway.addresses: "
+        "keep one of the two");
   }
 
   if (gw.type == GatewayType::k_load_balancer) {
@@ -278,12 +347,13 @@ Result<GatewayConfig> read_gateway(const Reader& r, const YAML::Node& cluster_no
                         path + ".nodePort only applies to NodePort gateways",
                         "set " + path + ".type: NodePort, or remove nodePort");
     }
-  } else if (gw.external_ips.empty() && !gw.node_selector) {
+  } else if (gw.external_ips.empty() && !gw.node_selector && gw.addresses.empty()) {
     return r.error_at(
         node.IsDefined() ? node : cluster_node,
         path + " is NodePort but gives no address the other clusters can use",
         "set externalIPs to node IPs the other clusters can reach (e.g. "
-        "externalIPs: [10.0.139.33]) and nodeSelector: {}; without externalIPs, "
+        "externalIPs: [10.0.139.33]) and nodeSelector: {}, or the addresses a NAT in front of "
+        "the nodes gives it in addresses; without externalIPs, "
         "Istio only uses a NodePort gateway through the traffic.istio.io/nodeSelector "
         "annotation, and only on selected nodes that have an ExternalIP address, "
         "which self-managed nodes usually lack");
@@ -588,6 +658,10 @@ std::string to_json_text(const MeshConfig& cfg) {
                         {"namespace", c.gateway.existing->namespace_}};
     } else {
       gw = gateway_json(c.gateway);
+    }
+    if (!c.gateway.addresses.empty()) {
+      gw["addresses"] = c.gateway.addresses;
+      gw["port"] = c.gateway.port;
     }
     nlohmann::ordered_json j;
     j["name"] = c.name;

@@ -34,6 +34,12 @@ struct GatewayConfig {
   /// that join must use instead of making its own: its Service's name and namespace. Absent = join
   /// looks for one (a Service labelled with the cluster's network that exposes 15443).
   std::optional<ExistingGateway> existing;
+  /// Addresses (IPs or DNS names) the other clusters reach this gateway at that istiod cannot
+  /// discover from the Service — a NAT, a firewall, a load balancer Kubernetes does not manage.
+  /// join writes them into every cluster's meshNetworks (ConfigMap istio-system/istio).
+  std::vector<std::string> addresses;
+  /// The port the other clusters use at `addresses` (meshNetworks gateways[].port).
+  int port = 15443;
 };
 
 /// One cluster of the mesh.

@@ -21,6 +21,15 @@ nlohmann::json labels_only(const nlohmann::json& desired) {
   return out;
 }
 
+// "data keys a, b" of a ConfigMap's data, for messages.
+std::string join_keys(const nlohmann::json& data) {
+  std::string out;
+  for (const auto& [k, v] : data.items()) {
+    out += (out.empty() ? "" : ", ") + k;
+  }
+  return "data key" + std::string(data.size() == 1 ? " " : "s ") + out;
+}
+
 struct Live {
   kube::ResourceRef ref;
   std::optional<nlohmann::json> object;
@@ -86,6 +95,19 @@ Result<ClusterPlan> plan_cluster(kube::Client& client, const ClusterObjects& des
         c = plan_object(desired.cluster, minimal, live->object);
       }
     }
+    if (d.ownership == Ownership::k_fields) {
+      if (!live->object) {
+        const nlohmann::json& md = wanted[i]["metadata"];
+        errors.push_back(Error(ExitCode::k_failed,
+                               "no " + wanted[i].value("kind", "") + " " +
+                                   md.value("namespace", "") + "/" + md.value("name", "") +
+                                   ": Istio's install creates it, and meshctl only sets its " +
+                                   join_keys(wanted[i].value("data", nlohmann::json::object())),
+                               "install Istio (istioctl install or the istiod Helm chart) first"));
+        continue;
+      }
+      c.force = true;
+    }
     plan.changes.push_back(std::move(c));
   }
   if (!errors.empty()) {
@@ -112,10 +134,10 @@ Result<void> apply_plan(kube::Client& client, ClusterPlan& plan, bool server_dry
         continue;
       }
       // meshctl is authoritative for objects it alone owns; shared ones never take fields over.
-      const bool force =
-          c.desired["metadata"]
-              .value("labels", nlohmann::json::object())
-              .value(std::string(render::k_managed_by_label), "") == render::k_managed_by_value;
+      const bool force = c.force || c.desired["metadata"]
+                                            .value("labels", nlohmann::json::object())
+                                            .value(std::string(render::k_managed_by_label), "") ==
+                                        render::k_managed_by_value;
       writes.emplace_back(i, std::async(std::launch::async, [&client, &c, force, server_dry_run] {
                             kube::ApplyOptions opts;
                             opts.force = force;

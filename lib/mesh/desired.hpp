@@ -20,6 +20,9 @@ enum class Ownership {
   /// Another verb maintains it after creation (join creates cross-network-gateway, expose edits
   /// its hosts): create when absent, never update.
   k_create_only,
+  /// Istio's install owns the object and meshctl only the fields it sends (the meshNetworks key
+  /// of ConfigMap istio): never created (absent is an error), those fields applied with force.
+  k_fields,
 };
 
 struct DesiredObject {

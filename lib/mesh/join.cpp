@@ -128,7 +128,8 @@ Result<render::CacertsData> cacerts_for(const config::MeshConfig& cfg,
 Result<ClusterObjects> render_join_base(const config::ClusterConfig& cluster,
                                         const kube::IstioApi& istio,
                                         const render::CacertsData& cacerts,
-                                        const GatewayChoice& gateway) {
+                                        const GatewayChoice& gateway,
+                                        const std::vector<config::ClusterConfig>& mesh) {
   ClusterObjects co{cluster.name, {}};
   auto base = render::render_cluster_base(cluster, cacerts, !gateway.existing);
   if (!base) {
@@ -141,6 +142,13 @@ Result<ClusterObjects> render_join_base(const config::ClusterConfig& cluster,
   }
   for (auto& o : *expose) {
     co.objects.push_back({std::move(o), Ownership::k_create_only});
+  }
+  auto networks = render::render_mesh_networks(mesh, cluster.istio_revision.value_or(""));
+  if (!networks) {
+    return tl::make_unexpected(networks.error().with_context(cluster.name));
+  }
+  for (auto& o : *networks) {
+    co.objects.push_back({std::move(o), Ownership::k_fields});
   }
   return co;
 }
@@ -171,7 +179,8 @@ Result<std::vector<ClusterObjects>>
 render_join(const std::vector<config::ClusterConfig>& clusters, const IstioApis& apis,
             const std::map<std::string, render::CacertsData>& cacerts,
             const std::map<std::string, render::RemoteSecretInput>& sources,
-            const std::map<std::string, GatewayChoice>& gateways) {
+            const std::map<std::string, GatewayChoice>& gateways,
+            const std::vector<config::ClusterConfig>& mesh) {
   std::vector<ClusterObjects> out;
   for (const auto& c : clusters) {
     const auto ca = cacerts.find(c.name);
@@ -180,7 +189,7 @@ render_join(const std::vector<config::ClusterConfig>& clusters, const IstioApis&
     }
     const auto gw = gateways.find(c.name);
     auto co = render_join_base(c, istio_api_of(apis, c.name), ca->second,
-                               gw == gateways.end() ? GatewayChoice{} : gw->second);
+                               gw == gateways.end() ? GatewayChoice{} : gw->second, mesh);
     if (!co) {
       return tl::make_unexpected(co.error());
     }
@@ -223,7 +232,7 @@ render_join_offline(const config::MeshConfig& cfg,
   for (auto& c : rendered) {
     c.istio_revision = cfg.revision_for(c);
   }
-  return render_join(rendered, IstioApis{}, cacerts, sources, gateways);
+  return render_join(rendered, IstioApis{}, cacerts, sources, gateways, cfg.clusters);
 }
 
 } // namespace meshctl::mesh

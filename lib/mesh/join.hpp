@@ -57,11 +57,13 @@ Result<render::CacertsData> cacerts_for(const config::MeshConfig& cfg,
 /// Phase 1 of join in one cluster: the cluster base (Namespace label, cacerts, east-west gateway
 /// unless `gateway` is an installed one, reader RBAC and token Secret) and cross-network-gateway
 /// at `istio`'s version beside the gateway's pods (created only when absent: `expose` owns its
-/// hosts).
+/// hosts); when any of `mesh` (every cluster of meshctl.yaml) gives gateway.addresses, also the
+/// meshNetworks key of the revision's ConfigMap istio[-<rev>] naming them (Ownership::k_fields).
 Result<ClusterObjects> render_join_base(const config::ClusterConfig& cluster,
                                         const kube::IstioApi& istio,
                                         const render::CacertsData& cacerts,
-                                        const GatewayChoice& gateway = {});
+                                        const GatewayChoice& gateway = {},
+                                        const std::vector<config::ClusterConfig>& mesh = {});
 
 /// Phase 2 of join in `target`: one remote Secret per other cluster of `clusters`.
 Result<ClusterObjects>
@@ -78,7 +80,8 @@ Result<std::vector<ClusterObjects>>
 render_join(const std::vector<config::ClusterConfig>& clusters, const IstioApis& apis,
             const std::map<std::string, render::CacertsData>& cacerts,
             const std::map<std::string, render::RemoteSecretInput>& sources,
-            const std::map<std::string, GatewayChoice>& gateways = {});
+            const std::map<std::string, GatewayChoice>& gateways = {},
+            const std::vector<config::ClusterConfig>& mesh = {});
 
 /// The offline plan for `join --dry-run`: placeholders for the reader token and API server CA, and
 /// for the selector of a gateway named by gateway.existing; Istio objects at the default version

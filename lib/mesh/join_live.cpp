@@ -218,8 +218,8 @@ Result<JoinReport> join_live(const Session& session, const JoinOptions& options,
   };
   auto phase2 = for_each_cluster(names, [&](const std::string& name) -> Result<Phase2> {
     kube::Client& client = *by_name[name];
-    auto desired_base =
-        render_join_base(rendered.at(name), apis.at(name), cacerts.at(name), gateways.at(name));
+    auto desired_base = render_join_base(rendered.at(name), apis.at(name), cacerts.at(name),
+                                         gateways.at(name), session.config.clusters);
     if (!desired_base) {
       return tl::make_unexpected(desired_base.error());
     }

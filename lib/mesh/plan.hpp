@@ -39,6 +39,8 @@ struct Change {
   /// The desired object still holds a placeholder (a value only known at apply time): it can be
   /// shown, never written.
   bool placeholder = false;
+  /// Apply takes the fields over from their current manager (meshctl owns them).
+  bool force = false;
 };
 
 /// True when every field of `desired` holds in `live` (see the file comment).

@@ -6,6 +6,10 @@
 #include "render/template.hpp"
 
 #include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <map>
 
 namespace meshctl::render {
 
@@ -146,6 +150,48 @@ Result<std::vector<Object>> render_eastwest_gateway(const config::ClusterConfig&
   v.set("revision", revision);
   return context(render_template("eastwest-gateway.yaml", v),
                  "rendering the east-west gateway of " + cluster.name);
+}
+
+std::string mesh_networks_text(const std::vector<config::ClusterConfig>& clusters) {
+  std::map<std::string, std::vector<std::pair<std::string, int>>> networks;
+  for (const auto& c : clusters) {
+    for (const auto& a : c.gateway.addresses) {
+      auto& gws = networks[c.network];
+      const std::pair<std::string, int> gw{a, c.gateway.port};
+      if (std::find(gws.begin(), gws.end(), gw) == gws.end()) {
+        gws.push_back(gw);
+      }
+    }
+  }
+  if (networks.empty()) {
+    return {};
+  }
+  YAML::Emitter out;
+  out << YAML::BeginMap << YAML::Key << "networks" << YAML::Value << YAML::BeginMap;
+  for (const auto& [net, gws] : networks) {
+    out << YAML::Key << net << YAML::Value << YAML::BeginMap << YAML::Key << "gateways"
+        << YAML::Value << YAML::BeginSeq;
+    for (const auto& [address, port] : gws) {
+      out << YAML::BeginMap << YAML::Key << "address" << YAML::Value << address << YAML::Key
+          << "port" << YAML::Value << port << YAML::EndMap;
+    }
+    out << YAML::EndSeq << YAML::EndMap;
+  }
+  out << YAML::EndMap << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+Result<std::vector<Object>> render_mesh_networks(const std::vector<config::ClusterConfig>& clusters,
+                                                 const std::string& revision) {
+  const std::string text = mesh_networks_text(clusters);
+  if (text.empty()) {
+    return std::vector<Object>{};
+  }
+  Values v;
+  v.set("mesh_networks", text);
+  v.set("configmap",
+        revision.empty() || revision == "default" ? std::string("istio") : "istio-" + revision);
+  return context(render_template("mesh-networks.yaml", v), "rendering meshNetworks");
 }
 
 Result<std::vector<Object>> render_reader(const config::ClusterConfig& cluster) {

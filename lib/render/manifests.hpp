@@ -113,6 +113,17 @@ Result<std::vector<Object>> render_cacerts(const CacertsData& ca);
 /// not `default`, becomes the pod template's istio.io/rev label (the injector of that revision).
 Result<std::vector<Object>> render_eastwest_gateway(const config::ClusterConfig& cluster);
 
+/// The meshNetworks text (Istio's MeshNetworks, YAML) naming, per network, the gateway addresses
+/// of `clusters` given by hand (gateway.addresses / gateway.port); networks sorted, addresses in
+/// config order. "" when no cluster gives any.
+std::string mesh_networks_text(const std::vector<config::ClusterConfig>& clusters);
+
+/// ConfigMap istio-system/istio (istio-<revision> for a revision other than default) with only
+/// data.meshNetworks = mesh_networks_text(clusters), for
+/// every istiod to know the gateways it cannot discover; empty when no cluster gives addresses.
+Result<std::vector<Object>> render_mesh_networks(const std::vector<config::ClusterConfig>& clusters,
+                                                 const std::string& revision = "");
+
 /// Reader ServiceAccount, ClusterRole, ClusterRoleBinding and the token Secret (FACTS §2).
 Result<std::vector<Object>> render_reader(const config::ClusterConfig& cluster);
 

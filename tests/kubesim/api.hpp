@@ -81,6 +81,8 @@ struct ApiOptions {
   std::string service_cidr = "10.96.0.0/12";
   std::string version = "v1.32.0";
   int istiod_cache_ms = 500; ///< how long the istiod model reuses what a remote cluster returned
+  /// The cloud's load balancers (--load-balancer): "pending" (none), "ip" or "hostname".
+  std::string load_balancer = "pending";
 };
 
 /// Runs `fn` after `delay` on the server's executor (the token controller is asynchronous).

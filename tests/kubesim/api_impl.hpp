@@ -201,6 +201,12 @@ struct Api::Impl {
   bool port_taken(int port, const std::string& self) const;
   std::vector<Cause> allocate_service(json& svc, const json& old);
 
+  // ----- loadbalancer_controller.cpp -----
+
+  /// The cloud's service controller (--load-balancer): fills or clears status.loadBalancer.
+  void reconcile_load_balancer(const std::string& ns, const std::string& name,
+                               bool was_load_balancer);
+
   // ----- endpoints_controller.cpp -----
 
   void reconcile_endpoints(const std::string& ns, const std::string& only = "");

@@ -66,6 +66,7 @@ void Api::Impl::after_create(const ResourceType& t, const json& obj) {
     }
   } else if (t.kind == "Service") {
     reconcile_endpoints(ns, name);
+    reconcile_load_balancer(ns, name, false);
   } else if (t.kind == "Deployment") {
     if (seeding) {
       seeded_templates[object_key(ns, name)] = template_hash(obj);
@@ -84,6 +85,8 @@ void Api::Impl::after_update(const ResourceType& t, const json& obj, const json&
     reconcile_endpoints(ns);
   } else if (t.kind == "Service") {
     reconcile_endpoints(ns, name);
+    reconcile_load_balancer(ns, name,
+                            old.value("spec", json::object()).value("type", "") == "LoadBalancer");
   } else if (t.kind == "Deployment" &&
              obj["metadata"].value("generation", 0) != old["metadata"].value("generation", 0)) {
     reconcile_deployment_later(ns, name);

@@ -403,6 +403,8 @@ std::optional<Snapshot> Istiod::prepare(const Store& store, const std::string& n
   }
   if (const json* cm = store.get("configmaps", "istio-system", "istio" + suffix)) {
     v.mesh_config = yaml_text_to_json(cm->value("data", json::object()).value("mesh", ""));
+    v.mesh_networks =
+        yaml_text_to_json(cm->value("data", json::object()).value("meshNetworks", ""));
   }
   v.gateways = copy_list(store, "gateways.networking.istio.io", "");
   v.destination_rules = copy_list(store, "destinationrules.networking.istio.io", "");

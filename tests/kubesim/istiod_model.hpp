@@ -44,6 +44,7 @@ struct MeshView {
   std::vector<json> gateways;          ///< networking.istio.io Gateways of the local cluster
   std::vector<json> destination_rules; ///< networking.istio.io DestinationRules
   json mesh_config;                    ///< ConfigMap istio `mesh`, parsed (or null)
+  json mesh_networks;                  ///< ConfigMap istio `meshNetworks`, parsed (or null)
   std::vector<RemoteCluster> remotes;
 };
 
@@ -97,6 +98,14 @@ std::string cluster_network(const ClusterObjects& c);
 /// addresses from LoadBalancer ingress and spec.externalIPs, else (NodePort with annotation
 /// traffic.istio.io/nodeSelector) the first ExternalIP of each selected Node. IP addresses only.
 std::vector<NetworkGateway> network_gateways(const ClusterObjects& c);
+
+/// The gateways of meshNetworks (ConfigMap istio, parsed): networks.<net>.gateways[] with an
+/// address and a port, cluster "" (pkg/model/network.go); hostnames resolved as istiod would.
+std::vector<NetworkGateway> mesh_network_gateways(const json& mesh_networks);
+
+/// A gateway address as istiod hands it to proxies: an IP as it is; a hostname resolved — in
+/// kubesim, only *.elb.kubesim.local names resolve (load_balancer.hpp); nullopt otherwise.
+std::optional<std::string> resolve_gateway_address(const std::string& address);
 
 /// The ClusterLoadAssignment (Envoy JSON) the proxy of `pod` (in the local cluster) receives for
 /// `cluster_name` ("outbound|PORT|SUBSET|HOST" or "outbound_.PORT_.SUBSET_.HOST"); null when

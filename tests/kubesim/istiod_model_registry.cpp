@@ -22,10 +22,22 @@
 // istiod logs at debug level and the selector is empty, i.e. it selects EVERY node (FACTS §4 says
 // "ignored"; with the seed's nodes, which have no ExternalIP, both give no address). For a NodePort
 // Service with the annotation, the gateway port is mapped to its nodePort — for externalIPs too,
-// which is why the seed's runbook shows 10.0.139.33:32652. Hostname addresses are dropped
-// (istiod resolves them only with RESOLVE_HOSTNAME_GATEWAYS and DNS; kubesim has neither).
+// which is why the seed's runbook shows 10.0.139.33:32652.
+//
+// meshNetworks (pkg/model/network.go NetworkManager.reload): istiod also takes the gateways of its
+// own cluster's ConfigMap istio, key meshNetworks — networks.<net>.gateways[] with an `address`
+// (registryServiceName entries name a Service and add no address) — with cluster "", so they are
+// used for a network's endpoints in a cluster only when that cluster has no gateway of its own for
+// the network (selectNetworkGateways: network+cluster first, then the network).
+//
+// Hostnames (resolveHostnameGateways, RESOLVE_HOSTNAME_GATEWAYS on by default): a gateway address
+// that is not an IP — a LoadBalancer ingress hostname, a meshNetworks address — is resolved by
+// istiod itself (A and AAAA through its pod's DNS) into one gateway per address; a name that does
+// not resolve gives none. kubesim's DNS knows only its cloud's names: *.elb.kubesim.local resolve
+// to a fixed address (load_balancer.hpp); every other name does not resolve.
 
 #include "istiod_model_internal.hpp"
+#include "load_balancer.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -149,6 +161,9 @@ Registry::Registry(const MeshView& view) {
     for (auto& gw : network_gateways(*ci.c)) {
       gateways.push_back(std::move(gw));
     }
+  }
+  for (auto& gw : mesh_network_gateways(view.mesh_networks)) {
+    gateways.push_back(std::move(gw));
   }
   std::sort(gateways.begin(), gateways.end());
   gateways.erase(std::unique(gateways.begin(), gateways.end()), gateways.end());
@@ -315,6 +330,33 @@ std::string cluster_network(const ClusterObjects& c) {
   return str(obj(c.injector_values, "global"), "network");
 }
 
+std::optional<std::string> resolve_gateway_address(const std::string& address) {
+  if (is_ip(address)) {
+    return address;
+  }
+  return elb_resolve(address);
+}
+
+std::vector<NetworkGateway> mesh_network_gateways(const json& mesh_networks) {
+  std::vector<NetworkGateway> out;
+  for (const auto& [net, n] : obj(mesh_networks, "networks").items()) {
+    for (const auto& gw : arr(n, "gateways")) {
+      const std::string address = str(gw, "address");
+      const json& p = gw.is_object() && gw.contains("port") ? gw["port"] : json();
+      const std::int64_t port = p.is_number_integer() ? p.get<std::int64_t>() : 0;
+      if (address.empty() || port <= 0 || port > 65535) {
+        continue;
+      }
+      if (const auto ip = resolve_gateway_address(address)) {
+        out.push_back({net, "", *ip, static_cast<std::uint32_t>(port)});
+      }
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 std::vector<NetworkGateway> network_gateways(const ClusterObjects& c) {
   std::vector<NetworkGateway> out;
   for (const auto& svc : c.services) {
@@ -389,8 +431,8 @@ std::vector<NetworkGateway> network_gateways(const ClusterObjects& c) {
       }
     }
     for (const auto& a : addrs) {
-      if (is_ip(a)) {
-        out.push_back({network, c.id, a, port});
+      if (const auto ip = resolve_gateway_address(a)) {
+        out.push_back({network, c.id, *ip, port});
       }
     }
   }

@@ -34,6 +34,7 @@ const char* k_usage = R"(usage: kubesim [flags]
   --version VERSION        gitVersion reported by /version (default v1.32.0)
   --istiod-cache-ms N      how long the istiod model reuses what a remote cluster returned
                            (default 500; 0 = read the remote on every request)
+  --load-balancer MODE     the cloud's load balancers: pending (none, default), ip, hostname
 )";
 
 std::string read_file(const std::string& path) {
@@ -136,6 +137,13 @@ int main(int argc, char** argv) {
         api_opts.version = next();
       } else if (a == "--istiod-cache-ms") {
         api_opts.istiod_cache_ms = std::max(0, std::stoi(next()));
+      } else if (a == "--load-balancer") {
+        api_opts.load_balancer = next();
+        if (api_opts.load_balancer != "pending" && api_opts.load_balancer != "ip" &&
+            api_opts.load_balancer != "hostname") {
+          throw std::runtime_error("--load-balancer: pending, ip or hostname, not " +
+                                   api_opts.load_balancer);
+        }
       } else {
         throw std::runtime_error("unknown flag " + a + "\n" + k_usage);
       }

@@ -3,6 +3,7 @@
 // and the Envoy JSON shapes the answers use.
 
 #include "istiod_model.hpp"
+#include "load_balancer.hpp"
 #include "pki.hpp"
 
 #include <catch2/catch.hpp>
@@ -232,8 +233,9 @@ TEST_CASE("model: gateway addresses from LoadBalancer ingress and externalIPs",
        {{"ingress", json::array({{{"ip", "203.0.113.5"}}, {{"hostname", "gw.example.com"}}})}}}};
   c.services = {lb};
   auto gws = kubesim::istiod::network_gateways(c);
-  // Both addresses on the service port (no nodePort mapping for LoadBalancer); hostnames are
-  // dropped (istiod resolves them only with RESOLVE_HOSTNAME_GATEWAYS).
+  // Both addresses on the service port (no nodePort mapping for LoadBalancer); a hostname that
+  // does not resolve gives no gateway (istiod resolves it, and kubesim's DNS knows only its
+  // cloud's names).
   REQUIRE(gws.size() == 2);
   CHECK(gws[0].addr == "203.0.113.5");
   CHECK(gws[1].addr == "203.0.113.9");
@@ -241,6 +243,16 @@ TEST_CASE("model: gateway addresses from LoadBalancer ingress and externalIPs",
   CHECK(gws[0].network == "net1");
   CHECK(gws[0].cluster == "cn-shanghai");
 
+  SECTION("a hostname of kubesim's cloud is resolved, as istiod resolves it") {
+    const std::string host = kubesim::elb_hostname("cn-shanghai", "istio-system", "gw");
+    lb["status"]["loadBalancer"]["ingress"] = json::array({{{"hostname", host}}});
+    lb["spec"].erase("externalIPs");
+    c.services = {lb};
+    gws = kubesim::istiod::network_gateways(c);
+    REQUIRE(gws.size() == 1);
+    CHECK(gws[0].addr == *kubesim::elb_resolve(host));
+    CHECK(gws[0].port == 15443);
+  }
   SECTION("externalIPs count for a ClusterIP Service too") {
     c.services = {gateway_service("net1", "ClusterIP", json::array({"198.51.100.1"}))};
     gws = kubesim::istiod::network_gateways(c);
@@ -642,4 +654,31 @@ TEST_CASE("model: Envoy admin paths and shapes", "[kubesim][model]") {
   SECTION("other paths are not served") {
     CHECK_FALSE(kubesim::istiod::envoy_admin(s.view, s.sleep, "/stats").has_value());
   }
+}
+
+TEST_CASE("model: meshNetworks gateways, cluster \"\", hostnames resolved", "[kubesim][model]") {
+  const std::string host = kubesim::elb_hostname("wuxi", "istio-system", "nat");
+  const json networks = {
+      {"networks",
+       {{"wuxi",
+         {{"endpoints", json::array({{{"fromRegistry", "wuxi"}}})},
+          {"gateways",
+           json::array({{{"address", "203.0.113.7"}, {"port", 31443}},
+                        {{"address", host}, {"port", 15443}},
+                        {{"address", "gw.not-resolvable.example"}, {"port", 15443}},
+                        {{"registryServiceName", "istio-eastwestgateway.istio-system.svc."
+                                                 "cluster.local"},
+                         {"port", 15443}}})}}}}}};
+  const auto gws = kubesim::istiod::mesh_network_gateways(networks);
+  REQUIRE(gws.size() == 2);
+  std::vector<std::string> addrs;
+  for (const auto& g : gws) {
+    CHECK(g.network == "wuxi");
+    CHECK(g.cluster.empty());
+    addrs.push_back(g.addr + ":" + std::to_string(g.port));
+  }
+  CHECK(std::find(addrs.begin(), addrs.end(), "203.0.113.7:31443") != addrs.end());
+  CHECK(std::find(addrs.begin(), addrs.end(), *kubesim::elb_resolve(host) + ":15443") !=
+        addrs.end());
+  CHECK(kubesim::istiod::mesh_network_gateways(nullptr).empty());
 }

@@ -637,3 +637,153 @@ TEST_CASE("verify: istiod's mesh config is read as istiod reads it", "[check][ve
   CHECK(image_tag("registry.local:5000/istio/pilot") == "");
   CHECK(image_tag("docker.io/istio/pilot:1.24.2@sha256:abc") == "1.24.2");
 }
+
+namespace {
+
+// Turns both clusters' gateways into LoadBalancers whose ingress is `ingress` (per cluster), with
+// every client reaching the other cluster at `resolved` as istiod pushes it.
+MeshFacts lb_facts(const json& shanghai_ingress, const json& wuxi_ingress) {
+  auto facts = healthy_facts();
+  for (auto& c : facts.clusters) {
+    auto svc = gateway_service(c.name, {}, std::nullopt, "LoadBalancer");
+    svc["status"]["loadBalancer"]["ingress"] = c.name == "wuxi" ? wuxi_ingress : shanghai_ingress;
+    c.gateway_services = {svc};
+  }
+  return facts;
+}
+
+} // namespace
+
+TEST_CASE("verify: a LoadBalancer gateway with a hostname (AWS ELB)", "[check][verify]") {
+  const json sh = json::array({{{"hostname", "gw-sh.elb.example"}}});
+  const json wx = json::array({{{"hostname", "gw-wx.elb.example"}}});
+
+  SECTION("resolved here: says to what, and that istiod resolves it itself") {
+    auto facts = lb_facts(sh, wx);
+    facts.host_lookups["gw-sh.elb.example"] = {{"198.18.0.7"}, ""};
+    facts.host_lookups["gw-wx.elb.example"] = {{"198.18.0.8", "2001:db8::8"}, ""};
+    const auto fs = check_gateways(facts);
+    INFO(dump_findings(fs));
+    CHECK(count(fs, Severity::k_warning) == 0);
+    CHECK(count(fs, Severity::k_error) == 0);
+    const Finding* ok = find(fs, "gateway.ok", "cn-shanghai");
+    REQUIRE(ok != nullptr);
+    CHECK_THAT(ok->message, Catch::Matchers::Contains(
+                                "gw-sh.elb.example:15443 (LoadBalancer ingress hostname)"));
+    const Finding* h = find(fs, "gateway.hostname", "wuxi");
+    REQUIRE(h != nullptr);
+    CHECK_THAT(h->message, Catch::Matchers::Contains("resolves to 198.18.0.8, 2001:db8::8"));
+    CHECK_THAT(h->message, Catch::Matchers::Contains("istiod resolves it itself"));
+  }
+
+  SECTION("not resolved here, nothing shows istiod did: a warning, not an error") {
+    auto facts = lb_facts(sh, wx);
+    for (auto& c : facts.clusters) {
+      c.client.reset(); // no client: nothing proves the other istiod resolved it
+    }
+    facts.host_lookups["gw-sh.elb.example"] = {{}, "Name or service not known"};
+    facts.host_lookups["gw-wx.elb.example"] = {{}, "Name or service not known"};
+    const auto fs = check_gateways(facts);
+    REQUIRE_FINDING(fs, "gateway.hostname-unresolved", "wuxi", Severity::k_warning,
+                    "nslookup gw-wx.elb.example");
+    const Finding* f = find(fs, "gateway.hostname-unresolved", "wuxi");
+    CHECK_THAT(f->message,
+               Catch::Matchers::Contains("does not resolve from here (Name or service not known)"));
+    CHECK_THAT(f->message, Catch::Matchers::Contains("may well resolve there"));
+    CHECK(find(fs, "gateway.ok", "wuxi") != nullptr);
+    CHECK(count(fs, Severity::k_error) == 0);
+  }
+
+  SECTION("not resolved here, but a client elsewhere reaches the gateway: istiod resolved it") {
+    auto facts = lb_facts(sh, wx);
+    facts.host_lookups["gw-sh.elb.example"] = {{}, "Name or service not known"};
+    const auto fs = check_gateways(facts);
+    INFO(dump_findings(fs));
+    CHECK(find(fs, "gateway.hostname-unresolved", "cn-shanghai") == nullptr);
+    const Finding* h = find(fs, "gateway.hostname", "cn-shanghai");
+    REQUIRE(h != nullptr);
+    CHECK_THAT(h->message, Catch::Matchers::Contains("istiod in the other clusters resolved it"));
+    CHECK_THAT(h->message,
+               Catch::Matchers::Contains("reached by wuxi's client through 192.168.0.11:30443"));
+    // A bundle without lookups (older meshctl) says so instead of guessing.
+    CHECK_THAT(find(fs, "gateway.hostname", "wuxi")->message,
+               Catch::Matchers::Contains("it was not looked up"));
+  }
+}
+
+TEST_CASE("verify: a LoadBalancer gateway still pending", "[check][verify]") {
+  auto facts = lb_facts(json::array(), json::array({{{"ip", "203.0.113.9"}}}));
+  const auto fs = check_gateways(facts);
+  REQUIRE_FINDING(fs, "gateway.loadbalancer-pending", "cn-shanghai", Severity::k_error,
+                  "kubectl --context cn-shanghai -n istio-system describe service "
+                  "istio-eastwestgateway");
+  const Finding* f = find(fs, "gateway.loadbalancer-pending", "cn-shanghai");
+  CHECK_THAT(f->message, Catch::Matchers::Contains("EXTERNAL-IP <pending>"));
+  CHECK_THAT(f->hint, Catch::Matchers::Contains("get service istio-eastwestgateway -w"));
+  CHECK_THAT(f->hint, Catch::Matchers::Contains("gateway.externalIPs"));
+  CHECK(find(fs, "gateway.ok", "cn-shanghai") == nullptr);
+  CHECK_THAT(find(fs, "gateway.ok", "wuxi")->message,
+             Catch::Matchers::Contains("203.0.113.9:15443 (LoadBalancer ingress)"));
+}
+
+TEST_CASE("verify: externalIPs give a pending LoadBalancer an address (any Service type)",
+          "[check][verify]") {
+  auto facts = lb_facts(json::array(), json::array());
+  auto& svc = shanghai(facts).gateway_services[0];
+  svc["spec"]["externalIPs"] = {"192.168.0.11"};
+  const auto fs = check_gateways(facts);
+  INFO(dump_findings(fs));
+  CHECK(find(fs, "gateway.loadbalancer-pending", "cn-shanghai") == nullptr);
+  CHECK_THAT(find(fs, "gateway.ok", "cn-shanghai")->message,
+             Catch::Matchers::Contains("192.168.0.11:15443 (externalIPs)"));
+  CHECK(find(fs, "gateway.loadbalancer-pending", "wuxi") != nullptr);
+}
+
+TEST_CASE("verify: gateway.addresses reach other clusters through their meshNetworks",
+          "[check][verify]") {
+  // wuxi's gateway sits behind a NAT at 203.0.113.7:31443: its Service publishes nothing, and
+  // meshctl.yaml gives the address.
+  auto facts = healthy_facts();
+  auto& w = wuxi(facts);
+  w.gateway_services = {gateway_service("wuxi", {}, std::nullopt)};
+  w.gateway_addresses = {"203.0.113.7"};
+  w.gateway_port = 31443;
+  const std::string networks = "networks:\n  wuxi:\n    gateways:\n"
+                               "      - address: 203.0.113.7\n        port: 31443\n";
+
+  SECTION("known to the other istiod: the gateway is reachable at that address") {
+    shanghai(facts).istiod->mesh_networks = networks;
+    const auto fs = check_gateways(facts);
+    INFO(dump_findings(fs));
+    CHECK(count(fs, Severity::k_error) == 0);
+    CHECK(count(fs, Severity::k_warning) == 0);
+    CHECK_THAT(find(fs, "gateway.ok", "wuxi")->message,
+               Catch::Matchers::Contains("203.0.113.7:31443 (meshNetworks)"));
+    CHECK_THAT(find(fs, "gateway.mesh-networks", "cn-shanghai")->message,
+               Catch::Matchers::Contains("istiod in cn-shanghai knows the gateway of network wuxi "
+                                         "from meshNetworks: 203.0.113.7:31443"));
+  }
+  SECTION("missing from the other istiod's meshNetworks: an error there, join fixes it") {
+    shanghai(facts).istiod->mesh_networks = "networks: {}\n";
+    REQUIRE_FINDING(check_gateways(facts), "gateway.mesh-networks-missing", "cn-shanghai",
+                    Severity::k_error, "meshctl join cn-shanghai wuxi");
+  }
+  SECTION("the Service publishes an address too: istiod ignores gateway.addresses") {
+    shanghai(facts).istiod->mesh_networks = networks;
+    w.gateway_services = {gateway_service("wuxi", {"10.20.0.21"}, std::nullopt)};
+    REQUIRE_FINDING(check_gateways(facts), "gateway.addresses-shadowed", "wuxi",
+                    Severity::k_warning, "remove gateway.addresses");
+  }
+}
+
+TEST_CASE("verify views: meshNetworks as istiod reads it", "[check][verify]") {
+  const auto gws = mesh_network_gateways(
+      "networks:\n  n1:\n    endpoints: [{fromRegistry: c1}]\n    gateways:\n"
+      "    - address: 1.2.3.4\n      port: 15443\n"
+      "    - registryServiceName: istio-eastwestgateway.istio-system.svc.cluster.local\n"
+      "      port: 15443\n  n2: {}\n");
+  CHECK(gws.at("n1") == std::vector<std::string>{"1.2.3.4:15443"});
+  CHECK(gws.at("n2").empty());
+  CHECK(mesh_network_gateways("").empty());
+  CHECK(mesh_network_gateways("networks: [").empty());
+}

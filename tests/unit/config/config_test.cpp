@@ -529,3 +529,63 @@ TEST_CASE("gateway.existing: both names required, valid, and nothing meshctl wou
   CHECK(contains(e.message(), "gateway.type does not apply with clusters[0].gateway.existing"));
   CHECK(contains(e.message(), "m.yaml:4"));
 }
+
+TEST_CASE("gateway.addresses: IPs or DNS names istiod cannot discover, with a port", "[config]") {
+  auto cfg = parse_config("clusters:\n  - name: a\n    gateway:\n      type: NodePort\n"
+                          "      addresses: [203.0.113.7, eastwest.example.com, '2001:db8::7']\n"
+                          "      port: 31443\n",
+                          "m.yaml");
+  REQUIRE(cfg);
+  const auto& gw = cfg->clusters[0].gateway;
+  CHECK(gw.addresses ==
+        std::vector<std::string>{"203.0.113.7", "eastwest.example.com", "2001:db8::7"});
+  CHECK(gw.port == 31443);
+  // NodePort needs no externalIPs or nodeSelector then; the port defaults to 15443.
+  auto lb = parse_config("clusters: [{name: a, gateway: {addresses: [gw.example.com.]}}]", "m");
+  REQUIRE(lb);
+  CHECK(lb->clusters[0].gateway.port == 15443);
+  // Shown by config view and loaded back.
+  const auto j = nlohmann::json::parse(to_json_text(*cfg));
+  CHECK(j["clusters"][0]["gateway"]["addresses"][1] == "eastwest.example.com");
+  CHECK(j["clusters"][0]["gateway"]["port"] == 31443);
+  auto again = parse_config(to_json_text(*cfg), "view.json");
+  REQUIRE(again);
+  CHECK(again->clusters[0].gateway.addresses == gw.addresses);
+
+  auto e = parse_error("clusters:\n  - name: a\n    gateway:\n      addresses: [gw_1.example]\n");
+  CHECK(e.what() == "m.yaml:4:19: clusters[0].gateway.addresses[0] \"gw_1.example\" is neither an "
+                    "IP address nor a DNS name");
+  CHECK(
+      contains(parse_error("clusters: [{name: a, gateway: {addresses: ['1.2.3.4:15443']}}]").what(),
+               "neither an IP address nor a DNS name"));
+  CHECK(contains(parse_error("clusters: [{name: a, gateway: {addresses: [a.b, a.b]}}]").what(),
+                 "twice"));
+  CHECK(contains(parse_error("clusters: [{name: a, gateway: {port: 15443}}]").what(),
+                 "which lists none"));
+  CHECK(contains(parse_error("clusters: [{name: a, gateway: {addresses: [a.b], port: 0}}]").what(),
+                 "is not a port number"));
+  // istiod would prefer the Service's own addresses: refuse the mix.
+  auto mixed = parse_error("clusters: [{name: a, gateway: {type: NodePort, externalIPs: "
+                           "[1.2.3.4], addresses: [a.b]}}]");
+  CHECK(contains(mixed.what(), "cannot be combined with externalIPs or nodeSelector"));
+  CHECK(contains(mixed.hint(), "istiod prefers"));
+}
+
+TEST_CASE("gateway.addresses apply to an existing gateway too (a NAT in front of it)", "[config]") {
+  auto cfg = parse_config("clusters:\n"
+                          "  - name: wuxi\n"
+                          "    gateway:\n"
+                          "      existing: {name: cluster-wuxi, namespace: ingress-cluster}\n"
+                          "      addresses: [203.0.113.10]\n"
+                          "      port: 31443\n",
+                          "m.yaml");
+  REQUIRE(cfg);
+  const auto& gw = cfg->clusters.at(0).gateway;
+  REQUIRE(gw.existing);
+  CHECK(gw.addresses == std::vector<std::string>{"203.0.113.10"});
+  CHECK(gw.port == 31443);
+  auto again = parse_config(to_json_text(*cfg), "view.json"); // config view loads back the same
+  REQUIRE(again);
+  CHECK(again->clusters.at(0).gateway.existing);
+  CHECK(again->clusters.at(0).gateway.addresses == gw.addresses);
+}

@@ -616,3 +616,40 @@ TEST_CASE("the gateway's pods carry istio.io/rev of a revisioned istiod", "[rend
     CHECK_FALSE(deploy.node["spec"]["selector"]["matchLabels"]["istio.io/rev"]);
   }
 }
+
+TEST_CASE("meshNetworks names the gateways given by hand, per network", "[render]") {
+  ClusterConfig a = wuxi();
+  CHECK(value_of(render_mesh_networks({a})).empty()); // nothing given: ConfigMap istio untouched
+  a.gateway.addresses = {"203.0.113.7", "eastwest.wuxi.example"};
+  a.gateway.port = 31443;
+  ClusterConfig b;
+  b.name = "cn-shanghai";
+  b.network = "cn-shanghai";
+  b.gateway.addresses = {"198.51.100.2"};
+  const std::string text = mesh_networks_text({a, b});
+  CHECK(text == "networks:\n"
+                "  cn-shanghai:\n"
+                "    gateways:\n"
+                "      - address: 198.51.100.2\n"
+                "        port: 15443\n"
+                "  wuxi:\n"
+                "    gateways:\n"
+                "      - address: 203.0.113.7\n"
+                "        port: 31443\n"
+                "      - address: eastwest.wuxi.example\n"
+                "        port: 31443\n");
+  const auto objs = value_of(render_mesh_networks({a, b}));
+  REQUIRE(objs.size() == 1);
+  const json cm = to_json(objs[0].node);
+  CHECK(cm["kind"] == "ConfigMap");
+  CHECK(cm["metadata"]["name"] == "istio");
+  CHECK(cm["metadata"]["namespace"] == "istio-system");
+  CHECK_FALSE(cm["metadata"].contains("labels")); // Istio's install owns the ConfigMap
+  CHECK(cm["data"] == json{{"meshNetworks", text}});
+  // A revisioned istiod reads its own ConfigMap, istio-<rev>.
+  const auto revisioned = value_of(render_mesh_networks({a, b}, "1-24"));
+  REQUIRE(revisioned.size() == 1);
+  CHECK(to_json(revisioned[0].node)["metadata"]["name"] == "istio-1-24");
+  CHECK(to_json(value_of(render_mesh_networks({a, b}, "default"))[0].node)["metadata"]["name"] ==
+        "istio");
+}

@@ -178,8 +178,8 @@ TEST_CASE("every embedded template uses only allowed raw values", "[render]") {
   const auto names = embedded_template_names();
   CHECK(names == std::vector<std::string>{"cacerts.yaml", "destination-rule.yaml",
                                           "eastwest-gateway.yaml", "expose-gateway.yaml",
-                                          "namespace.yaml", "reader.yaml", "remote-kubeconfig.yaml",
-                                          "remote-secret.yaml"});
+                                          "mesh-networks.yaml", "namespace.yaml", "reader.yaml",
+                                          "remote-kubeconfig.yaml", "remote-secret.yaml"});
   const std::regex raw(R"(\{\{\{\s*([^}\s]+)\s*\}\}\}|\{\{&\s*([^}\s]+)\s*\}\})");
   for (const auto& name : names) {
     const std::string text(*embedded_template(name));
