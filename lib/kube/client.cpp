@@ -116,6 +116,22 @@ Result<config::Credentials> Client::Impl::current_credentials() {
   return creds;
 }
 
+Result<config::Credentials> Client::Impl::begin_attempt(Attempts& attempts, RequestInfo& info) {
+  ++attempts.number;
+  info.attempts = attempts.number;
+  return current_credentials();
+}
+
+bool Client::Impl::refreshed_after(int http_status, Attempts& attempts) {
+  if (http_status != 401 || attempts.refreshed || !credentials.refresh) {
+    return false;
+  }
+  attempts.refreshed = true;
+  credentials.refresh();
+  --attempts.number;
+  return true;
+}
+
 Client::Client(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
 Client::~Client() = default;
 
@@ -158,15 +174,13 @@ ApiResult<Response> Client::send(const Request& request) {
                                 : request.path + "?" + encode_query(request.query))
           : std::string();
   const auto start = Clock::now();
-  bool refreshed = false;
-  int attempt = 0;
+  Impl::Attempts attempts;
   while (true) {
-    ++attempt;
-    info.attempts = attempt;
-    auto creds = im.current_credentials();
+    auto creds = im.begin_attempt(attempts, info);
     if (!creds) {
       return api_fail(creds.error());
     }
+    const int attempt = attempts.number;
     // Streams (watches) stay open for minutes: they do not occupy a slot of the limiter.
     const bool streaming = static_cast<bool>(request.on_data);
     ConcurrencyLimiter* limiter = streaming ? nullptr : im.options.limiter.get();
@@ -205,12 +219,8 @@ ApiResult<Response> Client::send(const Request& request) {
         resp.attempts = attempt;
         return resp;
       }
-      if (r.status == 401 && !refreshed && im.credentials.refresh) {
-        // Expired exec-plugin credentials: ask for fresh ones once (client-go does the same).
-        refreshed = true;
-        im.credentials.refresh();
-        --attempt;
-        continue;
+      if (im.refreshed_after(r.status, attempts)) {
+        continue; // expired exec-plugin credentials
       }
     }
     const auto elapsed =
