@@ -1,5 +1,6 @@
 #include "core/output.hpp"
 
+#include "core/enum_names.hpp"
 #include "core/suggest.hpp"
 
 #include <yaml-cpp/yaml.h>
@@ -9,17 +10,15 @@
 namespace meshctl {
 
 Result<OutputFormat> parse_output_format(std::string_view text) {
-  if (text == "table" || text.empty()) {
+  static constexpr EnumName<OutputFormat> k_formats[] = {{OutputFormat::k_table, "table"},
+                                                         {OutputFormat::k_wide, "wide"},
+                                                         {OutputFormat::k_yaml, "yaml"},
+                                                         {OutputFormat::k_json, "json"}};
+  if (text.empty()) {
     return OutputFormat::k_table;
   }
-  if (text == "wide") {
-    return OutputFormat::k_wide;
-  }
-  if (text == "yaml") {
-    return OutputFormat::k_yaml;
-  }
-  if (text == "json") {
-    return OutputFormat::k_json;
+  if (const auto format = value_of(k_formats, text)) {
+    return *format;
   }
   return usage_error("unknown output format \"" + std::string(text) + "\"" +
                          did_you_mean_suffix(text, {"table", "wide", "yaml", "json"}),
@@ -57,7 +56,7 @@ bool yaml_needs_quotes(std::string_view text) {
   return false;
 }
 
-std::string yaml_double_quote(std::string_view text) {
+std::string yaml_double_quote(std::string_view text, HexCase hex) {
   std::string out = "\"";
   for (const char ch : text) {
     const auto c = static_cast<unsigned char>(ch);
@@ -79,10 +78,10 @@ std::string yaml_double_quote(std::string_view text) {
       break;
     default:
       if (c < 0x20 || c == 0x7f) {
-        static constexpr char k_hex[] = "0123456789abcdef";
+        const char* digits = hex == HexCase::k_upper ? "0123456789ABCDEF" : "0123456789abcdef";
         out += "\\x";
-        out += k_hex[c >> 4];
-        out += k_hex[c & 0xf];
+        out += digits[c >> 4];
+        out += digits[c & 0xf];
       } else {
         out += ch;
       }

@@ -23,7 +23,11 @@ std::string to_yaml(const nlohmann::ordered_json& value);
 /// Whether `text` needs quotes to stay a plain YAML string (and not a number, bool, null, …).
 bool yaml_needs_quotes(std::string_view text);
 
+/// The case of the hex digits in a \xNN escape: meshctl's own YAML writes lower case; go-yaml
+/// (what istioctl prints, which the envoy/ output mirrors) upper case.
+enum class HexCase { k_lower, k_upper };
+
 /// Quotes and escapes `text` as a YAML double-quoted scalar.
-std::string yaml_double_quote(std::string_view text);
+std::string yaml_double_quote(std::string_view text, HexCase hex = HexCase::k_lower);
 
 } // namespace meshctl

@@ -35,8 +35,7 @@ Result<std::vector<ClusterInfo>> read_clusters(const DumpBytes& dump, const Read
           ClusterInfo c;
           c.state = state;
           c.type = "STATIC"; // the proto default, which Envoy may leave out
-          const std::size_t start = r.value_start();
-          for_each_member(r, [&](std::string_view k) {
+          for_each_member(r, options.keep_raw ? &c.raw : nullptr, [&](std::string_view k) {
             if (k == "name") {
               c.name = r.take_string();
             } else if (k == "type") {
@@ -48,9 +47,6 @@ Result<std::vector<ClusterInfo>> read_clusters(const DumpBytes& dump, const Read
             }
             return true;
           });
-          if (options.keep_raw) {
-            c.raw = std::string(r.slice(start, r.position()));
-          }
           into.push_back(std::move(c));
         });
       });

@@ -70,8 +70,7 @@ LbEndpointInfo read_lb_endpoint(JsonReader& r) {
 
 ClusterLoadAssignmentInfo read_cla(JsonReader& r, bool keep_raw) {
   ClusterLoadAssignmentInfo cla;
-  const std::size_t start = r.value_start();
-  for_each_member(r, [&](std::string_view k) {
+  for_each_member(r, keep_raw ? &cla.raw : nullptr, [&](std::string_view k) {
     if (field_is(k, "cluster_name")) {
       cla.cluster_name = r.take_string();
     } else if (k == "endpoints") {
@@ -105,9 +104,6 @@ ClusterLoadAssignmentInfo read_cla(JsonReader& r, bool keep_raw) {
     }
     return true;
   });
-  if (keep_raw) {
-    cla.raw = std::string(r.slice(start, r.position()));
-  }
   return cla;
 }
 
@@ -205,8 +201,7 @@ Result<std::vector<ClusterStatusInfo>> read_cluster_statuses(const DumpBytes& du
       in_member("cluster_statuses", [&] {
         for_each_element(r, [&](std::size_t) {
           ClusterStatusInfo c;
-          const std::size_t start = r.value_start();
-          for_each_member(r, [&](std::string_view k) {
+          for_each_member(r, options.keep_raw ? &c.raw : nullptr, [&](std::string_view k) {
             if (k == "name") {
               c.name = r.take_string();
             } else if (field_is(k, "host_statuses")) {
@@ -218,9 +213,6 @@ Result<std::vector<ClusterStatusInfo>> read_cluster_statuses(const DumpBytes& du
             }
             return true;
           });
-          if (options.keep_raw) {
-            c.raw = std::string(r.slice(start, r.position()));
-          }
           out.push_back(std::move(c));
         });
       });

@@ -19,6 +19,8 @@
 //    brackets; a number or literal runs from after the previous token to the next entry. Whitespace
 //    between tokens is never scanned on the common paths.
 //
+// Stage one and its thread live in json_index.cpp.
+//
 // For documents of 8 MB and more, stage one runs on a second thread (BackgroundIndexer), a few
 // windows ahead of the caller, together with the paging work below; on a 260 MB gateway dump that
 // takes about a third of the work off the caller's thread.
@@ -35,26 +37,13 @@
 
 #include "envoy/json_reader.hpp"
 
+#include "envoy/json_index.hpp"
 #include "envoy/text.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <charconv>
-#include <condition_variable>
 #include <cstring>
-#include <deque>
-#include <mutex>
 #include <thread>
-
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#define MESHCTL_JSON_AVX2 1
-#else
-#define MESHCTL_JSON_AVX2 0
-#endif
 
 namespace meshctl::envoy {
 
@@ -74,111 +63,6 @@ constexpr std::size_t k_release_step = std::size_t{8} * 1024 * 1024;
 
 bool is_ws(char c) {
   return c == ' ' || c == '\n' || c == '\r' || c == '\t';
-}
-
-struct BlockMasks {
-  std::uint64_t quote = 0;
-  std::uint64_t backslash = 0;
-  std::uint64_t structural = 0; // { } [ ] : ,
-};
-
-inline BlockMasks classify(const unsigned char* p) {
-  BlockMasks m;
-#if defined(__SSE2__)
-  const __m128i quote = _mm_set1_epi8('"');
-  const __m128i backslash = _mm_set1_epi8('\\');
-  const __m128i lower = _mm_set1_epi8(0x20);
-  const __m128i open = _mm_set1_epi8('{');  // '[' | 0x20 == '{'
-  const __m128i close = _mm_set1_epi8('}'); // ']' | 0x20 == '}'
-  const __m128i colon = _mm_set1_epi8(':');
-  const __m128i comma = _mm_set1_epi8(',');
-  for (int k = 0; k < 4; ++k) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + std::ptrdiff_t{16} * k));
-    const __m128i folded = _mm_or_si128(v, lower);
-    const __m128i brackets =
-        _mm_or_si128(_mm_cmpeq_epi8(folded, open), _mm_cmpeq_epi8(folded, close));
-    const __m128i punct = _mm_or_si128(_mm_cmpeq_epi8(v, colon), _mm_cmpeq_epi8(v, comma));
-    const auto shift = static_cast<unsigned>(16 * k);
-    m.quote |= static_cast<std::uint64_t>(
-                   static_cast<std::uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote))))
-               << shift;
-    m.backslash |= static_cast<std::uint64_t>(
-                       static_cast<std::uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, backslash))))
-                   << shift;
-    m.structural |= static_cast<std::uint64_t>(static_cast<std::uint16_t>(
-                        _mm_movemask_epi8(_mm_or_si128(brackets, punct))))
-                    << shift;
-  }
-#else
-  for (unsigned i = 0; i < 64; ++i) {
-    const unsigned char c = p[i];
-    const std::uint64_t bit = std::uint64_t{1} << i;
-    if (c == '"') {
-      m.quote |= bit;
-    } else if (c == '\\') {
-      m.backslash |= bit;
-    } else if (c == '{' || c == '}' || c == '[' || c == ']' || c == ':' || c == ',') {
-      m.structural |= bit;
-    }
-  }
-#endif
-  return m;
-}
-
-#if MESHCTL_JSON_AVX2
-__attribute__((target("avx2"))) inline BlockMasks classify_avx2(const unsigned char* p) {
-  BlockMasks m;
-  const __m256i quote = _mm256_set1_epi8('"');
-  const __m256i backslash = _mm256_set1_epi8('\\');
-  const __m256i lower = _mm256_set1_epi8(0x20);
-  const __m256i open = _mm256_set1_epi8('{');
-  const __m256i close = _mm256_set1_epi8('}');
-  const __m256i colon = _mm256_set1_epi8(':');
-  const __m256i comma = _mm256_set1_epi8(',');
-  for (int k = 0; k < 2; ++k) {
-    const __m256i v =
-        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + std::ptrdiff_t{32} * k));
-    const __m256i folded = _mm256_or_si256(v, lower);
-    const __m256i structural = _mm256_or_si256(
-        _mm256_or_si256(_mm256_cmpeq_epi8(folded, open), _mm256_cmpeq_epi8(folded, close)),
-        _mm256_or_si256(_mm256_cmpeq_epi8(v, colon), _mm256_cmpeq_epi8(v, comma)));
-    const auto shift = static_cast<unsigned>(32 * k);
-    m.quote |= static_cast<std::uint64_t>(
-                   static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, quote))))
-               << shift;
-    m.backslash |= static_cast<std::uint64_t>(static_cast<std::uint32_t>(
-                       _mm256_movemask_epi8(_mm256_cmpeq_epi8(v, backslash))))
-                   << shift;
-    m.structural |=
-        static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm256_movemask_epi8(structural)))
-        << shift;
-  }
-  return m;
-}
-
-__attribute__((target("avx512f,avx512bw"))) inline BlockMasks
-classify_avx512(const unsigned char* p) {
-  const __m512i v = _mm512_loadu_si512(p);
-  const __m512i folded = _mm512_or_si512(v, _mm512_set1_epi8(0x20));
-  BlockMasks m;
-  m.quote = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('"'));
-  m.backslash = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\\'));
-  m.structural = _mm512_cmpeq_epi8_mask(folded, _mm512_set1_epi8('{')) |
-                 _mm512_cmpeq_epi8_mask(folded, _mm512_set1_epi8('}')) |
-                 _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(':')) |
-                 _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(','));
-  return m;
-}
-#endif
-
-inline std::uint64_t prefix_xor(std::uint64_t x) {
-  x ^= x << 1;
-  x ^= x << 2;
-  x ^= x << 4;
-  x ^= x << 8;
-  x ^= x << 16;
-  x ^= x << 32;
-  return x;
 }
 
 void append_utf8(std::string& out, std::uint32_t cp) {
@@ -241,70 +125,6 @@ bool looks_like_number(std::string_view t) {
 
 } // namespace
 
-// Stage one on a second thread for big documents: it indexes window after window into buffers
-// from a small pool, at most k_depth windows ahead of the reader, and does the paging work
-// (progress callbacks) too, so the reader's thread only parses. Windows are handed over in order;
-// each buffer leaves k_front free slots so the reader can put its few unconsumed entries in
-// front of the next window without copying the window.
-class BackgroundIndexer {
-public:
-  static constexpr std::size_t k_front = 16;
-  static constexpr std::size_t k_depth = 4;
-
-  BackgroundIndexer(std::string_view text, JsonReader::Progress progress, std::size_t window)
-      : m_text(text), m_progress(std::move(progress)), m_window(window) {
-    m_thread = std::thread([this] { run(); });
-  }
-  ~BackgroundIndexer() {
-    {
-      std::lock_guard<std::mutex> lock(m_mu);
-      m_stop = true;
-    }
-    m_cv.notify_all();
-    m_thread.join();
-  }
-  BackgroundIndexer(const BackgroundIndexer&) = delete;
-  BackgroundIndexer& operator=(const BackgroundIndexer&) = delete;
-
-  // The next window: entries at buf[k_front, k_front + count). False at the end of the text.
-  bool next(std::vector<std::size_t>& buf, std::size_t& count) {
-    std::unique_lock<std::mutex> lock(m_mu);
-    m_cv.wait(lock, [this] { return !m_ready.empty() || m_done; });
-    if (m_ready.empty()) {
-      return false;
-    }
-    buf = std::move(m_ready.front().first);
-    count = m_ready.front().second;
-    m_ready.pop_front();
-    m_cv.notify_all();
-    return true;
-  }
-  void give_back(std::vector<std::size_t>&& buf) {
-    if (buf.capacity() == 0) {
-      return;
-    }
-    std::lock_guard<std::mutex> lock(m_mu);
-    m_free.push_back(std::move(buf));
-  }
-  // The reader will not look before `offset` any more (for the progress callback).
-  void set_done(std::size_t offset) { m_keep.store(offset, std::memory_order_relaxed); }
-
-private:
-  void run();
-
-  std::string_view m_text;
-  JsonReader::Progress m_progress;
-  std::size_t m_window;
-  std::mutex m_mu;
-  std::condition_variable m_cv;
-  std::deque<std::pair<std::vector<std::size_t>, std::size_t>> m_ready;
-  std::vector<std::vector<std::size_t>> m_free;
-  bool m_done = false;
-  bool m_stop = false;
-  std::atomic<std::size_t> m_keep{0};
-  std::thread m_thread;
-};
-
 JsonReader::JsonReader(std::string_view text, Progress progress)
     : m_text(text), m_release(std::move(progress)) {
   if (m_text.size() >= k_background_min && std::thread::hardware_concurrency() > 1) {
@@ -321,94 +141,6 @@ void JsonReader::fail_at(const std::string& message, std::size_t offset) {
 
 void JsonReader::fail(const std::string& message) const {
   fail_at(message, m_after);
-}
-
-namespace {
-
-struct IndexState {
-  std::uint64_t in_string = 0; // all ones when the previous block ended inside a string
-  bool escape_next = false;    // the previous block ended with an unescaped backslash
-};
-
-// Turns one block's masks into index entries (absolute positions); returns the new end.
-inline std::size_t* index_masks(const BlockMasks& m, std::size_t base, std::size_t valid,
-                                IndexState& st, std::size_t* out) {
-  std::uint64_t escaped = 0;
-  if (m.backslash != 0 || st.escape_next) {
-    // Backslashes are rare outside access-log formats, so a loop over them beats the branch-free
-    // carry trick in clarity at no measurable cost.
-    escaped = st.escape_next ? 1 : 0;
-    bool next = false;
-    std::uint64_t b = m.backslash;
-    while (b != 0) {
-      const int i = __builtin_ctzll(b);
-      b &= b - 1;
-      if (((escaped >> i) & 1U) != 0) {
-        continue; // an escaped backslash escapes nothing
-      }
-      if (i == 63) {
-        next = true;
-      } else {
-        escaped |= std::uint64_t{1} << (i + 1);
-      }
-    }
-    st.escape_next = next;
-  }
-  const std::uint64_t quotes = m.quote & ~escaped;
-  const std::uint64_t inside = prefix_xor(quotes) ^ st.in_string;
-  st.in_string = static_cast<std::uint64_t>(static_cast<std::int64_t>(inside) >> 63);
-  std::uint64_t entries = (m.structural & ~inside) | quotes;
-  if (valid < 64) {
-    entries &= (std::uint64_t{1} << valid) - 1;
-  }
-  while (entries != 0) {
-    *out++ = base + static_cast<std::size_t>(__builtin_ctzll(entries));
-    entries &= entries - 1;
-  }
-  return out;
-}
-
-std::size_t* index_run(const unsigned char* bytes, std::size_t pos, std::size_t end, IndexState& st,
-                       std::size_t* out) {
-  for (; pos + 64 <= end; pos += 64) {
-    out = index_masks(classify(bytes + pos), pos, 64, st, out);
-  }
-  return out;
-}
-
-#if MESHCTL_JSON_AVX2
-__attribute__((target("avx2"))) std::size_t* index_run_avx2(const unsigned char* bytes,
-                                                            std::size_t pos, std::size_t end,
-                                                            IndexState& st, std::size_t* out) {
-  for (; pos + 64 <= end; pos += 64) {
-    out = index_masks(classify_avx2(bytes + pos), pos, 64, st, out);
-  }
-  return out;
-}
-
-__attribute__((target("avx512f,avx512bw"))) std::size_t*
-index_run_avx512(const unsigned char* bytes, std::size_t pos, std::size_t end, IndexState& st,
-                 std::size_t* out) {
-  for (; pos + 64 <= end; pos += 64) {
-    out = index_masks(classify_avx512(bytes + pos), pos, 64, st, out);
-  }
-  return out;
-}
-
-enum class Simd { k_sse2, k_avx2, k_avx512 };
-const Simd k_simd = __builtin_cpu_supports("avx512bw") != 0 ? Simd::k_avx512
-                    : __builtin_cpu_supports("avx2") != 0   ? Simd::k_avx2
-                                                            : Simd::k_sse2;
-#endif
-
-} // namespace
-
-void JsonReader::index_block(const unsigned char* block, std::size_t base, std::size_t valid) {
-  IndexState st{m_in_string, m_escape_next};
-  std::size_t* out = index_masks(classify(block), base, valid, st, m_idx.data() + m_n);
-  m_in_string = st.in_string;
-  m_escape_next = st.escape_next;
-  m_n = static_cast<std::size_t>(out - m_idx.data());
 }
 
 bool JsonReader::refill() {
@@ -430,37 +162,16 @@ bool JsonReader::refill() {
     m_idx.resize(need);
   }
   const auto* bytes = reinterpret_cast<const unsigned char*>(m_text.data());
-  std::size_t pos = m_scanned;
-  const std::size_t full_end = pos + (end - pos) / 64 * 64;
+  const std::size_t full_end = m_scanned + (end - m_scanned) / 64 * 64;
   IndexState st{m_in_string, m_escape_next};
-  std::size_t* out = m_idx.data() + m_n;
-#if MESHCTL_JSON_AVX2
-  switch (k_simd) {
-  case Simd::k_avx512:
-    out = index_run_avx512(bytes, pos, full_end, st, out);
-    break;
-  case Simd::k_avx2:
-    out = index_run_avx2(bytes, pos, full_end, st, out);
-    break;
-  case Simd::k_sse2:
-    out = index_run(bytes, pos, full_end, st, out);
-    break;
+  std::size_t* out = index_whole_blocks(bytes, m_scanned, full_end, st, m_idx.data() + m_n);
+  if (full_end < end) {
+    out = index_tail(bytes, full_end, end, st, out);
   }
-#else
-  out = index_run(bytes, pos, full_end, st, out);
-#endif
   m_in_string = st.in_string;
   m_escape_next = st.escape_next;
   m_n = static_cast<std::size_t>(out - m_idx.data());
-  pos = full_end;
-  if (pos < end) { // the tail of the document: pad with spaces, which index nothing
-    unsigned char tail[64];
-    std::memset(tail, ' ', sizeof tail);
-    std::memcpy(tail, bytes + pos, end - pos);
-    index_block(tail, pos, end - pos);
-    pos = end;
-  }
-  m_scanned = pos;
+  m_scanned = end;
   if (m_release) {
     const std::size_t keep = std::min(m_after, m_pin);
     if (keep > m_released + 2 * k_release_step) {
@@ -469,74 +180,6 @@ bool JsonReader::refill() {
     m_release(m_released, m_scanned);
   }
   return true;
-}
-
-void BackgroundIndexer::run() {
-  const auto* bytes = reinterpret_cast<const unsigned char*>(m_text.data());
-  IndexState st;
-  std::size_t pos = 0;
-  std::size_t released = 0;
-  constexpr std::size_t k_margin = std::size_t{8} * 1024 * 1024;
-  while (pos < m_text.size()) {
-    std::vector<std::size_t> buf;
-    {
-      std::unique_lock<std::mutex> lock(m_mu);
-      m_cv.wait(lock, [this] { return m_stop || m_ready.size() < k_depth; });
-      if (m_stop) {
-        break;
-      }
-      if (!m_free.empty()) {
-        buf = std::move(m_free.back());
-        m_free.pop_back();
-      }
-    }
-    const std::size_t end = std::min(m_text.size(), pos + m_window);
-    if (buf.size() < k_front + (end - pos) + 64) {
-      buf.resize(k_front + m_window + 64);
-    }
-    std::size_t* first = buf.data() + k_front;
-    std::size_t* out = first;
-    const std::size_t full_end = pos + (end - pos) / 64 * 64;
-#if MESHCTL_JSON_AVX2
-    switch (k_simd) {
-    case Simd::k_avx512:
-      out = index_run_avx512(bytes, pos, full_end, st, out);
-      break;
-    case Simd::k_avx2:
-      out = index_run_avx2(bytes, pos, full_end, st, out);
-      break;
-    case Simd::k_sse2:
-      out = index_run(bytes, pos, full_end, st, out);
-      break;
-    }
-#else
-    out = index_run(bytes, pos, full_end, st, out);
-#endif
-    if (full_end < end) { // the tail of the document: pad with spaces, which index nothing
-      unsigned char tail[64];
-      std::memset(tail, ' ', sizeof tail);
-      std::memcpy(tail, bytes + full_end, end - full_end);
-      out = index_masks(classify(tail), full_end, end - full_end, st, out);
-    }
-    pos = end;
-    if (m_progress) {
-      const std::size_t keep = m_keep.load(std::memory_order_relaxed);
-      if (keep > released + 2 * k_margin) {
-        released = keep - k_margin;
-      }
-      m_progress(released, pos);
-    }
-    {
-      std::lock_guard<std::mutex> lock(m_mu);
-      m_ready.emplace_back(std::move(buf), static_cast<std::size_t>(out - first));
-    }
-    m_cv.notify_all();
-  }
-  {
-    std::lock_guard<std::mutex> lock(m_mu);
-    m_done = true;
-  }
-  m_cv.notify_all();
 }
 
 bool JsonReader::refill_background() {
@@ -815,26 +458,31 @@ std::string_view JsonReader::scalar_text() {
   return m_text.substr(start, end - start);
 }
 
-std::uint64_t JsonReader::read_uint() {
-  const std::size_t at = value_start();
-  const std::string_view t = peek() == Kind::k_string ? read_string() : scalar_text();
-  std::uint64_t v = 0;
+namespace {
+
+// The integer `t` spells in full (the text of a number, or of a string: protobuf's JSON writes
+// 64-bit integers as strings); fails at `at` naming `what` was expected.
+template <class T> T whole_integer(std::string_view t, std::size_t at, std::string_view what) {
+  T v = 0;
   const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
   if (ec != std::errc() || ptr != t.data() + t.size()) {
-    fail_at(cat({"expected an unsigned integer, got ", t.substr(0, 40)}), at);
+    JsonReader::fail_at(cat({"expected ", what, ", got ", t.substr(0, 40)}), at);
   }
   return v;
 }
 
+} // namespace
+
+std::uint64_t JsonReader::read_uint() {
+  const std::size_t at = value_start();
+  return whole_integer<std::uint64_t>(peek() == Kind::k_string ? read_string() : scalar_text(), at,
+                                      "an unsigned integer");
+}
+
 std::int64_t JsonReader::read_int() {
   const std::size_t at = value_start();
-  const std::string_view t = peek() == Kind::k_string ? read_string() : scalar_text();
-  std::int64_t v = 0;
-  const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-  if (ec != std::errc() || ptr != t.data() + t.size()) {
-    fail_at(cat({"expected an integer, got ", t.substr(0, 40)}), at);
-  }
-  return v;
+  return whole_integer<std::int64_t>(peek() == Kind::k_string ? read_string() : scalar_text(), at,
+                                     "an integer");
 }
 
 bool JsonReader::read_bool() {

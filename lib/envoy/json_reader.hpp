@@ -106,11 +106,16 @@ private:
   bool refill();
   bool refill_background();
   /// Position of the k-th unconsumed entry (refills as needed; throws at the end).
-  std::size_t entry(std::size_t k) { return m_i + k < m_n ? m_idx[m_i + k] : entry_slow(k); }
-  bool has_entry(std::size_t k) { return m_i + k < m_n || has_entry_slow(k); }
+  // Always inlined: the readers' hot loops call these for every token, and GCC's unit-growth
+  // heuristics would otherwise leave them out of line in some callers.
+  [[gnu::always_inline]] std::size_t entry(std::size_t k) {
+    return m_i + k < m_n ? m_idx[m_i + k] : entry_slow(k);
+  }
+  [[gnu::always_inline]] bool has_entry(std::size_t k) {
+    return m_i + k < m_n || has_entry_slow(k);
+  }
   std::size_t entry_slow(std::size_t k);
   bool has_entry_slow(std::size_t k);
-  void index_block(const unsigned char* block, std::size_t base, std::size_t valid);
   std::string_view string_at(std::size_t open, std::size_t close);
   std::string_view scalar_text(); // next scalar value's raw text; consumes it
   std::size_t skip_ws(std::size_t pos) const;

@@ -6,6 +6,7 @@
 // another type or contain YAML indicators. go-yaml's folding of plain strings longer than 80
 // columns is not reproduced.
 
+#include "core/output.hpp"
 #include "envoy/proto_json.hpp"
 
 #include <nlohmann/json.hpp>
@@ -287,43 +288,9 @@ ScalarAnalysis analyze(std::string_view s) {
   return a;
 }
 
-std::string yaml_double_quoted(std::string_view s) {
-  std::string out = "\"";
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (ch) {
-    case '"':
-      out += "\\\"";
-      break;
-    case '\\':
-      out += "\\\\";
-      break;
-    case '\n':
-      out += "\\n";
-      break;
-    case '\t':
-      out += "\\t";
-      break;
-    case '\r':
-      out += "\\r";
-      break;
-    default:
-      if (c < 0x20 || c == 0x7F) {
-        static constexpr char k_hex[] = "0123456789ABCDEF";
-        out += "\\x";
-        out += k_hex[c >> 4];
-        out += k_hex[c & 0xF];
-      } else {
-        out += ch;
-      }
-    }
-  }
-  return out + "\"";
-}
-
 std::string yaml_scalar_string(const std::string& s) {
   if (resolves_to_non_string(s)) {
-    return yaml_double_quoted(s);
+    return yaml_double_quote(s, HexCase::k_upper);
   }
   const ScalarAnalysis a = analyze(s);
   if (a.plain) {
@@ -339,7 +306,7 @@ std::string yaml_scalar_string(const std::string& s) {
     }
     return out + "'";
   }
-  return yaml_double_quoted(s);
+  return yaml_double_quote(s, HexCase::k_upper);
 }
 
 // strconv.FormatFloat(v, 'g', -1, 64), as go-yaml v2 writes floats.

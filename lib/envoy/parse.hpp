@@ -75,6 +75,16 @@ template <class F> void for_each_member(JsonReader& r, F&& on_member) {
   }
 }
 
+/// for_each_member, and when `raw` is not null the object's JSON text is copied there (what
+/// `-o json` prints of one item).
+template <class F> void for_each_member(JsonReader& r, std::string* raw, F&& on_member) {
+  const std::size_t start = r.value_start();
+  for_each_member(r, on_member);
+  if (raw != nullptr) {
+    *raw = std::string(r.slice(start, r.position()));
+  }
+}
+
 /// Reads the object under the reader for its one member named `snake` (either JSON spelling, see
 /// field_is): calls `read()` for that member's value and skips all others.
 template <class F> void read_member(JsonReader& r, std::string_view snake, F&& read) {

@@ -99,9 +99,7 @@ public:
       r.begin_array();
       bool first = true;
       while (r.next_element()) {
-        m_out += first ? "[\n" : ",\n";
-        first = false;
-        indent(m_out, depth + 1);
+        open_element(first, depth);
         value(r, depth + 1, mode, container, false);
       }
       close(first, depth, '[', ']');
@@ -126,19 +124,9 @@ public:
       emit_struct(j, depth);
       return;
     }
-    std::vector<std::pair<std::string, const ojson*>> items;
-    for (auto it = j.begin(); it != j.end(); ++it) {
-      items.emplace_back(it.key(), &it.value());
-    }
-    std::sort(items.begin(), items.end(),
-              [](const auto& a, const auto& b) { return a.first < b.first; });
     bool first = true;
-    for (const auto& [key, v] : items) {
-      m_out += first ? "{\n" : ",\n";
-      first = false;
-      indent(m_out, depth + 1);
-      m_out += go_json_quote(key);
-      m_out += ": ";
+    for (const auto& [key, v] : sorted_members(j)) {
+      open_member(first, depth, go_json_quote(key));
       if (mode == Mode::k_map_of_struct) {
         emit_struct(*v, depth + 1);
       } else {
@@ -151,6 +139,33 @@ public:
   }
 
 private:
+  // An object's members sorted by key, as Go's encoding/json writes a map.
+  static std::vector<std::pair<std::string, const ojson*>> sorted_members(const ojson& j) {
+    std::vector<std::pair<std::string, const ojson*>> items;
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      items.emplace_back(it.key(), &it.value());
+    }
+    std::sort(items.begin(), items.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    return items;
+  }
+
+  // Starts the next member of an object at `depth`: "{" or "," then the indented quoted key.
+  void open_member(bool& first, int depth, std::string_view quoted_key) {
+    m_out += first ? "{\n" : ",\n";
+    first = false;
+    indent(m_out, depth + 1);
+    m_out += quoted_key;
+    m_out += ": ";
+  }
+
+  // Starts the next element of an array at `depth`.
+  void open_element(bool& first, int depth) {
+    m_out += first ? "[\n" : ",\n";
+    first = false;
+    indent(m_out, depth + 1);
+  }
+
   void close(bool empty, int depth, char open, char close_char) {
     if (empty) {
       m_out += open;
@@ -173,19 +188,13 @@ private:
         if (top) {
           continue; // the Any wrapper of the dump, not part of the message
         }
-        m_out += first ? "{\n" : ",\n";
-        first = false;
-        indent(m_out, depth + 1);
-        m_out += "\"@type\": " + go_json_quote(any_type);
+        open_member(first, depth, "\"@type\"");
+        m_out += go_json_quote(any_type);
         continue;
       }
       const std::string key(k);
       const Mode mode = child_mode(key, any_type, container);
-      m_out += first ? "{\n" : ",\n";
-      first = false;
-      indent(m_out, depth + 1);
-      m_out += go_json_quote(json_camel_case(key));
-      m_out += ": ";
+      open_member(first, depth, go_json_quote(json_camel_case(key)));
       value(r, depth + 1, mode, key, false);
     }
     close(first, depth, '{', '}');
@@ -194,19 +203,9 @@ private:
   void emit_struct(const ojson& j, int depth) {
     switch (j.type()) {
     case ojson::value_t::object: {
-      std::vector<std::pair<std::string, const ojson*>> items;
-      for (auto it = j.begin(); it != j.end(); ++it) {
-        items.emplace_back(it.key(), &it.value());
-      }
-      std::sort(items.begin(), items.end(),
-                [](const auto& a, const auto& b) { return a.first < b.first; });
       bool first = true;
-      for (const auto& [key, v] : items) {
-        m_out += first ? "{\n" : ",\n";
-        first = false;
-        indent(m_out, depth + 1);
-        m_out += go_json_quote(key);
-        m_out += ": ";
+      for (const auto& [key, v] : sorted_members(j)) {
+        open_member(first, depth, go_json_quote(key));
         emit_struct(*v, depth + 1);
       }
       close(first, depth, '{', '}');
@@ -215,9 +214,7 @@ private:
     case ojson::value_t::array: {
       bool first = true;
       for (const auto& v : j) {
-        m_out += first ? "[\n" : ",\n";
-        first = false;
-        indent(m_out, depth + 1);
+        open_element(first, depth);
         emit_struct(v, depth + 1);
       }
       close(first, depth, '[', ']');

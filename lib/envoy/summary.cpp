@@ -146,39 +146,33 @@ void sort_by_destination_descending(const std::vector<FilterChainInfo>& chains,
   }
 }
 
-bool eds_endpoint_matches(const LbEndpointInfo& e, const std::string& cluster,
-                          const EndpointFilter& f) {
-  if (f.address.empty() && f.port == 0 && f.cluster.empty() && f.status.empty()) {
-    return true;
-  }
-  if (!f.address.empty() &&
-      std::none_of(e.addresses.begin(), e.addresses.end(),
-                   [&](const std::string& a) { return iequals(a, f.address); })) {
+// What istioctl's endpoint filter tests once the address is tested (an EDS endpoint has several
+// addresses, a host status one): port, cluster and status, each only when given.
+bool filter_matches(const EndpointFilter& f, bool address_matches, std::uint32_t port,
+                    const std::string& cluster, const std::string& health) {
+  if (!f.address.empty() && !address_matches) {
     return false;
   }
-  if (f.port != 0 && e.port != f.port) {
+  if (f.port != 0 && port != f.port) {
     return false;
   }
   if (!f.cluster.empty() && !iequals(cluster, f.cluster)) {
     return false;
   }
-  return f.status.empty() || iequals(e.health, f.status);
+  return f.status.empty() || iequals(health, f.status);
+}
+
+bool eds_endpoint_matches(const LbEndpointInfo& e, const std::string& cluster,
+                          const EndpointFilter& f) {
+  const bool address_matches =
+      f.address.empty() || std::any_of(e.addresses.begin(), e.addresses.end(),
+                                       [&](const std::string& a) { return iequals(a, f.address); });
+  return filter_matches(f, address_matches, e.port, cluster, e.health);
 }
 
 bool host_matches(const HostStatusInfo& h, const std::string& cluster, const EndpointFilter& f) {
-  if (f.address.empty() && f.port == 0 && f.cluster.empty() && f.status.empty()) {
-    return true;
-  }
-  if (!f.address.empty() && !iequals(h.address, f.address)) {
-    return false;
-  }
-  if (f.port != 0 && h.port != f.port) {
-    return false;
-  }
-  if (!f.cluster.empty() && !iequals(cluster, f.cluster)) {
-    return false;
-  }
-  return f.status.empty() || iequals(h.health, f.status);
+  return filter_matches(f, f.address.empty() || iequals(h.address, f.address), h.port, cluster,
+                        h.health);
 }
 
 } // namespace

@@ -79,24 +79,26 @@ void TabWriter::append_plain(std::string_view text) {
   m_cell.width += static_cast<std::uint32_t>(plain_ascii(text) ? text.size() : rune_count(text));
 }
 
-void TabWriter::cell(std::string_view text) {
-  if (plain_ascii(text)) {
-    m_buf.append(text);
-    m_cell.size += static_cast<std::uint32_t>(text.size());
-    m_cell.width += static_cast<std::uint32_t>(text.size());
-    terminate_cell(true);
-    return;
+bool TabWriter::add_plain_cell(std::string_view text, bool htab) {
+  if (!plain_ascii(text)) {
+    return false;
   }
-  write(text);
-  write("\t");
+  m_buf.append(text);
+  m_cell.size += static_cast<std::uint32_t>(text.size());
+  m_cell.width += static_cast<std::uint32_t>(text.size());
+  terminate_cell(htab);
+  return true;
+}
+
+void TabWriter::cell(std::string_view text) {
+  if (!add_plain_cell(text, true)) {
+    write(text);
+    write("\t");
+  }
 }
 
 void TabWriter::end_line(std::string_view text) {
-  if (plain_ascii(text)) {
-    m_buf.append(text);
-    m_cell.size += static_cast<std::uint32_t>(text.size());
-    m_cell.width += static_cast<std::uint32_t>(text.size());
-    terminate_cell(false);
+  if (add_plain_cell(text, false)) {
     add_line();
     return;
   }

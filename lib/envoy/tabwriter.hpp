@@ -48,6 +48,9 @@ private:
   bool add_ref(std::string_view text, bool htab);
 
   void terminate_cell(bool htab);
+  // The fast path of cell() and end_line(): printable ASCII text needs no splitting and no rune
+  // counting. False (nothing done) for other text.
+  bool add_plain_cell(std::string_view text, bool htab);
   void add_line();
   [[nodiscard]] std::size_t line_cells(std::size_t line) const;
   [[nodiscard]] const Cell& cell(std::size_t line, std::size_t column) const {

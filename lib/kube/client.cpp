@@ -1,5 +1,6 @@
 #include "kube/client.hpp"
 
+#include "core/enum_names.hpp"
 #include "core/fanout.hpp"
 #include "core/json.hpp"
 #include "core/log.hpp"
@@ -60,21 +61,10 @@ ApiResult<ResourceRef> with_name(const ResourceRef& ref, const nlohmann::json& o
 } // namespace
 
 std::string_view method_name(Method method) {
-  switch (method) {
-  case Method::k_get:
-    return "GET";
-  case Method::k_head:
-    return "HEAD";
-  case Method::k_post:
-    return "POST";
-  case Method::k_put:
-    return "PUT";
-  case Method::k_patch:
-    return "PATCH";
-  case Method::k_delete:
-    return "DELETE";
-  }
-  return "GET";
+  static constexpr EnumName<Method> k_names[] = {
+      {Method::k_get, "GET"}, {Method::k_head, "HEAD"},   {Method::k_post, "POST"},
+      {Method::k_put, "PUT"}, {Method::k_patch, "PATCH"}, {Method::k_delete, "DELETE"}};
+  return name_of(k_names, method, "GET");
 }
 
 std::string Response::header(std::string_view name) const {
@@ -126,6 +116,22 @@ Result<config::Credentials> Client::Impl::current_credentials() {
   return creds;
 }
 
+Result<config::Credentials> Client::Impl::begin_attempt(Attempts& attempts, RequestInfo& info) {
+  ++attempts.number;
+  info.attempts = attempts.number;
+  return current_credentials();
+}
+
+bool Client::Impl::refreshed_after(int http_status, Attempts& attempts) {
+  if (http_status != 401 || attempts.refreshed || !credentials.refresh) {
+    return false;
+  }
+  attempts.refreshed = true;
+  credentials.refresh();
+  --attempts.number;
+  return true;
+}
+
 Client::Client(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
 Client::~Client() = default;
 
@@ -168,15 +174,13 @@ ApiResult<Response> Client::send(const Request& request) {
                                 : request.path + "?" + encode_query(request.query))
           : std::string();
   const auto start = Clock::now();
-  bool refreshed = false;
-  int attempt = 0;
+  Impl::Attempts attempts;
   while (true) {
-    ++attempt;
-    info.attempts = attempt;
-    auto creds = im.current_credentials();
+    auto creds = im.begin_attempt(attempts, info);
     if (!creds) {
       return api_fail(creds.error());
     }
+    const int attempt = attempts.number;
     // Streams (watches) stay open for minutes: they do not occupy a slot of the limiter.
     const bool streaming = static_cast<bool>(request.on_data);
     ConcurrencyLimiter* limiter = streaming ? nullptr : im.options.limiter.get();
@@ -215,12 +219,8 @@ ApiResult<Response> Client::send(const Request& request) {
         resp.attempts = attempt;
         return resp;
       }
-      if (r.status == 401 && !refreshed && im.credentials.refresh) {
-        // Expired exec-plugin credentials: ask for fresh ones once (client-go does the same).
-        refreshed = true;
-        im.credentials.refresh();
-        --attempt;
-        continue;
+      if (im.refreshed_after(r.status, attempts)) {
+        continue; // expired exec-plugin credentials
       }
     }
     const auto elapsed =
@@ -271,6 +271,18 @@ void add_dry_run(Query& q, bool dry_run) {
   if (dry_run) {
     q.emplace_back("dryRun", "All");
   }
+}
+
+// A request that writes `body` (of `content_type`) at `path`: dryRun=All when asked.
+Request write_request(Method method, std::string path, const nlohmann::json& body,
+                      std::string content_type, bool dry_run) {
+  Request r;
+  r.method = method;
+  r.path = std::move(path);
+  add_dry_run(r.query, dry_run);
+  r.body = body.dump();
+  r.content_type = std::move(content_type);
+  return r;
 }
 
 } // namespace
@@ -418,45 +430,28 @@ ApiResult<nlohmann::json> Client::create(const ResourceRef& ref, const nlohmann:
   ResourceRef collection = ref;
   collection.name.clear();
   collection.subresource.clear();
-  Request r;
-  r.method = Method::k_post;
-  r.path = resource_path(collection);
-  add_dry_run(r.query, options.dry_run);
-  r.body = object.dump();
-  r.content_type = "application/json";
+  const Request r = write_request(Method::k_post, resource_path(collection), object,
+                                  "application/json", options.dry_run);
   return json_of(m_impl->info_for("POST", r.path), send(r));
 }
 
 ApiResult<nlohmann::json> Client::replace(const ResourceRef& ref, const nlohmann::json& object,
                                           const WriteOptions& options) {
   TRY_ASSIGN(const auto target, with_name(ref, object));
-  Request r;
-  r.method = Method::k_put;
-  r.path = resource_path(target);
-  add_dry_run(r.query, options.dry_run);
-  r.body = object.dump();
-  r.content_type = "application/json";
+  const Request r = write_request(Method::k_put, resource_path(target), object, "application/json",
+                                  options.dry_run);
   return json_of(m_impl->info_for("PUT", r.path), send(r));
 }
 
 ApiResult<nlohmann::json> Client::patch(const ResourceRef& ref, PatchType type,
                                         const nlohmann::json& patch, const WriteOptions& options) {
-  Request r;
-  r.method = Method::k_patch;
-  r.path = resource_path(ref);
-  add_dry_run(r.query, options.dry_run);
-  r.body = patch.dump();
-  switch (type) {
-  case PatchType::k_merge:
-    r.content_type = "application/merge-patch+json";
-    break;
-  case PatchType::k_strategic_merge:
-    r.content_type = "application/strategic-merge-patch+json";
-    break;
-  case PatchType::k_json:
-    r.content_type = "application/json-patch+json";
-    break;
-  }
+  static constexpr EnumName<PatchType> k_content_types[] = {
+      {PatchType::k_merge, "application/merge-patch+json"},
+      {PatchType::k_strategic_merge, "application/strategic-merge-patch+json"},
+      {PatchType::k_json, "application/json-patch+json"}};
+  const Request r = write_request(Method::k_patch, resource_path(ref), patch,
+                                  name_of(k_content_types, type, "application/merge-patch+json"),
+                                  options.dry_run);
   return json_of(m_impl->info_for("PATCH", r.path), send(r));
 }
 
@@ -468,6 +463,20 @@ ApiResult<nlohmann::json> Client::remove(const ResourceRef& ref, const DeleteOpt
     r.query.emplace_back("propagationPolicy", options.propagation_policy);
   }
   add_dry_run(r.query, options.dry_run);
+  if (!options.uid.empty() || !options.resource_version.empty()) {
+    nlohmann::json preconditions = nlohmann::json::object();
+    if (!options.uid.empty()) {
+      preconditions["uid"] = options.uid;
+    }
+    if (!options.resource_version.empty()) {
+      preconditions["resourceVersion"] = options.resource_version;
+    }
+    r.body = nlohmann::json{{"kind", "DeleteOptions"},
+                            {"apiVersion", "v1"},
+                            {"preconditions", preconditions}}
+                 .dump();
+    r.content_type = "application/json";
+  }
   return json_of(m_impl->info_for("DELETE", r.path), send(r));
 }
 

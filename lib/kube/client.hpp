@@ -120,6 +120,10 @@ enum class PatchType { k_merge, k_strategic_merge, k_json };
 struct DeleteOptions {
   std::string propagation_policy; ///< "Background", "Foreground", "Orphan" or "" (server default)
   bool dry_run = false;
+  /// Preconditions (sent as a DeleteOptions body when either is set): the server deletes only
+  /// while the object still has this uid / resourceVersion and answers 409 Conflict otherwise.
+  std::string uid;
+  std::string resource_version;
 };
 
 class Client {

@@ -33,6 +33,19 @@ struct Client::Impl {
   double random01();
   /// The credentials for the next attempt, with every secret registered for redaction.
   Result<config::Credentials> current_credentials();
+
+  /// One request's tries, shared by send() and exec(): attempts so far, and whether the
+  /// exec-plugin credentials were already refreshed for it.
+  struct Attempts {
+    int number = 0;
+    bool refreshed = false;
+  };
+  /// Starts the next attempt: counts it (into `info` too) and gets its credentials.
+  Result<config::Credentials> begin_attempt(Attempts& attempts, RequestInfo& info);
+  /// After an attempt answered `http_status`: on the first 401 of a request, with a plugin that
+  /// can refresh, asks it for fresh credentials (client-go does the same) and uncounts the
+  /// attempt; true when the caller should simply try again.
+  bool refreshed_after(int http_status, Attempts& attempts);
 };
 
 } // namespace meshctl::kube

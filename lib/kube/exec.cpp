@@ -198,13 +198,9 @@ public:
   CURLcode send_all(std::string_view data, Clock::time_point deadline) {
     while (!data.empty()) {
       std::size_t sent = 0;
-      const CURLcode code = curl_easy_send(m_easy, data.data(), data.size(), &sent);
-      if (code == CURLE_AGAIN) {
-        if (!wait(POLLOUT, deadline)) {
-          return CURLE_OPERATION_TIMEDOUT;
-        }
-        continue;
-      }
+      const CURLcode code = when_ready(POLLOUT, deadline, [&] {
+        return curl_easy_send(m_easy, data.data(), data.size(), &sent);
+      });
       if (code != CURLE_OK) {
         return code;
       }
@@ -216,25 +212,33 @@ public:
   /// Appends what arrives to `out`; sets eof when the peer closed the connection.
   CURLcode receive(std::string& out, bool& eof, Clock::time_point deadline) {
     std::array<char, 65536> buffer{};
-    while (true) {
-      std::size_t n = 0;
-      const CURLcode code = curl_easy_recv(m_easy, buffer.data(), buffer.size(), &n);
-      if (code == CURLE_AGAIN) {
-        if (!wait(POLLIN, deadline)) {
-          return CURLE_OPERATION_TIMEDOUT;
-        }
-        continue;
-      }
-      if (code != CURLE_OK) {
-        return code;
-      }
-      eof = n == 0;
-      out.append(buffer.data(), n);
-      return CURLE_OK;
+    std::size_t n = 0;
+    const CURLcode code = when_ready(
+        POLLIN, deadline, [&] { return curl_easy_recv(m_easy, buffer.data(), buffer.size(), &n); });
+    if (code != CURLE_OK) {
+      return code;
     }
+    eof = n == 0;
+    out.append(buffer.data(), n);
+    return CURLE_OK;
   }
 
 private:
+  // Runs `step` (one non-blocking curl_easy_send or _recv) until it answers other than
+  // CURLE_AGAIN, waiting between tries for the socket to be ready for `events`.
+  template <class Step>
+  CURLcode when_ready(short events, Clock::time_point deadline, const Step& step) {
+    while (true) {
+      const CURLcode code = step();
+      if (code != CURLE_AGAIN) {
+        return code;
+      }
+      if (!wait(events, deadline)) {
+        return CURLE_OPERATION_TIMEDOUT;
+      }
+    }
+  }
+
   bool wait(short events, Clock::time_point deadline) {
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
@@ -507,13 +511,9 @@ ApiResult<ExecResult> Client::exec(const ExecRequest& request) {
   const std::string where = exec_where(request);
   const auto start = Clock::now();
   const auto deadline = start + request.timeout;
-  bool refreshed = false;
-  int attempt = 0;
-
+  Impl::Attempts attempts;
   while (true) {
-    ++attempt;
-    info.attempts = attempt;
-    auto creds = im.current_credentials();
+    auto creds = im.begin_attempt(attempts, info);
     if (!creds) {
       return api_fail(creds.error());
     }
@@ -522,16 +522,13 @@ ApiResult<ExecResult> Client::exec(const ExecRequest& request) {
       return std::move(*tried.ran);
     }
     // The command did not start. Retry where that is safe and useful.
-    if (tried.refused.http_status == 401 && !refreshed && im.credentials.refresh) {
-      refreshed = true;
-      im.credentials.refresh();
-      --attempt;
+    if (im.refreshed_after(tried.refused.http_status, attempts)) {
       continue;
     }
     const auto elapsed =
         std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
-    auto delay =
-        next_retry_delay(im.options.retry, tried.refused, true, attempt, elapsed, im.random01());
+    auto delay = next_retry_delay(im.options.retry, tried.refused, true, attempts.number, elapsed,
+                                  im.random01());
     if (delay && Clock::now() + *delay >= deadline) {
       delay.reset();
     }

@@ -1,5 +1,6 @@
 #include "kube/watch.hpp"
 
+#include "core/enum_names.hpp"
 #include "core/log.hpp"
 
 #include <fmt/format.h>
@@ -71,20 +72,16 @@ std::optional<std::string> JsonStreamSplitter::next() {
 // ---------------------------------------------------------------------------------------------
 // Events
 
+namespace {
+constexpr EnumName<WatchEventType> k_event_types[] = {{WatchEventType::k_added, "ADDED"},
+                                                      {WatchEventType::k_modified, "MODIFIED"},
+                                                      {WatchEventType::k_deleted, "DELETED"},
+                                                      {WatchEventType::k_bookmark, "BOOKMARK"},
+                                                      {WatchEventType::k_error, "ERROR"}};
+} // namespace
+
 const char* to_string(WatchEventType type) {
-  switch (type) {
-  case WatchEventType::k_added:
-    return "ADDED";
-  case WatchEventType::k_modified:
-    return "MODIFIED";
-  case WatchEventType::k_deleted:
-    return "DELETED";
-  case WatchEventType::k_bookmark:
-    return "BOOKMARK";
-  case WatchEventType::k_error:
-    return "ERROR";
-  }
-  return "?";
+  return name_of(k_event_types, type, "?");
 }
 
 std::string WatchEvent::resource_version() const {
@@ -118,15 +115,8 @@ Result<WatchEvent> parse_watch_event(std::string_view text) {
   if (type == doc.end() || !type->is_string() || object == doc.end() || !object->is_object()) {
     return fail("a watch event lacks type or object");
   }
-  static const std::pair<const char*, WatchEventType> k_types[] = {
-      {"ADDED", WatchEventType::k_added},     {"MODIFIED", WatchEventType::k_modified},
-      {"DELETED", WatchEventType::k_deleted}, {"BOOKMARK", WatchEventType::k_bookmark},
-      {"ERROR", WatchEventType::k_error},
-  };
-  for (const auto& [name, value] : k_types) {
-    if (*type == name) {
-      return WatchEvent{value, std::move(*object)};
-    }
+  if (const auto value = value_of(k_event_types, type->get_ref<const std::string&>())) {
+    return WatchEvent{*value, std::move(*object)};
   }
   return fail("unknown watch event type " + type->dump());
 }

@@ -1,6 +1,7 @@
 #include "mesh/plan.hpp"
 
 #include "core/base64.hpp"
+#include "core/enum_names.hpp"
 #include "core/redact.hpp"
 #include "kube/quantity.hpp"
 
@@ -9,15 +10,10 @@
 namespace meshctl::mesh {
 
 const char* to_string(Action a) {
-  switch (a) {
-  case Action::k_create:
-    return "create";
-  case Action::k_update:
-    return "update";
-  case Action::k_unchanged:
-    return "unchanged";
-  }
-  return "?";
+  static constexpr EnumName<Action> k_names[] = {{Action::k_create, "create"},
+                                                 {Action::k_update, "update"},
+                                                 {Action::k_unchanged, "unchanged"}};
+  return name_of(k_names, a, "?");
 }
 
 namespace {
@@ -298,18 +294,17 @@ Change plan_object(const std::string& cluster, const nlohmann::json& desired,
 }
 
 PlanSummary summarize(const std::vector<Change>& changes) {
+  // The count each action adds to.
+  static constexpr std::pair<Action, int PlanSummary::*> k_counts[] = {
+      {Action::k_create, &PlanSummary::created},
+      {Action::k_update, &PlanSummary::updated},
+      {Action::k_unchanged, &PlanSummary::unchanged}};
   PlanSummary s;
   for (const auto& c : changes) {
-    switch (c.action) {
-    case Action::k_create:
-      ++s.created;
-      break;
-    case Action::k_update:
-      ++s.updated;
-      break;
-    case Action::k_unchanged:
-      ++s.unchanged;
-      break;
+    for (const auto& [action, count] : k_counts) {
+      if (action == c.action) {
+        ++(s.*count);
+      }
     }
   }
   return s;

@@ -1,5 +1,6 @@
 #include "mesh/sync.hpp"
 
+#include "core/enum_names.hpp"
 #include "core/json.hpp"
 #include "core/strings.hpp"
 #include "render/object.hpp"
@@ -349,23 +350,12 @@ ServiceRecord service_record(const nlohmann::json& service) {
 // Planning
 
 const char* to_string(SyncAction action) {
-  switch (action) {
-  case SyncAction::k_create:
-    return "create";
-  case SyncAction::k_update:
-    return "update";
-  case SyncAction::k_unchanged:
-    return "unchanged";
-  case SyncAction::k_prune:
-    return "prune";
-  case SyncAction::k_present:
-    return "present";
-  case SyncAction::k_conflict:
-    return "conflict";
-  case SyncAction::k_skipped:
-    return "skipped";
-  }
-  return "?";
+  static constexpr EnumName<SyncAction> k_names[] = {
+      {SyncAction::k_create, "create"},       {SyncAction::k_update, "update"},
+      {SyncAction::k_unchanged, "unchanged"}, {SyncAction::k_prune, "prune"},
+      {SyncAction::k_present, "present"},     {SyncAction::k_conflict, "conflict"},
+      {SyncAction::k_skipped, "skipped"}};
+  return name_of(k_names, action, "?");
 }
 
 nlohmann::json namespace_object(std::string_view name) {
@@ -569,30 +559,21 @@ std::vector<PairSummary> summarize_sync(const SyncPlan& plan, const SyncSettings
       }
     }
   }
+  // The count each action adds to.
+  static constexpr std::pair<SyncAction, int PairSummary::*> k_counts[] = {
+      {SyncAction::k_create, &PairSummary::created},
+      {SyncAction::k_update, &PairSummary::updated},
+      {SyncAction::k_unchanged, &PairSummary::unchanged},
+      {SyncAction::k_prune, &PairSummary::pruned},
+      {SyncAction::k_present, &PairSummary::present},
+      {SyncAction::k_conflict, &PairSummary::conflicts},
+      {SyncAction::k_skipped, &PairSummary::skipped}};
   for (const auto& c : plan.changes) {
     PairSummary& p = slot(c.from, c.to);
-    switch (c.action) {
-    case SyncAction::k_create:
-      ++p.created;
-      break;
-    case SyncAction::k_update:
-      ++p.updated;
-      break;
-    case SyncAction::k_unchanged:
-      ++p.unchanged;
-      break;
-    case SyncAction::k_prune:
-      ++p.pruned;
-      break;
-    case SyncAction::k_present:
-      ++p.present;
-      break;
-    case SyncAction::k_conflict:
-      ++p.conflicts;
-      break;
-    case SyncAction::k_skipped:
-      ++p.skipped;
-      break;
+    for (const auto& [action, count] : k_counts) {
+      if (action == c.action) {
+        ++(p.*count);
+      }
     }
   }
   return out;

@@ -72,27 +72,16 @@ std::string what_of(const SyncChange& c) {
   return fmt::format("{} Service {}/{}", to_string(c.action), c.namespace_, c.name);
 }
 
+// A prune: the copy is deleted only while it is the one the plan saw (uid and resourceVersion
+// preconditions), so a Service replaced meanwhile stays. The answer is null, as apply_sync says.
 kube::ApiResult<nlohmann::json> delete_copy(kube::Client& client, const SyncChange& c,
                                             bool dry_run) {
-  kube::Request r;
-  r.method = kube::Method::k_delete;
-  r.path = kube::resource_path({"", "v1", "services", c.namespace_, c.name, ""});
-  if (dry_run) {
-    r.query.emplace_back("dryRun", "All");
-  }
-  nlohmann::json preconditions = nlohmann::json::object();
-  if (!c.uid.empty()) {
-    preconditions["uid"] = c.uid;
-  }
-  if (!c.resource_version.empty()) {
-    preconditions["resourceVersion"] = c.resource_version;
-  }
-  r.body = nlohmann::json{{"kind", "DeleteOptions"},
-                          {"apiVersion", "v1"},
-                          {"preconditions", preconditions}}
-               .dump();
-  r.content_type = "application/json";
-  TRY_ASSIGN(auto resp, client.send(r));
+  kube::DeleteOptions options;
+  options.dry_run = dry_run;
+  options.uid = c.uid;
+  options.resource_version = c.resource_version;
+  TRY_ASSIGN(const auto deleted,
+             client.remove({"", "v1", "services", c.namespace_, c.name, ""}, options));
   return nlohmann::json(nullptr);
 }
 

@@ -280,28 +280,10 @@ Result<UnjoinCluster> read_named(kube::Client& client, const std::string& cluste
 
 kube::ApiResult<nlohmann::json> delete_found(kube::Client& client, const FoundObject& o,
                                              bool dry_run) {
-  kube::Request r;
-  r.method = kube::Method::k_delete;
-  r.path = kube::resource_path(o.ref);
-  if (dry_run) {
-    r.query.emplace_back("dryRun", "All");
-  }
-  nlohmann::json pre = nlohmann::json::object();
-  if (!o.uid.empty()) {
-    pre["uid"] = o.uid;
-  }
-  if (!o.resource_version.empty()) {
-    pre["resourceVersion"] = o.resource_version;
-  }
-  r.body = nlohmann::json{
-      {"kind", "DeleteOptions"},
-      {"apiVersion", "v1"},
-      {"propagationPolicy", "Background"},
-      {"preconditions",
-       pre}}.dump();
-  r.content_type = "application/json";
-  TRY_ASSIGN(auto resp, client.send(r));
-  return nlohmann::json(nullptr);
+  return client.remove(o.ref, {.propagation_policy = "Background",
+                               .dry_run = dry_run,
+                               .uid = o.uid,
+                               .resource_version = o.resource_version});
 }
 
 } // namespace

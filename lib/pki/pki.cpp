@@ -2,6 +2,7 @@
 
 #include "core/log.hpp"
 #include "core/redact.hpp"
+#include "core/try.hpp"
 #include "pki/cert.hpp"
 #include "pki/ossl.hpp"
 
@@ -68,6 +69,50 @@ void warn_if_exposed(const fs::path& key_path) {
     log::warn("{} can be read by other users (mode {:03o}); run: chmod 600 {}", key_path.string(),
               st.st_mode & 0777, key_path.string());
   }
+}
+
+/// A CA's certificate and key as read from its directory.
+struct PemFiles {
+  std::string cert;
+  std::string key;
+};
+
+/// Reads a certificate and its key; the key is registered as a secret. Errors carry `ctx`.
+Result<PemFiles> read_pem_files(const fs::path& cert_path, const fs::path& key_path,
+                                const std::string& ctx) {
+  auto cert_text = read_text(cert_path);
+  auto key_text = cert_text ? read_text(key_path) : Result<std::string>();
+  if (!cert_text || !key_text) {
+    return tl::make_unexpected(
+        (!cert_text ? cert_text.error() : key_text.error()).with_context(ctx));
+  }
+  register_secret(*key_text);
+  return PemFiles{std::move(*cert_text), std::move(*key_text)};
+}
+
+/// Reads `cert_file` and `key_file` in `dir`: nullopt when both are absent, an error (with
+/// `hint_missing` when one of the two is absent) when they cannot both be read. The key is
+/// registered as a secret and a key file others can read is warned about. Errors carry `ctx`.
+Result<std::optional<PemFiles>> read_ca_files(const fs::path& dir, std::string_view cert_file,
+                                              std::string_view key_file,
+                                              const std::string& hint_missing,
+                                              const std::string& ctx) {
+  const fs::path cert_path = dir / cert_file;
+  const fs::path key_path = dir / key_file;
+  const bool has_cert = path_exists(cert_path);
+  const bool has_key = path_exists(key_path);
+  if (!has_cert && !has_key) {
+    return std::optional<PemFiles>();
+  }
+  if (has_cert != has_key) {
+    return tl::make_unexpected(Error(ExitCode::k_usage,
+                                     fmt::format("{} is missing", has_cert ? key_file : cert_file),
+                                     hint_missing)
+                                   .with_context(ctx));
+  }
+  TRY_ASSIGN(auto files, read_pem_files(cert_path, key_path, ctx));
+  warn_if_exposed(key_path);
+  return std::optional<PemFiles>(std::move(files));
 }
 
 // Creates `dir` and its missing parents with mode 0700 (chmod after mkdir: umask may strip bits).
@@ -455,30 +500,13 @@ Result<RootCA> create_root(const fs::path& dir) {
 
 Result<std::optional<RootCA>> find_root(const fs::path& dir) {
   const std::string ctx = fmt::format("loading the root CA from {}", dir.string());
-  const fs::path cert_path = dir / k_root_cert_file;
-  const fs::path key_path = dir / k_root_key_file;
-  const bool has_cert = path_exists(cert_path);
-  const bool has_key = path_exists(key_path);
-  if (!has_cert && !has_key) {
+  const std::string hint = "restore it from a backup; without both files meshctl cannot sign "
+                           "intermediates (a new root means re-issuing every cluster's cacerts)";
+  TRY_ASSIGN(const auto files, read_ca_files(dir, k_root_cert_file, k_root_key_file, hint, ctx));
+  if (!files) {
     return std::optional<RootCA>();
   }
-  if (has_cert != has_key) {
-    return tl::make_unexpected(
-        Error(ExitCode::k_usage,
-              fmt::format("{} is missing", has_cert ? k_root_key_file : k_root_cert_file),
-              fmt::format("restore it from a backup; without both files meshctl cannot sign "
-                          "intermediates (a new root means re-issuing every cluster's cacerts)"))
-            .with_context(ctx));
-  }
-  auto cert_text = read_text(cert_path);
-  auto key_text = cert_text ? read_text(key_path) : Result<std::string>();
-  if (!cert_text || !key_text) {
-    return tl::make_unexpected(
-        (!cert_text ? cert_text.error() : key_text.error()).with_context(ctx));
-  }
-  register_secret(*key_text);
-  warn_if_exposed(key_path);
-  auto root = root_from_pems(*cert_text, *key_text);
+  auto root = root_from_pems(files->cert, files->key);
   if (!root) {
     return tl::make_unexpected(root.error().with_context(ctx));
   }
@@ -515,14 +543,8 @@ Result<RootCA> import_root(const fs::path& cert_path, const fs::path& key_path,
                            const fs::path& dir) {
   const std::string ctx =
       fmt::format("importing the root CA {} + {}", cert_path.string(), key_path.string());
-  auto cert_text = read_text(cert_path);
-  auto key_text = cert_text ? read_text(key_path) : Result<std::string>();
-  if (!cert_text || !key_text) {
-    return tl::make_unexpected(
-        (!cert_text ? cert_text.error() : key_text.error()).with_context(ctx));
-  }
-  register_secret(*key_text);
-  auto root = root_from_pems(*cert_text, *key_text);
+  TRY_ASSIGN(const auto files, read_pem_files(cert_path, key_path, ctx));
+  auto root = root_from_pems(files.cert, files.key);
   if (!root) {
     return tl::make_unexpected(root.error().with_context(ctx));
   }
@@ -590,40 +612,22 @@ Result<std::optional<ClusterCA>> find_intermediate(const RootCA& root, const fs:
       fmt::format("move {} away to have a new intermediate issued (istiod in {} must then be "
                   "restarted)",
                   cdir.string(), cluster);
-  const fs::path cert_path = cdir / k_ca_cert_file;
-  const fs::path key_path = cdir / k_ca_key_file;
-  const bool has_cert = path_exists(cert_path);
-  const bool has_key = path_exists(key_path);
-  if (!has_cert && !has_key) {
+  TRY_ASSIGN(const auto files,
+             read_ca_files(cdir, k_ca_cert_file, k_ca_key_file, hint_reissue, ctx));
+  if (!files) {
     return std::optional<ClusterCA>();
   }
-  if (has_cert != has_key) {
+  const auto unreadable = [&](Error e, std::string_view file) {
     return tl::make_unexpected(
-        Error(ExitCode::k_usage,
-              fmt::format("{} is missing", has_cert ? k_ca_key_file : k_ca_cert_file), hint_reissue)
-            .with_context(ctx));
-  }
-  auto cert_text = read_text(cert_path);
-  auto key_text = cert_text ? read_text(key_path) : Result<std::string>();
-  if (!cert_text || !key_text) {
-    return tl::make_unexpected(
-        (!cert_text ? cert_text.error() : key_text.error()).with_context(ctx));
-  }
-  register_secret(*key_text);
-  warn_if_exposed(key_path);
-  auto cert = parse_cert(*cert_text);
+        std::move(e).with_hint(hint_reissue).with_context(std::string(file)).with_context(ctx));
+  };
+  auto cert = parse_cert(files->cert);
   if (!cert) {
-    return tl::make_unexpected(cert.error()
-                                   .with_hint(hint_reissue)
-                                   .with_context(std::string(k_ca_cert_file))
-                                   .with_context(ctx));
+    return unreadable(cert.error(), k_ca_cert_file);
   }
-  auto key = parse_key(*key_text);
+  auto key = parse_key(files->key);
   if (!key) {
-    return tl::make_unexpected(key.error()
-                                   .with_hint(hint_reissue)
-                                   .with_context(std::string(k_ca_key_file))
-                                   .with_context(ctx));
+    return unreadable(key.error(), k_ca_key_file);
   }
   if (!key_matches(cert->get(), key->get())) {
     return tl::make_unexpected(

@@ -191,7 +191,9 @@ TEST_CASE("retries are bounded and the error says how often it tried", "[kube]")
   const auto start = Clock::now();
   REQUIRE_FALSE(client2->get(services("a")));
   CHECK(Clock::now() - start < std::chrono::seconds(2));
-  CHECK(server2.requests().size() < 10);
+  // Full jitter draws each delay from [0, 100 ms]: about six tries fit in 300 ms, ten now and
+  // then; thirty would need delays averaging under 10 ms, far from the 100 the count allows.
+  CHECK(server2.requests().size() < 30);
 }
 
 TEST_CASE("429 waits as long as Retry-After says, even for a create", "[kube]") {
@@ -476,6 +478,31 @@ TEST_CASE("create, replace and delete use their methods and options", "[kube]") 
   CHECK(reqs[2].path == "/api/v1/namespaces/dev/services/a");
   CHECK(reqs[2].param("propagationPolicy") == "Foreground");
   CHECK_FALSE(reqs[2].has_param("dryRun"));
+  CHECK(reqs[2].body.empty()); // no preconditions asked: no DeleteOptions body
+}
+
+TEST_CASE("a delete with preconditions sends them in a DeleteOptions body", "[kube]") {
+  FakeApiServer server([](const FakeRequest&) {
+    return json_response({{"kind", "Status"}, {"status", "Success"}});
+  });
+  auto client = client_for(server);
+  DeleteOptions both;
+  both.dry_run = true;
+  both.uid = "u-1";
+  both.resource_version = "7";
+  REQUIRE(client->remove(services("a"), both));
+  DeleteOptions version_only;
+  version_only.resource_version = "8";
+  REQUIRE(client->remove(services("b"), version_only));
+  const auto reqs = server.requests();
+  REQUIRE(reqs.size() == 2);
+  CHECK(reqs[0].param("dryRun") == "All");
+  CHECK(reqs[0].header("content-type") == "application/json");
+  const auto body = json::parse(reqs[0].body);
+  CHECK(body["kind"] == "DeleteOptions");
+  CHECK(body["apiVersion"] == "v1");
+  CHECK(body["preconditions"] == json{{"uid", "u-1"}, {"resourceVersion", "7"}});
+  CHECK(json::parse(reqs[1].body)["preconditions"] == json{{"resourceVersion", "8"}});
 }
 
 TEST_CASE("pod proxy GET returns the pod's answer as is", "[kube]") {
