@@ -3,13 +3,18 @@
 
 #include "core/error.hpp"
 #include "core/options.hpp"
+#include "kube/client.hpp"
 #include "mesh/desired.hpp"
+#include "mesh/gateway_choice.hpp"
+#include "mesh/session.hpp"
 
 #include <CLI/CLI.hpp>
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
+#include <vector>
 
 namespace meshctl::cmd {
 
@@ -38,11 +43,16 @@ namespace meshctl::config {
 struct ClusterConfig;
 } // namespace meshctl::config
 
+namespace meshctl::kube {
+class Client;
+} // namespace meshctl::kube
+
 namespace meshctl::mesh {
 struct JoinReport;
 struct Session;
 struct ClusterObjects;
 struct GatewayChoice;
+struct ServiceName;
 enum class DryRun;
 } // namespace meshctl::mesh
 
@@ -56,18 +66,40 @@ Result<ExitCode> print_apply_report(const Context& ctx, const mesh::JoinReport& 
 /// What expose and localize want in each of the clusters given, at each cluster's
 /// networking.istio.io version; `gateways` holds each cluster's east-west gateway when
 /// render_and_apply was asked to find them (else it is empty).
+/// `clients` (in the clusters' order) are there to read live state, except in an offline dry run
+/// (nullptr).
 using RenderFn = std::function<Result<std::vector<mesh::ClusterObjects>>(
     const std::vector<config::ClusterConfig>& clusters, const mesh::IstioApis& apis,
-    const std::map<std::string, mesh::GatewayChoice>& gateways)>;
+    const std::map<std::string, mesh::GatewayChoice>& gateways,
+    std::vector<std::unique_ptr<kube::Client>>* clients)>;
 
 /// The shared body of expose and localize: opens the session on `contexts`; with offline
 /// --dry-run renders at the default Istio API (and, with `find_gateways`, the gateways the config
 /// names) and prints the manifests; else chooses every cluster's Istio API from discovery (a
 /// cluster without one fails before anything is written), finds each cluster's east-west gateway
 /// (with `find_gateways`), renders, plans (and unless a client dry run, applies) in every cluster
-/// and prints the outcome. In cmd/join.cpp.
+/// and prints the outcome. Unless offline, each of `must_exist` must be a Service in some cluster
+/// (mesh/service_check.hpp) before anything is rendered. In cmd/join.cpp.
 Result<ExitCode> render_and_apply(const Context& ctx, const std::vector<std::string>& contexts,
                                   mesh::DryRun dry, const RenderFn& render,
-                                  bool find_gateways = false);
+                                  bool find_gateways = false,
+                                  const std::vector<mesh::ServiceName>& must_exist = {});
+
+/// The clusters as expose and localize work on them: the session on `contexts`, a client per
+/// cluster (in its order), each cluster's networking.istio.io version — clusters without one in
+/// `api_errors`, nothing chosen for them — and with `find_gateways` each east-west gateway.
+struct LiveMesh {
+  mesh::Session session;
+  std::vector<std::unique_ptr<kube::Client>> clients;
+  mesh::IstioApis apis;
+  std::vector<Error> api_errors;
+  std::map<std::string, mesh::GatewayChoice> gateways;
+};
+Result<LiveMesh> open_live(const Context& ctx, const std::vector<std::string>& contexts,
+                           bool find_gateways);
+
+/// The hint of a service that exists in no cluster, for verbs that can go ahead with --force.
+inline constexpr const char* k_force_hint =
+    "check the name (kubectl get services -A); --force goes ahead before the Service exists";
 
 } // namespace meshctl::cmd

@@ -8,6 +8,7 @@
 #include "core/log.hpp"
 #include "core/try.hpp"
 #include "mesh/join_live.hpp"
+#include "mesh/service_check.hpp"
 #include "mesh/session.hpp"
 
 #include <cstdio>
@@ -49,6 +50,11 @@ Result<check::MeshFacts> collect(const Context& ctx, const VerifyFlags& f) {
   TRY_ASSIGN(const auto service, mesh::parse_service_name(f.service));
   TRY_ASSIGN(const auto session, mesh::open_session(ctx.global, f.contexts));
   TRY_ASSIGN(auto clients, mesh::connect_all(session, ctx.global));
+  if (f.contexts.empty()) {
+    // A subset of the clusters (--context) may well lack the Service that others have.
+    TRY(mesh::require_service(service, mesh::lookup_service(session, clients, service),
+                              "check the name: kubectl get services -A"));
+  }
   check::CollectOptions options;
   options.service = service;
   options.from = f.from;

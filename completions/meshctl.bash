@@ -37,10 +37,10 @@ _meshctl() {
   local words=""
   case "$verb" in
     "") words="$verbs" ;;
-    join) flags+=" --context --dry-run --show-secrets --force-ca --restart-istiod"; words="$(_meshctl_contexts)" ;;
+    join) flags+=" --context --dry-run --show-secrets --force-ca --restart-istiod --no-restart-istiod"; words="$(_meshctl_contexts)" ;;
     unjoin) flags+=" --context --all --purge-ca --dry-run"; words="$(_meshctl_contexts)" ;;
-    expose) flags+=" --context --all --dry-run" ;;
-    localize) flags+=" --context --by --dry-run" ;;
+    expose) flags+=" --context --all --remove --force --dry-run" ;;
+    localize) flags+=" --context --by --remove --force --dry-run" ;;
     sync-svc) flags+=" --context --namespace -n -A --all-namespaces --selector -l --exclude-namespace --from --to --dry-run --no-prune --no-create-namespace --concurrency --watch" ;;
     verify) flags+=" --context --from --fail-on --save-bundle --from-bundle" ;;
     proxy-config) words="listener endpoints eds clusters"; flags+=" -f --file --port --address --type --cluster --status" ;;

@@ -37,8 +37,12 @@ bool check_locality(const MeshFacts& facts, const ClusterFacts& c,
                           "DestinationRule " + r.namespace_ + "/" + r.name +
                               " sets localityLbSetting without outlierDetection: Istio "
                               "ignores it silently, so traffic is not kept local",
-                          "add trafficPolicy.outlierDetection (meshctl localize " +
-                              service_arg(facts) + " writes both)"));
+                          r.name == facts.service && r.namespace_ == facts.namespace_
+                              ? "add trafficPolicy.outlierDetection (meshctl localize " +
+                                    service_arg(facts) + " writes both)"
+                              : "add trafficPolicy.outlierDetection to it (Istio applies one "
+                                "DestinationRule per host, so a rule of meshctl localize's "
+                                "beside it would not help)"));
     }
     active = active || r.active();
   }

@@ -279,7 +279,9 @@ Findings check_gateways(const MeshFacts& facts) {
       const std::string msg = "no Gateway with TLS AUTO_PASSTHROUGH on port 15443 selects the "
                               "east-west gateway: other clusters cannot reach " +
                               c.name + "'s services";
-      const std::string hint = "meshctl expose (meshctl join creates cross-network-gateway)";
+      const std::string hint = "meshctl expose " + service_arg(facts) +
+                               " creates cross-network-gateway for it (meshctl expose --all: for "
+                               "every service)";
       out.push_back(runs ? error("expose.missing", c.name, msg, hint)
                          : warning("expose.missing", c.name, msg, hint));
     } else if (!e.covered) {

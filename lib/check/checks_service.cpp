@@ -38,6 +38,22 @@ std::string service_port_list(const json& svc) {
   return join(out, " ");
 }
 
+// sync-svc rewrites only the copies it made (label app.kubernetes.io/managed-by: meshctl); two
+// Services someone else made stay as they are, so the hint must not promise otherwise.
+std::string identical_hint(const ClusterFacts& c, const ClusterFacts& first) {
+  const auto copy = [](const json& svc) {
+    return str(member(member(svc, "metadata"), "labels"), "app.kubernetes.io/managed-by") ==
+           "meshctl";
+  };
+  if (copy(c.service) || copy(first.service)) {
+    return "meshctl sync-svc rewrites the copy it made (in " +
+           (copy(c.service) ? c.name : first.name) + ") from its source";
+  }
+  return "make them identical by hand: meshctl sync-svc never changes a Service it did not "
+         "create (delete the one in " +
+         c.name + ", and meshctl sync-svc copies the one of " + first.name + ")";
+}
+
 } // namespace
 
 Findings check_service(const MeshFacts& facts) {
@@ -80,7 +96,7 @@ Findings check_service(const MeshFacts& facts) {
                             "Service " + svc + " is " + service_kind(c.service) + " in " + c.name +
                                 " but " + service_kind(first->service) + " in " + first->name +
                                 ": Istio merges them into one host",
-                            "make the Services identical (meshctl sync-svc copies one)"));
+                            identical_hint(c, *first)));
       }
       if (service_port_list(c.service) != service_port_list(first->service)) {
         out.push_back(error("service.ports-differ", c.name,
@@ -89,8 +105,7 @@ Findings check_service(const MeshFacts& facts) {
                                 " in " + first->name +
                                 ": Istio merges endpoints by host and the port name decides the "
                                 "protocol",
-                            "make the ports (number, name, protocol) identical (meshctl sync-svc "
-                            "copies one Service everywhere)"));
+                            identical_hint(c, *first)));
       }
     }
     if (c.service.is_object()) {

@@ -7,6 +7,7 @@
 #include "check/checks.hpp"
 #include "check/checks_common.hpp"
 #include "core/strings.hpp"
+#include "mesh/istiod.hpp"
 #include "pki/cert.hpp"
 
 #include <fmt/chrono.h>
@@ -19,12 +20,25 @@ namespace meshctl::check {
 
 namespace {
 
-std::string short_fingerprint(const std::string& fp) {
-  return fp.size() > 23 ? fp.substr(0, 23) + "…" : fp;
-}
-
 std::string day(std::chrono::sys_seconds t) {
   return fmt::format("{:%Y-%m-%d}", t);
+}
+
+// join issues a new intermediate only when the one in the PKI dir no longer chains to the root
+// (expired included), and never replaces the root: a certificate still valid must be moved out
+// of the PKI dir first, a root always. A new intermediate under the same root leaves the served
+// root unchanged, hence --restart-istiod; a new root makes join restart istiod by itself.
+std::string rotate_hint(const MeshFacts& facts, const ClusterFacts& c, bool root) {
+  if (root) {
+    return "rotate the mesh root: move root-cert.pem and root-key.pem out of the PKI dir (pki.dir, "
+           "see meshctl config view), then meshctl join " +
+           all_clusters(facts) +
+           " --force-ca creates a new root and restarts istiod; then restart the workloads";
+  }
+  return "move the PKI dir's " + c.name +
+         "/ directory (pki.dir, see meshctl config view) aside, "
+         "then meshctl join " +
+         all_clusters(facts) + " --restart-istiod issues a new intermediate and restarts istiod";
 }
 
 } // namespace
@@ -43,7 +57,7 @@ Findings check_trust(const MeshFacts& facts) {
                           "Secret istio-system/cacerts is missing: istiod signs with its own "
                           "self-signed root, which the other clusters do not trust",
                           "meshctl join " + all_clusters(facts) +
-                              " creates it from the mesh's root (then restart istiod)"));
+                              " creates it from the mesh's root and restarts istiod"));
       continue;
     }
     const auto& ca = *c.cacerts;
@@ -57,7 +71,8 @@ Findings check_trust(const MeshFacts& facts) {
       out.push_back(error("cacerts.incomplete", c.name,
                           "Secret istio-system/cacerts lacks " + join(missing) +
                               ": istiod falls back to its self-signed root",
-                          "meshctl join " + all_clusters(facts) + " --force-ca rewrites it"));
+                          "meshctl join " + all_clusters(facts) +
+                              " --force-ca rewrites it and restarts istiod"));
       continue;
     }
     auto root = pki::inspect(ca.root_cert);
@@ -66,7 +81,8 @@ Findings check_trust(const MeshFacts& facts) {
       out.push_back(error("cacerts.unreadable", c.name,
                           "cacerts holds a certificate that does not parse: " +
                               (root ? inter.error() : root.error()).message(),
-                          "meshctl join " + all_clusters(facts) + " --force-ca rewrites it"));
+                          "meshctl join " + all_clusters(facts) +
+                              " --force-ca rewrites it and restarts istiod"));
       continue;
     }
     roots[root->sha256_fingerprint].push_back(c.name);
@@ -86,7 +102,8 @@ Findings check_trust(const MeshFacts& facts) {
                             "cert-chain.pem does not start with ca-cert.pem: workloads get a "
                             "chain that does not match their signer",
                             "cert-chain.pem must be ca-cert.pem followed by root-cert.pem; "
-                            "meshctl join --force-ca rewrites it"));
+                            "meshctl join " +
+                                all_clusters(facts) + " rewrites it and restarts istiod"));
     }
     for (const auto* cert : {&*root, &*inter}) {
       const std::string which = cert == &*root ? "root" : "intermediate";
@@ -95,8 +112,7 @@ Findings check_trust(const MeshFacts& facts) {
         out.push_back(error("cacerts.expired", c.name,
                             "the " + which + " certificate \"" + cert->subject + "\" expired on " +
                                 day(cert->not_after),
-                            "rotate the plug-in CA: meshctl join " + all_clusters(facts) +
-                                " --force-ca, then restart istiod and the workloads"));
+                            rotate_hint(facts, c, cert == &*root)));
       } else if (cert->not_after - facts.collected_at < k_soon) {
         fine = false;
         const auto left =
@@ -104,28 +120,28 @@ Findings check_trust(const MeshFacts& facts) {
         out.push_back(warning("cacerts.expiring", c.name,
                               fmt::format("the {} certificate \"{}\" expires on {} (in {} days)",
                                           which, cert->subject, day(cert->not_after), left.count()),
-                              "rotate the plug-in CA before then: meshctl join " +
-                                  all_clusters(facts) + " --force-ca, then restart istiod"));
+                              "before then: " + rotate_hint(facts, c, cert == &*root)));
       }
     }
     if (fine) {
       out.push_back(info("cacerts.ok", c.name,
                          "cacerts: root \"" + root->subject + "\" (SHA-256 " +
-                             short_fingerprint(root->sha256_fingerprint) + "), intermediate \"" +
-                             inter->subject + "\" valid until " + day(inter->not_after)));
+                             mesh::short_fingerprint(root->sha256_fingerprint) +
+                             "), intermediate \"" + inter->subject + "\" valid until " +
+                             day(inter->not_after)));
     }
   }
   if (roots.size() > 1) {
     std::vector<std::string> parts;
     parts.reserve(roots.size());
     for (const auto& [fp, cs] : roots) {
-      parts.push_back(fmt::format("{} {}", join(cs), short_fingerprint(fp)));
+      parts.push_back(fmt::format("{} {}", join(cs), mesh::short_fingerprint(fp)));
     }
     out.push_back(error("cacerts.root-differs", "",
                         "the clusters' cacerts hold different roots (" + join(parts, "; ") +
                             "): workloads of different roots fail mTLS across clusters",
                         "give every cluster the same root: meshctl join " + all_clusters(facts) +
-                            " --force-ca, then restart istiod and the workloads"));
+                            " --force-ca (it restarts istiod), then restart the workloads"));
   }
   // The root istiod actually serves: written into istio-ca-root-cert in every meshed namespace at
   // istiod's start. A cacerts root that differs means istiod has not been restarted since.
@@ -142,8 +158,8 @@ Findings check_trust(const MeshFacts& facts) {
                                 " istio-injection=enabled"));
       continue;
     }
-    auto served = pki::inspect(*c.root_configmap);
-    if (served && served->sha256_fingerprint == root_of.at(c.name)) {
+    const auto served = mesh::compare_served_root(c.cacerts->root_cert, *c.root_configmap);
+    if (!served.stale) {
       out.push_back(
           info("root-configmap.ok", c.name,
                "istiod serves the cacerts root (istio-ca-root-cert in " + facts.namespace_ + ")"));
@@ -151,16 +167,13 @@ Findings check_trust(const MeshFacts& facts) {
     }
     out.push_back(error("root-configmap.stale", c.name,
                         "istiod was not restarted after cacerts changed: istio-ca-root-cert in " +
-                            facts.namespace_ + " holds " +
-                            (served ? "root \"" + served->subject + "\" (SHA-256 " +
-                                          short_fingerprint(served->sha256_fingerprint) + ")"
-                                    : std::string("an unreadable certificate")) +
-                            ", cacerts holds SHA-256 " + short_fingerprint(root_of.at(c.name)),
-                        kubectl(c) + " -n istio-system rollout restart deployment/" +
-                            istiod_deployment(c) +
-                            " (or meshctl join "
-                            "--restart-istiod); then restart the workloads so they get new "
-                            "certificates"));
+                            facts.namespace_ + " holds " + served.describe_served() +
+                            ", cacerts holds SHA-256 " +
+                            mesh::short_fingerprint(root_of.at(c.name)),
+                        "meshctl join " + all_clusters(facts) +
+                            " restarts istiod where it serves another root (or " + kubectl(c) +
+                            " -n istio-system rollout restart deployment/" + istiod_deployment(c) +
+                            "); then restart the workloads so they get new certificates"));
   }
   return out;
 }

@@ -5,6 +5,7 @@
 #include "core/error.hpp"
 #include "mesh/desired.hpp"
 #include "mesh/gateway_choice.hpp"
+#include "mesh/join.hpp"
 #include "mesh/session.hpp"
 #include "render/manifests.hpp"
 
@@ -22,6 +23,82 @@ Result<std::vector<ClusterObjects>>
 render_expose(const std::vector<config::ClusterConfig>& clusters, const IstioApis& apis,
               const std::vector<ServiceName>& services,
               const std::map<std::string, GatewayChoice>& gateways = {});
+
+/// What one cluster's east-west gateway exposes now: the hosts of cross-network-gateway's 15443
+/// server (beside the gateway's pods, at the cluster's Istio API version).
+struct Exposed {
+  std::string cluster;
+  std::string gateway; ///< "namespace/cross-network-gateway"
+  bool exists = false; ///< the Gateway is there
+  std::vector<std::string> hosts;
+};
+
+/// Reads cross-network-gateway in every cluster of `clusters` (`clients` in their order) in
+/// parallel; the first read failure is the error.
+Result<std::vector<Exposed>> read_exposed(const std::vector<config::ClusterConfig>& clusters,
+                                          std::vector<std::unique_ptr<kube::Client>>& clients,
+                                          const IstioApis& apis,
+                                          const std::map<std::string, GatewayChoice>& gateways);
+
+/// The hosts of a live Gateway's server on port 15443, in order (none when it has no such server).
+std::vector<std::string> exposed_hosts(const nlohmann::json& gateway);
+
+/// `current` plus every host of `add` not there yet (appended, in order), minus those of
+/// `remove`; "*.local" is a host like any other, so `--all` adds it and `--remove --all` takes it
+/// away again, leaving the services named before. A result without any host is a usage error
+/// naming `cluster` (a Gateway needs one; nothing is exposed once unjoin --all removed it). Pure.
+Result<std::vector<std::string>> edit_hosts(const std::vector<std::string>& current,
+                                            const std::vector<std::string>& add,
+                                            const std::vector<std::string>& remove,
+                                            const std::string& cluster);
+
+/// cross-network-gateway per cluster with the hosts `hosts` gives for it (cluster name -> hosts).
+Result<std::vector<ClusterObjects>>
+render_expose_hosts(const std::vector<config::ClusterConfig>& clusters, const IstioApis& apis,
+                    const std::map<std::string, std::vector<std::string>>& hosts,
+                    const std::map<std::string, GatewayChoice>& gateways);
+
+/// The table `expose` prints without arguments: CLUSTER, GATEWAY, HOST (one row per host).
+std::string format_exposed(const std::vector<Exposed>& exposed);
+/// -o json|yaml of it: {apiVersion: meshctl.dev/v1alpha1, kind: ExposeList, clusters: [{name,
+/// gateway, exists, hosts}]}.
+nlohmann::json exposed_json(const std::vector<Exposed>& exposed);
+
+/// A DestinationRule that localize made (labelled app.kubernetes.io/managed-by: meshctl).
+struct LocalizeRule {
+  std::string cluster;
+  std::string namespace_;
+  std::string name;
+  std::string host;
+  std::string by; ///< the failoverPriority labels, comma-separated
+};
+
+/// Lists the DestinationRules meshctl made in every cluster, in parallel (sorted by cluster,
+/// namespace, name); the first read failure is the error.
+Result<std::vector<LocalizeRule>>
+list_localize_rules(const std::vector<config::ClusterConfig>& clusters,
+                    std::vector<std::unique_ptr<kube::Client>>& clients, const IstioApis& apis);
+
+/// The table `localize` prints without arguments: CLUSTER, NAMESPACE, NAME, HOST, FAILOVER.
+std::string format_localize_rules(const std::vector<LocalizeRule>& rules);
+/// -o json|yaml of it: {apiVersion, kind: LocalizeList, rules: [{cluster, namespace, name, host,
+/// failoverPriority}]}.
+nlohmann::json localize_rules_json(const std::vector<LocalizeRule>& rules);
+
+/// What `localize --remove` did (or would do) in one cluster.
+struct LocalizeRemoval {
+  std::string cluster;
+  enum class Outcome { k_deleted, k_absent, k_not_ours } outcome = Outcome::k_absent;
+};
+
+/// Deletes DestinationRule `service` (its namespace, its name) in every cluster where meshctl
+/// made it (label app.kubernetes.io/managed-by: meshctl; the delete carries its uid as a
+/// precondition), and never one it did not make. `dry_run`: client reads only, server deletes
+/// with dryRun=All.
+Result<std::vector<LocalizeRemoval>>
+remove_localize_rule(const std::vector<config::ClusterConfig>& clusters,
+                     std::vector<std::unique_ptr<kube::Client>>& clients, const IstioApis& apis,
+                     const ServiceName& service, DryRun dry_run);
 
 /// find_gateway() on every cluster in parallel (`clients` in the session's order); the first
 /// failure is the error, the others are logged.

@@ -89,4 +89,40 @@ Result<IstiodRevision> find_istiod(kube::Client& client,
   return pick_revision(deployments, configured, cluster);
 }
 
+std::string short_fingerprint(const std::string& fingerprint) {
+  return fingerprint.size() > 23 ? fingerprint.substr(0, 23) + "…" : fingerprint;
+}
+
+std::string ServedRoot::describe_served() const {
+  return served ? "root \"" + served->subject + "\" (SHA-256 " +
+                      short_fingerprint(served->sha256_fingerprint) + ")"
+                : std::string("an unreadable certificate");
+}
+
+ServedRoot compare_served_root(const std::string& cacerts_root_pem, const std::string& served_pem) {
+  ServedRoot out;
+  if (auto served = pki::inspect(served_pem)) {
+    out.served = std::move(*served);
+  }
+  if (auto wanted = pki::inspect(cacerts_root_pem)) {
+    out.wanted = std::move(*wanted);
+  }
+  out.stale = !out.served || !out.wanted ||
+              out.served->sha256_fingerprint != out.wanted->sha256_fingerprint;
+  return out;
+}
+
+Result<std::optional<std::string>> read_served_root(kube::Client& client) {
+  auto cm = client.get({"", "v1", "configmaps", "istio-system", std::string(k_root_configmap), ""});
+  if (!cm) {
+    if (cm.error().not_found()) {
+      return std::optional<std::string>{};
+    }
+    return tl::make_unexpected(
+        Error(cm.error())
+            .with_context("reading ConfigMap istio-system/" + std::string(k_root_configmap)));
+  }
+  return std::optional<std::string>{str(member(*cm, "data"), "root-cert.pem")};
+}
+
 } // namespace meshctl::mesh

@@ -9,6 +9,7 @@
 #include "config/config.hpp"
 #include "core/error.hpp"
 #include "kube/client.hpp"
+#include "pki/cert.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -46,6 +47,34 @@ std::string revision_of(const nlohmann::json& object);
 Result<IstiodRevision> pick_revision(const std::vector<nlohmann::json>& deployments,
                                      const std::optional<std::string>& configured,
                                      const std::string& cluster);
+
+/// istiod loads its CA from Secret istio-system/cacerts only when it starts, and publishes the root
+/// it loaded as ConfigMap istio-ca-root-cert (key root-cert.pem) in every namespace it watches,
+/// istio-system included. A published root other than cacerts' root-cert.pem therefore means istiod
+/// has not restarted since cacerts changed: what `verify` reports and what makes `join` restart it.
+inline constexpr std::string_view k_root_configmap = "istio-ca-root-cert";
+
+/// The root istiod serves compared with the root of cacerts.
+struct ServedRoot {
+  bool stale = false;                  ///< istiod serves another root (or one that does not parse)
+  std::optional<pki::CertInfo> served; ///< the served root, when it parses
+  std::optional<pki::CertInfo> wanted; ///< cacerts' root, when it parses
+  /// "root \"O = Istio, CN = Root CA\" (SHA-256 AB:CD:…)" for the served root, or "an unreadable
+  /// certificate".
+  [[nodiscard]] std::string describe_served() const;
+};
+
+/// Compares the root istiod publishes (`served_pem`) with cacerts' root (`cacerts_root_pem`) by
+/// SHA-256 fingerprint. Either one not parsing (a cacerts root not created yet, in a dry run) is
+/// stale. Pure.
+ServedRoot compare_served_root(const std::string& cacerts_root_pem, const std::string& served_pem);
+
+/// The first 23 characters of a certificate fingerprint followed by "…", for one-line messages.
+std::string short_fingerprint(const std::string& fingerprint);
+
+/// root-cert.pem of istio-system/istio-ca-root-cert: the root istiod serves; nothing when istiod
+/// has published none (not running yet). Other read errors come back as they are.
+Result<std::optional<std::string>> read_served_root(kube::Client& client);
 
 /// Lists the istiod Deployments of the cluster and picks the revision (see pick_revision).
 /// Read errors come back as they are (context: the cluster).

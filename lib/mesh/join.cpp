@@ -1,6 +1,7 @@
 #include "mesh/join.hpp"
 
 #include "kube/url.hpp"
+#include "mesh/istiod.hpp"
 #include "pki/pki.hpp"
 
 namespace meshctl::mesh {
@@ -35,6 +36,39 @@ Result<DryRun> parse_dry_run(const std::string& text) {
       "unknown --dry-run mode \"" + text + "\"",
       "use --dry-run (offline: render only), --dry-run=client (plan against the "
       "clusters, write nothing) or --dry-run=server (also validated by the API server)");
+}
+
+RestartDecision decide_istiod_restart(RestartIstiod mode, const std::string& cacerts_root_pem,
+                                      const std::optional<std::string>& served_pem,
+                                      bool cacerts_rewritten) {
+  const auto decided = [mode](bool needed, std::string why) {
+    const bool restart =
+        mode == RestartIstiod::k_always || (needed && mode == RestartIstiod::k_when_stale);
+    return RestartDecision{restart, needed, std::move(why)};
+  };
+  if (served_pem) {
+    const auto served = compare_served_root(cacerts_root_pem, *served_pem);
+    if (served.stale) {
+      const std::string wanted =
+          served.wanted ? "SHA-256 " + short_fingerprint(served.wanted->sha256_fingerprint)
+                        : std::string("the mesh root (not created yet)");
+      return decided(true, "it serves " + served.describe_served() + " but cacerts holds " +
+                               wanted + ", and istiod reads cacerts only at start");
+    }
+  }
+  if (cacerts_rewritten) {
+    return decided(true, "this join rewrote cacerts (a new intermediate) and istiod reads "
+                         "cacerts only at start");
+  }
+  if (mode == RestartIstiod::k_always) {
+    return decided(false, "of --restart-istiod");
+  }
+  if (!served_pem) {
+    // Nothing tells which root istiod loaded: it has not run since the ConfigMap went missing.
+    return decided(false, "it publishes no root (ConfigMap istio-system/" +
+                              std::string(k_root_configmap) + " is missing): is it running?");
+  }
+  return decided(false, "it serves the root of cacerts");
 }
 
 Result<RemoteServer> remote_server(const config::ClusterConfig& cluster,

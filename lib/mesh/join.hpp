@@ -26,11 +26,33 @@ Result<DryRun> parse_dry_run(const std::string& text);
 /// run never reaches a cluster, so it has no such report).
 const char* report_dry_run(DryRun d);
 
+/// When join rolls istiod (which reads cacerts only at start, see mesh/istiod.hpp).
+enum class RestartIstiod {
+  k_when_stale, ///< when the root istiod serves is not cacerts' root (default)
+  k_always,     ///< every time (--restart-istiod)
+  k_never,      ///< never; say what to run instead (--no-restart-istiod)
+};
+
 struct JoinOptions {
   DryRun dry_run = DryRun::k_none;
-  bool force_ca = false;       ///< replace a cacerts whose root differs from ours
-  bool restart_istiod = false; ///< roll istiod after cacerts changed
+  bool force_ca = false; ///< replace a cacerts whose root differs from ours
+  RestartIstiod restart_istiod = RestartIstiod::k_when_stale;
 };
+
+/// Whether join restarts istiod in one cluster, and why, in words for the user.
+struct RestartDecision {
+  bool restart = false;
+  bool needed = false; ///< istiod runs without what cacerts holds (restarted or not)
+  std::string why;     ///< "it serves root … but cacerts holds …", "of --restart-istiod", …
+};
+
+/// Decides from `mode`, cacerts' root after join (`cacerts_root_pem`), the root istiod publishes
+/// (`served_pem`, nothing when it has published none) and whether this join rewrote cacerts'
+/// data, whether to roll istiod: by default when compare_served_root() says the served root is
+/// stale or cacerts was rewritten (istiod signs with the intermediate it read at start). Pure.
+RestartDecision decide_istiod_restart(RestartIstiod mode, const std::string& cacerts_root_pem,
+                                      const std::optional<std::string>& served_pem,
+                                      bool cacerts_rewritten = false);
 
 /// The API server URL the *other* clusters' istiod use to reach a cluster.
 struct RemoteServer {

@@ -14,6 +14,8 @@
 #include "core/fanout.hpp"
 #include "core/log.hpp"
 #include "core/redact.hpp"
+#include "core/strings.hpp"
+#include "mesh/istiod.hpp"
 #include "mesh/preconditions.hpp"
 
 #include <fmt/chrono.h>
@@ -88,15 +90,43 @@ wait_for_reader_token(kube::Client& client, const std::string& cluster,
 
 namespace {
 
-bool cacerts_changed(const ClusterPlan& plan) {
+// Whether `plan` creates cacerts or changes its data (a label alone does not matter to istiod).
+bool cacerts_rewritten(const ClusterPlan& plan) {
   for (const auto& c : plan.changes) {
-    if (c.desired.value("kind", "") == "Secret" &&
-        c.desired["metadata"].value("name", "") == "cacerts" &&
-        (c.action == Action::k_create || c.action == Action::k_update)) {
+    if (c.desired.value("kind", "") != "Secret" ||
+        c.desired["metadata"].value("name", "") != "cacerts") {
+      continue;
+    }
+    if (c.action == Action::k_create) {
       return true;
+    }
+    if (c.action == Action::k_update) {
+      for (const auto& d : c.diff) {
+        if (d.rfind("data", 0) == 0 || d.rfind("stringData", 0) == 0) {
+          return true;
+        }
+      }
     }
   }
   return false;
+}
+
+// Polls the root istiod publishes until it is cacerts' root; false after `timeout`.
+Result<bool> wait_for_served_root(kube::Client& client, const std::string& root_pem,
+                                  std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto delay = std::chrono::milliseconds(100);
+  for (;;) {
+    auto served = read_served_root(client);
+    if (served && *served && !compare_served_root(root_pem, **served).stale) {
+      return true;
+    }
+    if (std::chrono::steady_clock::now() + delay > deadline) {
+      return fail("istiod serves another root");
+    }
+    std::this_thread::sleep_for(delay);
+    delay = std::min(delay * 2, std::chrono::milliseconds(1000));
+  }
 }
 
 // `kubectl rollout restart deployment/<istiod of the revision>`.
@@ -307,28 +337,67 @@ Result<JoinReport> join_live(const Session& session, const JoinOptions& options,
     return tl::make_unexpected(errors.front());
   }
 
-  // istiod reads cacerts only at start (FACTS §3).
-  for (std::size_t i = 0; i < report.plans.size(); ++i) {
-    if (!cacerts_changed(report.plans[i])) {
-      continue;
+  // istiod reads cacerts only at start (FACTS §3): roll it where the root it serves is not the
+  // root cacerts now holds (a dry run: would hold), whether this join or an earlier one wrote it.
+  const bool restart_for_real = write || server_dry_run;
+  auto served = for_each_cluster(
+      names, [&](const std::string& name) { return read_served_root(*by_name[name]); });
+  std::map<std::string, bool> rewritten;
+  for (const auto& p : report.plans) {
+    rewritten[p.cluster] = cacerts_rewritten(p);
+  }
+  for (const auto& s : served) {
+    const auto& name = s.cluster;
+    if (!s.value) {
+      return tl::make_unexpected(Error(s.value.error()).with_context(name));
     }
-    const auto& name = report.plans[i].cluster;
+    const auto decision = decide_istiod_restart(options.restart_istiod, cacerts.at(name).root_cert,
+                                                *s.value, rewritten[name]);
     const auto& istiod = istiods.at(name);
-    if (options.restart_istiod && (write || server_dry_run)) {
-      if (auto r = restart_istiod(*by_name[name], istiod, server_dry_run); !r) {
-        return tl::make_unexpected(r.error().with_context(name));
+    if (decision.restart) {
+      if (restart_for_real) {
+        if (auto r = restart_istiod(*by_name[name], istiod, server_dry_run); !r) {
+          return tl::make_unexpected(r.error().with_context(name));
+        }
       }
-      report.notes.push_back("istiod in " + name +
-                             " restarted to load the new cacerts; workloads pick up certificates "
-                             "of the new root as they rotate (restart them to hurry it)");
-    } else {
-      report.notes.push_back(
-          "istiod in " + name +
-          " reads cacerts only at start: restart it (meshctl join --restart-istiod, "
-          "or kubectl --context " +
-          cfg_by_name[name]->context + " -n istio-system rollout restart deployment/" +
-          istiod.deployment + ")");
+      report.istiod_restarts.push_back(
+          {name, istiod.deployment, decision.why, restart_for_real && !server_dry_run});
+    } else if (decision.needed) {
+      report.notes.push_back(name + ": istiod not restarted (--no-restart-istiod) although " +
+                             decision.why + ": run meshctl join " + join(names, " ") +
+                             " without it, or kubectl --context " + cfg_by_name[name]->context +
+                             " -n istio-system rollout restart deployment/" + istiod.deployment);
+    } else if (!*s.value) {
+      report.notes.push_back(name + ": istiod not restarted: " + decision.why + " (kubectl " +
+                             "--context " + cfg_by_name[name]->context +
+                             " -n istio-system get pods -l " + istiod.pod_selector() + ")");
     }
+  }
+  // A rolling restart takes a while; wait (bounded by --timeout) until each restarted istiod
+  // serves cacerts' root, so that what runs next — verify above all — sees the new root.
+  std::vector<std::string> restarted;
+  for (const auto& r : report.istiod_restarts) {
+    if (r.done) {
+      restarted.push_back(r.cluster);
+    }
+  }
+  const auto waited = for_each_cluster(restarted, [&](const std::string& name) {
+    return wait_for_served_root(
+        *by_name[name], cacerts.at(name).root_cert,
+        std::chrono::duration_cast<std::chrono::milliseconds>(global.timeout));
+  });
+  for (const auto& w : waited) {
+    if (!w.value) {
+      report.notes.push_back(
+          w.cluster + ": istiod does not serve the root of cacerts yet, " +
+          std::to_string(global.timeout.count()) + "s after its restart: kubectl --context " +
+          cfg_by_name[w.cluster]->context + " -n istio-system rollout status deployment/" +
+          istiods.at(w.cluster).deployment + " shows how far it is");
+    }
+  }
+  if (!report.istiod_restarts.empty() && options.restart_istiod != RestartIstiod::k_always) {
+    report.notes.push_back("workloads get certificates of the new root as they rotate (restart "
+                           "them to hurry it); --no-restart-istiod leaves istiod alone");
   }
   return report;
 }
@@ -346,6 +415,10 @@ std::string format_join_report(const JoinReport& report, int verbosity) {
     if (verbosity >= 1) {
       out += describe_plan(p, verbosity >= 2);
     }
+  }
+  for (const auto& r : report.istiod_restarts) {
+    out += fmt::format("{}: {} istiod (rolling restart of istio-system/{}) because {}\n", r.cluster,
+                       r.done ? "restarted" : "would restart", r.deployment, r.why);
   }
   for (const auto& n : report.notes) {
     out += "note: " + n + "\n";
@@ -446,11 +519,22 @@ nlohmann::json join_report_json(const JoinReport& report, DryRun dry_run, const 
     clusters.push_back(std::move(entry));
   }
   const char* mode = report_dry_run(dry_run);
-  return {{"apiVersion", "meshctl.dev/v1alpha1"},
-          {"kind", kind},
-          {"dryRun", mode},
-          {"clusters", std::move(clusters)},
-          {"notes", report.notes}};
+  nlohmann::json out = {{"apiVersion", "meshctl.dev/v1alpha1"},
+                        {"kind", kind},
+                        {"dryRun", mode},
+                        {"clusters", std::move(clusters)},
+                        {"notes", report.notes}};
+  if (kind == "JoinResult") {
+    nlohmann::json restarts = nlohmann::json::array();
+    for (const auto& r : report.istiod_restarts) {
+      restarts.push_back({{"cluster", r.cluster},
+                          {"deployment", r.deployment},
+                          {"why", r.why},
+                          {"restarted", r.done}});
+    }
+    out["istiodRestarts"] = std::move(restarts);
+  }
+  return out;
 }
 
 } // namespace meshctl::mesh

@@ -26,10 +26,19 @@ connect_all(const Session& session, const GlobalOptions& global, int max_in_flig
 /// and a limiter of `max_in_flight` requests when positive.
 kube::ClientOptions client_options(const GlobalOptions& global, int max_in_flight = 0);
 
+/// istiod rolled (or, in a dry run, to be rolled) in one cluster, and why.
+struct IstiodRestart {
+  std::string cluster;
+  std::string deployment; ///< in istio-system
+  std::string why;
+  bool done = false; ///< false in a dry run
+};
+
 /// What a live join (or its client/server dry run) did.
 struct JoinReport {
-  std::vector<ClusterPlan> plans;         ///< per cluster: base objects then remote secrets
-  std::vector<std::string> notes;         ///< what the user must know or do next
+  std::vector<ClusterPlan> plans; ///< per cluster: base objects then remote secrets
+  std::vector<std::string> notes; ///< what the user must know or do next
+  std::vector<IstiodRestart> istiod_restarts;
   std::vector<Error> precondition_errors; ///< non-empty: nothing was written
   /// Clusters whose installed east-west gateway is used (no gateway of meshctl's own): cluster ->
   /// "namespace/name" of its Service.

@@ -222,12 +222,19 @@ Result<std::vector<Object>> render_expose_gateway(const std::vector<ServiceRef>&
                                                   std::string_view api_version,
                                                   const ExposeTarget& target) {
   std::vector<std::string> hosts;
-  hosts.reserve(services.size() + 1);
+  hosts.reserve(services.size());
   for (const auto& svc : services) {
     hosts.push_back(service_host(svc));
   }
+  return render_expose_gateway_hosts(hosts, api_version, target);
+}
+
+Result<std::vector<Object>> render_expose_gateway_hosts(const std::vector<std::string>& given,
+                                                        std::string_view api_version,
+                                                        const ExposeTarget& target) {
+  std::vector<std::string> hosts = given;
   if (hosts.empty()) {
-    hosts.emplace_back("*.local");
+    hosts.emplace_back(k_all_hosts);
   }
   if (target.selector.empty()) {
     return fail("internal error: an empty Gateway selector would select every proxy",

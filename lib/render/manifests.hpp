@@ -140,6 +140,13 @@ Result<std::vector<Object>> render_cluster_base(const config::ClusterConfig& clu
 Result<std::vector<Object>> render_expose_gateway(const std::vector<ServiceRef>& services,
                                                   std::string_view api_version,
                                                   const ExposeTarget& target = {});
+/// The same Gateway with `hosts` as given (none: "*.local"), for expose's edits of a live list.
+Result<std::vector<Object>> render_expose_gateway_hosts(const std::vector<std::string>& hosts,
+                                                        std::string_view api_version,
+                                                        const ExposeTarget& target = {});
+
+/// The hosts of every service when none is named: "*.local".
+inline constexpr std::string_view k_all_hosts = "*.local";
 
 /// The kubeconfig text inside a remote secret (before base64), re-emitted as plain YAML. A
 /// placeholder CA is written as is instead of base64 so that it stays readable.

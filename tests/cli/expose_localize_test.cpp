@@ -28,6 +28,11 @@ TEST_CASE("expose --dry-run lists the named hosts in every cluster", "[cli][expo
     CHECK(d["spec"]["servers"][0]["hosts"][1].as<std::string>() ==
           "ratings.prod.svc.cluster.local");
   }
+  // --all and services together: both are added.
+  auto both = seed({"expose", "--all", "helloworld.dev", "--dry-run"});
+  REQUIRE(both.exit_code == 0);
+  CHECK(both.out.find("\"*.local\"") != std::string::npos);
+  CHECK(both.out.find("helloworld.dev.svc.cluster.local") != std::string::npos);
   auto all = seed({"expose", "--all", "--dry-run", "--context", "wuxi"});
   REQUIRE(all.exit_code == 0);
   CHECK(all.out.find("# cluster: wuxi") != std::string::npos);
@@ -37,7 +42,16 @@ TEST_CASE("expose --dry-run lists the named hosts in every cluster", "[cli][expo
 
 TEST_CASE("expose and localize refuse bad arguments with exit 2", "[cli][expose][localize]") {
   CHECK(seed({"expose", "--dry-run"}).exit_code == 2);
-  CHECK(seed({"expose", "--all", "helloworld.dev", "--dry-run"}).exit_code == 2);
+  CHECK(seed({"expose", "--remove", "--dry-run=client"}).exit_code == 2);
+  // --remove must read what is exposed, which a bare (offline) --dry-run never does.
+  auto offline = seed({"expose", "--remove", "helloworld.dev", "--dry-run"});
+  CHECK(offline.exit_code == 2);
+  CHECK(offline.err.find("--dry-run=client") != std::string::npos);
+  CHECK(seed({"localize", "--remove", "--dry-run"}).exit_code == 2);
+  CHECK(seed({"localize", "--remove", "helloworld.dev", "--dry-run"}).exit_code == 2);
+  CHECK(
+      seed({"join", "cn-shanghai", "wuxi", "--restart-istiod", "--no-restart-istiod"}).exit_code ==
+      2);
   auto bad = seed({"expose", "hello_world", "--dry-run"});
   CHECK(bad.exit_code == 2);
   CHECK(bad.err.find("SERVICE.NAMESPACE") != std::string::npos);

@@ -125,12 +125,51 @@ TEST_CASE("expose and localize apply to every cluster and converge", "[e2e][expo
   const auto& b = clusters.names()[1];
   result(clusters.meshctl({"join", a, b, "-o", "json"}));
 
+  const auto hosts = [&](const std::string& c) {
+    return clusters.kubectl_json(c, {"-n", "istio-system", "get", "gateways.networking.istio.io",
+                                     "cross-network-gateway"})["spec"]["servers"][0]["hosts"];
+  };
+  const std::string hello = "helloworld.dev.svc.cluster.local";
+  // expose adds to what join exposed ("*.local"); it does not replace it.
   auto exposed = result(clusters.meshctl({"expose", "helloworld.dev", "-o", "json"}));
   CHECK(count(exposed, "updated") == 2);
   for (const auto& c : clusters.names()) {
-    auto gw = clusters.kubectl_json(
-        c, {"-n", "istio-system", "get", "gateways.networking.istio.io", "cross-network-gateway"});
-    CHECK(gw["spec"]["servers"][0]["hosts"] == json::array({"helloworld.dev.svc.cluster.local"}));
+    CHECK(hosts(c) == json::array({"*.local", hello}));
+  }
+  // Narrowed down: --remove --all takes "*.local" away and keeps helloworld.
+  auto narrowed = result(clusters.meshctl({"expose", "--remove", "--all", "-o", "json"}));
+  CHECK(count(narrowed, "updated") == 2);
+  for (const auto& c : clusters.names()) {
+    CHECK(hosts(c) == json::array({hello}));
+  }
+  // A second service is added beside the first, in every cluster.
+  result(clusters.meshctl({"expose", "sleep.dev"}));
+  for (const auto& c : clusters.names()) {
+    CHECK(hosts(c) == json::array({hello, "sleep.dev.svc.cluster.local"}));
+  }
+  // Listing: one row per cluster and host.
+  auto list = result(clusters.meshctl({"expose", "-o", "json"}));
+  CHECK(list["kind"] == "ExposeList");
+  REQUIRE(list["clusters"].size() == 2);
+  CHECK(list["clusters"][0]["hosts"] == json::array({hello, "sleep.dev.svc.cluster.local"}));
+  auto table = clusters.meshctl({"expose"});
+  CHECK(table.exit_code == 0);
+  CHECK(table.out.rfind("CLUSTER", 0) == 0);
+  CHECK(table.out.find("istio-system/cross-network-gateway  " + hello) != std::string::npos);
+  // Removing brings it back to helloworld alone; removing the last host is refused.
+  result(clusters.meshctl({"expose", "--remove", "sleep.dev"}));
+  for (const auto& c : clusters.names()) {
+    CHECK(hosts(c) == json::array({hello}));
+  }
+  auto last = clusters.meshctl({"expose", "--remove", "helloworld.dev"});
+  CHECK(last.exit_code == 2);
+  CHECK(last.err.find("no host") != std::string::npos);
+  // Re-runs write nothing.
+  if (!TestClusters::real()) {
+    const auto mark = clusters.mark();
+    auto again = result(clusters.meshctl({"expose", "helloworld.dev", "-o", "json"}));
+    CHECK(count(again, "unchanged") == 2);
+    CHECK(clusters.writes_since(mark).empty());
   }
   // join leaves the hosts expose chose alone.
   auto rejoin = result(clusters.meshctl({"join", a, b, "-o", "json"}));
@@ -148,6 +187,60 @@ TEST_CASE("expose and localize apply to every cluster and converge", "[e2e][expo
   }
   auto again = result(clusters.meshctl({"localize", "helloworld.dev", "-o", "json"}));
   CHECK(count(again, "unchanged") == 2);
+  auto rules = result(clusters.meshctl({"localize", "-o", "json"}));
+  CHECK(rules["kind"] == "LocalizeList");
+  REQUIRE(rules["rules"].size() == 2);
+  CHECK(rules["rules"][0]["host"] == hello);
+  CHECK(rules["rules"][0]["failoverPriority"] == json::array({"topology.istio.io/cluster"}));
+
+  // --remove deletes only what meshctl made: a rule of someone else's stays.
+  const std::string theirs = R"({"apiVersion":"networking.istio.io/v1","kind":"DestinationRule",
+      "metadata":{"name":"sleep","namespace":"dev"},"spec":{"host":"sleep.dev.svc.cluster.local"}})";
+  const auto file = clusters.dir().write("theirs.json", theirs);
+  REQUIRE(clusters.kubectl(a, {"apply", "-f", file.string()}).exit_code == 0);
+  auto kept = clusters.meshctl({"localize", "--remove", "sleep.dev"});
+  INFO(kept.out << kept.err);
+  CHECK(kept.exit_code == 0);
+  CHECK(kept.out.find(a + ": DestinationRule dev/sleep was not made by meshctl: left alone") !=
+        std::string::npos);
+  CHECK(clusters.kubectl(a, {"-n", "dev", "get", "destinationrules.networking.istio.io", "sleep"})
+            .exit_code == 0);
+  auto removed = clusters.meshctl({"localize", "--remove", "helloworld.dev"});
+  INFO(removed.out << removed.err);
+  CHECK(removed.exit_code == 0);
+  for (const auto& c : clusters.names()) {
+    CHECK(removed.out.find(c + ": DestinationRule dev/helloworld deleted") != std::string::npos);
+    CHECK(
+        clusters
+            .kubectl(c, {"-n", "dev", "get", "destinationrules.networking.istio.io", "helloworld"})
+            .exit_code != 0);
+  }
+  CHECK(result(clusters.meshctl({"localize", "-o", "json"}))["rules"].empty());
+}
+
+TEST_CASE("a service that exists in no cluster is caught before anything is written",
+          "[e2e][expose][localize][verify]") {
+  TestClusters clusters;
+  result(clusters.meshctl({"join", "cn-shanghai", "wuxi"}));
+  const auto mark = clusters.mark();
+  for (const std::string verb : {"verify", "expose", "localize"}) {
+    auto r = clusters.meshctl({verb, "helloword.dev"});
+    INFO(verb << ": " << r.out << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("Service dev/helloword exists in no cluster (cn-shanghai, wuxi) (did you "
+                     "mean \"helloworld.dev\"?)") != std::string::npos);
+    CHECK(r.out.empty());
+  }
+  if (!TestClusters::real()) {
+    CHECK(clusters.writes_since(mark).empty());
+  }
+  // --force creates ahead of the Service.
+  auto forced = clusters.meshctl({"localize", "nosuch.dev", "--force"});
+  INFO(forced.out << forced.err);
+  CHECK(forced.exit_code == 0);
+  CHECK(clusters
+            .kubectl("wuxi", {"-n", "dev", "get", "destinationrules.networking.istio.io", "nosuch"})
+            .exit_code == 0);
 }
 
 TEST_CASE("dry runs against live clusters write nothing", "[e2e][join][dry-run]") {

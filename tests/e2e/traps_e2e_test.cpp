@@ -198,14 +198,19 @@ TEST_CASE("verify trap: the host is not exposed on 15443", "[e2e][verify][trap]"
 
 TEST_CASE("verify trap: istiod was not restarted after cacerts", "[e2e][verify][trap]") {
   MESHCTL_REQUIRE_SIM();
-  Meshed m(/*restart=*/false); // join without --restart-istiod, as in the seed
+  Meshed m(/*restart=*/false); // join --no-restart-istiod: istiod keeps its old root
   for (const std::string cluster : {"cn-shanghai", "wuxi"}) {
     const json r = m.fails_with(cluster, "root-configmap.stale");
     expect_error(r, cluster, "root-configmap.stale", "rollout restart deployment/istiod");
+    expect_error(r, cluster, "root-configmap.stale", "meshctl join cn-shanghai wuxi restarts");
   }
-  // Restarting istiod is the fix.
+  // The hint's command is the fix: join sees the stale root and restarts istiod, saying why.
+  auto join = m.clusters.meshctl({"join", "cn-shanghai", "wuxi"});
+  INFO(join.out << join.err);
+  REQUIRE(join.exit_code == 0);
   for (const std::string cluster : {"cn-shanghai", "wuxi"}) {
-    m.restart_istiod(cluster);
+    CHECK(join.out.find(cluster + ": restarted istiod (rolling restart of istio-system/istiod) "
+                                  "because it serves root") != std::string::npos);
   }
   const json r = verify_until(m.clusters, [](const json& j) { return j["exit"] == 0; });
   INFO(problems(r));

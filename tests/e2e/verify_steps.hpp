@@ -112,11 +112,11 @@ inline std::string pod_ip(const TestClusters& clusters, const std::string& clust
   return pods["items"].empty() ? "" : pods["items"][0]["status"].value("podIP", "");
 }
 
-/// join (restarting istiod, unless told not to) and expose helloworld: the seed's mesh, meshed.
+/// join (which restarts istiod, unless told not to) and expose helloworld: the seed's mesh, meshed.
 inline void mesh_up(const TestClusters& clusters, bool restart_istiod = true) {
   std::vector<std::string> join = {"join", "cn-shanghai", "wuxi"};
-  if (restart_istiod) {
-    join.push_back("--restart-istiod");
+  if (!restart_istiod) {
+    join.push_back("--no-restart-istiod");
   }
   for (const auto& step : {join, std::vector<std::string>{"expose", "helloworld.dev"}}) {
     auto r = clusters.meshctl(step);

@@ -188,6 +188,9 @@ TEST_CASE("verify trap: istiod was not restarted after cacerts", "[check][verify
   const auto fs = check_trust(facts);
   REQUIRE_FINDING(fs, "root-configmap.stale", "wuxi", Severity::k_error,
                   "rollout restart deployment/istiod");
+  // The hint's first command does the restart: join restarts istiod where its root is stale.
+  CHECK_THAT(find(fs, "root-configmap.stale", "wuxi")->hint,
+             Catch::Matchers::StartsWith("meshctl join cn-shanghai wuxi restarts istiod"));
   CHECK_THAT(find(fs, "root-configmap.stale", "wuxi")->message,
              Catch::Matchers::StartsWith("istiod was not restarted after cacerts changed"));
 }
@@ -316,11 +319,17 @@ TEST_CASE("verify: cacerts expiry, chain and identity", "[check][verify]") {
   w.cacerts->ca_cert = cert("ca-a-wuxi-expiring.pem");
   w.cacerts->cert_chain = cert("ca-a-wuxi-expiring.pem") + cert("root-a.pem");
   auto fs = check_trust(facts);
-  REQUIRE_FINDING(fs, "cacerts.expiring", "wuxi", Severity::k_warning, "--force-ca");
+  // join reissues an intermediate only once it no longer chains, so the hint has it moved aside
+  // first; the root stays, so istiod needs --restart-istiod to load the new intermediate.
+  REQUIRE_FINDING(fs, "cacerts.expiring", "wuxi", Severity::k_warning,
+                  "meshctl join cn-shanghai wuxi --restart-istiod issues a new intermediate");
+  CHECK_THAT(find(fs, "cacerts.expiring", "wuxi")->hint,
+             Catch::Matchers::Contains("move the PKI dir's wuxi/ directory"));
   CHECK_THAT(find(fs, "cacerts.expiring", "wuxi")->message,
              Catch::Matchers::Contains("2025-06-20 (in 19 days)"));
   facts.collected_at = *parse_time("2025-07-01T00:00:00Z");
-  REQUIRE_FINDING(check_trust(facts), "cacerts.expired", "wuxi", Severity::k_error, "--force-ca");
+  REQUIRE_FINDING(check_trust(facts), "cacerts.expired", "wuxi", Severity::k_error,
+                  "--restart-istiod issues a new intermediate");
 
   facts = healthy_facts();
   wuxi(facts).cacerts->ca_cert = cert("ca-b-wuxi.pem"); // signed by another root
@@ -392,8 +401,15 @@ TEST_CASE("verify: service sameness (FACTS 8)", "[check][verify]") {
   wuxi(facts).service["spec"]["ports"][0]["name"] = "grpc";
   wuxi(facts).service["spec"]["clusterIP"] = "None";
   const auto fs = check_service(facts);
-  REQUIRE_FINDING(fs, "service.ports-differ", "wuxi", Severity::k_error, "meshctl sync-svc");
-  REQUIRE_FINDING(fs, "service.type-differs", "wuxi", Severity::k_error, "meshctl sync-svc");
+  // Neither Service is a copy of sync-svc's, which never changes another's: fixed by hand.
+  REQUIRE_FINDING(fs, "service.ports-differ", "wuxi", Severity::k_error,
+                  "make them identical by hand: meshctl sync-svc never changes a Service it did "
+                  "not create");
+  REQUIRE_FINDING(fs, "service.type-differs", "wuxi", Severity::k_error, "delete the one in wuxi");
+  // wuxi's is a copy: sync-svc rewrites it.
+  wuxi(facts).service["metadata"]["labels"]["app.kubernetes.io/managed-by"] = "meshctl";
+  REQUIRE_FINDING(check_service(facts), "service.ports-differ", "wuxi", Severity::k_error,
+                  "meshctl sync-svc rewrites the copy it made (in wuxi)");
 
   facts = healthy_facts();
   wuxi(facts).workloads[0] =

@@ -2,6 +2,8 @@
 // (istio-discovery chart): found by labels, never by the name `istiod`.
 
 #include "mesh/istiod.hpp"
+#include "mesh/join.hpp"
+#include "support/testing.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -88,4 +90,64 @@ TEST_CASE("istiod revision: none installed says Istio must be installed", "[mesh
   auto r = pick_revision({}, std::nullopt, "wuxi");
   REQUIRE_FALSE(r);
   CHECK_THAT(r.error().what(), Catch::Matchers::Contains("istiod is not installed in wuxi"));
+}
+
+namespace {
+
+std::string pem(const std::string& name) {
+  return meshctl::testing::read_file(meshctl::testing::source_dir() / "tests/data/check" / name);
+}
+
+} // namespace
+
+TEST_CASE("served root: istiod serving cacerts' root is current, any other root stale",
+          "[mesh][istiod]") {
+  const auto a = pem("root-a.pem");
+  const auto b = pem("root-b.pem");
+  CHECK_FALSE(compare_served_root(a, a).stale);
+  const auto other = compare_served_root(a, b);
+  CHECK(other.stale);
+  REQUIRE(other.served);
+  CHECK(other.describe_served().rfind("root \"", 0) == 0);
+  CHECK(other.describe_served().find("SHA-256 ") != std::string::npos);
+  const auto garbage = compare_served_root(a, "not a certificate");
+  CHECK(garbage.stale);
+  CHECK(garbage.describe_served() == "an unreadable certificate");
+  // A cacerts root not created yet (a dry run's placeholder) is never what istiod serves.
+  CHECK(compare_served_root("<root, created at apply time>", a).stale);
+}
+
+TEST_CASE("join restarts istiod by default exactly when it serves another root than cacerts",
+          "[mesh][istiod][join]") {
+  const auto a = pem("root-a.pem");
+  const auto b = pem("root-b.pem");
+  const auto stale = decide_istiod_restart(RestartIstiod::k_when_stale, a, b);
+  CHECK(stale.restart);
+  CHECK(stale.needed);
+  CHECK(stale.why.find("cacerts holds SHA-256") != std::string::npos);
+  CHECK(stale.why.find("reads cacerts only at start") != std::string::npos);
+
+  const auto current = decide_istiod_restart(RestartIstiod::k_when_stale, a, a);
+  CHECK_FALSE(current.restart);
+  CHECK_FALSE(current.needed);
+
+  // --no-restart-istiod: never, but the need is known (join says what to run).
+  const auto never = decide_istiod_restart(RestartIstiod::k_never, a, b);
+  CHECK_FALSE(never.restart);
+  CHECK(never.needed);
+
+  // --restart-istiod: always, even when nothing is stale.
+  CHECK(decide_istiod_restart(RestartIstiod::k_always, a, a).restart);
+  CHECK(decide_istiod_restart(RestartIstiod::k_always, a, std::nullopt).restart);
+
+  // Nothing published: nothing tells what istiod loaded, so no restart by default.
+  const auto unknown = decide_istiod_restart(RestartIstiod::k_when_stale, a, std::nullopt);
+  CHECK_FALSE(unknown.restart);
+  CHECK(unknown.why.find("istio-ca-root-cert is missing") != std::string::npos);
+
+  // A rewritten cacerts (a new intermediate under the same root) needs a restart too.
+  const auto rewritten = decide_istiod_restart(RestartIstiod::k_when_stale, a, a, true);
+  CHECK(rewritten.restart);
+  CHECK(rewritten.why.find("rewrote cacerts") != std::string::npos);
+  CHECK_FALSE(decide_istiod_restart(RestartIstiod::k_never, a, a, true).restart);
 }

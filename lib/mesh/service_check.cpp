@@ -1,0 +1,72 @@
+#include "mesh/service_check.hpp"
+
+#include "core/fanout.hpp"
+#include "core/json.hpp"
+#include "core/strings.hpp"
+#include "core/suggest.hpp"
+
+#include <map>
+
+namespace meshctl::mesh {
+
+Result<void> require_service(const ServiceName& service, const std::vector<ServiceLookup>& lookups,
+                             const std::string& hint) {
+  std::vector<std::string> asked;
+  std::vector<std::string> candidates;
+  for (const auto& l : lookups) {
+    if (!l.answered || l.found) {
+      return {};
+    }
+    asked.push_back(l.cluster);
+    candidates.insert(candidates.end(), l.others.begin(), l.others.end());
+  }
+  if (asked.empty()) {
+    return {};
+  }
+  const std::string arg = service.name + "." + service.namespace_;
+  return usage_error("Service " + service.namespace_ + "/" + service.name +
+                         " exists in no cluster (" + join(asked) + ")" +
+                         did_you_mean_suffix(arg, candidates),
+                     hint);
+}
+
+std::vector<ServiceLookup> lookup_service(const Session& session,
+                                          std::vector<std::unique_ptr<kube::Client>>& clients,
+                                          const ServiceName& service) {
+  std::vector<std::string> names;
+  std::map<std::string, kube::Client*> by_name;
+  for (std::size_t i = 0; i < session.clusters.size(); ++i) {
+    names.push_back(session.clusters[i].name);
+    by_name[session.clusters[i].name] = clients[i].get();
+  }
+  auto found = for_each_cluster(names, [&](const std::string& name) {
+    ServiceLookup out;
+    out.cluster = name;
+    kube::Client& client = *by_name.at(name);
+    auto svc = client.get({"", "v1", "services", service.namespace_, service.name, ""});
+    if (svc) {
+      out.answered = out.found = true;
+      return out;
+    }
+    if (!svc.error().not_found()) {
+      return out; // unreachable or forbidden: the verb itself says so
+    }
+    out.answered = true;
+    auto all = client.list({"", "v1", "services", "", "", ""});
+    if (all) {
+      for (const auto& item : array_of(*all, "items")) {
+        const auto& md = member(item, "metadata");
+        out.others.push_back(str(md, "name") + "." + str(md, "namespace"));
+      }
+    }
+    return out;
+  });
+  std::vector<ServiceLookup> out;
+  out.reserve(found.size());
+  for (auto& f : found) {
+    out.push_back(std::move(f.value));
+  }
+  return out;
+}
+
+} // namespace meshctl::mesh
