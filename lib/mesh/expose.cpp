@@ -7,6 +7,7 @@
 #include "core/suggest.hpp"
 #include "core/try.hpp"
 #include "envoy/tabwriter.hpp"
+#include "mesh/on_clusters.hpp"
 
 #include <algorithm>
 #include <tuple>
@@ -16,39 +17,6 @@ namespace meshctl::mesh {
 using nlohmann::json;
 
 namespace {
-
-// Runs `read` on every cluster in parallel (clients in the clusters' order); the results in that
-// order, or the first failure (the others logged).
-template <typename T, typename Read>
-Result<std::vector<T>> read_everywhere(const std::vector<config::ClusterConfig>& clusters,
-                                       std::vector<std::unique_ptr<kube::Client>>& clients,
-                                       Read read) {
-  std::vector<std::string> names;
-  std::map<std::string, std::size_t> index;
-  for (std::size_t i = 0; i < clusters.size(); ++i) {
-    names.push_back(clusters[i].name);
-    index[clusters[i].name] = i;
-  }
-  auto found = for_each_cluster(names, [&](const std::string& name) -> Result<T> {
-    return read(name, *clients[index.at(name)]);
-  });
-  std::vector<T> out;
-  std::vector<Error> errors;
-  for (auto& f : found) {
-    if (!f.value) {
-      errors.push_back(f.value.error().with_context(f.cluster));
-    } else {
-      out.push_back(std::move(*f.value));
-    }
-  }
-  if (!errors.empty()) {
-    for (std::size_t i = 1; i < errors.size(); ++i) {
-      log::warn("{}", errors[i].what());
-    }
-    return tl::make_unexpected(errors.front());
-  }
-  return out;
-}
 
 bool made_by_meshctl(const json& object) {
   return str(member(member(object, "metadata"), "labels"), render::k_managed_by_label) ==
@@ -106,7 +74,7 @@ Result<std::vector<Exposed>> read_exposed(const std::vector<config::ClusterConfi
                                           std::vector<std::unique_ptr<kube::Client>>& clients,
                                           const IstioApis& apis,
                                           const std::map<std::string, GatewayChoice>& gateways) {
-  return read_everywhere<Exposed>(
+  return on_every_cluster<Exposed>(
       clusters, clients, [&](const std::string& name, kube::Client& client) -> Result<Exposed> {
         const auto gw = gateways.find(name);
         const std::string ns =
@@ -177,7 +145,7 @@ json exposed_json(const std::vector<Exposed>& exposed) {
 Result<std::vector<LocalizeRule>>
 list_localize_rules(const std::vector<config::ClusterConfig>& clusters,
                     std::vector<std::unique_ptr<kube::Client>>& clients, const IstioApis& apis) {
-  auto per_cluster = read_everywhere<std::vector<LocalizeRule>>(
+  auto per_cluster = on_every_cluster<std::vector<LocalizeRule>>(
       clusters, clients,
       [&](const std::string& name, kube::Client& client) -> Result<std::vector<LocalizeRule>> {
         kube::ListOptions opts;
@@ -246,7 +214,7 @@ Result<std::vector<LocalizeRemoval>>
 remove_localize_rule(const std::vector<config::ClusterConfig>& clusters,
                      std::vector<std::unique_ptr<kube::Client>>& clients, const IstioApis& apis,
                      const ServiceName& service, DryRun dry_run) {
-  return read_everywhere<LocalizeRemoval>(
+  return on_every_cluster<LocalizeRemoval>(
       clusters, clients,
       [&](const std::string& name, kube::Client& client) -> Result<LocalizeRemoval> {
         LocalizeRemoval out{name};
@@ -313,20 +281,10 @@ find_gateways(const Session& session, std::vector<std::unique_ptr<kube::Client>>
     const std::size_t i = index.at(name);
     return find_gateway(*clients[i], session.clusters[i]);
   });
+  TRY_ASSIGN(auto choices, all_or_first_error(found, false));
   std::map<std::string, GatewayChoice> out;
-  std::vector<Error> errors;
-  for (auto& f : found) {
-    if (!f.value) {
-      errors.push_back(f.value.error());
-    } else {
-      out.emplace(f.cluster, std::move(*f.value));
-    }
-  }
-  if (!errors.empty()) {
-    for (std::size_t i = 1; i < errors.size(); ++i) {
-      log::warn("{}", errors[i].what());
-    }
-    return tl::make_unexpected(errors.front());
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    out.emplace(names[i], std::move(choices[i]));
   }
   return out;
 }

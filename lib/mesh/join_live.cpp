@@ -16,6 +16,7 @@
 #include "core/redact.hpp"
 #include "core/strings.hpp"
 #include "mesh/istiod.hpp"
+#include "mesh/on_clusters.hpp"
 #include "mesh/preconditions.hpp"
 
 #include <fmt/chrono.h>
@@ -470,22 +471,7 @@ apply_everywhere(std::vector<std::unique_ptr<kube::Client>>& clients,
     }
     return plan;
   });
-  std::vector<ClusterPlan> out;
-  std::vector<Error> errors;
-  for (auto& r : results) {
-    if (!r.value) {
-      errors.push_back(r.value.error());
-    } else {
-      out.push_back(std::move(*r.value));
-    }
-  }
-  if (!errors.empty()) {
-    for (std::size_t i = 1; i < errors.size(); ++i) {
-      log::warn("{}", errors[i].what());
-    }
-    return tl::make_unexpected(errors.front());
-  }
-  return out;
+  return all_or_first_error(results, false);
 }
 
 nlohmann::json join_report_json(const JoinReport& report, DryRun dry_run, const std::string& kind) {

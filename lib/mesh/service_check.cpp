@@ -1,11 +1,9 @@
 #include "mesh/service_check.hpp"
 
-#include "core/fanout.hpp"
 #include "core/json.hpp"
 #include "core/strings.hpp"
 #include "core/suggest.hpp"
-
-#include <map>
+#include "mesh/on_clusters.hpp"
 
 namespace meshctl::mesh {
 
@@ -33,40 +31,29 @@ Result<void> require_service(const ServiceName& service, const std::vector<Servi
 std::vector<ServiceLookup> lookup_service(const Session& session,
                                           std::vector<std::unique_ptr<kube::Client>>& clients,
                                           const ServiceName& service) {
-  std::vector<std::string> names;
-  std::map<std::string, kube::Client*> by_name;
-  for (std::size_t i = 0; i < session.clusters.size(); ++i) {
-    names.push_back(session.clusters[i].name);
-    by_name[session.clusters[i].name] = clients[i].get();
-  }
-  auto found = for_each_cluster(names, [&](const std::string& name) {
-    ServiceLookup out;
-    out.cluster = name;
-    kube::Client& client = *by_name.at(name);
-    auto svc = client.get({"", "v1", "services", service.namespace_, service.name, ""});
-    if (svc) {
-      out.answered = out.found = true;
-      return out;
-    }
-    if (!svc.error().not_found()) {
-      return out; // unreachable or forbidden: the verb itself says so
-    }
-    out.answered = true;
-    auto all = client.list({"", "v1", "services", "", "", ""});
-    if (all) {
-      for (const auto& item : array_of(*all, "items")) {
-        const auto& md = member(item, "metadata");
-        out.others.push_back(str(md, "name") + "." + str(md, "namespace"));
-      }
-    }
-    return out;
-  });
-  std::vector<ServiceLookup> out;
-  out.reserve(found.size());
-  for (auto& f : found) {
-    out.push_back(std::move(f.value));
-  }
-  return out;
+  auto found = on_every_cluster<ServiceLookup>(
+      session.clusters, clients,
+      [&](const std::string& name, kube::Client& client) -> Result<ServiceLookup> {
+        ServiceLookup out;
+        out.cluster = name;
+        auto svc = client.get({"", "v1", "services", service.namespace_, service.name, ""});
+        if (svc) {
+          out.answered = out.found = true;
+          return out;
+        }
+        if (!svc.error().not_found()) {
+          return out; // unreachable or forbidden: the verb itself says so
+        }
+        out.answered = true;
+        if (auto all = client.list({"", "v1", "services", "", "", ""})) {
+          for (const auto& item : array_of(*all, "items")) {
+            const auto& md = member(item, "metadata");
+            out.others.push_back(str(md, "name") + "." + str(md, "namespace"));
+          }
+        }
+        return out;
+      });
+  return found ? std::move(*found) : std::vector<ServiceLookup>{}; // never fails
 }
 
 } // namespace meshctl::mesh

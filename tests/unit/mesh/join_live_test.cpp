@@ -67,6 +67,9 @@ std::shared_ptr<FakeTransport> joinable(const std::string& name) {
        {"kind", "ConfigMap"},
        {"metadata", {{"name", "istio-sidecar-injector"}, {"namespace", "istio-system"}}},
        {"data", {{"values", values.dump()}}}});
+  // join rolls istiod after writing cacerts (the rollout-restart PATCH).
+  fake->on(Method::k_patch, "/apis/apps/v1/namespaces/istio-system/deployments/istiod",
+           [](const kube::Request& r) { return FakeReply::json(json::parse(r.body)); });
   auto applied = std::make_shared<std::atomic<bool>>(false);
   fake->on(Method::k_patch, k_token_path, [applied](const kube::Request& r) {
     applied->store(true);
@@ -170,12 +173,16 @@ TEST_CASE("join_live joins two clusters: base objects, tokens, then complete rem
           "[mesh][join][seam]") {
   Mesh mesh;
   auto report = join_live(mesh.session, {}, mesh.clients, global());
+  INFO((report ? std::string() : report.error().what()));
   REQUIRE(report);
   CHECK(report->precondition_errors.empty());
   REQUIRE(report->plans.size() == 2);
   const std::string summary = format_join_report(*report, 0);
   CHECK(summary.find("cn-shanghai: ") == 0);
   CHECK(summary.find("\nwuxi: ") != std::string::npos);
+  // cacerts was created, so istiod, which reads it only at start, was restarted in both.
+  REQUIRE(report->istiod_restarts.size() == 2);
+  CHECK(report->istiod_restarts[0].why.find("rewrote cacerts") != std::string::npos);
 
   // Each cluster holds the other's remote Secret, written once, with the real token and CA.
   const auto in_wuxi = remote_secret_writes(*mesh.fakes[1]);
