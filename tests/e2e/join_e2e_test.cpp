@@ -143,7 +143,7 @@ TEST_CASE("expose and localize apply to every cluster and converge", "[e2e][expo
     CHECK(hosts(c) == json::array({hello}));
   }
   // A second service is added beside the first, in every cluster.
-  result(clusters.meshctl({"expose", "sleep.dev"}));
+  result(clusters.meshctl({"expose", "sleep.dev", "-o", "json"}));
   for (const auto& c : clusters.names()) {
     CHECK(hosts(c) == json::array({hello, "sleep.dev.svc.cluster.local"}));
   }
@@ -157,7 +157,7 @@ TEST_CASE("expose and localize apply to every cluster and converge", "[e2e][expo
   CHECK(table.out.rfind("CLUSTER", 0) == 0);
   CHECK(table.out.find("istio-system/cross-network-gateway  " + hello) != std::string::npos);
   // Removing brings it back to helloworld alone; removing the last host is refused.
-  result(clusters.meshctl({"expose", "--remove", "sleep.dev"}));
+  result(clusters.meshctl({"expose", "--remove", "sleep.dev", "-o", "json"}));
   for (const auto& c : clusters.names()) {
     CHECK(hosts(c) == json::array({hello}));
   }
@@ -221,7 +221,7 @@ TEST_CASE("expose and localize apply to every cluster and converge", "[e2e][expo
 TEST_CASE("a service that exists in no cluster is caught before anything is written",
           "[e2e][expose][localize][verify]") {
   TestClusters clusters;
-  result(clusters.meshctl({"join", "cn-shanghai", "wuxi"}));
+  result(clusters.meshctl({"join", "cn-shanghai", "wuxi", "-o", "json"}));
   const auto mark = clusters.mark();
   for (const std::string verb : {"verify", "expose", "localize"}) {
     auto r = clusters.meshctl({verb, "helloword.dev"});
