@@ -2,7 +2,7 @@
 // sandbox's cn-shanghai) and runs kubectl against it, checking what kubectl prints and exits with.
 
 #include "kubesim_process.hpp"
-#include "run.hpp"
+#include "support/process.hpp"
 
 #include <catch2/catch.hpp>
 #include <unistd.h>
@@ -17,12 +17,12 @@
 namespace {
 
 using kubesim::testing::KubesimProcess;
-using kubesim::testing::Ran;
+using meshctl::testing::RunResult;
 using json = nlohmann::json;
 namespace fs = std::filesystem;
 
 bool have_kubectl() {
-  return kubesim::testing::run_program({"kubectl", "version", "--client"}).exit_code == 0;
+  return meshctl::testing::run({"kubectl", "version", "--client"}).exit_code == 0;
 }
 
 #define REQUIRE_KUBECTL()                                                                          \
@@ -57,9 +57,9 @@ struct Cluster {
     fs::create_directories(home);
   }
 
-  Ran kubectl(std::vector<std::string> args, const std::string& input = "") const {
+  RunResult kubectl(std::vector<std::string> args, const std::string& input = "") const {
     args.insert(args.begin(), {"kubectl", "--kubeconfig", sim.kubeconfig_path().string()});
-    return kubesim::testing::run_program(
+    return meshctl::testing::run(
         args, {{"HOME", home.string()}, {"KUBECACHEDIR", (home / "cache").string()}}, input);
   }
 
@@ -535,12 +535,12 @@ type: kubernetes.io/service-account-token
     }
   }
   REQUIRE_FALSE(token.empty());
-  const Ran decoded = kubesim::testing::run_program({"base64", "-d"}, {}, token);
+  const RunResult decoded = meshctl::testing::run({"base64", "-d"}, {}, token);
   const std::string ca = c.sim.ca_path().string();
   auto as_reader = [&](std::vector<std::string> args) {
     args.insert(args.begin(), {"kubectl", "--kubeconfig", "/dev/null", "--server", c.sim.url(),
                                "--certificate-authority", ca, "--token", decoded.out});
-    return kubesim::testing::run_program(args, {{"HOME", c.home.string()}});
+    return meshctl::testing::run(args, {{"HOME", c.home.string()}});
   };
   auto r = as_reader({"get", "services", "-A", "-o", "name"});
   CHECK(r.exit_code == 0);
@@ -563,7 +563,7 @@ TEST_CASE("kubectl api-resources shows a CRD's kinds once it is applied", "[kube
   const fs::path home = sim.state_dir() / "home";
   auto kubectl = [&](std::vector<std::string> args) {
     args.insert(args.begin(), {"kubectl", "--kubeconfig", sim.kubeconfig_path().string()});
-    return kubesim::testing::run_program(args, {{"HOME", home.string()}});
+    return meshctl::testing::run(args, {{"HOME", home.string()}});
   };
   auto r = kubectl({"api-resources", "--api-group=networking.istio.io", "-o", "name"});
   CHECK(r.out.empty());
@@ -710,7 +710,7 @@ TEST_CASE("kubesim loads Istio's real CRDs and accepts Istio's multicluster samp
   const fs::path home = sim.state_dir() / "home";
   auto kubectl = [&](std::vector<std::string> args) {
     args.insert(args.begin(), {"kubectl", "--kubeconfig", sim.kubeconfig_path().string()});
-    return kubesim::testing::run_program(args, {{"HOME", home.string()}});
+    return meshctl::testing::run(args, {{"HOME", home.string()}});
   };
   REQUIRE(kubectl({"create", "namespace", "istio-system"}).exit_code == 0);
   // The sample names no namespace; the runbook applies it with -n istio-system.
@@ -731,32 +731,28 @@ TEST_CASE("scripts/sandbox starts cn-shanghai and wuxi with one kubeconfig and s
   const std::string script = (fs::path(KUBESIM_SOURCE_DIR) / "scripts" / "sandbox").string();
   const std::map<std::string, std::string> env = {{"KUBESIM", KubesimProcess::binary().string()},
                                                   {"HOME", dir.string()}};
-  auto r = kubesim::testing::run_program({script, "up", "--dir", dir.string()}, env);
+  auto r = meshctl::testing::run({script, "up", "--dir", dir.string()}, env);
   REQUIRE(r.exit_code == 0);
   // Idempotent: a second up keeps the running clusters.
-  const std::string port =
-      kubesim::testing::run_program({"cat", (dir / "wuxi" / "port").string()}).out;
-  REQUIRE(kubesim::testing::run_program({script, "up", "--dir", dir.string()}, env).exit_code == 0);
-  CHECK(kubesim::testing::run_program({"cat", (dir / "wuxi" / "port").string()}).out == port);
-  r = kubesim::testing::run_program({script, "env", "--dir", dir.string()}, env);
+  const std::string port = meshctl::testing::run({"cat", (dir / "wuxi" / "port").string()}).out;
+  REQUIRE(meshctl::testing::run({script, "up", "--dir", dir.string()}, env).exit_code == 0);
+  CHECK(meshctl::testing::run({"cat", (dir / "wuxi" / "port").string()}).out == port);
+  r = meshctl::testing::run({script, "env", "--dir", dir.string()}, env);
   REQUIRE(r.exit_code == 0);
   CHECK(r.out.find("export KUBECONFIG=" + (dir / "kubeconfig").string()) != std::string::npos);
-  r = kubesim::testing::run_program(
+  r = meshctl::testing::run(
       {"kubectl", "--context", "wuxi", "get", "pods", "-A", "-o", "name"},
       {{"KUBECONFIG", (dir / "kubeconfig").string()}, {"HOME", dir.string()}});
   CHECK(r.exit_code == 0);
   CHECK(r.out == "pod/sleep-7656cf8794-k3m9r\npod/istiod-7d4f8b9c6d-q8w7n\n");
-  r = kubesim::testing::run_program(
+  r = meshctl::testing::run(
       {"kubectl", "--context", "cn-shanghai", "get", "deploy", "-n", "dev", "-o", "name"},
       {{"KUBECONFIG", (dir / "kubeconfig").string()}, {"HOME", dir.string()}});
   CHECK(r.out == "deployment.apps/helloworld-v1\ndeployment.apps/sleep\n");
-  const std::string pid =
-      kubesim::testing::run_program({"cat", (dir / "wuxi" / "pid").string()}).out;
-  REQUIRE(kubesim::testing::run_program({script, "down", "--dir", dir.string()}, env).exit_code ==
-          0);
+  const std::string pid = meshctl::testing::run({"cat", (dir / "wuxi" / "pid").string()}).out;
+  REQUIRE(meshctl::testing::run({script, "down", "--dir", dir.string()}, env).exit_code == 0);
   CHECK_FALSE(fs::exists(dir));
-  CHECK(kubesim::testing::run_program({"kill", "-0", pid.substr(0, pid.find('\n'))}).exit_code !=
-        0);
+  CHECK(meshctl::testing::run({"kill", "-0", pid.substr(0, pid.find('\n'))}).exit_code != 0);
 }
 
 TEST_CASE("quantities read back in kube-apiserver's canonical form through kubectl",
