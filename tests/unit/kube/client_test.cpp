@@ -76,6 +76,7 @@ FakeResponse discovery_answer(const FakeRequest& req, bool istio) {
     }
     return json_response({{"kind", "APIGroupList"}, {"apiVersion", "v1"}, {"groups", groups}});
   }
+  // Lists are built with json::array: clang reads a one-element braced list `{x}` as a copy of x.
   auto list = [](const std::string& gv, json resources) {
     return json_response(
         {{"kind", "APIResourceList"}, {"groupVersion", gv}, {"resources", resources}});
@@ -92,13 +93,13 @@ FakeResponse discovery_answer(const FakeRequest& req, bool istio) {
                        res("pods", "Pod", true), res("pods/exec", "PodExecOptions", true)});
   }
   if (req.path == "/apis/apps/v1") {
-    return list("apps/v1", {res("deployments", "Deployment", true)});
+    return list("apps/v1", json::array({res("deployments", "Deployment", true)}));
   }
   if (istio && req.path == "/apis/networking.istio.io/v1") {
-    return list("networking.istio.io/v1", {res("gateways", "Gateway", true)});
+    return list("networking.istio.io/v1", json::array({res("gateways", "Gateway", true)}));
   }
   if (istio && req.path == "/apis/networking.istio.io/v1beta1") {
-    return list("networking.istio.io/v1beta1", {res("gateways", "Gateway", true)});
+    return list("networking.istio.io/v1beta1", json::array({res("gateways", "Gateway", true)}));
   }
   return status_response(404, "NotFound", "the server could not find the requested resource");
 }
