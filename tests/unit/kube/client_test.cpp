@@ -344,7 +344,7 @@ TEST_CASE("list follows continue tokens and escapes selectors", "[kube]") {
       page["items"] = {service("c"), service("d")};
       page["metadata"]["continue"] = "token-2";
     } else {
-      page["items"] = {service("e")};
+      page["items"] = json::array({service("e")});
     }
     return json_response(page);
   });
@@ -394,7 +394,7 @@ TEST_CASE("an expired continue token restarts the list without paging", "[kube]"
     }
     json page = {{"kind", "ServiceList"}, {"apiVersion", "v1"}, {"metadata", json::object()}};
     if (req.has_param("limit")) {
-      page["items"] = {service("a")};
+      page["items"] = json::array({service("a")});
       page["metadata"]["continue"] = "token-1";
     } else {
       page["items"] = {service("a"), service("b"), service("c")};
