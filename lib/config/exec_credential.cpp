@@ -161,55 +161,12 @@ Result<Credentials> run_exec_plugin(const ResolvedContext& ctx, const ExecConfig
     log::debug("{} (context {}) wrote on stderr: {}", who, ctx.name, err);
   }
 
-  nlohmann::json out;
-  try {
-    out = nlohmann::json::parse(run.out);
-  } catch (const nlohmann::json::exception& e) {
-    return fail(who + " printed no valid ExecCredential JSON on stdout: " + e.what(),
-                "run the command by hand and check its output");
+  auto creds = detail::parse_exec_credential(run.out, exec.api_version, who);
+  if (creds) {
+    register_secret(creds->bearer_token);
+    register_secret(creds->client_key_pem);
   }
-  try {
-    if (!out.is_object()) {
-      return fail(who + " printed JSON that is not an ExecCredential object");
-    }
-    const std::string api = string_field(out, "apiVersion");
-    if (api != exec.api_version) {
-      return fail(who + " is configured to use API version " + exec.api_version +
-                      ", plugin returned version " + (api.empty() ? "(none)" : api),
-                  "set users[].user.exec.apiVersion to what the plugin speaks");
-    }
-    if (string_field(out, "kind") != "ExecCredential") {
-      return fail(who + " returned kind \"" + string_field(out, "kind") + "\", not ExecCredential");
-    }
-    const nlohmann::json& status = member(out, "status");
-    if (!status.is_object()) {
-      return fail(who + " didn't return a status field");
-    }
-    Credentials creds;
-    creds.bearer_token = string_field(status, "token");
-    creds.client_certificate_pem = string_field(status, "clientCertificateData");
-    creds.client_key_pem = string_field(status, "clientKeyData");
-    register_secret(creds.bearer_token);
-    register_secret(creds.client_key_pem);
-    if (creds.bearer_token.empty() && creds.client_certificate_pem.empty() &&
-        creds.client_key_pem.empty()) {
-      return fail(who + " didn't return a token or cert/key pair");
-    }
-    if (creds.client_certificate_pem.empty() != creds.client_key_pem.empty()) {
-      return fail(who + " returned only certificate or key, not both");
-    }
-    const std::string expiry = string_field(status, "expirationTimestamp");
-    if (!expiry.empty()) {
-      creds.expiry = parse_rfc3339(expiry);
-      if (!creds.expiry) {
-        return fail(who + " returned an invalid expirationTimestamp \"" + expiry + "\"",
-                    "expected RFC 3339, e.g. 2024-05-01T10:00:00Z");
-      }
-    }
-    return creds;
-  } catch (const nlohmann::json::exception& e) {
-    return fail(who + " returned a malformed ExecCredential: " + std::string(e.what()));
-  }
+  return creds;
 }
 
 // One cache entry per (context, plugin configuration): its mutex also serialises plugin runs, so
@@ -271,6 +228,57 @@ Result<Credentials> exec_credentials(const ResolvedContext& ctx, const ExecConfi
   }
   entry->creds = *fresh;
   return fresh;
+}
+
+Result<Credentials> parse_exec_credential(std::string_view stdout_text,
+                                          const std::string& api_version, const std::string& who) {
+  nlohmann::json out;
+  try {
+    out = nlohmann::json::parse(stdout_text);
+  } catch (const nlohmann::json::exception& e) {
+    return fail(who + " printed no valid ExecCredential JSON on stdout: " + e.what(),
+                "run the command by hand and check its output");
+  }
+  try {
+    if (!out.is_object()) {
+      return fail(who + " printed JSON that is not an ExecCredential object");
+    }
+    const std::string api = string_field(out, "apiVersion");
+    if (api != api_version) {
+      return fail(who + " is configured to use API version " + api_version +
+                      ", plugin returned version " + (api.empty() ? "(none)" : api),
+                  "set users[].user.exec.apiVersion to what the plugin speaks");
+    }
+    if (string_field(out, "kind") != "ExecCredential") {
+      return fail(who + " returned kind \"" + string_field(out, "kind") + "\", not ExecCredential");
+    }
+    const nlohmann::json& status = member(out, "status");
+    if (!status.is_object()) {
+      return fail(who + " didn't return a status field");
+    }
+    Credentials creds;
+    creds.bearer_token = string_field(status, "token");
+    creds.client_certificate_pem = string_field(status, "clientCertificateData");
+    creds.client_key_pem = string_field(status, "clientKeyData");
+    if (creds.bearer_token.empty() && creds.client_certificate_pem.empty() &&
+        creds.client_key_pem.empty()) {
+      return fail(who + " didn't return a token or cert/key pair");
+    }
+    if (creds.client_certificate_pem.empty() != creds.client_key_pem.empty()) {
+      return fail(who + " returned only certificate or key, not both");
+    }
+    const std::string expiry = string_field(status, "expirationTimestamp");
+    if (!expiry.empty()) {
+      creds.expiry = parse_rfc3339(expiry);
+      if (!creds.expiry) {
+        return fail(who + " returned an invalid expirationTimestamp \"" + expiry + "\"",
+                    "expected RFC 3339, e.g. 2024-05-01T10:00:00Z");
+      }
+    }
+    return creds;
+  } catch (const nlohmann::json::exception& e) {
+    return fail(who + " returned a malformed ExecCredential: " + std::string(e.what()));
+  }
 }
 
 } // namespace detail
@@ -382,9 +390,19 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(const std::st
   tm.tm_hour = *hour;
   tm.tm_min = *minute;
   tm.tm_sec = *second;
-  const std::time_t t = timegm(&tm);
-  return std::chrono::system_clock::from_time_t(t - offset_seconds) +
-         std::chrono::duration_cast<std::chrono::system_clock::duration>(frac);
+  const std::time_t t = timegm(&tm) - offset_seconds;
+  // system_clock counts nanoseconds in 64 bits, about the years 1678 to 2261; from_time_t of a
+  // time outside overflows. Such a time keeps its place in order: an earlier one is the earliest
+  // time there is (long expired), a later one the latest (never expires).
+  using clock = std::chrono::system_clock;
+  const auto limit = std::chrono::duration_cast<std::chrono::seconds>(clock::duration::max());
+  if (t <= -limit.count() + 1) {
+    return clock::time_point::min();
+  }
+  if (t >= limit.count() - 1) {
+    return clock::time_point::max();
+  }
+  return clock::from_time_t(t) + std::chrono::duration_cast<clock::duration>(frac);
 }
 
 void invalidate_credentials(const std::string& context_name) {

@@ -111,16 +111,41 @@ bool read_hex4(std::string_view s, std::size_t at, std::uint32_t& out) {
   return true;
 }
 
+// RFC 8259's number grammar, -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?, so that a number the
+// reader hands out is one every JSON parser reads ("-", "1.2.3" and "01" are not).
 bool looks_like_number(std::string_view t) {
-  if (t.empty()) {
+  std::size_t i = 0;
+  const auto digits = [&] {
+    const std::size_t from = i;
+    while (i < t.size() && t[i] >= '0' && t[i] <= '9') {
+      ++i;
+    }
+    return i > from;
+  };
+  if (i < t.size() && t[i] == '-') {
+    ++i;
+  }
+  if (i < t.size() && t[i] == '0') {
+    ++i;
+  } else if (!digits()) {
     return false;
   }
-  for (const char c : t) {
-    if (!((c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E')) {
+  if (i < t.size() && t[i] == '.') {
+    ++i;
+    if (!digits()) {
       return false;
     }
   }
-  return (t[0] >= '0' && t[0] <= '9') || t[0] == '-';
+  if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    if (i < t.size() && (t[i] == '+' || t[i] == '-')) {
+      ++i;
+    }
+    if (!digits()) {
+      return false;
+    }
+  }
+  return i == t.size();
 }
 
 } // namespace

@@ -719,6 +719,10 @@ TEST_CASE("RFC 3339 timestamps", "[kubeconfig]") {
         "2024-05-01T02:00:00+0800", "2024-05-01T02:00:00.Z", "2024-05-01T02:00:00Zjunk"}) {
     CHECK_FALSE(parse_rfc3339(bad).has_value());
   }
+  // Years system_clock cannot hold (the fuzzer found 1015 overflowing from_time_t) stay in order.
+  CHECK(*parse_rfc3339("1015-01-02T03:04:05.123+08:00") == system_clock::time_point::min());
+  CHECK(*parse_rfc3339("9999-12-31T23:59:59Z") == system_clock::time_point::max());
+  CHECK(*parse_rfc3339("2200-01-01T00:00:00Z") > system_clock::now());
 }
 
 TEST_CASE("invalid UTF-8 in a kubeconfig is refused, as kubectl does", "[kubeconfig]") {

@@ -76,6 +76,7 @@ FakeResponse discovery_answer(const FakeRequest& req, bool istio) {
     }
     return json_response({{"kind", "APIGroupList"}, {"apiVersion", "v1"}, {"groups", groups}});
   }
+  // Lists are built with json::array: clang reads a one-element braced list `{x}` as a copy of x.
   auto list = [](const std::string& gv, json resources) {
     return json_response(
         {{"kind", "APIResourceList"}, {"groupVersion", gv}, {"resources", resources}});
@@ -92,13 +93,13 @@ FakeResponse discovery_answer(const FakeRequest& req, bool istio) {
                        res("pods", "Pod", true), res("pods/exec", "PodExecOptions", true)});
   }
   if (req.path == "/apis/apps/v1") {
-    return list("apps/v1", {res("deployments", "Deployment", true)});
+    return list("apps/v1", json::array({res("deployments", "Deployment", true)}));
   }
   if (istio && req.path == "/apis/networking.istio.io/v1") {
-    return list("networking.istio.io/v1", {res("gateways", "Gateway", true)});
+    return list("networking.istio.io/v1", json::array({res("gateways", "Gateway", true)}));
   }
   if (istio && req.path == "/apis/networking.istio.io/v1beta1") {
-    return list("networking.istio.io/v1beta1", {res("gateways", "Gateway", true)});
+    return list("networking.istio.io/v1beta1", json::array({res("gateways", "Gateway", true)}));
   }
   return status_response(404, "NotFound", "the server could not find the requested resource");
 }
@@ -343,7 +344,7 @@ TEST_CASE("list follows continue tokens and escapes selectors", "[kube]") {
       page["items"] = {service("c"), service("d")};
       page["metadata"]["continue"] = "token-2";
     } else {
-      page["items"] = {service("e")};
+      page["items"] = json::array({service("e")});
     }
     return json_response(page);
   });
@@ -393,7 +394,7 @@ TEST_CASE("an expired continue token restarts the list without paging", "[kube]"
     }
     json page = {{"kind", "ServiceList"}, {"apiVersion", "v1"}, {"metadata", json::object()}};
     if (req.has_param("limit")) {
-      page["items"] = {service("a")};
+      page["items"] = json::array({service("a")});
       page["metadata"]["continue"] = "token-1";
     } else {
       page["items"] = {service("a"), service("b"), service("c")};
