@@ -75,14 +75,14 @@ std::string read_file(const std::filesystem::path& p) {
 }
 
 pid_t spawn(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
-            int out_fd, int err_fd) {
+            int out_fd, int err_fd, int in_fd) {
   const pid_t pid = fork();
   if (pid < 0) {
     throw std::runtime_error("fork failed");
   }
   if (pid == 0) {
     const int devnull = open("/dev/null", O_RDWR);
-    dup2(devnull, 0);
+    dup2(in_fd >= 0 ? in_fd : devnull, 0);
     dup2(out_fd >= 0 ? out_fd : devnull, 1);
     dup2(err_fd >= 0 ? err_fd : devnull, 2);
     for (const auto& [k, v] : env) {
@@ -174,21 +174,51 @@ std::string BackgroundProcess::err() const {
                                                                  : std::string();
 }
 
-RunResult run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env) {
+RunResult run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+              const RunOptions& options) {
   int out_pipe[2];
   int err_pipe[2];
   if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
     throw std::runtime_error("pipe failed");
   }
-  const pid_t pid = spawn(argv, env, out_pipe[1], err_pipe[1]);
+  int in_fd = -1;
+  if (!options.stdin_path.empty()) {
+    in_fd = open(options.stdin_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (in_fd < 0) {
+      throw std::runtime_error("cannot open " + options.stdin_path);
+    }
+  }
+  const pid_t pid = spawn(argv, env, out_pipe[1], err_pipe[1], in_fd);
   close(out_pipe[1]);
   close(err_pipe[1]);
+  if (in_fd >= 0) {
+    close(in_fd);
+  }
   RunResult r;
+  const auto deadline = std::chrono::steady_clock::now() + options.timeout;
   std::array<pollfd, 2> fds{{{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}}};
   int open_fds = 2;
   std::array<char, 65536> buf{};
   while (open_fds > 0) {
-    if (poll(fds.data(), fds.size(), -1) < 0) {
+    int wait_ms = -1;
+    if (options.timeout.count() > 0) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) {
+        // Stopped where it hangs; its output so far stays in r for the failure message.
+        r.timed_out = true;
+        kill(pid, SIGKILL);
+        for (auto& f : fds) {
+          if (f.fd >= 0) {
+            close(f.fd);
+          }
+        }
+        break;
+      }
+      wait_ms = static_cast<int>(left.count());
+    }
+    const int ready = poll(fds.data(), fds.size(), wait_ms);
+    if (ready < 0) {
       if (errno == EINTR) {
         continue;
       }
@@ -212,7 +242,7 @@ RunResult run(const std::vector<std::string>& argv, const std::map<std::string, 
 }
 
 RunResult run_meshctl(const std::vector<std::string>& args,
-                      const std::map<std::string, std::string>& env) {
+                      const std::map<std::string, std::string>& env, const RunOptions& options) {
   std::map<std::string, std::string> full = {{"KUBECONFIG", ""},
                                              {"MESHCTL_CONFIG", ""},
                                              {"HOME", "/nonexistent-meshctl-test-home"},
@@ -222,7 +252,7 @@ RunResult run_meshctl(const std::vector<std::string>& args,
   }
   std::vector<std::string> argv{meshctl_bin().string()};
   argv.insert(argv.end(), args.begin(), args.end());
-  return run(argv, full);
+  return run(argv, full, options);
 }
 
 void check_golden(const std::string& name, const std::string& actual) {

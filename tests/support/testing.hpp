@@ -41,13 +41,23 @@ struct RunResult {
   int exit_code = -1;
   std::string out;
   std::string err;
+  bool timed_out = false; ///< killed (SIGKILL) after RunOptions::timeout
+};
+
+/// How run() runs a program beyond its arguments and environment.
+struct RunOptions {
+  /// Killed with SIGKILL once this long has passed (zero: no limit).
+  std::chrono::milliseconds timeout{0};
+  /// A file (or device: /dev/zero) to read stdin from; empty: /dev/null.
+  std::string stdin_path;
 };
 
 /// Starts a program (argv[0] searched in PATH, no shell) and returns its pid; the caller waits for
 /// it. env entries are set (empty value = unset) on top of the current environment; stdin is
-/// /dev/null and stdout/stderr go to `out_fd`/`err_fd` (-1: /dev/null). The one place tests fork.
+/// `in_fd` (-1: /dev/null) and stdout/stderr go to `out_fd`/`err_fd` (-1: /dev/null). The one
+/// place tests fork.
 pid_t spawn(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
-            int out_fd = -1, int err_fd = -1);
+            int out_fd = -1, int err_fd = -1, int in_fd = -1);
 
 /// Waits for the child `pid` and returns its exit code (128 + signal when a signal ended it).
 int wait_exit_code(pid_t pid);
@@ -76,10 +86,11 @@ private:
 /// Runs a program with args (no shell); env entries are set (empty value = unset) on top of the
 /// current environment. stdin is /dev/null.
 RunResult run(const std::vector<std::string>& argv,
-              const std::map<std::string, std::string>& env = {});
+              const std::map<std::string, std::string>& env = {}, const RunOptions& options = {});
 /// Runs the meshctl binary. HOME, KUBECONFIG and MESHCTL_CONFIG are cleared unless env sets them.
 RunResult run_meshctl(const std::vector<std::string>& args,
-                      const std::map<std::string, std::string>& env = {});
+                      const std::map<std::string, std::string>& env = {},
+                      const RunOptions& options = {});
 
 /// Reads a whole file (throws on error: tests only).
 std::string read_file(const std::filesystem::path& p);
