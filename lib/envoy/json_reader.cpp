@@ -635,8 +635,11 @@ void check_json_start(std::string_view text, bool complete) {
     JsonReader::fail_at("a NUL byte: this is binary data, not JSON text", first);
   }
   if (head[first] != '{' && head[first] != '[') {
+    // What it starts with, escaped (binary data is mostly escapes) and never cut in the middle.
+    constexpr std::size_t k_found = 12;
     JsonReader::fail_at(cat({"not JSON: expected '{' or '[' first, found ",
-                             shown_quoted(text.substr(first, 16), 16)}),
+                             shown_quoted(text.substr(first, k_found), 4 * k_found),
+                             text.size() - first > k_found ? "…" : ""}),
                         first);
   }
   if (const std::size_t nul = nul_at(); nul != std::string_view::npos) {
