@@ -61,11 +61,8 @@ std::vector<std::string> shown_units(std::string_view value) {
     const auto c = static_cast<unsigned char>(value[i]);
     const std::size_t len = utf8_length_at(value, i);
     std::string unit;
-    if (len == 0) {
-      append_hex_escape(unit, "\\x", c, 2); // not UTF-8: the byte itself
-      i += 1;
-    } else if (c < 0x20 || c == 0x7f) {
-      append_hex_escape(unit, "\\x", c, 2);
+    if (len == 0 || c < 0x20 || c == 0x7f) {
+      append_hex_escape(unit, "\\x", c, 2); // a control character, or a byte that is not UTF-8
       i += 1;
     } else if (c == 0xc2 && static_cast<unsigned char>(value[i + 1]) < 0xa0) {
       // C1 controls (U+0080-U+009F): some terminals act on them (U+009B is CSI).
