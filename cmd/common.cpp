@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 #include "core/output.hpp"
 #include "core/redact.hpp"
+#include "core/shown.hpp"
 
 #include <cstdio>
 
@@ -33,7 +34,9 @@ std::vector<std::string> named_clusters(const std::vector<std::string>& position
 void print_result(const Context& ctx, const std::function<nlohmann::json()>& json,
                   const std::function<std::string()>& text) {
   if (ctx.global.output == OutputFormat::k_json) {
-    std::printf("%s\n", json().dump(2).c_str());
+    // Strings from servers and files may hold invalid UTF-8: replaced, as in every JSON output.
+    std::printf("%s\n",
+                json().dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else if (ctx.global.output == OutputFormat::k_yaml) {
     std::fputs(to_yaml(json()).c_str(), stdout);
   } else {
@@ -42,9 +45,12 @@ void print_result(const Context& ctx, const std::function<nlohmann::json()>& jso
 }
 
 void print_error(const Error& e, const std::string& hint_prefix) {
-  std::fprintf(stderr, "error: %s\n", redact(e.what()).c_str());
+  // The last net: whatever a message echoes, no control character reaches the terminal and the
+  // line stays bounded (the values in it were shortened where they were put in).
+  std::fprintf(stderr, "error: %s\n", shown(redact(e.what()), k_message_max).c_str());
   if (!e.hint().empty()) {
-    std::fprintf(stderr, "%shint: %s\n", hint_prefix.c_str(), redact(e.hint()).c_str());
+    std::fprintf(stderr, "%shint: %s\n", hint_prefix.c_str(),
+                 shown(redact(e.hint()), k_message_max).c_str());
   }
 }
 

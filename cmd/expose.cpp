@@ -21,9 +21,13 @@ struct ExposeFlags : ClusterFlags {
 
 Result<ExitCode> run_expose(const Context& ctx, const ExposeFlags& f) {
   TRY_ASSIGN(const auto dry, mesh::parse_dry_run(f.dry_run));
-  if (f.all == !f.hosts.empty()) {
+  if (!f.all && f.hosts.empty()) {
     return usage_error("expose needs either --all or one or more services",
                        "meshctl expose --all, or meshctl expose helloworld.dev ratings.prod");
+  }
+  if (f.all && !f.hosts.empty()) {
+    return usage_error("expose got both --all and services; --all already exposes every service",
+                       "drop --all to expose only the services named, or drop the services");
   }
   std::vector<mesh::ServiceName> services;
   for (const auto& h : f.hosts) {

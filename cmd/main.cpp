@@ -3,6 +3,7 @@
 #include "common.hpp"
 #include "core/log.hpp"
 #include "core/redact.hpp"
+#include "core/shown.hpp"
 #include "core/suggest.hpp"
 
 #include <unistd.h>
@@ -58,19 +59,19 @@ int report_extras(const CLI::App& app, const std::vector<std::string>& extras) {
   std::string msg;
   if (!word.empty() && word[0] == '-') {
     const std::string name = word.substr(0, word.find('='));
-    msg = "unknown flag \"" + name + "\"" + did_you_mean_suffix(name, option_names(*deepest));
+    msg = "unknown flag " + shown_quoted(name) + did_you_mean_suffix(name, option_names(*deepest));
   } else if (deepest == &app) {
     std::vector<std::string> verbs;
     for (const auto* sub : app.get_subcommands({})) {
       verbs.push_back(sub->get_name());
     }
-    msg = "unknown verb \"" + word + "\"" + did_you_mean_suffix(word, verbs);
+    msg = "unknown verb " + shown_quoted(word) + did_you_mean_suffix(word, verbs);
   } else {
     std::vector<std::string> subs;
     for (const auto* sub : deepest->get_subcommands({})) {
       subs.push_back(sub->get_name());
     }
-    msg = "unexpected argument \"" + word + "\" for \"" + deepest->get_name() + "\"" +
+    msg = "unexpected argument " + shown_quoted(word) + " for \"" + deepest->get_name() + "\"" +
           did_you_mean_suffix(word, subs);
   }
   std::fprintf(stderr, "error: %s\nhint: run 'meshctl %s--help'\n", msg.c_str(),
@@ -107,7 +108,7 @@ int main(int argc, char** argv) {
   app.add_flag("--no-color", no_color, "Never colour output (also: NO_COLOR)");
   app.add_option("--timeout", timeout_seconds, "Seconds to wait for each cluster operation")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, 24 * 3600)); // a day; PositiveNumber's message spells out DBL_MAX
 
   // Every verb, in one visible list.
   register_join(app, ctx);
@@ -150,7 +151,8 @@ int main(int argc, char** argv) {
     if (app.get_subcommands().empty() && !app.remaining().empty()) {
       return report_extras(app, app.remaining());
     }
-    std::string what = e.what();
+    // CLI11's message can quote an argument: shown like every echoed value.
+    const std::string what = shown(e.what(), k_message_max);
     std::fprintf(stderr, "error: %s\nhint: run 'meshctl --help'\n", what.c_str());
     return static_cast<int>(ExitCode::k_usage);
   }
@@ -190,7 +192,8 @@ int main(int argc, char** argv) {
     return static_cast<int>(*result);
   } catch (const std::exception& e) {
     // Third-party exceptions are meant to be turned into Errors at the edge; this is the last net.
-    std::fprintf(stderr, "error: internal error: %s\n", redact(e.what()).c_str());
+    std::fprintf(stderr, "error: internal error: %s\n",
+                 shown(redact(e.what()), k_message_max).c_str());
     return static_cast<int>(ExitCode::k_failed);
   }
 }

@@ -4,6 +4,7 @@
 #include "config/config.hpp"
 #include "config/kubeconfig.hpp"
 #include "context.hpp"
+#include "core/shown.hpp"
 #include "core/try.hpp"
 #include "envoy/config_dump.hpp"
 #include "envoy/dump_source.hpp"
@@ -82,15 +83,20 @@ struct Args {
 // Exactly one of POD and -f, as istioctl requires.
 Result<std::unique_ptr<envoy::DumpSource>> open_source(const GlobalOptions& global,
                                                        const std::string& verb, const Target& t) {
-  if (t.pod.empty() == t.file.empty()) {
+  if (t.pod.empty() && t.file.empty()) {
     return usage_error("proxy-config " + verb + " needs a pod (POD[.NAMESPACE]) or -f FILE",
                        "e.g. meshctl proxy-config " + verb +
                            " sleep-7656cf8794-k3m9r.dev, or -f "
                            "dump.json");
   }
+  if (!t.pod.empty() && !t.file.empty()) {
+    return usage_error("proxy-config " + verb + " got both a pod (" + shown_quoted(t.pod) +
+                           ") and -f " + shown(t.file) + "; it reads one of them",
+                       "drop the pod to read the file, or -f to read the pod's Envoy");
+  }
   if (!t.file.empty()) {
     if (!t.context.empty()) {
-      return usage_error("--context applies to a pod, not to -f " + t.file);
+      return usage_error("--context applies to a pod, not to -f " + shown(t.file));
     }
     return std::unique_ptr<envoy::DumpSource>(std::make_unique<envoy::FileDumpSource>(t.file));
   }
@@ -123,9 +129,9 @@ template <class F> Result<ExitCode> guarded(F&& f) {
   try {
     return f();
   } catch (const envoy::JsonError& e) {
-    return fail(std::string("cannot render the dump: ") + e.what());
+    return fail("cannot render the dump: " + shown(e.what(), k_message_max));
   } catch (const std::exception& e) { // nlohmann::json errors
-    return fail(std::string("cannot render the dump: ") + e.what());
+    return fail("cannot render the dump: " + shown(e.what(), k_message_max));
   }
 }
 

@@ -1,6 +1,8 @@
 // meshctl sync-svc: CLI wiring. The work is in lib/mesh/sync*.
 
 #include "common.hpp"
+#include "core/shown.hpp"
+#include "core/strings.hpp"
 #include "core/try.hpp"
 #include "mesh/join.hpp"
 #include "mesh/join_live.hpp"
@@ -72,6 +74,16 @@ Result<ExitCode> run_sync(const Context& ctx, const SyncFlags& f) {
   if (f.all_namespaces && !f.namespaces.empty()) {
     return usage_error("--namespace and --all-namespaces exclude each other",
                        "name namespaces with -n (repeatable), or use -A for all of them");
+  }
+  for (const auto* names : {&f.namespaces, &f.exclude}) {
+    for (const auto& ns : *names) {
+      if (!is_dns1123_label(ns)) {
+        return usage_error(
+            "namespace " + shown_quoted(ns) + " is not a valid namespace name",
+            "namespace names are RFC 1123 labels: lower-case letters, digits and "
+            "'-', at most 63 characters, starting and ending with a letter or digit");
+      }
+    }
   }
   if (f.concurrency < 1 || f.concurrency > 1024) {
     return usage_error("--concurrency must be between 1 and 1024");

@@ -73,7 +73,10 @@ Result<void> save_bundle(const MeshFacts& facts, const std::string& dir) {
     dumps.emplace_back(rel, &d);
     return rel;
   };
-  const std::string text = redact(facts_to_json(facts, namer).dump(2)) + "\n";
+  const std::string text =
+      redact(facts_to_json(facts, namer)
+                 .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)) +
+      "\n";
   for (const auto& [rel, d] : dumps) {
     const fs::path p = root / rel;
     fs::create_directories(p.parent_path(), ec);

@@ -16,6 +16,7 @@
 #include "core/json.hpp"
 #include "core/log.hpp"
 #include "core/redact.hpp"
+#include "core/shown.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -60,10 +61,7 @@ std::string one_line(const std::string& text) {
     out += c;
   }
   constexpr std::size_t k_max = 600;
-  if (out.size() > k_max) {
-    out = out.substr(0, k_max) + "...";
-  }
-  return out;
+  return shown(out, k_max);
 }
 
 std::vector<std::string> plugin_environment(const ExecConfig& exec, const std::string& exec_info) {
@@ -94,16 +92,22 @@ std::string string_field(const nlohmann::json& obj, const char* key) {
   return v.is_null() ? std::string() : v.get<std::string>();
 }
 
+// What to do about a plugin whose output is not the ExecCredential meshctl asked for.
+constexpr const char* k_output_hint =
+    "run the command by hand and check its stdout: one ExecCredential object with "
+    "status.token or status.clientCertificateData and status.clientKeyData";
+
 Result<Credentials> run_exec_plugin(const ResolvedContext& ctx, const ExecConfig& exec) {
-  const std::string who = "exec plugin \"" + exec.command + "\"";
+  const std::string who = "exec plugin " + shown_quoted(exec.command);
   if (exec.api_version != k_exec_v1 && exec.api_version != k_exec_v1beta1) {
     return usage_error(
-        who + ": unsupported apiVersion \"" + exec.api_version + "\"",
+        who + ": unsupported apiVersion " + shown_quoted(exec.api_version),
         "use client.authentication.k8s.io/v1 or v1beta1 (v1alpha1 was removed in Kubernetes "
         "1.24); regenerate the kubeconfig with the cloud's CLI");
   }
   if (exec.command.empty()) {
-    return usage_error("exec plugin of user in context \"" + ctx.name + "\" has no command",
+    return usage_error("exec plugin of user in context " + shown_quoted(ctx.name) +
+                           " has no command",
                        "set users[].user.exec.command in the kubeconfig");
   }
   if (exec.api_version == k_exec_v1 && exec.interactive_mode.empty()) {
@@ -118,7 +122,7 @@ Result<Credentials> run_exec_plugin(const ResolvedContext& ctx, const ExecConfig
   }
   if (!exec.interactive_mode.empty() && exec.interactive_mode != "Never" &&
       exec.interactive_mode != "IfAvailable") {
-    return usage_error(who + ": unknown interactiveMode \"" + exec.interactive_mode + "\"",
+    return usage_error(who + ": unknown interactiveMode " + shown_quoted(exec.interactive_mode),
                        "use Never, IfAvailable or Always");
   }
 
@@ -236,25 +240,28 @@ Result<Credentials> parse_exec_credential(std::string_view stdout_text,
   try {
     out = nlohmann::json::parse(stdout_text);
   } catch (const nlohmann::json::exception& e) {
-    return fail(who + " printed no valid ExecCredential JSON on stdout: " + e.what(),
+    return fail(who + " printed no valid ExecCredential JSON on stdout: " + shown(e.what(), 300),
                 "run the command by hand and check its output");
   }
   try {
     if (!out.is_object()) {
-      return fail(who + " printed JSON that is not an ExecCredential object");
+      return fail(who + " printed JSON that is not an ExecCredential object", k_output_hint);
     }
     const std::string api = string_field(out, "apiVersion");
     if (api != api_version) {
-      return fail(who + " is configured to use API version " + api_version +
-                      ", plugin returned version " + (api.empty() ? "(none)" : api),
+      return fail(who + " is configured to use API version " + shown(api_version) +
+                      ", plugin returned version " + (api.empty() ? "(none)" : shown(api)),
                   "set users[].user.exec.apiVersion to what the plugin speaks");
     }
     if (string_field(out, "kind") != "ExecCredential") {
-      return fail(who + " returned kind \"" + string_field(out, "kind") + "\", not ExecCredential");
+      return fail(who + " returned kind " + shown_quoted(string_field(out, "kind")) +
+                      ", not ExecCredential",
+                  "the command is not a client-go credential plugin, or prints something else "
+                  "first; run it by hand: its stdout must be one ExecCredential object");
     }
     const nlohmann::json& status = member(out, "status");
     if (!status.is_object()) {
-      return fail(who + " didn't return a status field");
+      return fail(who + " didn't return a status field", k_output_hint);
     }
     Credentials creds;
     creds.bearer_token = string_field(status, "token");
@@ -262,22 +269,23 @@ Result<Credentials> parse_exec_credential(std::string_view stdout_text,
     creds.client_key_pem = string_field(status, "clientKeyData");
     if (creds.bearer_token.empty() && creds.client_certificate_pem.empty() &&
         creds.client_key_pem.empty()) {
-      return fail(who + " didn't return a token or cert/key pair");
+      return fail(who + " didn't return a token or cert/key pair", k_output_hint);
     }
     if (creds.client_certificate_pem.empty() != creds.client_key_pem.empty()) {
-      return fail(who + " returned only certificate or key, not both");
+      return fail(who + " returned only certificate or key, not both", k_output_hint);
     }
     const std::string expiry = string_field(status, "expirationTimestamp");
     if (!expiry.empty()) {
       creds.expiry = parse_rfc3339(expiry);
       if (!creds.expiry) {
-        return fail(who + " returned an invalid expirationTimestamp \"" + expiry + "\"",
+        return fail(who + " returned an invalid expirationTimestamp " + shown_quoted(expiry),
                     "expected RFC 3339, e.g. 2024-05-01T10:00:00Z");
       }
     }
     return creds;
   } catch (const nlohmann::json::exception& e) {
-    return fail(who + " returned a malformed ExecCredential: " + std::string(e.what()));
+    return fail(who + " returned a malformed ExecCredential: " + shown(e.what(), 300),
+                k_output_hint);
   }
 }
 

@@ -20,6 +20,7 @@
 
 #include "envoy/proto_json.hpp"
 
+#include "core/shown.hpp"
 #include "envoy/json_reader.hpp"
 
 #include <nlohmann/json.hpp>
@@ -90,8 +91,7 @@ public:
       if (mode == Mode::k_message) {
         message(r, depth, field, top);
       } else {
-        const std::string raw = r.capture_value();
-        emit_special(ojson::parse(raw), depth, mode);
+        emit_special(ojson::parse(valid_utf8(r.capture_value())), depth, mode);
       }
       return;
     case JsonReader::Kind::k_array: {
@@ -235,31 +235,6 @@ private:
   std::string& m_out;
 };
 
-// Length of the valid UTF-8 sequence starting at s[i] (a byte >= 0x80), or 0 where Go's
-// utf8.DecodeRuneInString sees an error: a stray continuation byte, a truncated sequence, an
-// overlong form, a surrogate, or a code point above U+10FFFF.
-std::size_t utf8_length(std::string_view s, std::size_t i) {
-  const auto byte = [&](std::size_t k) {
-    return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0U;
-  };
-  const unsigned c = byte(0);
-  const auto cont = [&](std::size_t k) { return (byte(k) & 0xC0U) == 0x80U; };
-  if (c >= 0xC2 && c <= 0xDF) {
-    return cont(1) ? 2 : 0;
-  }
-  if (c >= 0xE0 && c <= 0xEF) {
-    const unsigned lo = c == 0xE0 ? 0xA0 : 0x80;
-    const unsigned hi = c == 0xED ? 0x9F : 0xBF;
-    return byte(1) >= lo && byte(1) <= hi && cont(2) ? 3 : 0;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    const unsigned lo = c == 0xF0 ? 0x90 : 0x80;
-    const unsigned hi = c == 0xF4 ? 0x8F : 0xBF;
-    return byte(1) >= lo && byte(1) <= hi && cont(2) && cont(3) ? 4 : 0;
-  }
-  return 0;
-}
-
 } // namespace
 
 std::string go_json_quote(std::string_view s) {
@@ -305,18 +280,18 @@ std::string go_json_quote(std::string_view s) {
       out += "\\u00";
       out += k_hex[c >> 4];
       out += k_hex[c & 0xF];
-    } else if (c == 0xE2 && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
+    } else if (c < 0x80) {
+      out += static_cast<char>(c);
+    } else if (const std::size_t len = utf8_length_at(s, i); len == 0) {
+      out += "\\ufffd"; // a byte that is not UTF-8, as Go's encoding/json writes it
+    } else if (c == 0xE2 && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
                (static_cast<unsigned char>(s[i + 2]) & ~1U) == 0xA8) {
       out += "\\u202";
       out += k_hex[static_cast<unsigned char>(s[i + 2]) & 0xF];
       i += 2;
-    } else if (c < 0x80) {
-      out += static_cast<char>(c);
-    } else if (const std::size_t n = utf8_length(s, i); n > 0) {
-      out.append(s.substr(i, n));
-      i += n - 1;
     } else {
-      out += "\\ufffd"; // as Go writes each byte of invalid UTF-8
+      out.append(s.substr(i, len));
+      i += len - 1;
     }
   }
   out += '"';
@@ -341,7 +316,7 @@ std::string protojson_array(const std::vector<std::string_view>& messages) {
 }
 
 std::string keep_lb_endpoints(const ClusterLoadAssignmentInfo& cla) {
-  ojson j = ojson::parse(cla.raw);
+  ojson j = ojson::parse(valid_utf8(cla.raw));
   auto groups = j.find("endpoints");
   if (groups == j.end() || !groups->is_array()) {
     return j.dump();

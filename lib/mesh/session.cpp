@@ -1,5 +1,6 @@
 #include "mesh/session.hpp"
 
+#include "core/shown.hpp"
 #include "core/try.hpp"
 
 #include <regex>
@@ -42,7 +43,7 @@ Result<ServiceName> parse_service_name(const std::string& text) {
       return s;
     }
   }
-  return usage_error("\"" + text + "\" is not a service name of the form SERVICE.NAMESPACE",
+  return usage_error(shown_quoted(text) + " is not a service name of the form SERVICE.NAMESPACE",
                      "for example: helloworld.dev (or helloworld.dev.svc.cluster.local)");
 }
 

@@ -99,28 +99,61 @@ int terminate(pid_t pid, std::chrono::milliseconds grace) {
 }
 
 RunResult run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
-              const std::string& input) {
-  int in_pipe[2];
+              const RunOptions& options) {
+  int in_pipe[2] = {-1, -1};
   int out_pipe[2];
   int err_pipe[2];
-  if (pipe2(in_pipe, O_CLOEXEC) != 0 || pipe2(out_pipe, O_CLOEXEC) != 0 ||
-      pipe2(err_pipe, O_CLOEXEC) != 0) {
+  if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
     throw std::runtime_error("pipe failed");
   }
+  int in_fd = -1;
+  if (!options.stdin_path.empty()) {
+    in_fd = open(options.stdin_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (in_fd < 0) {
+      throw std::runtime_error("cannot open " + options.stdin_path);
+    }
+  } else {
+    if (pipe2(in_pipe, O_CLOEXEC) != 0) {
+      throw std::runtime_error("pipe failed");
+    }
+    in_fd = in_pipe[0];
+  }
   const auto start = std::chrono::steady_clock::now();
-  const pid_t pid = spawn(argv, env, out_pipe[1], err_pipe[1], in_pipe[0]);
-  close(in_pipe[0]);
+  const pid_t pid = spawn(argv, env, out_pipe[1], err_pipe[1], in_fd);
+  close(in_fd);
   close(out_pipe[1]);
   close(err_pipe[1]);
   // A child that exits without reading its input must not kill us with SIGPIPE.
   signal(SIGPIPE, SIG_IGN);
-  std::thread writer(feed, in_pipe[1], input);
+  std::thread writer;
+  if (in_pipe[1] >= 0) {
+    writer = std::thread(feed, in_pipe[1], options.input);
+  }
   RunResult r;
+  const auto deadline = start + options.timeout;
   std::array<pollfd, 2> fds{{{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}}};
   int open_fds = 2;
   std::array<char, 65536> buf{};
   while (open_fds > 0) {
-    if (poll(fds.data(), fds.size(), -1) < 0) {
+    int wait_ms = -1;
+    if (options.timeout.count() > 0) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) {
+        // Stopped where it hangs; its output so far stays in r for the failure message.
+        r.timed_out = true;
+        kill(pid, SIGKILL);
+        for (auto& f : fds) {
+          if (f.fd >= 0) {
+            close(f.fd);
+          }
+        }
+        break;
+      }
+      wait_ms = static_cast<int>(left.count());
+    }
+    const int ready = poll(fds.data(), fds.size(), wait_ms);
+    if (ready < 0) {
       if (errno == EINTR) {
         continue;
       }
@@ -139,10 +172,19 @@ RunResult run(const std::vector<std::string>& argv, const std::map<std::string, 
       }
     }
   }
-  writer.join();
+  if (writer.joinable()) {
+    writer.join();
+  }
   r.exit_code = wait_exit_code(pid);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;
+}
+
+RunResult run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+              const std::string& input) {
+  RunOptions options;
+  options.input = input;
+  return run(argv, env, options);
 }
 
 } // namespace meshctl::testing

@@ -21,6 +21,17 @@ struct RunResult {
   std::string out;
   std::string err;
   double seconds = 0;
+  bool timed_out = false; ///< killed (SIGKILL) after RunOptions::timeout
+};
+
+/// How run() runs a program beyond its arguments and environment.
+struct RunOptions {
+  /// Killed with SIGKILL once this long has passed (zero: no limit).
+  std::chrono::milliseconds timeout{0};
+  /// A file (or device: /dev/zero) to read stdin from; empty: `input`.
+  std::string stdin_path;
+  /// What the program reads on stdin when no stdin_path is given (empty: end of file at once).
+  std::string input;
 };
 
 /// A child's stdout or stderr goes to /dev/null (the default) or stays the caller's.
@@ -44,8 +55,11 @@ std::optional<int> wait_for(pid_t pid, std::chrono::milliseconds limit);
 /// Sends SIGTERM, waits up to `grace`, then SIGKILL; returns the exit code.
 int terminate(pid_t pid, std::chrono::milliseconds grace = std::chrono::milliseconds(5000));
 
-/// Runs a program to its end with `input` on stdin and returns what it printed.
+/// Runs a program to its end (or to options.timeout) and returns what it printed.
 RunResult run(const std::vector<std::string>& argv,
-              const std::map<std::string, std::string>& env = {}, const std::string& input = "");
+              const std::map<std::string, std::string>& env = {}, const RunOptions& options = {});
+/// Runs a program to its end with `input` on stdin.
+RunResult run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+              const std::string& input);
 
 } // namespace meshctl::testing

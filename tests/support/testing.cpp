@@ -124,7 +124,7 @@ std::string BackgroundProcess::err() const {
 }
 
 RunResult run_meshctl(const std::vector<std::string>& args,
-                      const std::map<std::string, std::string>& env) {
+                      const std::map<std::string, std::string>& env, const RunOptions& options) {
   std::map<std::string, std::string> full = {{"KUBECONFIG", ""},
                                              {"MESHCTL_CONFIG", ""},
                                              {"HOME", "/nonexistent-meshctl-test-home"},
@@ -134,7 +134,7 @@ RunResult run_meshctl(const std::vector<std::string>& args,
   }
   std::vector<std::string> argv{meshctl_bin().string()};
   argv.insert(argv.end(), args.begin(), args.end());
-  return run(argv, full);
+  return run(argv, full, options);
 }
 
 void check_golden(const std::string& name, const std::string& actual) {

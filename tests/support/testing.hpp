@@ -62,7 +62,8 @@ private:
 
 /// Runs the meshctl binary. HOME, KUBECONFIG and MESHCTL_CONFIG are cleared unless env sets them.
 RunResult run_meshctl(const std::vector<std::string>& args,
-                      const std::map<std::string, std::string>& env = {});
+                      const std::map<std::string, std::string>& env = {},
+                      const RunOptions& options = {});
 
 /// Reads a whole file (throws on error: tests only).
 std::string read_file(const std::filesystem::path& p);

@@ -665,6 +665,14 @@ TEST_CASE("exec plugin: failures are clear errors", "[kubeconfig][exec]") {
       dir, "typed", exec_credential("client.authentication.k8s.io/v1", R"({"token":42})"));
   CHECK(contains(get_credentials(exec_context("typed", typed.string())).error().what(),
                  "malformed ExecCredential"));
+  // The wrong kind gets a hint about the plugin's output, not one about something else.
+  const auto wrong_kind = write_script(
+      dir, "kind",
+      "echo '{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"Status\"}'\n");
+  auto k = get_credentials(exec_context("kind", wrong_kind.string()));
+  REQUIRE_FALSE(k);
+  CHECK(contains(k.error().what(), "returned kind \"Status\", not ExecCredential"));
+  CHECK(contains(k.error().hint(), "one ExecCredential object"));
   // null reads as absent, as Go's JSON decoding has it.
   const auto nulls =
       write_script(dir, "nulls",

@@ -176,6 +176,61 @@ TEST_CASE("JsonReader rejects malformed documents at the right offset", "[envoy]
 
 namespace {
 
+// The message of the JsonError `f` throws ("" when it throws none).
+template <class F> std::string error_message(F&& f) {
+  try {
+    f();
+  } catch (const JsonError& e) {
+    return e.what();
+  }
+  return {};
+}
+
+// Reads every value of `text` (skipping them all).
+void skip_all(const std::string& text) {
+  JsonReader r(text);
+  r.skip_value();
+  r.expect_end();
+}
+
+} // namespace
+
+TEST_CASE("what cannot be JSON is refused from its first bytes", "[envoy][json]") {
+  using meshctl::envoy::check_json_start;
+  CHECK(error_message([] { check_json_start("", true); }) == "the document is empty");
+  CHECK(error_message([] { check_json_start(" \n", true); }).find("nothing but whitespace") !=
+        std::string::npos);
+  CHECK(error_message([] { check_json_start(" \n", false); }).empty()); // a stream: wait for more
+  CHECK(error_message([] { check_json_start(std::string(4, '\0'), false); }) ==
+        "a NUL byte: this is binary data, not JSON text");
+  CHECK(error_message([] { check_json_start("<html>502</html>", true); }) ==
+        "not JSON: expected '{' or '[' first, found \"<html>502</h\"\u2026");
+  CHECK(error_message([] {
+          check_json_start(std::string(70000, ' ') + "{}", true);
+        }).find("more than 64 KiB of whitespace") != std::string::npos);
+  CHECK(error_message([] { check_json_start(" \r\n\t{\"configs\": []}", true); }).empty());
+}
+
+TEST_CASE("JsonReader refuses NUL bytes and whole windows of whitespace without reading on",
+          "[envoy][json]") {
+  // In the reader's own thread (small documents) and in the background indexer's (>= 8 MB).
+  for (const std::size_t size : {std::size_t{3} << 20U, std::size_t{12} << 20U}) {
+    INFO(size);
+    std::string zeros = "[\"a\", ";
+    zeros.resize(size, '\0');
+    CHECK(error_message([&] { skip_all(zeros); }).find("a NUL byte") != std::string::npos);
+    std::string blank = "[1, ";
+    blank.resize(size, ' ');
+    CHECK(error_message([&] { skip_all(blank + "2]"); }).find("of nothing but whitespace") !=
+          std::string::npos);
+    // A long string is no whitespace: a window inside it indexes nothing and is fine.
+    const std::string long_string = "[\"" + std::string(size, 'x') + "\"]";
+    CHECK(error_message([&] { skip_all(long_string); }).empty());
+  }
+}
+
+namespace {
+
 // A JSON array of `n` objects whose strings hold escapes, quotes and brackets at every possible
 // position relative to 64-byte blocks (lengths cycle through 0..130); `expected` gets the values.
 std::string escape_torture(int n, std::vector<std::string>& expected) {
