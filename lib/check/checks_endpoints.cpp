@@ -232,10 +232,14 @@ bool check_priorities(const ClusterFacts& c, const std::string& client, const Pr
 
 Findings check_endpoints(const MeshFacts& facts) {
   Findings out;
-  if (!facts.from.empty() &&
-      std::none_of(facts.clusters.begin(), facts.clusters.end(), [](const ClusterFacts& c) {
-        return c.client && c.client->picked_by == "--from";
-      })) {
+  // A cluster whose client could not be read (403 on the --from pod) may well hold the pod:
+  // endpoints.unavailable says so there, and nothing may claim the pod absent.
+  const bool from_found_or_unread =
+      std::any_of(facts.clusters.begin(), facts.clusters.end(), [](const ClusterFacts& c) {
+        return (c.client && c.client->picked_by == "--from") ||
+               (usable(c) && !readable(c, "client"));
+      });
+  if (!facts.from.empty() && !from_found_or_unread) {
     out.push_back(error(FindingId::k_endpoints_from_not_found, "",
                         "--from " + facts.from + ": no such pod in any reachable cluster",
                         "name a pod as POD.NAMESPACE (kubectl get pods -A | grep istio-proxy "
