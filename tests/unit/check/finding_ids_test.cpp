@@ -47,6 +47,12 @@ void wuxi_gateway_addresses(MeshFacts& f, const std::string& shanghai_mesh_netwo
   shanghai(f).istiod->mesh_networks = shanghai_mesh_networks;
 }
 
+// wuxi's cacerts with the intermediate in tests/data/check/`file` (and the chain to root A).
+void wuxi_intermediate(MeshFacts& f, const std::string& file) {
+  wuxi(f).cacerts->ca_cert = cert(file);
+  wuxi(f).cacerts->cert_chain = cert(file) + cert("root-a.pem");
+}
+
 const std::string k_wuxi_mesh_networks =
     "networks:\n  wuxi:\n    gateways:\n      - address: 203.0.113.7\n        port: 31443\n";
 
@@ -163,23 +169,16 @@ const std::vector<Fixture>& fixtures() {
          wuxi(f).root_configmap = cert("root-b.pem");
        }},
       {F::k_cacerts_chain_invalid, S::k_error, "wuxi", "intermediate of another root",
-       [](MeshFacts& f) {
-         wuxi(f).cacerts->ca_cert = cert("ca-b-wuxi.pem");
-         wuxi(f).cacerts->cert_chain = cert("ca-b-wuxi.pem") + cert("root-a.pem");
-       }},
+       [](MeshFacts& f) { wuxi_intermediate(f, "ca-b-wuxi.pem"); }},
       {F::k_cacerts_cert_chain_stale, S::k_warning, "wuxi", "cert-chain.pem of cn-shanghai",
        [](MeshFacts& f) {
          wuxi(f).cacerts->cert_chain = cert("ca-a-cn-shanghai.pem") + cert("root-a.pem");
        }},
       {F::k_cacerts_expiring, S::k_warning, "wuxi", "intermediate expiring in 19 days",
-       [](MeshFacts& f) {
-         wuxi(f).cacerts->ca_cert = cert("ca-a-wuxi-expiring.pem");
-         wuxi(f).cacerts->cert_chain = cert("ca-a-wuxi-expiring.pem") + cert("root-a.pem");
-       }},
+       [](MeshFacts& f) { wuxi_intermediate(f, "ca-a-wuxi-expiring.pem"); }},
       {F::k_cacerts_expired, S::k_error, "wuxi", "intermediate expired",
        [](MeshFacts& f) {
-         wuxi(f).cacerts->ca_cert = cert("ca-a-wuxi-expiring.pem");
-         wuxi(f).cacerts->cert_chain = cert("ca-a-wuxi-expiring.pem") + cert("root-a.pem");
+         wuxi_intermediate(f, "ca-a-wuxi-expiring.pem");
          f.collected_at = *parse_time("2025-07-01T00:00:00Z");
        }},
       {F::k_root_configmap_ok, S::k_info, "wuxi", "healthy", nullptr},
