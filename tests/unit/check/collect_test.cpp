@@ -191,7 +191,7 @@ TEST_CASE("a 403 on discovery keeps the cluster reachable and says what was not 
   CHECK(findings(all, "wuxi", "istio.crds-missing").empty());
 }
 
-TEST_CASE("--from: a pod no cluster has is not found; one a cluster forbids is not claimed absent",
+TEST_CASE("verify --from: a pod no cluster has is not found, one a cluster forbids is not absent",
           "[check][collect][seam]") {
   const std::string pod_path = "/api/v1/namespaces/sample/pods/sleep-1";
   SECTION("404 everywhere: endpoints.from-not-found") {
