@@ -39,7 +39,7 @@ Findings check_trust(const MeshFacts& facts) {
       continue;
     }
     if (!c.cacerts) {
-      out.push_back(error("cacerts.missing", c.name,
+      out.push_back(error(FindingId::k_cacerts_missing, c.name,
                           "Secret istio-system/cacerts is missing: istiod signs with its own "
                           "self-signed root, which the other clusters do not trust",
                           "meshctl join " + all_clusters(facts) +
@@ -54,7 +54,7 @@ Findings check_trust(const MeshFacts& facts) {
       }
     }
     if (!missing.empty()) {
-      out.push_back(error("cacerts.incomplete", c.name,
+      out.push_back(error(FindingId::k_cacerts_incomplete, c.name,
                           "Secret istio-system/cacerts lacks " + join(missing) +
                               ": istiod falls back to its self-signed root",
                           "meshctl join " + all_clusters(facts) + " --force-ca rewrites it"));
@@ -63,7 +63,7 @@ Findings check_trust(const MeshFacts& facts) {
     auto root = pki::inspect(ca.root_cert);
     auto inter = pki::inspect(ca.ca_cert);
     if (!root || !inter) {
-      out.push_back(error("cacerts.unreadable", c.name,
+      out.push_back(error(FindingId::k_cacerts_unreadable, c.name,
                           "cacerts holds a certificate that does not parse: " +
                               (root ? inter.error() : root.error()).message(),
                           "meshctl join " + all_clusters(facts) + " --force-ca rewrites it"));
@@ -74,7 +74,7 @@ Findings check_trust(const MeshFacts& facts) {
     bool fine = true;
     if (auto chained = pki::verify_chain(ca.ca_cert, ca.root_cert, false); !chained) {
       fine = false;
-      out.push_back(error("cacerts.chain-invalid", c.name,
+      out.push_back(error(FindingId::k_cacerts_chain_invalid, c.name,
                           "the intermediate (ca-cert.pem) does not chain to root-cert.pem: " +
                               chained.error().message(),
                           "issue the cluster's intermediate from the mesh root: meshctl join " +
@@ -82,7 +82,7 @@ Findings check_trust(const MeshFacts& facts) {
     }
     if (!ca.cert_chain.empty() && !pki::same_certificate(ca.cert_chain, ca.ca_cert)) {
       fine = false;
-      out.push_back(warning("cacerts.cert-chain-stale", c.name,
+      out.push_back(warning(FindingId::k_cacerts_cert_chain_stale, c.name,
                             "cert-chain.pem does not start with ca-cert.pem: workloads get a "
                             "chain that does not match their signer",
                             "cert-chain.pem must be ca-cert.pem followed by root-cert.pem; "
@@ -92,7 +92,7 @@ Findings check_trust(const MeshFacts& facts) {
       const std::string which = cert == &*root ? "root" : "intermediate";
       if (cert->not_after <= facts.collected_at) {
         fine = false;
-        out.push_back(error("cacerts.expired", c.name,
+        out.push_back(error(FindingId::k_cacerts_expired, c.name,
                             "the " + which + " certificate \"" + cert->subject + "\" expired on " +
                                 day(cert->not_after),
                             "rotate the plug-in CA: meshctl join " + all_clusters(facts) +
@@ -101,7 +101,7 @@ Findings check_trust(const MeshFacts& facts) {
         fine = false;
         const auto left =
             std::chrono::duration_cast<std::chrono::days>(cert->not_after - facts.collected_at);
-        out.push_back(warning("cacerts.expiring", c.name,
+        out.push_back(warning(FindingId::k_cacerts_expiring, c.name,
                               fmt::format("the {} certificate \"{}\" expires on {} (in {} days)",
                                           which, cert->subject, day(cert->not_after), left.count()),
                               "rotate the plug-in CA before then: meshctl join " +
@@ -109,7 +109,7 @@ Findings check_trust(const MeshFacts& facts) {
       }
     }
     if (fine) {
-      out.push_back(info("cacerts.ok", c.name,
+      out.push_back(info(FindingId::k_cacerts_ok, c.name,
                          "cacerts: root \"" + root->subject + "\" (SHA-256 " +
                              short_fingerprint(root->sha256_fingerprint) + "), intermediate \"" +
                              inter->subject + "\" valid until " + day(inter->not_after)));
@@ -121,7 +121,7 @@ Findings check_trust(const MeshFacts& facts) {
     for (const auto& [fp, cs] : roots) {
       parts.push_back(fmt::format("{} {}", join(cs), short_fingerprint(fp)));
     }
-    out.push_back(error("cacerts.root-differs", "",
+    out.push_back(error(FindingId::k_cacerts_root_differs, "",
                         "the clusters' cacerts hold different roots (" + join(parts, "; ") +
                             "): workloads of different roots fail mTLS across clusters",
                         "give every cluster the same root: meshctl join " + all_clusters(facts) +
@@ -134,7 +134,7 @@ Findings check_trust(const MeshFacts& facts) {
       continue;
     }
     if (!c.root_configmap) {
-      out.push_back(warning("root-configmap.missing", c.name,
+      out.push_back(warning(FindingId::k_root_configmap_missing, c.name,
                             "ConfigMap istio-ca-root-cert is missing in namespace " +
                                 facts.namespace_ + ": istiod has not written its root there",
                             "is istiod running and the namespace meshed? " + kubectl(c) +
@@ -145,11 +145,11 @@ Findings check_trust(const MeshFacts& facts) {
     auto served = pki::inspect(*c.root_configmap);
     if (served && served->sha256_fingerprint == root_of.at(c.name)) {
       out.push_back(
-          info("root-configmap.ok", c.name,
+          info(FindingId::k_root_configmap_ok, c.name,
                "istiod serves the cacerts root (istio-ca-root-cert in " + facts.namespace_ + ")"));
       continue;
     }
-    out.push_back(error("root-configmap.stale", c.name,
+    out.push_back(error(FindingId::k_root_configmap_stale, c.name,
                         "istiod was not restarted after cacerts changed: istio-ca-root-cert in " +
                             facts.namespace_ + " holds " +
                             (served ? "root \"" + served->subject + "\" (SHA-256 " +

@@ -582,8 +582,10 @@ Result<MeshFacts> facts_from_json(const json& j, const DumpReader& read_dump) {
     for (const auto& [n, server] : servers.items()) {
       f.unchecked_api_servers[n] = server.get<std::string>();
     }
-    // Absent in bundles of older meshctl versions: no hostname was looked up.
-    for (const auto& [host, l] : j.value("hostLookups", json::object()).items()) {
+    // Absent in bundles of older meshctl versions: no hostname was looked up. Held in a
+    // variable: items() of a temporary would outlive it.
+    const json lookups = j.value("hostLookups", json::object());
+    for (const auto& [host, l] : lookups.items()) {
       HostLookup lookup;
       for (const auto& a : l.value("addresses", json::array())) {
         lookup.addresses.push_back(a.get<std::string>());
