@@ -17,7 +17,8 @@
 //   root-configmap.ok root-configmap.missing root-configmap.stale remote-secret.ok
 //   remote-secret.missing remote-secret.label remote-secret.annotation remote-secret.key
 //   remote-secret.kubeconfig remote-secret.loopback remote-secret.token-rejected
-//   remote-secret.server-unreachable remote-secret.permissions remote-secret.too-powerful
+//   remote-secret.server-unreachable remote-secret.permissions remote-secret.unchecked
+//   remote-secret.too-powerful
 //   remote-secret.unknown-cluster remote-secret.self remote-secret.duplicate clusterz.synced
 //   clusterz.unavailable clusterz.not-synced clusterz.missing gateway.ok gateway.missing
 //   gateway.wrong-network gateway.no-pods gateway.pods-not-ready gateway.node-selector-not-json
