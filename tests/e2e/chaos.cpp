@@ -254,7 +254,12 @@ void prepare_fault_runs(TestClusters& clusters) {
                     {"kind", "Service"},
                     {"metadata", {{"name", "only-a"}, {"namespace", "dev"}}},
                     {"spec", {{"ports", {{{"port", 80}, {"name", "http"}}}}}}};
-  clusters.sim(clusters.names()[0]).request("POST", "/api/v1/namespaces/dev/services", svc.dump());
+  const auto [status, body] = clusters.sim(clusters.names()[0])
+                                  .request("POST", "/api/v1/namespaces/dev/services", svc.dump());
+  if (status != 201 && status != 409) {
+    throw std::runtime_error("creating Service dev/only-a: HTTP " + std::to_string(status) + ": " +
+                             body);
+  }
 }
 
 FaultRunResult fault_run(TestClusters& clusters, const FaultRunOptions& options) {
