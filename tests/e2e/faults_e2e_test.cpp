@@ -138,7 +138,7 @@ TEST_CASE("verify says it could not check a token's permissions when the reviews
   CHECK(reviews > 7);
 }
 
-TEST_CASE("--timeout bounds each request to a slow cluster, retries included",
+TEST_CASE("the timeout flag bounds each request to a slow cluster, retries included",
           "[e2e][faults][timeout]") {
   MESHCTL_REQUIRE_SIM();
   TestClusters clusters;
