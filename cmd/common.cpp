@@ -54,4 +54,16 @@ void print_error(const Error& e, const std::string& hint_prefix) {
   }
 }
 
+tl::unexpected<Error> fail_all(const std::vector<Error>& errors, const std::string& summary,
+                               const std::string& hint) {
+  ExitCode code = ExitCode::k_failed;
+  for (const auto& e : errors) {
+    print_error(e, "  ");
+    if (e.code() == ExitCode::k_unreachable) {
+      code = ExitCode::k_unreachable;
+    }
+  }
+  return tl::make_unexpected(Error(code, summary, hint));
+}
+
 } // namespace meshctl::cmd

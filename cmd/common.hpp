@@ -47,6 +47,11 @@ void print_result(const Context& ctx, const std::function<nlohmann::json()>& jso
 /// Writes `e` to stderr as "error: …" and, when it has one, "<hint_prefix>hint: …", both redacted.
 void print_error(const Error& e, const std::string& hint_prefix = "");
 
+/// Prints every error (each one line naming its cluster, with its hint) and returns one summary
+/// error whose exit code is the gravest among them: 3 when a cluster could not be reached.
+tl::unexpected<Error> fail_all(const std::vector<Error>& errors, const std::string& summary,
+                               const std::string& hint);
+
 /// A verb's subcommand and the flags its options write into.
 template <class Flags> struct Verb {
   CLI::App* sub;

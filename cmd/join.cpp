@@ -24,20 +24,43 @@ struct JoinFlags : ClusterFlags {
 
 } // namespace
 
+namespace {
+
+// A join (or apply) that failed after it began writing: what each cluster got so far — stdout, as
+// the report of a finished run is — then every cluster's error, and one summary error whose exit
+// code is the gravest class among them (3 when a cluster could not be reached).
+Result<ExitCode> print_failed_apply(const Context& ctx, const mesh::JoinReport& report,
+                                    mesh::DryRun dry, const std::string& kind) {
+  print_result(
+      ctx,
+      [&] {
+        auto j = mesh::join_report_json(report, dry, kind);
+        j["errors"] = nlohmann::json::array();
+        for (const auto& e : report.errors) {
+          j["errors"].push_back({{"message", e.what()}, {"hint", e.hint()}});
+        }
+        return j;
+      },
+      [&] { return mesh::format_partial_report(report); });
+  return fail_all(report.errors,
+                  std::to_string(report.errors.size()) +
+                      " error(s); the objects listed above were written, nothing else",
+                  "fix what the errors say (or wait for the API server), then run the same "
+                  "command again: it writes only what is still missing");
+}
+
+} // namespace
+
 Result<ExitCode> print_apply_report(const Context& ctx, const mesh::JoinReport& report,
                                     mesh::DryRun dry, const std::string& kind) {
   if (!report.precondition_errors.empty()) {
-    ExitCode code = ExitCode::k_failed;
-    for (const auto& e : report.precondition_errors) {
-      print_error(e, "  ");
-      if (e.code() == ExitCode::k_unreachable) {
-        code = ExitCode::k_unreachable;
-      }
-    }
-    return tl::make_unexpected(Error(code,
-                                     std::to_string(report.precondition_errors.size()) +
-                                         " precondition(s) failed; nothing was written",
-                                     "fix the errors above and run the command again"));
+    return fail_all(report.precondition_errors,
+                    std::to_string(report.precondition_errors.size()) +
+                        " precondition(s) failed; nothing was written",
+                    "fix the errors above and run the command again");
+  }
+  if (!report.errors.empty()) {
+    return print_failed_apply(ctx, report, dry, kind);
   }
   print_result(
       ctx, [&] { return mesh::join_report_json(report, dry, kind); },
@@ -74,7 +97,12 @@ Result<ExitCode> render_and_apply(const Context& ctx, const std::vector<std::str
     return print_apply_report(ctx, report, dry, "ApplyResult");
   }
   if (find_gateways) {
-    TRY_ASSIGN(gateways, mesh::find_gateways(session, clients));
+    auto found = mesh::find_gateways(session, clients);
+    if (!found.errors.empty()) {
+      report.precondition_errors = std::move(found.errors);
+      return print_apply_report(ctx, report, dry, "ApplyResult");
+    }
+    gateways = std::move(found.gateways);
     for (const auto& [cluster, g] : gateways) {
       if (g.existing) {
         report.existing_gateways[cluster] = g.service();
@@ -82,8 +110,9 @@ Result<ExitCode> render_and_apply(const Context& ctx, const std::vector<std::str
     }
   }
   TRY_ASSIGN(const auto objects, render(session.clusters, choice.apis, gateways));
-  TRY_ASSIGN(auto plans, mesh::apply_everywhere(clients, objects, dry));
-  report.plans = std::move(plans);
+  auto applied = mesh::apply_everywhere(clients, objects, dry);
+  report.plans = std::move(applied.plans);
+  report.errors = std::move(applied.errors);
   return print_apply_report(ctx, report, dry, "ApplyResult");
 }
 

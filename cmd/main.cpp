@@ -1,6 +1,7 @@
 // meshctl: wiring only. Parses flags with CLI11, then runs the action the chosen verb registered.
 
 #include "common.hpp"
+#include "core/duration.hpp"
 #include "core/log.hpp"
 #include "core/redact.hpp"
 #include "core/shown.hpp"
@@ -97,7 +98,7 @@ int main(int argc, char** argv) {
   std::string config_file;
   int verbosity = 0;
   bool no_color = false;
-  int timeout_seconds = 30;
+  std::string timeout_text = "30s";
   app.add_option("--kubeconfig", kubeconfig, "Path to the kubeconfig file (overrides $KUBECONFIG)");
   app.add_option(
       "-c,--config", config_file,
@@ -106,9 +107,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("-v,--verbose", verbosity, "More logging on stderr (repeatable: -vv, -vvv)");
   app.add_flag("--no-color", no_color, "Never colour output (also: NO_COLOR)");
-  app.add_option("--timeout", timeout_seconds, "Seconds to wait for each cluster operation")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 24 * 3600)); // a day; PositiveNumber's message spells out DBL_MAX
+  app.add_option("--timeout", timeout_text,
+                 "Bound on each request to a cluster, retries included, and on every wait "
+                 "(30s, 2m, 1m30s; a plain number is seconds)")
+      ->capture_default_str();
 
   // Every verb, in one visible list.
   register_join(app, ctx);
@@ -164,7 +166,12 @@ int main(int argc, char** argv) {
     ctx.global.config_file = config_file;
   }
   ctx.global.verbosity = verbosity;
-  ctx.global.timeout = std::chrono::seconds(timeout_seconds);
+  auto timeout = parse_duration(timeout_text, "--timeout");
+  if (!timeout) {
+    print_error(timeout.error());
+    return static_cast<int>(timeout.error().code());
+  }
+  ctx.global.timeout = *timeout;
   const char* no_color_env = std::getenv("NO_COLOR");
   ctx.global.color =
       !no_color && (no_color_env == nullptr || *no_color_env == '\0') && isatty(STDOUT_FILENO) != 0;

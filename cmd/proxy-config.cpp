@@ -61,10 +61,9 @@ Result<std::unique_ptr<envoy::DumpSource>> open_pod(const GlobalOptions& global,
   auto [pod, ns] = envoy::split_pod_name(t.pod, resolved.namespace_);
   const auto opts = mesh::client_options(global);
   TRY_ASSIGN(auto client, kube::Client::connect(resolved, opts));
-  const auto exec_timeout =
-      std::max<std::chrono::milliseconds>(std::chrono::seconds(60), opts.request_timeout);
+  // --timeout bounds the exec too (a large dump may need more: the error says to raise it).
   return std::unique_ptr<envoy::DumpSource>(
-      std::make_unique<LivePodSource>(std::move(client), ns, pod, exec_timeout));
+      std::make_unique<LivePodSource>(std::move(client), ns, pod, global.timeout));
 }
 
 struct Args {

@@ -52,9 +52,8 @@ Result<check::MeshFacts> collect(const Context& ctx, const VerifyFlags& f) {
   check::CollectOptions options;
   options.service = service;
   options.from = f.from;
-  options.exec_timeout = std::max<std::chrono::milliseconds>(
-      std::chrono::seconds(60),
-      std::chrono::duration_cast<std::chrono::milliseconds>(ctx.global.timeout));
+  options.exec_timeout = ctx.global.timeout;
+  options.timeout = ctx.global.timeout;
   return check::collect_facts(session, clients, options);
 }
 

@@ -74,10 +74,16 @@ void check_token(const ClusterFacts& c, const std::string& configured_server,
   }
   std::vector<std::string> denied;
   std::vector<std::string> writes;
+  std::vector<std::string> unknown;
   for (const auto& a : t.access) {
     const std::string what =
         a.verb + " " + a.resource + (a.namespace_.empty() ? "" : " in " + a.namespace_);
-    if (a.want_allowed && !a.allowed) {
+    if (a.unanswered) {
+      unknown.push_back(what + " (" +
+                        (a.http_status == 0 ? std::string("no answer")
+                                            : "HTTP " + std::to_string(a.http_status)) +
+                        ")");
+    } else if (a.want_allowed && !a.allowed) {
       denied.push_back(what);
     } else if (!a.want_allowed && a.allowed) {
       writes.push_back(what);
@@ -91,6 +97,16 @@ void check_token(const ClusterFacts& c, const std::string& configured_server,
                         "bind the token's ServiceAccount to the reader ClusterRole in " + other +
                             ": meshctl join " + c.name + " " + other +
                             " (ClusterRoleBinding istio-reader-clusterrole-istio-system)"));
+  }
+  if (!unknown.empty()) {
+    fine = false;
+    out.push_back(warning(FindingId::k_remote_secret_unchecked, c.name,
+                          "could not check whether the token in " + where + " may " +
+                              join(unknown) + " in " + other +
+                              ": the API server did not answer, even after retries",
+                          "this is no verdict on the token's permissions; run meshctl verify "
+                          "again when the API server of " +
+                              other + " answers (-v shows each attempt)"));
   }
   if (!writes.empty()) {
     fine = false;

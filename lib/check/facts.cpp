@@ -272,6 +272,10 @@ json token_check_json(const TokenCheck& t) {
               {"allowed", a.allowed}};
     put_nonempty(x, "namespace", a.namespace_);
     put_nonempty(x, "detail", a.detail);
+    if (a.unanswered) {
+      x["unanswered"] = true;
+      x["httpStatus"] = a.http_status;
+    }
     access.push_back(std::move(x));
   }
   return {{"via", t.via},
@@ -293,6 +297,8 @@ TokenCheck token_check_from(const json& j) {
     a.want_allowed = x.value("wantAllowed", true);
     a.allowed = x.value("allowed", false);
     a.detail = x.value("detail", "");
+    a.unanswered = x.value("unanswered", false);
+    a.http_status = x.value("httpStatus", 0);
     t.access.push_back(std::move(a));
   }
   return t;

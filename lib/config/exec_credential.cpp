@@ -13,6 +13,7 @@
 #include "config/exec_plugin.hpp"
 #include "config/files.hpp"
 #include "core/base64.hpp"
+#include "core/duration.hpp"
 #include "core/json.hpp"
 #include "core/log.hpp"
 #include "core/redact.hpp"
@@ -40,8 +41,6 @@ using detail::run_plugin;
 
 constexpr std::string_view k_exec_v1 = "client.authentication.k8s.io/v1";
 constexpr std::string_view k_exec_v1beta1 = "client.authentication.k8s.io/v1beta1";
-// A plugin that hangs (waiting for a browser login, a dead metadata service) must not hang meshctl.
-constexpr std::chrono::seconds k_plugin_timeout{120};
 constexpr std::size_t k_plugin_output_limit = 4 << 20;
 
 // The plugin's stderr, redacted and folded onto one line for an error message.
@@ -97,7 +96,8 @@ constexpr const char* k_output_hint =
     "run the command by hand and check its stdout: one ExecCredential object with "
     "status.token or status.clientCertificateData and status.clientKeyData";
 
-Result<Credentials> run_exec_plugin(const ResolvedContext& ctx, const ExecConfig& exec) {
+Result<Credentials> run_exec_plugin(const ResolvedContext& ctx, const ExecConfig& exec,
+                                    std::chrono::milliseconds timeout) {
   const std::string who = "exec plugin " + shown_quoted(exec.command);
   if (exec.api_version != k_exec_v1 && exec.api_version != k_exec_v1beta1) {
     return usage_error(
@@ -137,7 +137,7 @@ Result<Credentials> run_exec_plugin(const ResolvedContext& ctx, const ExecConfig
                        exec.install_hint.empty() ? generic_hint : exec.install_hint);
   }
   const PluginRun run = run_plugin(*path, exec.args, plugin_environment(exec, exec_info_json(ctx)),
-                                   k_plugin_timeout, k_plugin_output_limit);
+                                   timeout, k_plugin_output_limit);
   if (run.spawn_error == ENOENT) {
     return usage_error(who + " not found (" + *path + ")",
                        exec.install_hint.empty() ? generic_hint : exec.install_hint);
@@ -148,7 +148,7 @@ Result<Credentials> run_exec_plugin(const ResolvedContext& ctx, const ExecConfig
   }
   const std::string err = one_line(run.err);
   if (run.timed_out) {
-    return fail(who + " did not finish within " + std::to_string(k_plugin_timeout.count()) + "s" +
+    return fail(who + " did not finish within " + format_duration(timeout) + " (--timeout)" +
                     (err.empty() ? "" : ": " + err),
                 "run the command by hand; meshctl gives plugins no terminal, so one that waits "
                 "for input never finishes");
@@ -174,11 +174,15 @@ Result<Credentials> run_exec_plugin(const ResolvedContext& ctx, const ExecConfig
 }
 
 // One cache entry per (context, plugin configuration): its mutex also serialises plugin runs, so
-// parallel callers for the same context wait for one run instead of starting several.
+// parallel callers for the same context wait for one run instead of starting several. A run that
+// failed (a plugin that hung until --timeout, exited non-zero, printed garbage) is not repeated
+// for every request of the process — each would wait the whole bound again: its error stands until
+// the entry is invalidated.
 struct CacheEntry {
   std::string context;
   std::mutex mutex;
   std::optional<Credentials> creds;
+  std::optional<Error> failure;
 };
 
 std::mutex g_cache_mutex;
@@ -209,7 +213,8 @@ std::string cache_key(const ResolvedContext& ctx, const ExecConfig& e) {
 
 namespace detail {
 
-Result<Credentials> exec_credentials(const ResolvedContext& ctx, const ExecConfig& exec) {
+Result<Credentials> exec_credentials(const ResolvedContext& ctx, const ExecConfig& exec,
+                                     std::chrono::milliseconds timeout) {
   std::shared_ptr<CacheEntry> entry;
   {
     std::lock_guard lock(g_cache_mutex);
@@ -225,9 +230,13 @@ Result<Credentials> exec_credentials(const ResolvedContext& ctx, const ExecConfi
       (!entry->creds->expiry || std::chrono::system_clock::now() < *entry->creds->expiry)) {
     return *entry->creds;
   }
-  auto fresh = run_exec_plugin(ctx, exec);
+  if (entry->failure) {
+    return tl::make_unexpected(*entry->failure);
+  }
+  auto fresh = run_exec_plugin(ctx, exec, timeout);
   if (!fresh) {
     entry->creds.reset();
+    entry->failure = fresh.error();
     return fresh;
   }
   entry->creds = *fresh;

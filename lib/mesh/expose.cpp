@@ -31,8 +31,8 @@ render_expose(const std::vector<config::ClusterConfig>& clusters, const IstioApi
   return out;
 }
 
-Result<std::map<std::string, GatewayChoice>>
-find_gateways(const Session& session, std::vector<std::unique_ptr<kube::Client>>& clients) {
+GatewayChoices find_gateways(const Session& session,
+                             std::vector<std::unique_ptr<kube::Client>>& clients) {
   std::vector<std::string> names;
   std::map<std::string, std::size_t> index;
   for (std::size_t i = 0; i < session.clusters.size(); ++i) {
@@ -43,20 +43,13 @@ find_gateways(const Session& session, std::vector<std::unique_ptr<kube::Client>>
     const std::size_t i = index.at(name);
     return find_gateway(*clients[i], session.clusters[i]);
   });
-  std::map<std::string, GatewayChoice> out;
-  std::vector<Error> errors;
+  GatewayChoices out;
   for (auto& f : found) {
     if (!f.value) {
-      errors.push_back(f.value.error());
+      out.errors.push_back(f.value.error().with_cluster(f.cluster));
     } else {
-      out.emplace(f.cluster, std::move(*f.value));
+      out.gateways.emplace(f.cluster, std::move(*f.value));
     }
-  }
-  if (!errors.empty()) {
-    for (std::size_t i = 1; i < errors.size(); ++i) {
-      log::warn("{}", errors[i].what());
-    }
-    return tl::make_unexpected(errors.front());
   }
   return out;
 }

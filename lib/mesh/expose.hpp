@@ -23,10 +23,16 @@ render_expose(const std::vector<config::ClusterConfig>& clusters, const IstioApi
               const std::vector<ServiceName>& services,
               const std::map<std::string, GatewayChoice>& gateways = {});
 
-/// find_gateway() on every cluster in parallel (`clients` in the session's order); the first
-/// failure is the error, the others are logged.
-Result<std::map<std::string, GatewayChoice>>
-find_gateways(const Session& session, std::vector<std::unique_ptr<kube::Client>>& clients);
+/// What find_gateways() found: a choice per cluster, or that cluster's error ("wuxi: …").
+struct GatewayChoices {
+  std::map<std::string, GatewayChoice> gateways;
+  std::vector<Error> errors;
+};
+
+/// find_gateway() on every cluster in parallel (`clients` in the session's order); every
+/// cluster's failure is kept.
+GatewayChoices find_gateways(const Session& session,
+                             std::vector<std::unique_ptr<kube::Client>>& clients);
 
 /// The localize DestinationRule for `service` in every cluster (failover by `by`), at each
 /// cluster's Istio API version.

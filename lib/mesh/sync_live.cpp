@@ -314,19 +314,18 @@ Result<SyncReport> sync_once(const Session& session, const SyncOptions& options,
     return read_cluster(*by_name.at(name), name, options.scope);
   });
   std::vector<const ClusterState*> view;
+  SyncReport report;
+  report.dry_run = options.dry_run;
   for (auto& s : states) {
     if (!s.value) {
-      for (auto& other : states) {
-        if (&other != &s && !other.value) {
-          log::warn("{}", other.value.error().what());
-        }
-      }
-      return tl::make_unexpected(s.value.error());
+      report.read_errors.push_back(s.value.error().with_cluster(s.cluster));
+      continue;
     }
     view.push_back(&*s.value);
   }
-  SyncReport report;
-  report.dry_run = options.dry_run;
+  if (!report.read_errors.empty()) {
+    return report;
+  }
   report.plan = plan_sync(view, *settings);
   report.settings = std::move(*settings);
   states.clear(); // the records are no longer needed; the plan holds what is written

@@ -53,6 +53,8 @@ void KubesimProcess::start(const std::string& name, const std::vector<std::files
     throw std::runtime_error("kubesim " + m_name + " is already running");
   }
   m_name = name;
+  m_seeds = seeds;
+  m_options = options;
   std::random_device rd;
   for (int i = 0; i < 100 && m_dir.empty(); ++i) {
     auto candidate =
@@ -68,7 +70,7 @@ void KubesimProcess::start(const std::string& name, const std::vector<std::files
                                    "--name",
                                    name,
                                    "--port",
-                                   "0",
+                                   m_port,
                                    "--state-dir",
                                    m_dir.string(),
                                    "--request-log",
@@ -106,6 +108,7 @@ void KubesimProcess::start(const std::string& name, const std::vector<std::files
         url.pop_back();
       }
       m_url = url;
+      m_port = m_url.substr(m_url.rfind(':') + 1);
       return;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -120,6 +123,21 @@ void KubesimProcess::stop() {
   }
   meshctl::testing::terminate(m_pid);
   m_pid = -1;
+}
+
+void KubesimProcess::kill_now() {
+  if (m_pid <= 0) {
+    return;
+  }
+  kill(m_pid, SIGKILL);
+  int status = 0;
+  waitpid(m_pid, &status, 0);
+  m_pid = -1;
+}
+
+void KubesimProcess::restart() {
+  stop();
+  start(m_name, std::vector<std::filesystem::path>(m_seeds), KubesimOptions(m_options));
 }
 
 std::string KubesimProcess::admin_token() const {

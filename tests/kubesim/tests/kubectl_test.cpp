@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -620,15 +621,36 @@ TEST_CASE("kubesim's fault injection makes kubectl fail and slows it down", "[ku
   // Dropped connections: the client sees no answer at all.
   c.sim.set_faults({{"dropRate", 1.0}});
   CHECK_THROWS(c.sim.request("GET", "/api/v1/namespaces"));
+  // Reset connections (a load balancer whose backend is gone), and its 502 page, not a Status.
+  c.sim.set_faults({{"resetRate", 1.0}});
+  CHECK_THROWS(c.sim.request("GET", "/api/v1/namespaces"));
+  c.sim.set_faults({{"errorRate", {{"502", 1.0}}}});
+  auto [lb_status, lb_body] = c.sim.request("GET", "/api/v1/namespaces");
+  CHECK(lb_status == 502);
+  CHECK(lb_body.find("502 Bad Gateway") != std::string::npos);
+  // Slow answers: the work is done, the answer comes slowMs later.
+  c.sim.set_faults({{"slowRate", 1.0}, {"slowMs", 700}, {"verbs", {"create"}}});
+  const json slow_cm = {
+      {"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "slow"}}}};
+  const auto t0 = std::chrono::steady_clock::now();
+  CHECK(c.sim.request("POST", "/api/v1/namespaces/default/configmaps", slow_cm.dump()).first ==
+        201);
+  CHECK(std::chrono::steady_clock::now() - t0 >= std::chrono::milliseconds(700));
   c.sim.clear_faults();
   // The control endpoint itself is never faulted.
   CHECK(c.sim.request("GET", "/kubesim/faults").first == 200);
   const auto log = c.sim.request_log();
   bool saw_drop = false;
+  bool saw_reset = false;
+  bool saw_slow = false;
   for (const auto& l : log) {
     saw_drop = saw_drop || (l.value("fault", "") == "drop" && l["status"] == 0);
+    saw_reset = saw_reset || (l.value("fault", "") == "reset" && l["status"] == 0);
+    saw_slow = saw_slow || (l.value("fault", "") == "slow" && l["status"] == 201);
   }
   CHECK(saw_drop);
+  CHECK(saw_reset);
+  CHECK(saw_slow);
 
   // Faults from the command line, and dropAfterRate: the write happens, the answer is lost.
   kubesim::testing::KubesimOptions o;

@@ -356,6 +356,21 @@ TEST_CASE("verify: remote secret details (label, loopback, token, clusterz)", "[
              Catch::Matchers::Contains("list nodes"));
   REQUIRE_FINDING(fs, "remote-secret.too-powerful", "wuxi", Severity::k_warning, "reader");
 
+  // A review the API server did not answer (503 after retries) is no verdict: "could not check".
+  facts = healthy_facts();
+  auto& unanswered = wuxi(facts).remote_secrets[0].kubeconfigs[0].token_check->access[2];
+  unanswered.allowed = false;
+  unanswered.unanswered = true;
+  unanswered.http_status = 503;
+  fs = check_remote_secrets(facts);
+  CHECK(find(fs, "remote-secret.permissions", "wuxi") == nullptr);
+  CHECK(find(fs, "remote-secret.ok", "wuxi") == nullptr);
+  REQUIRE_FINDING(fs, "remote-secret.unchecked", "wuxi", Severity::k_warning,
+                  "no verdict on the token's permissions");
+  CHECK_THAT(find(fs, "remote-secret.unchecked", "wuxi")->message,
+             Catch::Matchers::Contains("could not check whether the token") &&
+                 Catch::Matchers::Contains("list nodes (HTTP 503)"));
+
   facts = healthy_facts();
   (*wuxi(facts).clusterz)[0].sync_status = "timeout";
   REQUIRE_FINDING(check_remote_secrets(facts), "clusterz.not-synced", "wuxi", Severity::k_error,

@@ -229,6 +229,13 @@ const std::vector<Fixture>& fixtures() {
        [](MeshFacts& f) {
          wuxi(f).remote_secrets[0].kubeconfigs[0].token_check->access[2].allowed = false;
        }},
+      {F::k_remote_secret_unchecked, S::k_warning, "wuxi", "no answer on may it list nodes",
+       [](MeshFacts& f) {
+         auto& access = wuxi(f).remote_secrets[0].kubeconfigs[0].token_check->access[2];
+         access.allowed = false;
+         access.unanswered = true;
+         access.http_status = 503;
+       }},
       {F::k_remote_secret_too_powerful, S::k_warning, "wuxi", "token may create secrets",
        [](MeshFacts& f) {
          wuxi(f).remote_secrets[0].kubeconfigs[0].token_check->access.back().allowed = true;

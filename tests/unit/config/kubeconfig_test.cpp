@@ -685,6 +685,18 @@ TEST_CASE("exec plugin: failures are clear errors", "[kubeconfig][exec]") {
   const auto not_exec = dir.write("not-executable", "#!/bin/sh\n");
   CHECK(contains(get_credentials(exec_context("noexec", not_exec.string())).error().what(),
                  "could not be started"));
+
+  // A failed run is not repeated for every request (each would wait for it again): its error
+  // stands until the credentials are invalidated (after a 401).
+  const auto runs = dir.path() / "runs";
+  const auto counted = write_script(dir, "counted", "echo x >> '" + runs.string() + "'\nexit 1\n");
+  const auto ctx = exec_context("fails-once", counted.string());
+  CHECK_FALSE(get_credentials(ctx));
+  CHECK_FALSE(get_credentials(ctx));
+  CHECK(read_file(runs) == "x\n");
+  invalidate_credentials("fails-once");
+  CHECK_FALSE(get_credentials(ctx));
+  CHECK(read_file(runs) == "x\nx\n");
 }
 
 TEST_CASE("exec plugin: apiVersion and interactiveMode are checked before running",

@@ -995,3 +995,58 @@ TEST_CASE("exec: a server that does not speak the channel protocols is refused",
   REQUIRE_FALSE(r);
   CHECK(r.error().error.message().find("no streaming protocol") != std::string::npos);
 }
+
+TEST_CASE("reviews and dry runs store nothing: retried like reads; other creates are not",
+          "[kube]") {
+  std::atomic<int> calls{0};
+  FakeApiServer server([&](const FakeRequest&) {
+    if (++calls % 3 != 0) {
+      return status_response(503, "ServiceUnavailable",
+                             "the server is currently unable to handle the request");
+    }
+    return json_response({{"kind", "SelfSubjectAccessReview"}, {"status", {{"allowed", true}}}},
+                         201);
+  });
+  auto client = client_for(server);
+  const json review = {
+      {"apiVersion", "authorization.k8s.io/v1"},
+      {"kind", "SelfSubjectAccessReview"},
+      {"spec", {{"resourceAttributes", {{"verb", "list"}, {"resource", "nodes"}}}}}};
+  const auto r = client->create(
+      {"authorization.k8s.io", "v1", "selfsubjectaccessreviews", "", "", ""}, review);
+  REQUIRE(r);
+  CHECK(calls == 3);
+  // A dry-run create is as safe.
+  calls = 0;
+  CHECK(client->create(services(), service("x"), {.dry_run = true}));
+  CHECK(calls == 3);
+  // A real create is not repeated after a 503: it may have been stored.
+  calls = 0;
+  const auto created = client->create(services(), service("x"));
+  REQUIRE_FALSE(created);
+  CHECK(created.error().http_status == 503);
+  CHECK(calls == 1);
+  // Nor is a patch, unless the caller says it is idempotent (a restart annotation).
+  calls = 0;
+  CHECK_FALSE(client->patch(services("x"), PatchType::k_merge, json::object()));
+  CHECK(calls == 1);
+  calls = 0;
+  CHECK(client->patch(services("x"), PatchType::k_merge, json::object(), {.idempotent = true}));
+  CHECK(calls == 3);
+}
+
+TEST_CASE("the total bound covers the attempts too: a slow answer cannot outlast it", "[kube]") {
+  FakeApiServer server([](const FakeRequest&) {
+    std::this_thread::sleep_for(milliseconds(1500));
+    return json_response(service("late"));
+  });
+  auto options = fast_options();
+  options.request_timeout = std::chrono::seconds(10); // per attempt: would wait for the answer
+  options.retry.max_total = milliseconds(400);        // what --timeout sets
+  auto client = client_for(server, options);
+  const auto start = Clock::now();
+  const auto r = client->get(services("late"));
+  REQUIRE_FALSE(r);
+  CHECK(Clock::now() - start < milliseconds(1200));
+  CHECK(r.error().unreachable());
+}
