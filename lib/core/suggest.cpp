@@ -34,6 +34,9 @@ std::optional<std::string> did_you_mean(std::string_view word,
   std::optional<std::string> best;
   std::size_t best_distance = limit + 1;
   for (const auto& c : candidates) {
+    if (c == word) {
+      continue; // suggesting the word itself helps no one
+    }
     const std::size_t d = edit_distance(word, c);
     const bool prefix = word.size() >= 3 && c.rfind(word, 0) == 0;
     const std::size_t score = prefix ? std::min<std::size_t>(d, 1) : d;
