@@ -21,7 +21,13 @@ void add_cluster_args(CLI::App* sub, ClusterFlags& f, const std::string& verb) {
 
 void add_dry_run_flag(CLI::App* sub, std::string& dry_run, const std::string& bare,
                       const std::string& help) {
-  sub->add_flag("--dry-run{" + bare + "}", dry_run, help);
+  sub->add_flag("--dry-run{" + bare + "}", dry_run, help + "; --dry-run=none: no dry run");
+}
+
+void add_output_dir_option(CLI::App* sub, Context& ctx) {
+  sub->add_option("--output-dir", ctx.output_dir,
+                  "With an offline --dry-run: write each cluster's manifests to DIR/CLUSTER.yaml "
+                  "(.json with -o json) instead of stdout");
 }
 
 std::vector<std::string> named_clusters(const std::vector<std::string>& positional,

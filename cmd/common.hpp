@@ -35,6 +35,10 @@ void add_context_option(CLI::App* sub, std::vector<std::string>& contexts, const
 void add_dry_run_flag(CLI::App* sub, std::string& dry_run, const std::string& bare,
                       const std::string& help);
 
+/// Adds --output-dir DIR (into ctx.output_dir): an offline --dry-run writes one file per cluster
+/// there instead of printing (join, expose, localize).
+void add_output_dir_option(CLI::App* sub, Context& ctx);
+
 /// The clusters named as positional arguments followed by those named with --context.
 std::vector<std::string> named_clusters(const std::vector<std::string>& positional,
                                         const std::vector<std::string>& contexts);

@@ -69,13 +69,49 @@ Result<ExitCode> print_apply_report(const Context& ctx, const mesh::JoinReport& 
         if (dry == mesh::DryRun::k_client || dry == mesh::DryRun::k_server) {
           verbosity = std::max(verbosity, 2); // a dry run is read for its plan and diffs
         }
-        return mesh::format_join_report(report, verbosity);
+        return mesh::format_join_report(report, verbosity, dry);
       });
   return ExitCode::k_ok;
 }
 
+namespace {
+
+// --output-dir is only for an offline --dry-run's manifests; anything else is refused before a
+// cluster is contacted.
+Result<void> check_output_dir(const Context& ctx, mesh::DryRun dry) {
+  if (!ctx.output_dir.empty() && dry != mesh::DryRun::k_offline) {
+    return usage_error(
+        "--output-dir holds the manifests of an offline --dry-run",
+        "add --dry-run (or --dry-run=offline), e.g. --dry-run -o yaml --output-dir " +
+            ctx.output_dir);
+  }
+  return {};
+}
+
+// An offline --dry-run's manifests: on stdout, or with --output-dir one file per cluster there.
+Result<ExitCode> print_manifests(const Context& ctx,
+                                 const std::vector<mesh::ClusterObjects>& objects,
+                                 bool show_secrets) {
+  if (ctx.output_dir.empty()) {
+    const std::string text = mesh::format_manifests(objects, ctx.global.output, show_secrets);
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return ExitCode::k_ok;
+  }
+  TRY_ASSIGN(const auto files,
+             mesh::write_manifests(objects, ctx.global.output, show_secrets, ctx.output_dir));
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    std::printf("%s: %zu objects written to %s%s\n", objects[i].cluster.c_str(),
+                objects[i].objects.size(), files[i].c_str(),
+                mesh::dry_run_suffix(mesh::DryRun::k_offline));
+  }
+  return ExitCode::k_ok;
+}
+
+} // namespace
+
 Result<ExitCode> render_and_apply(const Context& ctx, const std::vector<std::string>& contexts,
                                   mesh::DryRun dry, const RenderFn& render, bool find_gateways) {
+  TRY(check_output_dir(ctx, dry));
   TRY_ASSIGN(const auto session, mesh::open_session(ctx.global, contexts));
   std::map<std::string, mesh::GatewayChoice> gateways;
   if (dry == mesh::DryRun::k_offline) {
@@ -85,9 +121,7 @@ Result<ExitCode> render_and_apply(const Context& ctx, const std::vector<std::str
       }
     }
     TRY_ASSIGN(const auto objects, render(session.clusters, mesh::IstioApis{}, gateways));
-    const std::string text = mesh::format_manifests(objects, ctx.global.output, false);
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    return ExitCode::k_ok;
+    return print_manifests(ctx, objects, false);
   }
   TRY_ASSIGN(auto clients, mesh::connect_all(session, ctx.global));
   mesh::JoinReport report;
@@ -120,6 +154,7 @@ namespace {
 
 Result<ExitCode> run_join(const Context& ctx, const JoinFlags& f) {
   TRY_ASSIGN(const auto dry, mesh::parse_dry_run(f.dry_run));
+  TRY(check_output_dir(ctx, dry));
   TRY_ASSIGN(const auto session,
              mesh::open_session(ctx.global, named_clusters(f.positional, f.contexts)));
   if (session.clusters.size() < 2) {
@@ -130,9 +165,7 @@ Result<ExitCode> run_join(const Context& ctx, const JoinFlags& f) {
   if (dry == mesh::DryRun::k_offline) {
     TRY_ASSIGN(const auto objects,
                mesh::render_join_offline(session.config, session.clusters, session.kubeconfig));
-    const std::string text = mesh::format_manifests(objects, ctx.global.output, f.show_secrets);
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    return ExitCode::k_ok;
+    return print_manifests(ctx, objects, f.show_secrets);
   }
   mesh::JoinOptions options;
   options.dry_run = dry;
@@ -153,13 +186,15 @@ void register_join(CLI::App& app, Context& ctx) {
   add_dry_run_flag(sub, f->dry_run, "offline",
                    "Print what would be applied: offline (bare flag, contacts nothing), client "
                    "(plan against the clusters) or server (also validated by the API server)");
+  add_output_dir_option(sub, ctx);
   sub->add_flag("--show-secrets", f->show_secrets, "Show Secret values in --dry-run output");
   sub->add_flag("--force-ca", f->force_ca,
                 "Replace a cacerts Secret whose root differs from this mesh's root");
   sub->add_flag("--restart-istiod", f->restart_istiod,
                 "Restart istiod after cacerts changed (it reads cacerts only at start)");
   sub->footer("Examples:\n  meshctl join cn-shanghai wuxi\n  meshctl join cn-shanghai wuxi "
-              "--dry-run -o yaml > mesh.yaml");
+              "--dry-run -o yaml > mesh.yaml\n  meshctl join cn-shanghai wuxi --dry-run -o yaml "
+              "--output-dir ./mesh   # one file per cluster, for GitOps");
   set_action(sub, ctx, f, run_join);
 }
 

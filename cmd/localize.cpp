@@ -15,12 +15,13 @@ namespace {
 
 struct LocalizeFlags : ClusterFlags {
   std::string service;
+  std::string namespace_; ///< -n
   std::string by = "cluster";
 };
 
 Result<ExitCode> run_localize(const Context& ctx, const LocalizeFlags& f) {
   TRY_ASSIGN(const auto dry, mesh::parse_dry_run(f.dry_run));
-  TRY_ASSIGN(const auto service, mesh::parse_service_name(f.service));
+  TRY_ASSIGN(const auto service, mesh::parse_service_name(f.service, f.namespace_));
   TRY_ASSIGN(const auto by, mesh::parse_failover_by(f.by));
   return render_and_apply(ctx, f.contexts, dry,
                           [&](const auto& clusters, const auto& apis, const auto& /*gateways*/) {
@@ -34,10 +35,14 @@ void register_localize(CLI::App& app, Context& ctx) {
   const auto [sub, f] = add_verb<LocalizeFlags>(
       app, "localize",
       "Keep a service's traffic in the caller's cluster, failing over to the others");
-  sub->add_option("service", f->service, "The service, as SERVICE.NAMESPACE")->required();
+  sub->add_option("service", f->service, "The service, as SERVICE.NAMESPACE (or SERVICE -n NS)")
+      ->required();
+  sub->add_option("-n,--namespace", f->namespace_,
+                  "Namespace of the service when SERVICE has none");
   sub->add_option("--by", f->by, "What counts as local: cluster, network or zone")
       ->capture_default_str();
   add_context_option(sub, f->contexts, "Cluster to change (repeatable; default: all)");
+  add_output_dir_option(sub, ctx);
   add_dry_run_flag(sub, f->dry_run, "offline",
                    "Print what would be applied: offline (bare flag), client or server");
   sub->footer("Example:\n  meshctl localize helloworld.dev");

@@ -1,5 +1,6 @@
 // meshctl: wiring only. Parses flags with CLI11, then runs the action the chosen verb registered.
 
+#include "args.hpp"
 #include "common.hpp"
 #include "core/duration.hpp"
 #include "core/log.hpp"
@@ -9,6 +10,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -23,25 +25,7 @@ constexpr const char* k_footer = R"(Exit codes:
   2  usage or configuration error
   3  a cluster could not be reached
 
-Run 'meshctl VERB --help' for a verb's flags.)";
-
-std::vector<std::string> option_names(const CLI::App& app) {
-  std::vector<std::string> out;
-  for (const auto* opt : app.get_options()) {
-    for (const auto& l : opt->get_lnames()) {
-      out.push_back("--" + l);
-    }
-    for (const auto& s : opt->get_snames()) {
-      out.push_back("-" + s);
-    }
-  }
-  if (const auto* parent = app.get_parent()) {
-    for (auto& n : option_names(*parent)) {
-      out.push_back(std::move(n));
-    }
-  }
-  return out;
-}
+Run 'meshctl help VERB' (or 'meshctl VERB --help') for a verb's flags.)";
 
 // Turns CLI11's "arguments were not expected" into one line with a suggestion.
 int report_extras(const CLI::App& app, const std::vector<std::string>& extras) {
@@ -58,9 +42,10 @@ int report_extras(const CLI::App& app, const std::vector<std::string>& extras) {
   }
   const std::string& word = extras.front();
   std::string msg;
-  if (!word.empty() && word[0] == '-') {
-    const std::string name = word.substr(0, word.find('='));
-    msg = "unknown flag " + shown_quoted(name) + did_you_mean_suffix(name, option_names(*deepest));
+  if (word.size() > 1 && word[0] == '-') {
+    const std::string name =
+        word.rfind("--", 0) == 0 ? word.substr(0, word.find('=')) : word.substr(0, 2);
+    msg = unknown_flag_message(*deepest, name);
   } else if (deepest == &app) {
     std::vector<std::string> verbs;
     for (const auto* sub : app.get_subcommands({})) {
@@ -75,8 +60,11 @@ int report_extras(const CLI::App& app, const std::vector<std::string>& extras) {
     msg = "unexpected argument " + shown_quoted(word) + " for \"" + deepest->get_name() + "\"" +
           did_you_mean_suffix(word, subs);
   }
-  std::fprintf(stderr, "error: %s\nhint: run 'meshctl %s--help'\n", msg.c_str(),
-               deepest == &app ? "" : (deepest->get_name() + " ").c_str());
+  std::string path;
+  for (const CLI::App* c = deepest; c != &app; c = c->get_parent()) {
+    path.insert(0, c->get_name() + " ");
+  }
+  std::fprintf(stderr, "error: %s\nhint: run 'meshctl %s--help'\n", msg.c_str(), path.c_str());
   return static_cast<int>(ExitCode::k_usage);
 }
 
@@ -93,6 +81,7 @@ int main(int argc, char** argv) {
   app.footer(k_footer);
   app.require_subcommand(1);
   app.fallthrough(); // global flags may follow the verb, as kubectl allows
+  use_help_formatter(app);
 
   std::string kubeconfig;
   std::string config_file;
@@ -123,9 +112,16 @@ int main(int argc, char** argv) {
   register_version(app, ctx);
   register_config(app, ctx);
   register_completion(app, ctx);
+  register_help(app, ctx);
 
+  auto args = normalize_args(app, std::vector<std::string>(argv + 1, argv + argc));
+  if (!args) {
+    print_error(args.error());
+    return static_cast<int>(args.error().code());
+  }
   try {
-    app.parse(argc, argv);
+    std::reverse(args->begin(), args->end()); // CLI11 takes a vector last word first
+    app.parse(*args);
   } catch (const CLI::ExtrasError&) {
     std::vector<std::string> extras;
     for (const auto* a = &app;;) {

@@ -36,6 +36,9 @@ std::optional<std::string> did_you_mean(std::string_view word,
   std::optional<std::string> best;
   std::size_t best_distance = limit + 1;
   for (const auto& c : candidates) {
+    if (c == word) {
+      continue; // suggesting the word itself helps no one
+    }
     // A length difference alone costs that many edits: skip the quadratic distance of a word
     // (say a 100 KB argument) that cannot be close.
     const std::size_t gap =

@@ -359,7 +359,7 @@ Result<JoinReport> join_live(const Session& session, const JoinOptions& options,
   return report;
 }
 
-std::string format_join_report(const JoinReport& report, int verbosity) {
+std::string format_join_report(const JoinReport& report, int verbosity, DryRun dry_run) {
   std::string out;
   for (const auto& p : report.plans) {
     const auto s = summarize(p.changes);
@@ -367,8 +367,8 @@ std::string format_join_report(const JoinReport& report, int verbosity) {
         gw != report.existing_gateways.end()) {
       out += fmt::format("{}: using existing east-west gateway {}\n", p.cluster, gw->second);
     }
-    out += fmt::format("{}: {} created, {} updated, {} unchanged\n", p.cluster, s.created,
-                       s.updated, s.unchanged);
+    out += fmt::format("{}: {} created, {} updated, {} unchanged{}\n", p.cluster, s.created,
+                       s.updated, s.unchanged, dry_run_suffix(dry_run));
     if (verbosity >= 1) {
       out += describe_plan(p, verbosity >= 2);
     }

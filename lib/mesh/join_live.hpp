@@ -68,7 +68,8 @@ JoinReport apply_everywhere(std::vector<std::unique_ptr<kube::Client>>& clients,
                             const std::vector<ClusterObjects>& objects, DryRun dry_run);
 
 /// Human summary: one line per cluster, per-object lines with -v (diffs with -vv), then notes.
-std::string format_join_report(const JoinReport& report, int verbosity);
+std::string format_join_report(const JoinReport& report, int verbosity,
+                               DryRun dry_run = DryRun::k_none);
 
 /// -o json / -o yaml form: {apiVersion: meshctl.dev/v1alpha1, kind: <kind>, dryRun, clusters: […],
 /// notes}; kind is JoinResult for join, ApplyResult for expose and localize.

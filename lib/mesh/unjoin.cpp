@@ -419,7 +419,7 @@ Result<UnjoinReport> unjoin_live(const Session& session, const GlobalOptions& gl
 }
 
 std::string format_unjoin_report(const UnjoinReport& report) {
-  const bool dry = report.dry_run == DryRun::k_client || report.dry_run == DryRun::k_server;
+  const char* dry = dry_run_suffix(report.dry_run); // as kubectl: "deleted (dry run)"
   std::vector<std::string> clusters;
   for (const auto& s : report.plan.steps) {
     if (std::find(clusters.begin(), clusters.end(), s.cluster) == clusters.end()) {
@@ -439,11 +439,10 @@ std::string format_unjoin_report(const UnjoinReport& report) {
         continue;
       }
       (s.remove ? removed : kept)++;
-      lines += fmt::format("  {:<10} {}  ({})\n", s.remove ? (dry ? "delete" : "deleted") : "kept",
-                           describe(s.object), s.reason);
+      lines += fmt::format("  {:<10} {}  ({}){}\n", s.remove ? "deleted" : "kept",
+                           describe(s.object), s.reason, s.remove ? dry : "");
     }
-    out +=
-        fmt::format("{}: {} {}, {} left alone\n", c, removed, dry ? "to delete" : "deleted", kept);
+    out += fmt::format("{}: {} deleted, {} left alone{}\n", c, removed, kept, dry);
     out += lines;
   }
   for (const auto& n : report.plan.notes) {

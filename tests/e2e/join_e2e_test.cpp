@@ -159,6 +159,9 @@ TEST_CASE("dry runs against live clusters write nothing", "[e2e][join][dry-run]"
   REQUIRE(client.exit_code == 0);
   CHECK(client.out.find("create     Secret istio-system/cacerts") != std::string::npos);
   CHECK(client.out.find("update     Namespace istio-system") != std::string::npos);
+  // Said as kubectl says it: "… created (dry run)".
+  CHECK(client.out.find("wuxi: ") != std::string::npos);
+  CHECK(client.out.find(" unchanged (dry run)\n") != std::string::npos);
   CHECK(clusters.writes_since(mark).empty());
 
   auto server = clusters.meshctl({"join", "cn-shanghai", "wuxi", "--dry-run=server", "-o", "json"});

@@ -38,6 +38,9 @@ TEST_CASE("did you mean finds close words and rejects distant ones", "[core]") {
   CHECK_FALSE(did_you_mean("kubernetes", verbs).has_value());
   CHECK(edit_distance("kitten", "sitting") == 3);
   CHECK(did_you_mean_suffix("wux", {"wuxi", "cn-shanghai"}) == " (did you mean \"wuxi\"?)");
+  // The word itself is never the suggestion ("--context" (did you mean "--context"?)).
+  CHECK_FALSE(did_you_mean("--context", {"--context"}).has_value());
+  CHECK(did_you_mean("--context", {"--context", "--contexts"}) == "--contexts");
 }
 
 TEST_CASE("redaction hides registered secrets, bearer tokens and private keys", "[core]") {

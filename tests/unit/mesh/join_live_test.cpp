@@ -176,6 +176,12 @@ TEST_CASE("join_live joins two clusters: base objects, tokens, then complete rem
   const std::string summary = format_join_report(*report, 0);
   CHECK(summary.find("cn-shanghai: ") == 0);
   CHECK(summary.find("\nwuxi: ") != std::string::npos);
+  CHECK(summary.find("dry run") == std::string::npos);
+  // A dry run says so on each cluster's line, as kubectl does ("… created (dry run)").
+  CHECK(format_join_report(*report, 0, DryRun::k_client).find(" unchanged (dry run)\n") !=
+        std::string::npos);
+  CHECK(format_join_report(*report, 0, DryRun::k_server).find(" unchanged (server dry run)\n") !=
+        std::string::npos);
 
   // Each cluster holds the other's remote Secret, written once, with the real token and CA.
   const auto in_wuxi = remote_secret_writes(*mesh.fakes[1]);
