@@ -47,7 +47,8 @@ TEST_CASE("choose_namespace: the name's, else -n's, else the fallback", "[mesh][
   CHECK(conflict.error().code() == ExitCode::k_usage);
 }
 
-TEST_CASE("--dry-run modes, none included, and how output marks them", "[mesh][dry-run]") {
+TEST_CASE("dry-run modes (--dry-run), none included, and how output marks them",
+          "[mesh][dry-run]") {
   CHECK(*parse_dry_run("") == DryRun::k_none);
   CHECK(*parse_dry_run("none") == DryRun::k_none); // kubectl's explicit "no dry run"
   CHECK(*parse_dry_run("offline") == DryRun::k_offline);
