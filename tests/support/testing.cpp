@@ -1,20 +1,13 @@
 #include "support/testing.hpp"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
-#include <cerrno>
 #include <cstdlib>
 #include <fstream>
 #include <random>
 #include <sstream>
-#include <thread>
-
-extern char** environ;
 
 namespace meshctl::testing {
 
