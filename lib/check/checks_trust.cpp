@@ -158,9 +158,7 @@ Findings check_trust(const MeshFacts& facts) {
                             ", cacerts holds SHA-256 " + short_fingerprint(root_of.at(c.name)),
                         kubectl(c) + " -n istio-system rollout restart deployment/" +
                             istiod_deployment(c) +
-                            " (or meshctl join "
-                            "--restart-istiod); then restart the workloads so they get new "
-                            "certificates"));
+                            "; then restart the workloads so they get new certificates"));
   }
   return out;
 }

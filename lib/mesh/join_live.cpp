@@ -138,9 +138,7 @@ void restart_istiods(JoinReport& report, const std::map<std::string, IstiodRevis
   if (!restart && !server_dry_run) {
     for (const auto& name : changed) {
       report.notes.push_back(
-          "istiod in " + name +
-          " reads cacerts only at start: restart it (meshctl join --restart-istiod, "
-          "or kubectl --context " +
+          "istiod in " + name + " reads cacerts only at start: restart it (kubectl --context " +
           cfg_by_name.at(name)->context + " -n istio-system rollout restart deployment/" +
           istiods.at(name).deployment + ")");
     }
