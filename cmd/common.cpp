@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 #include "core/output.hpp"
 #include "core/redact.hpp"
+#include "core/shown.hpp"
 
 #include <cstdio>
 
@@ -20,7 +21,13 @@ void add_cluster_args(CLI::App* sub, ClusterFlags& f, const std::string& verb) {
 
 void add_dry_run_flag(CLI::App* sub, std::string& dry_run, const std::string& bare,
                       const std::string& help) {
-  sub->add_flag("--dry-run{" + bare + "}", dry_run, help);
+  sub->add_flag("--dry-run{" + bare + "}", dry_run, help + "; --dry-run=none: no dry run");
+}
+
+void add_output_dir_option(CLI::App* sub, Context& ctx) {
+  sub->add_option("--output-dir", ctx.output_dir,
+                  "With an offline --dry-run: write each cluster's manifests to DIR/CLUSTER.yaml "
+                  "(.json with -o json) instead of stdout");
 }
 
 std::vector<std::string> named_clusters(const std::vector<std::string>& positional,
@@ -33,7 +40,9 @@ std::vector<std::string> named_clusters(const std::vector<std::string>& position
 void print_result(const Context& ctx, const std::function<nlohmann::json()>& json,
                   const std::function<std::string()>& text) {
   if (ctx.global.output == OutputFormat::k_json) {
-    std::printf("%s\n", json().dump(2).c_str());
+    // Strings from servers and files may hold invalid UTF-8: replaced, as in every JSON output.
+    std::printf("%s\n",
+                json().dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else if (ctx.global.output == OutputFormat::k_yaml) {
     std::fputs(to_yaml(json()).c_str(), stdout);
   } else {
@@ -42,10 +51,25 @@ void print_result(const Context& ctx, const std::function<nlohmann::json()>& jso
 }
 
 void print_error(const Error& e, const std::string& hint_prefix) {
-  std::fprintf(stderr, "error: %s\n", redact(e.what()).c_str());
+  // The last net: whatever a message echoes, no control character reaches the terminal and the
+  // line stays bounded (the values in it were shortened where they were put in).
+  std::fprintf(stderr, "error: %s\n", shown(redact(e.what()), k_message_max).c_str());
   if (!e.hint().empty()) {
-    std::fprintf(stderr, "%shint: %s\n", hint_prefix.c_str(), redact(e.hint()).c_str());
+    std::fprintf(stderr, "%shint: %s\n", hint_prefix.c_str(),
+                 shown(redact(e.hint()), k_message_max).c_str());
   }
+}
+
+tl::unexpected<Error> fail_all(const std::vector<Error>& errors, const std::string& summary,
+                               const std::string& hint) {
+  ExitCode code = ExitCode::k_failed;
+  for (const auto& e : errors) {
+    print_error(e, "  ");
+    if (e.code() == ExitCode::k_unreachable) {
+      code = ExitCode::k_unreachable;
+    }
+  }
+  return tl::make_unexpected(Error(code, summary, hint));
 }
 
 } // namespace meshctl::cmd

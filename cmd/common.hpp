@@ -35,6 +35,10 @@ void add_context_option(CLI::App* sub, std::vector<std::string>& contexts, const
 void add_dry_run_flag(CLI::App* sub, std::string& dry_run, const std::string& bare,
                       const std::string& help);
 
+/// Adds --output-dir DIR (into ctx.output_dir): an offline --dry-run writes one file per cluster
+/// there instead of printing (join, expose, localize).
+void add_output_dir_option(CLI::App* sub, Context& ctx);
+
 /// The clusters named as positional arguments followed by those named with --context.
 std::vector<std::string> named_clusters(const std::vector<std::string>& positional,
                                         const std::vector<std::string>& contexts);
@@ -46,6 +50,11 @@ void print_result(const Context& ctx, const std::function<nlohmann::json()>& jso
 
 /// Writes `e` to stderr as "error: …" and, when it has one, "<hint_prefix>hint: …", both redacted.
 void print_error(const Error& e, const std::string& hint_prefix = "");
+
+/// Prints every error (each one line naming its cluster, with its hint) and returns one summary
+/// error whose exit code is the gravest among them: 3 when a cluster could not be reached.
+tl::unexpected<Error> fail_all(const std::vector<Error>& errors, const std::string& summary,
+                               const std::string& hint);
 
 /// A verb's subcommand and the flags its options write into.
 template <class Flags> struct Verb {

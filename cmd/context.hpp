@@ -21,6 +21,9 @@ namespace meshctl::cmd {
 struct Context {
   GlobalOptions global;
   std::string output_text = "table"; ///< raw -o value, parsed after CLI11 is done
+  /// --output-dir of join, expose and localize: an offline --dry-run writes one file per cluster
+  /// there instead of printing to stdout.
+  std::string output_dir;
   /// Set by the verb's callback; run by main after parsing. Returns the exit code.
   std::function<Result<ExitCode>()> action;
 };
@@ -36,6 +39,10 @@ void register_proxy_config(CLI::App& app, Context& ctx);
 void register_version(CLI::App& app, Context& ctx);
 void register_config(CLI::App& app, Context& ctx);
 void register_completion(CLI::App& app, Context& ctx);
+void register_help(CLI::App& app, Context& ctx);
+
+/// Makes every verb's --help list the global flags too (before any verb is registered).
+void use_help_formatter(CLI::App& app);
 
 } // namespace meshctl::cmd
 

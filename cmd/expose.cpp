@@ -17,6 +17,7 @@ namespace {
 
 struct ExposeFlags : ClusterFlags {
   std::vector<std::string> hosts;
+  std::string namespace_; ///< -n
   bool all = false;
   bool remove = false;
   bool force = false;
@@ -54,10 +55,18 @@ Result<ExitCode> run_expose(const Context& ctx, const ExposeFlags& f) {
     return usage_error("a bare --dry-run reads nothing, so it cannot show what --remove leaves",
                        "use --dry-run=client (reads the clusters, writes nothing)");
   }
+  if (f.all && !f.hosts.empty()) {
+    return usage_error("expose got both --all and services; --all already exposes every service",
+                       "drop --all to expose only the services named, or drop the services");
+  }
+  if (f.all && !f.namespace_.empty()) {
+    return usage_error("-n names the namespace of the services given; --all exposes every one",
+                       "meshctl expose helloworld -n dev, or meshctl expose --all");
+  }
   std::vector<mesh::ServiceName> services;
   std::vector<std::string> hosts;
   for (const auto& h : f.hosts) {
-    TRY_ASSIGN(auto s, mesh::parse_service_name(h));
+    TRY_ASSIGN(auto s, mesh::parse_service_name(h, f.namespace_));
     hosts.push_back(render::service_host({s.name, s.namespace_}));
     services.push_back(std::move(s));
   }
@@ -101,7 +110,9 @@ void register_expose(CLI::App& app, Context& ctx) {
   sub->add_flag("--remove", f->remove,
                 "Stop exposing the services named (with --all: the host \"*.local\")");
   sub->add_flag("--force", f->force, "Expose a service that exists in no cluster (yet)");
+  sub->add_option("-n,--namespace", f->namespace_, "Namespace of the services that name none");
   add_context_option(sub, f->contexts, "Cluster to change (repeatable; default: all)");
+  add_output_dir_option(sub, ctx);
   add_dry_run_flag(sub, f->dry_run, "offline",
                    "Print what would be applied: offline (bare flag: the named hosts only, as "
                    "nothing is read), client or server");

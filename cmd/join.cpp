@@ -26,20 +26,43 @@ struct JoinFlags : ClusterFlags {
 
 } // namespace
 
+namespace {
+
+// A join (or apply) that failed after it began writing: what each cluster got so far — stdout, as
+// the report of a finished run is — then every cluster's error, and one summary error whose exit
+// code is the gravest class among them (3 when a cluster could not be reached).
+Result<ExitCode> print_failed_apply(const Context& ctx, const mesh::JoinReport& report,
+                                    mesh::DryRun dry, const std::string& kind) {
+  print_result(
+      ctx,
+      [&] {
+        auto j = mesh::join_report_json(report, dry, kind);
+        j["errors"] = nlohmann::json::array();
+        for (const auto& e : report.errors) {
+          j["errors"].push_back({{"message", e.what()}, {"hint", e.hint()}});
+        }
+        return j;
+      },
+      [&] { return mesh::format_partial_report(report); });
+  return fail_all(report.errors,
+                  std::to_string(report.errors.size()) +
+                      " error(s); the objects listed above were written, nothing else",
+                  "fix what the errors say (or wait for the API server), then run the same "
+                  "command again: it writes only what is still missing");
+}
+
+} // namespace
+
 Result<ExitCode> print_apply_report(const Context& ctx, const mesh::JoinReport& report,
                                     mesh::DryRun dry, const std::string& kind) {
   if (!report.precondition_errors.empty()) {
-    ExitCode code = ExitCode::k_failed;
-    for (const auto& e : report.precondition_errors) {
-      print_error(e, "  ");
-      if (e.code() == ExitCode::k_unreachable) {
-        code = ExitCode::k_unreachable;
-      }
-    }
-    return tl::make_unexpected(Error(code,
-                                     std::to_string(report.precondition_errors.size()) +
-                                         " precondition(s) failed; nothing was written",
-                                     "fix the errors above and run the command again"));
+    return fail_all(report.precondition_errors,
+                    std::to_string(report.precondition_errors.size()) +
+                        " precondition(s) failed; nothing was written",
+                    "fix the errors above and run the command again");
+  }
+  if (!report.errors.empty()) {
+    return print_failed_apply(ctx, report, dry, kind);
   }
   print_result(
       ctx, [&] { return mesh::join_report_json(report, dry, kind); },
@@ -48,14 +71,50 @@ Result<ExitCode> print_apply_report(const Context& ctx, const mesh::JoinReport& 
         if (dry == mesh::DryRun::k_client || dry == mesh::DryRun::k_server) {
           verbosity = std::max(verbosity, 2); // a dry run is read for its plan and diffs
         }
-        return mesh::format_join_report(report, verbosity);
+        return mesh::format_join_report(report, verbosity, dry);
       });
   return ExitCode::k_ok;
 }
 
+namespace {
+
+// --output-dir is only for an offline --dry-run's manifests; anything else is refused before a
+// cluster is contacted.
+Result<void> check_output_dir(const Context& ctx, mesh::DryRun dry) {
+  if (!ctx.output_dir.empty() && dry != mesh::DryRun::k_offline) {
+    return usage_error(
+        "--output-dir holds the manifests of an offline --dry-run",
+        "add --dry-run (or --dry-run=offline), e.g. --dry-run -o yaml --output-dir " +
+            ctx.output_dir);
+  }
+  return {};
+}
+
+// An offline --dry-run's manifests: on stdout, or with --output-dir one file per cluster there.
+Result<ExitCode> print_manifests(const Context& ctx,
+                                 const std::vector<mesh::ClusterObjects>& objects,
+                                 bool show_secrets) {
+  if (ctx.output_dir.empty()) {
+    const std::string text = mesh::format_manifests(objects, ctx.global.output, show_secrets);
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return ExitCode::k_ok;
+  }
+  TRY_ASSIGN(const auto files,
+             mesh::write_manifests(objects, ctx.global.output, show_secrets, ctx.output_dir));
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    std::printf("%s: %zu objects written to %s%s\n", objects[i].cluster.c_str(),
+                objects[i].objects.size(), files[i].c_str(),
+                mesh::dry_run_suffix(mesh::DryRun::k_offline));
+  }
+  return ExitCode::k_ok;
+}
+
+} // namespace
+
 Result<ExitCode> render_and_apply(const Context& ctx, const std::vector<std::string>& contexts,
                                   mesh::DryRun dry, const RenderFn& render, bool find_gateways,
                                   const std::vector<mesh::ServiceName>& must_exist) {
+  TRY(check_output_dir(ctx, dry));
   if (dry == mesh::DryRun::k_offline) {
     TRY_ASSIGN(const auto session, mesh::open_session(ctx.global, contexts));
     std::map<std::string, mesh::GatewayChoice> gateways;
@@ -65,9 +124,7 @@ Result<ExitCode> render_and_apply(const Context& ctx, const std::vector<std::str
       }
     }
     TRY_ASSIGN(const auto objects, render(session.clusters, mesh::IstioApis{}, gateways, nullptr));
-    const std::string text = mesh::format_manifests(objects, ctx.global.output, false);
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    return ExitCode::k_ok;
+    return print_manifests(ctx, objects, false);
   }
   TRY_ASSIGN(auto live, open_live(ctx, contexts, false));
   for (const auto& s : must_exist) {
@@ -80,7 +137,12 @@ Result<ExitCode> render_and_apply(const Context& ctx, const std::vector<std::str
     return print_apply_report(ctx, report, dry, "ApplyResult");
   }
   if (find_gateways) {
-    TRY_ASSIGN(live.gateways, mesh::find_gateways(live.session, live.clients));
+    auto found = mesh::find_gateways(live.session, live.clients);
+    if (!found.errors.empty()) {
+      report.precondition_errors = std::move(found.errors);
+      return print_apply_report(ctx, report, dry, "ApplyResult");
+    }
+    live.gateways = std::move(found.gateways);
     for (const auto& [cluster, g] : live.gateways) {
       if (g.existing) {
         report.existing_gateways[cluster] = g.service();
@@ -89,8 +151,9 @@ Result<ExitCode> render_and_apply(const Context& ctx, const std::vector<std::str
   }
   TRY_ASSIGN(const auto objects,
              render(live.session.clusters, live.apis, live.gateways, &live.clients));
-  TRY_ASSIGN(auto plans, mesh::apply_everywhere(live.clients, objects, dry));
-  report.plans = std::move(plans);
+  auto applied = mesh::apply_everywhere(live.clients, objects, dry);
+  report.plans = std::move(applied.plans);
+  report.errors = std::move(applied.errors);
   return print_apply_report(ctx, report, dry, "ApplyResult");
 }
 
@@ -103,7 +166,9 @@ Result<LiveMesh> open_live(const Context& ctx, const std::vector<std::string>& c
   live.apis = std::move(choice.apis);
   live.api_errors = std::move(choice.errors);
   if (find_gateways && live.api_errors.empty()) {
-    TRY_ASSIGN(live.gateways, mesh::find_gateways(live.session, live.clients));
+    auto found = mesh::find_gateways(live.session, live.clients);
+    live.gateways = std::move(found.gateways);
+    live.api_errors = std::move(found.errors);
   }
   return live;
 }
@@ -117,6 +182,7 @@ Result<ExitCode> run_join(const Context& ctx, const JoinFlags& f) {
                        "leave both out: join restarts istiod where it serves another root than "
                        "cacerts");
   }
+  TRY(check_output_dir(ctx, dry));
   TRY_ASSIGN(const auto session,
              mesh::open_session(ctx.global, named_clusters(f.positional, f.contexts)));
   if (session.clusters.size() < 2) {
@@ -127,9 +193,7 @@ Result<ExitCode> run_join(const Context& ctx, const JoinFlags& f) {
   if (dry == mesh::DryRun::k_offline) {
     TRY_ASSIGN(const auto objects,
                mesh::render_join_offline(session.config, session.clusters, session.kubeconfig));
-    const std::string text = mesh::format_manifests(objects, ctx.global.output, f.show_secrets);
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    return ExitCode::k_ok;
+    return print_manifests(ctx, objects, f.show_secrets);
   }
   mesh::JoinOptions options;
   options.dry_run = dry;
@@ -152,6 +216,7 @@ void register_join(CLI::App& app, Context& ctx) {
   add_dry_run_flag(sub, f->dry_run, "offline",
                    "Print what would be applied: offline (bare flag, contacts nothing), client "
                    "(plan against the clusters) or server (also validated by the API server)");
+  add_output_dir_option(sub, ctx);
   sub->add_flag("--show-secrets", f->show_secrets, "Show Secret values in --dry-run output");
   sub->add_flag("--force-ca", f->force_ca,
                 "Replace a cacerts Secret whose root differs from this mesh's root");
@@ -161,7 +226,8 @@ void register_join(CLI::App& app, Context& ctx) {
                 "Never restart istiod (by default join restarts it, rolling, where the root it "
                 "serves is not the root of cacerts: istiod reads cacerts only at start)");
   sub->footer("Examples:\n  meshctl join cn-shanghai wuxi\n  meshctl join cn-shanghai wuxi "
-              "--dry-run -o yaml > mesh.yaml");
+              "--dry-run -o yaml > mesh.yaml\n  meshctl join cn-shanghai wuxi --dry-run -o yaml "
+              "--output-dir ./mesh   # one file per cluster, for GitOps");
   set_action(sub, ctx, f, run_join);
 }
 

@@ -18,6 +18,7 @@ namespace {
 
 struct LocalizeFlags : ClusterFlags {
   std::string service;
+  std::string namespace_; ///< -n
   std::string by = "cluster";
   bool remove = false;
   bool force = false;
@@ -91,7 +92,7 @@ Result<ExitCode> run_localize(const Context& ctx, const LocalizeFlags& f) {
     }
     return list_rules(ctx, f);
   }
-  TRY_ASSIGN(const auto service, mesh::parse_service_name(f.service));
+  TRY_ASSIGN(const auto service, mesh::parse_service_name(f.service, f.namespace_));
   if (f.remove) {
     return remove_rule(ctx, f, service, dry);
   }
@@ -111,13 +112,16 @@ void register_localize(CLI::App& app, Context& ctx) {
       app, "localize",
       "Keep a service's traffic in the caller's cluster, failing over to the others; without "
       "arguments, list the rules meshctl made");
-  sub->add_option("service", f->service, "The service, as SERVICE.NAMESPACE");
+  sub->add_option("service", f->service, "The service, as SERVICE.NAMESPACE (or SERVICE -n NS)");
+  sub->add_option("-n,--namespace", f->namespace_,
+                  "Namespace of the service when SERVICE has none");
   sub->add_option("--by", f->by, "What counts as local: cluster, network or zone")
       ->capture_default_str();
   sub->add_flag("--remove", f->remove,
                 "Delete the service's DestinationRule where meshctl made it (never another)");
   sub->add_flag("--force", f->force, "Localize a service that exists in no cluster (yet)");
   add_context_option(sub, f->contexts, "Cluster to change (repeatable; default: all)");
+  add_output_dir_option(sub, ctx);
   add_dry_run_flag(sub, f->dry_run, "offline",
                    "Print what would be applied: offline (bare flag), client or server");
   sub->footer("Examples:\n  meshctl localize helloworld.dev\n  meshctl localize\n  meshctl "

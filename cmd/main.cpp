@@ -1,12 +1,16 @@
 // meshctl: wiring only. Parses flags with CLI11, then runs the action the chosen verb registered.
 
+#include "args.hpp"
 #include "common.hpp"
+#include "core/duration.hpp"
 #include "core/log.hpp"
 #include "core/redact.hpp"
+#include "core/shown.hpp"
 #include "core/suggest.hpp"
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -21,25 +25,7 @@ constexpr const char* k_footer = R"(Exit codes:
   2  usage or configuration error
   3  a cluster could not be reached
 
-Run 'meshctl VERB --help' for a verb's flags.)";
-
-std::vector<std::string> option_names(const CLI::App& app) {
-  std::vector<std::string> out;
-  for (const auto* opt : app.get_options()) {
-    for (const auto& l : opt->get_lnames()) {
-      out.push_back("--" + l);
-    }
-    for (const auto& s : opt->get_snames()) {
-      out.push_back("-" + s);
-    }
-  }
-  if (const auto* parent = app.get_parent()) {
-    for (auto& n : option_names(*parent)) {
-      out.push_back(std::move(n));
-    }
-  }
-  return out;
-}
+Run 'meshctl help VERB' (or 'meshctl VERB --help') for a verb's flags.)";
 
 // Turns CLI11's "arguments were not expected" into one line with a suggestion.
 int report_extras(const CLI::App& app, const std::vector<std::string>& extras) {
@@ -56,25 +42,29 @@ int report_extras(const CLI::App& app, const std::vector<std::string>& extras) {
   }
   const std::string& word = extras.front();
   std::string msg;
-  if (!word.empty() && word[0] == '-') {
-    const std::string name = word.substr(0, word.find('='));
-    msg = "unknown flag \"" + name + "\"" + did_you_mean_suffix(name, option_names(*deepest));
+  if (word.size() > 1 && word[0] == '-') {
+    const std::string name =
+        word.rfind("--", 0) == 0 ? word.substr(0, word.find('=')) : word.substr(0, 2);
+    msg = unknown_flag_message(*deepest, name);
   } else if (deepest == &app) {
     std::vector<std::string> verbs;
     for (const auto* sub : app.get_subcommands({})) {
       verbs.push_back(sub->get_name());
     }
-    msg = "unknown verb \"" + word + "\"" + did_you_mean_suffix(word, verbs);
+    msg = "unknown verb " + shown_quoted(word) + did_you_mean_suffix(word, verbs);
   } else {
     std::vector<std::string> subs;
     for (const auto* sub : deepest->get_subcommands({})) {
       subs.push_back(sub->get_name());
     }
-    msg = "unexpected argument \"" + word + "\" for \"" + deepest->get_name() + "\"" +
+    msg = "unexpected argument " + shown_quoted(word) + " for \"" + deepest->get_name() + "\"" +
           did_you_mean_suffix(word, subs);
   }
-  std::fprintf(stderr, "error: %s\nhint: run 'meshctl %s--help'\n", msg.c_str(),
-               deepest == &app ? "" : (deepest->get_name() + " ").c_str());
+  std::string path;
+  for (const CLI::App* c = deepest; c != &app; c = c->get_parent()) {
+    path.insert(0, c->get_name() + " ");
+  }
+  std::fprintf(stderr, "error: %s\nhint: run 'meshctl %s--help'\n", msg.c_str(), path.c_str());
   return static_cast<int>(ExitCode::k_usage);
 }
 
@@ -91,12 +81,13 @@ int main(int argc, char** argv) {
   app.footer(k_footer);
   app.require_subcommand(1);
   app.fallthrough(); // global flags may follow the verb, as kubectl allows
+  use_help_formatter(app);
 
   std::string kubeconfig;
   std::string config_file;
   int verbosity = 0;
   bool no_color = false;
-  int timeout_seconds = 30;
+  std::string timeout_text = "30s";
   app.add_option("--kubeconfig", kubeconfig, "Path to the kubeconfig file (overrides $KUBECONFIG)");
   app.add_option(
       "-c,--config", config_file,
@@ -105,9 +96,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("-v,--verbose", verbosity, "More logging on stderr (repeatable: -vv, -vvv)");
   app.add_flag("--no-color", no_color, "Never colour output (also: NO_COLOR)");
-  app.add_option("--timeout", timeout_seconds, "Seconds to wait for each cluster operation")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+  app.add_option("--timeout", timeout_text,
+                 "Bound on each request to a cluster, retries included, and on every wait "
+                 "(30s, 2m, 1m30s; a plain number is seconds)")
+      ->capture_default_str();
 
   // Every verb, in one visible list.
   register_join(app, ctx);
@@ -120,9 +112,16 @@ int main(int argc, char** argv) {
   register_version(app, ctx);
   register_config(app, ctx);
   register_completion(app, ctx);
+  register_help(app, ctx);
 
+  auto args = normalize_args(app, std::vector<std::string>(argv + 1, argv + argc));
+  if (!args) {
+    print_error(args.error());
+    return static_cast<int>(args.error().code());
+  }
   try {
-    app.parse(argc, argv);
+    std::reverse(args->begin(), args->end()); // CLI11 takes a vector last word first
+    app.parse(*args);
   } catch (const CLI::ExtrasError&) {
     std::vector<std::string> extras;
     for (const auto* a = &app;;) {
@@ -150,7 +149,8 @@ int main(int argc, char** argv) {
     if (app.get_subcommands().empty() && !app.remaining().empty()) {
       return report_extras(app, app.remaining());
     }
-    std::string what = e.what();
+    // CLI11's message can quote an argument: shown like every echoed value.
+    const std::string what = shown(e.what(), k_message_max);
     std::fprintf(stderr, "error: %s\nhint: run 'meshctl --help'\n", what.c_str());
     return static_cast<int>(ExitCode::k_usage);
   }
@@ -162,7 +162,12 @@ int main(int argc, char** argv) {
     ctx.global.config_file = config_file;
   }
   ctx.global.verbosity = verbosity;
-  ctx.global.timeout = std::chrono::seconds(timeout_seconds);
+  auto timeout = parse_duration(timeout_text, "--timeout");
+  if (!timeout) {
+    print_error(timeout.error());
+    return static_cast<int>(timeout.error().code());
+  }
+  ctx.global.timeout = *timeout;
   const char* no_color_env = std::getenv("NO_COLOR");
   ctx.global.color =
       !no_color && (no_color_env == nullptr || *no_color_env == '\0') && isatty(STDOUT_FILENO) != 0;
@@ -190,7 +195,8 @@ int main(int argc, char** argv) {
     return static_cast<int>(*result);
   } catch (const std::exception& e) {
     // Third-party exceptions are meant to be turned into Errors at the edge; this is the last net.
-    std::fprintf(stderr, "error: internal error: %s\n", redact(e.what()).c_str());
+    std::fprintf(stderr, "error: internal error: %s\n",
+                 shown(redact(e.what()), k_message_max).c_str());
     return static_cast<int>(ExitCode::k_failed);
   }
 }

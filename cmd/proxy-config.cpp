@@ -4,6 +4,7 @@
 #include "config/config.hpp"
 #include "config/kubeconfig.hpp"
 #include "context.hpp"
+#include "core/shown.hpp"
 #include "core/try.hpp"
 #include "envoy/config_dump.hpp"
 #include "envoy/dump_source.hpp"
@@ -13,6 +14,7 @@
 #include "envoy/summary.hpp"
 #include "kube/client.hpp"
 #include "mesh/join_live.hpp"
+#include "mesh/session.hpp"
 
 #include <cstdio>
 #include <memory>
@@ -27,7 +29,8 @@ const std::string k_cluster_path(envoy::k_clusters_config_path);
 const std::string k_clusters_status_path(envoy::k_cluster_status_path);
 
 struct Target {
-  std::string pod; // POD[.NAMESPACE]
+  std::string pod;        // POD[.NAMESPACE]
+  std::string namespace_; // -n: the pod's namespace when POD names none
   std::string file;
   std::string context; // meshctl cluster name or kubeconfig context; "" = current context
 };
@@ -57,13 +60,14 @@ Result<std::unique_ptr<envoy::DumpSource>> open_pod(const GlobalOptions& global,
     context = c->context;
   }
   TRY_ASSIGN(const auto resolved, kubeconfig.resolve(context));
-  auto [pod, ns] = envoy::split_pod_name(t.pod, resolved.namespace_);
+  const auto [pod, named] = envoy::split_pod_name(t.pod, "");
+  TRY_ASSIGN(const auto ns,
+             mesh::choose_namespace(t.pod, named, t.namespace_, resolved.namespace_));
   const auto opts = mesh::client_options(global);
   TRY_ASSIGN(auto client, kube::Client::connect(resolved, opts));
-  const auto exec_timeout =
-      std::max<std::chrono::milliseconds>(std::chrono::seconds(60), opts.request_timeout);
+  // --timeout bounds the exec too (a large dump may need more: the error says to raise it).
   return std::unique_ptr<envoy::DumpSource>(
-      std::make_unique<LivePodSource>(std::move(client), ns, pod, exec_timeout));
+      std::make_unique<LivePodSource>(std::move(client), ns, pod, global.timeout));
 }
 
 struct Args {
@@ -82,15 +86,21 @@ struct Args {
 // Exactly one of POD and -f, as istioctl requires.
 Result<std::unique_ptr<envoy::DumpSource>> open_source(const GlobalOptions& global,
                                                        const std::string& verb, const Target& t) {
-  if (t.pod.empty() == t.file.empty()) {
+  if (t.pod.empty() && t.file.empty()) {
     return usage_error("proxy-config " + verb + " needs a pod (POD[.NAMESPACE]) or -f FILE",
                        "e.g. meshctl proxy-config " + verb +
                            " sleep-7656cf8794-k3m9r.dev, or -f "
                            "dump.json");
   }
+  if (!t.pod.empty() && !t.file.empty()) {
+    return usage_error("proxy-config " + verb + " got both a pod (" + shown_quoted(t.pod) +
+                           ") and -f " + shown(t.file) + "; it reads one of them",
+                       "drop the pod to read the file, or -f to read the pod's Envoy");
+  }
   if (!t.file.empty()) {
-    if (!t.context.empty()) {
-      return usage_error("--context applies to a pod, not to -f " + t.file);
+    if (!t.context.empty() || !t.namespace_.empty()) {
+      return usage_error(std::string(t.context.empty() ? "-n" : "--context") +
+                         " applies to a pod, not to -f " + shown(t.file));
     }
     return std::unique_ptr<envoy::DumpSource>(std::make_unique<envoy::FileDumpSource>(t.file));
   }
@@ -123,9 +133,9 @@ template <class F> Result<ExitCode> guarded(F&& f) {
   try {
     return f();
   } catch (const envoy::JsonError& e) {
-    return fail(std::string("cannot render the dump: ") + e.what());
+    return fail("cannot render the dump: " + shown(e.what(), k_message_max));
   } catch (const std::exception& e) { // nlohmann::json errors
-    return fail(std::string("cannot render the dump: ") + e.what());
+    return fail("cannot render the dump: " + shown(e.what(), k_message_max));
   }
 }
 
@@ -209,6 +219,8 @@ Result<ExitCode> run_endpoints(const Context& ctx, const Args& a) {
 void add_target(CLI::App* sub, Args& a, const std::string& admin_path) {
   sub->add_option("pod", a.target.pod,
                   "POD[.NAMESPACE] whose Envoy to read (namespace: the context's)");
+  sub->add_option("-n,--namespace", a.target.namespace_,
+                  "Namespace of the pod when POD names none (default: the context's)");
   sub->add_option("--context", a.target.context,
                   "Cluster (meshctl.yaml name or kubeconfig context) of the pod");
   sub->add_option("-f,--file", a.target.file,
@@ -277,6 +289,33 @@ void register_proxy_config(CLI::App& app, Context& ctx) {
       ->check(CLI::NonNegativeNumber);
   clusters->callback(
       [&ctx, args] { ctx.action = [&ctx, args] { return run_clusters(ctx, *args); }; });
+
+  // istioctl's other proxy-config subcommands: refused with what meshctl has (exit 2), rather than
+  // CLI11's "A subcommand is required". Hidden from the help.
+  const std::vector<std::vector<std::string>> k_istioctl_only = {{"route", "routes", "r"},
+                                                                 {"secret", "secrets"},
+                                                                 {"bootstrap"},
+                                                                 {"all", "a"},
+                                                                 {"log"},
+                                                                 {"ecds"},
+                                                                 {"rootca-compare"}};
+  for (const auto& names : k_istioctl_only) {
+    auto* other = pc->add_subcommand(names.front(), "");
+    other->group("");
+    for (std::size_t i = 1; i < names.size(); ++i) {
+      other->alias(names[i]);
+    }
+    other->prefix_command(); // what follows is istioctl's (args.cpp drops it)
+    const std::string word = names.front();
+    other->callback([&ctx, word] {
+      ctx.action = [word]() -> Result<ExitCode> {
+        return usage_error("meshctl proxy-config does not support \"" + word +
+                               "\": it has listener, endpoints, eds and clusters",
+                           "for " + word + " use istioctl proxy-config " + word +
+                               " POD[.NAMESPACE]");
+      };
+    });
+  }
 }
 
 } // namespace meshctl::cmd

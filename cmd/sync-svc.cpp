@@ -1,6 +1,8 @@
 // meshctl sync-svc: CLI wiring. The work is in lib/mesh/sync*.
 
 #include "common.hpp"
+#include "core/shown.hpp"
+#include "core/strings.hpp"
 #include "core/try.hpp"
 #include "mesh/join.hpp"
 #include "mesh/join_live.hpp"
@@ -73,6 +75,16 @@ Result<ExitCode> run_sync(const Context& ctx, const SyncFlags& f) {
     return usage_error("--namespace and --all-namespaces exclude each other",
                        "name namespaces with -n (repeatable), or use -A for all of them");
   }
+  for (const auto* names : {&f.namespaces, &f.exclude}) {
+    for (const auto& ns : *names) {
+      if (!is_dns1123_label(ns)) {
+        return usage_error(
+            "namespace " + shown_quoted(ns) + " is not a valid namespace name",
+            "namespace names are RFC 1123 labels: lower-case letters, digits and "
+            "'-', at most 63 characters, starting and ending with a letter or digit");
+      }
+    }
+  }
   if (f.concurrency < 1 || f.concurrency > 1024) {
     return usage_error("--concurrency must be between 1 and 1024");
   }
@@ -128,13 +140,26 @@ Result<ExitCode> run_sync(const Context& ctx, const SyncFlags& f) {
   }
 
   TRY_ASSIGN(const auto report, mesh::sync_once(session, options, clients));
+  if (!report.read_errors.empty()) {
+    return fail_all(report.read_errors, "nothing was written: sync-svc plans from every cluster",
+                    "run meshctl sync-svc again once every cluster answers");
+  }
   print_report(ctx, report);
   const int conflicts = mesh::count_conflicts(report.plan);
   if (!report.failures.empty()) {
-    const auto& first = report.failures.front();
-    Error e = first.error;
-    return tl::make_unexpected(
-        e.with_context(fmt::format("{} write(s) failed; the first", report.failures.size())));
+    // One line per cluster: how many of its writes failed, and the first one's error.
+    std::map<std::string, std::vector<const mesh::SyncFailure*>> by_cluster;
+    for (const auto& failure : report.failures) {
+      by_cluster[failure.cluster].push_back(&failure);
+    }
+    std::vector<Error> errors;
+    for (const auto& [cluster, failed] : by_cluster) {
+      Error e = failed.front()->error;
+      errors.push_back(e.with_context(fmt::format("{} write(s) failed; the first", failed.size()))
+                           .with_cluster(cluster));
+    }
+    return fail_all(errors, fmt::format("{} write(s) failed", report.failures.size()),
+                    "the table above counts what was written; run meshctl sync-svc again");
   }
   if (conflicts > 0) {
     std::fprintf(stderr,

@@ -40,9 +40,18 @@ Result<ExitCode> run_unjoin(const Context& ctx, const UnjoinFlags& f) {
   options.purge_ca = f.purge_ca;
   options.dry_run = dry;
   TRY_ASSIGN(const auto report, mesh::unjoin_live(session, ctx.global, clients, options));
+  if (report.read_failed) {
+    return fail_all(report.errors,
+                    "nothing was deleted: unjoin decides from every cluster's objects",
+                    "run meshctl unjoin again once every cluster answers");
+  }
   print_result(
       ctx, [&] { return mesh::unjoin_report_json(report); },
       [&] { return mesh::format_unjoin_report(report); });
+  if (!report.errors.empty()) {
+    return fail_all(report.errors, std::to_string(report.errors.size()) + " error(s)",
+                    "the report above lists what was deleted; run meshctl unjoin again");
+  }
   return ExitCode::k_ok;
 }
 

@@ -19,6 +19,7 @@ namespace {
 
 struct VerifyFlags {
   std::string service;
+  std::string namespace_; ///< -n: the service's namespace when SERVICE has none
   std::vector<std::string> contexts;
   std::string from;
   std::string fail_on = "error";
@@ -34,7 +35,7 @@ Result<check::MeshFacts> collect(const Context& ctx, const VerifyFlags& f) {
     }
     TRY_ASSIGN(auto facts, check::load_bundle(f.from_bundle));
     if (!f.service.empty()) {
-      TRY_ASSIGN(const auto service, mesh::parse_service_name(f.service));
+      TRY_ASSIGN(const auto service, mesh::parse_service_name(f.service, f.namespace_));
       if (service.name != facts.service || service.namespace_ != facts.namespace_) {
         return usage_error("the bundle in " + f.from_bundle + " is about " + facts.service + "." +
                                facts.namespace_ + ", not " + f.service,
@@ -47,7 +48,7 @@ Result<check::MeshFacts> collect(const Context& ctx, const VerifyFlags& f) {
     return usage_error("verify needs the service to check, as SERVICE.NAMESPACE",
                        "e.g. meshctl verify helloworld.dev");
   }
-  TRY_ASSIGN(const auto service, mesh::parse_service_name(f.service));
+  TRY_ASSIGN(const auto service, mesh::parse_service_name(f.service, f.namespace_));
   TRY_ASSIGN(const auto session, mesh::open_session(ctx.global, f.contexts));
   TRY_ASSIGN(auto clients, mesh::connect_all(session, ctx.global));
   if (f.contexts.empty()) {
@@ -58,9 +59,8 @@ Result<check::MeshFacts> collect(const Context& ctx, const VerifyFlags& f) {
   check::CollectOptions options;
   options.service = service;
   options.from = f.from;
-  options.exec_timeout = std::max<std::chrono::milliseconds>(
-      std::chrono::seconds(60),
-      std::chrono::duration_cast<std::chrono::milliseconds>(ctx.global.timeout));
+  options.exec_timeout = ctx.global.timeout;
+  options.timeout = ctx.global.timeout;
   return check::collect_facts(session, clients, options);
 }
 
@@ -83,7 +83,9 @@ Result<ExitCode> run_verify(const Context& ctx, const VerifyFlags& f) {
 void register_verify(CLI::App& app, Context& ctx) {
   const auto [sub, f] = add_verb<VerifyFlags>(
       app, "verify", "Check a service across every cluster, with a hint for each problem");
-  sub->add_option("service", f->service, "The service, as SERVICE.NAMESPACE");
+  sub->add_option("service", f->service, "The service, as SERVICE.NAMESPACE (or SERVICE -n NS)");
+  sub->add_option("-n,--namespace", f->namespace_,
+                  "Namespace of the service (and of --from's pod) when SERVICE does not name one");
   add_context_option(sub, f->contexts, "Cluster to check (repeatable; default: all)");
   sub->add_option("--from", f->from,
                   "Client pod (POD.NAMESPACE) whose Envoy shows the endpoints (default: a pod "
@@ -96,7 +98,8 @@ void register_verify(CLI::App& app, Context& ctx) {
                   "Check a bundle written by --save-bundle instead of the clusters");
   sub->footer("Exit codes: 0 no error, 1 an error (or a warning with --fail-on warning), 3 a "
               "cluster could not be reached (the others are still checked).\n"
-              "Examples:\n  meshctl verify helloworld.dev\n  meshctl verify helloworld.dev "
+              "Examples:\n  meshctl verify helloworld.dev\n  meshctl verify helloworld -n dev\n  "
+              "meshctl verify helloworld.dev "
               "--from sleep-7656cf8794-k3m9r.dev -o json\n  meshctl verify helloworld.dev "
               "--save-bundle ./ticket-123 && meshctl verify --from-bundle ./ticket-123");
   set_action(sub, ctx, f, run_verify);

@@ -1,6 +1,6 @@
 # fish completion for meshctl. Install: meshctl completion fish > ~/.config/fish/completions/meshctl.fish
 
-set -l verbs join unjoin expose localize sync-svc verify proxy-config version config completion
+set -l verbs join unjoin expose localize sync-svc verify proxy-config pc version config completion help
 complete -c meshctl -f
 complete -c meshctl -n "not __fish_seen_subcommand_from $verbs" -a join -d 'make clusters one mesh'
 complete -c meshctl -n "not __fish_seen_subcommand_from $verbs" -a unjoin -d 'remove what meshctl made'
@@ -12,14 +12,18 @@ complete -c meshctl -n "not __fish_seen_subcommand_from $verbs" -a proxy-config 
 complete -c meshctl -n "not __fish_seen_subcommand_from $verbs" -a version -d 'print the version'
 complete -c meshctl -n "not __fish_seen_subcommand_from $verbs" -a config -d 'effective configuration'
 complete -c meshctl -n "not __fish_seen_subcommand_from $verbs" -a completion -d 'shell completion script'
+complete -c meshctl -n "not __fish_seen_subcommand_from $verbs" -a help -d 'help of meshctl or of a verb'
 complete -c meshctl -l kubeconfig -r -F -d 'kubeconfig file'
 complete -c meshctl -s c -l config -r -F -d 'meshctl config file'
 complete -c meshctl -s o -l output -x -a 'table wide yaml json' -d 'output format'
 complete -c meshctl -s v -l verbose -d 'more logging'
 complete -c meshctl -l no-color -d 'never colour output'
-complete -c meshctl -l timeout -x -d 'seconds per cluster operation'
+complete -c meshctl -l timeout -x -d 'bound per cluster request and wait (30s, 2m)'
 complete -c meshctl -l context -x -a '(meshctl __contexts 2>/dev/null)' -d 'kubeconfig context'
-complete -c meshctl -l dry-run -d 'print what would be applied'
+complete -c meshctl -l dry-run -d 'print what would be applied (=none|offline|client|server)'
+complete -c meshctl -n '__fish_seen_subcommand_from join expose localize' -l output-dir -r -a '(__fish_complete_directories)' -d 'one file per cluster for an offline --dry-run'
+complete -c meshctl -n '__fish_seen_subcommand_from expose localize verify proxy-config pc' -s n -l namespace -x -d 'namespace of the service or pod'
+complete -c meshctl -n '__fish_seen_subcommand_from help' -x -a 'join unjoin expose localize sync-svc verify proxy-config version config completion'
 complete -c meshctl -n '__fish_seen_subcommand_from join unjoin' -x -a '(meshctl __contexts 2>/dev/null)'
 complete -c meshctl -n '__fish_seen_subcommand_from unjoin' -l all -d 'also gateway, DestinationRules, synced Services'
 complete -c meshctl -n '__fish_seen_subcommand_from unjoin' -l purge-ca -d 'also cacerts'
@@ -33,6 +37,6 @@ complete -c meshctl -n '__fish_seen_subcommand_from sync-svc' -l no-prune -d 'ke
 complete -c meshctl -n '__fish_seen_subcommand_from sync-svc' -l no-create-namespace -d 'do not create namespaces'
 complete -c meshctl -n '__fish_seen_subcommand_from sync-svc' -l concurrency -x -d 'requests in flight per cluster'
 complete -c meshctl -n '__fish_seen_subcommand_from sync-svc' -l watch -d 'keep syncing'
-complete -c meshctl -n '__fish_seen_subcommand_from proxy-config' -x -a 'listener endpoints eds clusters'
+complete -c meshctl -n '__fish_seen_subcommand_from proxy-config pc' -x -a 'listener endpoints eds clusters'
 complete -c meshctl -n '__fish_seen_subcommand_from config' -x -a view
 complete -c meshctl -n '__fish_seen_subcommand_from completion' -x -a 'bash zsh fish'

@@ -1,11 +1,9 @@
 #include "check/bundle.hpp"
 
+#include "core/files.hpp"
 #include "core/redact.hpp"
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <set>
 
 namespace meshctl::check {
@@ -13,16 +11,6 @@ namespace meshctl::check {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string safe(std::string_view text) {
-  std::string out;
-  for (char ch : text) {
-    const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                    (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.';
-    out += ok ? ch : '_';
-  }
-  return out.empty() ? "_" : out;
-}
 
 std::string what_of(const std::string& path) {
   if (path.starts_with("clusters")) {
@@ -34,21 +22,7 @@ std::string what_of(const std::string& path) {
   if (path.find("listeners") != std::string::npos) {
     return "listeners";
   }
-  return safe(path);
-}
-
-Result<void> write_file(const fs::path& p, std::string_view text) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  if (!out) {
-    return fail("cannot write " + p.string() + ": " + std::strerror(errno),
-                "pick a directory you may write to");
-  }
-  out.write(text.data(), static_cast<std::streamsize>(text.size()));
-  out.close();
-  if (!out) {
-    return fail("cannot write " + p.string() + ": " + std::strerror(errno));
-  }
-  return {};
+  return safe_file_name(path);
 }
 
 } // namespace
@@ -64,8 +38,8 @@ Result<void> save_bundle(const MeshFacts& facts, const std::string& dir) {
   std::vector<std::pair<std::string, const DumpFacts*>> dumps;
   std::set<std::string> used;
   const auto namer = [&](const ClusterFacts& c, const DumpFacts& d) {
-    std::string rel = "dumps/" + safe(c.name) + "/" + safe(d.namespace_) + "." + safe(d.pod) + "." +
-                      what_of(d.path) + ".json";
+    std::string rel = "dumps/" + safe_file_name(c.name) + "/" + safe_file_name(d.namespace_) + "." +
+                      safe_file_name(d.pod) + "." + what_of(d.path) + ".json";
     for (int i = 2; used.contains(rel); ++i) {
       rel = rel.substr(0, rel.size() - 5) + "-" + std::to_string(i) + ".json";
     }
@@ -73,7 +47,10 @@ Result<void> save_bundle(const MeshFacts& facts, const std::string& dir) {
     dumps.emplace_back(rel, &d);
     return rel;
   };
-  const std::string text = redact(facts_to_json(facts, namer).dump(2)) + "\n";
+  const std::string text =
+      redact(facts_to_json(facts, namer)
+                 .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)) +
+      "\n";
   for (const auto& [rel, d] : dumps) {
     const fs::path p = root / rel;
     fs::create_directories(p.parent_path(), ec);

@@ -11,18 +11,22 @@ namespace meshctl::check {
 
 using nlohmann::json;
 
-Finding info(std::string id, std::string cluster, std::string message) {
-  return {std::move(id), Severity::k_info, std::move(cluster), std::move(message), {}};
+Finding info(FindingId id, std::string cluster, std::string message) {
+  return {std::string(finding_id_name(id)),
+          Severity::k_info,
+          std::move(cluster),
+          std::move(message),
+          {}};
 }
 
-Finding warning(std::string id, std::string cluster, std::string message, std::string hint) {
-  return {std::move(id), Severity::k_warning, std::move(cluster), std::move(message),
-          std::move(hint)};
+Finding warning(FindingId id, std::string cluster, std::string message, std::string hint) {
+  return {std::string(finding_id_name(id)), Severity::k_warning, std::move(cluster),
+          std::move(message), std::move(hint)};
 }
 
-Finding error(std::string id, std::string cluster, std::string message, std::string hint) {
-  return {std::move(id), Severity::k_error, std::move(cluster), std::move(message),
-          std::move(hint)};
+Finding error(FindingId id, std::string cluster, std::string message, std::string hint) {
+  return {std::string(finding_id_name(id)), Severity::k_error, std::move(cluster),
+          std::move(message), std::move(hint)};
 }
 
 std::string kubectl(const ClusterFacts& c) {

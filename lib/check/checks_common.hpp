@@ -4,6 +4,7 @@
 // Gateways that both the gateway and the SNI checks judge. Internal to lib/check: the public
 // surface and the index of finding ids is checks.hpp.
 
+#include "check/checks.hpp"
 #include "check/facts.hpp"
 #include "check/finding.hpp"
 #include "check/views.hpp"
@@ -14,11 +15,11 @@
 namespace meshctl::check {
 
 /// Something verified and fine (no hint).
-Finding info(std::string id, std::string cluster, std::string message);
+Finding info(FindingId id, std::string cluster, std::string message);
 /// Works, but not as the user probably wants, or could not be verified; `hint` says what to do.
-Finding warning(std::string id, std::string cluster, std::string message, std::string hint);
+Finding warning(FindingId id, std::string cluster, std::string message, std::string hint);
 /// Broken; `hint` says what to run or change.
-Finding error(std::string id, std::string cluster, std::string message, std::string hint);
+Finding error(FindingId id, std::string cluster, std::string message, std::string hint);
 
 /// "kubectl --context <context>" (the cluster's name when it has no context), for hints.
 std::string kubectl(const ClusterFacts& c);

@@ -33,7 +33,7 @@ bool check_locality(const MeshFacts& facts, const ClusterFacts& c,
   }
   for (const auto& r : rule_views(c)) {
     if (r.locality_lb && !r.outlier_detection) {
-      out.push_back(error("destination-rule.no-outlier-detection", c.name,
+      out.push_back(error(FindingId::k_destination_rule_no_outlier_detection, c.name,
                           "DestinationRule " + r.namespace_ + "/" + r.name +
                               " sets localityLbSetting without outlierDetection: Istio "
                               "ignores it silently, so traffic is not kept local",
@@ -58,7 +58,7 @@ bool check_locality(const MeshFacts& facts, const ClusterFacts& c,
     }
   }
   if (local && where.size() > 1 && !active) {
-    out.push_back(warning("traffic.spread", c.name,
+    out.push_back(warning(FindingId::k_traffic_spread, c.name,
                           "pods of " + facts.service + " run in " +
                               join(std::vector<std::string>(where.begin(), where.end())) +
                               " and no DestinationRule keeps traffic local: calls from " + c.name +
@@ -73,11 +73,12 @@ bool client_readable(const MeshFacts& facts, const ClusterFacts& c, Findings& ou
   if (!c.client) {
     const auto e = c.errors.find("client");
     if (e != c.errors.end()) {
-      out.push_back(warning(
-          "endpoints.unavailable", c.name, "cannot read a client's endpoints: " + e->second.message,
-          e->second.hint.empty() ? "name a client with --from POD.NAMESPACE" : e->second.hint));
+      out.push_back(warning(FindingId::k_endpoints_unavailable, c.name,
+                            "cannot read a client's endpoints: " + e->second.message,
+                            e->second.hint.empty() ? "name a client with --from POD.NAMESPACE"
+                                                   : e->second.hint));
     } else {
-      out.push_back(warning("endpoints.no-client", c.name,
+      out.push_back(warning(FindingId::k_endpoints_no_client, c.name,
                             "no pod with an istio-proxy in namespace " + facts.namespace_ +
                                 " to read the endpoints a client sees",
                             "name one with --from POD.NAMESPACE"));
@@ -89,13 +90,13 @@ bool client_readable(const MeshFacts& facts, const ClusterFacts& c, Findings& ou
   if (!cl.cluster_status.bytes && !cl.eds.bytes) {
     const auto& e = cl.cluster_status.error ? cl.cluster_status.error : cl.eds.error;
     out.push_back(
-        warning("endpoints.unavailable", c.name,
+        warning(FindingId::k_endpoints_unavailable, c.name,
                 "could not read the Envoy of " + client + (e ? ": " + e->message : std::string()),
                 e && !e->hint.empty() ? e->hint : proxy_config_endpoints(c, cl)));
     return false;
   }
   if (!cl.parse_error.empty()) {
-    out.push_back(warning("endpoints.unavailable", c.name,
+    out.push_back(warning(FindingId::k_endpoints_unavailable, c.name,
                           "could not read the Envoy dump of " + client + ": " + cl.parse_error,
                           proxy_config_endpoints(c, cl)));
     return false;
@@ -124,7 +125,7 @@ bool check_complete(const MeshFacts& facts, const ClusterFacts& c, const std::st
   }
   if (!missing_local.empty()) {
     fine = false;
-    out.push_back(error("endpoints.missing-local", c.name,
+    out.push_back(error(FindingId::k_endpoints_missing_local, c.name,
                         "the Envoy of " + client + " lacks local pods " + join(missing_local),
                         "istiod has not pushed them: is istiod in " + c.name +
                             " ready? (istioctl proxy-status)"));
@@ -140,7 +141,7 @@ bool check_complete(const MeshFacts& facts, const ClusterFacts& c, const std::st
       expected.insert(expected.end(), g.addresses.begin(), g.addresses.end());
     }
     out.push_back(
-        error("endpoints.missing-remote", c.name,
+        error(FindingId::k_endpoints_missing_remote, c.name,
               "the Envoy of " + client + " has no endpoint leading to " + o.name +
                   (expected.empty() ? std::string(" (whose gateway has no address)")
                                     : " (expected its gateway at " + address_list(expected) + ")"),
@@ -162,7 +163,7 @@ bool check_healthy(const MeshFacts& facts, const ClusterFacts& c, const std::str
       const auto* peer = facts.find(r.peer_cluster);
       if (peer != nullptr && peer->network != c.network) {
         fine = false;
-        out.push_back(warning("endpoints.remote-pod", c.name,
+        out.push_back(warning(FindingId::k_endpoints_remote_pod, c.name,
                               "endpoint " + r.endpoint.address + " is " + r.what +
                                   " on another network: unreachable from " + c.name,
                               "istiod did not replace it with the gateway address: check the "
@@ -176,7 +177,7 @@ bool check_healthy(const MeshFacts& facts, const ClusterFacts& c, const std::str
   }
   if (!unhealthy.empty()) {
     fine = false;
-    out.push_back(warning("endpoints.unhealthy", c.name,
+    out.push_back(warning(FindingId::k_endpoints_unhealthy, c.name,
                           "unhealthy endpoints seen by " + client + ": " + join(unhealthy),
                           proxy_config_endpoints(c, *c.client) + " -o wide"));
   }
@@ -215,7 +216,7 @@ bool check_priorities(const ClusterFacts& c, const std::string& client, const Pr
   const auto first_remote = *std::min_element(p.remote.begin(), p.remote.end());
   if (!local_zero || !remote_later) {
     out.push_back(
-        error("endpoints.priority", c.name,
+        error(FindingId::k_endpoints_priority, c.name,
               fmt::format("a DestinationRule keeps traffic local, but the Envoy of "
                           "{} has local pods at priority {} and remote endpoints "
                           "at priority {}: the rule is not in effect",
@@ -224,7 +225,7 @@ bool check_priorities(const ClusterFacts& c, const std::string& client, const Pr
               "and that istiod pushed it: istioctl proxy-status"));
     return false;
   }
-  out.push_back(info("traffic.localized", c.name,
+  out.push_back(info(FindingId::k_traffic_localized, c.name,
                      "calls from " + c.name +
                          " stay local: local pods at priority 0, other clusters at priority " +
                          std::to_string(first_remote) + " (failover)"));
@@ -235,11 +236,15 @@ bool check_priorities(const ClusterFacts& c, const std::string& client, const Pr
 
 Findings check_endpoints(const MeshFacts& facts) {
   Findings out;
-  if (!facts.from.empty() &&
-      std::none_of(facts.clusters.begin(), facts.clusters.end(), [](const ClusterFacts& c) {
-        return c.client && c.client->picked_by == "--from";
-      })) {
-    out.push_back(error("endpoints.from-not-found", "",
+  // A cluster whose client could not be read (403 on the --from pod) may well hold the pod:
+  // endpoints.unavailable says so there, and nothing may claim the pod absent.
+  const bool from_found_or_unread =
+      std::any_of(facts.clusters.begin(), facts.clusters.end(), [](const ClusterFacts& c) {
+        return (c.client && c.client->picked_by == "--from") ||
+               (usable(c) && !readable(c, "client"));
+      });
+  if (!facts.from.empty() && !from_found_or_unread) {
+    out.push_back(error(FindingId::k_endpoints_from_not_found, "",
                         "--from " + facts.from + ": no such pod in any reachable cluster",
                         "name a pod as POD.NAMESPACE (kubectl get pods -A | grep istio-proxy "
                         "shows candidates)"));
@@ -261,7 +266,7 @@ Findings check_endpoints(const MeshFacts& facts) {
     const std::string client = c.client->namespace_ + "/" + c.client->pod;
     const auto rows = endpoint_rows(facts, c);
     if (rows.empty()) {
-      out.push_back(error("endpoints.none", c.name,
+      out.push_back(error(FindingId::k_endpoints_none, c.name,
                           "the Envoy of " + client + " has no endpoint for " + facts.host() +
                               ": calls fail with 503 (no healthy upstream)",
                           "check the findings above (remote secrets, gateway, service); then "
@@ -273,7 +278,7 @@ Findings check_endpoints(const MeshFacts& facts) {
     const auto p = priorities(rows);
     const bool in_effect = check_priorities(c, client, p, active, out);
     if (complete && healthy && in_effect) {
-      out.push_back(info("endpoints.ok", c.name,
+      out.push_back(info(FindingId::k_endpoints_ok, c.name,
                          fmt::format("{} sees {} endpoint(s) of {} ({} local, {} remote)", client,
                                      rows.size(), facts.host(), p.local.size(), p.remote.size())));
     }

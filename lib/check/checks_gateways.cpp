@@ -63,7 +63,7 @@ void check_hostnames(const MeshFacts& facts, const ClusterFacts& c, const Gatewa
     const std::string proof = seen.empty() ? "" : "; reached by " + join(seen);
     const auto it = facts.host_lookups.find(a.address);
     if (it != facts.host_lookups.end() && !it->second.addresses.empty()) {
-      out.push_back(info("gateway.hostname", c.name,
+      out.push_back(info(FindingId::k_gateway_hostname, c.name,
                          "the gateway address " + name +
                              " is a hostname; from here it resolves "
                              "to " +
@@ -73,7 +73,7 @@ void check_hostnames(const MeshFacts& facts, const ClusterFacts& c, const Gatewa
     const std::string why =
         it == facts.host_lookups.end() ? "it was not looked up" : it->second.error;
     if (!seen.empty()) {
-      out.push_back(info("gateway.hostname", c.name,
+      out.push_back(info(FindingId::k_gateway_hostname, c.name,
                          "the gateway address " + name +
                              " is a hostname that does not resolve "
                              "from here (" +
@@ -90,7 +90,7 @@ void check_hostnames(const MeshFacts& facts, const ClusterFacts& c, const Gatewa
       }
     }
     out.push_back(
-        warning("gateway.hostname-unresolved", c.name,
+        warning(FindingId::k_gateway_hostname_unresolved, c.name,
                 "the gateway address " + name + " is a hostname that does not resolve from here (" +
                     why + "); " + istiod_does +
                     ", so it may well resolve there, but nothing verify read "
@@ -121,13 +121,13 @@ void check_mesh_networks(const MeshFacts& facts, const ClusterFacts& c, Findings
       }
     }
     if (missing.empty()) {
-      out.push_back(info("gateway.mesh-networks", o.name,
+      out.push_back(info(FindingId::k_gateway_mesh_networks, o.name,
                          "istiod in " + o.name + " knows the gateway of network " + c.network +
                              " from meshNetworks: " + join(wanted)));
       continue;
     }
     out.push_back(error(
-        "gateway.mesh-networks-missing", o.name,
+        FindingId::k_gateway_mesh_networks_missing, o.name,
         "meshNetworks of istiod in " + o.name + " (ConfigMap istio-system/istio) lacks " +
             join(missing) + ", the gateway of network " + c.network + " that meshctl.yaml gives (" +
             c.name + "'s gateway.addresses): its proxies get no way into " + c.name,
@@ -147,7 +147,7 @@ Findings check_gateways(const MeshFacts& facts) {
     const auto views = gateway_views(c);
     for (const auto& g : views) {
       if (g.port && g.network != c.network) {
-        out.push_back(error("gateway.wrong-network", c.name,
+        out.push_back(error(FindingId::k_gateway_wrong_network, c.name,
                             "Service " + g.namespace_ + "/" + g.name +
                                 " is labelled topology.istio.io/network=" + g.network + ", but " +
                                 c.name + " is on network " + c.network +
@@ -159,7 +159,7 @@ Findings check_gateways(const MeshFacts& facts) {
     const auto net = network_gateways(c);
     if (net.empty()) {
       out.push_back(error(
-          "gateway.missing", c.name,
+          FindingId::k_gateway_missing, c.name,
           "no east-west gateway: no Service labelled topology.istio.io/network=" + c.network +
               " exposes port 15443, so other clusters cannot reach " + c.name + "'s workloads",
           "meshctl join " + all_clusters(facts) + " installs istio-eastwestgateway"));
@@ -171,14 +171,14 @@ Findings check_gateways(const MeshFacts& facts) {
       bool fine = true;
       if (g.pods == 0) {
         fine = false;
-        out.push_back(error("gateway.no-pods", c.name,
+        out.push_back(error(FindingId::k_gateway_no_pods, c.name,
                             "the gateway Service " + svc + " selects no pod",
                             "is the gateway Deployment there? " + kubectl(c) + " -n " +
                                 g.namespace_ + " get deploy,pods -l " + g.pod_selector));
       } else if (g.ready_pods == 0) {
         fine = false;
         out.push_back(
-            error("gateway.pods-not-ready", c.name,
+            error(FindingId::k_gateway_pods_not_ready, c.name,
                   fmt::format("none of the {} gateway pods of {} is ready", g.pods, svc),
                   kubectl(c) + " -n " + g.namespace_ + " describe pods -l " + g.pod_selector));
       }
@@ -198,15 +198,16 @@ Findings check_gateways(const MeshFacts& facts) {
             "write it as JSON: " + annotate +
             "'{\"kubernetes.io/hostname\":\"NODE\"}' --overwrite ({} selects every node); in "
             "meshctl.yaml: gateway.nodeSelector: {key: value}";
-        out.push_back(g.addresses.empty()
-                          ? error("gateway.node-selector-not-json", c.name, msg, hint)
-                          : warning("gateway.node-selector-not-json", c.name, msg, hint));
+        out.push_back(
+            g.addresses.empty()
+                ? error(FindingId::k_gateway_node_selector_not_json, c.name, msg, hint)
+                : warning(FindingId::k_gateway_node_selector_not_json, c.name, msg, hint));
       }
       if (g.type == "NodePort" && g.has_node_selector && g.node_selector_valid &&
           g.addresses.empty()) {
         fine = false;
         if (g.selected_nodes.empty()) {
-          out.push_back(error("gateway.node-selector-selects-nothing", c.name,
+          out.push_back(error(FindingId::k_gateway_node_selector_selects_nothing, c.name,
                               "the nodeSelector '" + g.node_selector + "' of " + svc +
                                   " selects no node: istiod publishes no gateway address",
                               "select existing nodes (" + kubectl(c) +
@@ -215,7 +216,7 @@ Findings check_gateways(const MeshFacts& facts) {
                                   "gateway.externalIPs: [IP, …], then meshctl join)"));
         } else {
           out.push_back(error(
-              "gateway.nodes-without-external-ip", c.name,
+              FindingId::k_gateway_nodes_without_external_ip, c.name,
               fmt::format("the {} node(s) the nodeSelector of {} selects ({}) have no ExternalIP "
                           "address: istiod publishes no gateway address, so calls from other "
                           "networks fail",
@@ -228,7 +229,7 @@ Findings check_gateways(const MeshFacts& facts) {
         fine = false;
         if (g.type == "LoadBalancer") {
           out.push_back(error(
-              "gateway.loadbalancer-pending", c.name,
+              FindingId::k_gateway_loadbalancer_pending, c.name,
               "the LoadBalancer Service " + svc +
                   " has no ingress address (EXTERNAL-IP <pending>): istiod publishes no gateway "
                   "for " +
@@ -241,7 +242,7 @@ Findings check_gateways(const MeshFacts& facts) {
                   "with gateway.externalIPs in meshctl.yaml (or gateway.addresses for an address "
                   "in front of the cluster), then meshctl join"));
         } else {
-          out.push_back(error("gateway.no-address", c.name,
+          out.push_back(error(FindingId::k_gateway_no_address, c.name,
                               "the " + g.type + " Service " + svc +
                                   " has no address other networks can use (no LoadBalancer "
                                   "ingress, externalIPs or NodePort nodeSelector)",
@@ -251,14 +252,14 @@ Findings check_gateways(const MeshFacts& facts) {
         }
       }
       if (fine) {
-        out.push_back(info("gateway.ok", c.name,
+        out.push_back(info(FindingId::k_gateway_ok, c.name,
                            fmt::format("gateway {}: {}/{} pods ready, reachable at {}", svc,
                                        g.ready_pods, g.pods, address_list(g.addresses))));
       }
       check_hostnames(facts, c, g, out);
       if (!g.shadowed.empty()) {
         out.push_back(warning(
-            "gateway.addresses-shadowed", c.name,
+            FindingId::k_gateway_addresses_shadowed, c.name,
             "meshctl.yaml gives " + c.name + " gateway.addresses " + address_list(g.shadowed) +
                 ", but the Service " + svc + " publishes addresses of its own (" +
                 address_list(g.addresses) + ") and istiod prefers those for " + c.name +
@@ -282,11 +283,11 @@ Findings check_gateways(const MeshFacts& facts) {
       const std::string hint = "meshctl expose " + service_arg(facts) +
                                " creates cross-network-gateway for it (meshctl expose --all: for "
                                "every service)";
-      out.push_back(runs ? error("expose.missing", c.name, msg, hint)
-                         : warning("expose.missing", c.name, msg, hint));
+      out.push_back(runs ? error(FindingId::k_expose_missing, c.name, msg, hint)
+                         : warning(FindingId::k_expose_missing, c.name, msg, hint));
     } else if (!e.covered) {
       if (runs) {
-        out.push_back(error("expose.host-not-covered", c.name,
+        out.push_back(error(FindingId::k_expose_host_not_covered, c.name,
                             join(e.gateways) + " exposes " + join(e.hosts) + " but not " +
                                 facts.host() +
                                 ": its gateway has no SNI route for it, so calls "
@@ -294,8 +295,8 @@ Findings check_gateways(const MeshFacts& facts) {
                             "meshctl expose " + service_arg(facts)));
       }
     } else if (runs) {
-      out.push_back(
-          info("expose.ok", c.name, join(e.gateways) + " exposes " + facts.host() + " on 15443"));
+      out.push_back(info(FindingId::k_expose_ok, c.name,
+                         join(e.gateways) + " exposes " + facts.host() + " on 15443"));
     }
   }
   return out;

@@ -67,7 +67,7 @@ void check_trust_domains(const MeshFacts& facts, Findings& out) {
         (d.revision.empty() || d.revision == "default" ? std::string() : "-" + d.revision);
     if (d.trust_domain != facts.trust_domain) {
       out.push_back(error(
-          "istiod.trust-domain-differs", c->name,
+          FindingId::k_istiod_trust_domain_differs, c->name,
           "istiod's trust domain is \"" + d.trust_domain +
               "\", meshctl.yaml's mesh.trustDomain \"" + facts.trust_domain +
               "\": workloads of this cluster get identities other clusters do not accept",
@@ -83,7 +83,7 @@ void check_trust_domains(const MeshFacts& facts, Findings& out) {
               "\" instead, set mesh.trustDomain in meshctl.yaml and list the other trust domain "
               "under meshConfig.trustDomainAliases in every cluster"));
     } else {
-      out.push_back(info("istiod.trust-domain", c->name,
+      out.push_back(info(FindingId::k_istiod_trust_domain, c->name,
                          "istiod trust domain " + d.trust_domain +
                              (d.trust_domain_aliases.empty()
                                   ? std::string()
@@ -109,12 +109,12 @@ void check_trust_domains(const MeshFacts& facts, Findings& out) {
     parts.push_back(fmt::format("{}: {}", join(cs), td));
   }
   if (rejected.empty()) {
-    out.push_back(info("istiod.trust-domain", "",
+    out.push_back(info(FindingId::k_istiod_trust_domain, "",
                        "trust domains differ (" + join(parts, "; ") +
                            ") but every cluster lists the others under trustDomainAliases"));
     return;
   }
-  out.push_back(error("istiod.trust-domain-differs", "",
+  out.push_back(error(FindingId::k_istiod_trust_domain_differs, "",
                       "istiod runs with different trust domains (" + join(parts, "; ") +
                           "): " + join(rejected, "; "),
                       "give every cluster meshConfig.trustDomain " + facts.trust_domain +
@@ -154,20 +154,20 @@ Findings check_istio(const MeshFacts& facts) {
         }
       }
       if (!missing.empty()) {
-        out.push_back(error("istio.crds-missing", c.name,
+        out.push_back(error(FindingId::k_istio_crds_missing, c.name,
                             "Istio's CRDs are not served (" + join(missing) +
                                 " of networking.istio.io): Istio is not installed",
                             "install Istio in " + c.name + ": istioctl install --context " +
                                 c.context + " " + install_flags(facts, c)));
       } else if (!too_old.empty()) {
-        out.push_back(error("istio.crds-too-old", c.name,
+        out.push_back(error(FindingId::k_istio_crds_too_old, c.name,
                             "Istio's CRDs serve networking.istio.io " + join(too_old) +
                                 " only; meshctl needs v1 or v1beta1",
                             "upgrade Istio in " + c.name +
                                 " to 1.18 or later (networking.istio.io/v1beta1; v1 from 1.22)"));
       } else {
-        out.push_back(
-            info("istio.crds", c.name, "Istio CRDs served (" + c.istio_kinds.at("Gateway") + ")"));
+        out.push_back(info(FindingId::k_istio_crds, c.name,
+                           "Istio CRDs served (" + c.istio_kinds.at("Gateway") + ")"));
       }
     }
     if (!readable(c, "istiod")) {
@@ -175,14 +175,14 @@ Findings check_istio(const MeshFacts& facts) {
     }
     if (!c.istiod && c.revision_error) {
       // Several revisions and none configured, or the configured one is not installed.
-      out.push_back(error(c.configured_revision.empty() ? "istiod.revision-ambiguous"
-                                                        : "istiod.revision-missing",
+      out.push_back(error(c.configured_revision.empty() ? FindingId::k_istiod_revision_ambiguous
+                                                        : FindingId::k_istiod_revision_missing,
                           c.name, c.revision_error->message, c.revision_error->hint));
       continue;
     }
     if (!c.istiod) {
       out.push_back(error(
-          "istiod.missing", c.name,
+          FindingId::k_istiod_missing, c.name,
           "istiod is not installed (no Deployment labelled app=istiod in istio-system)",
           "install it: istioctl install --context " + c.context + " " + install_flags(facts, c)));
       continue;
@@ -192,14 +192,14 @@ Findings check_istio(const MeshFacts& facts) {
     const std::string pods_selector =
         "app=istiod" + (d.revision == "default" ? std::string() : ",istio.io/rev=" + d.revision);
     if (ready == 0) {
-      out.push_back(error("istiod.not-ready", c.name,
+      out.push_back(error(FindingId::k_istiod_not_ready, c.name,
                           fmt::format("istiod ({}) has no ready pod ({} pods)",
                                       revision_and_version(d), d.pods.size()),
                           "look at why: " + kubectl(c) + " -n istio-system describe pods -l " +
                               pods_selector + "; " + kubectl(c) + " -n istio-system logs deploy/" +
                               istiod_deployment(c)));
     } else {
-      out.push_back(info("istiod.ready", c.name,
+      out.push_back(info(FindingId::k_istiod_ready, c.name,
                          fmt::format("istiod ready ({}/{} pods; {})", ready, d.pods.size(),
                                      revision_and_version(d))));
     }
@@ -218,13 +218,13 @@ Findings check_istio(const MeshFacts& facts) {
         wrong.push_back("network \"" + d.network + "\", not \"" + c.network + "\"");
       }
       if (!wrong.empty()) {
-        out.push_back(error("istiod.identity-mismatch", c.name,
+        out.push_back(error(FindingId::k_istiod_identity_mismatch, c.name,
                             "istiod was installed with " + join(wrong, "; ") +
                                 " (meshctl's config wants the latter)",
                             "reinstall istiod with: istioctl install --context " + c.context + " " +
                                 install_flags(facts, c) + " (or change meshctl.yaml to match)"));
       } else {
-        out.push_back(info("istiod.identity", c.name,
+        out.push_back(info(FindingId::k_istiod_identity, c.name,
                            "istiod identity: cluster ID " + d.cluster_id + ", mesh " + d.mesh_id +
                                ", network " + d.network));
       }
@@ -235,7 +235,7 @@ Findings check_istio(const MeshFacts& facts) {
       const std::string label = label_of(c.istio_system_namespace, k_network_label);
       if (label != c.network) {
         out.push_back(error(
-            "network.namespace-label", c.name,
+            FindingId::k_network_namespace_label, c.name,
             c.istio_system_namespace.is_null()
                 ? "namespace istio-system does not exist"
                 : "namespace istio-system is labelled topology.istio.io/network=\"" + label +
@@ -253,7 +253,7 @@ Findings check_istio(const MeshFacts& facts) {
     for (const auto& [id, cs] : mesh_ids) {
       parts.push_back(fmt::format("{}: {}", join(cs), id));
     }
-    out.push_back(error("istiod.mesh-id-differs", "",
+    out.push_back(error(FindingId::k_istiod_mesh_id_differs, "",
                         "istiod runs with different mesh IDs (" + join(parts, "; ") +
                             "): the clusters are not one mesh",
                         "reinstall istiod with --set values.global.meshID=" + facts.mesh_id +
@@ -262,7 +262,7 @@ Findings check_istio(const MeshFacts& facts) {
   check_trust_domains(facts, out);
   for (const auto& [id, cs] : cluster_ids) {
     if (cs.size() > 1) {
-      out.push_back(error("istiod.cluster-id-duplicate", "",
+      out.push_back(error(FindingId::k_istiod_cluster_id_duplicate, "",
                           "clusters " + join(cs) + " share the cluster ID \"" + id +
                               "\": istiod ignores a remote secret for its own ID",
                           "give every cluster its own ID: --set "

@@ -16,14 +16,14 @@ Findings check_reachability(const MeshFacts& facts) {
     if (!c.reachable) {
       const ReadError e = c.connect_error.value_or(ReadError{"no answer", "", 0, true});
       if (e.unauthorized()) {
-        out.push_back(error("cluster.unauthorized", c.name,
+        out.push_back(error(FindingId::k_cluster_unauthorized, c.name,
                             "the API server of " + c.name + " rejects the credentials of context " +
                                 c.context + ": " + e.message,
                             e.hint.empty() ? "refresh the credentials of context " + c.context +
                                                  " in your kubeconfig"
                                            : e.hint));
       } else {
-        out.push_back(error("cluster.unreachable", c.name,
+        out.push_back(error(FindingId::k_cluster_unreachable, c.name,
                             "cannot reach " + c.name + " (" + c.server + "): " + e.message,
                             e.hint.empty() ? "check the network path and the server URL: " +
                                                  kubectl(c) + " get --raw /version"
@@ -32,11 +32,11 @@ Findings check_reachability(const MeshFacts& facts) {
       continue;
     }
     out.push_back(
-        info("cluster.reachable", c.name,
+        info(FindingId::k_cluster_reachable, c.name,
              fmt::format("reachable and authorised ({:.0f} ms, Kubernetes {})", c.latency_ms,
                          c.server_version.empty() ? "?" : c.server_version)));
     if (c.latency_ms > 2000) {
-      out.push_back(warning("cluster.slow", c.name,
+      out.push_back(warning(FindingId::k_cluster_slow, c.name,
                             fmt::format("the API server took {:.0f} ms to answer", c.latency_ms),
                             "a slow API server delays istiod's view of this cluster too; check "
                             "the network path to " +
@@ -47,12 +47,12 @@ Findings check_reachability(const MeshFacts& facts) {
         continue; // their own checks say what they could not verify, with a better hint
       }
       if (e.forbidden()) {
-        out.push_back(warning("cluster.forbidden", c.name,
+        out.push_back(warning(FindingId::k_cluster_forbidden, c.name,
                               "cannot read " + fact + " (forbidden): that part is not verified",
                               e.hint.empty() ? "use a context that may read it" : e.hint));
       } else {
         out.push_back(
-            warning("cluster.read-failed", c.name,
+            warning(FindingId::k_cluster_read_failed, c.name,
                     "cannot read " + fact + ": " + e.message + ": that part is not verified",
                     e.hint.empty() ? "run verify again; -v shows the requests" : e.hint));
       }

@@ -85,21 +85,21 @@ Findings check_service(const MeshFacts& facts) {
     if (!c.service.is_object()) {
       if (!present.empty()) {
         out.push_back(
-            error("service.missing", c.name,
+            error(FindingId::k_service_missing, c.name,
                   "Service " + svc + " does not exist in " + c.name + ": DNS will not resolve " +
                       service_arg(facts) + " in " + c.name + ", so its clients cannot call it",
                   "run meshctl sync-svc (or copy the Service from " + present.front() + ")"));
       }
     } else if (first != nullptr && &c != first) {
       if (service_kind(c.service) != service_kind(first->service)) {
-        out.push_back(error("service.type-differs", c.name,
+        out.push_back(error(FindingId::k_service_type_differs, c.name,
                             "Service " + svc + " is " + service_kind(c.service) + " in " + c.name +
                                 " but " + service_kind(first->service) + " in " + first->name +
                                 ": Istio merges them into one host",
                             identical_hint(c, *first)));
       }
       if (service_port_list(c.service) != service_port_list(first->service)) {
-        out.push_back(error("service.ports-differ", c.name,
+        out.push_back(error(FindingId::k_service_ports_differ, c.name,
                             "Service " + svc + " has ports " + service_port_list(c.service) +
                                 " in " + c.name + " but " + service_port_list(first->service) +
                                 " in " + first->name +
@@ -109,7 +109,7 @@ Findings check_service(const MeshFacts& facts) {
       }
     }
     if (c.service.is_object()) {
-      out.push_back(info("service.present", c.name,
+      out.push_back(info(FindingId::k_service_present, c.name,
                          "Service " + svc + " present (" + service_kind(c.service) + ", ports " +
                              service_port_list(c.service) + ")"));
     }
@@ -124,7 +124,7 @@ Findings check_service(const MeshFacts& facts) {
       } else if (!unchecked.empty()) {
         where = ": calls can only go to " + join(unchecked) + " (not checked)";
       }
-      out.push_back(info("service.no-workloads", c.name,
+      out.push_back(info(FindingId::k_service_no_workloads, c.name,
                          "no pods of " + facts.service + " run in " + c.name + where));
       continue;
     }
@@ -143,7 +143,7 @@ Findings check_service(const MeshFacts& facts) {
       }
     }
     if (!without.empty()) {
-      out.push_back(error("workload.no-sidecar", c.name,
+      out.push_back(error(FindingId::k_workload_no_sidecar, c.name,
                           "pods without an istio-proxy sidecar: " + join(without) +
                               ": they are outside the mesh and unreachable across networks",
                           kubectl(c) + " label namespace " + facts.namespace_ +
@@ -152,11 +152,11 @@ Findings check_service(const MeshFacts& facts) {
     }
     if (!not_ready.empty()) {
       out.push_back(
-          warning("workload.not-ready", c.name, "pods not ready: " + join(not_ready),
+          warning(FindingId::k_workload_not_ready, c.name, "pods not ready: " + join(not_ready),
                   kubectl(c) + " -n " + facts.namespace_ + " describe pod " + not_ready.front()));
     }
     out.push_back(
-        info("service.workloads", c.name,
+        info(FindingId::k_service_workloads, c.name,
              fmt::format("{} pod(s) of {} ({} ready, {} with sidecar)", c.workloads.size(),
                          facts.service, ready, c.workloads.size() - without.size())));
   }
@@ -167,20 +167,20 @@ Findings check_service(const MeshFacts& facts) {
   const std::string everywhere =
       "meshctl verify " + service_arg(facts) + " without --context checks every cluster";
   if (present.empty() && !facts.clusters.empty()) {
-    out.push_back(error("service.missing", "",
+    out.push_back(error(FindingId::k_service_missing, "",
                         "Service " + svc + " exists in no " +
                             (unchecked.empty() ? "reachable" : "checked") + " cluster" + also,
                         "check the name (SERVICE.NAMESPACE), e.g. kubectl get svc -n " +
                             facts.namespace_ +
                             (unchecked.empty() ? std::string() : "; " + everywhere)));
   } else if (running.empty() && !present.empty() && unchecked.empty() && all_pods_read) {
-    out.push_back(error("service.no-workloads", "",
+    out.push_back(error(FindingId::k_service_no_workloads, "",
                         "no cluster runs pods of " + facts.service + ": calls fail everywhere",
                         "deploy it, or check its selector: kubectl get pods -n " +
                             facts.namespace_ + " --show-labels"));
   } else if (running.empty() && !present.empty() && all_pods_read) {
     out.push_back(
-        info("service.no-workloads", "",
+        info(FindingId::k_service_no_workloads, "",
              "no checked cluster runs pods of " + facts.service + also + "; " + everywhere));
   }
   return out;

@@ -21,7 +21,7 @@ Findings check_sni_routes(const MeshFacts& facts) {
     }
     const bool covered = exposure(facts, c).covered;
     if (c.gateway_dumps.empty()) {
-      out.push_back(warning("sni.unavailable", c.name,
+      out.push_back(warning(FindingId::k_sni_unavailable, c.name,
                             "could not read the east-west gateway's listeners" +
                                 read_failure(c, "gateway-pods", "no ready gateway pod"),
                             "read them by hand: meshctl proxy-config listener --context " + c.name +
@@ -33,7 +33,7 @@ Findings check_sni_routes(const MeshFacts& facts) {
       if (!g.listeners.bytes || !g.parse_error.empty()) {
         const std::string why = g.listeners.error ? g.listeners.error->message : g.parse_error;
         out.push_back(
-            warning("sni.unavailable", c.name,
+            warning(FindingId::k_sni_unavailable, c.name,
                     fmt::format("could not read the listeners of gateway {}: {}", pod, why),
                     g.listeners.error && !g.listeners.error->hint.empty()
                         ? g.listeners.error->hint
@@ -48,7 +48,7 @@ Findings check_sni_routes(const MeshFacts& facts) {
         ok_ports.push_back(std::to_string(row.service_port));
         continue;
       }
-      out.push_back(error("sni.missing", c.name,
+      out.push_back(error(FindingId::k_sni_missing, c.name,
                           "gateway " + row.gateway + " has no 15443 route for SNI " + row.sni +
                               ": calls from other clusters to port " +
                               std::to_string(row.service_port) + " are refused",
@@ -62,7 +62,7 @@ Findings check_sni_routes(const MeshFacts& facts) {
     if (!ok_ports.empty()) {
       std::sort(ok_ports.begin(), ok_ports.end());
       ok_ports.erase(std::unique(ok_ports.begin(), ok_ports.end()), ok_ports.end());
-      out.push_back(info("sni.ok", c.name,
+      out.push_back(info(FindingId::k_sni_ok, c.name,
                          "the east-west gateway routes " + facts.host() + " on 15443 (port " +
                              join(ok_ports) + ")"));
     }

@@ -53,7 +53,7 @@ Findings check_trust(const MeshFacts& facts) {
       continue;
     }
     if (!c.cacerts) {
-      out.push_back(error("cacerts.missing", c.name,
+      out.push_back(error(FindingId::k_cacerts_missing, c.name,
                           "Secret istio-system/cacerts is missing: istiod signs with its own "
                           "self-signed root, which the other clusters do not trust",
                           "meshctl join " + all_clusters(facts) +
@@ -68,7 +68,7 @@ Findings check_trust(const MeshFacts& facts) {
       }
     }
     if (!missing.empty()) {
-      out.push_back(error("cacerts.incomplete", c.name,
+      out.push_back(error(FindingId::k_cacerts_incomplete, c.name,
                           "Secret istio-system/cacerts lacks " + join(missing) +
                               ": istiod falls back to its self-signed root",
                           "meshctl join " + all_clusters(facts) +
@@ -78,7 +78,7 @@ Findings check_trust(const MeshFacts& facts) {
     auto root = pki::inspect(ca.root_cert);
     auto inter = pki::inspect(ca.ca_cert);
     if (!root || !inter) {
-      out.push_back(error("cacerts.unreadable", c.name,
+      out.push_back(error(FindingId::k_cacerts_unreadable, c.name,
                           "cacerts holds a certificate that does not parse: " +
                               (root ? inter.error() : root.error()).message(),
                           "meshctl join " + all_clusters(facts) +
@@ -90,7 +90,7 @@ Findings check_trust(const MeshFacts& facts) {
     bool fine = true;
     if (auto chained = pki::verify_chain(ca.ca_cert, ca.root_cert, false); !chained) {
       fine = false;
-      out.push_back(error("cacerts.chain-invalid", c.name,
+      out.push_back(error(FindingId::k_cacerts_chain_invalid, c.name,
                           "the intermediate (ca-cert.pem) does not chain to root-cert.pem: " +
                               chained.error().message(),
                           "issue the cluster's intermediate from the mesh root: meshctl join " +
@@ -98,7 +98,7 @@ Findings check_trust(const MeshFacts& facts) {
     }
     if (!ca.cert_chain.empty() && !pki::same_certificate(ca.cert_chain, ca.ca_cert)) {
       fine = false;
-      out.push_back(warning("cacerts.cert-chain-stale", c.name,
+      out.push_back(warning(FindingId::k_cacerts_cert_chain_stale, c.name,
                             "cert-chain.pem does not start with ca-cert.pem: workloads get a "
                             "chain that does not match their signer",
                             "cert-chain.pem must be ca-cert.pem followed by root-cert.pem; "
@@ -109,7 +109,7 @@ Findings check_trust(const MeshFacts& facts) {
       const std::string which = cert == &*root ? "root" : "intermediate";
       if (cert->not_after <= facts.collected_at) {
         fine = false;
-        out.push_back(error("cacerts.expired", c.name,
+        out.push_back(error(FindingId::k_cacerts_expired, c.name,
                             "the " + which + " certificate \"" + cert->subject + "\" expired on " +
                                 day(cert->not_after),
                             rotate_hint(facts, c, cert == &*root)));
@@ -117,14 +117,14 @@ Findings check_trust(const MeshFacts& facts) {
         fine = false;
         const auto left =
             std::chrono::duration_cast<std::chrono::days>(cert->not_after - facts.collected_at);
-        out.push_back(warning("cacerts.expiring", c.name,
+        out.push_back(warning(FindingId::k_cacerts_expiring, c.name,
                               fmt::format("the {} certificate \"{}\" expires on {} (in {} days)",
                                           which, cert->subject, day(cert->not_after), left.count()),
                               "before then: " + rotate_hint(facts, c, cert == &*root)));
       }
     }
     if (fine) {
-      out.push_back(info("cacerts.ok", c.name,
+      out.push_back(info(FindingId::k_cacerts_ok, c.name,
                          "cacerts: root \"" + root->subject + "\" (SHA-256 " +
                              mesh::short_fingerprint(root->sha256_fingerprint) +
                              "), intermediate \"" + inter->subject + "\" valid until " +
@@ -137,7 +137,7 @@ Findings check_trust(const MeshFacts& facts) {
     for (const auto& [fp, cs] : roots) {
       parts.push_back(fmt::format("{} {}", join(cs), mesh::short_fingerprint(fp)));
     }
-    out.push_back(error("cacerts.root-differs", "",
+    out.push_back(error(FindingId::k_cacerts_root_differs, "",
                         "the clusters' cacerts hold different roots (" + join(parts, "; ") +
                             "): workloads of different roots fail mTLS across clusters",
                         "give every cluster the same root: meshctl join " + all_clusters(facts) +
@@ -150,7 +150,7 @@ Findings check_trust(const MeshFacts& facts) {
       continue;
     }
     if (!c.root_configmap) {
-      out.push_back(warning("root-configmap.missing", c.name,
+      out.push_back(warning(FindingId::k_root_configmap_missing, c.name,
                             "ConfigMap istio-ca-root-cert is missing in namespace " +
                                 facts.namespace_ + ": istiod has not written its root there",
                             "is istiod running and the namespace meshed? " + kubectl(c) +
@@ -161,11 +161,11 @@ Findings check_trust(const MeshFacts& facts) {
     const auto served = mesh::compare_served_root(c.cacerts->root_cert, *c.root_configmap);
     if (!served.stale) {
       out.push_back(
-          info("root-configmap.ok", c.name,
+          info(FindingId::k_root_configmap_ok, c.name,
                "istiod serves the cacerts root (istio-ca-root-cert in " + facts.namespace_ + ")"));
       continue;
     }
-    out.push_back(error("root-configmap.stale", c.name,
+    out.push_back(error(FindingId::k_root_configmap_stale, c.name,
                         "istiod was not restarted after cacerts changed: istio-ca-root-cert in " +
                             facts.namespace_ + " holds " + served.describe_served() +
                             ", cacerts holds SHA-256 " +

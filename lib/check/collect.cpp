@@ -597,7 +597,7 @@ const json* pick_client(const std::vector<json>& pods, const json& service) {
 namespace {
 
 // Every hostname a gateway is published as, resolved here: only to tell the user (resolve.hpp).
-void lookup_gateway_hosts(MeshFacts& facts) {
+void lookup_gateway_hosts(MeshFacts& facts, std::chrono::milliseconds timeout) {
   std::set<std::string> names;
   for (const auto& c : facts.clusters) {
     for (const auto& g : gateway_views(c)) {
@@ -610,9 +610,9 @@ void lookup_gateway_hosts(MeshFacts& facts) {
   }
   std::vector<std::pair<std::string, std::future<HostLookup>>> lookups;
   for (const auto& n : names) {
-    lookups.emplace_back(n, std::async(std::launch::async, [n] {
-                           return lookup_host(n, std::chrono::milliseconds(3000));
-                         }));
+    const auto bound = std::min<std::chrono::milliseconds>(std::chrono::seconds(3), timeout);
+    lookups.emplace_back(
+        n, std::async(std::launch::async, [n, bound] { return lookup_host(n, bound); }));
   }
   for (auto& [n, f] : lookups) {
     facts.host_lookups[n] = f.get();
@@ -651,7 +651,7 @@ MeshFacts collect_facts(const mesh::Session& session,
   for (auto& r : results) {
     facts.clusters.push_back(std::move(r.value));
   }
-  lookup_gateway_hosts(facts);
+  lookup_gateway_hosts(facts, options.timeout);
   digest(facts);
   return facts;
 }

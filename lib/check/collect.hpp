@@ -20,6 +20,8 @@ struct CollectOptions {
   mesh::ServiceName service;
   std::string from; ///< --from POD[.NAMESPACE]; "" = pick a client pod in each cluster
   std::chrono::milliseconds exec_timeout{60000};
+  /// Bound on each check of a remote secret's token (per request, retries included).
+  std::chrono::milliseconds timeout{30000};
   /// Connect timeout when trying a remote secret's own server URL before falling back to the
   /// kubeconfig's address of that cluster.
   std::chrono::milliseconds direct_connect_timeout{3000};

@@ -80,7 +80,23 @@ RemoteSecretFacts remote_secret(ClusterRun& run, const json& secret) {
   return s;
 }
 
+// A question the API server did not answer (it was busy or broken: 5xx, 429, no answer), as
+// opposed to one it answered with a verdict (403 for a read).
+bool unanswered(const kube::ApiError& e) {
+  return e.http_status == 0 || e.http_status == 429 || e.http_status >= 500;
+}
+
+AccessCheck not_asked(const char* verb, const std::string& resource, const char* namespace_,
+                      bool want, const kube::ApiError& e) {
+  AccessCheck a{verb, resource, namespace_, want, false, e.error.message()};
+  a.unanswered = true;
+  a.http_status = e.http_status;
+  return a;
+}
+
 // What a token may do: two real reads (they prove it is accepted) and reviews of the rest.
+// Reviews store nothing, so the client retries them like reads; one that still fails is recorded
+// as unanswered — never as a denial.
 void check_access(kube::Client& client, TokenCheck& t) {
   for (const char* path : {"/api/v1/services", "/api/v1/pods"}) {
     kube::Request req;
@@ -93,7 +109,9 @@ void check_access(kube::Client& client, TokenCheck& t) {
         t.error = read_error(r.error());
         return;
       }
-      t.access.push_back({"list", resource, "", true, false, r.error().error.message()});
+      t.access.push_back(unanswered(r.error()) ? not_asked("list", resource, "", true, r.error())
+                                               : AccessCheck{"list", resource, "", true, false,
+                                                             r.error().error.message()});
       continue;
     }
     t.accepted = true;
@@ -132,8 +150,8 @@ void check_access(kube::Client& client, TokenCheck& t) {
         t.error = read_error(r.error());
         return;
       }
-      t.access.push_back({rv.verb, resource, rv.namespace_, rv.want, false,
-                          "review failed: " + r.error().error.message()});
+      // A review that failed says nothing about the permission it asked about.
+      t.access.push_back(not_asked(rv.verb, resource, rv.namespace_, rv.want, r.error()));
       continue;
     }
     const json& status = member(*r, "status");
@@ -145,12 +163,11 @@ void check_access(kube::Client& client, TokenCheck& t) {
 
 std::unique_ptr<kube::Client> token_client(config::ResolvedContext ctx, const std::string& token,
                                            std::chrono::milliseconds connect_timeout,
-                                           std::chrono::milliseconds request_timeout,
-                                           int attempts) {
+                                           std::chrono::milliseconds timeout) {
   kube::ClientOptions opts;
-  opts.connect_timeout = connect_timeout;
-  opts.request_timeout = request_timeout;
-  opts.retry.max_attempts = attempts;
+  opts.connect_timeout = std::min(connect_timeout, timeout);
+  opts.request_timeout = timeout;
+  opts.retry.max_total = timeout; // --timeout bounds each question, retries included
   config::Credentials creds;
   creds.bearer_token = token;
   ctx.user = {};
@@ -210,7 +227,7 @@ void check_token(ClusterRun& run, const RemoteSecretFacts& s, RemoteKubeconfigFa
     }
     token = it->second;
   }
-  const auto request_timeout = std::chrono::milliseconds(10000);
+  const auto timeout = run.options.timeout;
   config::ResolvedContext direct;
   direct.name = k.key;
   direct.cluster.server = k.server;
@@ -221,8 +238,7 @@ void check_token(ClusterRun& run, const RemoteSecretFacts& s, RemoteKubeconfigFa
   t.via = k.server;
   const bool loopback = kube::is_loopback_url(k.server);
   if (!loopback) {
-    if (auto c =
-            token_client(direct, token, run.options.direct_connect_timeout, request_timeout, 2)) {
+    if (auto c = token_client(direct, token, run.options.direct_connect_timeout, timeout)) {
       check_access(*c, t);
     } else {
       t.error = ReadError{"the secret's server URL is not usable: " + k.server, "", 0, false};
@@ -250,7 +266,7 @@ void check_token(ClusterRun& run, const RemoteSecretFacts& s, RemoteKubeconfigFa
       TokenCheck t2;
       t2.via = via.cluster.server +
                (via.cluster.tls_server_name.empty() ? "" : " as " + via.cluster.tls_server_name);
-      if (auto c = token_client(via, token, std::chrono::milliseconds(10000), request_timeout, 3)) {
+      if (auto c = token_client(via, token, std::chrono::milliseconds(10000), timeout)) {
         check_access(*c, t2);
         t = std::move(t2);
       }

@@ -272,6 +272,10 @@ json token_check_json(const TokenCheck& t) {
               {"allowed", a.allowed}};
     put_nonempty(x, "namespace", a.namespace_);
     put_nonempty(x, "detail", a.detail);
+    if (a.unanswered) {
+      x["unanswered"] = true;
+      x["httpStatus"] = a.http_status;
+    }
     access.push_back(std::move(x));
   }
   return {{"via", t.via},
@@ -293,6 +297,8 @@ TokenCheck token_check_from(const json& j) {
     a.want_allowed = x.value("wantAllowed", true);
     a.allowed = x.value("allowed", false);
     a.detail = x.value("detail", "");
+    a.unanswered = x.value("unanswered", false);
+    a.http_status = x.value("httpStatus", 0);
     t.access.push_back(std::move(a));
   }
   return t;
@@ -582,8 +588,10 @@ Result<MeshFacts> facts_from_json(const json& j, const DumpReader& read_dump) {
     for (const auto& [n, server] : servers.items()) {
       f.unchecked_api_servers[n] = server.get<std::string>();
     }
-    // Absent in bundles of older meshctl versions: no hostname was looked up.
-    for (const auto& [host, l] : j.value("hostLookups", json::object()).items()) {
+    // Absent in bundles of older meshctl versions: no hostname was looked up. Held in a
+    // variable: items() of a temporary would outlive it.
+    const json lookups = j.value("hostLookups", json::object());
+    for (const auto& [host, l] : lookups.items()) {
       HostLookup lookup;
       for (const auto& a : l.value("addresses", json::array())) {
         lookup.addresses.push_back(a.get<std::string>());

@@ -57,6 +57,10 @@ struct AccessCheck {
   bool want_allowed = true; ///< reader permissions must be allowed; writes must be denied
   bool allowed = false;
   std::string detail; ///< the reviewer's reason or the request's error
+  /// The question got no answer (a 5xx, 429 or timeout even after retries): `allowed` is
+  /// unknown, not false, and `http_status` says why (0 = no HTTP answer).
+  bool unanswered = false;
+  int http_status = 0;
 };
 
 /// What a remote secret's token did against the API server it names.

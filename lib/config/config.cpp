@@ -13,6 +13,7 @@
 
 #include "config/files.hpp"
 #include "config/yaml_reader.hpp"
+#include "core/shown.hpp"
 #include "core/suggest.hpp"
 #include "core/try.hpp"
 
@@ -31,6 +32,11 @@ namespace {
 namespace fs = std::filesystem;
 using detail::home_dir;
 using detail::Reader;
+
+// meshctl.yaml is written by hand: a mesh of a hundred clusters with every option takes about
+// 40 KB. yaml-cpp needs some 60 bytes of memory per byte of YAML (a 50 MB file took 3.3 GB), so a
+// bound far above any real file also bounds memory, and refuses a wrong file (-c some.log) at once.
+constexpr std::size_t k_max_config_bytes = std::size_t{1} * 1024 * 1024;
 
 constexpr int k_min_node_port = 30000;
 constexpr int k_max_node_port = 32767;
@@ -144,7 +150,7 @@ Result<void> read_mesh(const Reader& r, const YAML::Node& root, MeshConfig& cfg)
   if (id) {
     if (!is_label_value(*id)) {
       return r.error_at(Reader::get(mesh, "id"),
-                        "mesh.id \"" + *id + "\" is not a valid Istio mesh ID",
+                        "mesh.id " + shown_quoted(*id) + " is not a valid Istio mesh ID",
                         "use letters, digits, '-', '_' or '.', at most 63 characters, starting "
                         "and ending with a letter or digit (e.g. mesh1)");
     }
@@ -154,7 +160,7 @@ Result<void> read_mesh(const Reader& r, const YAML::Node& root, MeshConfig& cfg)
   if (td) {
     if (!is_trust_domain(*td)) {
       return r.error_at(Reader::get(mesh, "trustDomain"),
-                        "mesh.trustDomain \"" + *td + "\" is not a valid trust domain",
+                        "mesh.trustDomain " + shown_quoted(*td) + " is not a valid trust domain",
                         "use lower-case letters, digits, '.', '-' or '_' (e.g. cluster.local); "
                         "it must match istiod's meshConfig.trustDomain");
     }
@@ -172,7 +178,7 @@ Result<std::optional<std::string>> read_istio(const Reader& r, const YAML::Node&
   TRY_ASSIGN(const auto rev, r.string(istio, "revision", path + ".revision"));
   if (rev && !detail::is_dns1123_label(*rev)) {
     return r.error_at(Reader::get(istio, "revision"),
-                      path + ".revision \"" + *rev + "\" is not an Istio revision",
+                      path + ".revision " + shown_quoted(*rev) + " is not an Istio revision",
                       "use the value of istiod's istio.io/rev label (lower-case letters, digits "
                       "and '-', e.g. 1-24; kubectl -n istio-system get deploy -l app=istiod "
                       "-L istio.io/rev lists them)");
@@ -204,7 +210,7 @@ Result<std::optional<ExistingGateway>> read_existing(const Reader& r, const YAML
     }
     if (!detail::is_dns1123_label(*v)) {
       return r.error_at(Reader::get(node, key),
-                        path + "." + key + " \"" + *v + "\" is not a valid " +
+                        path + "." + key + " " + shown_quoted(*v) + " is not a valid " +
                             (std::string(key) == "name" ? "Service" : "namespace") + " name",
                         "use lower-case letters, digits and '-', as kubectl get svc -A shows it");
     }
@@ -226,7 +232,7 @@ Result<GatewayConfig> read_gateway(const Reader& r, const YAML::Node& cluster_no
       gw.type = GatewayType::k_node_port;
     } else {
       return r.error_at(Reader::get(node, "type"),
-                        path + ".type \"" + *type + "\" is not a gateway type" +
+                        path + ".type " + shown_quoted(*type) + " is not a gateway type" +
                             did_you_mean_suffix(*type, {"LoadBalancer", "NodePort"}),
                         "use LoadBalancer (the cloud gives the address) or NodePort (with "
                         "externalIPs and/or nodeSelector)");
@@ -241,12 +247,13 @@ Result<GatewayConfig> read_gateway(const Reader& r, const YAML::Node& cluster_no
       const std::string& ip = (*ips)[i];
       if (!is_ip_address(ip)) {
         return r.error_at(
-            list[i], fmt::format("{}.externalIPs[{}] \"{}\" is not an IP address", path, i, ip),
+            list[i],
+            fmt::format("{}.externalIPs[{}] {} is not an IP address", path, i, shown_quoted(ip)),
             "list the IPv4 or IPv6 addresses of the nodes the other clusters can "
             "reach, e.g. [10.0.139.33]");
       }
       if (!seen.insert(ip).second) {
-        return r.error_at(list[i], fmt::format("{}.externalIPs lists {} twice", path, ip));
+        return r.error_at(list[i], fmt::format("{}.externalIPs lists {} twice", path, shown(ip)));
       }
     }
     gw.external_ips = *ips;
@@ -284,13 +291,13 @@ Result<GatewayConfig> read_gateway(const Reader& r, const YAML::Node& cluster_no
       if (!is_ip_address(a) && !is_dns_name(a)) {
         return r.error_at(
             list[i],
-            fmt::format("{}.addresses[{}] \"{}\" is neither an IP address nor a DNS name", path, i,
-                        a),
+            fmt::format("{}.addresses[{}] {} is neither an IP address nor a DNS name", path, i,
+                        shown_quoted(a)),
             "list the IPs or DNS names the other clusters reach the gateway at, without a port "
             "(gateway.port sets it), e.g. [203.0.113.7, eastwest.example.com]");
       }
       if (!seen.insert(a).second) {
-        return r.error_at(list[i], fmt::format("{}.addresses lists {} twice", path, a));
+        return r.error_at(list[i], fmt::format("{}.addresses lists {} twice", path, shown(a)));
       }
     }
     gw.addresses = *addresses;
@@ -384,14 +391,14 @@ Result<void> read_clusters(const Reader& r, const YAML::Node& root, MeshConfig& 
     c.name = *name;
     if (!detail::is_dns1123_label(c.name)) {
       return r.error_at(Reader::get(item, "name"),
-                        path + ".name \"" + c.name + "\" is not a DNS-1123 label",
+                        path + ".name " + shown_quoted(c.name) + " is not a DNS-1123 label",
                         "use lower-case letters, digits and '-', at most 63 characters, starting "
                         "and ending with a letter or digit; keep an unusual kubeconfig context "
                         "name in context:");
     }
     if (auto [it, fresh] = names.emplace(c.name, Reader::get(item, "name")); !fresh) {
       return r.error_at(Reader::get(item, "name"),
-                        "duplicate cluster name \"" + c.name + "\" (first at " +
+                        "duplicate cluster name " + shown_quoted(c.name) + " (first at " +
                             r.where(it->second) + ")",
                         "each cluster appears once; cluster names are Istio cluster IDs and must "
                         "be unique in the mesh");
@@ -407,8 +414,8 @@ Result<void> read_clusters(const Reader& r, const YAML::Node& root, MeshConfig& 
                                    : Reader::get(item, "name");
     if (auto [it, fresh] = contexts.emplace(c.context, ctx_pos); !fresh) {
       return r.error_at(ctx_pos,
-                        path + " uses kubeconfig context \"" + c.context + "\", already used at " +
-                            r.where(it->second),
+                        path + " uses kubeconfig context " + shown_quoted(c.context) +
+                            ", already used at " + r.where(it->second),
                         "two clusters cannot share one kubeconfig context; set context: on each");
     }
 
@@ -416,7 +423,7 @@ Result<void> read_clusters(const Reader& r, const YAML::Node& root, MeshConfig& 
     c.network = net.value_or(c.name);
     if (!detail::is_dns1123_label(c.network)) {
       return r.error_at(Reader::get(item, "network"),
-                        path + ".network \"" + c.network + "\" is not a DNS-1123 label",
+                        path + ".network " + shown_quoted(c.network) + " is not a DNS-1123 label",
                         "use lower-case letters, digits and '-', at most 63 characters, starting "
                         "and ending with a letter or digit");
     }
@@ -426,7 +433,7 @@ Result<void> read_clusters(const Reader& r, const YAML::Node& root, MeshConfig& 
       const auto host = url_host(*api);
       if (!host) {
         return r.error_at(Reader::get(item, "apiServer"),
-                          path + ".apiServer \"" + *api + "\" is not an https:// URL",
+                          path + ".apiServer " + shown_quoted(*api) + " is not an https:// URL",
                           "write the API server URL the other clusters reach, e.g. "
                           "https://10.18.10.10:6443");
       }
@@ -472,7 +479,8 @@ void apply_default_pki_dir(MeshConfig& cfg) {
 }
 
 Result<MeshConfig> parse_checked(const std::string& text, const std::string& origin) {
-  TRY_ASSIGN(const YAML::Node root, detail::parse_yaml(text, origin));
+  TRY_ASSIGN(const YAML::Node root,
+             detail::parse_yaml(text, origin, detail::Documents::k_only_one));
   const Reader r(origin);
   MeshConfig cfg;
   cfg.source = origin;
@@ -548,19 +556,26 @@ Result<MeshConfig> load_config(const std::optional<std::string>& flag) {
   const std::string from = (flag && !flag->empty()) ? "-c" : "$MESHCTL_CONFIG";
   std::error_code ec;
   if (!fs::exists(*path, ec)) {
-    return usage_error("config file " + *path + " (from " + from + ") does not exist",
+    return usage_error("config file " + shown(*path) + " (from " + from + ") does not exist",
                        "check the path, or drop " + from +
                            " to use the defaults (cluster = context = network name)");
   }
   if (fs::is_directory(*path, ec)) {
-    return usage_error("config file " + *path + " is a directory", "name the YAML file itself");
+    return usage_error("config file " + shown(*path) + " is a directory",
+                       "name the YAML file itself");
   }
-  TRY_ASSIGN(const auto text, detail::read_file(*path, "config file"));
+  TRY_ASSIGN(const auto text, detail::read_file(*path, "config file", k_max_config_bytes));
   return parse_config(text, *path);
 }
 
 Result<std::string> require_pki_dir(const MeshConfig& cfg) {
   if (!cfg.pki_dir.empty()) {
+    std::error_code ec;
+    if (fs::exists(cfg.pki_dir, ec) && !fs::is_directory(cfg.pki_dir, ec)) {
+      return usage_error("pki.dir " + shown(cfg.pki_dir) + " is a file, not a directory",
+                         "set pki.dir in meshctl.yaml to the directory that holds (or will hold) "
+                         "the mesh's root CA");
+    }
     return cfg.pki_dir;
   }
   return usage_error("cannot tell where the mesh's root CA lives: HOME is not set",
@@ -606,23 +621,24 @@ Result<std::vector<ClusterConfig>> select_clusters(const MeshConfig& cfg,
                 : "is neither a cluster in " +
                       (cfg.source.empty() ? std::string("the config") : cfg.source) +
                       " nor a kubeconfig context";
-        return usage_error(
-            fmt::format("context \"{}\" {}{}", n, where, did_you_mean_suffix(n, candidates)),
-            "list contexts with 'kubectl config get-contexts', or add the cluster "
-            "to meshctl.yaml");
+        return usage_error(fmt::format("context {} {}{}", shown_quoted(n), where,
+                                       did_you_mean_suffix(n, candidates)),
+                           "list contexts with 'kubectl config get-contexts', or add the cluster "
+                           "to meshctl.yaml");
       }
       if (!detail::is_dns1123_label(n)) {
-        return usage_error("kubeconfig context \"" + n +
-                               "\" cannot be used as an Istio cluster name (not a DNS-1123 label)",
-                           "add it to meshctl.yaml: clusters: [{name: <short-name>, context: \"" +
-                               n + "\"}]");
+        return usage_error("kubeconfig context " + shown_quoted(n) +
+                               " cannot be used as an Istio cluster name (not a DNS-1123 label)",
+                           "add it to meshctl.yaml: clusters: [{name: <short-name>, context: " +
+                               shown_quoted(n) + "}]");
       }
       c.name = n;
       c.context = n;
       c.network = n;
     }
     if (!seen.insert(c.name).second) {
-      return usage_error("cluster \"" + c.name + "\" is named twice", "name each cluster once");
+      return usage_error("cluster " + shown_quoted(c.name) + " is named twice",
+                         "name each cluster once");
     }
     out.push_back(std::move(c));
   }

@@ -100,7 +100,8 @@ Result<std::vector<ClusterConfig>> select_clusters(const MeshConfig& cfg,
                                                    const std::vector<std::string>& known_contexts);
 
 /// The pki dir, or an exit-2 error saying HOME is unset (so a verb that never touches the CA
-/// works without HOME; one that does gets a clear error when it needs the dir, not at load).
+/// works without HOME; one that does gets a clear error when it needs the dir, not at load) or
+/// that the path names a file.
 Result<std::string> require_pki_dir(const MeshConfig& cfg);
 
 /// The effective config as JSON text with the file's key names (for `meshctl config view`);

@@ -26,7 +26,7 @@ Result<std::string> pem_data_or_file(const std::string& data, const std::string&
 
 } // namespace
 
-Result<Credentials> get_credentials(const ResolvedContext& ctx) {
+Result<Credentials> get_credentials(const ResolvedContext& ctx, std::chrono::milliseconds timeout) {
   const KubeUser& u = ctx.user;
   const std::string where = "credentials for context \"" + ctx.name + "\"";
   Credentials c;
@@ -75,7 +75,7 @@ Result<Credentials> get_credentials(const ResolvedContext& ctx) {
     return c; // as client-go: static credentials make the exec plugin unused
   }
   if (u.exec) {
-    return context(detail::exec_credentials(ctx, *u.exec), where);
+    return context(detail::exec_credentials(ctx, *u.exec, timeout), where);
   }
   if (!u.auth_provider.empty()) {
     return usage_error(where + ": auth-provider \"" + u.auth_provider +

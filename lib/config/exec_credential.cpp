@@ -13,9 +13,11 @@
 #include "config/exec_plugin.hpp"
 #include "config/files.hpp"
 #include "core/base64.hpp"
+#include "core/duration.hpp"
 #include "core/json.hpp"
 #include "core/log.hpp"
 #include "core/redact.hpp"
+#include "core/shown.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -39,8 +41,6 @@ using detail::run_plugin;
 
 constexpr std::string_view k_exec_v1 = "client.authentication.k8s.io/v1";
 constexpr std::string_view k_exec_v1beta1 = "client.authentication.k8s.io/v1beta1";
-// A plugin that hangs (waiting for a browser login, a dead metadata service) must not hang meshctl.
-constexpr std::chrono::seconds k_plugin_timeout{120};
 constexpr std::size_t k_plugin_output_limit = 4 << 20;
 
 // The plugin's stderr, redacted and folded onto one line for an error message.
@@ -60,10 +60,7 @@ std::string one_line(const std::string& text) {
     out += c;
   }
   constexpr std::size_t k_max = 600;
-  if (out.size() > k_max) {
-    out = out.substr(0, k_max) + "...";
-  }
-  return out;
+  return shown(out, k_max);
 }
 
 std::vector<std::string> plugin_environment(const ExecConfig& exec, const std::string& exec_info) {
@@ -94,16 +91,23 @@ std::string string_field(const nlohmann::json& obj, const char* key) {
   return v.is_null() ? std::string() : v.get<std::string>();
 }
 
-Result<Credentials> run_exec_plugin(const ResolvedContext& ctx, const ExecConfig& exec) {
-  const std::string who = "exec plugin \"" + exec.command + "\"";
+// What to do about a plugin whose output is not the ExecCredential meshctl asked for.
+constexpr const char* k_output_hint =
+    "run the command by hand and check its stdout: one ExecCredential object with "
+    "status.token or status.clientCertificateData and status.clientKeyData";
+
+Result<Credentials> run_exec_plugin(const ResolvedContext& ctx, const ExecConfig& exec,
+                                    std::chrono::milliseconds timeout) {
+  const std::string who = "exec plugin " + shown_quoted(exec.command);
   if (exec.api_version != k_exec_v1 && exec.api_version != k_exec_v1beta1) {
     return usage_error(
-        who + ": unsupported apiVersion \"" + exec.api_version + "\"",
+        who + ": unsupported apiVersion " + shown_quoted(exec.api_version),
         "use client.authentication.k8s.io/v1 or v1beta1 (v1alpha1 was removed in Kubernetes "
         "1.24); regenerate the kubeconfig with the cloud's CLI");
   }
   if (exec.command.empty()) {
-    return usage_error("exec plugin of user in context \"" + ctx.name + "\" has no command",
+    return usage_error("exec plugin of user in context " + shown_quoted(ctx.name) +
+                           " has no command",
                        "set users[].user.exec.command in the kubeconfig");
   }
   if (exec.api_version == k_exec_v1 && exec.interactive_mode.empty()) {
@@ -118,7 +122,7 @@ Result<Credentials> run_exec_plugin(const ResolvedContext& ctx, const ExecConfig
   }
   if (!exec.interactive_mode.empty() && exec.interactive_mode != "Never" &&
       exec.interactive_mode != "IfAvailable") {
-    return usage_error(who + ": unknown interactiveMode \"" + exec.interactive_mode + "\"",
+    return usage_error(who + ": unknown interactiveMode " + shown_quoted(exec.interactive_mode),
                        "use Never, IfAvailable or Always");
   }
 
@@ -133,7 +137,7 @@ Result<Credentials> run_exec_plugin(const ResolvedContext& ctx, const ExecConfig
                        exec.install_hint.empty() ? generic_hint : exec.install_hint);
   }
   const PluginRun run = run_plugin(*path, exec.args, plugin_environment(exec, exec_info_json(ctx)),
-                                   k_plugin_timeout, k_plugin_output_limit);
+                                   timeout, k_plugin_output_limit);
   if (run.spawn_error == ENOENT) {
     return usage_error(who + " not found (" + *path + ")",
                        exec.install_hint.empty() ? generic_hint : exec.install_hint);
@@ -144,7 +148,7 @@ Result<Credentials> run_exec_plugin(const ResolvedContext& ctx, const ExecConfig
   }
   const std::string err = one_line(run.err);
   if (run.timed_out) {
-    return fail(who + " did not finish within " + std::to_string(k_plugin_timeout.count()) + "s" +
+    return fail(who + " did not finish within " + format_duration(timeout) + " (--timeout)" +
                     (err.empty() ? "" : ": " + err),
                 "run the command by hand; meshctl gives plugins no terminal, so one that waits "
                 "for input never finishes");
@@ -161,63 +165,24 @@ Result<Credentials> run_exec_plugin(const ResolvedContext& ctx, const ExecConfig
     log::debug("{} (context {}) wrote on stderr: {}", who, ctx.name, err);
   }
 
-  nlohmann::json out;
-  try {
-    out = nlohmann::json::parse(run.out);
-  } catch (const nlohmann::json::exception& e) {
-    return fail(who + " printed no valid ExecCredential JSON on stdout: " + e.what(),
-                "run the command by hand and check its output");
+  auto creds = detail::parse_exec_credential(run.out, exec.api_version, who);
+  if (creds) {
+    register_secret(creds->bearer_token);
+    register_secret(creds->client_key_pem);
   }
-  try {
-    if (!out.is_object()) {
-      return fail(who + " printed JSON that is not an ExecCredential object");
-    }
-    const std::string api = string_field(out, "apiVersion");
-    if (api != exec.api_version) {
-      return fail(who + " is configured to use API version " + exec.api_version +
-                      ", plugin returned version " + (api.empty() ? "(none)" : api),
-                  "set users[].user.exec.apiVersion to what the plugin speaks");
-    }
-    if (string_field(out, "kind") != "ExecCredential") {
-      return fail(who + " returned kind \"" + string_field(out, "kind") + "\", not ExecCredential");
-    }
-    const nlohmann::json& status = member(out, "status");
-    if (!status.is_object()) {
-      return fail(who + " didn't return a status field");
-    }
-    Credentials creds;
-    creds.bearer_token = string_field(status, "token");
-    creds.client_certificate_pem = string_field(status, "clientCertificateData");
-    creds.client_key_pem = string_field(status, "clientKeyData");
-    register_secret(creds.bearer_token);
-    register_secret(creds.client_key_pem);
-    if (creds.bearer_token.empty() && creds.client_certificate_pem.empty() &&
-        creds.client_key_pem.empty()) {
-      return fail(who + " didn't return a token or cert/key pair");
-    }
-    if (creds.client_certificate_pem.empty() != creds.client_key_pem.empty()) {
-      return fail(who + " returned only certificate or key, not both");
-    }
-    const std::string expiry = string_field(status, "expirationTimestamp");
-    if (!expiry.empty()) {
-      creds.expiry = parse_rfc3339(expiry);
-      if (!creds.expiry) {
-        return fail(who + " returned an invalid expirationTimestamp \"" + expiry + "\"",
-                    "expected RFC 3339, e.g. 2024-05-01T10:00:00Z");
-      }
-    }
-    return creds;
-  } catch (const nlohmann::json::exception& e) {
-    return fail(who + " returned a malformed ExecCredential: " + std::string(e.what()));
-  }
+  return creds;
 }
 
 // One cache entry per (context, plugin configuration): its mutex also serialises plugin runs, so
-// parallel callers for the same context wait for one run instead of starting several.
+// parallel callers for the same context wait for one run instead of starting several. A run that
+// failed (a plugin that hung until --timeout, exited non-zero, printed garbage) is not repeated
+// for every request of the process — each would wait the whole bound again: its error stands until
+// the entry is invalidated.
 struct CacheEntry {
   std::string context;
   std::mutex mutex;
   std::optional<Credentials> creds;
+  std::optional<Error> failure;
 };
 
 std::mutex g_cache_mutex;
@@ -248,7 +213,8 @@ std::string cache_key(const ResolvedContext& ctx, const ExecConfig& e) {
 
 namespace detail {
 
-Result<Credentials> exec_credentials(const ResolvedContext& ctx, const ExecConfig& exec) {
+Result<Credentials> exec_credentials(const ResolvedContext& ctx, const ExecConfig& exec,
+                                     std::chrono::milliseconds timeout) {
   std::shared_ptr<CacheEntry> entry;
   {
     std::lock_guard lock(g_cache_mutex);
@@ -264,13 +230,72 @@ Result<Credentials> exec_credentials(const ResolvedContext& ctx, const ExecConfi
       (!entry->creds->expiry || std::chrono::system_clock::now() < *entry->creds->expiry)) {
     return *entry->creds;
   }
-  auto fresh = run_exec_plugin(ctx, exec);
+  if (entry->failure) {
+    return tl::make_unexpected(*entry->failure);
+  }
+  auto fresh = run_exec_plugin(ctx, exec, timeout);
   if (!fresh) {
     entry->creds.reset();
+    entry->failure = fresh.error();
     return fresh;
   }
   entry->creds = *fresh;
   return fresh;
+}
+
+Result<Credentials> parse_exec_credential(std::string_view stdout_text,
+                                          const std::string& api_version, const std::string& who) {
+  nlohmann::json out;
+  try {
+    out = nlohmann::json::parse(stdout_text);
+  } catch (const nlohmann::json::exception& e) {
+    return fail(who + " printed no valid ExecCredential JSON on stdout: " + shown(e.what(), 300),
+                "run the command by hand and check its output");
+  }
+  try {
+    if (!out.is_object()) {
+      return fail(who + " printed JSON that is not an ExecCredential object", k_output_hint);
+    }
+    const std::string api = string_field(out, "apiVersion");
+    if (api != api_version) {
+      return fail(who + " is configured to use API version " + shown(api_version) +
+                      ", plugin returned version " + (api.empty() ? "(none)" : shown(api)),
+                  "set users[].user.exec.apiVersion to what the plugin speaks");
+    }
+    if (string_field(out, "kind") != "ExecCredential") {
+      return fail(who + " returned kind " + shown_quoted(string_field(out, "kind")) +
+                      ", not ExecCredential",
+                  "the command is not a client-go credential plugin, or prints something else "
+                  "first; run it by hand: its stdout must be one ExecCredential object");
+    }
+    const nlohmann::json& status = member(out, "status");
+    if (!status.is_object()) {
+      return fail(who + " didn't return a status field", k_output_hint);
+    }
+    Credentials creds;
+    creds.bearer_token = string_field(status, "token");
+    creds.client_certificate_pem = string_field(status, "clientCertificateData");
+    creds.client_key_pem = string_field(status, "clientKeyData");
+    if (creds.bearer_token.empty() && creds.client_certificate_pem.empty() &&
+        creds.client_key_pem.empty()) {
+      return fail(who + " didn't return a token or cert/key pair", k_output_hint);
+    }
+    if (creds.client_certificate_pem.empty() != creds.client_key_pem.empty()) {
+      return fail(who + " returned only certificate or key, not both", k_output_hint);
+    }
+    const std::string expiry = string_field(status, "expirationTimestamp");
+    if (!expiry.empty()) {
+      creds.expiry = parse_rfc3339(expiry);
+      if (!creds.expiry) {
+        return fail(who + " returned an invalid expirationTimestamp " + shown_quoted(expiry),
+                    "expected RFC 3339, e.g. 2024-05-01T10:00:00Z");
+      }
+    }
+    return creds;
+  } catch (const nlohmann::json::exception& e) {
+    return fail(who + " returned a malformed ExecCredential: " + shown(e.what(), 300),
+                k_output_hint);
+  }
 }
 
 } // namespace detail
@@ -382,9 +407,19 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(const std::st
   tm.tm_hour = *hour;
   tm.tm_min = *minute;
   tm.tm_sec = *second;
-  const std::time_t t = timegm(&tm);
-  return std::chrono::system_clock::from_time_t(t - offset_seconds) +
-         std::chrono::duration_cast<std::chrono::system_clock::duration>(frac);
+  const std::time_t t = timegm(&tm) - offset_seconds;
+  // system_clock counts nanoseconds in 64 bits, about the years 1678 to 2261; from_time_t of a
+  // time outside overflows. Such a time keeps its place in order: an earlier one is the earliest
+  // time there is (long expired), a later one the latest (never expires).
+  using clock = std::chrono::system_clock;
+  const auto limit = std::chrono::duration_cast<std::chrono::seconds>(clock::duration::max());
+  if (t <= -limit.count() + 1) {
+    return clock::time_point::min();
+  }
+  if (t >= limit.count() - 1) {
+    return clock::time_point::max();
+  }
+  return clock::from_time_t(t) + std::chrono::duration_cast<clock::duration>(frac);
 }
 
 void invalidate_credentials(const std::string& context_name) {

@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
+#include <thread>
 
 namespace meshctl::config::detail {
 
@@ -136,9 +137,26 @@ PluginRun run_plugin(const std::string& path, const std::vector<std::string>& ar
       close(f.fd);
     }
   }
+  // The plugin may close its output and still not exit: the deadline bounds the wait for its exit
+  // too, and then the whole process group goes.
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  for (;;) {
+    const pid_t done = waitpid(pid, &status, WNOHANG);
+    if (done == pid || (done < 0 && errno != EINTR)) {
+      break;
+    }
+    if (done == 0 && std::chrono::steady_clock::now() >= deadline) {
+      r.timed_out = true;
+      kill(-pid, SIGKILL);
+      while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      break;
+    }
+    if (done == 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
   }
+
   if (WIFEXITED(status)) {
     r.exit_status = WEXITSTATUS(status);
   } else if (WIFSIGNALED(status)) {

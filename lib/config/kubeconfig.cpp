@@ -12,6 +12,7 @@
 
 #include "config/files.hpp"
 #include "core/log.hpp"
+#include "core/shown.hpp"
 #include "core/strings.hpp"
 #include "core/suggest.hpp"
 #include "core/try.hpp"
@@ -53,8 +54,9 @@ std::string files_hint(const Kubeconfig& kc) {
 tl::unexpected<Error> dangling_reference(const Kubeconfig& kc, const std::string& context,
                                          const char* kind, const std::string& ref,
                                          const std::vector<std::string>& known) {
-  return usage_error("context \"" + context + "\" refers to " + kind + " \"" + ref +
-                         "\", which is not in the kubeconfig" + did_you_mean_suffix(ref, known),
+  return usage_error("context " + shown_quoted(context) + " refers to " + kind + " " +
+                         shown_quoted(ref) + ", which is not in the kubeconfig" +
+                         did_you_mean_suffix(ref, known),
                      files_hint(kc));
 }
 
@@ -72,7 +74,7 @@ Result<ResolvedContext> Kubeconfig::resolve(const std::string& context) const {
   }
   const auto ctx = contexts.find(name);
   if (ctx == contexts.end()) {
-    return usage_error("context \"" + name + "\" not found in kubeconfig" +
+    return usage_error("context " + shown_quoted(name) + " not found in kubeconfig" +
                            did_you_mean_suffix(name, context_names()),
                        files_hint(*this));
   }
@@ -80,7 +82,7 @@ Result<ResolvedContext> Kubeconfig::resolve(const std::string& context) const {
   out.name = name;
   out.namespace_ = ctx->second.namespace_.empty() ? "default" : ctx->second.namespace_;
   if (ctx->second.cluster.empty()) {
-    return usage_error("context \"" + name + "\" names no cluster",
+    return usage_error("context " + shown_quoted(name) + " names no cluster",
                        "set contexts[" + name + "].context.cluster in the kubeconfig; " +
                            files_hint(*this));
   }
@@ -89,9 +91,10 @@ Result<ResolvedContext> Kubeconfig::resolve(const std::string& context) const {
     return dangling_reference(*this, name, "cluster", ctx->second.cluster, names_of(clusters));
   }
   if (cluster->second.server.empty()) {
-    return usage_error(
-        "cluster \"" + ctx->second.cluster + "\" of context \"" + name + "\" has no server",
-        "set clusters[" + ctx->second.cluster + "].cluster.server; " + files_hint(*this));
+    return usage_error("cluster " + shown_quoted(ctx->second.cluster) + " of context " +
+                           shown_quoted(name) + " has no server",
+                       "set clusters[" + ctx->second.cluster + "].cluster.server; " +
+                           files_hint(*this));
   }
   out.cluster = cluster->second;
   if (!ctx->second.user.empty()) {
@@ -126,7 +129,7 @@ Result<Kubeconfig> load_kubeconfig(const std::optional<std::string>& explicit_pa
     std::error_code ec;
     if (!fs::exists(path, ec)) {
       if (explicit_file) {
-        return usage_error("kubeconfig " + path + " (from --kubeconfig) does not exist",
+        return usage_error("kubeconfig " + shown(path) + " (from --kubeconfig) does not exist",
                            "check the path given to --kubeconfig");
       }
       merged.missing_files.push_back(path);

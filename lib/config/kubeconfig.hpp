@@ -104,8 +104,10 @@ struct Credentials {
 /// rotation), client cert/key files or data, basic auth, or the exec plugin (run with its env and
 /// KUBERNETES_EXEC_INFO; result cached in-process until expirationTimestamp). A missing plugin
 /// command gives an error whose hint is the plugin's installHint. Every secret is registered for
-/// redaction.
-Result<Credentials> get_credentials(const ResolvedContext& ctx);
+/// redaction. A plugin still running after `timeout` is killed (with whatever it started) and the
+/// result is an error.
+Result<Credentials> get_credentials(const ResolvedContext& ctx,
+                                    std::chrono::milliseconds timeout = std::chrono::seconds(120));
 
 /// Forgets cached exec-plugin credentials for a context (after a 401, as client-go does).
 void invalidate_credentials(const std::string& context_name);

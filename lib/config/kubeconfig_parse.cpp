@@ -10,6 +10,7 @@
 #include "config/yaml_reader.hpp"
 #include "core/base64.hpp"
 #include "core/redact.hpp"
+#include "core/shown.hpp"
 #include "core/try.hpp"
 
 #include <initializer_list>
@@ -165,11 +166,11 @@ Result<void> read_named_list(const Reader& r, const YAML::Node& root, const char
     }
     if (auto [it, fresh] = first_seen.emplace(*name, Reader::get(item, "name")); !fresh) {
       return r.error_at(Reader::get(item, "name"),
-                        std::string("duplicate name \"") + *name + "\" in " + list_key +
+                        "duplicate name " + shown_quoted(*name) + " in " + list_key +
                             " (first at " + r.where(it->second) + ")",
                         "kubectl refuses this file too; rename or remove one entry");
     }
-    path = std::string(list_key) + "[" + *name + "]";
+    path = std::string(list_key) + "[" + shown(*name) + "]";
     TRY_ASSIGN(auto value, read(r, Reader::get(item, inner_key), path + "." + inner_key));
     out.emplace(*name, std::move(value));
   }

@@ -1,5 +1,7 @@
 #include "config/yaml_reader.hpp"
 
+#include "core/shown.hpp"
+#include "core/strings.hpp"
 #include "core/suggest.hpp"
 
 #include <fmt/format.h>
@@ -23,72 +25,187 @@ bool is_null(const YAML::Node& n) {
   return !n.IsDefined() || n.IsNull();
 }
 
-} // namespace
+// Deeper than any real meshctl.yaml (5 levels) or kubeconfig (7) by far, and far below what
+// exhausts yaml-cpp's recursion (it gives up at 2000 with "bad file", or runs out of stack first).
+constexpr std::size_t k_max_depth = 64;
 
-// Offset of the first byte that is not valid UTF-8, or npos. YAML text must be Unicode (and Go's
-// YAML parser, so kubectl, rejects anything else); checking here also keeps invalid strings from
-// reaching JSON output later.
-std::size_t invalid_utf8_at(const std::string& text) {
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t len = 0;
-    unsigned min = 0;
-    unsigned cp = 0;
-    if ((c & 0xe0) == 0xc0) {
-      len = 2;
-      min = 0x80;
-      cp = c & 0x1fU;
-    } else if ((c & 0xf0) == 0xe0) {
-      len = 3;
-      min = 0x800;
-      cp = c & 0x0fU;
-    } else if ((c & 0xf8) == 0xf0) {
-      len = 4;
-      min = 0x10000;
-      cp = c & 0x07U;
+// "origin:line:col" of a byte offset.
+std::string position_of(const std::string& text, std::size_t offset, const std::string& origin) {
+  std::size_t line = 1;
+  std::size_t col = 1;
+  for (std::size_t k = 0; k < offset && k < text.size(); ++k) {
+    if (text[k] == '\n') {
+      ++line;
+      col = 1;
     } else {
+      ++col;
+    }
+  }
+  return origin + ":" + std::to_string(line) + ":" + std::to_string(col);
+}
+
+// A C0 control character other than tab and line breaks, or DEL: YAML allows none of them in a
+// document (yaml-cpp reports a NUL as "unknown escape character: ").
+std::size_t control_character_at(const std::string& text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
       return i;
     }
-    if (i + len > text.size()) {
-      return i;
-    }
-    for (std::size_t k = 1; k < len; ++k) {
-      const auto cc = static_cast<unsigned char>(text[i + k]);
-      if ((cc & 0xc0) != 0x80) {
-        return i;
-      }
-      cp = (cp << 6) | (cc & 0x3fU);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-      return i;
-    }
-    i += len;
   }
   return std::string::npos;
 }
 
-Result<YAML::Node> parse_yaml(const std::string& text, const std::string& origin) {
-  if (const auto bad = invalid_utf8_at(text); bad != std::string::npos) {
-    std::size_t line = 1;
-    std::size_t col = 1;
-    for (std::size_t k = 0; k < bad; ++k) {
-      if (text[k] == '\n') {
-        ++line;
-        col = 1;
-      } else {
-        ++col;
+bool starts_marker(std::string_view line, std::string_view marker) {
+  return line.starts_with(marker) && (line.size() == marker.size() || line[marker.size()] == ' ' ||
+                                      line[marker.size()] == '\t' || line[marker.size()] == '\r');
+}
+
+// Calls `on_line(line, offset)` for every line of `text` (without its '\n') until it returns
+// false; returns the offset of that line, or npos when every line was seen.
+template <class F> std::size_t find_line(const std::string& text, F&& on_line) {
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t eol = text.find('\n', pos);
+    if (eol == std::string::npos) {
+      eol = text.size();
+    }
+    if (!on_line(std::string_view(text.data() + pos, eol - pos), pos)) {
+      return pos;
+    }
+    pos = eol + 1;
+  }
+  return std::string::npos;
+}
+
+// A cheap upper estimate of how deep `text` nests, line by line: block indentation levels, plus
+// "- " sequence entries opened on the line, plus open flow brackets outside quotes and comments.
+// Returns the offset of the first line going past k_max_depth, or npos. Block scalars (| and >)
+// are skipped: their lines are text, not structure.
+std::size_t too_deep_at(const std::string& text) {
+  std::vector<std::size_t> indents;
+  std::size_t flow = 0;
+  std::size_t block_scalar_indent = std::string::npos; // inside a block scalar deeper than this
+  return find_line(text, [&](std::string_view line, std::size_t) {
+    std::size_t indent = 0;
+    while (indent < line.size() && line[indent] == ' ') {
+      ++indent;
+    }
+    if (indent == line.size() || line[indent] == '#' || line[indent] == '\r') {
+      return true; // blank or comment
+    }
+    if (block_scalar_indent != std::string::npos) {
+      if (indent > block_scalar_indent) {
+        return true;
+      }
+      block_scalar_indent = std::string::npos;
+    }
+    if (flow == 0) {
+      while (!indents.empty() && indents.back() > indent) {
+        indents.pop_back();
+      }
+      if (indents.empty() || indents.back() < indent) {
+        indents.push_back(indent);
       }
     }
-    return usage_error(origin + ":" + std::to_string(line) + ":" + std::to_string(col) +
-                           ": invalid UTF-8",
+    std::size_t dashes = 0;
+    std::size_t i = indent;
+    while (i + 1 < line.size() && line[i] == '-' && (line[i + 1] == ' ' || line[i + 1] == '\t')) {
+      ++dashes;
+      i += 2;
+      while (i < line.size() && line[i] == ' ') {
+        ++i;
+      }
+    }
+    char quote = 0;
+    char prev = ' ';
+    std::size_t deepest = flow;
+    for (; i < line.size(); ++i) {
+      const char c = line[i];
+      if (quote != 0) {
+        if (c == '\\' && quote == '"') {
+          ++i;
+        } else if (c == quote) {
+          quote = 0;
+        }
+      } else if (c == '#' && (prev == ' ' || prev == '\t')) {
+        break;
+      } else if ((c == '"' || c == '\'') &&
+                 std::string_view(" \t[{,:").find(prev) != std::string_view::npos) {
+        quote = c;
+      } else if (c == '[' || c == '{') {
+        deepest = std::max(deepest, ++flow);
+      } else if ((c == ']' || c == '}') && flow > 0) {
+        --flow;
+      }
+      prev = c;
+    }
+    if (indents.size() + dashes + deepest > k_max_depth) {
+      return false;
+    }
+    // "key: |" or "- >-": the lines below, indented deeper, are a block scalar.
+    const std::string_view rest = trim(line.substr(0, line.find(" #")));
+    const std::size_t last_space = rest.find_last_of(" \t");
+    const std::string_view token =
+        last_space == std::string_view::npos ? rest : rest.substr(last_space + 1);
+    if (quote == 0 && !token.empty() && (token[0] == '|' || token[0] == '>') &&
+        token.find_first_not_of("|>+-0123456789") == std::string_view::npos) {
+      block_scalar_indent = indent;
+    }
+    return true;
+  });
+}
+
+// The offset of the line that starts a second document, or npos: a "---" line after content, or
+// the second "---" line of a file whose first document is empty.
+std::size_t second_document_at(const std::string& text) {
+  bool content = false;
+  std::size_t markers = 0;
+  return find_line(text, [&](std::string_view line, std::size_t) {
+    if (starts_marker(line, "---")) {
+      if (content || markers > 0) {
+        return false;
+      }
+      ++markers;
+    } else if (!line.empty() && line[0] != '#' && line[0] != '%' && !trim(line).empty() &&
+               !starts_marker(line, "...")) {
+      content = true;
+    }
+    return true;
+  });
+}
+
+} // namespace
+
+Result<YAML::Node> parse_yaml(const std::string& text, const std::string& origin,
+                              Documents documents) {
+  if (const auto bad = invalid_utf8_at(text); bad != std::string::npos) {
+    return usage_error(position_of(text, bad, origin) + ": invalid UTF-8",
                        "save the file as UTF-8");
   }
+  if (const auto bad = control_character_at(text); bad != std::string::npos) {
+    return usage_error(position_of(text, bad, origin) + ": control character " +
+                           shown(text.substr(bad, 1)) + " (YAML allows only tab and line breaks)",
+                       "is this the right file? a YAML file is text; remove the character");
+  }
+  if (const auto deep = too_deep_at(text); deep != std::string::npos) {
+    return usage_error(position_of(text, deep, origin) + ": YAML nested more than " +
+                           std::to_string(k_max_depth) + " levels deep",
+                       "is this the right file? a configuration nests a few levels at most");
+  }
   try {
+    if (documents == Documents::k_only_one) {
+      const std::vector<YAML::Node> all = YAML::LoadAll(text);
+      if (all.size() > 1) {
+        const std::size_t second = second_document_at(text);
+        return usage_error(
+            (second == std::string::npos ? origin : position_of(text, second, origin)) +
+                ": a second YAML document (after \"---\"); the file must hold one",
+            "merge the documents into one, or remove the \"---\" line and what "
+            "follows it");
+      }
+      return all.empty() ? YAML::Node() : all.front();
+    }
     return YAML::Load(text);
   } catch (const YAML::Exception& e) {
     return usage_error(position(origin, e.mark) + ": invalid YAML: " + e.msg,
@@ -110,8 +227,7 @@ std::string describe(const YAML::Node& node) {
     return "a list";
   }
   // Enough of the value to recognise it, not a whole token or key pasted into the wrong place.
-  const std::string& v = node.Scalar();
-  return "a string (\"" + (v.size() > 24 ? v.substr(0, 21) + "..." : v) + "\")";
+  return "a string (" + shown_quoted(node.Scalar(), 24) + ")";
 }
 
 std::string Reader::where(const YAML::Node& node) const {
@@ -164,7 +280,7 @@ Result<void> Reader::check_map(const YAML::Node& map, const std::string& path,
     }
     const std::string& key = kv.first.Scalar();
     if (!seen.insert(key).second) {
-      return error_at(kv.first, fmt::format("duplicate key \"{}\" in {}", key, path),
+      return error_at(kv.first, fmt::format("duplicate key {} in {}", shown_quoted(key), path),
                       "remove one of the two; YAML keeps only one and which one is unclear");
     }
     if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
@@ -172,10 +288,10 @@ Result<void> Reader::check_map(const YAML::Node& map, const std::string& path,
       for (const auto& a : allowed) {
         valid.append(valid.empty() ? "" : ", ").append(a);
       }
-      return error_at(
-          kv.first,
-          fmt::format("unknown key \"{}\" in {}{}", key, path, did_you_mean_suffix(key, allowed)),
-          fmt::format("valid keys of {}: {}", path, valid));
+      return error_at(kv.first,
+                      fmt::format("unknown key {} in {}{}", shown_quoted(key), path,
+                                  did_you_mean_suffix(key, allowed)),
+                      fmt::format("valid keys of {}: {}", path, valid));
     }
   }
   return {};
@@ -267,7 +383,7 @@ Reader::string_map(const YAML::Node& map, std::string_view key, const std::strin
   std::map<std::string, std::string> out;
   for (const auto& kv : n) {
     if (!kv.second.IsScalar()) {
-      return error_at(kv.second, path + "." + kv.first.Scalar() + " must be a string (got " +
+      return error_at(kv.second, path + "." + shown(kv.first.Scalar()) + " must be a string (got " +
                                      describe(kv.second) + ")");
     }
     out[kv.first.Scalar()] = kv.second.Scalar();
@@ -285,22 +401,6 @@ Result<YAML::Node> Reader::list(const YAML::Node& map, std::string_view key,
     return error_at(n, path + " must be a list (got " + describe(n) + ")");
   }
   return n;
-}
-
-bool is_dns1123_label(std::string_view s) {
-  if (s.empty() || s.size() > 63) {
-    return false;
-  }
-  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
-  if (!alnum(s.front()) || !alnum(s.back())) {
-    return false;
-  }
-  for (const char c : s) {
-    if (!alnum(c) && c != '-') {
-      return false;
-    }
-  }
-  return true;
 }
 
 } // namespace meshctl::config::detail

@@ -5,6 +5,7 @@
 // Internal to lib/config: the rest of the project sees only config.hpp and kubeconfig.hpp.
 
 #include "core/error.hpp"
+#include "core/strings.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -17,8 +18,17 @@
 
 namespace meshctl::config::detail {
 
-/// Parses YAML text; a syntax error becomes a usage Error with origin:line:col. Never throws.
-Result<YAML::Node> parse_yaml(const std::string& text, const std::string& origin);
+/// Which documents of a YAML stream parse_yaml() reads.
+enum class Documents {
+  k_first,    ///< the first; others are ignored (as client-go reads a kubeconfig)
+  k_only_one, ///< the first, and a second one is an error naming its line (meshctl.yaml)
+};
+
+/// Parses YAML text; a syntax error becomes a usage Error with origin:line:col. Invalid UTF-8, a
+/// control character and nesting deeper than any real configuration are refused before yaml-cpp
+/// sees the text, with where they are. Never throws.
+Result<YAML::Node> parse_yaml(const std::string& text, const std::string& origin,
+                              Documents documents = Documents::k_first);
 
 /// "a map", "a list", "a string", "null": what a node is, for "must be X (got Y)" messages.
 std::string describe(const YAML::Node& node);
@@ -69,8 +79,7 @@ private:
   std::string m_origin;
 };
 
-/// Kubernetes' DNS-1123 label: lower-case alphanumerics and '-', starting and ending alphanumeric,
-/// at most 63 characters.
-bool is_dns1123_label(std::string_view s);
+/// Kubernetes' DNS-1123 label (core/strings.hpp).
+using meshctl::is_dns1123_label;
 
 } // namespace meshctl::config::detail

@@ -31,6 +31,14 @@ public:
     m_context.insert(m_context.begin(), std::move(context));
     return *this;
   }
+  /// Makes the rendered message start with "<cluster>: " (adding it as the outermost context
+  /// unless it already starts so), for reports that give one line per cluster.
+  Error& with_cluster(const std::string& cluster) {
+    if (!what().starts_with(cluster + ":")) {
+      with_context(cluster);
+    }
+    return *this;
+  }
   /// Replaces the hint unless one is already set by an inner layer (inner layers know better).
   Error& with_hint(std::string hint) {
     if (m_hint.empty()) {

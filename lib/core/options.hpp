@@ -13,9 +13,11 @@ struct GlobalOptions {
   std::optional<std::string> kubeconfig;  ///< --kubeconfig; overrides $KUBECONFIG
   std::optional<std::string> config_file; ///< -c/--config; else $MESHCTL_CONFIG, else default path
   OutputFormat output = OutputFormat::k_table;
-  int verbosity = 0;                ///< -v repeatable
-  bool color = false;               ///< resolved: TTY and not --no-color and not NO_COLOR
-  std::chrono::seconds timeout{30}; ///< --timeout: bound on each cluster operation
+  int verbosity = 0;  ///< -v repeatable
+  bool color = false; ///< resolved: TTY and not --no-color and not NO_COLOR
+  /// --timeout: bound on each request to a cluster, its retries included, and on every wait
+  /// (tokens, credential plugins, exec into pods).
+  std::chrono::milliseconds timeout{30000};
 };
 
 } // namespace meshctl

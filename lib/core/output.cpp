@@ -1,6 +1,7 @@
 #include "core/output.hpp"
 
 #include "core/enum_names.hpp"
+#include "core/shown.hpp"
 #include "core/suggest.hpp"
 
 #include <yaml-cpp/yaml.h>
@@ -14,13 +15,14 @@ Result<OutputFormat> parse_output_format(std::string_view text) {
                                                          {OutputFormat::k_wide, "wide"},
                                                          {OutputFormat::k_yaml, "yaml"},
                                                          {OutputFormat::k_json, "json"}};
-  if (text.empty()) {
-    return OutputFormat::k_table;
-  }
   if (const auto format = value_of(k_formats, text)) {
     return *format;
   }
-  return usage_error("unknown output format \"" + std::string(text) + "\"" +
+  if (text.empty()) {
+    return usage_error("-o names no output format",
+                       "use -o table, -o wide, -o yaml or -o json, or leave -o out for a table");
+  }
+  return usage_error("unknown output format " + shown_quoted(text) +
                          did_you_mean_suffix(text, {"table", "wide", "yaml", "json"}),
                      "use -o table, -o wide, -o yaml or -o json");
 }
@@ -104,7 +106,7 @@ template <class Json> void emit(YAML::Emitter& e, const Json& v) {
   case Json::value_t::object:
     e << YAML::BeginMap;
     for (const auto& [k, item] : v.items()) {
-      e << YAML::Key << k << YAML::Value;
+      e << YAML::Key << valid_utf8(k) << YAML::Value;
       emit(e, item);
     }
     e << YAML::EndMap;
@@ -117,7 +119,8 @@ template <class Json> void emit(YAML::Emitter& e, const Json& v) {
     e << YAML::EndSeq;
     break;
   case Json::value_t::string: {
-    const auto& s = v.template get_ref<const std::string&>();
+    // yaml-cpp stops at invalid UTF-8: replaced, as JSON output replaces it.
+    const std::string s = valid_utf8(v.template get_ref<const std::string&>());
     if (yaml_needs_quotes(s)) {
       e << YAML::DoubleQuoted << s;
     } else {

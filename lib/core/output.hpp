@@ -12,7 +12,8 @@ namespace meshctl {
 
 enum class OutputFormat { k_table, k_wide, k_yaml, k_json };
 
-/// Parses "table", "wide", "yaml" or "json"; anything else is a usage error with a suggestion.
+/// Parses "table", "wide", "yaml" or "json"; anything else (an empty -o too) is a usage error
+/// with a suggestion.
 Result<OutputFormat> parse_output_format(std::string_view text);
 
 /// Renders a JSON value as block-style YAML, strings quoted when needed. Keys come in the value's

@@ -20,6 +20,10 @@ bool iequals(std::string_view a, std::string_view b);
 /// `s` with ASCII letters lowered.
 std::string to_lower(std::string s);
 
+/// Kubernetes' DNS-1123 label (namespace names, Istio cluster IDs): lower-case alphanumerics and
+/// '-', starting and ending alphanumeric, at most 63 characters.
+bool is_dns1123_label(std::string_view s);
+
 /// `s` split at every `sep`; empty pieces kept ("a,,b" → "a", "", "b"; "" → one empty piece).
 std::vector<std::string> split(std::string_view s, char sep);
 

@@ -1,5 +1,7 @@
 #include "core/suggest.hpp"
 
+#include "core/shown.hpp"
+
 #include <algorithm>
 
 namespace meshctl {
@@ -34,8 +36,18 @@ std::optional<std::string> did_you_mean(std::string_view word,
   std::optional<std::string> best;
   std::size_t best_distance = limit + 1;
   for (const auto& c : candidates) {
-    const std::size_t d = edit_distance(word, c);
+    if (c == word) {
+      continue; // suggesting the word itself helps no one
+    }
+    // A length difference alone costs that many edits: skip the quadratic distance of a word
+    // (say a 100 KB argument) that cannot be close.
+    const std::size_t gap =
+        word.size() > c.size() ? word.size() - c.size() : c.size() - word.size();
     const bool prefix = word.size() >= 3 && c.rfind(word, 0) == 0;
+    if (gap > limit && !prefix) {
+      continue;
+    }
+    const std::size_t d = edit_distance(word, c);
     const std::size_t score = prefix ? std::min<std::size_t>(d, 1) : d;
     if (score < best_distance) {
       best_distance = score;
@@ -47,7 +59,7 @@ std::optional<std::string> did_you_mean(std::string_view word,
 
 std::string did_you_mean_suffix(std::string_view word, const std::vector<std::string>& candidates) {
   if (auto s = did_you_mean(word, candidates)) {
-    return " (did you mean \"" + *s + "\"?)";
+    return " (did you mean " + shown_quoted(*s) + "?)";
   }
   return {};
 }

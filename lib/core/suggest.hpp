@@ -11,7 +11,8 @@ namespace meshctl {
 /// Levenshtein distance between two strings (case-sensitive).
 std::size_t edit_distance(std::string_view a, std::string_view b);
 
-/// The closest candidate within a distance that scales with the word's length, or nothing.
+/// The closest candidate within a distance that scales with the word's length, or nothing;
+/// never the word itself.
 std::optional<std::string> did_you_mean(std::string_view word,
                                         const std::vector<std::string>& candidates);
 

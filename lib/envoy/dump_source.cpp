@@ -1,6 +1,10 @@
 #include "envoy/dump_source.hpp"
 
+#include "core/shown.hpp"
+#include "envoy/json_reader.hpp"
+
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,6 +16,10 @@
 namespace meshctl::envoy {
 
 namespace {
+
+constexpr const char* k_dump_hint =
+    "-f takes a file saved from the proxy's admin API, e.g. `kubectl exec POD -c istio-proxy -- "
+    "pilot-agent request GET config_dump > dump.json`";
 
 #ifdef MADV_POPULATE_READ
 constexpr int k_madv_populate_read = MADV_POPULATE_READ;
@@ -31,9 +39,26 @@ Result<std::string> read_fd(int fd, const std::string& name) {
       if (errno == EINTR) {
         continue;
       }
-      return fail("cannot read " + name + ": " + std::strerror(errno));
+      return fail("cannot read " + shown(name) + ": " + std::strerror(errno));
     }
+    const std::size_t before = out.size();
     out.append(buf, static_cast<std::size_t>(n));
+    // A stream that cannot be JSON is refused as soon as that shows (`-f /dev/zero` would
+    // otherwise never end): a NUL byte anywhere, or the wrong start.
+    const void* nul = std::memchr(buf, '\0', static_cast<std::size_t>(n));
+    if (nul != nullptr) {
+      return fail(
+          fmt::format("{}: byte {}: a NUL byte: this is binary data, not JSON text", shown(name),
+                      before + static_cast<std::size_t>(static_cast<const char*>(nul) - buf)),
+          k_dump_hint);
+    }
+    if (before < k_json_start_window) {
+      try {
+        check_json_start(out, false);
+      } catch (const JsonError& e) {
+        return fail(shown(name) + ": " + e.what(), k_dump_hint);
+      }
+    }
   }
 }
 
@@ -57,15 +82,17 @@ Result<DumpBytes> DumpBytes::from_file(const std::string& path) {
   }
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    return usage_error("cannot open " + path + ": " + std::strerror(errno),
-                       "-f takes a file saved from the proxy's admin API, e.g. `kubectl exec POD "
-                       "-c istio-proxy -- pilot-agent request GET config_dump > dump.json`");
+    return usage_error("cannot open " + shown(path) + ": " + std::strerror(errno), k_dump_hint);
   }
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
     const int err = errno;
     ::close(fd);
-    return fail("cannot stat " + path + ": " + std::strerror(err));
+    return usage_error("cannot stat " + shown(path) + ": " + std::strerror(err), k_dump_hint);
+  }
+  if (S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    return usage_error(shown(path) + " is a directory, not a file", k_dump_hint);
   }
   if (!S_ISREG(st.st_mode) || st.st_size == 0) {
     // A pipe or process substitution (or an empty file): read what there is.
@@ -80,7 +107,7 @@ Result<DumpBytes> DumpBytes::from_file(const std::string& path) {
   void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
   ::close(fd);
   if (map == MAP_FAILED) {
-    return fail("cannot map " + path + ": " + std::strerror(errno));
+    return fail("cannot map " + shown(path) + ": " + std::strerror(errno));
   }
   ::madvise(map, size, MADV_SEQUENTIAL);
   DumpBytes b;

@@ -1,10 +1,12 @@
 // Stage one of JsonReader: classifying 64-byte blocks (SSE2, AVX2 or AVX-512, chosen at run
-// time), turning the masks into index entries, and the background indexer's thread. See
-// json_reader.cpp for the design.
+// time; tests force each in turn with detail::force_kernel), turning the masks into index entries,
+// and the background indexer's thread. See json_reader.cpp for the design.
 
 #include "envoy/json_index.hpp"
 
 #include <cstring>
+#include <stdexcept>
+#include <string>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -189,23 +191,76 @@ index_run_avx512(const unsigned char* bytes, std::size_t pos, std::size_t end, I
   return out;
 }
 
-enum class Simd { k_sse2, k_avx2, k_avx512 };
-const Simd k_simd = __builtin_cpu_supports("avx512bw") != 0 ? Simd::k_avx512
-                    : __builtin_cpu_supports("avx2") != 0   ? Simd::k_avx2
-                                                            : Simd::k_sse2;
 #endif
 
+using detail::Kernel;
+
+Kernel widest_kernel() {
+#if MESHCTL_JSON_AVX2
+  if (__builtin_cpu_supports("avx512bw") != 0) {
+    return Kernel::k_avx512;
+  }
+  if (__builtin_cpu_supports("avx2") != 0) {
+    return Kernel::k_avx2;
+  }
+#endif
+  return Kernel::k_sse2;
+}
+
+// The kernel in use: the widest at start-up, another only when a test forces it. Read once per
+// window of input, so the atomic load costs nothing measurable.
+std::atomic<Kernel>& current_kernel() {
+  static std::atomic<Kernel> kernel{widest_kernel()};
+  return kernel;
+}
+
 } // namespace
+
+namespace detail {
+
+std::string_view kernel_name(Kernel k) {
+  switch (k) {
+  case Kernel::k_avx512:
+    return "avx512";
+  case Kernel::k_avx2:
+    return "avx2";
+  case Kernel::k_sse2:
+    break;
+  }
+  return "sse2";
+}
+
+std::vector<Kernel> supported_kernels() {
+  std::vector<Kernel> out{Kernel::k_sse2};
+  const Kernel widest = widest_kernel();
+  if (widest == Kernel::k_avx2 || widest == Kernel::k_avx512) {
+    out.push_back(Kernel::k_avx2);
+  }
+  if (widest == Kernel::k_avx512) {
+    out.push_back(Kernel::k_avx512);
+  }
+  return out;
+}
+
+Kernel force_kernel(Kernel k) {
+  if (static_cast<int>(k) > static_cast<int>(widest_kernel())) {
+    throw std::invalid_argument("this CPU cannot run the " + std::string(kernel_name(k)) +
+                                " JSON index kernel");
+  }
+  return current_kernel().exchange(k, std::memory_order_relaxed);
+}
+
+} // namespace detail
 
 std::size_t* index_whole_blocks(const unsigned char* bytes, std::size_t pos, std::size_t end,
                                 IndexState& st, std::size_t* out) {
 #if MESHCTL_JSON_AVX2
-  switch (k_simd) {
-  case Simd::k_avx512:
+  switch (current_kernel().load(std::memory_order_relaxed)) {
+  case Kernel::k_avx512:
     return index_run_avx512(bytes, pos, end, st, out);
-  case Simd::k_avx2:
+  case Kernel::k_avx2:
     return index_run_avx2(bytes, pos, end, st, out);
-  case Simd::k_sse2:
+  case Kernel::k_sse2:
     break;
   }
 #endif

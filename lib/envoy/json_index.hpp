@@ -24,8 +24,40 @@ struct IndexState {
   bool escape_next = false;    // the previous block ended with an unescaped backslash
 };
 
-/// Indexes bytes [pos, end) of a document, whose length is a multiple of 64, with the widest
-/// instructions this CPU has: writes the positions at `out`, returns the new end.
+namespace detail {
+
+/// The SIMD kernels stage one has. On x86-64 the widest one the CPU runs is chosen at start-up;
+/// elsewhere there is only the portable one, reported as k_sse2.
+enum class Kernel { k_sse2, k_avx2, k_avx512 };
+
+/// "sse2", "avx2" or "avx512", for test names and messages.
+std::string_view kernel_name(Kernel k);
+
+/// The kernels this CPU can run, narrowest first; the last one is the start-up choice.
+std::vector<Kernel> supported_kernels();
+
+/// Test-only: indexes with `k` (which must be supported) from now on, in every reader and thread,
+/// so the unit tests and the fuzzer check each kernel on a CPU that would only ever use its
+/// widest. Returns the kernel used before. Not for meshctl's own code.
+Kernel force_kernel(Kernel k);
+
+/// Test-only: forces a kernel for the lifetime of the object, then restores the previous one.
+class ScopedKernel {
+public:
+  explicit ScopedKernel(Kernel k) : m_previous(force_kernel(k)) {}
+  ~ScopedKernel() { force_kernel(m_previous); }
+  ScopedKernel(const ScopedKernel&) = delete;
+  ScopedKernel& operator=(const ScopedKernel&) = delete;
+
+private:
+  Kernel m_previous;
+};
+
+} // namespace detail
+
+/// Indexes bytes [pos, end) of a document, whose length is a multiple of 64, with the current
+/// kernel (the widest this CPU has unless a test forced another): writes the positions at `out`,
+/// returns the new end.
 std::size_t* index_whole_blocks(const unsigned char* bytes, std::size_t pos, std::size_t end,
                                 IndexState& st, std::size_t* out);
 

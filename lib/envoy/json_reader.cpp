@@ -37,6 +37,7 @@
 
 #include "envoy/json_reader.hpp"
 
+#include "core/shown.hpp"
 #include "envoy/json_index.hpp"
 #include "envoy/text.hpp"
 
@@ -111,16 +112,41 @@ bool read_hex4(std::string_view s, std::size_t at, std::uint32_t& out) {
   return true;
 }
 
+// RFC 8259's number grammar, -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?, so that a number the
+// reader hands out is one every JSON parser reads ("-", "1.2.3" and "01" are not).
 bool looks_like_number(std::string_view t) {
-  if (t.empty()) {
+  std::size_t i = 0;
+  const auto digits = [&] {
+    const std::size_t from = i;
+    while (i < t.size() && t[i] >= '0' && t[i] <= '9') {
+      ++i;
+    }
+    return i > from;
+  };
+  if (i < t.size() && t[i] == '-') {
+    ++i;
+  }
+  if (i < t.size() && t[i] == '0') {
+    ++i;
+  } else if (!digits()) {
     return false;
   }
-  for (const char c : t) {
-    if (!((c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E')) {
+  if (i < t.size() && t[i] == '.') {
+    ++i;
+    if (!digits()) {
       return false;
     }
   }
-  return (t[0] >= '0' && t[0] <= '9') || t[0] == '-';
+  if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    if (i < t.size() && (t[i] == '+' || t[i] == '-')) {
+      ++i;
+    }
+    if (!digits()) {
+      return false;
+    }
+  }
+  return i == t.size();
 }
 
 } // namespace
@@ -162,6 +188,7 @@ bool JsonReader::refill() {
     m_idx.resize(need);
   }
   const auto* bytes = reinterpret_cast<const unsigned char*>(m_text.data());
+  const std::size_t entries_before = m_n;
   const std::size_t full_end = m_scanned + (end - m_scanned) / 64 * 64;
   IndexState st{m_in_string, m_escape_next};
   std::size_t* out = index_whole_blocks(bytes, m_scanned, full_end, st, m_idx.data() + m_n);
@@ -171,6 +198,9 @@ bool JsonReader::refill() {
   m_in_string = st.in_string;
   m_escape_next = st.escape_next;
   m_n = static_cast<std::size_t>(out - m_idx.data());
+  if (m_n == entries_before) {
+    check_empty_window(m_scanned, end);
+  }
   m_scanned = end;
   if (m_release) {
     const std::size_t keep = std::min(m_after, m_pin);
@@ -187,6 +217,12 @@ bool JsonReader::refill_background() {
   std::size_t count = 0;
   if (!m_background->next(buf, count)) {
     return false;
+  }
+  // Windows arrive in order, each k_window long but the last.
+  const std::size_t from = m_scanned;
+  m_scanned = std::min(m_text.size(), m_scanned + k_window);
+  if (count == 0) {
+    check_empty_window(from, m_scanned);
   }
   const std::size_t leftover = m_n - m_i;
   std::size_t first = BackgroundIndexer::k_front;
@@ -210,6 +246,19 @@ bool JsonReader::refill_background() {
   }
   m_background->set_done(std::min(m_after, m_pin));
   return true;
+}
+
+void JsonReader::check_empty_window(std::size_t from, std::size_t to) const {
+  const std::string_view window = m_text.substr(from, to - from);
+  if (const void* nul = std::memchr(window.data(), '\0', window.size()); nul != nullptr) {
+    fail_at("a NUL byte: this is binary data, not JSON text",
+            from + static_cast<std::size_t>(static_cast<const char*>(nul) - window.data()));
+  }
+  if (window.size() == k_window && std::all_of(window.begin(), window.end(), is_ws)) {
+    fail_at(cat({"more than ", std::to_string(k_window / 1024),
+                 " KiB of nothing but whitespace: not an admin API response"}),
+            from);
+  }
 }
 
 bool JsonReader::has_entry_slow(std::size_t k) {
@@ -335,7 +384,7 @@ JsonReader::Kind JsonReader::peek() {
       return Kind::k_number;
     }
   }
-  fail_at(std::string("unexpected character '") + m_text[p] + "'", p);
+  fail_at(cat({"unexpected character ", shown_quoted(m_text.substr(p, 1))}), p);
 }
 
 std::size_t JsonReader::value_start() {
@@ -466,7 +515,7 @@ template <class T> T whole_integer(std::string_view t, std::size_t at, std::stri
   T v = 0;
   const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
   if (ec != std::errc() || ptr != t.data() + t.size()) {
-    JsonReader::fail_at(cat({"expected ", what, ", got ", t.substr(0, 40)}), at);
+    JsonReader::fail_at(cat({"expected ", what, ", got ", shown_quoted(t, 40)}), at);
   }
   return v;
 }
@@ -508,7 +557,7 @@ std::string JsonReader::read_scalar_text() {
     const std::size_t at = skip_ws(m_after);
     const std::string_view t = scalar_text();
     if (t != "true" && t != "false" && t != "null" && !looks_like_number(t)) {
-      fail_at(cat({"unexpected value '", t.substr(0, 40), "'"}), at);
+      fail_at(cat({"unexpected value ", shown_quoted(t, 40)}), at);
     }
     return std::string(t);
   }
@@ -561,7 +610,7 @@ void JsonReader::skip_value() {
   const std::size_t at = skip_ws(m_after);
   const std::string_view t = scalar_text();
   if (t != "true" && t != "false" && t != "null" && !looks_like_number(t)) {
-    fail_at(cat({"unexpected value '", t.substr(0, 40), "'"}), at);
+    fail_at(cat({"unexpected value ", shown_quoted(t, 40)}), at);
   }
 }
 
@@ -583,6 +632,43 @@ void JsonReader::expect_end() {
   const std::size_t p = skip_ws(m_after);
   if (p != m_text.size()) {
     fail_at("unexpected data after the document", p);
+  }
+}
+
+void check_json_start(std::string_view text, bool complete) {
+  const std::string_view head = text.substr(0, k_json_start_window);
+  const auto nul_at = [&] {
+    const void* nul = std::memchr(head.data(), '\0', head.size());
+    return nul == nullptr ? std::string_view::npos
+                          : static_cast<std::size_t>(static_cast<const char*>(nul) - head.data());
+  };
+  const std::size_t first =
+      static_cast<std::size_t>(std::find_if_not(head.begin(), head.end(), is_ws) - head.begin());
+  if (first == head.size()) {
+    if (head.size() == k_json_start_window) {
+      JsonReader::fail_at(cat({"more than ", std::to_string(k_json_start_window / 1024),
+                               " KiB of whitespace and no JSON: not an admin API response"}),
+                          0);
+    }
+    if (complete) {
+      JsonReader::fail_at(
+          text.empty() ? "the document is empty" : "the document holds nothing but whitespace", 0);
+    }
+    return;
+  }
+  if (head[first] == '\0') {
+    JsonReader::fail_at("a NUL byte: this is binary data, not JSON text", first);
+  }
+  if (head[first] != '{' && head[first] != '[') {
+    // What it starts with, escaped (binary data is mostly escapes) and never cut in the middle.
+    constexpr std::size_t k_found = 12;
+    JsonReader::fail_at(cat({"not JSON: expected '{' or '[' first, found ",
+                             shown_quoted(text.substr(first, k_found), 4 * k_found),
+                             text.size() - first > k_found ? "…" : ""}),
+                        first);
+  }
+  if (const std::size_t nul = nul_at(); nul != std::string_view::npos) {
+    JsonReader::fail_at("a NUL byte: this is binary data, not JSON text", nul);
   }
 }
 

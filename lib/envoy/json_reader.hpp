@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace meshctl::envoy {
@@ -27,10 +28,19 @@ public:
   [[nodiscard]] const std::string& path() const { return m_path; }
   /// Adds an outer path segment ("configs[2]" or "listener") as the error unwinds.
   void add_outer(std::string_view segment);
+  /// add_outer() of a member's name by a reader that named it itself (in_member): the loop over
+  /// the object's members, unwinding next, then leaves it as it is (take_member_named()).
+  void add_member(std::string_view name) {
+    add_outer(name);
+    m_member_named = true;
+  }
+  /// Whether the innermost member on the path was named by add_member(); clears that.
+  bool take_member_named() { return std::exchange(m_member_named, false); }
 
 private:
   std::uint64_t m_offset;
   std::string m_path;
+  bool m_member_named = false;
 };
 
 class BackgroundIndexer;
@@ -81,6 +91,12 @@ public:
   std::size_t value_start();
   /// Position just after the last value or token read.
   [[nodiscard]] std::size_t position() const { return m_after; }
+  /// Whether `view` points into the document (a key without escapes does; an unescaped one
+  /// lives in a scratch buffer the next string overwrites).
+  [[nodiscard]] bool in_document(std::string_view view) const {
+    return view.data() >= m_text.data() &&
+           view.data() + view.size() <= m_text.data() + m_text.size();
+  }
   /// The document bytes [from, to).
   [[nodiscard]] std::string_view slice(std::size_t from, std::size_t to) const {
     return m_text.substr(from, to - from);
@@ -119,6 +135,9 @@ private:
   std::string_view string_at(std::size_t open, std::size_t close);
   std::string_view scalar_text(); // next scalar value's raw text; consumes it
   std::size_t skip_ws(std::size_t pos) const;
+  /// A window [from, to) in which stage one found nothing: refused if it holds a NUL byte or, a
+  /// whole window long, only whitespace (what a file of zeros or spaces looks like).
+  void check_empty_window(std::size_t from, std::size_t to) const;
   void skip_container();
 
   std::string_view m_text;
@@ -137,6 +156,16 @@ private:
   std::string m_skip;            // bracket stack while skipping
   std::unique_ptr<BackgroundIndexer> m_background;
 };
+
+/// How much whitespace may come before a document's first '{' or '[' (a real one has a few bytes).
+inline constexpr std::size_t k_json_start_window = std::size_t{64} * 1024;
+
+/// Refuses at once what cannot be an admin API response, by looking at its first bytes only: a
+/// first byte other than '{' or '[', more whitespace than k_json_start_window before it, a NUL
+/// byte in the first k_json_start_window bytes, and (when `complete`: `text` is the whole
+/// document, not the start of a stream still arriving) an empty or blank document. Throws
+/// JsonError at the offending offset.
+void check_json_start(std::string_view text, bool complete);
 
 /// Rewrites a protobuf field name the way protojson names it: "route_config" -> "routeConfig".
 std::string json_camel_case(std::string_view snake);

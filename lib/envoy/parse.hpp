@@ -3,6 +3,7 @@
 // into an Error naming the file, line, column and JSON path; name the path as errors unwind.
 
 #include "core/error.hpp"
+#include "core/shown.hpp"
 #include "envoy/dump_source.hpp"
 #include "envoy/json_reader.hpp"
 #include "envoy/text.hpp"
@@ -15,13 +16,14 @@ namespace meshctl::envoy {
 /// Runs `body(reader)` over the whole dump and checks nothing follows the document.
 template <class T, class F> Result<T> parse_dump(const DumpBytes& dump, F&& body) {
   try {
+    check_json_start(dump.text(), true); // binary data or blank space fails here, not 2 GB later
     JsonReader reader(dump.text(), dump.releaser());
     T out = body(reader);
     reader.expect_end();
     return out;
   } catch (const JsonError& e) {
     const auto [line, column] = dump.line_column(e.offset());
-    std::string message = dump.name() + ": line " + std::to_string(line) + ", column " +
+    std::string message = shown(dump.name()) + ": line " + std::to_string(line) + ", column " +
                           std::to_string(column) + ": " + e.what();
     if (!e.path().empty()) {
       message += " (at " + e.path() + ")";
@@ -32,12 +34,14 @@ template <class T, class F> Result<T> parse_dump(const DumpBytes& dump, F&& body
   }
 }
 
-/// Runs `f()`, naming `segment` (a member name) in the path of any JsonError it throws.
+/// Runs `f()`, naming `segment` (a member name) in the path of any JsonError it throws. Inside
+/// for_each_member that is not needed (it names every member as the file spells it); readers use
+/// it for the snake_case name, or where one value is read on its own.
 template <class F> decltype(auto) in_member(std::string_view segment, F&& f) {
   try {
     return f();
   } catch (JsonError& e) {
-    e.add_outer(segment);
+    e.add_member(segment);
     throw;
   }
 }
@@ -47,6 +51,7 @@ template <class F> decltype(auto) in_element(std::size_t i, F&& f) {
   try {
     return f();
   } catch (JsonError& e) {
+    e.take_member_named();
     e.add_outer(cat({"[", std::to_string(i), "]"}));
     throw;
   }
@@ -69,8 +74,17 @@ template <class F> void for_each_member(JsonReader& r, F&& on_member) {
   r.begin_object();
   std::string_view key;
   while (r.next_member(key)) {
-    if (!on_member(key)) {
-      r.skip_value();
+    try {
+      if (!on_member(key)) {
+        r.skip_value();
+      }
+    } catch (JsonError& e) {
+      // Every member on the path of an error is named ("configs[3].dynamic_route_configs[0]
+      // .route_config"), unless the reader named it already.
+      if (!e.take_member_named()) {
+        e.add_outer(r.in_document(key) ? key : std::string_view("(a member)"));
+      }
+      throw;
     }
   }
 }

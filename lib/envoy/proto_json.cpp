@@ -20,6 +20,7 @@
 
 #include "envoy/proto_json.hpp"
 
+#include "core/shown.hpp"
 #include "envoy/json_reader.hpp"
 
 #include <nlohmann/json.hpp>
@@ -90,8 +91,7 @@ public:
       if (mode == Mode::k_message) {
         message(r, depth, field, top);
       } else {
-        const std::string raw = r.capture_value();
-        emit_special(ojson::parse(raw), depth, mode);
+        emit_special(ojson::parse(valid_utf8(r.capture_value())), depth, mode);
       }
       return;
     case JsonReader::Kind::k_array: {
@@ -280,13 +280,18 @@ std::string go_json_quote(std::string_view s) {
       out += "\\u00";
       out += k_hex[c >> 4];
       out += k_hex[c & 0xF];
-    } else if (c == 0xE2 && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
+    } else if (c < 0x80) {
+      out += static_cast<char>(c);
+    } else if (const std::size_t len = utf8_length_at(s, i); len == 0) {
+      out += "\\ufffd"; // a byte that is not UTF-8, as Go's encoding/json writes it
+    } else if (c == 0xE2 && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
                (static_cast<unsigned char>(s[i + 2]) & ~1U) == 0xA8) {
       out += "\\u202";
       out += k_hex[static_cast<unsigned char>(s[i + 2]) & 0xF];
       i += 2;
     } else {
-      out += static_cast<char>(c);
+      out.append(s.substr(i, len));
+      i += len - 1;
     }
   }
   out += '"';
@@ -311,7 +316,7 @@ std::string protojson_array(const std::vector<std::string_view>& messages) {
 }
 
 std::string keep_lb_endpoints(const ClusterLoadAssignmentInfo& cla) {
-  ojson j = ojson::parse(cla.raw);
+  ojson j = ojson::parse(valid_utf8(cla.raw));
   auto groups = j.find("endpoints");
   if (groups == j.end() || !groups->is_array()) {
     return j.dump();

@@ -29,7 +29,8 @@ std::string json_to_yaml(std::string_view json);
 /// endpoints loses its lb_endpoints field, as protojson omits empty lists.
 std::string keep_lb_endpoints(const ClusterLoadAssignmentInfo& cla);
 
-/// The string as Go's encoding/json writes it (with its HTML escaping), quotes included.
+/// The string as Go's encoding/json writes it (with its HTML escaping, and a byte that is not
+/// UTF-8 as \ufffd), quotes included.
 std::string go_json_quote(std::string_view s);
 
 } // namespace meshctl::envoy

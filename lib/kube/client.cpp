@@ -32,8 +32,28 @@ std::string header_of(const std::vector<std::pair<std::string, std::string>>& he
   return {};
 }
 
-bool default_idempotent(Method m) {
-  return m == Method::k_get || m == Method::k_head || m == Method::k_put || m == Method::k_delete;
+// Requests that store nothing, whatever their method: a dry run (dryRun=All) and the reviews
+// (SelfSubjectAccessReview, SelfSubjectRulesReview, SubjectAccessReview, TokenReview), which the
+// API server answers without persisting. Repeating them is as safe as repeating a GET.
+bool stores_nothing(const Request& r) {
+  for (const auto& [k, v] : r.query) {
+    if (k == "dryRun" && v == "All") {
+      return true;
+    }
+  }
+  if (r.method != Method::k_post) {
+    return false;
+  }
+  const std::string_view path = r.path;
+  return (path.starts_with("/apis/authorization.k8s.io/") ||
+          path.starts_with("/apis/authentication.k8s.io/")) &&
+         path.ends_with("reviews");
+}
+
+bool default_idempotent(const Request& r) {
+  const Method m = r.method;
+  return m == Method::k_get || m == Method::k_head || m == Method::k_put || m == Method::k_delete ||
+         stores_nothing(r);
 }
 
 ApiResult<std::string> object_name(const nlohmann::json& object) {
@@ -164,7 +184,7 @@ ApiResult<Response> Client::send(const Request& request) {
   Impl& im = *m_impl;
   const std::string_view method = method_name(request.method);
   RequestInfo info = im.info_for(method, request.path);
-  const bool idempotent = request.idempotent.value_or(default_idempotent(request.method));
+  const bool idempotent = request.idempotent.value_or(default_idempotent(request));
   const auto timeout = request.timeout.value_or(im.options.request_timeout);
   // The URL only for -vv's lines: the transport builds its own.
   const std::string url =
@@ -187,7 +207,15 @@ ApiResult<Response> Client::send(const Request& request) {
     std::optional<LimiterSlot> slot;
     slot.emplace(limiter);
     const auto t0 = Clock::now();
-    Exchange r = im.transport->round_trip(request, *creds, timeout);
+    // The whole request, retries included, stays within the policy's total: an attempt gets at
+    // most what is left of it (streams are bounded by their own timeout).
+    auto attempt_timeout = timeout;
+    if (!streaming) {
+      const auto left = im.options.retry.max_total -
+                        std::chrono::duration_cast<std::chrono::milliseconds>(t0 - start);
+      attempt_timeout = std::max(std::chrono::milliseconds(1), std::min(timeout, left));
+    }
+    Exchange r = im.transport->round_trip(request, *creds, attempt_timeout);
     slot.reset();
     const auto took =
         std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
@@ -449,9 +477,12 @@ ApiResult<nlohmann::json> Client::patch(const ResourceRef& ref, PatchType type,
       {PatchType::k_merge, "application/merge-patch+json"},
       {PatchType::k_strategic_merge, "application/strategic-merge-patch+json"},
       {PatchType::k_json, "application/json-patch+json"}};
-  const Request r = write_request(Method::k_patch, resource_path(ref), patch,
-                                  name_of(k_content_types, type, "application/merge-patch+json"),
-                                  options.dry_run);
+  Request r = write_request(Method::k_patch, resource_path(ref), patch,
+                            name_of(k_content_types, type, "application/merge-patch+json"),
+                            options.dry_run);
+  if (options.idempotent) {
+    r.idempotent = true;
+  }
   return json_of(m_impl->info_for("PATCH", r.path), send(r));
 }
 

@@ -49,6 +49,8 @@ class Transport;
 struct ClientOptions {
   std::chrono::milliseconds connect_timeout{10000};
   std::chrono::milliseconds request_timeout{30000}; ///< per attempt
+  /// Bound on an exec credential plugin's run (connect()); the plugin is killed after it.
+  std::chrono::milliseconds credential_timeout{120000};
   RetryPolicy retry;
   std::string user_agent = std::string("meshctl/") + MESHCTL_VERSION;
   std::string field_manager = "meshctl";  ///< for server-side apply
@@ -75,7 +77,8 @@ struct Request {
   std::string body;
   std::string content_type; ///< for a body
   std::string accept = "application/json";
-  /// Safe to repeat? Unset = by method: GET, HEAD, PUT and DELETE yes; POST and PATCH no.
+  /// Safe to repeat? Unset = by method: GET, HEAD, PUT and DELETE yes; POST and PATCH no —
+  /// except what stores nothing (dryRun=All, and POSTs of access and token reviews): yes.
   std::optional<bool> idempotent;
   std::optional<std::chrono::milliseconds> timeout; ///< per attempt; unset = options
   /// Streams a 2xx body (watches): each piece goes to on_data as it arrives, on the client's I/O
@@ -107,6 +110,9 @@ struct ListOptions {
 
 struct WriteOptions {
   bool dry_run = false; ///< dryRun=All: validated and admitted, not stored
+  /// The caller knows that sending this write twice has the effect of sending it once (a
+  /// restart annotation, a patch to a fixed value): retried like a PUT.
+  bool idempotent = false;
 };
 
 struct ApplyOptions {
@@ -169,14 +175,14 @@ public:
   /// namespace is metadata.namespace or, for namespaced kinds, the context's namespace.
   ApiResult<nlohmann::json> apply(const nlohmann::json& object, const ApplyOptions& options = {});
   /// POST to the collection `ref` (name ignored). Not retried after it may have reached the
-  /// server.
+  /// server, unless it stores nothing (a dry run, a SelfSubjectAccessReview or TokenReview).
   ApiResult<nlohmann::json> create(const ResourceRef& ref, const nlohmann::json& object,
                                    const WriteOptions& options = {});
   /// PUT (update); the object's resourceVersion makes a stale update fail with conflict().
   ApiResult<nlohmann::json> replace(const ResourceRef& ref, const nlohmann::json& object,
                                     const WriteOptions& options = {});
   /// PATCH with a merge, strategic-merge or JSON patch. Not retried (a patch may not be
-  /// idempotent); use apply for desired state.
+  /// idempotent) unless options.idempotent says it is; use apply for desired state.
   ApiResult<nlohmann::json> patch(const ResourceRef& ref, PatchType type,
                                   const nlohmann::json& patch, const WriteOptions& options = {});
   /// DELETE; the answer is the deleted object or a Status.

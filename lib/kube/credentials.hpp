@@ -6,6 +6,7 @@
 #include "config/kubeconfig.hpp"
 #include "core/error.hpp"
 
+#include <chrono>
 #include <functional>
 #include <string>
 
@@ -23,8 +24,10 @@ struct CredentialSource {
 CredentialSource static_credentials(config::Credentials credentials);
 
 /// The credentials of a kubeconfig context through config::get_credentials (token files re-read,
-/// exec plugins run and cached); refresh() calls config::invalidate_credentials.
-CredentialSource kubeconfig_credentials(const config::ResolvedContext& context);
+/// exec plugins run and cached, and killed after `plugin_timeout`); refresh() calls
+/// config::invalidate_credentials.
+CredentialSource kubeconfig_credentials(const config::ResolvedContext& context,
+                                        std::chrono::milliseconds plugin_timeout);
 
 /// What kind of credentials a kubeconfig user entry holds (for CredentialSource::kind).
 std::string credential_kind(const config::KubeUser& user);

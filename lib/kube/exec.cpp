@@ -11,6 +11,7 @@
 
 #include "kube/exec.hpp"
 
+#include "core/duration.hpp"
 #include "core/log.hpp"
 #include "kube/client_impl.hpp"
 #include "kube/websocket.hpp"
@@ -311,9 +312,10 @@ ApiResult<ExecResult> run_stream(RawConnection& conn, const ExecRequest& request
   auto io_error = [&](CURLcode code) {
     if (code == CURLE_OPERATION_TIMEDOUT) {
       return api_fail(Error(ExitCode::k_failed,
-                            fmt::format("{}: the command did not finish within {} s", where,
-                                        request.timeout.count() / 1000),
-                            "the command may still be running in the container"));
+                            fmt::format("{}: the command did not finish within {}", where,
+                                        format_duration(request.timeout)),
+                            "the command may still be running in the container; a large "
+                            "answer may need a longer --timeout (e.g. --timeout 2m)"));
     }
     auto e2 = error_from_transport(info, detail::classify(code, conn.error_text(code), false),
                                    conn.error_text(code));

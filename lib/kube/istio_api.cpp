@@ -24,6 +24,14 @@ ResourceRef IstioApi::ref(std::string resource, std::string namespace_, std::str
 
 Result<IstioApi> choose_istio_api(const ResourceMap& map, std::string_view cluster) {
   const std::string group(k_istio_networking_group);
+  // A version whose discovery failed (the API server was busy) is unknown, not absent: choosing
+  // another version, or calling Istio missing, would turn that failure into a verdict.
+  for (const auto& [gv, error] : map.failures()) {
+    if (split_api_version(gv).first == group) {
+      return fail(fmt::format("{}: could not read the API discovery of {}: {}", cluster, gv, error),
+                  "the API server did not answer; run the command again");
+    }
+  }
   for (const auto version : k_istio_networking_versions) {
     const bool serves_all = std::all_of(k_istio_kinds.begin(), k_istio_kinds.end(),
                                         [&](auto kind) { return map.find(group, version, kind); });

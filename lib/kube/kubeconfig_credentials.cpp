@@ -6,10 +6,13 @@
 
 namespace meshctl::kube {
 
-CredentialSource kubeconfig_credentials(const config::ResolvedContext& context) {
+CredentialSource kubeconfig_credentials(const config::ResolvedContext& context,
+                                        std::chrono::milliseconds plugin_timeout) {
   CredentialSource source;
   source.kind = credential_kind(context.user);
-  source.get = [context]() { return config::get_credentials(context); };
+  source.get = [context, plugin_timeout]() {
+    return config::get_credentials(context, plugin_timeout);
+  };
   // Asking again helps only where the credentials can change: exec plugins and token files.
   if (context.user.exec || !context.user.token_file.empty()) {
     source.refresh = [name = context.name]() { config::invalidate_credentials(name); };
@@ -23,7 +26,8 @@ namespace meshctl::kube {
 
 Result<std::unique_ptr<Client>> Client::connect(const config::ResolvedContext& context,
                                                 ClientOptions options) {
-  return create(context, std::move(options), kubeconfig_credentials(context));
+  const auto plugin_timeout = options.credential_timeout;
+  return create(context, std::move(options), kubeconfig_credentials(context, plugin_timeout));
 }
 
 } // namespace meshctl::kube

@@ -1,6 +1,7 @@
 #include "kube/status.hpp"
 
 #include "core/json.hpp"
+#include "core/shown.hpp"
 
 #include <fmt/format.h>
 
@@ -153,8 +154,8 @@ std::string invalid_message(const nlohmann::json& status, const std::string& fal
   std::vector<std::string> parts;
   for (const auto& c : causes) {
     const std::string field = str(c, "field");
-    const std::string message = str(c, "message");
-    parts.push_back(field.empty() ? message : fmt::format("{}: {}", field, message));
+    const std::string message = shown(str(c, "message"), 300);
+    parts.push_back(field.empty() ? message : fmt::format("{}: {}", shown(field), message));
   }
   return head + ": " + fmt::format("{}", fmt::join(parts, "; "));
 }
@@ -236,9 +237,11 @@ ApiError error_from_response(const RequestInfo& info, int http_status, std::stri
   if (e.reason.empty()) {
     e.reason = reason_for_code(http_status);
   }
-  std::string message = str(e.status, "message");
+  // The server's own words, shown as every echoed string is (a proxy in between may answer with
+  // anything).
+  std::string message = shown(str(e.status, "message"), 600);
   if (message.empty()) {
-    const std::string text = first_line(body, 300);
+    const std::string text = shown(first_line(body, 300), 300);
     message = text.empty()
                   ? fmt::format("the server answered HTTP {} {} to {} {}", http_status, e.reason,
                                 info.method, info.path)

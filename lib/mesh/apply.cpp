@@ -157,12 +157,14 @@ Result<void> apply_plan(kube::Client& client, ClusterPlan& plan, bool server_dry
         errors.push_back(Error(r.error()).with_context("applying " + what + " to " + plan.cluster));
         continue;
       }
+      plan.changes[i].written = !server_dry_run;
       log::debug("{}: {} {}{}", plan.cluster, to_string(c.action), what,
                  server_dry_run ? " (server dry run)" : "");
     }
     if (!errors.empty()) {
+      // One line per cluster: the first failure stands for the wave (-v shows the others).
       for (std::size_t k = 1; k < errors.size(); ++k) {
-        log::warn("{}", errors[k].what());
+        log::debug("also: {}", errors[k].what());
       }
       return tl::make_unexpected(errors.front());
     }

@@ -269,8 +269,8 @@ render_expose(const std::vector<config::ClusterConfig>& clusters, const IstioApi
   return out;
 }
 
-Result<std::map<std::string, GatewayChoice>>
-find_gateways(const Session& session, std::vector<std::unique_ptr<kube::Client>>& clients) {
+GatewayChoices find_gateways(const Session& session,
+                             std::vector<std::unique_ptr<kube::Client>>& clients) {
   std::vector<std::string> names;
   std::map<std::string, std::size_t> index;
   for (std::size_t i = 0; i < session.clusters.size(); ++i) {
@@ -281,10 +281,13 @@ find_gateways(const Session& session, std::vector<std::unique_ptr<kube::Client>>
     const std::size_t i = index.at(name);
     return find_gateway(*clients[i], session.clusters[i]);
   });
-  TRY_ASSIGN(auto choices, all_or_first_error(found, false));
-  std::map<std::string, GatewayChoice> out;
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    out.emplace(names[i], std::move(choices[i]));
+  GatewayChoices out;
+  for (auto& f : found) {
+    if (!f.value) {
+      out.errors.push_back(f.value.error().with_cluster(f.cluster));
+    } else {
+      out.gateways.emplace(f.cluster, std::move(*f.value));
+    }
   }
   return out;
 }

@@ -100,10 +100,16 @@ remove_localize_rule(const std::vector<config::ClusterConfig>& clusters,
                      std::vector<std::unique_ptr<kube::Client>>& clients, const IstioApis& apis,
                      const ServiceName& service, DryRun dry_run);
 
-/// find_gateway() on every cluster in parallel (`clients` in the session's order); the first
-/// failure is the error, the others are logged.
-Result<std::map<std::string, GatewayChoice>>
-find_gateways(const Session& session, std::vector<std::unique_ptr<kube::Client>>& clients);
+/// What find_gateways() found: a choice per cluster, or that cluster's error ("wuxi: …").
+struct GatewayChoices {
+  std::map<std::string, GatewayChoice> gateways;
+  std::vector<Error> errors;
+};
+
+/// find_gateway() on every cluster in parallel (`clients` in the session's order); every
+/// cluster's failure is kept.
+GatewayChoices find_gateways(const Session& session,
+                             std::vector<std::unique_ptr<kube::Client>>& clients);
 
 /// The localize DestinationRule for `service` in every cluster (failover by `by`), at each
 /// cluster's Istio API version.

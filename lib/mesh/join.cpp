@@ -19,8 +19,21 @@ const char* report_dry_run(DryRun d) {
   return "none";
 }
 
+const char* dry_run_suffix(DryRun d) {
+  switch (d) {
+  case DryRun::k_offline:
+  case DryRun::k_client:
+    return " (dry run)";
+  case DryRun::k_server:
+    return " (server dry run)";
+  case DryRun::k_none:
+    break;
+  }
+  return "";
+}
+
 Result<DryRun> parse_dry_run(const std::string& text) {
-  if (text.empty()) {
+  if (text.empty() || text == "none") {
     return DryRun::k_none;
   }
   if (text == "offline") {
@@ -35,7 +48,8 @@ Result<DryRun> parse_dry_run(const std::string& text) {
   return usage_error(
       "unknown --dry-run mode \"" + text + "\"",
       "use --dry-run (offline: render only), --dry-run=client (plan against the "
-      "clusters, write nothing) or --dry-run=server (also validated by the API server)");
+      "clusters, write nothing), --dry-run=server (also validated by the API server) or "
+      "--dry-run=none (no dry run)");
 }
 
 RestartDecision decide_istiod_restart(RestartIstiod mode, const std::string& cacerts_root_pem,

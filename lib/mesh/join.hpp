@@ -20,8 +20,12 @@ namespace meshctl::mesh {
 /// and print the plan, write nothing. server: like client, and send the writes with dryRun=All.
 enum class DryRun { k_none, k_offline, k_client, k_server };
 
-/// Parses "", "offline", "client", "server" (empty = no dry run).
+/// Parses "", "none" (kubectl's explicit "no dry run"), "offline", "client", "server".
 Result<DryRun> parse_dry_run(const std::string& text);
+/// What text output appends to a line saying what was done, as kubectl does
+/// ("deployment.apps/x created (dry run)"): " (dry run)" for offline and client, " (server dry
+/// run)" for server, nothing without a dry run.
+const char* dry_run_suffix(DryRun d);
 /// The dryRun field of a live verb's JSON report: "client", "server" or "none" (an offline dry
 /// run never reaches a cluster, so it has no such report).
 const char* report_dry_run(DryRun d);

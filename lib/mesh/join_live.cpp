@@ -11,6 +11,7 @@
 #include "mesh/join_live.hpp"
 
 #include "core/base64.hpp"
+#include "core/duration.hpp"
 #include "core/fanout.hpp"
 #include "core/log.hpp"
 #include "core/redact.hpp"
@@ -21,6 +22,7 @@
 
 #include <fmt/chrono.h>
 
+#include <algorithm>
 #include <map>
 #include <thread>
 
@@ -28,9 +30,12 @@ namespace meshctl::mesh {
 
 kube::ClientOptions client_options(const GlobalOptions& global, int max_in_flight) {
   kube::ClientOptions opts;
-  opts.request_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(global.timeout);
+  opts.request_timeout = global.timeout;
   opts.connect_timeout =
       std::min<std::chrono::milliseconds>(opts.request_timeout, std::chrono::seconds(10));
+  // --timeout bounds a request with all its retries, not each attempt alone.
+  opts.retry.max_total = global.timeout;
+  opts.credential_timeout = global.timeout;
   if (max_in_flight > 0) {
     opts.limiter = std::make_shared<kube::ConcurrencyLimiter>(max_in_flight);
   }
@@ -76,13 +81,12 @@ wait_for_reader_token(kube::Client& client, const std::string& cluster,
       return tl::make_unexpected(Error(s.error()).with_context(cluster));
     }
     if (std::chrono::steady_clock::now() + delay > deadline) {
-      return fail("the token controller of " + cluster + " did not fill Secret istio-system/" +
-                      std::string(render::k_reader_token_secret) + " within " +
-                      std::to_string(timeout.count() / 1000) + "s",
-                  "check that kube-controller-manager runs in " + cluster +
-                      " (kubectl -n istio-system get secret " +
-                      std::string(render::k_reader_token_secret) +
-                      " -o yaml should show data.token), or raise --timeout");
+      return fail(
+          "the token controller of " + cluster + " did not fill Secret istio-system/" +
+              std::string(render::k_reader_token_secret) + " within " + format_duration(timeout),
+          "check that kube-controller-manager runs in " + cluster +
+              " (kubectl -n istio-system get secret " + std::string(render::k_reader_token_secret) +
+              " -o yaml should show data.token), or raise --timeout");
     }
     std::this_thread::sleep_for(delay);
     delay = std::min(delay * 2, std::chrono::milliseconds(1000));
@@ -130,7 +134,8 @@ Result<bool> wait_for_served_root(kube::Client& client, const std::string& root_
   }
 }
 
-// `kubectl rollout restart deployment/<istiod of the revision>`.
+// `kubectl rollout restart deployment/<istiod of the revision>`. The patch sets the annotation to
+// a fixed value, so sending it twice restarts once: it is retried like a PUT.
 Result<void> restart_istiod(kube::Client& client, const IstiodRevision& istiod, bool dry_run) {
   const auto now = fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time(nullptr)));
   nlohmann::json patch = {
@@ -139,6 +144,7 @@ Result<void> restart_istiod(kube::Client& client, const IstiodRevision& istiod, 
          {{"metadata", {{"annotations", {{"kubectl.kubernetes.io/restartedAt", now}}}}}}}}}};
   kube::WriteOptions opts;
   opts.dry_run = dry_run;
+  opts.idempotent = true;
   auto r = client.patch({"apps", "v1", "deployments", "istio-system", istiod.deployment, ""},
                         kube::PatchType::k_strategic_merge, patch, opts);
   if (!r) {
@@ -214,8 +220,16 @@ Result<JoinReport> join_live(const Session& session, const JoinOptions& options,
   for (auto& c : checks) {
     auto& found = c.value.found;
     apis.emplace(c.cluster, found.istio);
-    for (auto& e : found.errors) {
-      report.precondition_errors.push_back(std::move(e));
+    // A cluster that cannot be reached makes every check of it fail the same way: one line.
+    const auto unreachable =
+        std::find_if(found.errors.begin(), found.errors.end(),
+                     [](const Error& e) { return e.code() == ExitCode::k_unreachable; });
+    if (unreachable != found.errors.end()) {
+      report.precondition_errors.push_back(unreachable->with_cluster(c.cluster));
+    } else {
+      for (auto& e : found.errors) {
+        report.precondition_errors.push_back(e.with_cluster(c.cluster));
+      }
     }
     if (found.istiod) {
       istiods.emplace(c.cluster, *found.istiod);
@@ -242,100 +256,92 @@ Result<JoinReport> join_live(const Session& session, const JoinOptions& options,
     cacerts.emplace(c.name, std::move(*ca));
   }
 
-  // Phase 2: base objects, then the reader token of every cluster.
-  struct Phase2 {
+  // Phase 2: base objects, then the reader token of every cluster. A cluster's failure does not
+  // hide another's: every cluster's error is kept, with what each cluster had written by then.
+  struct Phase {
     ClusterPlan plan;
     std::optional<std::pair<std::string, std::string>> token;
+    std::optional<Error> error;
   };
-  auto phase2 = for_each_cluster(names, [&](const std::string& name) -> Result<Phase2> {
+  auto plan_and_apply = [&](kube::Client& client, const ClusterObjects& desired, Phase& out) {
+    auto plan = plan_cluster(client, desired);
+    if (!plan) {
+      out.plan.cluster = desired.cluster;
+      out.error = plan.error();
+      return false;
+    }
+    out.plan = std::move(*plan);
+    if (write || server_dry_run) {
+      if (auto a = apply_plan(client, out.plan, server_dry_run); !a) {
+        out.error = a.error();
+        return false;
+      }
+    }
+    return true;
+  };
+  auto phase2 = for_each_cluster(names, [&](const std::string& name) {
+    Phase out;
     kube::Client& client = *by_name[name];
     auto desired_base = render_join_base(rendered.at(name), apis.at(name), cacerts.at(name),
                                          gateways.at(name), session.config.clusters);
     if (!desired_base) {
-      return tl::make_unexpected(desired_base.error());
+      out.plan.cluster = name;
+      out.error = desired_base.error();
+      return out;
     }
-    auto plan = plan_cluster(client, *desired_base);
-    if (!plan) {
-      return tl::make_unexpected(plan.error());
+    if (!plan_and_apply(client, *desired_base, out)) {
+      return out;
     }
-    if (write || server_dry_run) {
-      if (auto a = apply_plan(client, *plan, server_dry_run); !a) {
-        return tl::make_unexpected(a.error());
-      }
-    }
-    Phase2 out{std::move(*plan), std::nullopt};
-    if (write) {
-      auto token = wait_for_reader_token(
-          client, name, std::chrono::duration_cast<std::chrono::milliseconds>(global.timeout));
-      if (!token) {
-        return tl::make_unexpected(token.error());
-      }
+    // A dry run creates nothing: it uses the token if the cluster already has one.
+    auto token =
+        wait_for_reader_token(client, name, write ? global.timeout : std::chrono::milliseconds(0));
+    if (token) {
       out.token = std::move(*token);
-    } else {
-      // A dry run creates nothing: use the token if the cluster already has one.
-      auto token = wait_for_reader_token(client, name, std::chrono::milliseconds(0));
-      if (token) {
-        out.token = std::move(*token);
-      }
+    } else if (write) {
+      out.error = token.error();
     }
     return out;
   });
-  std::vector<Error> errors;
   std::map<std::string, render::RemoteSecretInput> sources;
   for (auto& p : phase2) {
-    if (!p.value) {
-      errors.push_back(p.value.error());
-      continue;
+    if (p.value.error) {
+      report.errors.push_back(p.value.error->with_cluster(p.cluster));
     }
     const auto& server = servers.at(p.cluster);
     render::RemoteSecretInput in{p.cluster, server.url, render::ca_placeholder(p.cluster),
                                  render::token_placeholder(p.cluster), server.tls_server_name};
-    if (p.value->token) {
-      in.token = p.value->token->first;
-      in.ca_data_pem = p.value->token->second;
+    if (p.value.token) {
+      in.token = p.value.token->first;
+      in.ca_data_pem = p.value.token->second;
     }
     sources.emplace(p.cluster, std::move(in));
-    report.plans.push_back(std::move(p.value->plan));
+    report.plans.push_back(std::move(p.value.plan));
   }
-  if (!errors.empty()) {
-    for (std::size_t i = 1; i < errors.size(); ++i) {
-      log::warn("{}", errors[i].what());
-    }
-    return tl::make_unexpected(errors.front());
+  if (!report.errors.empty()) {
+    return report;
   }
 
   // Phase 3: remote secrets in every direction.
-  auto phase3 = for_each_cluster(names, [&](const std::string& name) -> Result<ClusterPlan> {
-    kube::Client& client = *by_name[name];
+  auto phase3 = for_each_cluster(names, [&](const std::string& name) {
+    Phase out;
     auto desired_secrets = render_join_remote_secrets(*cfg_by_name[name], clusters, sources);
     if (!desired_secrets) {
-      return tl::make_unexpected(desired_secrets.error());
+      out.error = desired_secrets.error();
+      return out;
     }
-    auto plan = plan_cluster(client, *desired_secrets);
-    if (!plan) {
-      return tl::make_unexpected(plan.error());
-    }
-    if (write || server_dry_run) {
-      if (auto a = apply_plan(client, *plan, server_dry_run); !a) {
-        return tl::make_unexpected(a.error());
-      }
-    }
-    return plan;
+    plan_and_apply(*by_name[name], *desired_secrets, out);
+    return out;
   });
   for (std::size_t i = 0; i < phase3.size(); ++i) {
-    if (!phase3[i].value) {
-      errors.push_back(phase3[i].value.error());
-      continue;
+    if (phase3[i].value.error) {
+      report.errors.push_back(phase3[i].value.error->with_cluster(phase3[i].cluster));
     }
-    for (auto& c : phase3[i].value->changes) {
+    for (auto& c : phase3[i].value.plan.changes) {
       report.plans[i].changes.push_back(std::move(c));
     }
   }
-  if (!errors.empty()) {
-    for (std::size_t i = 1; i < errors.size(); ++i) {
-      log::warn("{}", errors[i].what());
-    }
-    return tl::make_unexpected(errors.front());
+  if (!report.errors.empty()) {
+    return report;
   }
 
   // istiod reads cacerts only at start (FACTS §3): roll it where the root it serves is not the
@@ -347,22 +353,20 @@ Result<JoinReport> join_live(const Session& session, const JoinOptions& options,
   for (const auto& p : report.plans) {
     rewritten[p.cluster] = cacerts_rewritten(p);
   }
+  std::vector<std::string> to_restart;
+  std::map<std::string, std::string> why;
   for (const auto& s : served) {
     const auto& name = s.cluster;
     if (!s.value) {
-      return tl::make_unexpected(Error(s.value.error()).with_context(name));
+      report.errors.push_back(Error(s.value.error()).with_cluster(name));
+      continue;
     }
     const auto decision = decide_istiod_restart(options.restart_istiod, cacerts.at(name).root_cert,
                                                 *s.value, rewritten[name]);
     const auto& istiod = istiods.at(name);
     if (decision.restart) {
-      if (restart_for_real) {
-        if (auto r = restart_istiod(*by_name[name], istiod, server_dry_run); !r) {
-          return tl::make_unexpected(r.error().with_context(name));
-        }
-      }
-      report.istiod_restarts.push_back(
-          {name, istiod.deployment, decision.why, restart_for_real && !server_dry_run});
+      to_restart.push_back(name);
+      why[name] = decision.why;
     } else if (decision.needed) {
       report.notes.push_back(name + ": istiod not restarted (--no-restart-istiod) although " +
                              decision.why + ": run meshctl join " + join(names, " ") +
@@ -373,6 +377,21 @@ Result<JoinReport> join_live(const Session& session, const JoinOptions& options,
                              "--context " + cfg_by_name[name]->context +
                              " -n istio-system get pods -l " + istiod.pod_selector() + ")");
     }
+  }
+  // Every cluster's restart in parallel; one failing does not keep the others from restarting.
+  const auto patched = for_each_cluster(to_restart, [&](const std::string& name) -> Result<void> {
+    if (!restart_for_real) {
+      return {};
+    }
+    return restart_istiod(*by_name[name], istiods.at(name), server_dry_run);
+  });
+  for (const auto& r : patched) {
+    if (!r.value) {
+      report.errors.push_back(Error(r.value.error()).with_cluster(r.cluster));
+      continue;
+    }
+    report.istiod_restarts.push_back({r.cluster, istiods.at(r.cluster).deployment, why[r.cluster],
+                                      restart_for_real && !server_dry_run});
   }
   // A rolling restart takes a while; wait (bounded by --timeout) until each restarted istiod
   // serves cacerts' root, so that what runs next — verify above all — sees the new root.
@@ -403,7 +422,7 @@ Result<JoinReport> join_live(const Session& session, const JoinOptions& options,
   return report;
 }
 
-std::string format_join_report(const JoinReport& report, int verbosity) {
+std::string format_join_report(const JoinReport& report, int verbosity, DryRun dry_run) {
   std::string out;
   for (const auto& p : report.plans) {
     const auto s = summarize(p.changes);
@@ -411,8 +430,8 @@ std::string format_join_report(const JoinReport& report, int verbosity) {
         gw != report.existing_gateways.end()) {
       out += fmt::format("{}: using existing east-west gateway {}\n", p.cluster, gw->second);
     }
-    out += fmt::format("{}: {} created, {} updated, {} unchanged\n", p.cluster, s.created,
-                       s.updated, s.unchanged);
+    out += fmt::format("{}: {} created, {} updated, {} unchanged{}\n", p.cluster, s.created,
+                       s.updated, s.unchanged, dry_run_suffix(dry_run));
     if (verbosity >= 1) {
       out += describe_plan(p, verbosity >= 2);
     }
@@ -423,6 +442,28 @@ std::string format_join_report(const JoinReport& report, int verbosity) {
   }
   for (const auto& n : report.notes) {
     out += "note: " + n + "\n";
+  }
+  return out;
+}
+
+std::string format_partial_report(const JoinReport& report) {
+  std::string out;
+  for (const auto& p : report.plans) {
+    const auto w = summarize_written(p.changes);
+    const auto all = summarize(p.changes);
+    const bool complete = w.created == all.created && w.updated == all.updated;
+    out += fmt::format(
+        "{}: {} created, {} updated before the failure{}\n", p.cluster, w.created, w.updated,
+        complete ? ""
+                 : fmt::format(" (planned: {} created, {} updated)", all.created, all.updated));
+    for (const auto& c : p.changes) {
+      if (c.written) {
+        const auto& md = c.desired["metadata"];
+        out += fmt::format("  {:<10} {} {}{}\n", to_string(c.action), c.desired.value("kind", ""),
+                           md.contains("namespace") ? md.value("namespace", "") + "/" : "",
+                           md.value("name", ""));
+      }
+    }
   }
   return out;
 }
@@ -443,35 +484,48 @@ IstioApiChoice choose_istio_apis(const Session& session,
     if (f.value) {
       out.apis.emplace(f.cluster, *f.value);
     } else {
-      out.errors.push_back(f.value.error());
+      out.errors.push_back(f.value.error().with_cluster(f.cluster));
     }
   }
   return out;
 }
 
-Result<std::vector<ClusterPlan>>
-apply_everywhere(std::vector<std::unique_ptr<kube::Client>>& clients,
-                 const std::vector<ClusterObjects>& objects, DryRun dry_run) {
+JoinReport apply_everywhere(std::vector<std::unique_ptr<kube::Client>>& clients,
+                            const std::vector<ClusterObjects>& objects, DryRun dry_run) {
   std::vector<std::string> names;
   std::map<std::string, std::size_t> index;
   for (std::size_t i = 0; i < objects.size(); ++i) {
     names.push_back(objects[i].cluster);
     index[objects[i].cluster] = i;
   }
-  auto results = for_each_cluster(names, [&](const std::string& name) -> Result<ClusterPlan> {
+  struct Outcome {
+    ClusterPlan plan;
+    std::optional<Error> error;
+  };
+  auto results = for_each_cluster(names, [&](const std::string& name) {
     const std::size_t i = index.at(name);
+    Outcome out{{name, {}}, std::nullopt};
     auto plan = plan_cluster(*clients[i], objects[i]);
     if (!plan) {
-      return tl::make_unexpected(plan.error());
+      out.error = plan.error();
+      return out;
     }
+    out.plan = std::move(*plan);
     if (dry_run == DryRun::k_none || dry_run == DryRun::k_server) {
-      if (auto a = apply_plan(*clients[i], *plan, dry_run == DryRun::k_server); !a) {
-        return tl::make_unexpected(a.error());
+      if (auto a = apply_plan(*clients[i], out.plan, dry_run == DryRun::k_server); !a) {
+        out.error = a.error();
       }
     }
-    return plan;
+    return out;
   });
-  return all_or_first_error(results, false);
+  JoinReport report;
+  for (auto& r : results) {
+    if (r.value.error) {
+      report.errors.push_back(r.value.error->with_cluster(r.cluster));
+    }
+    report.plans.push_back(std::move(r.value.plan));
+  }
+  return report;
 }
 
 nlohmann::json join_report_json(const JoinReport& report, DryRun dry_run, const std::string& kind) {

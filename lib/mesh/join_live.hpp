@@ -40,16 +40,25 @@ struct JoinReport {
   std::vector<std::string> notes; ///< what the user must know or do next
   std::vector<IstiodRestart> istiod_restarts;
   std::vector<Error> precondition_errors; ///< non-empty: nothing was written
+  /// Failures after writing began, one or more per cluster; `plans` then say what was written
+  /// (Change::written) before them.
+  std::vector<Error> errors;
   /// Clusters whose installed east-west gateway is used (no gateway of meshctl's own): cluster ->
   /// "namespace/name" of its Service.
   std::map<std::string, std::string> existing_gateways;
 };
 
 /// Runs join against live clusters. Preconditions failing anywhere stop it before any write
-/// (they come back in the report, not as an error); other failures are errors.
+/// (they come back in the report, not as an error); a cluster failing later does not stop the
+/// others' current phase, and every cluster's failure comes back in `errors` with what was
+/// written so far. Errors before any cluster is contacted (config, PKI) are errors.
 Result<JoinReport> join_live(const Session& session, const JoinOptions& options,
                              std::vector<std::unique_ptr<kube::Client>>& clients,
                              const GlobalOptions& global);
+
+/// What a join that failed after it began writing did write, per cluster: "wuxi: 3 created, 1
+/// updated before the failure" and one line per stored object.
+std::string format_partial_report(const JoinReport& report);
 
 /// The networking.istio.io version of every cluster (kube/istio_api.hpp), chosen from each
 /// cluster's discovery, all clusters at once. Clusters without a usable version are in `errors`,
@@ -62,13 +71,14 @@ IstioApiChoice choose_istio_apis(const Session& session,
                                  std::vector<std::unique_ptr<kube::Client>>& clients);
 
 /// Plans (and unless dry_run is client, applies) one set of objects per cluster, clusters in
-/// parallel; `objects` is in the session's cluster order, like `clients`.
-Result<std::vector<ClusterPlan>>
-apply_everywhere(std::vector<std::unique_ptr<kube::Client>>& clients,
-                 const std::vector<ClusterObjects>& objects, DryRun dry_run);
+/// parallel; `objects` is in the session's cluster order, like `clients`. Every cluster's plan
+/// (with what was written) and every cluster's failure come back in the report.
+JoinReport apply_everywhere(std::vector<std::unique_ptr<kube::Client>>& clients,
+                            const std::vector<ClusterObjects>& objects, DryRun dry_run);
 
 /// Human summary: one line per cluster, per-object lines with -v (diffs with -vv), then notes.
-std::string format_join_report(const JoinReport& report, int verbosity);
+std::string format_join_report(const JoinReport& report, int verbosity,
+                               DryRun dry_run = DryRun::k_none);
 
 /// -o json / -o yaml form: {apiVersion: meshctl.dev/v1alpha1, kind: <kind>, dryRun, clusters: […],
 /// notes}; kind is JoinResult for join, ApplyResult for expose and localize.

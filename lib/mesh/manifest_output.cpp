@@ -1,8 +1,12 @@
 #include "mesh/manifest_output.hpp"
 
 #include "core/base64.hpp"
+#include "core/files.hpp"
 #include "core/redact.hpp"
+#include "core/try.hpp"
 #include "render/manifests.hpp"
+
+#include <filesystem>
 
 namespace meshctl::mesh {
 namespace {
@@ -54,6 +58,25 @@ std::string format_manifests(const std::vector<ClusterObjects>& clusters, Output
     }
   }
   return out;
+}
+
+Result<std::vector<std::string>> write_manifests(const std::vector<ClusterObjects>& clusters,
+                                                 OutputFormat format, bool show_secrets,
+                                                 const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    return fail("cannot create --output-dir " + dir + ": " + ec.message(),
+                "pick a directory you may write to");
+  }
+  const char* extension = format == OutputFormat::k_json ? ".json" : ".yaml";
+  std::vector<std::string> written;
+  for (const auto& c : clusters) {
+    const auto path = std::filesystem::path(dir) / (safe_file_name(c.cluster) + extension);
+    TRY(write_file(path, format_manifests({c}, format, show_secrets)));
+    written.push_back(path.string());
+  }
+  return written;
 }
 
 } // namespace meshctl::mesh

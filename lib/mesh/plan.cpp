@@ -293,7 +293,9 @@ Change plan_object(const std::string& cluster, const nlohmann::json& desired,
   return c;
 }
 
-PlanSummary summarize(const std::vector<Change>& changes) {
+namespace {
+
+PlanSummary count_actions(const std::vector<Change>& changes, bool written_only) {
   // The count each action adds to.
   static constexpr std::pair<Action, int PlanSummary::*> k_counts[] = {
       {Action::k_create, &PlanSummary::created},
@@ -301,6 +303,9 @@ PlanSummary summarize(const std::vector<Change>& changes) {
       {Action::k_unchanged, &PlanSummary::unchanged}};
   PlanSummary s;
   for (const auto& c : changes) {
+    if (written_only && !c.written) {
+      continue;
+    }
     for (const auto& [action, count] : k_counts) {
       if (action == c.action) {
         ++(s.*count);
@@ -308,6 +313,16 @@ PlanSummary summarize(const std::vector<Change>& changes) {
     }
   }
   return s;
+}
+
+} // namespace
+
+PlanSummary summarize(const std::vector<Change>& changes) {
+  return count_actions(changes, false);
+}
+
+PlanSummary summarize_written(const std::vector<Change>& changes) {
+  return count_actions(changes, true);
 }
 
 } // namespace meshctl::mesh

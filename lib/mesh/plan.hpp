@@ -41,6 +41,8 @@ struct Change {
   bool placeholder = false;
   /// Apply takes the fields over from their current manager (meshctl owns them).
   bool force = false;
+  /// Set by apply: the write was stored (not a dry run), so a failed run can say what it wrote.
+  bool written = false;
 };
 
 /// True when every field of `desired` holds in `live` (see the file comment).
@@ -62,5 +64,7 @@ struct PlanSummary {
   int unchanged = 0;
 };
 PlanSummary summarize(const std::vector<Change>& changes);
+/// Counts of the creates and updates that were stored (Change::written): what a failed run wrote.
+PlanSummary summarize_written(const std::vector<Change>& changes);
 
 } // namespace meshctl::mesh

@@ -52,6 +52,17 @@ Result<IstiodIdentity> read_istiod_identity(kube::Client& client, const std::str
     }
     return tl::make_unexpected(Error(deploy.error()));
   }
+  // A read that failed is reported as the read failure, not judged as an istiod installed with
+  // empty values; an absent ConfigMap falls through to the identity check, which names the values.
+  const std::pair<const kube::ApiResult<nlohmann::json>*, std::string> reads[] = {
+      {&injector, istiod.injector_configmap()}, {&mesh, istiod.mesh_configmap()}};
+  for (const auto& [read, name] : reads) {
+    if (!*read && !(*read).error().not_found()) {
+      return tl::make_unexpected(Error((*read).error())
+                                     .with_context("reading ConfigMap istio-system/" + name +
+                                                   " (istiod's mesh ID and network)"));
+    }
+  }
   IstiodIdentity id;
   id.cluster_id = env_value(*deploy, "CLUSTER_ID");
   if (id.cluster_id.empty()) {

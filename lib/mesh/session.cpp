@@ -1,5 +1,6 @@
 #include "mesh/session.hpp"
 
+#include "core/shown.hpp"
 #include "core/try.hpp"
 
 #include <regex>
@@ -28,7 +29,20 @@ Result<Session> open_session(const GlobalOptions& global, const std::vector<std:
   return s;
 }
 
-Result<ServiceName> parse_service_name(const std::string& text) {
+Result<std::string> choose_namespace(const std::string& what, const std::string& named,
+                                     const std::string& flag, const std::string& fallback) {
+  if (!named.empty() && !flag.empty() && named != flag) {
+    return usage_error("\"" + what + "\" is in namespace \"" + named + "\" but -n says \"" + flag +
+                           "\"",
+                       "give the namespace once: in the name (NAME.NAMESPACE) or with -n");
+  }
+  if (!named.empty()) {
+    return named;
+  }
+  return flag.empty() ? fallback : flag;
+}
+
+Result<ServiceName> parse_service_name(const std::string& text, const std::string& namespace_flag) {
   static const std::regex k_label("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
   std::string t = text;
   static constexpr std::string_view k_suffix = ".svc.cluster.local";
@@ -36,14 +50,21 @@ Result<ServiceName> parse_service_name(const std::string& text) {
     t.resize(t.size() - k_suffix.size());
   }
   const auto dot = t.find('.');
-  if (dot != std::string::npos && t.find('.', dot + 1) == std::string::npos) {
-    ServiceName s{t.substr(0, dot), t.substr(dot + 1)};
+  if (dot == std::string::npos && !namespace_flag.empty()) {
+    t += "." + namespace_flag;
+  } else if (dot != std::string::npos && t.find('.', dot + 1) == std::string::npos) {
+    TRY(choose_namespace(text, t.substr(dot + 1), namespace_flag));
+  }
+  const auto sep = t.find('.');
+  if (sep != std::string::npos && t.find('.', sep + 1) == std::string::npos) {
+    ServiceName s{t.substr(0, sep), t.substr(sep + 1)};
     if (std::regex_match(s.name, k_label) && std::regex_match(s.namespace_, k_label)) {
       return s;
     }
   }
-  return usage_error("\"" + text + "\" is not a service name of the form SERVICE.NAMESPACE",
-                     "for example: helloworld.dev (or helloworld.dev.svc.cluster.local)");
+  return usage_error(shown_quoted(text) + " is not a service name of the form SERVICE.NAMESPACE",
+                     "for example: helloworld.dev (or helloworld.dev.svc.cluster.local, or "
+                     "helloworld -n dev)");
 }
 
 } // namespace meshctl::mesh

@@ -27,7 +27,16 @@ struct ServiceName {
   std::string namespace_;
 };
 
-/// Parses SERVICE.NAMESPACE (or the FQDN form); anything else is a usage error with an example.
-Result<ServiceName> parse_service_name(const std::string& text);
+/// Parses SERVICE.NAMESPACE (or the FQDN form); with `namespace_flag` (-n), a bare SERVICE is in
+/// that namespace, and a name whose namespace differs from it is a usage error. Anything else is a
+/// usage error with an example.
+Result<ServiceName> parse_service_name(const std::string& text,
+                                       const std::string& namespace_flag = "");
+
+/// The namespace of `what` (a service or pod as the user wrote it): the one its name gives
+/// (`named`), else -n's (`flag`), else `fallback`. A name and -n that disagree are a usage error
+/// (exit 2) naming both, as an object has one namespace.
+Result<std::string> choose_namespace(const std::string& what, const std::string& named,
+                                     const std::string& flag, const std::string& fallback = "");
 
 } // namespace meshctl::mesh

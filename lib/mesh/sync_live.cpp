@@ -314,19 +314,31 @@ Result<SyncReport> sync_once(const Session& session, const SyncOptions& options,
     return read_cluster(*by_name.at(name), name, options.scope);
   });
   std::vector<const ClusterState*> view;
+  SyncReport report;
+  report.dry_run = options.dry_run;
   for (auto& s : states) {
     if (!s.value) {
-      for (auto& other : states) {
-        if (&other != &s && !other.value) {
-          log::warn("{}", other.value.error().what());
-        }
-      }
-      return tl::make_unexpected(s.value.error());
+      report.read_errors.push_back(s.value.error().with_cluster(s.cluster));
+      continue;
     }
     view.push_back(&*s.value);
   }
-  SyncReport report;
-  report.dry_run = options.dry_run;
+  if (!report.read_errors.empty()) {
+    return report;
+  }
+  // A namespace named with -n that no source cluster has syncs nothing: most likely a typo, which
+  // should not pass as a quiet success.
+  for (const auto& ns : options.scope.namespaces) {
+    const bool found = std::any_of(view.begin(), view.end(), [&](const ClusterState* s) {
+      return s->namespaces.contains(ns) &&
+             std::find(settings->sources.begin(), settings->sources.end(), s->cluster) !=
+                 settings->sources.end();
+    });
+    if (!found) {
+      log::warn("namespace \"{}\" exists in no source cluster ({}): nothing is synced from it", ns,
+                fmt::join(settings->sources, ", "));
+    }
+  }
   report.plan = plan_sync(view, *settings);
   report.settings = std::move(*settings);
   states.clear(); // the records are no longer needed; the plan holds what is written
@@ -389,8 +401,8 @@ std::string format_sync_report(const SyncReport& report, int verbosity) {
     ns_by_cluster[n.cluster].push_back(n.name);
   }
   for (const auto& [cluster, names] : ns_by_cluster) {
-    out += fmt::format("namespaces {} in {}: {}\n", dry ? "to create" : "created", cluster,
-                       fmt::join(names, ", "));
+    out += fmt::format("namespaces created in {}: {}{}\n", cluster, fmt::join(names, ", "),
+                       dry_run_suffix(report.dry_run));
   }
   for (const auto& c : report.plan.changes) {
     const bool listed = c.action == SyncAction::k_conflict || c.action == SyncAction::k_skipped ||
@@ -399,8 +411,10 @@ std::string format_sync_report(const SyncReport& report, int verbosity) {
     if (!listed) {
       continue;
     }
-    out += fmt::format("{:<10} Service {}/{}  {} -> {}\n", to_string(c.action), c.namespace_,
-                       c.name, c.from, c.to);
+    const bool writes = c.action == SyncAction::k_create || c.action == SyncAction::k_update ||
+                        c.action == SyncAction::k_prune;
+    out += fmt::format("{:<10} Service {}/{}  {} -> {}{}\n", to_string(c.action), c.namespace_,
+                       c.name, c.from, c.to, writes ? dry_run_suffix(report.dry_run) : "");
     for (const auto& d : c.details) {
       out += "             " + d + "\n";
     }

@@ -54,6 +54,9 @@ struct SyncReport {
   DryRun dry_run = DryRun::k_none;
   std::vector<SyncFailure> failures;
   int throttled = 0; ///< times a cluster's limiter was cut after 429 answers
+  /// Clusters that could not be read, one error each ("wuxi: …"): then nothing was planned or
+  /// written.
+  std::vector<Error> read_errors;
 };
 
 /// Writes a plan through `clients` (by cluster name): per target cluster in parallel, its

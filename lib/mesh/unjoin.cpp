@@ -308,11 +308,18 @@ Result<UnjoinReport> unjoin_live(const Session& session, const GlobalOptions& gl
     }
     return read_named(*by_name.at(name), name, peers, options);
   });
+  UnjoinReport report;
+  report.dry_run = options.dry_run;
   for (auto& r : reads) {
     if (!r.value) {
-      return tl::make_unexpected(r.value.error());
+      report.errors.push_back(r.value.error().with_cluster(r.cluster));
+      continue;
     }
     in.clusters.push_back(std::move(*r.value));
+  }
+  if (!report.errors.empty()) {
+    report.read_failed = true; // deciding needs every named cluster's objects
+    return report;
   }
 
   // The config's other clusters: do they still hold a remote Secret of a named cluster?
@@ -359,43 +366,60 @@ Result<UnjoinReport> unjoin_live(const Session& session, const GlobalOptions& gl
     }
   }
 
-  UnjoinReport report;
-  report.dry_run = options.dry_run;
   report.plan = plan_unjoin(in);
   if (options.dry_run == DryRun::k_client) {
     return report;
   }
   const bool server_dry_run = options.dry_run == DryRun::k_server;
-  auto deleted = for_each_cluster(named, [&](const std::string& name) -> Result<bool> {
+  // Each cluster deletes its own steps; a delete whose preconditions no longer hold (the object
+  // was replaced or changed since it was read: 409) leaves that object alone and says so.
+  struct Deleted {
+    std::vector<std::size_t> changed; ///< indexes of steps whose object changed under us
     std::vector<Error> errors;
-    for (const auto& s : report.plan.steps) {
+  };
+  auto deleted = for_each_cluster(named, [&](const std::string& name) {
+    Deleted out;
+    for (std::size_t i = 0; i < report.plan.steps.size(); ++i) {
+      const auto& s = report.plan.steps[i];
       if (s.cluster != name || !s.remove) {
         continue;
       }
       auto r = delete_found(*by_name.at(name), s.object, server_dry_run);
-      if (!r && !r.error().not_found()) {
-        errors.push_back(Error(r.error()).with_context(
-            fmt::format("deleting {} in {}", describe(s.object), name)));
+      if (r || r.error().not_found()) {
+        continue;
       }
-    }
-    if (!errors.empty()) {
-      for (std::size_t i = 1; i < errors.size(); ++i) {
-        log::warn("{}", errors[i].what());
+      if (r.error().conflict()) {
+        out.changed.push_back(i);
+        continue;
       }
-      return tl::make_unexpected(errors.front());
+      out.errors.push_back(
+          Error(r.error()).with_context("deleting " + describe(s.object)).with_cluster(name));
     }
-    return true;
+    return out;
   });
   for (auto& d : deleted) {
-    if (!d.value) {
-      return tl::make_unexpected(d.value.error());
+    for (const std::size_t i : d.value.changed) {
+      auto& s = report.plan.steps[i];
+      s.remove = false;
+      s.reason = "replaced or changed after unjoin read it (uid or resourceVersion differ): not "
+                 "deleted";
+      report.errors.push_back(Error(
+          ExitCode::k_failed,
+          fmt::format("{}: {} was replaced or changed between unjoin's read and its delete, so it "
+                      "was left alone",
+                      d.cluster, describe(s.object)),
+          "something else writes it (another meshctl join?); run meshctl unjoin again to judge "
+          "the object as it is now"));
+    }
+    for (auto& e : d.value.errors) {
+      report.errors.push_back(std::move(e));
     }
   }
   return report;
 }
 
 std::string format_unjoin_report(const UnjoinReport& report) {
-  const bool dry = report.dry_run == DryRun::k_client || report.dry_run == DryRun::k_server;
+  const char* dry = dry_run_suffix(report.dry_run); // as kubectl: "deleted (dry run)"
   std::vector<std::string> clusters;
   for (const auto& s : report.plan.steps) {
     if (std::find(clusters.begin(), clusters.end(), s.cluster) == clusters.end()) {
@@ -415,11 +439,10 @@ std::string format_unjoin_report(const UnjoinReport& report) {
         continue;
       }
       (s.remove ? removed : kept)++;
-      lines += fmt::format("  {:<10} {}  ({})\n", s.remove ? (dry ? "delete" : "deleted") : "kept",
-                           describe(s.object), s.reason);
+      lines += fmt::format("  {:<10} {}  ({}){}\n", s.remove ? "deleted" : "kept",
+                           describe(s.object), s.reason, s.remove ? dry : "");
     }
-    out +=
-        fmt::format("{}: {} {}, {} left alone\n", c, removed, dry ? "to delete" : "deleted", kept);
+    out += fmt::format("{}: {} deleted, {} left alone{}\n", c, removed, kept, dry);
     out += lines;
   }
   for (const auto& n : report.plan.notes) {
@@ -456,11 +479,18 @@ nlohmann::json unjoin_report_json(const UnjoinReport& report) {
     clusters.push_back(std::move(by_cluster[n]));
   }
   const char* mode = report_dry_run(report.dry_run);
-  return {{"apiVersion", "meshctl.dev/v1alpha1"},
-          {"kind", "UnjoinResult"},
-          {"dryRun", mode},
-          {"clusters", std::move(clusters)},
-          {"notes", report.plan.notes}};
+  nlohmann::json out = {{"apiVersion", "meshctl.dev/v1alpha1"},
+                        {"kind", "UnjoinResult"},
+                        {"dryRun", mode},
+                        {"clusters", std::move(clusters)},
+                        {"notes", report.plan.notes}};
+  if (!report.errors.empty()) {
+    out["errors"] = nlohmann::json::array();
+    for (const auto& e : report.errors) {
+      out["errors"].push_back({{"message", e.what()}, {"hint", e.hint()}});
+    }
+  }
+  return out;
 }
 
 } // namespace meshctl::mesh

@@ -93,6 +93,11 @@ UnjoinPlan plan_unjoin(const UnjoinInputs& inputs);
 struct UnjoinReport {
   UnjoinPlan plan;
   DryRun dry_run = DryRun::k_none;
+  /// Deletes that failed, every cluster's; an object replaced or changed since it was read
+  /// (its delete preconditions failed) is among them, and its step is "kept" with that reason.
+  std::vector<Error> errors;
+  /// A named cluster could not be read (its error is in `errors`): nothing was planned or deleted.
+  bool read_failed = false;
 };
 
 /// Reads every named cluster (and asks the config's other clusters whether they use the named

@@ -27,9 +27,14 @@ std::string drain_errors(std::string_view what) {
   bool first = true;
   std::array<char, 256> buf{};
   while (const unsigned long err = ERR_get_error()) {
-    ERR_error_string_n(err, buf.data(), buf.size());
     out += first ? ": " : "; ";
-    out += buf.data();
+    // The reason a person can read ("bad base64 decode"); the code only when there is none.
+    if (const char* reason = ERR_reason_error_string(err); reason != nullptr) {
+      out += reason;
+    } else {
+      ERR_error_string_n(err, buf.data(), buf.size());
+      out += buf.data();
+    }
     first = false;
   }
   if (first) {

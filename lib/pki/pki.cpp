@@ -19,6 +19,7 @@
 #include <ctime>
 #include <fstream>
 #include <sstream>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -99,8 +100,14 @@ Result<std::optional<PemFiles>> read_ca_files(const fs::path& dir, std::string_v
                                               const std::string& ctx) {
   const fs::path cert_path = dir / cert_file;
   const fs::path key_path = dir / key_file;
-  const bool has_cert = path_exists(cert_path);
-  const bool has_key = path_exists(key_path);
+  bool has_cert = path_exists(cert_path);
+  bool has_key = path_exists(key_path);
+  // Another meshctl may be writing the pair right now (the key first, then the certificate):
+  // give it a moment before calling a half pair broken.
+  for (int i = 0; i < 20 && has_key && !has_cert; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    has_cert = path_exists(cert_path);
+  }
   if (!has_cert && !has_key) {
     return std::optional<PemFiles>();
   }
@@ -420,8 +427,9 @@ Result<void> write_root(const RootCA& root, const fs::path& dir) {
 
 // Writes the cacerts files of `ca` into <dir>/<cluster>/, each only if its content changed. The
 // key is left out for a reused intermediate: its file may be PKCS#1 or carry comments, and a
-// private key the user made is not ours to rewrite.
-Result<void> store_files(const ClusterCA& ca, const fs::path& dir, bool with_key) {
+// private key the user made is not ours to rewrite. A `new_key` never replaces a key file.
+Result<void> store_files(const ClusterCA& ca, const fs::path& dir, bool with_key,
+                         bool new_key = false) {
   if (auto ok = check_cluster_name(ca.cluster); !ok) {
     return ok;
   }
@@ -442,6 +450,22 @@ Result<void> store_files(const ClusterCA& ca, const fs::path& dir, bool with_key
       continue;
     }
     const mode_t mode = is_key ? k_private_file_mode : k_public_file_mode;
+    if (is_key && new_key) {
+      // A new key never replaces one: if another meshctl issued this intermediate meanwhile,
+      // its key stays and its certificate with it (the files below would otherwise mix both).
+      if (auto ok = write_atomic(cdir / name, *content, mode, false); !ok) {
+        if (auto theirs = read_text(cdir / name); theirs && *theirs != *content) {
+          return tl::make_unexpected(
+              Error(ExitCode::k_failed,
+                    "another meshctl join issued this cluster's intermediate CA at the same time",
+                    "nothing was written to any cluster; run the same command again: it uses "
+                    "that intermediate")
+                  .with_context(ctx));
+        }
+        return tl::make_unexpected(ok.error().with_context(ctx));
+      }
+      continue;
+    }
     if (auto ok = write_if_changed(cdir / name, *content, mode); !ok) {
       return tl::make_unexpected(ok.error().with_context(ctx));
     }
@@ -491,6 +515,16 @@ Result<RootCA> create_root(const fs::path& dir) {
     return root;
   }
   if (auto ok = write_root(*root, dir); !ok) {
+    // The key is written first and never over another: when one is there now, another meshctl
+    // created the root between our check and our write. Nothing is wrong with the setup.
+    if (auto theirs = read_text(dir / k_root_key_file); theirs && *theirs != root->key_pem) {
+      return tl::make_unexpected(
+          Error(ExitCode::k_failed,
+                "another meshctl join created the mesh's root CA at the same time",
+                "nothing was written to any cluster; run the same command again: it uses that "
+                "root")
+              .with_context(ctx));
+    }
     return tl::make_unexpected(ok.error().with_context(ctx));
   }
   log::info("created a new root CA in {} (keep {} private: it never leaves this machine)",
@@ -675,11 +709,14 @@ Result<ClusterCA> load_or_issue_intermediate(const RootCA& root, const fs::path&
     }
     return std::move(**found);
   }
+  // Where there was no key (a first issue), one appearing by the time ours is written was
+  // written by a concurrent join.
+  const bool first = !path_exists(dir / cluster / k_ca_key_file);
   auto ca = issue_intermediate(root, cluster);
   if (!ca) {
     return ca;
   }
-  if (auto ok = store_intermediate(*ca, dir); !ok) {
+  if (auto ok = store_files(*ca, dir, true, first); !ok) {
     return tl::make_unexpected(ok.error());
   }
   log::info("issued a new intermediate CA for cluster {} in {}", cluster, (dir / cluster).string());

@@ -2,6 +2,10 @@
 
 #include "support/testing.hpp"
 
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
 using meshctl::testing::run_meshctl;
 
 TEST_CASE("version prints and exits 0", "[cli]") {
@@ -47,4 +51,53 @@ TEST_CASE("sync-svc refuses dry runs it cannot honour before contacting anything
   auto offline = run_meshctl({"sync-svc", "--dry-run=offline"});
   CHECK(offline.exit_code == 2);
   CHECK(offline.err.find("cannot plan offline") != std::string::npos);
+}
+
+TEST_CASE("the timeout flag takes durations; a bad one is exit 2 on one line", "[cli]") {
+  for (const char* ok : {"30", "30s", "2m", "1m30s"}) {
+    INFO(ok);
+    CHECK(run_meshctl({"version", "--timeout", ok}).exit_code == 0);
+  }
+  for (const char* bad : {"0", "-3", "soon", "3x"}) {
+    INFO(bad);
+    const auto r = run_meshctl({"version", "--timeout", bad});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.rfind("error: --timeout ", 0) == 0);
+    CHECK(r.err.find("hint: give a duration such as 30s, 2m, 1m30s") != std::string::npos);
+  }
+}
+
+TEST_CASE("a credential plugin that hangs is killed at --timeout, with what it started",
+          "[cli][exec]") {
+  meshctl::testing::TempDir dir;
+  const auto pid_file = dir.path() / "plugin.pid";
+  const auto plugin = dir.write("hang-plugin", "#!/bin/sh\necho $$ > " + pid_file.string() +
+                                                   "\nexec >/dev/null 2>&1\nsleep 300\n");
+  std::filesystem::permissions(plugin, std::filesystem::perms::owner_all);
+  const auto kubeconfig = dir.write(
+      "kubeconfig", "apiVersion: v1\nkind: Config\ncurrent-context: a\n"
+                    "clusters:\n- name: a\n  cluster: {server: 'https://a.example.invalid:6443'}\n"
+                    "- name: b\n  cluster: {server: 'https://b.example.invalid:6443'}\n"
+                    "contexts:\n- name: a\n  context: {cluster: a, user: u}\n"
+                    "- name: b\n  context: {cluster: b, user: u}\n"
+                    "users:\n- name: u\n  user:\n    exec:\n"
+                    "      apiVersion: client.authentication.k8s.io/v1\n"
+                    "      interactiveMode: Never\n      command: " +
+                        plugin.string() + "\n");
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto r = run_meshctl({"join", "a", "b", "--timeout", "2s"},
+                             {{"KUBECONFIG", kubeconfig.string()}, {"HOME", dir.path().string()}});
+  const auto took = std::chrono::steady_clock::now() - t0;
+  INFO(r.err);
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("did not finish within 2s (--timeout)") != std::string::npos);
+  CHECK(took < std::chrono::seconds(8));
+  // The plugin is gone (or a zombie left to init), not left running.
+  std::ifstream in(pid_file);
+  int pid = 0;
+  in >> pid;
+  REQUIRE(pid > 0);
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string p, comm, state;
+  CHECK((!(stat >> p >> comm >> state) || state == "Z"));
 }

@@ -28,11 +28,10 @@ TEST_CASE("expose --dry-run lists the named hosts in every cluster", "[cli][expo
     CHECK(d["spec"]["servers"][0]["hosts"][1].as<std::string>() ==
           "ratings.prod.svc.cluster.local");
   }
-  // --all and services together: both are added.
+  // --all and services together: --all already covers the services, so it is a usage error.
   auto both = seed({"expose", "--all", "helloworld.dev", "--dry-run"});
-  REQUIRE(both.exit_code == 0);
-  CHECK(both.out.find("\"*.local\"") != std::string::npos);
-  CHECK(both.out.find("helloworld.dev.svc.cluster.local") != std::string::npos);
+  CHECK(both.exit_code == 2);
+  CHECK(both.err.find("--all already exposes every service") != std::string::npos);
   auto all = seed({"expose", "--all", "--dry-run", "--context", "wuxi"});
   REQUIRE(all.exit_code == 0);
   CHECK(all.out.find("# cluster: wuxi") != std::string::npos);

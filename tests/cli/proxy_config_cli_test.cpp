@@ -3,6 +3,9 @@
 
 #include "support/testing.hpp"
 
+#include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
+
 using meshctl::testing::read_file;
 using meshctl::testing::run_meshctl;
 using meshctl::testing::TempDir;
@@ -78,11 +81,18 @@ TEST_CASE("proxy-config usage errors exit 2 with a hint", "[cli][envoy]") {
 
   auto both = run_meshctl({"pc", "eds", "sleep-1", "-f", "x.json"});
   CHECK(both.exit_code == 2);
+  CHECK(both.err.find("got both a pod (\"sleep-1\") and -f x.json") != std::string::npos);
 
   auto missing = run_meshctl({"pc", "clusters", "-f", "/nonexistent/dump.json"});
   CHECK(missing.exit_code == 2);
   CHECK(missing.err.find("cannot open /nonexistent/dump.json") != std::string::npos);
   CHECK(missing.err.find("hint:") != std::string::npos);
+
+  // A directory is as wrong a -f as a missing file: the same exit code.
+  TempDir tmp;
+  auto dir = run_meshctl({"pc", "clusters", "-f", tmp.path().string()});
+  CHECK(dir.exit_code == 2);
+  CHECK(dir.err.find("is a directory, not a file") != std::string::npos);
 
   auto sub = run_meshctl({"pc"});
   CHECK(sub.exit_code == 2);
@@ -100,4 +110,32 @@ TEST_CASE("proxy-config reports a broken dump with its line and exits 1", "[cli]
   auto wrong = run_meshctl({"pc", "endpoints", "-f", eds_only.string()});
   CHECK(wrong.exit_code == 1);
   CHECK(wrong.err.find("proxy-config eds") != std::string::npos);
+}
+
+TEST_CASE("proxy-config -o json and -o yaml stay valid with invalid UTF-8 in the dump",
+          "[cli][envoy]") {
+  TempDir tmp;
+  // A listener name and Struct (filter_metadata) keys and values that are not UTF-8.
+  const auto file = tmp.write(
+      "bad-utf8.json",
+      "{\"configs\": [{\"@type\": \"type.googleapis.com/envoy.admin.v3.ListenersConfigDump\", "
+      "\"static_listeners\": [{\"listener\": {\"name\": \"bad\xff\xfename\", \"address\": "
+      "{\"socket_address\": {\"address\": \"0.0.0.0\", \"port_value\": 80}}, \"metadata\": "
+      "{\"filter_metadata\": {\"istio\": {\"k\xc3\": \"v\xe2\x82\"}}}}}]}]}");
+  auto json = run_meshctl({"pc", "listener", "-f", file.string(), "-o", "json"});
+  CHECK(json.exit_code == 0);
+  CHECK(json.err.empty());
+  nlohmann::json parsed;
+  REQUIRE_NOTHROW(parsed = nlohmann::json::parse(json.out));
+  CHECK(parsed.at(0).at("name") == "bad\xef\xbf\xbd\xef\xbf\xbdname"); // two U+FFFD
+  CHECK(json.out.find("bad\\ufffd\\ufffdname") != std::string::npos);  // as Go writes it
+  CHECK(parsed.at(0).at("metadata").at("filterMetadata").at("istio").at("k\xef\xbf\xbd") ==
+        "v\xef\xbf\xbd\xef\xbf\xbd");
+
+  auto yaml = run_meshctl({"pc", "listener", "-f", file.string(), "-o", "yaml"});
+  CHECK(yaml.exit_code == 0);
+  CHECK(yaml.err.empty());
+  YAML::Node doc;
+  REQUIRE_NOTHROW(doc = YAML::Load(yaml.out));
+  CHECK(doc[0]["name"].as<std::string>() == "bad\xef\xbf\xbd\xef\xbf\xbdname");
 }

@@ -111,6 +111,7 @@ TEST_CASE("existing east-west gateways: join uses them, verify checks them, unjo
 
   // expose and localize write beside the installed gateways too.
   for (const auto& step : {std::vector<std::string>{"expose", "helloworld.dev"},
+                           std::vector<std::string>{"expose", "--remove", "--all"},
                            std::vector<std::string>{"localize", "helloworld.dev"}}) {
     auto r = clusters.meshctl(step);
     INFO(step[0] << ": " << r.out << r.err);

@@ -29,8 +29,8 @@ json run_json(const TestClusters& clusters, std::vector<std::string> args) {
   return json::parse(r.out);
 }
 
-// join → join again (nothing to write) → expose → localize → verify until it passes; returns the
-// last verify report.
+// join → join again (nothing to write) → expose (and drop *.local) → localize → verify until it
+// passes; returns the last verify report.
 json story(TestClusters& clusters) {
   run_json(clusters, {"join", "cn-shanghai", "wuxi", "--restart-istiod"});
   const auto mark = clusters.mark();
@@ -39,6 +39,7 @@ json story(TestClusters& clusters) {
   CHECK(total(again, "updated") == 0);
   CHECK(clusters.writes_since(mark).empty());
   run_json(clusters, {"expose", "helloworld.dev"});
+  run_json(clusters, {"expose", "--remove", "--all"}); // only helloworld.dev stays exposed
   run_json(clusters, {"localize", "helloworld.dev"});
   return verify_until(clusters, [](const json& j) { return j["exit"] == 0; },
                       {"--fail-on", "warning"});

@@ -326,6 +326,31 @@ TEST_CASE("sync-svc --dry-run prints the plan and writes nothing", "[e2e][sync]"
   CHECK(sent_dry_run);
 }
 
+TEST_CASE("sync-svc -n=dev means namespace dev; a namespace no source has is a warning",
+          "[e2e][sync][flags]") {
+  TestClusters clusters;
+  const auto& a = clusters.names()[0];
+  create(clusters, a, service_yaml("dev", "web"));
+  // pflag reads -n=dev as "dev" (CLI11 alone read "=dev", matched nothing and exited 0).
+  auto r = clusters.meshctl({"sync-svc", "-n=dev", "--dry-run", "-o", "json"});
+  const auto j = result(r);
+  bool web = false;
+  for (const auto& c : j["changes"]) {
+    web = web || (c["namespace"] == "dev" && c["name"] == "web" && c["action"] == "create");
+  }
+  CHECK(web);
+  CHECK(r.err.find("warning") == std::string::npos);
+  auto text = clusters.meshctl({"sync-svc", "-n=dev", "--dry-run"});
+  CHECK(text.out.find("create     Service dev/web  " + a + " -> ") != std::string::npos);
+  CHECK(text.out.find(" (dry run)\n") != std::string::npos);
+
+  auto none = clusters.meshctl({"sync-svc", "-n", "nosuch", "--dry-run"});
+  INFO(none.err);
+  CHECK(none.exit_code == 0);
+  CHECK(none.err.find("warning: namespace \"nosuch\" exists in no source cluster") !=
+        std::string::npos);
+}
+
 TEST_CASE("sync-svc bounds requests in flight and slows down on 429", "[e2e][sync][load]") {
   TestClusters clusters;
   MESHCTL_REQUIRE_SIM();

@@ -203,6 +203,9 @@ TEST_CASE("verify trap: istiod was not restarted after cacerts", "[e2e][verify][
     const json r = m.fails_with(cluster, "root-configmap.stale");
     expect_error(r, cluster, "root-configmap.stale", "rollout restart deployment/istiod");
     expect_error(r, cluster, "root-configmap.stale", "meshctl join cn-shanghai wuxi restarts");
+    // Not `meshctl join --restart-istiod`: the plain join restarts a stale istiod itself.
+    CHECK_THAT(finding(r, cluster, "root-configmap.stale")["hint"].get<std::string>(),
+               !Catch::Matchers::Contains("--restart-istiod"));
   }
   // The hint's command is the fix: join sees the stale root and restarts istiod, saying why.
   auto join = m.clusters.meshctl({"join", "cn-shanghai", "wuxi"});

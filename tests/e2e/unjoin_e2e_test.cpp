@@ -63,8 +63,11 @@ TEST_CASE("unjoin removes the links, --all the rest, --purge-ca the CA; reruns d
   auto plan = clusters.meshctl({"unjoin", a, b, "--dry-run"});
   INFO(plan.out << plan.err);
   CHECK(plan.exit_code == 0);
-  CHECK(plan.out.find("delete     Secret istio-system/istio-remote-secret-" + b) !=
+  // Worded as kubectl words a dry run: what would be done, marked "(dry run)".
+  CHECK(plan.out.find("deleted    Secret istio-system/istio-remote-secret-" + b) !=
         std::string::npos);
+  const auto summary = plan.out.substr(plan.out.find(a + ": "));
+  CHECK(summary.substr(0, summary.find('\n')).ends_with(" left alone (dry run)"));
   CHECK(plan.out.find("note: the east-west gateways") != std::string::npos);
   if (!TestClusters::real()) {
     CHECK(clusters.writes_since(mark).empty());

@@ -1,5 +1,7 @@
 #include "kubesim_process.hpp"
 
+#include "support/process.hpp"
+
 #include <curl/curl.h>
 #include <fcntl.h>
 #include <sys/wait.h>
@@ -51,6 +53,8 @@ void KubesimProcess::start(const std::string& name, const std::vector<std::files
     throw std::runtime_error("kubesim " + m_name + " is already running");
   }
   m_name = name;
+  m_seeds = seeds;
+  m_options = options;
   std::random_device rd;
   for (int i = 0; i < 100 && m_dir.empty(); ++i) {
     auto candidate =
@@ -66,7 +70,7 @@ void KubesimProcess::start(const std::string& name, const std::vector<std::files
                                    "--name",
                                    name,
                                    "--port",
-                                   "0",
+                                   m_port,
                                    "--state-dir",
                                    m_dir.string(),
                                    "--request-log",
@@ -87,24 +91,9 @@ void KubesimProcess::start(const std::string& name, const std::vector<std::files
   }
   args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
   const std::string log_path = (m_dir / "kubesim.log").string();
-  const pid_t pid = fork();
-  if (pid < 0) {
-    throw std::runtime_error("fork failed");
-  }
-  if (pid == 0) {
-    const int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    dup2(fd, 1);
-    dup2(fd, 2);
-    const int devnull = open("/dev/null", O_RDONLY);
-    dup2(devnull, 0);
-    std::vector<char*> argv;
-    for (auto& a : args) {
-      argv.push_back(a.data());
-    }
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
+  const int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  const pid_t pid = meshctl::testing::spawn(args, {}, log, log);
+  close(log);
   m_pid = pid;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (std::chrono::steady_clock::now() < deadline) {
@@ -119,6 +108,7 @@ void KubesimProcess::start(const std::string& name, const std::vector<std::files
         url.pop_back();
       }
       m_url = url;
+      m_port = m_url.substr(m_url.rfind(':') + 1);
       return;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -131,19 +121,23 @@ void KubesimProcess::stop() {
   if (m_pid <= 0) {
     return;
   }
-  kill(m_pid, SIGTERM);
-  for (int i = 0; i < 250; ++i) {
-    int status = 0;
-    if (waitpid(m_pid, &status, WNOHANG) == m_pid) {
-      m_pid = -1;
-      return;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  meshctl::testing::terminate(m_pid);
+  m_pid = -1;
+}
+
+void KubesimProcess::kill_now() {
+  if (m_pid <= 0) {
+    return;
   }
   kill(m_pid, SIGKILL);
   int status = 0;
   waitpid(m_pid, &status, 0);
   m_pid = -1;
+}
+
+void KubesimProcess::restart() {
+  stop();
+  start(m_name, std::vector<std::filesystem::path>(m_seeds), KubesimOptions(m_options));
 }
 
 std::string KubesimProcess::admin_token() const {

@@ -42,6 +42,12 @@ public:
              const KubesimOptions& options = {});
   /// SIGTERM and wait (SIGKILL after 5 s). Idempotent.
   void stop();
+  /// SIGKILL at once, as an API server that crashes (connections reset, nothing flushed).
+  void kill_now();
+  /// Starts it again after a stop or kill, on the same port with the same state directory,
+  /// seeds and options: a fresh cluster (objects are not kept) that the same kubeconfig path
+  /// reaches (kubesim rewrites it with its new CA).
+  void restart();
   [[nodiscard]] bool running() const { return m_pid > 0; }
 
   [[nodiscard]] const std::string& name() const { return m_name; }
@@ -78,6 +84,9 @@ public:
 private:
   std::string m_name;
   std::string m_url;
+  std::vector<std::filesystem::path> m_seeds;
+  KubesimOptions m_options;
+  std::string m_port = "0";
   std::filesystem::path m_dir;
   bool m_own_dir = false;
   pid_t m_pid = -1;

@@ -47,8 +47,11 @@ struct Faults {
   std::map<int, double> error_rate; // status code -> probability
   std::map<int, int> error_every;   // status code -> N: every Nth matching request gets it
   int retry_after_seconds = 1;
-  double drop_rate = 0;           // close the connection instead of answering
-  double drop_after_rate = 0;     // do the work, then close without answering
+  double drop_rate = 0;       // close the connection instead of answering
+  double drop_after_rate = 0; // do the work, then close without answering
+  double reset_rate = 0;      // reset the connection (TCP RST) instead of answering
+  double slow_rate = 0;       // do the work, then answer only after slow_ms
+  double slow_ms = 0;
   std::vector<std::string> verbs; // only requests with these verbs (empty = all)
   std::string path_prefix;        // only paths starting with this (empty = all)
 
@@ -85,6 +88,12 @@ struct Faults {
         f.drop_rate = v.get<double>();
       } else if (k == "dropAfterRate") {
         f.drop_after_rate = v.get<double>();
+      } else if (k == "resetRate") {
+        f.reset_rate = v.get<double>();
+      } else if (k == "slowRate") {
+        f.slow_rate = v.get<double>();
+      } else if (k == "slowMs") {
+        f.slow_ms = v.get<double>();
       } else if (k == "verbs") {
         f.verbs = v.get<std::vector<std::string>>();
       } else if (k == "pathPrefix") {
@@ -105,10 +114,12 @@ struct Faults {
     for (const auto& [c, n] : error_every) {
       every[std::to_string(c)] = n;
     }
-    return {{"latencyMs", latency_ms}, {"errorRate", rates},
-            {"errorEvery", every},     {"retryAfterSeconds", retry_after_seconds},
-            {"dropRate", drop_rate},   {"dropAfterRate", drop_after_rate},
-            {"verbs", verbs},          {"pathPrefix", path_prefix}};
+    return {{"latencyMs", latency_ms},  {"errorRate", rates},
+            {"errorEvery", every},      {"retryAfterSeconds", retry_after_seconds},
+            {"dropRate", drop_rate},    {"dropAfterRate", drop_after_rate},
+            {"resetRate", reset_rate},  {"slowRate", slow_rate},
+            {"slowMs", slow_ms},        {"verbs", verbs},
+            {"pathPrefix", path_prefix}};
   }
 
   [[nodiscard]] bool applies(const std::string& path, const RequestInfo& info) const {
@@ -120,6 +131,15 @@ struct Faults {
 };
 
 HttpResponse fault_response(int code, int retry_after) {
+  if (code == 502) {
+    // kube-apiserver never says 502: a load balancer in front of it does, when the server behind
+    // it is gone, and in its own words (HTML, no Status).
+    return HttpResponse{502,
+                        "text/html",
+                        "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+                        "<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n",
+                        {}};
+  }
   std::string reason = "InternalError";
   std::string message = "Internal error occurred: injected by kubesim";
   nlohmann::json details = nullptr;
@@ -489,6 +509,15 @@ private:
         beast::get_lowest_layer(m_stream).close();
         return;
       }
+      if (f.reset_rate > 0 && m_srv.roll() < f.reset_rate) {
+        // SO_LINGER 0: close() sends RST, as a load balancer does when its backend vanished.
+        m_srv.write_log(method, target, m_info, 0, m_start, "reset");
+        auto& socket = beast::get_lowest_layer(m_stream).socket();
+        beast::error_code ignored;
+        socket.set_option(net::socket_base::linger(true, 0), ignored);
+        beast::get_lowest_layer(m_stream).close();
+        return;
+      }
       if (!f.error_every.empty()) {
         const std::uint64_t n = m_srv.next_matching();
         for (const auto& [code, every] : f.error_every) {
@@ -519,6 +548,13 @@ private:
       m_srv.write_log(method, target, m_info, res.status, m_start, "drop-after");
       beast::get_lowest_layer(m_stream).socket().shutdown(tcp::socket::shutdown_both);
       beast::get_lowest_layer(m_stream).close();
+      return;
+    }
+    if (faulty && f.slow_rate > 0 && f.slow_ms > 0 && m_srv.roll() < f.slow_rate) {
+      // The work is done; the answer comes late (a client that gave up does not know it).
+      m_timer.expires_after(std::chrono::microseconds(static_cast<long long>(f.slow_ms * 1000)));
+      m_timer.async_wait(
+          [self = shared_from_this(), res](beast::error_code) { self->respond(res, "slow"); });
       return;
     }
     respond(res, "");

@@ -1,20 +1,13 @@
 #include "support/testing.hpp"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
-#include <cerrno>
 #include <cstdlib>
 #include <fstream>
 #include <random>
 #include <sstream>
-#include <thread>
-
-extern char** environ;
 
 namespace meshctl::testing {
 
@@ -74,57 +67,6 @@ std::string read_file(const std::filesystem::path& p) {
   return ss.str();
 }
 
-pid_t spawn(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
-            int out_fd, int err_fd) {
-  const pid_t pid = fork();
-  if (pid < 0) {
-    throw std::runtime_error("fork failed");
-  }
-  if (pid == 0) {
-    const int devnull = open("/dev/null", O_RDWR);
-    dup2(devnull, 0);
-    dup2(out_fd >= 0 ? out_fd : devnull, 1);
-    dup2(err_fd >= 0 ? err_fd : devnull, 2);
-    for (const auto& [k, v] : env) {
-      if (v.empty()) {
-        unsetenv(k.c_str());
-      } else {
-        setenv(k.c_str(), v.c_str(), 1);
-      }
-    }
-    std::vector<char*> args;
-    for (const auto& a : argv) {
-      args.push_back(const_cast<char*>(a.c_str()));
-    }
-    args.push_back(nullptr);
-    execvp(args[0], args.data());
-    _exit(127);
-  }
-  return pid;
-}
-
-int wait_exit_code(pid_t pid) {
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-namespace {
-// The child's exit code once it has exited within `limit`, else nothing.
-std::optional<int> wait_for(pid_t pid, std::chrono::milliseconds limit) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  do {
-    int status = 0;
-    if (waitpid(pid, &status, WNOHANG) == pid) {
-      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  } while (std::chrono::steady_clock::now() < until);
-  return std::nullopt;
-}
-} // namespace
-
 BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv,
                                      const std::map<std::string, std::string>& env,
                                      bool capture_output) {
@@ -174,45 +116,8 @@ std::string BackgroundProcess::err() const {
                                                                  : std::string();
 }
 
-RunResult run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env) {
-  int out_pipe[2];
-  int err_pipe[2];
-  if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
-    throw std::runtime_error("pipe failed");
-  }
-  const pid_t pid = spawn(argv, env, out_pipe[1], err_pipe[1]);
-  close(out_pipe[1]);
-  close(err_pipe[1]);
-  RunResult r;
-  std::array<pollfd, 2> fds{{{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}}};
-  int open_fds = 2;
-  std::array<char, 65536> buf{};
-  while (open_fds > 0) {
-    if (poll(fds.data(), fds.size(), -1) < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      break;
-    }
-    for (std::size_t i = 0; i < fds.size(); ++i) {
-      if (fds[i].fd >= 0 && (fds[i].revents & (POLLIN | POLLHUP)) != 0) {
-        const ssize_t n = read(fds[i].fd, buf.data(), buf.size());
-        if (n <= 0) {
-          close(fds[i].fd);
-          fds[i].fd = -1;
-          --open_fds;
-        } else {
-          (i == 0 ? r.out : r.err).append(buf.data(), static_cast<std::size_t>(n));
-        }
-      }
-    }
-  }
-  r.exit_code = wait_exit_code(pid);
-  return r;
-}
-
 RunResult run_meshctl(const std::vector<std::string>& args,
-                      const std::map<std::string, std::string>& env) {
+                      const std::map<std::string, std::string>& env, const RunOptions& options) {
   std::map<std::string, std::string> full = {{"KUBECONFIG", ""},
                                              {"MESHCTL_CONFIG", ""},
                                              {"HOME", "/nonexistent-meshctl-test-home"},
@@ -222,7 +127,7 @@ RunResult run_meshctl(const std::vector<std::string>& args,
   }
   std::vector<std::string> argv{meshctl_bin().string()};
   argv.insert(argv.end(), args.begin(), args.end());
-  return run(argv, full);
+  return run(argv, full, options);
 }
 
 void check_golden(const std::string& name, const std::string& actual) {

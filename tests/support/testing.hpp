@@ -1,6 +1,8 @@
 #pragma once
 // Helpers for meshctl's tests: where things are, running the real binary, golden files.
 
+#include "support/process.hpp"
+
 #include <catch2/catch.hpp>
 #include <sys/types.h>
 
@@ -37,21 +39,6 @@ private:
   std::filesystem::path m_path;
 };
 
-struct RunResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-/// Starts a program (argv[0] searched in PATH, no shell) and returns its pid; the caller waits for
-/// it. env entries are set (empty value = unset) on top of the current environment; stdin is
-/// /dev/null and stdout/stderr go to `out_fd`/`err_fd` (-1: /dev/null). The one place tests fork.
-pid_t spawn(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
-            int out_fd = -1, int err_fd = -1);
-
-/// Waits for the child `pid` and returns its exit code (128 + signal when a signal ended it).
-int wait_exit_code(pid_t pid);
-
 /// A program running in the background, started as spawn() starts it, its stdout and stderr in
 /// files (or discarded). Dying, it stops the program: SIGTERM, then SIGKILL after five seconds.
 class BackgroundProcess {
@@ -73,13 +60,10 @@ private:
   pid_t m_pid = -1;
 };
 
-/// Runs a program with args (no shell); env entries are set (empty value = unset) on top of the
-/// current environment. stdin is /dev/null.
-RunResult run(const std::vector<std::string>& argv,
-              const std::map<std::string, std::string>& env = {});
 /// Runs the meshctl binary. HOME, KUBECONFIG and MESHCTL_CONFIG are cleared unless env sets them.
 RunResult run_meshctl(const std::vector<std::string>& args,
-                      const std::map<std::string, std::string>& env = {});
+                      const std::map<std::string, std::string>& env = {},
+                      const RunOptions& options = {});
 
 /// Reads a whole file (throws on error: tests only).
 std::string read_file(const std::filesystem::path& p);

@@ -8,7 +8,7 @@
 #include "istiod_model.hpp"
 #include "kubesim_process.hpp"
 #include "pki.hpp"
-#include "run.hpp"
+#include "support/process.hpp"
 
 #include <catch2/catch.hpp>
 #include <unistd.h>
@@ -25,8 +25,7 @@
 namespace {
 
 using kubesim::testing::KubesimProcess;
-using kubesim::testing::Ran;
-using kubesim::testing::run_program;
+using meshctl::testing::RunResult;
 using json = nlohmann::json;
 namespace fs = std::filesystem;
 
@@ -47,15 +46,15 @@ struct TempDir {
 };
 
 /// Runs `meshctl proxy-config ARGS -f FILE` on `content`.
-Ran proxy_config(const TempDir& dir, const std::vector<std::string>& args,
-                 const std::string& content) {
+RunResult proxy_config(const TempDir& dir, const std::vector<std::string>& args,
+                       const std::string& content) {
   static int n = 0;
   const fs::path file = dir.path / ("dump-" + std::to_string(n++) + ".json");
   std::ofstream(file) << content;
   std::vector<std::string> argv{MESHCTL_BIN, "proxy-config"};
   argv.insert(argv.end(), args.begin(), args.end());
   argv.insert(argv.end(), {"-f", file.string()});
-  return run_program(argv);
+  return meshctl::testing::run(argv);
 }
 
 /// Table rows (header dropped) split into their whitespace-separated cells.
@@ -146,29 +145,29 @@ struct Sandbox {
         << "      nodeSelector: {}\n";
   }
 
-  Ran meshctl(const std::vector<std::string>& args) const {
+  RunResult meshctl(const std::vector<std::string>& args) const {
     std::vector<std::string> argv{MESHCTL_BIN, "-c", (dir.path / "meshctl.yaml").string()};
     argv.insert(argv.end(), args.begin(), args.end());
-    return run_program(argv, {{"KUBECONFIG", kubeconfig}, {"HOME", dir.path.string()}});
+    return meshctl::testing::run(argv, {{"KUBECONFIG", kubeconfig}, {"HOME", dir.path.string()}});
   }
 
   /// meshctl join cn-shanghai wuxi, which must succeed.
   void join() const {
-    const Ran r = meshctl({"join", "cn-shanghai", "wuxi"});
+    const RunResult r = meshctl({"join", "cn-shanghai", "wuxi"});
     INFO(r.out << r.err);
     REQUIRE(r.exit_code == 0);
   }
 
-  Ran kubectl(const std::string& context, const std::vector<std::string>& args,
-              const std::string& input = "") const {
+  RunResult kubectl(const std::string& context, const std::vector<std::string>& args,
+                    const std::string& input = "") const {
     std::vector<std::string> argv{"kubectl", "--context", context};
     argv.insert(argv.end(), args.begin(), args.end());
-    return run_program(argv, {{"KUBECONFIG", kubeconfig}}, input);
+    return meshctl::testing::run(argv, {{"KUBECONFIG", kubeconfig}}, input);
   }
 
   json kubectl_json(const std::string& context, std::vector<std::string> args) const {
     args.insert(args.end(), {"-o", "json"});
-    const Ran r = kubectl(context, args);
+    const RunResult r = kubectl(context, args);
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     return json::parse(r.out);
@@ -177,8 +176,8 @@ struct Sandbox {
   /// `pilot-agent request GET path` in the pod's istio-proxy, through kubectl exec.
   std::string envoy(const std::string& context, const std::string& ns, const std::string& pod,
                     const std::string& path) const {
-    const Ran r = kubectl(context, {"exec", "-n", ns, pod, "-c", "istio-proxy", "--", "pilot-agent",
-                                    "request", "GET", path});
+    const RunResult r = kubectl(context, {"exec", "-n", ns, pod, "-c", "istio-proxy", "--",
+                                          "pilot-agent", "request", "GET", path});
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     return r.out;
@@ -190,7 +189,8 @@ struct Sandbox {
     for (int i = 0; i < 100; ++i) {
       const json pods = kubectl_json(context, {"get", "pods", "-n", ns, "-l", selector});
       for (const auto& p : pods.at("items")) {
-        if (p["status"].value("phase", "") == "Running") {
+        if (p["status"].value("phase", "") == "Running" &&
+            !p["metadata"].contains("deletionTimestamp")) {
           return p;
         }
       }
@@ -202,7 +202,7 @@ struct Sandbox {
 };
 
 bool have_kubectl() {
-  return run_program({"kubectl", "version", "--client"}).exit_code == 0;
+  return meshctl::testing::run({"kubectl", "version", "--client"}).exit_code == 0;
 }
 
 } // namespace
@@ -255,7 +255,7 @@ TEST_CASE("model: meshctl proxy-config reads the model's answers", "[kubesim][mo
 
   SECTION("listener: the gateway's SNI chain") {
     const auto dump = kubesim::istiod::envoy_admin(view, gw, "config_dump");
-    const Ran r = proxy_config(dir, {"listener", "--port", "15443"}, *dump);
+    const RunResult r = proxy_config(dir, {"listener", "--port", "15443"}, *dump);
     INFO(r.out << r.err);
     REQUIRE(r.exit_code == 0);
     CHECK(r.out.rfind("ADDRESSES", 0) == 0);
@@ -271,7 +271,8 @@ TEST_CASE("model: meshctl proxy-config reads the model's answers", "[kubesim][mo
   }
   SECTION("endpoints -o wide: local pod at 0, remote gateway at 1") {
     const auto dump = kubesim::istiod::envoy_admin(view, sleep, "clusters?format=json");
-    const Ran r = proxy_config(dir, {"endpoints", "--cluster", k_cluster, "-o", "wide"}, *dump);
+    const RunResult r =
+        proxy_config(dir, {"endpoints", "--cluster", k_cluster, "-o", "wide"}, *dump);
     INFO(r.out << r.err);
     REQUIRE(r.exit_code == 0);
     const auto t = rows(r.out);
@@ -283,7 +284,7 @@ TEST_CASE("model: meshctl proxy-config reads the model's answers", "[kubesim][mo
   }
   SECTION("eds -o wide from config_dump?include_eds=true") {
     const auto dump = kubesim::istiod::envoy_admin(view, sleep, "config_dump?include_eds=true");
-    const Ran r = proxy_config(dir, {"eds", "--cluster", k_cluster, "-o", "wide"}, *dump);
+    const RunResult r = proxy_config(dir, {"eds", "--cluster", k_cluster, "-o", "wide"}, *dump);
     INFO(r.out << r.err);
     REQUIRE(r.exit_code == 0);
     auto t = rows(r.out);
@@ -296,7 +297,7 @@ TEST_CASE("model: meshctl proxy-config reads the model's answers", "[kubesim][mo
   }
   SECTION("clusters: the outbound EDS cluster") {
     const auto dump = kubesim::istiod::envoy_admin(view, sleep, "config_dump");
-    const Ran r = proxy_config(dir, {"clusters", "--fqdn", "helloworld"}, *dump);
+    const RunResult r = proxy_config(dir, {"clusters", "--fqdn", "helloworld"}, *dump);
     INFO(r.out << r.err);
     REQUIRE(r.exit_code == 0);
     const auto t = rows(r.out);
@@ -335,11 +336,13 @@ TEST_CASE("model: the seed's story on two kubesims after meshctl join", "[kubesi
   REQUIRE(node_port >= 30000);
   const std::string gateway = "192.168.0.11:" + std::to_string(node_port);
 
-  // istiod in wuxi reads cn-shanghai through the secret join wrote.
-  const Ran clusterz = s.kubectl(
-      "wuxi",
-      {"get", "--raw",
-       "/api/v1/namespaces/istio-system/pods/istiod-7d4f8b9c6d-q8w7n:15014/proxy/debug/clusterz"});
+  // istiod in wuxi (restarted by join to load cacerts) reads cn-shanghai through the secret
+  // join wrote.
+  const std::string istiod =
+      s.running_pod("wuxi", "istio-system", "app=istiod")["metadata"]["name"].get<std::string>();
+  const RunResult clusterz = s.kubectl(
+      "wuxi", {"get", "--raw",
+               "/api/v1/namespaces/istio-system/pods/" + istiod + ":15014/proxy/debug/clusterz"});
   INFO(clusterz.err);
   REQUIRE(clusterz.exit_code == 0);
   CHECK(json::parse(clusterz.out) ==
@@ -361,8 +364,8 @@ TEST_CASE("model: the seed's story on two kubesims after meshctl join", "[kubesi
   // 1. v1 only in cn-shanghai: wuxi's sleep sees it through the gateway.
   TempDir dir;
   auto endpoints = [&] {
-    const Ran r = proxy_config(dir, {"endpoints", "--cluster", k_cluster, "-o", "wide"},
-                               s.envoy("wuxi", "dev", wuxi_sleep, "clusters?format=json"));
+    const RunResult r = proxy_config(dir, {"endpoints", "--cluster", k_cluster, "-o", "wide"},
+                                     s.envoy("wuxi", "dev", wuxi_sleep, "clusters?format=json"));
     INFO(r.out << r.err);
     REQUIRE(r.exit_code == 0);
     return rows(r.out);
@@ -375,7 +378,7 @@ TEST_CASE("model: the seed's story on two kubesims after meshctl join", "[kubesi
 
   // The gateway in cn-shanghai routes the SNI join's "*.local" Gateway exposes.
   {
-    const Ran r = proxy_config(
+    const RunResult r = proxy_config(
         dir, {"listener", "--port", "15443"},
         s.envoy("cn-shanghai", "istio-system", sh_gw_pod["metadata"]["name"], "config_dump"));
     INFO(r.out << r.err);
@@ -392,7 +395,7 @@ TEST_CASE("model: the seed's story on two kubesims after meshctl join", "[kubesi
         "spec":{"containers":[{"name":"helloworld","image":"docker.io/istio/examples-helloworld-v2",
           "ports":[{"containerPort":5000}]}]}}}})";
   {
-    const Ran r = s.kubectl("wuxi", {"apply", "-f", "-"}, v2);
+    const RunResult r = s.kubectl("wuxi", {"apply", "-f", "-"}, v2);
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
   }
@@ -401,8 +404,9 @@ TEST_CASE("model: the seed's story on two kubesims after meshctl join", "[kubesi
   CHECK(v2_ip.rfind("10.30.0.", 0) == 0); // from wuxi-master-1's podCIDR
   const std::string v2_ep = v2_ip + ":5000";
   auto eds = [&] {
-    const Ran r = proxy_config(dir, {"eds", "--cluster", k_cluster, "-o", "wide"},
-                               s.envoy("wuxi", "dev", wuxi_sleep, "config_dump?include_eds=true"));
+    const RunResult r =
+        proxy_config(dir, {"eds", "--cluster", k_cluster, "-o", "wide"},
+                     s.envoy("wuxi", "dev", wuxi_sleep, "config_dump?include_eds=true"));
     INFO(r.out << r.err);
     REQUIRE(r.exit_code == 0);
     auto out = rows(r.out);
@@ -417,7 +421,7 @@ TEST_CASE("model: the seed's story on two kubesims after meshctl join", "[kubesi
 
   // 3. meshctl localize: v2 at priority 0, the gateway at 1.
   {
-    const Ran r = s.meshctl({"localize", "helloworld.dev"});
+    const RunResult r = s.meshctl({"localize", "helloworld.dev"});
     INFO(r.out << r.err);
     REQUIRE(r.exit_code == 0);
   }
@@ -436,7 +440,7 @@ TEST_CASE("model: the seed's story on two kubesims after meshctl join", "[kubesi
 
   // 4. Without the remote secret istiod forgets cn-shanghai.
   {
-    const Ran r = s.kubectl(
+    const RunResult r = s.kubectl(
         "wuxi", {"delete", "secret", "-n", "istio-system", "istio-remote-secret-cn-shanghai"});
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
@@ -557,7 +561,7 @@ TEST_CASE("model: two istiods reading each other under concurrent proxy reads st
   }
   Sandbox s;
   s.join();
-  const Ran v2 = s.kubectl(
+  const RunResult v2 = s.kubectl(
       "wuxi", {"apply", "-f", (KubesimProcess::seed_dir() / "helloworld-v2.yaml").string()});
   INFO(v2.err);
   REQUIRE(v2.exit_code == 0);

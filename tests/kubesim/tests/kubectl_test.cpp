@@ -2,13 +2,14 @@
 // sandbox's cn-shanghai) and runs kubectl against it, checking what kubectl prints and exits with.
 
 #include "kubesim_process.hpp"
-#include "run.hpp"
+#include "support/process.hpp"
 
 #include <catch2/catch.hpp>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -17,12 +18,12 @@
 namespace {
 
 using kubesim::testing::KubesimProcess;
-using kubesim::testing::Ran;
+using meshctl::testing::RunResult;
 using json = nlohmann::json;
 namespace fs = std::filesystem;
 
 bool have_kubectl() {
-  return kubesim::testing::run_program({"kubectl", "version", "--client"}).exit_code == 0;
+  return meshctl::testing::run({"kubectl", "version", "--client"}).exit_code == 0;
 }
 
 #define REQUIRE_KUBECTL()                                                                          \
@@ -57,9 +58,9 @@ struct Cluster {
     fs::create_directories(home);
   }
 
-  Ran kubectl(std::vector<std::string> args, const std::string& input = "") const {
+  RunResult kubectl(std::vector<std::string> args, const std::string& input = "") const {
     args.insert(args.begin(), {"kubectl", "--kubeconfig", sim.kubeconfig_path().string()});
-    return kubesim::testing::run_program(
+    return meshctl::testing::run(
         args, {{"HOME", home.string()}, {"KUBECACHEDIR", (home / "cache").string()}}, input);
   }
 
@@ -535,12 +536,12 @@ type: kubernetes.io/service-account-token
     }
   }
   REQUIRE_FALSE(token.empty());
-  const Ran decoded = kubesim::testing::run_program({"base64", "-d"}, {}, token);
+  const RunResult decoded = meshctl::testing::run({"base64", "-d"}, {}, token);
   const std::string ca = c.sim.ca_path().string();
   auto as_reader = [&](std::vector<std::string> args) {
     args.insert(args.begin(), {"kubectl", "--kubeconfig", "/dev/null", "--server", c.sim.url(),
                                "--certificate-authority", ca, "--token", decoded.out});
-    return kubesim::testing::run_program(args, {{"HOME", c.home.string()}});
+    return meshctl::testing::run(args, {{"HOME", c.home.string()}});
   };
   auto r = as_reader({"get", "services", "-A", "-o", "name"});
   CHECK(r.exit_code == 0);
@@ -563,7 +564,7 @@ TEST_CASE("kubectl api-resources shows a CRD's kinds once it is applied", "[kube
   const fs::path home = sim.state_dir() / "home";
   auto kubectl = [&](std::vector<std::string> args) {
     args.insert(args.begin(), {"kubectl", "--kubeconfig", sim.kubeconfig_path().string()});
-    return kubesim::testing::run_program(args, {{"HOME", home.string()}});
+    return meshctl::testing::run(args, {{"HOME", home.string()}});
   };
   auto r = kubectl({"api-resources", "--api-group=networking.istio.io", "-o", "name"});
   CHECK(r.out.empty());
@@ -620,15 +621,36 @@ TEST_CASE("kubesim's fault injection makes kubectl fail and slows it down", "[ku
   // Dropped connections: the client sees no answer at all.
   c.sim.set_faults({{"dropRate", 1.0}});
   CHECK_THROWS(c.sim.request("GET", "/api/v1/namespaces"));
+  // Reset connections (a load balancer whose backend is gone), and its 502 page, not a Status.
+  c.sim.set_faults({{"resetRate", 1.0}});
+  CHECK_THROWS(c.sim.request("GET", "/api/v1/namespaces"));
+  c.sim.set_faults({{"errorRate", {{"502", 1.0}}}});
+  auto [lb_status, lb_body] = c.sim.request("GET", "/api/v1/namespaces");
+  CHECK(lb_status == 502);
+  CHECK(lb_body.find("502 Bad Gateway") != std::string::npos);
+  // Slow answers: the work is done, the answer comes slowMs later.
+  c.sim.set_faults({{"slowRate", 1.0}, {"slowMs", 700}, {"verbs", {"create"}}});
+  const json slow_cm = {
+      {"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "slow"}}}};
+  const auto t0 = std::chrono::steady_clock::now();
+  CHECK(c.sim.request("POST", "/api/v1/namespaces/default/configmaps", slow_cm.dump()).first ==
+        201);
+  CHECK(std::chrono::steady_clock::now() - t0 >= std::chrono::milliseconds(700));
   c.sim.clear_faults();
   // The control endpoint itself is never faulted.
   CHECK(c.sim.request("GET", "/kubesim/faults").first == 200);
   const auto log = c.sim.request_log();
   bool saw_drop = false;
+  bool saw_reset = false;
+  bool saw_slow = false;
   for (const auto& l : log) {
     saw_drop = saw_drop || (l.value("fault", "") == "drop" && l["status"] == 0);
+    saw_reset = saw_reset || (l.value("fault", "") == "reset" && l["status"] == 0);
+    saw_slow = saw_slow || (l.value("fault", "") == "slow" && l["status"] == 201);
   }
   CHECK(saw_drop);
+  CHECK(saw_reset);
+  CHECK(saw_slow);
 
   // Faults from the command line, and dropAfterRate: the write happens, the answer is lost.
   kubesim::testing::KubesimOptions o;
@@ -710,7 +732,7 @@ TEST_CASE("kubesim loads Istio's real CRDs and accepts Istio's multicluster samp
   const fs::path home = sim.state_dir() / "home";
   auto kubectl = [&](std::vector<std::string> args) {
     args.insert(args.begin(), {"kubectl", "--kubeconfig", sim.kubeconfig_path().string()});
-    return kubesim::testing::run_program(args, {{"HOME", home.string()}});
+    return meshctl::testing::run(args, {{"HOME", home.string()}});
   };
   REQUIRE(kubectl({"create", "namespace", "istio-system"}).exit_code == 0);
   // The sample names no namespace; the runbook applies it with -n istio-system.
@@ -731,32 +753,28 @@ TEST_CASE("scripts/sandbox starts cn-shanghai and wuxi with one kubeconfig and s
   const std::string script = (fs::path(KUBESIM_SOURCE_DIR) / "scripts" / "sandbox").string();
   const std::map<std::string, std::string> env = {{"KUBESIM", KubesimProcess::binary().string()},
                                                   {"HOME", dir.string()}};
-  auto r = kubesim::testing::run_program({script, "up", "--dir", dir.string()}, env);
+  auto r = meshctl::testing::run({script, "up", "--dir", dir.string()}, env);
   REQUIRE(r.exit_code == 0);
   // Idempotent: a second up keeps the running clusters.
-  const std::string port =
-      kubesim::testing::run_program({"cat", (dir / "wuxi" / "port").string()}).out;
-  REQUIRE(kubesim::testing::run_program({script, "up", "--dir", dir.string()}, env).exit_code == 0);
-  CHECK(kubesim::testing::run_program({"cat", (dir / "wuxi" / "port").string()}).out == port);
-  r = kubesim::testing::run_program({script, "env", "--dir", dir.string()}, env);
+  const std::string port = meshctl::testing::run({"cat", (dir / "wuxi" / "port").string()}).out;
+  REQUIRE(meshctl::testing::run({script, "up", "--dir", dir.string()}, env).exit_code == 0);
+  CHECK(meshctl::testing::run({"cat", (dir / "wuxi" / "port").string()}).out == port);
+  r = meshctl::testing::run({script, "env", "--dir", dir.string()}, env);
   REQUIRE(r.exit_code == 0);
   CHECK(r.out.find("export KUBECONFIG=" + (dir / "kubeconfig").string()) != std::string::npos);
-  r = kubesim::testing::run_program(
+  r = meshctl::testing::run(
       {"kubectl", "--context", "wuxi", "get", "pods", "-A", "-o", "name"},
       {{"KUBECONFIG", (dir / "kubeconfig").string()}, {"HOME", dir.string()}});
   CHECK(r.exit_code == 0);
   CHECK(r.out == "pod/sleep-7656cf8794-k3m9r\npod/istiod-7d4f8b9c6d-q8w7n\n");
-  r = kubesim::testing::run_program(
+  r = meshctl::testing::run(
       {"kubectl", "--context", "cn-shanghai", "get", "deploy", "-n", "dev", "-o", "name"},
       {{"KUBECONFIG", (dir / "kubeconfig").string()}, {"HOME", dir.string()}});
   CHECK(r.out == "deployment.apps/helloworld-v1\ndeployment.apps/sleep\n");
-  const std::string pid =
-      kubesim::testing::run_program({"cat", (dir / "wuxi" / "pid").string()}).out;
-  REQUIRE(kubesim::testing::run_program({script, "down", "--dir", dir.string()}, env).exit_code ==
-          0);
+  const std::string pid = meshctl::testing::run({"cat", (dir / "wuxi" / "pid").string()}).out;
+  REQUIRE(meshctl::testing::run({script, "down", "--dir", dir.string()}, env).exit_code == 0);
   CHECK_FALSE(fs::exists(dir));
-  CHECK(kubesim::testing::run_program({"kill", "-0", pid.substr(0, pid.find('\n'))}).exit_code !=
-        0);
+  CHECK(meshctl::testing::run({"kill", "-0", pid.substr(0, pid.find('\n'))}).exit_code != 0);
 }
 
 TEST_CASE("quantities read back in kube-apiserver's canonical form through kubectl",

@@ -3,7 +3,7 @@
 // 410 for a version older than the history, timeoutSeconds — and `kubectl get -w` against it.
 
 #include "kubesim_process.hpp"
-#include "run.hpp"
+#include "support/process.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -58,7 +58,7 @@ std::vector<std::pair<std::string, std::string>> events_of(const std::string& bo
 }
 
 bool have_kubectl() {
-  return kubesim::testing::run_program({"kubectl", "version", "--client"}).exit_code == 0;
+  return meshctl::testing::run({"kubectl", "version", "--client"}).exit_code == 0;
 }
 
 } // namespace
@@ -209,7 +209,7 @@ TEST_CASE("kubectl get -w follows changes on kubesim", "[kubesim][kubectl][watch
   Sim s;
   const auto home = s.sim.state_dir() / "home";
   auto watcher = std::async(std::launch::async, [&] {
-    return kubesim::testing::run_program(
+    return meshctl::testing::run(
         {"timeout", "-s", "INT", "5", "kubectl", "--kubeconfig", s.sim.kubeconfig_path().string(),
          "get", "services", "-n", "dev", "-w"},
         {{"HOME", home.string()}, {"KUBECACHEDIR", (home / "cache").string()}});
@@ -226,7 +226,7 @@ TEST_CASE("kubectl get -w follows changes on kubesim", "[kubesim][kubectl][watch
 
   // -o json prints each changed object as JSON.
   auto json_watcher = std::async(std::launch::async, [&] {
-    return kubesim::testing::run_program(
+    return meshctl::testing::run(
         {"timeout", "-s", "INT", "5", "kubectl", "--kubeconfig", s.sim.kubeconfig_path().string(),
          "get", "services", "-n", "dev", "-w", "--watch-only", "-o", "name"},
         {{"HOME", home.string()}, {"KUBECACHEDIR", (home / "cache").string()}});

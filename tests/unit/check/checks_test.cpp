@@ -14,27 +14,9 @@ using namespace meshctl::testing::check;
 
 namespace {
 
-const Finding* find(const Findings& fs, const std::string& id, const std::string& cluster) {
-  for (const auto& f : fs) {
-    if (f.id == id && f.cluster == cluster) {
-      return &f;
-    }
-  }
-  return nullptr;
-}
-
 int count(const Findings& fs, Severity s) {
   return static_cast<int>(
       std::count_if(fs.begin(), fs.end(), [&](const Finding& f) { return f.severity == s; }));
-}
-
-std::string dump_findings(const Findings& fs) {
-  std::string out;
-  for (const auto& f : fs) {
-    out += std::string(severity_name(f.severity)) + " " + f.id + " [" + f.cluster + "] " +
-           f.message + "\n";
-  }
-  return out;
 }
 
 // The finding must be there, an error (unless said otherwise), with a hint holding `fix`.
@@ -47,13 +29,6 @@ std::string dump_findings(const Findings& fs) {
     CHECK(f_->severity == (sev));                                                                  \
     CHECK_THAT(f_->hint, Catch::Matchers::Contains(fix));                                          \
   } while (false)
-
-ClusterFacts& wuxi(MeshFacts& f) {
-  return f.clusters[1];
-}
-ClusterFacts& shanghai(MeshFacts& f) {
-  return f.clusters[0];
-}
 
 } // namespace
 
@@ -390,6 +365,21 @@ TEST_CASE("verify: remote secret details (label, loopback, token, clusterz)", "[
              Catch::Matchers::Contains("list nodes"));
   REQUIRE_FINDING(fs, "remote-secret.too-powerful", "wuxi", Severity::k_warning, "reader");
 
+  // A review the API server did not answer (503 after retries) is no verdict: "could not check".
+  facts = healthy_facts();
+  auto& unanswered = wuxi(facts).remote_secrets[0].kubeconfigs[0].token_check->access[2];
+  unanswered.allowed = false;
+  unanswered.unanswered = true;
+  unanswered.http_status = 503;
+  fs = check_remote_secrets(facts);
+  CHECK(find(fs, "remote-secret.permissions", "wuxi") == nullptr);
+  CHECK(find(fs, "remote-secret.ok", "wuxi") == nullptr);
+  REQUIRE_FINDING(fs, "remote-secret.unchecked", "wuxi", Severity::k_warning,
+                  "no verdict on the token's permissions");
+  CHECK_THAT(find(fs, "remote-secret.unchecked", "wuxi")->message,
+             Catch::Matchers::Contains("could not check whether the token") &&
+                 Catch::Matchers::Contains("list nodes (HTTP 503)"));
+
   facts = healthy_facts();
   (*wuxi(facts).clusterz)[0].sync_status = "timeout";
   REQUIRE_FINDING(check_remote_secrets(facts), "clusterz.not-synced", "wuxi", Severity::k_error,
@@ -653,22 +643,6 @@ TEST_CASE("verify: istiod's mesh config is read as istiod reads it", "[check][ve
   CHECK(image_tag("registry.local:5000/istio/pilot") == "");
   CHECK(image_tag("docker.io/istio/pilot:1.24.2@sha256:abc") == "1.24.2");
 }
-
-namespace {
-
-// Turns both clusters' gateways into LoadBalancers whose ingress is `ingress` (per cluster), with
-// every client reaching the other cluster at `resolved` as istiod pushes it.
-MeshFacts lb_facts(const json& shanghai_ingress, const json& wuxi_ingress) {
-  auto facts = healthy_facts();
-  for (auto& c : facts.clusters) {
-    auto svc = gateway_service(c.name, {}, std::nullopt, "LoadBalancer");
-    svc["status"]["loadBalancer"]["ingress"] = c.name == "wuxi" ? wuxi_ingress : shanghai_ingress;
-    c.gateway_services = {svc};
-  }
-  return facts;
-}
-
-} // namespace
 
 TEST_CASE("verify: a LoadBalancer gateway with a hostname (AWS ELB)", "[check][verify]") {
   const json sh = json::array({{{"hostname", "gw-sh.elb.example"}}});

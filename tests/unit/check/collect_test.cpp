@@ -190,3 +190,34 @@ TEST_CASE("a 403 on discovery keeps the cluster reachable and says what was not 
   // Kinds discovery could not list are not called missing.
   CHECK(findings(all, "wuxi", "istio.crds-missing").empty());
 }
+
+TEST_CASE("verify --from: a pod no cluster has is not found, one a cluster forbids is not absent",
+          "[check][collect][seam]") {
+  const std::string pod_path = "/api/v1/namespaces/sample/pods/sleep-1";
+  SECTION("404 everywhere: endpoints.from-not-found") {
+    Verify v({"cn-shanghai", "wuxi"});
+    v.options.from = "sleep-1.sample";
+    const auto all = run_checks(v.collect());
+    const auto f = findings(all, "", "endpoints.from-not-found");
+    REQUIRE(f.size() == 1);
+    CHECK(f[0].severity == Severity::k_error);
+    CHECK(f[0].message == "--from sleep-1.sample: no such pod in any reachable cluster");
+    CHECK(v.fakes[0]->calls(Method::k_get, pod_path).size() == 1);
+  }
+  SECTION("403 in one cluster: endpoints.unavailable there, nothing said missing") {
+    Verify v({"cn-shanghai", "wuxi"});
+    v.options.from = "sleep-1.sample";
+    v.fakes[0]->on(Method::k_get, pod_path,
+                   FakeReply::api_status(403, "Forbidden",
+                                         "pods \"sleep-1\" is forbidden: User \"viewer\" cannot "
+                                         "get resource \"pods\" in the namespace \"sample\""));
+    const auto facts = v.collect();
+    REQUIRE(cluster(facts, "cn-shanghai").errors.contains("client"));
+    const auto all = run_checks(facts);
+    CHECK(findings(all, "", "endpoints.from-not-found").empty());
+    const auto unavailable = findings(all, "cn-shanghai", "endpoints.unavailable");
+    REQUIRE(unavailable.size() == 1);
+    CHECK(unavailable[0].severity == Severity::k_warning);
+    CHECK(unavailable[0].message.find("forbidden") != std::string::npos);
+  }
+}

@@ -6,6 +6,7 @@
 // Every check passes on it; the tests break one thing at a time.
 
 #include "check/facts.hpp"
+#include "check/finding.hpp"
 #include "envoy/routes.hpp"
 #include "support/testing.hpp"
 #include "unit/check/fixtures.hpp"
@@ -249,6 +250,46 @@ inline MeshFacts healthy_facts() {
   f.clusters.push_back(cluster("wuxi", "cn-shanghai", "10.20.0.21", "192.168.0.11", "10.30", "v2"));
   meshctl::check::digest(f);
   return f;
+}
+
+inline ClusterFacts& shanghai(MeshFacts& f) {
+  return f.clusters[0];
+}
+inline ClusterFacts& wuxi(MeshFacts& f) {
+  return f.clusters[1];
+}
+
+/// The healthy snapshot with both clusters' gateways turned into LoadBalancers whose ingress is
+/// `shanghai_ingress` / `wuxi_ingress` (status.loadBalancer.ingress).
+inline MeshFacts lb_facts(const json& shanghai_ingress, const json& wuxi_ingress) {
+  auto facts = healthy_facts();
+  for (auto& c : facts.clusters) {
+    auto svc = gateway_service(c.name, {}, std::nullopt, "LoadBalancer");
+    svc["status"]["loadBalancer"]["ingress"] = c.name == "wuxi" ? wuxi_ingress : shanghai_ingress;
+    c.gateway_services = {svc};
+  }
+  return facts;
+}
+
+/// The first finding with that id about that cluster ("" = the mesh), or nullptr.
+inline const meshctl::check::Finding* find(const meshctl::check::Findings& fs,
+                                           const std::string& id, const std::string& cluster) {
+  for (const auto& f : fs) {
+    if (f.id == id && f.cluster == cluster) {
+      return &f;
+    }
+  }
+  return nullptr;
+}
+
+/// One line per finding ("error remote-secret.missing [wuxi] …"), for a failing test's output.
+inline std::string dump_findings(const meshctl::check::Findings& fs) {
+  std::string out;
+  for (const auto& f : fs) {
+    out += std::string(meshctl::check::severity_name(f.severity)) + " " + f.id + " [" + f.cluster +
+           "] " + f.message + "\n";
+  }
+  return out;
 }
 
 } // namespace meshctl::testing::check

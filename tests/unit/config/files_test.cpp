@@ -11,6 +11,7 @@
 #include <fstream>
 #include <optional>
 #include <string>
+#include <thread>
 
 namespace fs = std::filesystem;
 using namespace meshctl::config::detail;
@@ -126,4 +127,36 @@ TEST_CASE("a plugin is killed after its timeout, and its output is capped", "[co
   const PluginRun missing =
       run_plugin((dir.path / "none").string(), {}, {}, std::chrono::seconds(5), 1024);
   CHECK(missing.spawn_error == ENOENT);
+}
+
+TEST_CASE("a plugin that closes its output and hangs is killed at the bound, with what it started",
+          "[config][exec]") {
+  TempDir dir;
+  const fs::path exe = dir.path / "hang";
+  const fs::path pid_file = dir.path / "child.pid";
+  // Closes stdout and stderr (so no EOF wait can notice), starts a helper, and waits forever.
+  std::ofstream(exe) << "#!/bin/sh\nexec >/dev/null 2>&1\nsleep 60 &\necho $! > " +
+                            pid_file.string() + "\nwait\n";
+  fs::permissions(exe, fs::perms::owner_all);
+  const auto start = std::chrono::steady_clock::now();
+  const PluginRun run = run_plugin(exe.string(), {}, {}, std::chrono::milliseconds(500), 1024);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(3));
+  CHECK(run.timed_out);
+  // The helper went with it (its process group was killed).
+  std::ifstream in(pid_file);
+  pid_t helper = 0;
+  in >> helper;
+  REQUIRE(helper > 0);
+  // Gone, or a zombie waiting for a reaper that is not us (it was reparented).
+  auto dead = [helper] {
+    std::ifstream stat("/proc/" + std::to_string(helper) + "/stat");
+    std::string pid, comm, state;
+    return !(stat >> pid >> comm >> state) || state == "Z";
+  };
+  bool gone = false;
+  for (int i = 0; i < 100 && !gone; ++i) {
+    gone = dead();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK(gone);
 }

@@ -665,6 +665,14 @@ TEST_CASE("exec plugin: failures are clear errors", "[kubeconfig][exec]") {
       dir, "typed", exec_credential("client.authentication.k8s.io/v1", R"({"token":42})"));
   CHECK(contains(get_credentials(exec_context("typed", typed.string())).error().what(),
                  "malformed ExecCredential"));
+  // The wrong kind gets a hint about the plugin's output, not one about something else.
+  const auto wrong_kind = write_script(
+      dir, "kind",
+      "echo '{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"Status\"}'\n");
+  auto k = get_credentials(exec_context("kind", wrong_kind.string()));
+  REQUIRE_FALSE(k);
+  CHECK(contains(k.error().what(), "returned kind \"Status\", not ExecCredential"));
+  CHECK(contains(k.error().hint(), "one ExecCredential object"));
   // null reads as absent, as Go's JSON decoding has it.
   const auto nulls =
       write_script(dir, "nulls",
@@ -677,6 +685,18 @@ TEST_CASE("exec plugin: failures are clear errors", "[kubeconfig][exec]") {
   const auto not_exec = dir.write("not-executable", "#!/bin/sh\n");
   CHECK(contains(get_credentials(exec_context("noexec", not_exec.string())).error().what(),
                  "could not be started"));
+
+  // A failed run is not repeated for every request (each would wait for it again): its error
+  // stands until the credentials are invalidated (after a 401).
+  const auto runs = dir.path() / "runs";
+  const auto counted = write_script(dir, "counted", "echo x >> '" + runs.string() + "'\nexit 1\n");
+  const auto ctx = exec_context("fails-once", counted.string());
+  CHECK_FALSE(get_credentials(ctx));
+  CHECK_FALSE(get_credentials(ctx));
+  CHECK(read_file(runs) == "x\n");
+  invalidate_credentials("fails-once");
+  CHECK_FALSE(get_credentials(ctx));
+  CHECK(read_file(runs) == "x\nx\n");
 }
 
 TEST_CASE("exec plugin: apiVersion and interactiveMode are checked before running",
@@ -719,6 +739,10 @@ TEST_CASE("RFC 3339 timestamps", "[kubeconfig]") {
         "2024-05-01T02:00:00+0800", "2024-05-01T02:00:00.Z", "2024-05-01T02:00:00Zjunk"}) {
     CHECK_FALSE(parse_rfc3339(bad).has_value());
   }
+  // Years system_clock cannot hold (the fuzzer found 1015 overflowing from_time_t) stay in order.
+  CHECK(*parse_rfc3339("1015-01-02T03:04:05.123+08:00") == system_clock::time_point::min());
+  CHECK(*parse_rfc3339("9999-12-31T23:59:59Z") == system_clock::time_point::max());
+  CHECK(*parse_rfc3339("2200-01-01T00:00:00Z") > system_clock::now());
 }
 
 TEST_CASE("invalid UTF-8 in a kubeconfig is refused, as kubectl does", "[kubeconfig]") {

@@ -1,4 +1,5 @@
 #include "core/base64.hpp"
+#include "core/duration.hpp"
 #include "core/error.hpp"
 #include "core/fanout.hpp"
 #include "core/json.hpp"
@@ -37,6 +38,9 @@ TEST_CASE("did you mean finds close words and rejects distant ones", "[core]") {
   CHECK_FALSE(did_you_mean("kubernetes", verbs).has_value());
   CHECK(edit_distance("kitten", "sitting") == 3);
   CHECK(did_you_mean_suffix("wux", {"wuxi", "cn-shanghai"}) == " (did you mean \"wuxi\"?)");
+  // The word itself is never the suggestion ("--context" (did you mean "--context"?)).
+  CHECK_FALSE(did_you_mean("--context", {"--context"}).has_value());
+  CHECK(did_you_mean("--context", {"--context", "--contexts"}) == "--contexts");
 }
 
 TEST_CASE("redaction hides registered secrets, bearer tokens and private keys", "[core]") {
@@ -198,4 +202,35 @@ TEST_CASE("base64: one decoder, strict or skipping line breaks, with reasons", "
     all += static_cast<char>(c);
   }
   CHECK(base64_decode(base64_encode(all)) == all);
+}
+
+TEST_CASE("durations as people type them; plain numbers are seconds", "[core]") {
+  using std::chrono::milliseconds;
+  CHECK(parse_duration("30", "--timeout") == milliseconds(30000));
+  CHECK(parse_duration("30s", "--timeout") == milliseconds(30000));
+  CHECK(parse_duration("2m", "--timeout") == milliseconds(120000));
+  CHECK(parse_duration("1m30s", "--timeout") == milliseconds(90000));
+  CHECK(parse_duration("1.5s", "--timeout") == milliseconds(1500));
+  CHECK(parse_duration("250ms", "--timeout") == milliseconds(250));
+  CHECK(parse_duration("1h", "--timeout") == milliseconds(3600000));
+  CHECK(parse_duration("0.5", "--timeout") == milliseconds(500));
+  for (const char* bad : {"", "0", "0s", "-5", "soon", "5x", "s", "1m30", "."}) {
+    INFO(bad);
+    const auto r = parse_duration(bad, "--timeout");
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code() == ExitCode::k_usage);
+    CHECK(r.error().what().rfind("--timeout ", 0) == 0);
+    CHECK(r.error().hint().find("1m30s") != std::string::npos);
+  }
+  CHECK(format_duration(milliseconds(90000)) == "1m30s");
+  CHECK(format_duration(milliseconds(3000)) == "3s");
+  CHECK(format_duration(milliseconds(1500)) == "1.5s");
+  CHECK(format_duration(milliseconds(250)) == "250ms");
+}
+
+TEST_CASE("an error about a cluster starts with its name, once", "[core]") {
+  Error e(ExitCode::k_failed, "boom");
+  e.with_context("reading cacerts");
+  CHECK(e.with_cluster("wuxi").what() == "wuxi: reading cacerts: boom");
+  CHECK(e.with_cluster("wuxi").what() == "wuxi: reading cacerts: boom");
 }

@@ -394,6 +394,20 @@ TEST_CASE("errors name the file, line, column and JSON path", "[envoy][errors]")
   CHECK(wrong.error().hint().find("proxy-config eds") != std::string::npos);
 }
 
+TEST_CASE("invalid UTF-8 in a dump's strings is printed as Go prints it, U+FFFD per byte",
+          "[envoy][json]") {
+  // The fuzzer found `-o yaml` failing with an internal error on such a dump.
+  CHECK(go_json_quote("ok \xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80") ==
+        "\"ok \xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80\"");
+  CHECK(go_json_quote("a\xFF"
+                      "b\xC3") == "\"a\\ufffdb\\ufffd\"");
+  CHECK(go_json_quote("\xC0\xAF\xED\xA0\x80") == "\"\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\"");
+  const std::string message = "{\"name\": \"is\xFFtio\"}";
+  const std::string json = protojson_array({message});
+  CHECK(json.find("is\\ufffdtio") != std::string::npos);
+  CHECK(json_to_yaml(json).find("name: is\xEF\xBF\xBDtio") != std::string::npos);
+}
+
 TEST_CASE("protojson output keeps map and Struct keys, sorts them, escapes as Go",
           "[envoy][json]") {
   const std::string message = R"({"@type": "type.googleapis.com/envoy.config.cluster.v3.Cluster",

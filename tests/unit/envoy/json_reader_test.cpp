@@ -1,6 +1,9 @@
 // JsonReader: values, escapes, skipping, errors with offsets, and documents larger than the
 // reader's index window (strings, escapes and brackets straddling 64-byte blocks and windows).
+// Every reader test runs once per SIMD kernel this CPU has (SSE2, AVX2, AVX-512), forced through
+// the test-only detail::force_kernel, so a machine with AVX-512 still tests the narrower ones.
 
+#include "envoy/json_index.hpp"
 #include "envoy/json_reader.hpp"
 #include "support/testing.hpp"
 
@@ -13,6 +16,15 @@ using meshctl::envoy::JsonError;
 using meshctl::envoy::JsonReader;
 
 namespace {
+
+namespace detail = meshctl::envoy::detail;
+
+// Catch2 runs a test case that calls this once per kernel the CPU supports (GENERATE re-enters it
+// for each value); the returned scope keeps that kernel forced until the test case ends.
+#define FOR_EACH_KERNEL()                                                                          \
+  const auto kernel_ = GENERATE(from_range(detail::supported_kernels()));                          \
+  const detail::ScopedKernel forced_kernel_(kernel_);                                              \
+  INFO("JSON index kernel: " << detail::kernel_name(kernel_))
 
 // Reads any value into a compact canonical text, to compare what the reader saw.
 std::string canonical(JsonReader& r) {
@@ -75,6 +87,7 @@ std::uint64_t error_offset(const std::string& text) {
 } // namespace
 
 TEST_CASE("JsonReader reads nested values in order", "[envoy][json]") {
+  FOR_EACH_KERNEL();
   CHECK(read_all(R"({"a": 1, "b": [true, false, null, -2.5e3], "c": {"d": "x"}, "e": []})") ==
         "{a:1,b:[true,false,null,-2.5e3],c:{d:'x'},e:[]}");
   CHECK(read_all("  [ ]  ") == "[]");
@@ -86,6 +99,7 @@ TEST_CASE("JsonReader reads nested values in order", "[envoy][json]") {
 }
 
 TEST_CASE("JsonReader unescapes strings, including surrogate pairs", "[envoy][json]") {
+  FOR_EACH_KERNEL();
   CHECK(read_all(R"(["a\"b", "\\", "\/", "\n\t", "\u00e9", "\ud83d\ude00", "\ud800x"])") ==
         "['a\"b','\\','/','\n\t','\xC3\xA9','\xF0\x9F\x98\x80','\xEF\xBF\xBDx']");
   // Escaped quotes and backslashes must not end the string or hide brackets in it.
@@ -93,6 +107,7 @@ TEST_CASE("JsonReader unescapes strings, including surrogate pairs", "[envoy][js
 }
 
 TEST_CASE("JsonReader reads integers, quoted 64-bit integers and booleans", "[envoy][json]") {
+  FOR_EACH_KERNEL();
   JsonReader r(R"({"port": 15443, "big": "18446744073709551615", "neg": -7, "on": true})");
   r.begin_object();
   std::string_view k;
@@ -113,6 +128,7 @@ TEST_CASE("JsonReader reads integers, quoted 64-bit integers and booleans", "[en
 }
 
 TEST_CASE("JsonReader skips and captures values", "[envoy][json]") {
+  FOR_EACH_KERNEL();
   const std::string text =
       R"({"skip": {"a": [1, {"b": "]}"}], "c": null}, "keep": [1, "x"], "s": "t", "n": 3})";
   JsonReader r(text);
@@ -133,14 +149,22 @@ TEST_CASE("JsonReader skips and captures values", "[envoy][json]") {
 }
 
 TEST_CASE("JsonReader rejects malformed documents at the right offset", "[envoy][json]") {
+  FOR_EACH_KERNEL();
   CHECK(error_offset(R"({"a": 1)") == 7);       // truncated: error at the end
   CHECK(error_offset(R"({"a": [1, 2})") == 11); // '}' closes an array
   CHECK(error_offset(R"({"a" 1})") == 6);       // missing ':' (the next entry is '}')
   CHECK(error_offset(R"({"a": 1,})") == 8);     // trailing comma
   CHECK(error_offset(R"({"a": 1} x)") == 9);    // data after the document
   CHECK(error_offset(R"({"a": nope})") == 6);   // not a literal
-  CHECK(error_offset(R"({"a": "b\q"})") == 9);  // bad escape
-  CHECK(error_offset(R"(<html>)") == 0);        // an error page, not JSON
+  // Numbers follow JSON's grammar (the fuzzer found "-" and "1.2.3" read as numbers).
+  CHECK(error_offset("[-]") == 1);
+  CHECK(error_offset(R"({"a": 1.2.3})") == 6);
+  CHECK(error_offset("[01]") == 1);
+  CHECK(error_offset("[1e]") == 1);
+  CHECK(error_offset("[.5]") == 1);
+  CHECK(read_all("[-0, 0.5e-3, 1E+2, 10]") == "[-0,0.5e-3,1E+2,10]");
+  CHECK(error_offset(R"({"a": "b\q"})") == 9); // bad escape
+  CHECK(error_offset(R"(<html>)") == 0);       // an error page, not JSON
   CHECK(error_offset("") == 0);
   // Skipping checks brackets too.
   JsonReader r(R"({"a": {"b": [}}})");
@@ -148,6 +172,61 @@ TEST_CASE("JsonReader rejects malformed documents at the right offset", "[envoy]
   std::string_view k;
   REQUIRE(r.next_member(k));
   CHECK_THROWS_AS(r.skip_value(), JsonError);
+}
+
+namespace {
+
+// The message of the JsonError `f` throws ("" when it throws none).
+template <class F> std::string error_message(F&& f) {
+  try {
+    f();
+  } catch (const JsonError& e) {
+    return e.what();
+  }
+  return {};
+}
+
+// Reads every value of `text` (skipping them all).
+void skip_all(const std::string& text) {
+  JsonReader r(text);
+  r.skip_value();
+  r.expect_end();
+}
+
+} // namespace
+
+TEST_CASE("what cannot be JSON is refused from its first bytes", "[envoy][json]") {
+  using meshctl::envoy::check_json_start;
+  CHECK(error_message([] { check_json_start("", true); }) == "the document is empty");
+  CHECK(error_message([] { check_json_start(" \n", true); }).find("nothing but whitespace") !=
+        std::string::npos);
+  CHECK(error_message([] { check_json_start(" \n", false); }).empty()); // a stream: wait for more
+  CHECK(error_message([] { check_json_start(std::string(4, '\0'), false); }) ==
+        "a NUL byte: this is binary data, not JSON text");
+  CHECK(error_message([] { check_json_start("<html>502</html>", true); }) ==
+        "not JSON: expected '{' or '[' first, found \"<html>502</h\"\u2026");
+  CHECK(error_message([] {
+          check_json_start(std::string(70000, ' ') + "{}", true);
+        }).find("more than 64 KiB of whitespace") != std::string::npos);
+  CHECK(error_message([] { check_json_start(" \r\n\t{\"configs\": []}", true); }).empty());
+}
+
+TEST_CASE("JsonReader refuses NUL bytes and whole windows of whitespace without reading on",
+          "[envoy][json]") {
+  // In the reader's own thread (small documents) and in the background indexer's (>= 8 MB).
+  for (const std::size_t size : {std::size_t{3} << 20U, std::size_t{12} << 20U}) {
+    INFO(size);
+    std::string zeros = "[\"a\", ";
+    zeros.resize(size, '\0');
+    CHECK(error_message([&] { skip_all(zeros); }).find("a NUL byte") != std::string::npos);
+    std::string blank = "[1, ";
+    blank.resize(size, ' ');
+    CHECK(error_message([&] { skip_all(blank + "2]"); }).find("of nothing but whitespace") !=
+          std::string::npos);
+    // A long string is no whitespace: a window inside it indexes nothing and is fine.
+    const std::string long_string = "[\"" + std::string(size, 'x') + "\"]";
+    CHECK(error_message([&] { skip_all(long_string); }).empty());
+  }
 }
 
 namespace {
@@ -217,6 +296,7 @@ void check_escape_torture(const std::string& text, const std::vector<std::string
 } // namespace
 
 TEST_CASE("JsonReader handles documents much larger than its index window", "[envoy][json]") {
+  FOR_EACH_KERNEL();
   // ~5 MB: indexed window by window on the reader's thread.
   std::vector<std::string> expected;
   const std::string text = escape_torture(30000, expected);
@@ -226,6 +306,7 @@ TEST_CASE("JsonReader handles documents much larger than its index window", "[en
 }
 
 TEST_CASE("JsonReader indexes big documents on a second thread correctly", "[envoy][json]") {
+  FOR_EACH_KERNEL();
   // >= 8 MB: stage one runs ahead on another thread (where the machine has two cores).
   std::vector<std::string> expected;
   const std::string text = escape_torture(70000, expected);

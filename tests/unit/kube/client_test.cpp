@@ -76,6 +76,7 @@ FakeResponse discovery_answer(const FakeRequest& req, bool istio) {
     }
     return json_response({{"kind", "APIGroupList"}, {"apiVersion", "v1"}, {"groups", groups}});
   }
+  // Lists are built with json::array: clang reads a one-element braced list `{x}` as a copy of x.
   auto list = [](const std::string& gv, json resources) {
     return json_response(
         {{"kind", "APIResourceList"}, {"groupVersion", gv}, {"resources", resources}});
@@ -92,13 +93,13 @@ FakeResponse discovery_answer(const FakeRequest& req, bool istio) {
                        res("pods", "Pod", true), res("pods/exec", "PodExecOptions", true)});
   }
   if (req.path == "/apis/apps/v1") {
-    return list("apps/v1", {res("deployments", "Deployment", true)});
+    return list("apps/v1", json::array({res("deployments", "Deployment", true)}));
   }
   if (istio && req.path == "/apis/networking.istio.io/v1") {
-    return list("networking.istio.io/v1", {res("gateways", "Gateway", true)});
+    return list("networking.istio.io/v1", json::array({res("gateways", "Gateway", true)}));
   }
   if (istio && req.path == "/apis/networking.istio.io/v1beta1") {
-    return list("networking.istio.io/v1beta1", {res("gateways", "Gateway", true)});
+    return list("networking.istio.io/v1beta1", json::array({res("gateways", "Gateway", true)}));
   }
   return status_response(404, "NotFound", "the server could not find the requested resource");
 }
@@ -343,7 +344,7 @@ TEST_CASE("list follows continue tokens and escapes selectors", "[kube]") {
       page["items"] = {service("c"), service("d")};
       page["metadata"]["continue"] = "token-2";
     } else {
-      page["items"] = {service("e")};
+      page["items"] = json::array({service("e")});
     }
     return json_response(page);
   });
@@ -393,7 +394,7 @@ TEST_CASE("an expired continue token restarts the list without paging", "[kube]"
     }
     json page = {{"kind", "ServiceList"}, {"apiVersion", "v1"}, {"metadata", json::object()}};
     if (req.has_param("limit")) {
-      page["items"] = {service("a")};
+      page["items"] = json::array({service("a")});
       page["metadata"]["continue"] = "token-1";
     } else {
       page["items"] = {service("a"), service("b"), service("c")};
@@ -993,4 +994,59 @@ TEST_CASE("exec: a server that does not speak the channel protocols is refused",
   const auto r = client->exec(exec_request());
   REQUIRE_FALSE(r);
   CHECK(r.error().error.message().find("no streaming protocol") != std::string::npos);
+}
+
+TEST_CASE("reviews and dry runs store nothing: retried like reads; other creates are not",
+          "[kube]") {
+  std::atomic<int> calls{0};
+  FakeApiServer server([&](const FakeRequest&) {
+    if (++calls % 3 != 0) {
+      return status_response(503, "ServiceUnavailable",
+                             "the server is currently unable to handle the request");
+    }
+    return json_response({{"kind", "SelfSubjectAccessReview"}, {"status", {{"allowed", true}}}},
+                         201);
+  });
+  auto client = client_for(server);
+  const json review = {
+      {"apiVersion", "authorization.k8s.io/v1"},
+      {"kind", "SelfSubjectAccessReview"},
+      {"spec", {{"resourceAttributes", {{"verb", "list"}, {"resource", "nodes"}}}}}};
+  const auto r = client->create(
+      {"authorization.k8s.io", "v1", "selfsubjectaccessreviews", "", "", ""}, review);
+  REQUIRE(r);
+  CHECK(calls == 3);
+  // A dry-run create is as safe.
+  calls = 0;
+  CHECK(client->create(services(), service("x"), {.dry_run = true}));
+  CHECK(calls == 3);
+  // A real create is not repeated after a 503: it may have been stored.
+  calls = 0;
+  const auto created = client->create(services(), service("x"));
+  REQUIRE_FALSE(created);
+  CHECK(created.error().http_status == 503);
+  CHECK(calls == 1);
+  // Nor is a patch, unless the caller says it is idempotent (a restart annotation).
+  calls = 0;
+  CHECK_FALSE(client->patch(services("x"), PatchType::k_merge, json::object()));
+  CHECK(calls == 1);
+  calls = 0;
+  CHECK(client->patch(services("x"), PatchType::k_merge, json::object(), {.idempotent = true}));
+  CHECK(calls == 3);
+}
+
+TEST_CASE("the total bound covers the attempts too: a slow answer cannot outlast it", "[kube]") {
+  FakeApiServer server([](const FakeRequest&) {
+    std::this_thread::sleep_for(milliseconds(1500));
+    return json_response(service("late"));
+  });
+  auto options = fast_options();
+  options.request_timeout = std::chrono::seconds(10); // per attempt: would wait for the answer
+  options.retry.max_total = milliseconds(400);        // what --timeout sets
+  auto client = client_for(server, options);
+  const auto start = Clock::now();
+  const auto r = client->get(services("late"));
+  REQUIRE_FALSE(r);
+  CHECK(Clock::now() - start < milliseconds(1200));
+  CHECK(r.error().unreachable());
 }

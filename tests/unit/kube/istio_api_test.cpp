@@ -97,3 +97,21 @@ TEST_CASE("a cluster without a usable Istio API fails with what it serves", "[ku
           "Istio is not installed in wuxi (networking.istio.io DestinationRule unknown)");
   }
 }
+
+TEST_CASE("a networking.istio.io version whose discovery failed is no reason to pick another",
+          "[kube][istio]") {
+  // v1's resource list could not be read (503 after retries); v1beta1's could.
+  std::map<std::string, ResourceMap::GroupVersionResult> by_gv;
+  by_gv["networking.istio.io/v1"].error = "GET /apis/networking.istio.io/v1: HTTP 503";
+  by_gv["networking.istio.io/v1beta1"].resources = {
+      ResourceInfo{"networking.istio.io", "v1beta1", "gateways", "Gateway", true, {"get"}},
+      ResourceInfo{
+          "networking.istio.io", "v1beta1", "destinationrules", "DestinationRule", true, {"get"}}};
+  const std::vector<GroupVersions> groups{{"", {"v1"}, "v1"},
+                                          {"networking.istio.io", {"v1", "v1beta1"}, "v1"}};
+  const auto api = choose_istio_api(ResourceMap(groups, by_gv), "wuxi");
+  REQUIRE_FALSE(api);
+  CHECK(api.error().message() ==
+        "wuxi: could not read the API discovery of networking.istio.io/v1: GET "
+        "/apis/networking.istio.io/v1: HTTP 503");
+}

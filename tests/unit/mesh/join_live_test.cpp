@@ -183,6 +183,12 @@ TEST_CASE("join_live joins two clusters: base objects, tokens, then complete rem
   // cacerts was created, so istiod, which reads it only at start, was restarted in both.
   REQUIRE(report->istiod_restarts.size() == 2);
   CHECK(report->istiod_restarts[0].why.find("rewrote cacerts") != std::string::npos);
+  CHECK(summary.find("dry run") == std::string::npos);
+  // A dry run says so on each cluster's line, as kubectl does ("… created (dry run)").
+  CHECK(format_join_report(*report, 0, DryRun::k_client).find(" unchanged (dry run)\n") !=
+        std::string::npos);
+  CHECK(format_join_report(*report, 0, DryRun::k_server).find(" unchanged (server dry run)\n") !=
+        std::string::npos);
 
   // Each cluster holds the other's remote Secret, written once, with the real token and CA.
   const auto in_wuxi = remote_secret_writes(*mesh.fakes[1]);
@@ -205,10 +211,17 @@ TEST_CASE("a timeout while writing base objects stops join before any remote Sec
                         std::string(render::k_gateway_name),
                     FakeReply::timeout());
   auto report = join_live(mesh.session, {}, mesh.clients, global());
-  REQUIRE_FALSE(report);
-  CHECK(report.error().code() == ExitCode::k_unreachable);
-  CHECK(report.error().what().rfind("applying Service istio-system/istio-eastwestgateway to wuxi: ",
-                                    0) == 0);
+  REQUIRE(report);
+  REQUIRE(report->errors.size() == 1);
+  CHECK(report->errors[0].code() == ExitCode::k_unreachable);
+  CHECK(report->errors[0].what().rfind(
+            "wuxi: applying Service istio-system/istio-eastwestgateway to wuxi: ", 0) == 0);
+  // What was written before the failure is in the report: cn-shanghai's whole base, and wuxi's
+  // Namespace wave and whatever of the second wave got through.
+  const auto partial = format_partial_report(*report);
+  CHECK(partial.find("cn-shanghai: ") == 0);
+  CHECK(partial.find("\nwuxi: ") != std::string::npos);
+  CHECK(summarize_written(report->plans[0].changes).created > 0);
   // Server-side apply is idempotent: retried before giving up.
   CHECK(mesh.fakes[1]
             ->calls(Method::k_patch, "/api/v1/namespaces/istio-system/services/" +
@@ -229,14 +242,18 @@ TEST_CASE("a timeout writing a remote Secret is one clear line per failing clust
   StderrCapture stderr_text;
   auto report = join_live(mesh.session, {}, mesh.clients, global());
   const std::string logged = stderr_text.text();
-  REQUIRE_FALSE(report);
-  CHECK(report.error().what().rfind(
-            "applying Secret istio-system/istio-remote-secret-wuxi to cn-shanghai: ", 0) == 0);
-  CHECK(report.error().hint().find("--timeout") != std::string::npos);
-  // The other cluster's failure is not hidden: one warning line, naming it.
-  CHECK(logged == "warning: applying Secret istio-system/istio-remote-secret-cn-shanghai to wuxi: "
-                  "timed out talking to the API server at https://wuxi.fake.test:6443: Operation "
-                  "timed out after 30000 milliseconds with 0 bytes received (after 5 attempts)\n");
+  REQUIRE(report);
+  // Every cluster's failure, each one line starting with its cluster; nothing only logged.
+  REQUIRE(report->errors.size() == 2);
+  CHECK(report->errors[0].what().rfind(
+            "cn-shanghai: applying Secret istio-system/istio-remote-secret-wuxi to cn-shanghai: ",
+            0) == 0);
+  CHECK(report->errors[0].hint().find("--timeout") != std::string::npos);
+  CHECK(report->errors[1].what() ==
+        "wuxi: applying Secret istio-system/istio-remote-secret-cn-shanghai to wuxi: "
+        "timed out talking to the API server at https://wuxi.fake.test:6443: Operation "
+        "timed out after 30000 milliseconds with 0 bytes received (after 5 attempts)");
+  CHECK(logged.empty());
   // Every attempt carried the whole Secret: a complete kubeconfig with the real token, never a
   // placeholder, so whatever the server may have stored is whole.
   for (const auto& w : remote_secret_writes(*mesh.fakes[1])) {
@@ -263,5 +280,52 @@ TEST_CASE("a failed precondition anywhere means nothing is written anywhere",
         "wuxi: istiod is not installed in wuxi (no Deployment labelled app=istiod in "
         "istio-system)");
   CHECK(mesh.fakes[0]->writes().empty());
+  CHECK(mesh.fakes[1]->writes().empty());
+}
+
+TEST_CASE("join --restart-istiod retries the restart and restarts every cluster, reporting each "
+          "failure",
+          "[mesh][join][seam]") {
+  Mesh mesh;
+  const std::string istiod = "/apis/apps/v1/namespaces/istio-system/deployments/istiod";
+  auto is_restart = [](const kube::Request& r) {
+    return r.content_type == "application/strategic-merge-patch+json";
+  };
+  // cn-shanghai's API server is busy twice, then restarts istiod; wuxi's never manages to.
+  mesh.fakes[0]->on(Method::k_patch, istiod, FakeReply::json({{"kind", "Deployment"}}), -1,
+                    is_restart);
+  mesh.fakes[0]->on(Method::k_patch, istiod,
+                    FakeReply::api_status(503, "ServiceUnavailable", "busy"), 2, is_restart);
+  mesh.fakes[1]->on(Method::k_patch, istiod,
+                    FakeReply::api_status(500, "InternalError", "etcd is sad"), -1, is_restart);
+  JoinOptions options;
+  options.restart_istiod = RestartIstiod::k_always;
+  auto report = join_live(mesh.session, options, mesh.clients, global());
+  REQUIRE(report);
+  CHECK(mesh.fakes[0]->calls(Method::k_patch, istiod).size() == 3);
+  CHECK(mesh.fakes[1]->calls(Method::k_patch, istiod).size() == 5);
+  REQUIRE(report->errors.size() == 1);
+  CHECK(report->errors[0].what().rfind("wuxi: restarting istio-system/istiod: ", 0) == 0);
+  REQUIRE(report->istiod_restarts.size() == 1);
+  CHECK(report->istiod_restarts[0].cluster == "cn-shanghai");
+  // The restart came after everything else: both remote Secrets are in place.
+  CHECK(remote_secret_writes(*mesh.fakes[0]).size() == 1);
+  CHECK(remote_secret_writes(*mesh.fakes[1]).size() == 1);
+}
+
+TEST_CASE("a failed read of istiod's injector values is reported as the read, not as wrong values",
+          "[mesh][join][seam]") {
+  Mesh mesh;
+  mesh.fakes[1]->on(Method::k_get,
+                    "/api/v1/namespaces/istio-system/configmaps/"
+                    "istio-sidecar-injector",
+                    FakeReply::api_status(503, "ServiceUnavailable", "busy"));
+  auto report = join_live(mesh.session, {}, mesh.clients, global());
+  REQUIRE(report);
+  REQUIRE(report->precondition_errors.size() == 1);
+  const std::string what = report->precondition_errors[0].what();
+  CHECK(what.find("reading ConfigMap istio-system/istio-sidecar-injector") != std::string::npos);
+  CHECK(what.find("503") != std::string::npos);
+  CHECK(what.find("network is") == std::string::npos);
   CHECK(mesh.fakes[1]->writes().empty());
 }

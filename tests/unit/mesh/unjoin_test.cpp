@@ -2,6 +2,7 @@
 // --all and --purge-ca widen the set.
 
 #include "mesh/unjoin.hpp"
+#include "support/fake_transport.hpp"
 #include "support/testing.hpp"
 
 #include <catch2/catch.hpp>
@@ -171,4 +172,81 @@ TEST_CASE("the unjoin report a person reads", "[mesh][unjoin][golden]") {
   meshctl::testing::check_golden("unjoin/report.json", unjoin_report_json(report).dump(2) + "\n");
   CHECK(format_unjoin_report(UnjoinReport{}) ==
         "nothing to remove: no object meshctl made is left\n");
+}
+
+namespace {
+
+json remote_secret(const std::string& peer, const std::string& uid) {
+  return {{"apiVersion", "v1"},
+          {"kind", "Secret"},
+          {"metadata",
+           {{"name", "istio-remote-secret-" + peer},
+            {"namespace", "istio-system"},
+            {"uid", uid},
+            {"labels",
+             {{"app.kubernetes.io/managed-by", "meshctl"}, {"istio/multiCluster", "true"}}}}}};
+}
+
+} // namespace
+
+TEST_CASE("unjoin leaves alone an object replaced between its read and its delete, and says so",
+          "[mesh][unjoin][seam]") {
+  using meshctl::kube::Method;
+  using meshctl::testing::FakeReply;
+  using meshctl::testing::FakeTransport;
+  Session session;
+  std::vector<std::shared_ptr<FakeTransport>> fakes;
+  std::vector<std::unique_ptr<meshctl::kube::Client>> clients;
+  for (const char* name : {"cn-shanghai", "wuxi"}) {
+    meshctl::config::ClusterConfig c;
+    c.name = c.context = c.network = name;
+    session.config.clusters.push_back(c);
+    fakes.push_back(std::make_shared<FakeTransport>());
+    clients.push_back(meshctl::testing::fake_client(name, fakes.back()));
+  }
+  session.clusters = session.config.clusters;
+  fakes[0]->serve_object(remote_secret("wuxi", "uid-read"));
+  fakes[1]->serve_object(remote_secret("cn-shanghai", "uid-b"));
+  const std::string replaced = "/api/v1/namespaces/istio-system/secrets/istio-remote-secret-wuxi";
+  // Between unjoin's GET and its DELETE, someone deleted that Secret in cn-shanghai and made a new
+  // one of the same name: the API server refuses a delete whose uid precondition no longer holds.
+  fakes[0]->on(Method::k_delete, replaced, [](const meshctl::kube::Request& r) {
+    const auto opts = json::parse(r.body);
+    if (opts["preconditions"]["uid"] != "uid-now") {
+      return FakeReply::api_status(
+          409, "Conflict",
+          "Operation cannot be fulfilled on secrets \"istio-remote-secret-wuxi\": Precondition "
+          "failed: UID in precondition: " +
+              opts["preconditions"]["uid"].get<std::string>() + ", UID in object meta: uid-now");
+    }
+    return FakeReply::json({{"kind", "Status"}, {"status", "Success"}});
+  });
+  const std::string other =
+      "/api/v1/namespaces/istio-system/secrets/istio-remote-secret-cn-shanghai";
+  fakes[1]->on(Method::k_delete, other,
+               FakeReply::json({{"kind", "Status"}, {"status", "Success"}}));
+
+  meshctl::GlobalOptions global;
+  auto report = unjoin_live(session, global, clients, {});
+  REQUIRE(report);
+  // The delete was sent once, with the uid it read, and refused: the new Secret stays.
+  const auto deletes = fakes[0]->calls(Method::k_delete, replaced);
+  REQUIRE(deletes.size() == 1);
+  // (the fake serves the object with a uid of its own: the one unjoin read, not the new one)
+  const auto sent = json::parse(deletes[0].body)["preconditions"]["uid"].get<std::string>();
+  CHECK_FALSE(sent.empty());
+  CHECK(sent != "uid-now");
+  // The other cluster's delete went through.
+  CHECK(fakes[1]->calls(Method::k_delete, other).size() == 1);
+  // The report says it plainly: kept, with the reason, and an error naming cluster and object.
+  REQUIRE(report->errors.size() == 1);
+  CHECK(report->errors[0].what() ==
+        "cn-shanghai: Secret istio-system/istio-remote-secret-wuxi was replaced or changed between "
+        "unjoin's read and its delete, so it was left alone");
+  CHECK(report->errors[0].hint().find("run meshctl unjoin again") != std::string::npos);
+  const std::string text = format_unjoin_report(*report);
+  CHECK(text.find("cn-shanghai: 0 deleted, 1 left alone") != std::string::npos);
+  CHECK(text.find("kept       Secret istio-system/istio-remote-secret-wuxi  (replaced or changed "
+                  "after unjoin read it") != std::string::npos);
+  CHECK(text.find("wuxi: 1 deleted, 0 left alone") != std::string::npos);
 }

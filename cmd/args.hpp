@@ -1,0 +1,30 @@
+#pragma once
+// The command line as kubectl users type it, made into one CLI11 parses. CLI11 differs from pflag
+// (kubectl's flag library) in three ways this corrects before parsing:
+//  - pflag reads `-n=dev` as the value "dev"; CLI11 as "=dev". `-X=VALUE` becomes `--long=VALUE`.
+//  - kubectl takes a verb's flags before the verb too (`kubectl -n dev get pods`); CLI11 only
+//    after it. Flags before the verb that the verb takes are moved right after it; global flags
+//    stay where they are (CLI11 accepts those on either side).
+//  - `meshctl help [VERB…]` is `meshctl [VERB…] --help`.
+// Whatever cannot be made sense of is left for CLI11 to report, except what only this pass can
+// say clearly: a flag given before a verb that does not take it, and a subcommand that is not one.
+
+#include "core/error.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+#include <vector>
+
+namespace meshctl::cmd {
+
+/// `args` (without the program name) rewritten as described above, or a usage error that names
+/// the flag or subcommand and where it belongs.
+Result<std::vector<std::string>> normalize_args(const CLI::App& app,
+                                                const std::vector<std::string>& args);
+
+/// The error line for a flag `cmd` does not take: "unknown flag" with a suggestion among the flags
+/// `cmd` and its parents take, or, when other verbs take it, which ones do.
+std::string unknown_flag_message(const CLI::App& cmd, const std::string& flag);
+
+} // namespace meshctl::cmd
