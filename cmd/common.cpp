@@ -37,6 +37,13 @@ std::vector<std::string> named_clusters(const std::vector<std::string>& position
   return names;
 }
 
+void print_notes(const std::vector<std::string>& notes) {
+  std::fflush(stdout); // the result first, where both go to one terminal
+  for (const auto& n : notes) {
+    std::fprintf(stderr, "note: %s\n", n.c_str());
+  }
+}
+
 void print_result(const Context& ctx, const std::function<nlohmann::json()>& json,
                   const std::function<std::string()>& text) {
   if (ctx.global.output == OutputFormat::k_json) {

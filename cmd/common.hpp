@@ -43,6 +43,10 @@ void add_output_dir_option(CLI::App* sub, Context& ctx);
 std::vector<std::string> named_clusters(const std::vector<std::string>& positional,
                                         const std::vector<std::string>& contexts);
 
+/// Prints each note on stderr as "note: …" (after flushing stdout), whatever -o is: notes are for
+/// people, and stdout stays the result alone.
+void print_notes(const std::vector<std::string>& notes);
+
 /// Prints a result as -o asks: -o json its JSON (indented), -o yaml the same as YAML, anything
 /// else the text. Only the chosen form is built.
 void print_result(const Context& ctx, const std::function<nlohmann::json()>& json,

@@ -73,6 +73,7 @@ Result<ExitCode> print_apply_report(const Context& ctx, const mesh::JoinReport& 
         }
         return mesh::format_join_report(report, verbosity, dry);
       });
+  print_notes(report.notes);
   return ExitCode::k_ok;
 }
 

@@ -168,11 +168,14 @@ int main(int argc, char** argv) {
     return static_cast<int>(timeout.error().code());
   }
   ctx.global.timeout = *timeout;
+  // Colour only on a terminal that can show it: never with --no-color, NO_COLOR or TERM=dumb.
   const char* no_color_env = std::getenv("NO_COLOR");
-  ctx.global.color =
-      !no_color && (no_color_env == nullptr || *no_color_env == '\0') && isatty(STDOUT_FILENO) != 0;
+  const char* term = std::getenv("TERM");
+  const bool color_allowed = !no_color && (no_color_env == nullptr || *no_color_env == '\0') &&
+                             (term == nullptr || std::string_view(term) != "dumb");
+  ctx.global.color = color_allowed && isatty(STDOUT_FILENO) != 0;
   log::set_verbosity(verbosity);
-  log::set_color(ctx.global.color && isatty(STDERR_FILENO) != 0);
+  log::set_color(color_allowed && isatty(STDERR_FILENO) != 0);
 
   auto format = parse_output_format(ctx.output_text);
   if (!format) {

@@ -56,6 +56,7 @@ void print_report(const Context& ctx, const mesh::SyncReport& report) {
   print_result(
       ctx, [&] { return mesh::sync_report_json(report); },
       [&] { return mesh::format_sync_report(report, ctx.global.verbosity); });
+  print_notes(mesh::sync_notes(report));
   std::fflush(stdout);
 }
 

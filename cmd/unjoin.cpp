@@ -48,6 +48,7 @@ Result<ExitCode> run_unjoin(const Context& ctx, const UnjoinFlags& f) {
   print_result(
       ctx, [&] { return mesh::unjoin_report_json(report); },
       [&] { return mesh::format_unjoin_report(report); });
+  print_notes(report.plan.notes);
   if (!report.errors.empty()) {
     return fail_all(report.errors, std::to_string(report.errors.size()) + " error(s)",
                     "the report above lists what was deleted; run meshctl unjoin again");

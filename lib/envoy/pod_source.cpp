@@ -1,5 +1,7 @@
 #include "envoy/pod_source.hpp"
 
+#include "core/log.hpp"
+
 #include <algorithm>
 
 namespace meshctl::envoy {
@@ -46,6 +48,7 @@ Result<DumpBytes> PodDumpSource::get(const std::string& admin_path) {
   req.timeout = m_timeout;
   req.max_output = k_max_dump;
   const std::string what = "reading " + admin_path + " of " + describe();
+  log::info("{} (exec pilot-agent request GET in container {})", what, k_proxy_container);
   auto r = m_client.exec(req);
   if (!r) {
     Error e = r.error();

@@ -1,5 +1,7 @@
 #include "kube/client.hpp"
 
+#include "kube/body_log.hpp"
+
 #include "core/enum_names.hpp"
 #include "core/fanout.hpp"
 #include "core/json.hpp"
@@ -215,6 +217,10 @@ ApiResult<Response> Client::send(const Request& request) {
                         std::chrono::duration_cast<std::chrono::milliseconds>(t0 - start);
       attempt_timeout = std::max(std::chrono::milliseconds(1), std::min(timeout, left));
     }
+    if (log::verbosity() >= 3 && !request.body.empty()) {
+      log::trace("{}: {} {} request body: {}", im.context.name, method, request.path,
+                 loggable_body(request.body));
+    }
     Exchange r = im.transport->round_trip(request, *creds, attempt_timeout);
     slot.reset();
     const auto took =
@@ -238,6 +244,10 @@ ApiResult<Response> Client::send(const Request& request) {
       outcome.retry_after = parse_retry_after(header_of(r.headers, "retry-after"));
       log::debug("{}: {} {} -> {} ({} ms, HTTP/{})", im.context.name, method, url, r.status, took,
                  r.http_version);
+      if (log::verbosity() >= 3 && !streaming) {
+        log::trace("{}: {} {} response body: {}", im.context.name, method, request.path,
+                   loggable_body(r.body));
+      }
       if (r.status >= 200 && r.status < 300) {
         Response resp;
         resp.status = r.status;

@@ -114,6 +114,10 @@ Result<ClusterPlan> plan_cluster(kube::Client& client, const ClusterObjects& des
     Error e = errors.front();
     return tl::make_unexpected(e.with_context(desired.cluster));
   }
+  const auto s = summarize(plan.changes);
+  log::info("{}: planned {} objects against the live ones: {} to create, {} to update, {} "
+            "unchanged",
+            desired.cluster, plan.changes.size(), s.created, s.updated, s.unchanged);
   return plan;
 }
 
@@ -158,13 +162,13 @@ Result<void> apply_plan(kube::Client& client, ClusterPlan& plan, bool server_dry
         continue;
       }
       plan.changes[i].written = !server_dry_run;
-      log::debug("{}: {} {}{}", plan.cluster, to_string(c.action), what,
-                 server_dry_run ? " (server dry run)" : "");
+      log::info("{}: {} {}{}", plan.cluster, to_string(c.action), what,
+                server_dry_run ? " (server dry run)" : "");
     }
     if (!errors.empty()) {
       // One line per cluster: the first failure stands for the wave (-v shows the others).
       for (std::size_t k = 1; k < errors.size(); ++k) {
-        log::debug("also: {}", errors[k].what());
+        log::info("also: {}", errors[k].what());
       }
       return tl::make_unexpected(errors.front());
     }

@@ -184,6 +184,7 @@ Result<JoinReport> join_live(const Session& session, const JoinOptions& options,
   // Phase 1: preconditions everywhere, before anything is written — the local PKI included — and
   // which east-west gateway each cluster uses. An existing mesh root is read (not created) so that
   // a foreign cacerts can be refused.
+  log::info("join, phase 1 of 3: preconditions in {}", join(names, ", "));
   auto our_root = existing_root_pem(session.config);
   if (!our_root) {
     return tl::make_unexpected(our_root.error());
@@ -279,6 +280,7 @@ Result<JoinReport> join_live(const Session& session, const JoinOptions& options,
     }
     return true;
   };
+  log::info("join, phase 2 of 3: base objects and each cluster's reader token");
   auto phase2 = for_each_cluster(names, [&](const std::string& name) {
     Phase out;
     kube::Client& client = *by_name[name];
@@ -322,6 +324,7 @@ Result<JoinReport> join_live(const Session& session, const JoinOptions& options,
   }
 
   // Phase 3: remote secrets in every direction.
+  log::info("join, phase 3 of 3: remote secrets in every direction");
   auto phase3 = for_each_cluster(names, [&](const std::string& name) {
     Phase out;
     auto desired_secrets = render_join_remote_secrets(*cfg_by_name[name], clusters, sources);
@@ -383,6 +386,7 @@ Result<JoinReport> join_live(const Session& session, const JoinOptions& options,
     if (!restart_for_real) {
       return {};
     }
+    log::info("{}: restarting istiod ({})", name, why.at(name));
     return restart_istiod(*by_name[name], istiods.at(name), server_dry_run);
   });
   for (const auto& r : patched) {
@@ -402,6 +406,7 @@ Result<JoinReport> join_live(const Session& session, const JoinOptions& options,
     }
   }
   const auto waited = for_each_cluster(restarted, [&](const std::string& name) {
+    log::info("{}: waiting until istiod serves the root of cacerts", name);
     return wait_for_served_root(
         *by_name[name], cacerts.at(name).root_cert,
         std::chrono::duration_cast<std::chrono::milliseconds>(global.timeout));
@@ -439,9 +444,6 @@ std::string format_join_report(const JoinReport& report, int verbosity, DryRun d
   for (const auto& r : report.istiod_restarts) {
     out += fmt::format("{}: {} istiod (rolling restart of istio-system/{}) because {}\n", r.cluster,
                        r.done ? "restarted" : "would restart", r.deployment, r.why);
-  }
-  for (const auto& n : report.notes) {
-    out += "note: " + n + "\n";
   }
   return out;
 }

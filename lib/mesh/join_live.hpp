@@ -76,7 +76,8 @@ IstioApiChoice choose_istio_apis(const Session& session,
 JoinReport apply_everywhere(std::vector<std::unique_ptr<kube::Client>>& clients,
                             const std::vector<ClusterObjects>& objects, DryRun dry_run);
 
-/// Human summary: one line per cluster, per-object lines with -v (diffs with -vv), then notes.
+/// Human summary: one line per cluster, per-object lines with -v (diffs with -vv), istiod restarts
+/// (report.notes are not in it: cmd prints them on stderr).
 std::string format_join_report(const JoinReport& report, int verbosity,
                                DryRun dry_run = DryRun::k_none);
 

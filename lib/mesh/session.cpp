@@ -1,6 +1,8 @@
 #include "mesh/session.hpp"
 
+#include "core/log.hpp"
 #include "core/shown.hpp"
+#include "core/strings.hpp"
 #include "core/try.hpp"
 
 #include <regex>
@@ -21,10 +23,15 @@ Result<Session> open_session(const GlobalOptions& global, const std::vector<std:
     return tl::make_unexpected(clusters.error());
   }
   s.clusters = std::move(*clusters);
+  log::info("config: {}; kubeconfig: {}",
+            s.config.source.empty() ? std::string("none (defaults)") : s.config.source,
+            s.kubeconfig.files.empty() ? std::string("none") : join(s.kubeconfig.files, ", "));
   for (const auto& c : s.clusters) {
-    if (auto r = s.kubeconfig.resolve(c.context); !r) {
+    auto r = s.kubeconfig.resolve(c.context);
+    if (!r) {
       return tl::make_unexpected(r.error().with_context("cluster " + c.name));
     }
+    log::info("{}: context {}, API server {}", c.name, c.context, r->cluster.server);
   }
   return s;
 }

@@ -371,12 +371,10 @@ std::string format_sync_report(const SyncReport& report, int verbosity) {
   const auto pairs = summarize_sync(report.plan, report.settings);
   std::vector<std::vector<std::string>> rows{
       {"FROM", "TO", "CREATED", "UPDATED", "UNCHANGED", "PRUNED", "PRESENT", "CONFLICTS"}};
-  bool any_skipped = false;
   for (const auto& p : pairs) {
     rows.push_back({p.from, p.to, std::to_string(p.created), std::to_string(p.updated),
                     std::to_string(p.unchanged), std::to_string(p.pruned),
                     std::to_string(p.present), std::to_string(p.conflicts)});
-    any_skipped = any_skipped || p.skipped > 0;
   }
   std::vector<std::size_t> width(rows.front().size(), 0);
   for (const auto& r : rows) {
@@ -422,16 +420,24 @@ std::string format_sync_report(const SyncReport& report, int verbosity) {
   for (const auto& f : report.failures) {
     out += fmt::format("failed     {} in {}: {}\n", f.what, f.cluster, f.error.what());
   }
+  return out;
+}
+
+std::vector<std::string> sync_notes(const SyncReport& report) {
+  std::vector<std::string> notes;
+  const auto pairs = summarize_sync(report.plan, report.settings);
+  const bool any_skipped = std::any_of(pairs.begin(), pairs.end(),
+                                       [](const PairSummary& p) { return p.skipped > 0; });
   if (any_skipped) {
-    out += "note: skipped Services are in namespaces missing from their target; run without "
-           "--no-create-namespace to create them\n";
+    notes.emplace_back("skipped Services are in namespaces missing from their target; run without "
+                       "--no-create-namespace to create them");
   }
   if (report.throttled > 0) {
-    out += fmt::format("note: the API servers answered 429 (too many requests); meshctl slowed "
-                       "down {} time(s)\n",
-                       report.throttled);
+    notes.push_back(fmt::format("the API servers answered 429 (too many requests); meshctl slowed "
+                                "down {} time(s)",
+                                report.throttled));
   }
-  return out;
+  return notes;
 }
 
 nlohmann::json sync_change_json(const SyncChange& c) {

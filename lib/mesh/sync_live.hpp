@@ -76,6 +76,9 @@ Result<SyncReport> sync_once(const Session& session, const SyncOptions& options,
 /// Table output: one row per source → target pair, then namespaces created, conflicts with their
 /// differences, skipped names and failures; each change (-v, or always in a dry run) listed.
 std::string format_sync_report(const SyncReport& report, int verbosity);
+/// What the user should know besides the table (skipped namespaces, throttling); cmd prints each
+/// on stderr as "note: …".
+std::vector<std::string> sync_notes(const SyncReport& report);
 
 /// -o json / yaml: {apiVersion: meshctl.dev/v1alpha1, kind: SyncResult, dryRun, pairs: […],
 /// namespaces: […], changes: [every change but the unchanged], failures: […]}.

@@ -445,9 +445,6 @@ std::string format_unjoin_report(const UnjoinReport& report) {
     out += fmt::format("{}: {} deleted, {} left alone{}\n", c, removed, kept, dry);
     out += lines;
   }
-  for (const auto& n : report.plan.notes) {
-    out += "note: " + n + "\n";
-  }
   return out;
 }
 

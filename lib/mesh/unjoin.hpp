@@ -107,7 +107,8 @@ Result<UnjoinReport> unjoin_live(const Session& session, const GlobalOptions& gl
                                  std::vector<std::unique_ptr<kube::Client>>& clients,
                                  const UnjoinOptions& options);
 
-/// One line per cluster ("wuxi: 2 deleted, 1 left alone"), each object below it, then notes.
+/// One line per cluster ("wuxi: 2 deleted, 1 left alone"), each object below it (the plan's
+/// notes are not in it: cmd prints them on stderr).
 std::string format_unjoin_report(const UnjoinReport& report);
 
 /// -o json / yaml: {apiVersion: meshctl.dev/v1alpha1, kind: UnjoinResult, dryRun, clusters: […],
