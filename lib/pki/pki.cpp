@@ -173,6 +173,25 @@ Result<void> check_root(X509* cert, EVP_PKEY* key) {
   return {};
 }
 
+// The canonical PEMs of a certificate and its key; the key is registered as a secret.
+Result<PemFiles> canonical_pems(X509* cert, EVP_PKEY* key) {
+  auto cert_pem = cert_to_pem(cert);
+  auto key_pem = key_to_pem(key);
+  if (!cert_pem || !key_pem) {
+    return tl::make_unexpected(!cert_pem ? cert_pem.error() : key_pem.error());
+  }
+  register_secret(*key_pem);
+  return PemFiles{std::move(*cert_pem), std::move(*key_pem)};
+}
+
+// One cluster's cacerts: its intermediate's PEMs, the root's certificate and the chain of both.
+ClusterCA cluster_ca(const std::string& cluster, PemFiles intermediate, const RootCA& root) {
+  ClusterCA ca{
+      cluster, std::move(intermediate.cert), std::move(intermediate.key), root.cert_pem, {}};
+  ca.cert_chain_pem = ca.ca_cert_pem + ca.root_cert_pem;
+  return ca;
+}
+
 // Parses, checks and canonicalises a root given as PEM texts.
 Result<RootCA> root_from_pems(std::string_view cert_text, std::string_view key_text) {
   auto cert = parse_cert(cert_text);
@@ -186,13 +205,8 @@ Result<RootCA> root_from_pems(std::string_view cert_text, std::string_view key_t
   if (auto ok = check_root(cert->get(), key->get()); !ok) {
     return tl::make_unexpected(ok.error());
   }
-  auto cert_pem = cert_to_pem(cert->get());
-  auto key_pem = key_to_pem(key->get());
-  if (!cert_pem || !key_pem) {
-    return tl::make_unexpected(!cert_pem ? cert_pem.error() : key_pem.error());
-  }
-  register_secret(*key_pem);
-  return RootCA{std::move(*cert_pem), std::move(*key_pem)};
+  TRY_ASSIGN(auto pems, canonical_pems(cert->get(), key->get()));
+  return RootCA{std::move(pems.cert), std::move(pems.key)};
 }
 
 // Writes a new root's two files, key first; never over existing files, and on failure leaves no
@@ -279,14 +293,11 @@ Result<RootCA> generate_root() {
   if (!cert) {
     return tl::make_unexpected(cert.error().with_context("creating the root CA"));
   }
-  auto cert_pem = cert_to_pem(cert->get());
-  auto key_pem = key_to_pem(key->get());
-  if (!cert_pem || !key_pem) {
-    return tl::make_unexpected(
-        (!cert_pem ? cert_pem.error() : key_pem.error()).with_context("creating the root CA"));
+  auto pems = canonical_pems(cert->get(), key->get());
+  if (!pems) {
+    return tl::make_unexpected(pems.error().with_context("creating the root CA"));
   }
-  register_secret(*key_pem);
-  return RootCA{std::move(*cert_pem), std::move(*key_pem)};
+  return RootCA{std::move(pems->cert), std::move(pems->key)};
 }
 
 Result<RootCA> create_root(const fs::path& dir) {
@@ -411,15 +422,11 @@ Result<ClusterCA> issue_intermediate(const RootCA& root, const std::string& clus
   if (!cert) {
     return tl::make_unexpected(cert.error().with_context(ctx));
   }
-  auto cert_pem = cert_to_pem(cert->get());
-  auto key_pem = key_to_pem(key->get());
-  if (!cert_pem || !key_pem) {
-    return tl::make_unexpected((!cert_pem ? cert_pem.error() : key_pem.error()).with_context(ctx));
+  auto pems = canonical_pems(cert->get(), key->get());
+  if (!pems) {
+    return tl::make_unexpected(pems.error().with_context(ctx));
   }
-  register_secret(*key_pem);
-  ClusterCA ca{cluster, std::move(*cert_pem), std::move(*key_pem), root.cert_pem, {}};
-  ca.cert_chain_pem = ca.ca_cert_pem + ca.root_cert_pem;
-  return ca;
+  return cluster_ca(cluster, std::move(*pems), root);
 }
 
 Result<std::optional<ClusterCA>> find_intermediate(const RootCA& root, const fs::path& dir,
@@ -463,21 +470,17 @@ Result<std::optional<ClusterCA>> find_intermediate(const RootCA& root, const fs:
                                      hint_reissue)
                                    .with_context(ctx));
   }
-  auto cert_pem = cert_to_pem(cert->get());
-  auto key_pem = key_to_pem(key->get());
-  if (!cert_pem || !key_pem) {
-    return tl::make_unexpected((!cert_pem ? cert_pem.error() : key_pem.error()).with_context(ctx));
+  auto pems = canonical_pems(cert->get(), key->get());
+  if (!pems) {
+    return tl::make_unexpected(pems.error().with_context(ctx));
   }
-  if (auto chained = verify_chain(*cert_pem, root.cert_pem); !chained) {
+  if (auto chained = verify_chain(pems->cert, root.cert_pem); !chained) {
     log::warn("{}: the stored intermediate CA is not usable with this root ({}); a new one will be "
               "issued",
               cdir.string(), chained.error().message());
     return std::optional<ClusterCA>();
   }
-  register_secret(*key_pem);
-  ClusterCA ca{cluster, std::move(*cert_pem), std::move(*key_pem), root.cert_pem, {}};
-  ca.cert_chain_pem = ca.ca_cert_pem + ca.root_cert_pem;
-  return std::optional<ClusterCA>(std::move(ca));
+  return std::optional<ClusterCA>(cluster_ca(cluster, std::move(*pems), root));
 }
 
 Result<void> store_intermediate(const ClusterCA& ca, const fs::path& dir) {
