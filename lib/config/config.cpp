@@ -143,27 +143,60 @@ std::string resolve_dir(const std::string& dir, const std::string& origin) {
   return detail::resolve_path(dir, detail::absolute_dir_of(origin));
 }
 
+// The string at `key`, nullopt when absent; one that `valid` refuses is an error at it saying
+// "<path> <value> is <not_what>", with `hint`.
+Result<std::optional<std::string>> checked_string(const Reader& r, const YAML::Node& map,
+                                                  std::string_view key, const std::string& path,
+                                                  bool (*valid)(std::string_view),
+                                                  std::string_view not_what,
+                                                  const std::string& hint) {
+  TRY_ASSIGN(auto value, r.string(map, key, path));
+  if (value && !valid(*value)) {
+    return r.error_at(Reader::get(map, key),
+                      path + " " + shown_quoted(*value) + " is " + std::string(not_what), hint);
+  }
+  return value;
+}
+
+// The list of strings at `key`, nullopt when absent. Each must pass `valid`, else an error at it
+// says "<path>[i] <value> is <not_what>", with `hint`; none may come twice.
+Result<std::optional<std::vector<std::string>>>
+checked_set(const Reader& r, const YAML::Node& map, std::string_view key, const std::string& path,
+            bool (*valid)(const std::string&), std::string_view not_what, const std::string& hint) {
+  TRY_ASSIGN(auto items, r.string_list(map, key, path));
+  if (items) {
+    const YAML::Node list = Reader::get(map, key);
+    std::set<std::string> seen;
+    for (std::size_t i = 0; i < items->size(); ++i) {
+      const std::string& item = (*items)[i];
+      if (!valid(item)) {
+        return r.error_at(
+            list[i], fmt::format("{}[{}] {} is {}", path, i, shown_quoted(item), not_what), hint);
+      }
+      if (!seen.insert(item).second) {
+        return r.error_at(list[i], fmt::format("{} lists {} twice", path, shown(item)));
+      }
+    }
+  }
+  return items;
+}
+
 Result<void> read_mesh(const Reader& r, const YAML::Node& root, MeshConfig& cfg) {
   const YAML::Node mesh = Reader::get(root, "mesh");
   TRY(r.check_map(mesh, "mesh", k_mesh_keys));
-  TRY_ASSIGN(const auto id, r.string(mesh, "id", "mesh.id"));
+  TRY_ASSIGN(const auto id,
+             checked_string(r, mesh, "id", "mesh.id", is_label_value, "not a valid Istio mesh ID",
+                            "use letters, digits, '-', '_' or '.', at most 63 characters, "
+                            "starting and ending with a letter or digit (e.g. mesh1)"));
   if (id) {
-    if (!is_label_value(*id)) {
-      return r.error_at(Reader::get(mesh, "id"),
-                        "mesh.id " + shown_quoted(*id) + " is not a valid Istio mesh ID",
-                        "use letters, digits, '-', '_' or '.', at most 63 characters, starting "
-                        "and ending with a letter or digit (e.g. mesh1)");
-    }
     cfg.mesh_id = *id;
   }
-  TRY_ASSIGN(const auto td, r.string(mesh, "trustDomain", "mesh.trustDomain"));
+  TRY_ASSIGN(const auto td,
+             checked_string(r, mesh, "trustDomain", "mesh.trustDomain", is_trust_domain,
+                            "not a valid trust domain",
+                            "use lower-case letters, digits, '.', '-' or '_' (e.g. cluster.local); "
+                            "it must match istiod's meshConfig.trustDomain"));
   if (td) {
-    if (!is_trust_domain(*td)) {
-      return r.error_at(Reader::get(mesh, "trustDomain"),
-                        "mesh.trustDomain " + shown_quoted(*td) + " is not a valid trust domain",
-                        "use lower-case letters, digits, '.', '-' or '_' (e.g. cluster.local); "
-                        "it must match istiod's meshConfig.trustDomain");
-    }
     cfg.trust_domain = *td;
   }
   return {};
@@ -175,15 +208,11 @@ Result<std::optional<std::string>> read_istio(const Reader& r, const YAML::Node&
                                               const std::string& path) {
   const YAML::Node istio = Reader::get(parent, "istio");
   TRY(r.check_map(istio, path, k_istio_keys));
-  TRY_ASSIGN(const auto rev, r.string(istio, "revision", path + ".revision"));
-  if (rev && !detail::is_dns1123_label(*rev)) {
-    return r.error_at(Reader::get(istio, "revision"),
-                      path + ".revision " + shown_quoted(*rev) + " is not an Istio revision",
-                      "use the value of istiod's istio.io/rev label (lower-case letters, digits "
-                      "and '-', e.g. 1-24; kubectl -n istio-system get deploy -l app=istiod "
-                      "-L istio.io/rev lists them)");
-  }
-  return rev;
+  return checked_string(r, istio, "revision", path + ".revision", detail::is_dns1123_label,
+                        "not an Istio revision",
+                        "use the value of istiod's istio.io/rev label (lower-case letters, digits "
+                        "and '-', e.g. 1-24; kubectl -n istio-system get deploy -l app=istiod "
+                        "-L istio.io/rev lists them)");
 }
 
 Result<std::optional<ExistingGateway>> read_existing(const Reader& r, const YAML::Node& gateway,
@@ -239,23 +268,12 @@ Result<GatewayConfig> read_gateway(const Reader& r, const YAML::Node& cluster_no
     }
   }
 
-  TRY_ASSIGN(const auto ips, r.string_list(node, "externalIPs", path + ".externalIPs"));
+  TRY_ASSIGN(const auto ips,
+             checked_set(r, node, "externalIPs", path + ".externalIPs", is_ip_address,
+                         "not an IP address",
+                         "list the IPv4 or IPv6 addresses of the nodes the other clusters can "
+                         "reach, e.g. [10.0.139.33]"));
   if (ips) {
-    const YAML::Node list = Reader::get(node, "externalIPs");
-    std::set<std::string> seen;
-    for (std::size_t i = 0; i < ips->size(); ++i) {
-      const std::string& ip = (*ips)[i];
-      if (!is_ip_address(ip)) {
-        return r.error_at(
-            list[i],
-            fmt::format("{}.externalIPs[{}] {} is not an IP address", path, i, shown_quoted(ip)),
-            "list the IPv4 or IPv6 addresses of the nodes the other clusters can "
-            "reach, e.g. [10.0.139.33]");
-      }
-      if (!seen.insert(ip).second) {
-        return r.error_at(list[i], fmt::format("{}.externalIPs lists {} twice", path, shown(ip)));
-      }
-    }
     gw.external_ips = *ips;
   }
 
@@ -282,24 +300,14 @@ Result<GatewayConfig> read_gateway(const Reader& r, const YAML::Node& cluster_no
     gw.node_port = static_cast<int>(*port);
   }
 
-  TRY_ASSIGN(const auto addresses, r.string_list(node, "addresses", path + ".addresses"));
+  TRY_ASSIGN(const auto addresses,
+             checked_set(
+                 r, node, "addresses", path + ".addresses",
+                 [](const std::string& a) { return is_ip_address(a) || is_dns_name(a); },
+                 "neither an IP address nor a DNS name",
+                 "list the IPs or DNS names the other clusters reach the gateway at, without a "
+                 "port (gateway.port sets it), e.g. [203.0.113.7, eastwest.example.com]"));
   if (addresses) {
-    const YAML::Node list = Reader::get(node, "addresses");
-    std::set<std::string> seen;
-    for (std::size_t i = 0; i < addresses->size(); ++i) {
-      const std::string& a = (*addresses)[i];
-      if (!is_ip_address(a) && !is_dns_name(a)) {
-        return r.error_at(
-            list[i],
-            fmt::format("{}.addresses[{}] {} is neither an IP address nor a DNS name", path, i,
-                        shown_quoted(a)),
-            "list the IPs or DNS names the other clusters reach the gateway at, without a port "
-            "(gateway.port sets it), e.g. [203.0.113.7, eastwest.example.com]");
-      }
-      if (!seen.insert(a).second) {
-        return r.error_at(list[i], fmt::format("{}.addresses lists {} twice", path, shown(a)));
-      }
-    }
     gw.addresses = *addresses;
   }
   TRY_ASSIGN(const auto gw_port, r.integer(node, "port", path + ".port"));
