@@ -176,15 +176,9 @@ TEST_CASE("Istio 1.21 (v1beta1 only): the story at v1beta1, verify as on current
     REQUIRE(r.exit_code == 0);
   }
   const auto upgraded = clusters.mark();
-  for (const auto& verb :
-       std::vector<std::vector<std::string>>{{"join", "cn-shanghai", "wuxi"},
-                                             {"expose", "helloworld.dev"},
-                                             {"localize", "helloworld.dev"},
-                                             // Listing and removing stop the same way, with
-                                             // every cluster's error.
-                                             {"expose"},
-                                             {"localize"},
-                                             {"localize", "--remove", "helloworld.dev"}}) {
+  for (const auto& verb : std::vector<std::vector<std::string>>{{"join", "cn-shanghai", "wuxi"},
+                                                                {"expose", "helloworld.dev"},
+                                                                {"localize", "helloworld.dev"}}) {
     const json r = run_json(clusters, verb);
     CHECK(total(r, "created") == 0);
     CHECK(total(r, "updated") == 0);
