@@ -11,6 +11,7 @@
 
 #include "core/output.hpp"
 #include "core/redact.hpp"
+#include "core/yaml.hpp"
 
 #include <charconv>
 #include <cmath>
@@ -453,7 +454,7 @@ std::string to_yaml_stream(const std::vector<Object>& objects, bool show_secrets
 Result<std::vector<Object>> parse_objects(std::string_view text, std::string_view origin) {
   std::vector<YAML::Node> docs;
   try {
-    docs = YAML::LoadAll(std::string(text));
+    docs = load_all_yaml(std::string(text));
   } catch (const YAML::Exception& ex) {
     return fail(std::string(origin) + ":" + std::to_string(ex.mark.line + 1) + ":" +
                 std::to_string(ex.mark.column + 1) + ": invalid YAML: " + ex.msg);
