@@ -93,13 +93,13 @@ Result<ExitCode> render_and_apply(const Context& ctx, const std::vector<std::str
                                   const std::vector<mesh::ServiceName>& must_exist = {});
 
 /// The clusters as expose and localize work on them: the session on `contexts`, a client per
-/// cluster (in its order), each cluster's networking.istio.io version — clusters without one in
-/// `api_errors`, nothing chosen for them — and with `find_gateways` each east-west gateway.
+/// cluster (in its order), each cluster's networking.istio.io version and, with `find_gateways`,
+/// each east-west gateway. A cluster without a usable Istio API (or gateway) fails the whole call
+/// before anything is written, each such cluster's error printed on its own line (fail_all).
 struct LiveMesh {
   mesh::Session session;
   std::vector<std::unique_ptr<kube::Client>> clients;
   mesh::IstioApis apis;
-  std::vector<Error> api_errors;
   std::map<std::string, mesh::GatewayChoice> gateways;
 };
 Result<LiveMesh> open_live(const Context& ctx, const std::vector<std::string>& contexts,

@@ -51,15 +51,19 @@ Result<ExitCode> print_failed_apply(const Context& ctx, const mesh::JoinReport& 
                   "command again: it writes only what is still missing");
 }
 
+// Every cluster's failed precondition, one line each; nothing was written.
+tl::unexpected<Error> fail_preconditions(const std::vector<Error>& errors) {
+  return fail_all(errors,
+                  std::to_string(errors.size()) + " precondition(s) failed; nothing was written",
+                  "fix the errors above and run the command again");
+}
+
 } // namespace
 
 Result<ExitCode> print_apply_report(const Context& ctx, const mesh::JoinReport& report,
                                     mesh::DryRun dry, const std::string& kind) {
   if (!report.precondition_errors.empty()) {
-    return fail_all(report.precondition_errors,
-                    std::to_string(report.precondition_errors.size()) +
-                        " precondition(s) failed; nothing was written",
-                    "fix the errors above and run the command again");
+    return fail_preconditions(report.precondition_errors);
   }
   if (!report.errors.empty()) {
     return print_failed_apply(ctx, report, dry, kind);
@@ -127,27 +131,15 @@ Result<ExitCode> render_and_apply(const Context& ctx, const std::vector<std::str
     TRY_ASSIGN(const auto objects, render(session.clusters, mesh::IstioApis{}, gateways, nullptr));
     return print_manifests(ctx, objects, false);
   }
-  TRY_ASSIGN(auto live, open_live(ctx, contexts, false));
+  TRY_ASSIGN(auto live, open_live(ctx, contexts, find_gateways));
   for (const auto& s : must_exist) {
     TRY(mesh::require_service(s, mesh::lookup_service(live.session, live.clients, s),
                               k_force_hint));
   }
   mesh::JoinReport report;
-  if (!live.api_errors.empty()) {
-    report.precondition_errors = std::move(live.api_errors);
-    return print_apply_report(ctx, report, dry, "ApplyResult");
-  }
-  if (find_gateways) {
-    auto found = mesh::find_gateways(live.session, live.clients);
-    if (!found.errors.empty()) {
-      report.precondition_errors = std::move(found.errors);
-      return print_apply_report(ctx, report, dry, "ApplyResult");
-    }
-    live.gateways = std::move(found.gateways);
-    for (const auto& [cluster, g] : live.gateways) {
-      if (g.existing) {
-        report.existing_gateways[cluster] = g.service();
-      }
+  for (const auto& [cluster, g] : live.gateways) {
+    if (g.existing) {
+      report.existing_gateways[cluster] = g.service();
     }
   }
   TRY_ASSIGN(const auto objects,
@@ -164,12 +156,15 @@ Result<LiveMesh> open_live(const Context& ctx, const std::vector<std::string>& c
   TRY_ASSIGN(live.session, mesh::open_session(ctx.global, contexts));
   TRY_ASSIGN(live.clients, mesh::connect_all(live.session, ctx.global));
   auto choice = mesh::choose_istio_apis(live.session, live.clients);
+  auto errors = std::move(choice.errors);
   live.apis = std::move(choice.apis);
-  live.api_errors = std::move(choice.errors);
-  if (find_gateways && live.api_errors.empty()) {
+  if (find_gateways && errors.empty()) {
     auto found = mesh::find_gateways(live.session, live.clients);
     live.gateways = std::move(found.gateways);
-    live.api_errors = std::move(found.errors);
+    errors = std::move(found.errors);
+  }
+  if (!errors.empty()) {
+    return fail_preconditions(errors);
   }
   return live;
 }

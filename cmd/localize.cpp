@@ -27,9 +27,6 @@ struct LocalizeFlags : ClusterFlags {
 // `localize` alone: the DestinationRules meshctl made, per cluster.
 Result<ExitCode> list_rules(const Context& ctx, const LocalizeFlags& f) {
   TRY_ASSIGN(auto live, open_live(ctx, f.contexts, false));
-  if (!live.api_errors.empty()) {
-    return tl::make_unexpected(live.api_errors.front());
-  }
   TRY_ASSIGN(const auto rules,
              mesh::list_localize_rules(live.session.clusters, live.clients, live.apis));
   print_result(
@@ -47,9 +44,6 @@ Result<ExitCode> remove_rule(const Context& ctx, const LocalizeFlags& f,
                        "use --dry-run=client (reads the clusters, writes nothing)");
   }
   TRY_ASSIGN(auto live, open_live(ctx, f.contexts, false));
-  if (!live.api_errors.empty()) {
-    return tl::make_unexpected(live.api_errors.front());
-  }
   TRY_ASSIGN(const auto removals, mesh::remove_localize_rule(live.session.clusters, live.clients,
                                                              live.apis, service, dry));
   const std::string rule = "DestinationRule " + service.namespace_ + "/" + service.name;

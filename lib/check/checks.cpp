@@ -7,20 +7,16 @@
 
 #include "check/checks.hpp"
 
+#include "core/enum_names.hpp"
+
 #include <iterator>
 
 namespace meshctl::check {
 
 std::string_view severity_name(Severity s) {
-  switch (s) {
-  case Severity::k_info:
-    return "info";
-  case Severity::k_warning:
-    return "warning";
-  case Severity::k_error:
-    return "error";
-  }
-  return "info";
+  static constexpr EnumName<Severity> k_names[] = {
+      {Severity::k_info, "info"}, {Severity::k_warning, "warning"}, {Severity::k_error, "error"}};
+  return name_of(k_names, s, "info");
 }
 
 Findings run_checks(const MeshFacts& facts) {

@@ -1,6 +1,7 @@
 #include "check/report.hpp"
 
 #include "check/checks.hpp"
+#include "core/enum_names.hpp"
 #include "envoy/tabwriter.hpp"
 
 #include <fmt/format.h>
@@ -175,17 +176,12 @@ std::string endpoint_table(const std::vector<EndpointRow>& rows) {
 }
 
 std::string_view kind_name(EndpointKind k) {
-  switch (k) {
-  case EndpointKind::k_local_pod:
-    return "local-pod";
-  case EndpointKind::k_remote_gateway:
-    return "remote-gateway";
-  case EndpointKind::k_remote_pod:
-    return "remote-pod";
-  case EndpointKind::k_unknown:
-    return "unknown";
-  }
-  return "unknown";
+  static constexpr EnumName<EndpointKind> k_names[] = {
+      {EndpointKind::k_local_pod, "local-pod"},
+      {EndpointKind::k_remote_gateway, "remote-gateway"},
+      {EndpointKind::k_remote_pod, "remote-pod"},
+      {EndpointKind::k_unknown, "unknown"}};
+  return name_of(k_names, k, "unknown");
 }
 
 std::string plural(int n, std::string_view word) {

@@ -12,12 +12,12 @@
 #include "config/config.hpp"
 
 #include "config/files.hpp"
+#include "config/values.hpp"
 #include "config/yaml_reader.hpp"
 #include "core/shown.hpp"
 #include "core/suggest.hpp"
 #include "core/try.hpp"
 
-#include <arpa/inet.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -31,7 +31,12 @@ namespace {
 
 namespace fs = std::filesystem;
 using detail::home_dir;
+using detail::is_dns_name;
+using detail::is_ip_address;
+using detail::is_label_value;
+using detail::is_trust_domain;
 using detail::Reader;
+using detail::url_host;
 
 // meshctl.yaml is written by hand: a mesh of a hundred clusters with every option takes about
 // 40 KB. yaml-cpp needs some 60 bytes of memory per byte of YAML (a 50 MB file took 3.3 GB), so a
@@ -51,82 +56,6 @@ const std::vector<std::string> k_gateway_keys{"type",     "externalIPs", "nodeSe
 const std::vector<std::string> k_existing_keys{"name", "namespace"};
 const std::vector<std::string> k_pki_keys{"dir"};
 
-bool is_ip_address(const std::string& s) {
-  unsigned char buf[sizeof(struct in6_addr)];
-  return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
-}
-
-// A DNS name as Istio's ValidateFQDN takes a gateway hostname: at most 253 characters of
-// DNS-1123 labels (a trailing dot allowed).
-bool is_dns_name(std::string s) {
-  if (!s.empty() && s.back() == '.') {
-    s.pop_back();
-  }
-  if (s.empty() || s.size() > 253) {
-    return false;
-  }
-  std::size_t start = 0;
-  while (true) {
-    const auto dot = s.find('.', start);
-    const std::string label = s.substr(start, dot == std::string::npos ? dot : dot - start);
-    if (!detail::is_dns1123_label(label)) {
-      return false;
-    }
-    if (dot == std::string::npos) {
-      return true;
-    }
-    start = dot + 1;
-  }
-}
-
-// Istio's meshID ends up in label values: letters, digits, '-', '_', '.', alphanumeric at both
-// ends.
-bool is_label_value(std::string_view s) {
-  if (s.empty() || s.size() > 63) {
-    return false;
-  }
-  auto alnum = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-  };
-  if (!alnum(s.front()) || !alnum(s.back())) {
-    return false;
-  }
-  return std::all_of(s.begin(), s.end(),
-                     [&](char c) { return alnum(c) || c == '-' || c == '_' || c == '.'; });
-}
-
-// SPIFFE trust domains: lower-case letters, digits, '.', '-', '_'.
-bool is_trust_domain(std::string_view s) {
-  return !s.empty() && s.size() <= 255 && std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
-  });
-}
-
-// The host part of an http(s) URL, or nullopt when `url` is not one.
-std::optional<std::string> url_host(const std::string& url) {
-  std::string rest;
-  if (url.rfind("https://", 0) == 0) {
-    rest = url.substr(8);
-  } else if (url.rfind("http://", 0) == 0) {
-    rest = url.substr(7);
-  } else {
-    return std::nullopt;
-  }
-  rest = rest.substr(0, rest.find('/'));
-  if (const auto at = rest.rfind('@'); at != std::string::npos) {
-    rest = rest.substr(at + 1);
-  }
-  if (!rest.empty() && rest.front() == '[') {
-    const auto close = rest.find(']');
-    return close == std::string::npos ? std::nullopt : std::optional(rest.substr(1, close - 1));
-  }
-  rest = rest.substr(0, rest.find(':'));
-  if (rest.empty()) {
-    return std::nullopt;
-  }
-  return rest;
-}
-
 // Expands "~/" and makes a relative path absolute against the config file's directory, as
 // kubectl does for paths inside a kubeconfig. Empty result = HOME needed but unset.
 std::string resolve_dir(const std::string& dir, const std::string& origin) {
@@ -143,27 +72,60 @@ std::string resolve_dir(const std::string& dir, const std::string& origin) {
   return detail::resolve_path(dir, detail::absolute_dir_of(origin));
 }
 
+// The string at `key`, nullopt when absent; one that `valid` refuses is an error at it saying
+// "<path> <value> is <not_what>", with `hint`.
+Result<std::optional<std::string>> checked_string(const Reader& r, const YAML::Node& map,
+                                                  std::string_view key, const std::string& path,
+                                                  bool (*valid)(std::string_view),
+                                                  std::string_view not_what,
+                                                  const std::string& hint) {
+  TRY_ASSIGN(auto value, r.string(map, key, path));
+  if (value && !valid(*value)) {
+    return r.error_at(Reader::get(map, key),
+                      path + " " + shown_quoted(*value) + " is " + std::string(not_what), hint);
+  }
+  return value;
+}
+
+// The list of strings at `key`, nullopt when absent. Each must pass `valid`, else an error at it
+// says "<path>[i] <value> is <not_what>", with `hint`; none may come twice.
+Result<std::optional<std::vector<std::string>>>
+checked_set(const Reader& r, const YAML::Node& map, std::string_view key, const std::string& path,
+            bool (*valid)(const std::string&), std::string_view not_what, const std::string& hint) {
+  TRY_ASSIGN(auto items, r.string_list(map, key, path));
+  if (items) {
+    const YAML::Node list = Reader::get(map, key);
+    std::set<std::string> seen;
+    for (std::size_t i = 0; i < items->size(); ++i) {
+      const std::string& item = (*items)[i];
+      if (!valid(item)) {
+        return r.error_at(
+            list[i], fmt::format("{}[{}] {} is {}", path, i, shown_quoted(item), not_what), hint);
+      }
+      if (!seen.insert(item).second) {
+        return r.error_at(list[i], fmt::format("{} lists {} twice", path, shown(item)));
+      }
+    }
+  }
+  return items;
+}
+
 Result<void> read_mesh(const Reader& r, const YAML::Node& root, MeshConfig& cfg) {
   const YAML::Node mesh = Reader::get(root, "mesh");
   TRY(r.check_map(mesh, "mesh", k_mesh_keys));
-  TRY_ASSIGN(const auto id, r.string(mesh, "id", "mesh.id"));
+  TRY_ASSIGN(const auto id,
+             checked_string(r, mesh, "id", "mesh.id", is_label_value, "not a valid Istio mesh ID",
+                            "use letters, digits, '-', '_' or '.', at most 63 characters, "
+                            "starting and ending with a letter or digit (e.g. mesh1)"));
   if (id) {
-    if (!is_label_value(*id)) {
-      return r.error_at(Reader::get(mesh, "id"),
-                        "mesh.id " + shown_quoted(*id) + " is not a valid Istio mesh ID",
-                        "use letters, digits, '-', '_' or '.', at most 63 characters, starting "
-                        "and ending with a letter or digit (e.g. mesh1)");
-    }
     cfg.mesh_id = *id;
   }
-  TRY_ASSIGN(const auto td, r.string(mesh, "trustDomain", "mesh.trustDomain"));
+  TRY_ASSIGN(const auto td,
+             checked_string(r, mesh, "trustDomain", "mesh.trustDomain", is_trust_domain,
+                            "not a valid trust domain",
+                            "use lower-case letters, digits, '.', '-' or '_' (e.g. cluster.local); "
+                            "it must match istiod's meshConfig.trustDomain"));
   if (td) {
-    if (!is_trust_domain(*td)) {
-      return r.error_at(Reader::get(mesh, "trustDomain"),
-                        "mesh.trustDomain " + shown_quoted(*td) + " is not a valid trust domain",
-                        "use lower-case letters, digits, '.', '-' or '_' (e.g. cluster.local); "
-                        "it must match istiod's meshConfig.trustDomain");
-    }
     cfg.trust_domain = *td;
   }
   return {};
@@ -175,15 +137,11 @@ Result<std::optional<std::string>> read_istio(const Reader& r, const YAML::Node&
                                               const std::string& path) {
   const YAML::Node istio = Reader::get(parent, "istio");
   TRY(r.check_map(istio, path, k_istio_keys));
-  TRY_ASSIGN(const auto rev, r.string(istio, "revision", path + ".revision"));
-  if (rev && !detail::is_dns1123_label(*rev)) {
-    return r.error_at(Reader::get(istio, "revision"),
-                      path + ".revision " + shown_quoted(*rev) + " is not an Istio revision",
-                      "use the value of istiod's istio.io/rev label (lower-case letters, digits "
-                      "and '-', e.g. 1-24; kubectl -n istio-system get deploy -l app=istiod "
-                      "-L istio.io/rev lists them)");
-  }
-  return rev;
+  return checked_string(r, istio, "revision", path + ".revision", detail::is_dns1123_label,
+                        "not an Istio revision",
+                        "use the value of istiod's istio.io/rev label (lower-case letters, digits "
+                        "and '-', e.g. 1-24; kubectl -n istio-system get deploy -l app=istiod "
+                        "-L istio.io/rev lists them)");
 }
 
 Result<std::optional<ExistingGateway>> read_existing(const Reader& r, const YAML::Node& gateway,
@@ -239,23 +197,12 @@ Result<GatewayConfig> read_gateway(const Reader& r, const YAML::Node& cluster_no
     }
   }
 
-  TRY_ASSIGN(const auto ips, r.string_list(node, "externalIPs", path + ".externalIPs"));
+  TRY_ASSIGN(const auto ips,
+             checked_set(r, node, "externalIPs", path + ".externalIPs", is_ip_address,
+                         "not an IP address",
+                         "list the IPv4 or IPv6 addresses of the nodes the other clusters can "
+                         "reach, e.g. [10.0.139.33]"));
   if (ips) {
-    const YAML::Node list = Reader::get(node, "externalIPs");
-    std::set<std::string> seen;
-    for (std::size_t i = 0; i < ips->size(); ++i) {
-      const std::string& ip = (*ips)[i];
-      if (!is_ip_address(ip)) {
-        return r.error_at(
-            list[i],
-            fmt::format("{}.externalIPs[{}] {} is not an IP address", path, i, shown_quoted(ip)),
-            "list the IPv4 or IPv6 addresses of the nodes the other clusters can "
-            "reach, e.g. [10.0.139.33]");
-      }
-      if (!seen.insert(ip).second) {
-        return r.error_at(list[i], fmt::format("{}.externalIPs lists {} twice", path, shown(ip)));
-      }
-    }
     gw.external_ips = *ips;
   }
 
@@ -282,24 +229,14 @@ Result<GatewayConfig> read_gateway(const Reader& r, const YAML::Node& cluster_no
     gw.node_port = static_cast<int>(*port);
   }
 
-  TRY_ASSIGN(const auto addresses, r.string_list(node, "addresses", path + ".addresses"));
+  TRY_ASSIGN(const auto addresses,
+             checked_set(
+                 r, node, "addresses", path + ".addresses",
+                 [](const std::string& a) { return is_ip_address(a) || is_dns_name(a); },
+                 "neither an IP address nor a DNS name",
+                 "list the IPs or DNS names the other clusters reach the gateway at, without a "
+                 "port (gateway.port sets it), e.g. [203.0.113.7, eastwest.example.com]"));
   if (addresses) {
-    const YAML::Node list = Reader::get(node, "addresses");
-    std::set<std::string> seen;
-    for (std::size_t i = 0; i < addresses->size(); ++i) {
-      const std::string& a = (*addresses)[i];
-      if (!is_ip_address(a) && !is_dns_name(a)) {
-        return r.error_at(
-            list[i],
-            fmt::format("{}.addresses[{}] {} is neither an IP address nor a DNS name", path, i,
-                        shown_quoted(a)),
-            "list the IPs or DNS names the other clusters reach the gateway at, without a port "
-            "(gateway.port sets it), e.g. [203.0.113.7, eastwest.example.com]");
-      }
-      if (!seen.insert(a).second) {
-        return r.error_at(list[i], fmt::format("{}.addresses lists {} twice", path, shown(a)));
-      }
-    }
     gw.addresses = *addresses;
   }
   TRY_ASSIGN(const auto gw_port, r.integer(node, "port", path + ".port"));

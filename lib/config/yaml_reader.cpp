@@ -3,6 +3,7 @@
 #include "core/shown.hpp"
 #include "core/strings.hpp"
 #include "core/suggest.hpp"
+#include "core/yaml.hpp"
 
 #include <fmt/format.h>
 
@@ -195,7 +196,7 @@ Result<YAML::Node> parse_yaml(const std::string& text, const std::string& origin
   }
   try {
     if (documents == Documents::k_only_one) {
-      const std::vector<YAML::Node> all = YAML::LoadAll(text);
+      const std::vector<YAML::Node> all = load_all_yaml(text);
       if (all.size() > 1) {
         const std::size_t second = second_document_at(text);
         return usage_error(

@@ -4,6 +4,8 @@
 
 #include "envoy/json_index.hpp"
 
+#include "core/enum_names.hpp"
+
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -219,15 +221,9 @@ std::atomic<Kernel>& current_kernel() {
 namespace detail {
 
 std::string_view kernel_name(Kernel k) {
-  switch (k) {
-  case Kernel::k_avx512:
-    return "avx512";
-  case Kernel::k_avx2:
-    return "avx2";
-  case Kernel::k_sse2:
-    break;
-  }
-  return "sse2";
+  static constexpr EnumName<Kernel> k_names[] = {
+      {Kernel::k_sse2, "sse2"}, {Kernel::k_avx2, "avx2"}, {Kernel::k_avx512, "avx512"}};
+  return name_of(k_names, k, "sse2");
 }
 
 std::vector<Kernel> supported_kernels() {

@@ -167,11 +167,4 @@ inline constexpr std::size_t k_json_start_window = std::size_t{64} * 1024;
 /// JsonError at the offending offset.
 void check_json_start(std::string_view text, bool complete);
 
-/// Rewrites a protobuf field name the way protojson names it: "route_config" -> "routeConfig".
-std::string json_camel_case(std::string_view snake);
-
-/// True when `key` names protobuf field `snake` in either JSON spelling ("route_config" or
-/// "routeConfig"): Envoy writes snake_case, istioctl and older dumps camelCase.
-bool field_is(std::string_view key, std::string_view snake) noexcept;
-
 } // namespace meshctl::envoy

@@ -5,6 +5,7 @@
 #include "core/error.hpp"
 #include "core/shown.hpp"
 #include "envoy/dump_source.hpp"
+#include "envoy/field_names.hpp"
 #include "envoy/json_reader.hpp"
 #include "envoy/text.hpp"
 

@@ -21,6 +21,7 @@
 #include "envoy/proto_json.hpp"
 
 #include "core/shown.hpp"
+#include "envoy/field_names.hpp"
 #include "envoy/json_reader.hpp"
 
 #include <nlohmann/json.hpp>

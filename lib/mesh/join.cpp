@@ -1,49 +1,40 @@
 #include "mesh/join.hpp"
 
+#include "core/enum_names.hpp"
 #include "kube/url.hpp"
 #include "mesh/istiod.hpp"
 #include "pki/pki.hpp"
 
 namespace meshctl::mesh {
 
+namespace {
+
+// The modes' names, read both ways: --dry-run's values and the dryRun field of a live report.
+constexpr EnumName<DryRun> k_dry_run_names[] = {{DryRun::k_none, "none"},
+                                                {DryRun::k_offline, "offline"},
+                                                {DryRun::k_client, "client"},
+                                                {DryRun::k_server, "server"}};
+
+} // namespace
+
 const char* report_dry_run(DryRun d) {
-  switch (d) {
-  case DryRun::k_client:
-    return "client";
-  case DryRun::k_server:
-    return "server";
-  case DryRun::k_none:
-  case DryRun::k_offline:
-    break;
-  }
-  return "none";
+  // An offline dry run reaches no cluster, so no live report can say so: "none".
+  return d == DryRun::k_offline ? "none" : name_of(k_dry_run_names, d, "none");
 }
 
 const char* dry_run_suffix(DryRun d) {
-  switch (d) {
-  case DryRun::k_offline:
-  case DryRun::k_client:
-    return " (dry run)";
-  case DryRun::k_server:
-    return " (server dry run)";
-  case DryRun::k_none:
-    break;
-  }
-  return "";
+  static constexpr EnumName<DryRun> k_suffixes[] = {{DryRun::k_offline, " (dry run)"},
+                                                    {DryRun::k_client, " (dry run)"},
+                                                    {DryRun::k_server, " (server dry run)"}};
+  return name_of(k_suffixes, d, "");
 }
 
 Result<DryRun> parse_dry_run(const std::string& text) {
-  if (text.empty() || text == "none") {
+  if (text.empty()) {
     return DryRun::k_none;
   }
-  if (text == "offline") {
-    return DryRun::k_offline;
-  }
-  if (text == "client") {
-    return DryRun::k_client;
-  }
-  if (text == "server") {
-    return DryRun::k_server;
+  if (const auto mode = value_of(k_dry_run_names, text)) {
+    return *mode;
   }
   return usage_error(
       "unknown --dry-run mode \"" + text + "\"",

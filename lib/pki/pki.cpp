@@ -5,21 +5,14 @@
 #include "core/try.hpp"
 #include "pki/cert.hpp"
 #include "pki/ossl.hpp"
+#include "pki/pem_files.hpp"
 
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <openssl/err.h>
 #include <openssl/rsa.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <ctime>
-#include <fstream>
-#include <sstream>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -28,211 +21,6 @@ namespace {
 
 using namespace detail;
 namespace fs = std::filesystem;
-
-constexpr mode_t k_private_file_mode = 0600;
-constexpr mode_t k_public_file_mode = 0644;
-constexpr mode_t k_private_dir_mode = 0700;
-
-// ---------------------------------------------------------------------------------------------
-// Files. The root key must never be readable by others, even for an instant, and a crash must
-// never leave a truncated PEM behind: each file is written to a temp file created 0600 by mkstemp
-// (umask does not apply to fchmod), given its final mode, synced, then renamed into place.
-
-std::string errno_text() {
-  return std::strerror(errno);
-}
-
-bool path_exists(const fs::path& p) {
-  std::error_code ec;
-  return fs::exists(p, ec);
-}
-
-Result<std::string> read_text(const fs::path& p) {
-  std::error_code ec;
-  if (!fs::exists(p, ec)) {
-    return usage_error(fmt::format("{} does not exist", p.string()));
-  }
-  if (fs::is_directory(p, ec)) {
-    return usage_error(fmt::format("{} is a directory, not a PEM file", p.string()));
-  }
-  std::ifstream in(p, std::ios::binary);
-  if (!in) {
-    return usage_error(fmt::format("cannot read {}: {}", p.string(), errno_text()));
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void warn_if_exposed(const fs::path& key_path) {
-  struct stat st {};
-  if (::stat(key_path.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
-    log::warn("{} can be read by other users (mode {:03o}); run: chmod 600 {}", key_path.string(),
-              st.st_mode & 0777, key_path.string());
-  }
-}
-
-/// A CA's certificate and key as read from its directory.
-struct PemFiles {
-  std::string cert;
-  std::string key;
-};
-
-/// Reads a certificate and its key; the key is registered as a secret. Errors carry `ctx`.
-Result<PemFiles> read_pem_files(const fs::path& cert_path, const fs::path& key_path,
-                                const std::string& ctx) {
-  auto cert_text = read_text(cert_path);
-  auto key_text = cert_text ? read_text(key_path) : Result<std::string>();
-  if (!cert_text || !key_text) {
-    return tl::make_unexpected(
-        (!cert_text ? cert_text.error() : key_text.error()).with_context(ctx));
-  }
-  register_secret(*key_text);
-  return PemFiles{std::move(*cert_text), std::move(*key_text)};
-}
-
-/// Reads `cert_file` and `key_file` in `dir`: nullopt when both are absent, an error (with
-/// `hint_missing` when one of the two is absent) when they cannot both be read. The key is
-/// registered as a secret and a key file others can read is warned about. Errors carry `ctx`.
-Result<std::optional<PemFiles>> read_ca_files(const fs::path& dir, std::string_view cert_file,
-                                              std::string_view key_file,
-                                              const std::string& hint_missing,
-                                              const std::string& ctx) {
-  const fs::path cert_path = dir / cert_file;
-  const fs::path key_path = dir / key_file;
-  bool has_cert = path_exists(cert_path);
-  bool has_key = path_exists(key_path);
-  // Another meshctl may be writing the pair right now (the key first, then the certificate):
-  // give it a moment before calling a half pair broken.
-  for (int i = 0; i < 20 && has_key && !has_cert; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    has_cert = path_exists(cert_path);
-  }
-  if (!has_cert && !has_key) {
-    return std::optional<PemFiles>();
-  }
-  if (has_cert != has_key) {
-    return tl::make_unexpected(Error(ExitCode::k_usage,
-                                     fmt::format("{} is missing", has_cert ? key_file : cert_file),
-                                     hint_missing)
-                                   .with_context(ctx));
-  }
-  TRY_ASSIGN(auto files, read_pem_files(cert_path, key_path, ctx));
-  warn_if_exposed(key_path);
-  return std::optional<PemFiles>(std::move(files));
-}
-
-// Creates `dir` and its missing parents with mode 0700 (chmod after mkdir: umask may strip bits).
-Result<void> ensure_private_dir(const fs::path& dir) {
-  std::vector<fs::path> missing;
-  std::error_code ec;
-  for (fs::path p = dir; !p.empty() && !fs::exists(p, ec); p = p.parent_path()) {
-    missing.push_back(p);
-    if (p == p.parent_path()) {
-      break;
-    }
-  }
-  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
-    if (::mkdir(it->c_str(), k_private_dir_mode) != 0 && errno != EEXIST) {
-      return fail(fmt::format("cannot create directory {}: {}", it->string(), errno_text()));
-    }
-    if (::chmod(it->c_str(), k_private_dir_mode) != 0) {
-      return fail(fmt::format("cannot set mode 0700 on {}: {}", it->string(), errno_text()));
-    }
-  }
-  if (!fs::is_directory(dir, ec)) {
-    return usage_error(fmt::format("{} exists but is not a directory", dir.string()));
-  }
-  return {};
-}
-
-class FdGuard {
-public:
-  explicit FdGuard(int fd) : m_fd(fd) {}
-  ~FdGuard() {
-    if (m_fd >= 0) {
-      ::close(m_fd);
-    }
-  }
-  FdGuard(const FdGuard&) = delete;
-  FdGuard& operator=(const FdGuard&) = delete;
-  [[nodiscard]] int get() const { return m_fd; }
-  int release() { return std::exchange(m_fd, -1); }
-
-private:
-  int m_fd;
-};
-
-// Writes `content` to `path` atomically with `mode`. Without `replace`, an existing file is left
-// alone and the result is a usage error (RENAME_NOREPLACE closes the check-then-rename race).
-Result<void> write_atomic(const fs::path& path, std::string_view content, mode_t mode,
-                          bool replace) {
-  const fs::path parent = path.has_parent_path() ? path.parent_path() : fs::path(".");
-  std::string tmp = (parent / ("." + path.filename().string() + ".XXXXXX")).string();
-  FdGuard fd(::mkstemp(tmp.data()));
-  if (fd.get() < 0) {
-    return fail(fmt::format("cannot create a file in {}: {}", parent.string(), errno_text()));
-  }
-  auto fail_and_unlink = [&](const std::string& what) {
-    const std::string msg = fmt::format("{} {}: {}", what, path.string(), errno_text());
-    ::unlink(tmp.c_str());
-    return fail(msg);
-  };
-  if (::fchmod(fd.get(), mode) != 0) {
-    return fail_and_unlink("cannot set the mode of");
-  }
-  std::size_t done = 0;
-  while (done < content.size()) {
-    const ssize_t n = ::write(fd.get(), content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      return fail_and_unlink("cannot write");
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd.get()) != 0 || ::close(fd.release()) != 0) {
-    return fail_and_unlink("cannot write");
-  }
-  int rc = 0;
-  if (replace) {
-    rc = std::rename(tmp.c_str(), path.c_str());
-  } else {
-    rc = ::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE);
-    if (rc != 0 && (errno == EINVAL || errno == ENOSYS)) { // filesystem without NOREPLACE
-      if (path_exists(path)) {
-        errno = EEXIST;
-      } else {
-        rc = std::rename(tmp.c_str(), path.c_str());
-      }
-    }
-  }
-  if (rc != 0) {
-    if (errno == EEXIST) {
-      ::unlink(tmp.c_str());
-      return usage_error(fmt::format("{} already exists; refusing to overwrite it", path.string()));
-    }
-    return fail_and_unlink("cannot rename a temporary file to");
-  }
-  // Make the rename itself durable.
-  FdGuard dir_fd(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir_fd.get() >= 0) {
-    ::fsync(dir_fd.get());
-  }
-  return {};
-}
-
-// Leaves a file whose content is already right untouched (its mtime, its mode, a read-only dir).
-Result<void> write_if_changed(const fs::path& path, std::string_view content, mode_t mode) {
-  if (path_exists(path)) {
-    auto current = read_text(path);
-    if (current && *current == content) {
-      return {};
-    }
-  }
-  return write_atomic(path, content, mode, true);
-}
 
 // A cluster name becomes a directory name and the subject's L=; keep it a plain path component.
 Result<void> check_cluster_name(const std::string& cluster) {
@@ -385,6 +173,25 @@ Result<void> check_root(X509* cert, EVP_PKEY* key) {
   return {};
 }
 
+// The canonical PEMs of a certificate and its key; the key is registered as a secret.
+Result<PemFiles> canonical_pems(X509* cert, EVP_PKEY* key) {
+  auto cert_pem = cert_to_pem(cert);
+  auto key_pem = key_to_pem(key);
+  if (!cert_pem || !key_pem) {
+    return tl::make_unexpected(!cert_pem ? cert_pem.error() : key_pem.error());
+  }
+  register_secret(*key_pem);
+  return PemFiles{std::move(*cert_pem), std::move(*key_pem)};
+}
+
+// One cluster's cacerts: its intermediate's PEMs, the root's certificate and the chain of both.
+ClusterCA cluster_ca(const std::string& cluster, PemFiles intermediate, const RootCA& root) {
+  ClusterCA ca{
+      cluster, std::move(intermediate.cert), std::move(intermediate.key), root.cert_pem, {}};
+  ca.cert_chain_pem = ca.ca_cert_pem + ca.root_cert_pem;
+  return ca;
+}
+
 // Parses, checks and canonicalises a root given as PEM texts.
 Result<RootCA> root_from_pems(std::string_view cert_text, std::string_view key_text) {
   auto cert = parse_cert(cert_text);
@@ -398,13 +205,8 @@ Result<RootCA> root_from_pems(std::string_view cert_text, std::string_view key_t
   if (auto ok = check_root(cert->get(), key->get()); !ok) {
     return tl::make_unexpected(ok.error());
   }
-  auto cert_pem = cert_to_pem(cert->get());
-  auto key_pem = key_to_pem(key->get());
-  if (!cert_pem || !key_pem) {
-    return tl::make_unexpected(!cert_pem ? cert_pem.error() : key_pem.error());
-  }
-  register_secret(*key_pem);
-  return RootCA{std::move(*cert_pem), std::move(*key_pem)};
+  TRY_ASSIGN(auto pems, canonical_pems(cert->get(), key->get()));
+  return RootCA{std::move(pems.cert), std::move(pems.key)};
 }
 
 // Writes a new root's two files, key first; never over existing files, and on failure leaves no
@@ -491,14 +293,11 @@ Result<RootCA> generate_root() {
   if (!cert) {
     return tl::make_unexpected(cert.error().with_context("creating the root CA"));
   }
-  auto cert_pem = cert_to_pem(cert->get());
-  auto key_pem = key_to_pem(key->get());
-  if (!cert_pem || !key_pem) {
-    return tl::make_unexpected(
-        (!cert_pem ? cert_pem.error() : key_pem.error()).with_context("creating the root CA"));
+  auto pems = canonical_pems(cert->get(), key->get());
+  if (!pems) {
+    return tl::make_unexpected(pems.error().with_context("creating the root CA"));
   }
-  register_secret(*key_pem);
-  return RootCA{std::move(*cert_pem), std::move(*key_pem)};
+  return RootCA{std::move(pems->cert), std::move(pems->key)};
 }
 
 Result<RootCA> create_root(const fs::path& dir) {
@@ -623,15 +422,11 @@ Result<ClusterCA> issue_intermediate(const RootCA& root, const std::string& clus
   if (!cert) {
     return tl::make_unexpected(cert.error().with_context(ctx));
   }
-  auto cert_pem = cert_to_pem(cert->get());
-  auto key_pem = key_to_pem(key->get());
-  if (!cert_pem || !key_pem) {
-    return tl::make_unexpected((!cert_pem ? cert_pem.error() : key_pem.error()).with_context(ctx));
+  auto pems = canonical_pems(cert->get(), key->get());
+  if (!pems) {
+    return tl::make_unexpected(pems.error().with_context(ctx));
   }
-  register_secret(*key_pem);
-  ClusterCA ca{cluster, std::move(*cert_pem), std::move(*key_pem), root.cert_pem, {}};
-  ca.cert_chain_pem = ca.ca_cert_pem + ca.root_cert_pem;
-  return ca;
+  return cluster_ca(cluster, std::move(*pems), root);
 }
 
 Result<std::optional<ClusterCA>> find_intermediate(const RootCA& root, const fs::path& dir,
@@ -675,21 +470,17 @@ Result<std::optional<ClusterCA>> find_intermediate(const RootCA& root, const fs:
                                      hint_reissue)
                                    .with_context(ctx));
   }
-  auto cert_pem = cert_to_pem(cert->get());
-  auto key_pem = key_to_pem(key->get());
-  if (!cert_pem || !key_pem) {
-    return tl::make_unexpected((!cert_pem ? cert_pem.error() : key_pem.error()).with_context(ctx));
+  auto pems = canonical_pems(cert->get(), key->get());
+  if (!pems) {
+    return tl::make_unexpected(pems.error().with_context(ctx));
   }
-  if (auto chained = verify_chain(*cert_pem, root.cert_pem); !chained) {
+  if (auto chained = verify_chain(pems->cert, root.cert_pem); !chained) {
     log::warn("{}: the stored intermediate CA is not usable with this root ({}); a new one will be "
               "issued",
               cdir.string(), chained.error().message());
     return std::optional<ClusterCA>();
   }
-  register_secret(*key_pem);
-  ClusterCA ca{cluster, std::move(*cert_pem), std::move(*key_pem), root.cert_pem, {}};
-  ca.cert_chain_pem = ca.ca_cert_pem + ca.root_cert_pem;
-  return std::optional<ClusterCA>(std::move(ca));
+  return std::optional<ClusterCA>(cluster_ca(cluster, std::move(*pems), root));
 }
 
 Result<void> store_intermediate(const ClusterCA& ca, const fs::path& dir) {

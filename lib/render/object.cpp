@@ -11,6 +11,7 @@
 
 #include "core/output.hpp"
 #include "core/redact.hpp"
+#include "core/yaml.hpp"
 
 #include <charconv>
 #include <cmath>
@@ -242,12 +243,16 @@ void emit_string(YAML::Emitter& e, const std::string& s) {
 }
 
 void emit_node(YAML::Emitter& e, const YAML::Node& node) {
-  switch (node.Type()) {
+  const YAML::NodeType::value type = node.Type();
+  const bool map = type == YAML::NodeType::Map;
+  if ((map || type == YAML::NodeType::Sequence) && node.size() == 0) {
+    // Flow style, so that an empty one reads "key: {}" or "key: []".
+    e << YAML::Flow << (map ? YAML::BeginMap : YAML::BeginSeq)
+      << (map ? YAML::EndMap : YAML::EndSeq);
+    return;
+  }
+  switch (type) {
   case YAML::NodeType::Map:
-    if (node.size() == 0) {
-      e << YAML::Flow << YAML::BeginMap << YAML::EndMap;
-      return;
-    }
     e << YAML::BeginMap;
     for (const auto& kv : node) {
       e << YAML::Key;
@@ -258,10 +263,6 @@ void emit_node(YAML::Emitter& e, const YAML::Node& node) {
     e << YAML::EndMap;
     return;
   case YAML::NodeType::Sequence:
-    if (node.size() == 0) {
-      e << YAML::Flow << YAML::BeginSeq << YAML::EndSeq;
-      return;
-    }
     e << YAML::BeginSeq;
     for (const auto& item : node) {
       emit_node(e, item);
@@ -453,7 +454,7 @@ std::string to_yaml_stream(const std::vector<Object>& objects, bool show_secrets
 Result<std::vector<Object>> parse_objects(std::string_view text, std::string_view origin) {
   std::vector<YAML::Node> docs;
   try {
-    docs = YAML::LoadAll(std::string(text));
+    docs = load_all_yaml(std::string(text));
   } catch (const YAML::Exception& ex) {
     return fail(std::string(origin) + ":" + std::to_string(ex.mark.line + 1) + ":" +
                 std::to_string(ex.mark.column + 1) + ": invalid YAML: " + ex.msg);

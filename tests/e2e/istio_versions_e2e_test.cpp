@@ -223,7 +223,12 @@ TEST_CASE("a cluster without a usable Istio API stops join, expose and localize 
        std::vector<std::vector<std::string>>{{"join", "cn-shanghai", "wuxi"},
                                              {"join", "cn-shanghai", "wuxi", "--dry-run=server"},
                                              {"expose", "--all"},
-                                             {"localize", "helloworld.dev"}}) {
+                                             {"localize", "helloworld.dev"},
+                                             // Listing and removing stop the same way, with
+                                             // every cluster's error.
+                                             {"expose"},
+                                             {"localize"},
+                                             {"localize", "--remove", "helloworld.dev"}}) {
     auto r = clusters.meshctl(args);
     INFO(args[0] << ": " << r.err);
     CHECK(r.exit_code == 1);

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <optional>
 #include <thread>
+#include <vector>
 
 namespace meshctl::testing {
 
@@ -102,11 +103,14 @@ json resource(const std::string& name, const std::string& kind, bool namespaced)
           {"verbs", {"create", "delete", "get", "list", "patch", "update", "watch"}}};
 }
 
-json resource_list(const std::string& group_version, json resources) {
+// A vector, not a json: a one-element brace list `{resource(...)}` converted to a json parameter is
+// an array under GCC but a copy of that one object under clang (CWG 1467), and discovery then reads
+// "resources is not a list".
+json resource_list(const std::string& group_version, const std::vector<json>& resources) {
   return {{"kind", "APIResourceList"},
           {"apiVersion", "v1"},
           {"groupVersion", group_version},
-          {"resources", std::move(resources)}};
+          {"resources", resources}};
 }
 
 json group(const std::string& name, const std::vector<std::string>& versions) {

@@ -3,6 +3,7 @@
 // Every reader test runs once per SIMD kernel this CPU has (SSE2, AVX2, AVX-512), forced through
 // the test-only detail::force_kernel, so a machine with AVX-512 still tests the narrower ones.
 
+#include "envoy/field_names.hpp"
 #include "envoy/json_index.hpp"
 #include "envoy/json_reader.hpp"
 #include "support/testing.hpp"

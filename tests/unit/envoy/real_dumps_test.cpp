@@ -3,6 +3,7 @@
 // each dump that must read identically, and damaged copies that must fail cleanly.
 
 #include "envoy/config_dump.hpp"
+#include "envoy/field_names.hpp"
 #include "envoy/json_reader.hpp"
 #include "envoy/summary.hpp"
 #include "support/testing.hpp"

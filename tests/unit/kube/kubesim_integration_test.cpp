@@ -1,6 +1,6 @@
 // The client against kubesim (tests/kubesim), a small but real API server: discovery with CRDs,
 // apply/get/list/delete semantics, paging, fault injection with retries, and exec.
-// kubesim is found at $MESHCTL_KUBESIM or in this build tree (tests/kubesim/kubesim); where it is
+// kubesim is found at $MESHCTL_KUBESIM or where the build put (or was told of) it; where it is
 // absent the tests skip.
 
 #include "kube/client.hpp"
@@ -22,7 +22,7 @@ std::optional<std::filesystem::path> kubesim_binary() {
   if (const char* env = std::getenv("MESHCTL_KUBESIM"); env != nullptr && *env != '\0') {
     candidates.emplace_back(env);
   }
-  candidates.push_back(meshctl::testing::binary_dir() / "tests" / "kubesim" / "kubesim");
+  candidates.emplace_back(MESHCTL_KUBESIM_BIN); // this tree's, or the one it was configured with
   for (const auto& c : candidates) {
     std::error_code ec;
     if (std::filesystem::is_regular_file(c, ec) && ::access(c.c_str(), X_OK) == 0) {

@@ -171,6 +171,11 @@ TEST_CASE("parse_objects reports where a document is bad", "[render]") {
   CHECK(bad_yaml.error().message().rfind("x.yaml:", 0) == 0);
   CHECK(bad_yaml.error().message().find("invalid YAML") != std::string::npos);
 
+  // yaml-cpp 0.7's LoadAll never returns for a ',' at the top of a document.
+  auto comma = parse_objects("apiVersion: v1\n---\n,\n", "x.yaml");
+  REQUIRE_FALSE(comma);
+  CHECK(comma.error().message() == "x.yaml:3:1: invalid YAML: unexpected ','");
+
   auto not_map = parse_objects("- a\n", "x.yaml");
   REQUIRE_FALSE(not_map);
   CHECK(not_map.error().message().find("not a YAML map") != std::string::npos);
