@@ -1,7 +1,5 @@
 #include "kube/client.hpp"
 
-#include "kube/body_log.hpp"
-
 #include "core/enum_names.hpp"
 #include "core/fanout.hpp"
 #include "core/json.hpp"
@@ -9,6 +7,7 @@
 #include "core/redact.hpp"
 #include "core/strings.hpp"
 #include "core/try.hpp"
+#include "kube/body_log.hpp"
 #include "kube/client_impl.hpp"
 
 #include <fmt/format.h>

@@ -339,8 +339,16 @@ Result<SyncReport> sync_once(const Session& session, const SyncOptions& options,
                 fmt::join(settings->sources, ", "));
     }
   }
+  log::info("read Services of {} cluster(s); planning the copies into {}", view.size(),
+            fmt::join(settings->targets, ", "));
   report.plan = plan_sync(view, *settings);
   report.settings = std::move(*settings);
+  if (log::verbosity() >= 1) {
+    for (const auto& p : summarize_sync(report.plan, report.settings)) {
+      log::info("{} -> {}: {} to create, {} to update, {} unchanged, {} to prune", p.from, p.to,
+                p.created, p.updated, p.unchanged, p.pruned);
+    }
+  }
   states.clear(); // the records are no longer needed; the plan holds what is written
   if (options.dry_run == DryRun::k_none || options.dry_run == DryRun::k_server) {
     std::map<std::string, kube::Client*> targets;
@@ -426,8 +434,8 @@ std::string format_sync_report(const SyncReport& report, int verbosity) {
 std::vector<std::string> sync_notes(const SyncReport& report) {
   std::vector<std::string> notes;
   const auto pairs = summarize_sync(report.plan, report.settings);
-  const bool any_skipped = std::any_of(pairs.begin(), pairs.end(),
-                                       [](const PairSummary& p) { return p.skipped > 0; });
+  const bool any_skipped =
+      std::any_of(pairs.begin(), pairs.end(), [](const PairSummary& p) { return p.skipped > 0; });
   if (any_skipped) {
     notes.emplace_back("skipped Services are in namespaces missing from their target; run without "
                        "--no-create-namespace to create them");

@@ -367,6 +367,17 @@ Result<UnjoinReport> unjoin_live(const Session& session, const GlobalOptions& gl
   }
 
   report.plan = plan_unjoin(in);
+  if (log::verbosity() >= 1) {
+    for (const auto& name : named) {
+      const auto steps = std::count_if(report.plan.steps.begin(), report.plan.steps.end(),
+                                       [&](const UnjoinStep& st) { return st.cluster == name; });
+      const auto removes =
+          std::count_if(report.plan.steps.begin(), report.plan.steps.end(),
+                        [&](const UnjoinStep& st) { return st.cluster == name && st.remove; });
+      log::info("{}: planned {} object(s) meshctl made: {} to delete, {} to leave alone", name,
+                steps, removes, steps - removes);
+    }
+  }
   if (options.dry_run == DryRun::k_client) {
     return report;
   }

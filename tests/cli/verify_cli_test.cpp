@@ -70,3 +70,25 @@ TEST_CASE("verify usage errors exit 2", "[cli][verify]") {
   CHECK(other.exit_code == 2);
   CHECK(other.err.find("is about helloworld.dev") != std::string::npos);
 }
+
+TEST_CASE("verify colours its report on a terminal, not with TERM=dumb or NO_COLOR",
+          "[cli][verify][color]") {
+  if (!std::filesystem::exists("/usr/bin/script")) {
+    MESHCTL_SKIP("script(1) from util-linux is needed to give meshctl a terminal");
+  }
+  TempDir dir;
+  REQUIRE(save_bundle(healthy_facts(), dir.path().string()));
+  // script(1) runs the command on a pseudo-terminal and copies what it prints.
+  const auto on_tty = [&](const std::map<std::string, std::string>& env) {
+    const std::string cmd = meshctl_bin().string() + " verify --from-bundle " + dir.path().string();
+    return meshctl::testing::run({"/usr/bin/script", "-qec", cmd, "/dev/null"}, env);
+  };
+  const auto colour = on_tty({{"TERM", "xterm-256color"}, {"PATH", "/usr/bin:/bin"}});
+  INFO(colour.out << colour.err);
+  CHECK(colour.out.find("\x1b[") != std::string::npos);
+  const auto dumb = on_tty({{"TERM", "dumb"}, {"PATH", "/usr/bin:/bin"}});
+  CHECK(dumb.out.find("\x1b[") == std::string::npos);
+  const auto no_color =
+      on_tty({{"TERM", "xterm-256color"}, {"NO_COLOR", "1"}, {"PATH", "/usr/bin:/bin"}});
+  CHECK(no_color.out.find("\x1b[") == std::string::npos);
+}

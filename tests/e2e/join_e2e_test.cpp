@@ -83,6 +83,32 @@ TEST_CASE("join links two clusters; a second run changes nothing", "[e2e][join]"
   }
 }
 
+TEST_CASE("join logs its steps at -v and the bodies at -vvv, with secrets redacted, all on stderr",
+          "[e2e][join][log]") {
+  TestClusters clusters;
+  const auto& a = clusters.names()[0];
+  const auto& b = clusters.names()[1];
+
+  auto steps = clusters.meshctl({"join", a, b, "-v"});
+  INFO(steps.out << steps.err);
+  REQUIRE(steps.exit_code == 0);
+  CHECK(steps.err.find("join, phase 1 of 3") != std::string::npos);
+  CHECK(steps.err.find("join, phase 3 of 3") != std::string::npos);
+  CHECK(steps.out.find("phase 1 of 3") == std::string::npos);  // stdout is the result alone
+  CHECK(steps.err.find("response body") == std::string::npos); // bodies only at -vvv
+
+  // A re-run reads every Secret join made, cacerts and the remote secrets included.
+  auto bodies = clusters.meshctl({"join", a, b, "-vvv"});
+  INFO(bodies.err.substr(0, 4000));
+  REQUIRE(bodies.exit_code == 0);
+  CHECK(bodies.err.find("response body") != std::string::npos);
+  CHECK(bodies.err.find("<redacted>") != std::string::npos);
+  // Base64 of "-----BEGIN" (a key or kubeconfig certificate) and of a JWT header never show.
+  CHECK(bodies.err.find("LS0tLS1CRUdJTi") == std::string::npos);
+  CHECK(bodies.err.find("eyJhbGciOi") == std::string::npos);
+  CHECK(bodies.out.find("body") == std::string::npos);
+}
+
 TEST_CASE("the remote secret's token may read the source cluster and not write secrets",
           "[e2e][join][rbac]") {
   TestClusters clusters;

@@ -432,5 +432,9 @@ TEST_CASE("the sync report a person reads", "[mesh][sync][golden]") {
                              meshctl::Error(meshctl::ExitCode::k_failed, "boom")});
   report.throttled = 2;
   meshctl::testing::check_golden("sync/report.txt", format_sync_report(report, 0));
+  // Notes are not part of the report (cmd prints them on stderr).
+  const auto notes = sync_notes(report);
+  REQUIRE(notes.size() == 1);
+  CHECK(notes[0] == "the API servers answered 429 (too many requests); meshctl slowed down 2 time(s)");
   meshctl::testing::check_golden("sync/report.json", sync_report_json(report).dump(2) + "\n");
 }

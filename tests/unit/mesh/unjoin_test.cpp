@@ -168,6 +168,7 @@ TEST_CASE("the unjoin report a person reads", "[mesh][unjoin][golden]") {
   report.plan = plan_unjoin(in);
   report.dry_run = DryRun::k_client;
   meshctl::testing::check_golden("unjoin/dry-run.txt", format_unjoin_report(report));
+  CHECK(format_unjoin_report(report).find("note:") == std::string::npos); // cmd prints notes
   report.dry_run = DryRun::k_none;
   meshctl::testing::check_golden("unjoin/report.json", unjoin_report_json(report).dump(2) + "\n");
   CHECK(format_unjoin_report(UnjoinReport{}) ==
