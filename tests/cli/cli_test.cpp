@@ -53,7 +53,7 @@ TEST_CASE("sync-svc refuses dry runs it cannot honour before contacting anything
   CHECK(offline.err.find("cannot plan offline") != std::string::npos);
 }
 
-TEST_CASE("the timeout flag takes durations; a bad one is exit 2 on one line", "[cli]") {
+TEST_CASE("the timeout flag takes durations — a bad one is exit 2 on one line", "[cli]") {
   for (const char* ok : {"30", "30s", "2m", "1m30s"}) {
     INFO(ok);
     CHECK(run_meshctl({"version", "--timeout", ok}).exit_code == 0);

@@ -109,7 +109,7 @@ TEST_CASE("global flags and a verb's flags are taken before the verb too", "[cli
         std::string::npos);
 }
 
-TEST_CASE("flags: -n gives a namespace to names without one; a different one is exit 2",
+TEST_CASE("flags: -n gives a namespace to names without one — a different one is exit 2",
           "[cli][flags]") {
   Bundle b;
   CHECK(run_meshctl({"verify", "helloworld", "-n", "dev", "--from-bundle", b.path()}).exit_code ==
@@ -187,7 +187,7 @@ TEST_CASE("help VERB, global flags in each verb's help, and istioctl's other pro
   CHECK(run_meshctl({"pc", "--help"}).exit_code == 0);
 }
 
-TEST_CASE("flags: --dry-run=none is no dry run; --output-dir writes one file per cluster",
+TEST_CASE("flags: --dry-run=none is no dry run — --output-dir writes one file per cluster",
           "[cli][flags][dry-run]") {
   TempDir dir;
   const auto out = dir.path() / "mesh";

@@ -35,7 +35,7 @@ int count(const json& report, const char* field) {
 
 } // namespace
 
-TEST_CASE("join links two clusters; a second run changes nothing", "[e2e][join]") {
+TEST_CASE("join links two clusters — a second run changes nothing", "[e2e][join]") {
   TestClusters clusters;
   const auto& a = clusters.names()[0];
   const auto& b = clusters.names()[1];

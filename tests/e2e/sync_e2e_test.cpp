@@ -326,7 +326,7 @@ TEST_CASE("sync-svc --dry-run prints the plan and writes nothing", "[e2e][sync]"
   CHECK(sent_dry_run);
 }
 
-TEST_CASE("sync-svc -n=dev means namespace dev; a namespace no source has is a warning",
+TEST_CASE("sync-svc -n=dev means namespace dev — a namespace no source has is a warning",
           "[e2e][sync][flags]") {
   TestClusters clusters;
   const auto& a = clusters.names()[0];

@@ -51,7 +51,7 @@ void mesh_everything(TestClusters& clusters) {
 
 } // namespace
 
-TEST_CASE("unjoin removes the links, --all the rest, --purge-ca the CA; reruns delete nothing",
+TEST_CASE("unjoin removes the links, --all the rest, --purge-ca the CA — reruns delete nothing",
           "[e2e][unjoin]") {
   TestClusters clusters;
   const auto& a = clusters.names()[0];

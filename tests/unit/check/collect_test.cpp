@@ -148,7 +148,7 @@ TEST_CASE("a 503 once is retried and the fact is read", "[check][collect][seam]"
   CHECK(wuxi.istiod->cluster_id == "wuxi");
 }
 
-TEST_CASE("a cluster that times out is unreachable; the other is still verified",
+TEST_CASE("a cluster that times out is unreachable — the other is still verified",
           "[check][collect][seam]") {
   Verify v({"cn-shanghai", "wuxi"});
   v.fakes[1]->on(Method::k_get, "/version", FakeReply::timeout());

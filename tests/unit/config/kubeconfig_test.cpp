@@ -256,7 +256,7 @@ TEST_CASE("an explicit --kubeconfig file is used alone, and must exist", "[kubec
   CHECK(contains(missing.error().what(), "(from --kubeconfig) does not exist"));
 }
 
-TEST_CASE("KUBECONFIG files merge first-wins; missing, empty and repeated entries are skipped",
+TEST_CASE("KUBECONFIG files merge first-wins — missing, empty and repeated entries are skipped",
           "[kubeconfig]") {
   TempDir dir;
   const auto first = dir.write("one/first", R"(
@@ -308,7 +308,7 @@ current-context: cn-shanghai
   CHECK(kc->clusters.at("sh").certificate_authority == (dir.path() / "two/ca.pem").string());
 }
 
-TEST_CASE("without --kubeconfig or KUBECONFIG, ~/.kube/config is read; none is no error",
+TEST_CASE("without --kubeconfig or KUBECONFIG, ~/.kube/config is read — none is no error",
           "[kubeconfig]") {
   TempDir home;
   EnvGuard env("KUBECONFIG", std::nullopt);

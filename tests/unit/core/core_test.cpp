@@ -204,7 +204,7 @@ TEST_CASE("base64: one decoder, strict or skipping line breaks, with reasons", "
   CHECK(base64_decode(base64_encode(all)) == all);
 }
 
-TEST_CASE("durations as people type them; plain numbers are seconds", "[core]") {
+TEST_CASE("durations as people type them — plain numbers are seconds", "[core]") {
   using std::chrono::milliseconds;
   CHECK(parse_duration("30", "--timeout") == milliseconds(30000));
   CHECK(parse_duration("30s", "--timeout") == milliseconds(30000));

@@ -948,7 +948,7 @@ TEST_CASE("exec refusals: 403 names the RBAC permission, 401 refreshes once", "[
   CHECK(auth.requests().size() == 2);
 }
 
-TEST_CASE("exec: a command that cannot start is an error; 503 before the upgrade is retried",
+TEST_CASE("exec: a command that cannot start is an error — 503 before the upgrade is retried",
           "[kube]") {
   FakeApiServer server([](const FakeRequest&) { return json_response(json::object()); });
   std::atomic<int> calls{0};
@@ -996,7 +996,7 @@ TEST_CASE("exec: a server that does not speak the channel protocols is refused",
   CHECK(r.error().error.message().find("no streaming protocol") != std::string::npos);
 }
 
-TEST_CASE("reviews and dry runs store nothing: retried like reads; other creates are not",
+TEST_CASE("reviews and dry runs store nothing: retried like reads — other creates are not",
           "[kube]") {
   std::atomic<int> calls{0};
   FakeApiServer server([&](const FakeRequest&) {

@@ -143,7 +143,7 @@ TEST_CASE("list follows continue tokens and restarts unpaged after 410", "[kube]
   CHECK(fake->calls(Method::k_get, path).size() == 3);
 }
 
-TEST_CASE("exec goes through the transport; a refusal is retried and mapped", "[kube][seam]") {
+TEST_CASE("exec goes through the transport — a refusal is retried and mapped", "[kube][seam]") {
   auto fake = std::make_shared<FakeTransport>();
   ExecResult ok;
   ok.stdout_data = "hello";

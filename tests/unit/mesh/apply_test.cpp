@@ -212,7 +212,7 @@ TEST_CASE("a kind the cluster does not serve fails the plan with the Istio hint"
   CHECK(plan.error().what().find("Istio is not installed in wuxi") != std::string::npos);
 }
 
-TEST_CASE("a 403 on reading one object fails the plan naming it; nothing is written",
+TEST_CASE("a 403 on reading one object fails the plan naming it — nothing is written",
           "[mesh][plan][seam]") {
   auto fake = cluster();
   fake->on(Method::k_get, k_cacerts_path,
@@ -232,7 +232,7 @@ TEST_CASE("a 403 on reading one object fails the plan naming it; nothing is writ
   CHECK(fake->calls(Method::k_get, k_token_path).size() == 1);
 }
 
-TEST_CASE("a 403 on writing one object fails it clearly; its wave's others are written, the next "
+TEST_CASE("a 403 on writing one object fails it clearly — its wave's others are written, the next "
           "wave is not",
           "[mesh][apply][seam]") {
   auto fake = cluster();
@@ -288,7 +288,7 @@ TEST_CASE("a 409 field-manager conflict on a shared object is reported, not retr
   CHECK(fake->writes().size() == 1);
 }
 
-TEST_CASE("a 409 on an owned object (stale write) is reported once; apply is not a retry loop",
+TEST_CASE("a 409 on an owned object (stale write) is reported once — apply is not a retry loop",
           "[mesh][apply][seam]") {
   auto fake = cluster();
   fake->on(Method::k_patch, k_service_path,

@@ -29,7 +29,7 @@ TEST_CASE("expose: hosts are added after those exposed, once", "[mesh][expose]")
   CHECK(*r == std::vector<std::string>{k_hello, k_ratings, "*.local"});
 }
 
-TEST_CASE("expose --remove: hosts are taken away; never the last one", "[mesh][expose]") {
+TEST_CASE("expose --remove: hosts are taken away — never the last one", "[mesh][expose]") {
   auto r = edit_hosts({"*.local", k_hello}, {}, {"*.local"}, "wuxi");
   REQUIRE(r);
   CHECK(*r == std::vector<std::string>{k_hello});

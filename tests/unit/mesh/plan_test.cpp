@@ -36,7 +36,7 @@ TEST_CASE("a changed field makes an update with a one-line diff", "[mesh][plan]"
   CHECK(c.diff[0] == "spec.ports[0].nodePort: 30880 -> 31000");
 }
 
-TEST_CASE("a missing object is created; list length matters", "[mesh][plan]") {
+TEST_CASE("a missing object is created — list length matters", "[mesh][plan]") {
   CHECK(plan_object("wuxi", service(1), std::nullopt).action == Action::k_create);
   json live = service(30880);
   live["spec"]["ports"].push_back({{"name", "extra"}, {"port", 1}});
@@ -52,7 +52,7 @@ TEST_CASE("Secret diffs never show values", "[mesh][plan]") {
   CHECK(c.diff[0] == "data.token: <redacted> -> <redacted>");
 }
 
-TEST_CASE("empty desired maps are satisfied by absence; summaries count", "[mesh][plan]") {
+TEST_CASE("empty desired maps are satisfied by absence — summaries count", "[mesh][plan]") {
   json desired = {{"metadata", {{"annotations", json::object()}}}, {"spec", {{"x", 1}}}};
   json live = {{"metadata", {{"name", "a"}}}, {"spec", {{"x", 1.0}}}};
   CHECK(is_subset(desired, live));
@@ -165,7 +165,7 @@ TEST_CASE("empty maps and lists hold when absent or null", "[mesh][plan]") {
                         {{"spec", json::object()}}));
 }
 
-TEST_CASE("zeros of omitempty fields hold when absent; pointer booleans do not", "[mesh][plan]") {
+TEST_CASE("zeros of omitempty fields hold when absent — pointer booleans do not", "[mesh][plan]") {
   const json desired = {{"kind", "Pod"}, {"spec", {{"hostNetwork", false}}}};
   CHECK(is_subset(desired, {{"kind", "Pod"}, {"spec", json::object()}}));
   CHECK_FALSE(is_subset({{"kind", "Pod"}, {"spec", {{"hostNetwork", true}}}},

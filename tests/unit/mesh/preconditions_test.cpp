@@ -109,7 +109,7 @@ TEST_CASE("istiod installed with other values names each and the install flags",
         std::string::npos);
 }
 
-TEST_CASE("a 403 on discovery is the one error; nothing else is asked",
+TEST_CASE("a 403 on discovery is the one error — nothing else is asked",
           "[mesh][preconditions][seam]") {
   auto fake = std::make_shared<FakeTransport>();
   fake->serve_discovery();

@@ -271,7 +271,7 @@ TEST_CASE("plan: a missing Service is created, with its namespace when needed", 
   CHECK(find(q, "wuxi", "web")->action == SyncAction::k_create);
 }
 
-TEST_CASE("plan: an up-to-date copy is unchanged; a changed source or an edited copy is updated",
+TEST_CASE("plan: an up-to-date copy is unchanged — a changed source or an edited copy is updated",
           "[mesh][sync]") {
   const json src = service("dev", "web");
   {
@@ -435,6 +435,7 @@ TEST_CASE("the sync report a person reads", "[mesh][sync][golden]") {
   // Notes are not part of the report (cmd prints them on stderr).
   const auto notes = sync_notes(report);
   REQUIRE(notes.size() == 1);
-  CHECK(notes[0] == "the API servers answered 429 (too many requests); meshctl slowed down 2 time(s)");
+  CHECK(notes[0] ==
+        "the API servers answered 429 (too many requests); meshctl slowed down 2 time(s)");
   meshctl::testing::check_golden("sync/report.json", sync_report_json(report).dump(2) + "\n");
 }

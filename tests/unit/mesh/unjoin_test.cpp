@@ -60,7 +60,7 @@ TEST_CASE("found objects keep their identity for the delete's preconditions", "[
   CHECK_FALSE(object("Secret", "y", false, "why").managed);
 }
 
-TEST_CASE("unjoin removes remote secrets and unused reader tokens; --all and --purge-ca more",
+TEST_CASE("unjoin removes remote secrets and unused reader tokens — --all and --purge-ca more",
           "[mesh][unjoin]") {
   UnjoinInputs in;
   in.clusters = {linked("a", "b"), linked("b", "a")};

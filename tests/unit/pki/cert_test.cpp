@@ -64,7 +64,7 @@ TEST_CASE("inspect reads the recipe's root and intermediate as openssl does", "[
   CHECK(ca->not_before.time_since_epoch() == std::chrono::seconds(1795653887));
 }
 
-TEST_CASE("inspect_all walks a cert-chain in order; bad PEM is a usage error", "[pki]") {
+TEST_CASE("inspect_all walks a cert-chain in order — bad PEM is a usage error", "[pki]") {
   MESHCTL_REQUIRE_SHARED_ISTIO(istio);
   const auto recipe = istio / "generated/certs-makefile-selfsigned";
   auto chain = pki::inspect_all(read_file(recipe / "cluster1/cert-chain.pem"));
