@@ -44,6 +44,7 @@ _meshctl() {
     sync-svc) flags+=" --context --namespace -n -A --all-namespaces --selector -l --exclude-namespace --from --to --dry-run --no-prune --no-create-namespace --concurrency --watch" ;;
     verify) flags+=" --context --namespace -n --from --fail-on --save-bundle --from-bundle" ;;
     proxy-config | pc) words="listener endpoints eds clusters"; flags+=" --context --namespace -n -f --file --port --address --type --cluster --status" ;;
+    version) flags+=" --context --client" ;;
     config) words="view" ;;
     completion) words="bash zsh fish" ;;
     help) words="$verbs" ;;

@@ -38,5 +38,6 @@ complete -c meshctl -n '__fish_seen_subcommand_from sync-svc' -l no-create-names
 complete -c meshctl -n '__fish_seen_subcommand_from sync-svc' -l concurrency -x -d 'requests in flight per cluster'
 complete -c meshctl -n '__fish_seen_subcommand_from sync-svc' -l watch -d 'keep syncing'
 complete -c meshctl -n '__fish_seen_subcommand_from proxy-config pc' -x -a 'listener endpoints eds clusters'
+complete -c meshctl -n '__fish_seen_subcommand_from version' -l client -d "only meshctl's version, no cluster"
 complete -c meshctl -n '__fish_seen_subcommand_from config' -x -a view
 complete -c meshctl -n '__fish_seen_subcommand_from completion' -x -a 'bash zsh fish'
