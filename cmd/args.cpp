@@ -282,6 +282,48 @@ std::vector<std::string> pflag_words(const Item& it, const CLI::Option* option) 
 
 } // namespace
 
+const CLI::Option* option_named(const CLI::App& cmd, const std::string& name) {
+  const auto* o = find_option(&cmd, name);
+  return o != nullptr || cmd.get_parent() != nullptr ? o : option_below(cmd, name);
+}
+
+LineSoFar read_line_so_far(const CLI::App& app, const std::vector<std::string>& words) {
+  LineSoFar line;
+  line.command = &app;
+  const auto items = scan(app, words);
+  for (const auto& it : items) {
+    if (it.subcommand != nullptr) {
+      line.command = it.subcommand;
+      line.positionals.clear();
+    }
+  }
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const auto& it = items[i];
+    if (it.subcommand != nullptr) {
+      continue;
+    }
+    if (!it.flag) {
+      if (it.at == line.command && it.words.front() != "--") {
+        line.positionals.push_back(it.words.front());
+      }
+      continue;
+    }
+    const auto f = split_flag(it.words.front());
+    const auto* option = it.option != nullptr ? it.option : option_below(*it.at, f.name);
+    if (option == nullptr || !takes_value(*option)) {
+      continue;
+    }
+    if (it.words.size() > 1) {
+      line.values.emplace_back(option, it.words[1]);
+    } else if (f.attached) {
+      line.values.emplace_back(option, f.value);
+    } else if (i + 1 == items.size()) {
+      line.pending = option;
+    }
+  }
+  return line;
+}
+
 std::string unknown_flag_message(const CLI::App& cmd, const std::string& flag) {
   const std::string path = command_path(cmd);
   std::string msg = "unknown flag " + shown_quoted(flag);

@@ -14,6 +14,7 @@
 #include <CLI/CLI.hpp>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace meshctl::cmd {
@@ -22,6 +23,21 @@ namespace meshctl::cmd {
 /// the flag or subcommand and where it belongs.
 Result<std::vector<std::string>> normalize_args(const CLI::App& app,
                                                 const std::vector<std::string>& args);
+
+/// A command line cut at the word being completed, read as normalize_args reads it (shell
+/// completion, complete.cpp): the command it reached, what was given to it, and whether the last
+/// word is a flag still waiting for its value.
+struct LineSoFar {
+  const CLI::App* command = nullptr;    ///< the deepest (sub)command named
+  std::vector<std::string> positionals; ///< words given to it that are no flag
+  std::vector<std::pair<const CLI::Option*, std::string>> values; ///< every flag value given
+  const CLI::Option* pending = nullptr; ///< the flag the word being completed is the value of
+};
+LineSoFar read_line_so_far(const CLI::App& app, const std::vector<std::string>& words);
+
+/// The option `name` ("--context", "-n") as `cmd` takes it: its own, else a parent's; else, for
+/// the root (a verb's flag given before the verb), any verb's. nullptr when none takes it.
+const CLI::Option* option_named(const CLI::App& cmd, const std::string& name);
 
 /// The error line for a flag `cmd` does not take: "unknown flag" with a suggestion among the flags
 /// `cmd` and its parents take, or, when other verbs take it, which ones do.

@@ -1,8 +1,8 @@
-// meshctl completion bash|zsh|fish: prints the embedded completion script.
+// meshctl completion bash|zsh|fish: prints the embedded completion script. Each script only asks
+// `meshctl __complete` (complete.cpp) and hands the answer to its shell, so it never lists a verb
+// or flag itself and never goes stale.
 
-#include "config/kubeconfig.hpp"
 #include "context.hpp"
-#include "core/try.hpp"
 
 #include <cstdio>
 #include <string_view>
@@ -29,25 +29,22 @@ std::string_view script_for(const std::string& shell) {
 
 } // namespace
 
+const std::vector<std::string>& completion_shells() {
+  static const std::vector<std::string> k_shells{"bash", "zsh", "fish"};
+  return k_shells;
+}
+
 void register_completion(CLI::App& app, Context& ctx) {
   auto* sub = app.add_subcommand("completion", "Print a shell completion script (bash, zsh, fish)");
   auto shell = std::make_shared<std::string>();
   sub->add_option("shell", *shell, "bash, zsh or fish")
       ->required()
-      ->check(CLI::IsMember({"bash", "zsh", "fish"}));
-  sub->footer("Example: source <(meshctl completion bash)");
-  // Hidden helper the scripts call to complete context names from the kubeconfig.
-  auto* contexts = app.add_subcommand("__contexts", "");
-  contexts->group("");
-  contexts->callback([&ctx] {
-    ctx.action = [&ctx]() -> Result<ExitCode> {
-      TRY_ASSIGN(const auto kubeconfig, config::load_kubeconfig(ctx.global.kubeconfig));
-      for (const auto& name : kubeconfig.context_names()) {
-        std::printf("%s\n", name.c_str());
-      }
-      return ExitCode::k_ok;
-    };
-  });
+      ->check(CLI::IsMember(completion_shells()));
+  sub->footer("Load it with:\n"
+              "  bash: source <(meshctl completion bash)\n"
+              "  zsh:  source <(meshctl completion zsh), or save it as _meshctl in $fpath\n"
+              "  fish: meshctl completion fish | source, or save it in "
+              "~/.config/fish/completions/meshctl.fish");
   sub->callback([&ctx, shell] {
     ctx.action = [shell]() -> Result<ExitCode> {
       const auto text = script_for(*shell);

@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace meshctl::cmd {
@@ -40,6 +41,19 @@ void register_version(CLI::App& app, Context& ctx);
 void register_config(CLI::App& app, Context& ctx);
 void register_completion(CLI::App& app, Context& ctx);
 void register_help(CLI::App& app, Context& ctx);
+
+/// Shell completion's question, hidden from the help as cobra's is: `meshctl __complete ARGS… WORD`
+/// (`__completeNoDesc`: the same without descriptions). main.cpp answers it before parsing, since
+/// a half-typed command line is not one CLI11 should judge.
+inline constexpr std::string_view k_complete_verb = "__complete";
+inline constexpr std::string_view k_complete_no_desc_verb = "__completeNoDesc";
+/// Whether `word` (the first argument) asks that question.
+bool is_complete_request(std::string_view word);
+/// Prints the candidates for `args` (from "__complete" on) and the directive line, in cobra's
+/// protocol (complete.cpp), from the command tree of `app`; returns the exit code (0).
+int run_complete(const CLI::App& app, const std::vector<std::string>& args);
+/// The shells `meshctl completion` has a script for (completion.cpp).
+const std::vector<std::string>& completion_shells();
 
 /// Makes every verb's --help list the global flags too (before any verb is registered).
 void use_help_formatter(CLI::App& app);

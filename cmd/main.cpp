@@ -114,6 +114,11 @@ int main(int argc, char** argv) {
   register_completion(app, ctx);
   register_help(app, ctx);
 
+  // The completion scripts' question, answered from the tree above (hidden: no verb people type).
+  if (argc > 1 && is_complete_request(argv[1])) {
+    return run_complete(app, std::vector<std::string>(argv + 1, argv + argc));
+  }
+
   auto args = normalize_args(app, std::vector<std::string>(argv + 1, argv + argc));
   if (!args) {
     print_error(args.error());

@@ -1,57 +1,58 @@
 # bash completion for meshctl. Install: source <(meshctl completion bash)
-# Completes verbs, flags, output formats and kubeconfig context names.
-
-_meshctl_contexts() {
-  local kc=()
-  local i
-  for ((i = 1; i < COMP_CWORD; i++)); do
-    if [[ ${COMP_WORDS[i]} == --kubeconfig ]]; then kc=(--kubeconfig "${COMP_WORDS[i + 1]}"); fi
-  done
-  "${COMP_WORDS[0]}" "${kc[@]}" __contexts 2>/dev/null
-}
+#
+# The script knows no verb or flag: it asks meshctl itself, `meshctl __complete ARGS… WORD`, which
+# answers from its command tree and from the clusters (contexts, namespaces, pods, Services) —
+# one candidate a line, a TAB before any description, then ":DIRECTIVE", the sum of
+# 1 (ignore the answer), 2 (no space after it), 4 (no file names), 16 (directories only).
 
 _meshctl() {
-  local cur prev verb i
-  cur="${COMP_WORDS[COMP_CWORD]}"
-  prev="${COMP_WORDS[COMP_CWORD - 1]}"
-  local verbs="join unjoin expose localize sync-svc verify proxy-config version config completion help"
-  local global_flags="--kubeconfig --config -c --output -o --verbose -v --no-color --timeout --help -h"
-
-  verb=""
-  for ((i = 1; i < COMP_CWORD; i++)); do
-    case "${COMP_WORDS[i]}" in
-      --kubeconfig | --config | -c | --output | -o | --timeout | --context | --from | --to | --namespace | -n | --selector | -l | --exclude-namespace | --concurrency | --output-dir | --by | --fail-on | --save-bundle | --from-bundle | -f | --file) ((i++)) ;;
-      -*) ;;
-      *) verb="${COMP_WORDS[i]}"; break ;;
-    esac
-  done
-
-  case "$prev" in
-    --output | -o) mapfile -t COMPREPLY < <(compgen -W "table wide yaml json" -- "$cur"); return ;;
-    --kubeconfig | --config | -c | --output-dir | -f | --file) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
-    --context | --from | --to) mapfile -t COMPREPLY < <(compgen -W "$(_meshctl_contexts)" -- "$cur"); return ;;
-    --by) mapfile -t COMPREPLY < <(compgen -W "cluster network zone" -- "$cur"); return ;;
-  esac
-
-  local flags="$global_flags"
-  local words=""
-  case "$verb" in
-    "") words="$verbs" ;;
-    join) flags+=" --context --dry-run --output-dir --show-secrets --force-ca --restart-istiod --no-restart-istiod"; words="$(_meshctl_contexts)" ;;
-    unjoin) flags+=" --context --all --purge-ca --dry-run"; words="$(_meshctl_contexts)" ;;
-    expose) flags+=" --context --namespace -n --all --remove --force --dry-run --output-dir" ;;
-    localize) flags+=" --context --namespace -n --by --remove --force --dry-run --output-dir" ;;
-    sync-svc) flags+=" --context --namespace -n -A --all-namespaces --selector -l --exclude-namespace --from --to --dry-run --no-prune --no-create-namespace --concurrency --watch" ;;
-    verify) flags+=" --context --namespace -n --from --fail-on --save-bundle --from-bundle" ;;
-    proxy-config | pc) words="listener endpoints eds clusters"; flags+=" --context --namespace -n -f --file --port --address --type --cluster --status" ;;
-    config) words="view" ;;
-    completion) words="bash zsh fish" ;;
-    help) words="$verbs" ;;
-  esac
-  if [[ $cur == -* ]]; then
-    mapfile -t COMPREPLY < <(compgen -W "$flags" -- "$cur")
+  local words=() line
+  if [[ -n ${COMP_LINE-} ]]; then
+    # The words up to the cursor as typed: COMP_WORDS is cut at '=' and ':' (COMP_WORDBREAKS).
+    line=${COMP_LINE:0:${COMP_POINT:-${#COMP_LINE}}}
+    read -ra words <<<"$line"
+    if [[ ${#words[@]} -eq 0 || $line == *[[:space:]] ]]; then
+      words+=("")
+    fi
   else
-    mapfile -t COMPREPLY < <(compgen -W "$words" -- "$cur")
+    words=("${COMP_WORDS[@]:0:COMP_CWORD+1}")
   fi
+  local cur=${words[${#words[@]}-1]}
+  local out
+  out=$("${words[0]}" __completeNoDesc "${words[@]:1}" 2>/dev/null) || return 0
+  local lines=()
+  mapfile -t lines <<<"$out"
+  local directive=${lines[${#lines[@]}-1]#:}
+  unset "lines[${#lines[@]}-1]"
+  [[ $directive =~ ^[0-9]+$ ]] || return 0
+  ((directive & 1)) && return 0
+
+  # Readline replaces only what follows the last word-break character of the word
+  # (--dry-run=cl: "cl"), so that part of the word is taken off every candidate.
+  local keep="" i
+  for ((i = ${#cur} - 1; i >= 0; i--)); do
+    if [[ ${COMP_WORDBREAKS-} == *"${cur:i:1}"* ]]; then
+      keep=${cur:0:i+1}
+      break
+    fi
+  done
+  COMPREPLY=()
+  local c
+  for c in "${lines[@]}"; do
+    [[ -n $c ]] && COMPREPLY+=("${c#"$keep"}")
+  done
+  if ((${#COMPREPLY[@]} == 0)); then
+    if ((directive & 16)); then
+      compopt -o filenames 2>/dev/null
+      mapfile -t COMPREPLY < <(compgen -d -- "$cur")
+    elif ((!(directive & 4))); then
+      compopt -o filenames 2>/dev/null
+      mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+    fi
+  fi
+  if ((directive & 2)); then
+    compopt -o nospace 2>/dev/null
+  fi
+  return 0
 }
 complete -F _meshctl meshctl

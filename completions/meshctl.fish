@@ -1,42 +1,30 @@
-# fish completion for meshctl. Install: meshctl completion fish > ~/.config/fish/completions/meshctl.fish
+# fish completion for meshctl. Install: meshctl completion fish | source, or save it as
+# ~/.config/fish/completions/meshctl.fish
+#
+# The script knows no verb or flag: it asks meshctl itself, `meshctl __complete ARGS… WORD`, which
+# answers from its command tree and from the clusters (contexts, namespaces, pods, Services) —
+# one candidate a line, a TAB before any description, then ":DIRECTIVE", the sum of
+# 1 (ignore the answer), 2 (no space after it), 4 (no file names), 16 (directories only).
 
-set -l verbs join unjoin expose localize sync-svc verify proxy-config pc version config completion help
-complete -c meshctl -f
-complete -c meshctl -n "not __fish_seen_subcommand_from $verbs" -a join -d 'make clusters one mesh'
-complete -c meshctl -n "not __fish_seen_subcommand_from $verbs" -a unjoin -d 'remove what meshctl made'
-complete -c meshctl -n "not __fish_seen_subcommand_from $verbs" -a expose -d 'choose exposed services'
-complete -c meshctl -n "not __fish_seen_subcommand_from $verbs" -a localize -d 'keep traffic local, fail over'
-complete -c meshctl -n "not __fish_seen_subcommand_from $verbs" -a sync-svc -d 'copy Services to every cluster'
-complete -c meshctl -n "not __fish_seen_subcommand_from $verbs" -a verify -d 'check a service everywhere'
-complete -c meshctl -n "not __fish_seen_subcommand_from $verbs" -a proxy-config -d 'Envoy configuration'
-complete -c meshctl -n "not __fish_seen_subcommand_from $verbs" -a version -d 'print the version'
-complete -c meshctl -n "not __fish_seen_subcommand_from $verbs" -a config -d 'effective configuration'
-complete -c meshctl -n "not __fish_seen_subcommand_from $verbs" -a completion -d 'shell completion script'
-complete -c meshctl -n "not __fish_seen_subcommand_from $verbs" -a help -d 'help of meshctl or of a verb'
-complete -c meshctl -l kubeconfig -r -F -d 'kubeconfig file'
-complete -c meshctl -s c -l config -r -F -d 'meshctl config file'
-complete -c meshctl -s o -l output -x -a 'table wide yaml json' -d 'output format'
-complete -c meshctl -s v -l verbose -d 'more logging'
-complete -c meshctl -l no-color -d 'never colour output'
-complete -c meshctl -l timeout -x -d 'bound per cluster request and wait (30s, 2m)'
-complete -c meshctl -l context -x -a '(meshctl __contexts 2>/dev/null)' -d 'kubeconfig context'
-complete -c meshctl -l dry-run -d 'print what would be applied (=none|offline|client|server)'
-complete -c meshctl -n '__fish_seen_subcommand_from join expose localize' -l output-dir -r -a '(__fish_complete_directories)' -d 'one file per cluster for an offline --dry-run'
-complete -c meshctl -n '__fish_seen_subcommand_from expose localize verify proxy-config pc' -s n -l namespace -x -d 'namespace of the service or pod'
-complete -c meshctl -n '__fish_seen_subcommand_from help' -x -a 'join unjoin expose localize sync-svc verify proxy-config version config completion'
-complete -c meshctl -n '__fish_seen_subcommand_from join unjoin' -x -a '(meshctl __contexts 2>/dev/null)'
-complete -c meshctl -n '__fish_seen_subcommand_from unjoin' -l all -d 'also gateway, DestinationRules, synced Services'
-complete -c meshctl -n '__fish_seen_subcommand_from unjoin' -l purge-ca -d 'also cacerts'
-complete -c meshctl -n '__fish_seen_subcommand_from sync-svc' -s n -l namespace -x -d 'namespace to sync'
-complete -c meshctl -n '__fish_seen_subcommand_from sync-svc' -s A -l all-namespaces -d 'every namespace'
-complete -c meshctl -n '__fish_seen_subcommand_from sync-svc' -s l -l selector -x -d 'label selector'
-complete -c meshctl -n '__fish_seen_subcommand_from sync-svc' -l exclude-namespace -x -d 'namespace to skip'
-complete -c meshctl -n '__fish_seen_subcommand_from sync-svc' -l from -x -a '(meshctl __contexts 2>/dev/null)' -d 'source cluster'
-complete -c meshctl -n '__fish_seen_subcommand_from sync-svc' -l to -x -a '(meshctl __contexts 2>/dev/null)' -d 'target cluster'
-complete -c meshctl -n '__fish_seen_subcommand_from sync-svc' -l no-prune -d 'keep copies whose source is gone'
-complete -c meshctl -n '__fish_seen_subcommand_from sync-svc' -l no-create-namespace -d 'do not create namespaces'
-complete -c meshctl -n '__fish_seen_subcommand_from sync-svc' -l concurrency -x -d 'requests in flight per cluster'
-complete -c meshctl -n '__fish_seen_subcommand_from sync-svc' -l watch -d 'keep syncing'
-complete -c meshctl -n '__fish_seen_subcommand_from proxy-config pc' -x -a 'listener endpoints eds clusters'
-complete -c meshctl -n '__fish_seen_subcommand_from config' -x -a view
-complete -c meshctl -n '__fish_seen_subcommand_from completion' -x -a 'bash zsh fish'
+function __meshctl_complete
+    set -l tokens (commandline -opc)
+    set -l word (commandline -ct)
+    set -l out ($tokens[1] __complete $tokens[2..-1] "$word" 2>/dev/null)
+    or return
+    set -l directive (string replace -r '^:' '' -- $out[-1])
+    set -e out[-1]
+    string match -qr '^[0-9]+$' -- $directive
+    or return
+    test (math "$directive % 2") -eq 1
+    and return
+    if test (count $out) -gt 0
+        printf '%s\n' $out
+    else if test (math "floor($directive / 16) % 2") -eq 1
+        __fish_complete_directories "$word"
+    else if test (math "floor($directive / 4) % 2") -eq 0
+        __fish_complete_path "$word"
+    end
+end
+
+complete -c meshctl -e
+complete -c meshctl -f -a '(__meshctl_complete)'

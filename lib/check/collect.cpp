@@ -492,26 +492,13 @@ ClusterFacts collect_cluster(const mesh::Session& session, const config::Cluster
 
 } // namespace
 
-std::string image_tag(const std::string& image) {
-  std::string ref = image.substr(0, image.find('@')); // a digest is not a version
-  const auto slash = ref.rfind('/');
-  const auto colon = ref.rfind(':');
-  if (colon == std::string::npos || (slash != std::string::npos && colon < slash)) {
-    return {};
-  }
-  return ref.substr(colon + 1);
-}
-
 void fill_istiod_identity(IstiodFacts& istiod, const std::string& injector_values,
                           const std::string& mesh_config) {
   istiod.cluster_id.clear();
-  istiod.version.clear();
+  istiod.version = mesh::istiod_version(istiod.deployment);
   const json& containers =
       member(member(member(member(istiod.deployment, "spec"), "template"), "spec"), "containers");
   for (const auto& c : containers.is_array() ? containers : json::array()) {
-    if (str(c, "name") == "discovery") {
-      istiod.version = image_tag(str(c, "image"));
-    }
     const json& env = member(c, "env");
     for (const auto& e : env.is_array() ? env : json::array()) {
       if (str(e, "name") == "CLUSTER_ID" && istiod.cluster_id.empty()) {

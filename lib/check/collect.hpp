@@ -40,10 +40,6 @@ MeshFacts collect_facts(const mesh::Session& session,
 void fill_istiod_identity(IstiodFacts& istiod, const std::string& injector_values,
                           const std::string& mesh_config);
 
-/// The tag of a container image reference ("docker.io/istio/pilot:1.24.2" -> "1.24.2"; "" when
-/// it has none).
-std::string image_tag(const std::string& image);
-
 /// Whether a DestinationRule's spec.host (in namespace `rule_namespace`) selects `host`.
 bool destination_rule_selects(const std::string& rule_host, const std::string& rule_namespace,
                               const std::string& host);

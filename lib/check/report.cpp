@@ -15,12 +15,20 @@ namespace meshctl::check {
 
 using nlohmann::json;
 
+namespace {
+
+constexpr EnumName<FailOn> k_fail_on_names[] = {{FailOn::k_error, "error"},
+                                                {FailOn::k_warning, "warning"}};
+
+} // namespace
+
+std::vector<std::string> fail_on_names() {
+  return names_of(k_fail_on_names);
+}
+
 Result<FailOn> parse_fail_on(std::string_view text) {
-  if (text == "error") {
-    return FailOn::k_error;
-  }
-  if (text == "warning") {
-    return FailOn::k_warning;
+  if (const auto level = value_of(k_fail_on_names, text)) {
+    return *level;
   }
   return usage_error("--fail-on must be error or warning, not \"" + std::string(text) + "\"");
 }

@@ -47,6 +47,8 @@ enum class FailOn { k_error, k_warning };
 
 /// Parses "error" or "warning" (--fail-on).
 Result<FailOn> parse_fail_on(std::string_view text);
+/// The levels --fail-on takes.
+std::vector<std::string> fail_on_names();
 
 struct ClusterReport {
   std::string name;

@@ -5,7 +5,9 @@
 
 #include <cstddef>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace meshctl {
 
@@ -34,6 +36,16 @@ constexpr std::optional<E> value_of(const EnumName<E> (&names)[N], std::string_v
     }
   }
   return std::nullopt;
+}
+
+/// Every name in `names`, in the table's order (what a flag accepts, for completion).
+template <class E, std::size_t N> std::vector<std::string> names_of(const EnumName<E> (&names)[N]) {
+  std::vector<std::string> out;
+  out.reserve(N);
+  for (const auto& n : names) {
+    out.emplace_back(n.name);
+  }
+  return out;
 }
 
 } // namespace meshctl

@@ -10,11 +10,20 @@
 
 namespace meshctl {
 
+namespace {
+
+constexpr EnumName<OutputFormat> k_formats[] = {{OutputFormat::k_table, "table"},
+                                                {OutputFormat::k_wide, "wide"},
+                                                {OutputFormat::k_yaml, "yaml"},
+                                                {OutputFormat::k_json, "json"}};
+
+} // namespace
+
+std::vector<std::string> output_format_names() {
+  return names_of(k_formats);
+}
+
 Result<OutputFormat> parse_output_format(std::string_view text) {
-  static constexpr EnumName<OutputFormat> k_formats[] = {{OutputFormat::k_table, "table"},
-                                                         {OutputFormat::k_wide, "wide"},
-                                                         {OutputFormat::k_yaml, "yaml"},
-                                                         {OutputFormat::k_json, "json"}};
   if (const auto format = value_of(k_formats, text)) {
     return *format;
   }

@@ -7,6 +7,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace meshctl {
 
@@ -15,6 +16,9 @@ enum class OutputFormat { k_table, k_wide, k_yaml, k_json };
 /// Parses "table", "wide", "yaml" or "json"; anything else (an empty -o too) is a usage error
 /// with a suggestion.
 Result<OutputFormat> parse_output_format(std::string_view text);
+
+/// The names -o takes, in the order the help gives them.
+std::vector<std::string> output_format_names();
 
 /// Renders a JSON value as block-style YAML, strings quoted when needed. Keys come in the value's
 /// order: sorted for nlohmann::json, as inserted for nlohmann::ordered_json.

@@ -1,5 +1,6 @@
 #include "mesh/expose.hpp"
 
+#include "core/enum_names.hpp"
 #include "core/fanout.hpp"
 #include "core/json.hpp"
 #include "core/log.hpp"
@@ -306,18 +307,25 @@ render_localize(const std::vector<config::ClusterConfig>& clusters, const IstioA
   return out;
 }
 
+namespace {
+
+constexpr EnumName<render::FailoverBy> k_failover_by_names[] = {
+    {render::FailoverBy::k_cluster, "cluster"},
+    {render::FailoverBy::k_network, "network"},
+    {render::FailoverBy::k_zone, "zone"}};
+
+} // namespace
+
+std::vector<std::string> failover_by_names() {
+  return names_of(k_failover_by_names);
+}
+
 Result<render::FailoverBy> parse_failover_by(const std::string& text) {
-  if (text == "cluster") {
-    return render::FailoverBy::k_cluster;
-  }
-  if (text == "network") {
-    return render::FailoverBy::k_network;
-  }
-  if (text == "zone") {
-    return render::FailoverBy::k_zone;
+  if (const auto by = value_of(k_failover_by_names, text)) {
+    return *by;
   }
   return usage_error("unknown --by \"" + text + "\"" +
-                         did_you_mean_suffix(text, {"cluster", "network", "zone"}),
+                         did_you_mean_suffix(text, failover_by_names()),
                      "use --by cluster (default), --by network or --by zone");
 }
 

@@ -119,5 +119,7 @@ render_localize(const std::vector<config::ClusterConfig>& clusters, const IstioA
 
 /// Parses "cluster", "network" or "zone".
 Result<render::FailoverBy> parse_failover_by(const std::string& text);
+/// The names --by takes (cluster, network, zone).
+std::vector<std::string> failover_by_names();
 
 } // namespace meshctl::mesh

@@ -2,6 +2,7 @@
 
 #include "core/json.hpp"
 #include "core/strings.hpp"
+#include "core/try.hpp"
 
 #include <algorithm>
 #include <map>
@@ -25,6 +26,27 @@ std::string IstiodRevision::pod_selector() const {
 std::string revision_of(const json& object) {
   const std::string rev = str(member(member(object, "metadata"), "labels"), k_revision_label);
   return rev.empty() ? std::string(k_default_revision) : rev;
+}
+
+std::string image_tag(const std::string& image) {
+  const std::string ref = image.substr(0, image.find('@')); // a digest is not a version
+  const auto slash = ref.rfind('/');
+  const auto colon = ref.rfind(':');
+  if (colon == std::string::npos || (slash != std::string::npos && colon < slash)) {
+    return {};
+  }
+  return ref.substr(colon + 1);
+}
+
+std::string istiod_version(const json& deployment) {
+  const json& containers =
+      member(member(member(member(deployment, "spec"), "template"), "spec"), "containers");
+  for (const auto& c : containers.is_array() ? containers : json::array()) {
+    if (str(c, "name") == "discovery") {
+      return image_tag(str(c, "image"));
+    }
+  }
+  return {};
 }
 
 Result<IstiodRevision> pick_revision(const std::vector<json>& deployments,
@@ -71,9 +93,8 @@ Result<IstiodRevision> pick_revision(const std::vector<json>& deployments,
   return IstiodRevision{by_revision.begin()->first, by_revision.begin()->second};
 }
 
-Result<IstiodRevision> find_istiod(kube::Client& client,
-                                   const std::optional<std::string>& configured,
-                                   const std::string& cluster) {
+Result<std::vector<json>> list_istiod_deployments(kube::Client& client,
+                                                  const std::string& cluster) {
   kube::ListOptions opts;
   opts.label_selector = "app=istiod";
   auto list = client.list({"apps", "v1", "deployments", "istio-system", "", ""}, opts);
@@ -86,6 +107,13 @@ Result<IstiodRevision> find_istiod(kube::Client& client,
   if (items.is_array()) {
     deployments.assign(items.begin(), items.end());
   }
+  return deployments;
+}
+
+Result<IstiodRevision> find_istiod(kube::Client& client,
+                                   const std::optional<std::string>& configured,
+                                   const std::string& cluster) {
+  TRY_ASSIGN(const auto deployments, list_istiod_deployments(client, cluster));
   return pick_revision(deployments, configured, cluster);
 }
 

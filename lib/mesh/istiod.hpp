@@ -40,6 +40,14 @@ struct IstiodRevision {
 /// The revision of an istiod Deployment (or pod): its istio.io/rev label, "default" without one.
 std::string revision_of(const nlohmann::json& object);
 
+/// The tag of a container image reference ("docker.io/istio/pilot:1.24.2" -> "1.24.2"; "" when
+/// it has none; a digest is not a version).
+std::string image_tag(const std::string& image);
+
+/// istiod's version as its Deployment tells it: the tag of its `discovery` container's image
+/// ("" when it has none).
+std::string istiod_version(const nlohmann::json& deployment);
+
 /// Picks the revision to work with among the istiod Deployments of a cluster (objects labelled
 /// app=istiod in istio-system): `configured` when given (an error naming the installed revisions
 /// when it is absent), else the only revision; none is an error saying Istio must be installed,
@@ -75,6 +83,11 @@ std::string short_fingerprint(const std::string& fingerprint);
 /// root-cert.pem of istio-system/istio-ca-root-cert: the root istiod serves; nothing when istiod
 /// has published none (not running yet). Other read errors come back as they are.
 Result<std::optional<std::string>> read_served_root(kube::Client& client);
+
+/// The istiod Deployments of the cluster: those labelled app=istiod in istio-system, every
+/// revision. Read errors come back as they are (context: the cluster).
+Result<std::vector<nlohmann::json>> list_istiod_deployments(kube::Client& client,
+                                                            const std::string& cluster);
 
 /// Lists the istiod Deployments of the cluster and picks the revision (see pick_revision).
 /// Read errors come back as they are (context: the cluster).

@@ -29,6 +29,10 @@ const char* dry_run_suffix(DryRun d) {
   return name_of(k_suffixes, d, "");
 }
 
+std::vector<std::string> dry_run_names() {
+  return names_of(k_dry_run_names);
+}
+
 Result<DryRun> parse_dry_run(const std::string& text) {
   if (text.empty()) {
     return DryRun::k_none;

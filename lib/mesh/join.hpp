@@ -22,6 +22,8 @@ enum class DryRun { k_none, k_offline, k_client, k_server };
 
 /// Parses "", "none" (kubectl's explicit "no dry run"), "offline", "client", "server".
 Result<DryRun> parse_dry_run(const std::string& text);
+/// The modes --dry-run=MODE takes (none, offline, client, server).
+std::vector<std::string> dry_run_names();
 /// What text output appends to a line saying what was done, as kubectl does
 /// ("deployment.apps/x created (dry run)"): " (dry run)" for offline and client, " (server dry
 /// run)" for server, nothing without a dry run.

@@ -42,18 +42,29 @@ kube::ClientOptions client_options(const GlobalOptions& global, int max_in_fligh
   return opts;
 }
 
+Result<std::unique_ptr<kube::Client>> connect_cluster(const config::Kubeconfig& kubeconfig,
+                                                      const config::ClusterConfig& cluster,
+                                                      const GlobalOptions& global,
+                                                      int max_in_flight) {
+  auto ctx = kubeconfig.resolve(cluster.context);
+  if (!ctx) {
+    return tl::make_unexpected(ctx.error());
+  }
+  ctx->name = cluster.name; // messages name the cluster
+  auto client = kube::Client::connect(*ctx, client_options(global, max_in_flight));
+  if (!client) {
+    return tl::make_unexpected(client.error().with_context(cluster.name));
+  }
+  return std::move(*client);
+}
+
 Result<std::vector<std::unique_ptr<kube::Client>>>
 connect_all(const Session& session, const GlobalOptions& global, int max_in_flight) {
   std::vector<std::unique_ptr<kube::Client>> clients;
   for (const auto& c : session.clusters) {
-    auto ctx = session.kubeconfig.resolve(c.context);
-    if (!ctx) {
-      return tl::make_unexpected(ctx.error());
-    }
-    ctx->name = c.name; // messages name the cluster
-    auto client = kube::Client::connect(*ctx, client_options(global, max_in_flight));
+    auto client = connect_cluster(session.kubeconfig, c, global, max_in_flight);
     if (!client) {
-      return tl::make_unexpected(client.error().with_context(c.name));
+      return tl::make_unexpected(client.error());
     }
     clients.push_back(std::move(*client));
   }

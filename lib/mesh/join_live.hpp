@@ -22,6 +22,13 @@ namespace meshctl::mesh {
 Result<std::vector<std::unique_ptr<kube::Client>>>
 connect_all(const Session& session, const GlobalOptions& global, int max_in_flight = 0);
 
+/// A client for one cluster (its context resolved in `kubeconfig`, messages naming the cluster)
+/// with client_options(global). Errors name the cluster.
+Result<std::unique_ptr<kube::Client>> connect_cluster(const config::Kubeconfig& kubeconfig,
+                                                      const config::ClusterConfig& cluster,
+                                                      const GlobalOptions& global,
+                                                      int max_in_flight = 0);
+
 /// The client options every verb uses: --timeout per request, connect timeout capped at 10 s,
 /// and a limiter of `max_in_flight` requests when positive.
 kube::ClientOptions client_options(const GlobalOptions& global, int max_in_flight = 0);

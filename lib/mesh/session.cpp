@@ -36,6 +36,25 @@ Result<Session> open_session(const GlobalOptions& global, const std::vector<std:
   return s;
 }
 
+Result<ReadTargets> read_targets(const GlobalOptions& global,
+                                 const std::vector<std::string>& names) {
+  ReadTargets t;
+  TRY_ASSIGN(const auto cfg, config::load_config(global.config_file));
+  TRY_ASSIGN(t.kubeconfig, config::load_kubeconfig(global.kubeconfig));
+  if (!names.empty() || !cfg.clusters.empty()) {
+    TRY_ASSIGN(t.clusters, config::select_clusters(cfg, names, t.kubeconfig.context_names()));
+  } else if (!t.kubeconfig.current_context.empty()) {
+    // The current context, whatever its name: no Istio cluster ID is made of it here, so it need
+    // not be a DNS label.
+    config::ClusterConfig c;
+    c.name = t.kubeconfig.current_context;
+    c.context = c.name;
+    c.network = c.name;
+    t.clusters.push_back(std::move(c));
+  }
+  return t;
+}
+
 Result<std::string> choose_namespace(const std::string& what, const std::string& named,
                                      const std::string& flag, const std::string& fallback) {
   if (!named.empty() && !flag.empty() && named != flag) {

@@ -21,6 +21,19 @@ struct Session {
 /// selected cluster's context must resolve. Errors are exit 2 with file:line / "did you mean".
 Result<Session> open_session(const GlobalOptions& global, const std::vector<std::string>& names);
 
+/// The clusters a look that only reads works on (version, and the namespaces, pods and Services
+/// completion offers), and the kubeconfig to reach them: those named (--context, as every verb
+/// takes them), else every cluster of meshctl.yaml, else the kubeconfig's current context (the one
+/// kubectl would ask), else none. Unlike open_session, a context that does not resolve is left for
+/// whoever connects to it, so one broken cluster does not hide the others; only a config or
+/// kubeconfig that cannot be read, or a name that is neither a cluster nor a context, fail it.
+struct ReadTargets {
+  config::Kubeconfig kubeconfig;
+  std::vector<config::ClusterConfig> clusters;
+};
+Result<ReadTargets> read_targets(const GlobalOptions& global,
+                                 const std::vector<std::string>& names);
+
 /// A Service named as users write it: "helloworld.dev" or "helloworld.dev.svc.cluster.local".
 struct ServiceName {
   std::string name;

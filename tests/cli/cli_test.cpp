@@ -2,19 +2,51 @@
 
 #include "support/testing.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 using meshctl::testing::run_meshctl;
 
-TEST_CASE("version prints and exits 0", "[cli]") {
+TEST_CASE("version without any cluster configured prints meshctl's and says how to add one",
+          "[cli][version]") {
+  // No meshctl.yaml, no kubeconfig: kubectl would fail on localhost:8080; meshctl exits 0.
   auto r = run_meshctl({"version"});
   CHECK(r.exit_code == 0);
-  CHECK(r.out.rfind("meshctl ", 0) == 0);
+  CHECK(r.out == std::string("meshctl ") + MESHCTL_VERSION + "\n");
+  CHECK(r.err.find("meshctl knows no cluster to ask for its versions") != std::string::npos);
+  CHECK(r.err.find("hint: list the clusters in meshctl.yaml") != std::string::npos);
   auto j = run_meshctl({"version", "-o", "json"});
   CHECK(j.exit_code == 0);
-  CHECK(j.out.find("\"version\"") != std::string::npos);
+  const auto doc = nlohmann::json::parse(j.out);
+  CHECK(doc["clientVersion"] == MESHCTL_VERSION);
+  CHECK(doc["kind"] == "Version");
+  CHECK(doc["clusters"] == nlohmann::json::array());
+}
+
+TEST_CASE("version --client touches no cluster and reads no configuration", "[cli][version]") {
+  // Files that do not exist, and a kubeconfig that is not one: --client reads none of them.
+  meshctl::testing::TempDir dir;
+  const auto bogus = dir.write("kubeconfig", "this is: [not a kubeconfig\n");
+  const std::map<std::string, std::string> env{{"KUBECONFIG", bogus.string()},
+                                               {"MESHCTL_CONFIG", "/nonexistent/meshctl.yaml"}};
+  auto r = run_meshctl({"version", "--client"}, env);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == std::string("meshctl ") + MESHCTL_VERSION + "\n");
+  CHECK(r.err.empty());
+  auto j = run_meshctl({"--kubeconfig", "/nonexistent", "version", "--client", "-o", "json"}, env);
+  CHECK(j.exit_code == 0);
+  CHECK(nlohmann::json::parse(j.out) == nlohmann::json{{"apiVersion", "meshctl.dev/v1alpha1"},
+                                                       {"kind", "Version"},
+                                                       {"clientVersion", MESHCTL_VERSION}});
+  // Without --client the same environment is read, and its error reported after the version.
+  auto bad = run_meshctl({"version"}, env);
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.out == std::string("meshctl ") + MESHCTL_VERSION + "\n");
+  CHECK(bad.err.rfind("error: ", 0) == 0);
 }
 
 TEST_CASE("help documents the exit codes", "[cli]") {

@@ -849,3 +849,24 @@ spec:
   CHECK(r.exit_code != 0);
   CHECK(r.err.find("quantities must match the regular expression") != std::string::npos);
 }
+
+TEST_CASE("kubectl version reads kubesim's /version as kube-apiserver's", "[kubesim][kubectl]") {
+  REQUIRE_KUBECTL();
+  kubesim::testing::KubesimOptions opts;
+  opts.extra_args = {"--version", "v1.31.4"};
+  Cluster c("wuxi", opts);
+  auto r = c.kubectl({"version", "-o", "json"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const json server = json::parse(r.out)["serverVersion"];
+  CHECK(server["gitVersion"] == "v1.31.4");
+  CHECK(server["major"] == "1");
+  CHECK(server["minor"] == "31");
+  for (const char* key :
+       {"gitCommit", "gitTreeState", "buildDate", "goVersion", "compiler", "platform"}) {
+    INFO(key);
+    CHECK(server[key].is_string());
+  }
+  r = c.kubectl({"version"});
+  CHECK(r.out.find("Server Version: v1.31.4\n") != std::string::npos);
+}

@@ -151,3 +151,15 @@ TEST_CASE("join restarts istiod by default exactly when it serves another root t
   CHECK(rewritten.why.find("rewrote cacerts") != std::string::npos);
   CHECK_FALSE(decide_istiod_restart(RestartIstiod::k_never, a, a, true).restart);
 }
+
+TEST_CASE("istiod version: the tag of the discovery container's image", "[mesh][istiod]") {
+  CHECK(image_tag("registry.local:5000/istio/pilot:1.24.2-distroless") == "1.24.2-distroless");
+  CHECK(image_tag("registry.local:5000/istio/pilot") == "");
+  CHECK(image_tag("docker.io/istio/pilot:1.24.2@sha256:abc") == "1.24.2");
+  json d = deployment("istiod-1-25", "1-25");
+  d["spec"]["template"]["spec"]["containers"] =
+      json::array({{{"name", "sidecar"}, {"image", "busybox:1.36"}},
+                   {{"name", "discovery"}, {"image", "docker.io/istio/pilot:1.25.0"}}});
+  CHECK(istiod_version(d) == "1.25.0");
+  CHECK(istiod_version(deployment("istiod", "")).empty()); // no containers: unknown
+}
