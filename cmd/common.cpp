@@ -1,6 +1,7 @@
 #include "common.hpp"
 
 #include "core/error.hpp"
+#include "core/log.hpp"
 #include "core/output.hpp"
 #include "core/redact.hpp"
 #include "core/shown.hpp"
@@ -38,6 +39,7 @@ std::vector<std::string> named_clusters(const std::vector<std::string>& position
 }
 
 void print_notes(const std::vector<std::string>& notes) {
+  log::clear_status();
   std::fflush(stdout); // the result first, where both go to one terminal
   for (const auto& n : notes) {
     std::fprintf(stderr, "note: %s\n", n.c_str());
@@ -46,6 +48,7 @@ void print_notes(const std::vector<std::string>& notes) {
 
 void print_result(const Context& ctx, const std::function<nlohmann::json()>& json,
                   const std::function<std::string()>& text) {
+  log::clear_status(); // the progress line is gone before the result is printed
   if (ctx.global.output == OutputFormat::k_json) {
     // Strings from servers and files may hold invalid UTF-8: replaced, as in every JSON output.
     std::printf("%s\n",
@@ -60,6 +63,7 @@ void print_result(const Context& ctx, const std::function<nlohmann::json()>& jso
 void print_error(const Error& e, const std::string& hint_prefix) {
   // The last net: whatever a message echoes, no control character reaches the terminal and the
   // line stays bounded (the values in it were shortened where they were put in).
+  log::clear_status();
   std::fprintf(stderr, "error: %s\n", shown(redact(e.what()), k_message_max).c_str());
   if (!e.hint().empty()) {
     std::fprintf(stderr, "%shint: %s\n", hint_prefix.c_str(),

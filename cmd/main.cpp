@@ -181,6 +181,10 @@ int main(int argc, char** argv) {
   ctx.global.color = color_allowed && isatty(STDOUT_FILENO) != 0;
   log::set_verbosity(verbosity);
   log::set_color(color_allowed && isatty(STDERR_FILENO) != 0);
+  // Progress on stderr only for a person watching a terminal: not piped, not TERM=dumb, not
+  // mixed with -v's log lines.
+  log::enable_status(verbosity == 0 && isatty(STDERR_FILENO) != 0 &&
+                     (term == nullptr || std::string_view(term) != "dumb"));
 
   auto format = parse_output_format(ctx.output_text);
   if (!format) {
@@ -195,6 +199,7 @@ int main(int argc, char** argv) {
   }
   try {
     auto result = ctx.action();
+    log::clear_status();
     if (!result) {
       print_error(result.error());
       return static_cast<int>(result.error().code());

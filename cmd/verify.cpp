@@ -49,6 +49,7 @@ Result<check::MeshFacts> collect(const Context& ctx, const VerifyFlags& f) {
                        "e.g. meshctl verify helloworld.dev");
   }
   TRY_ASSIGN(const auto service, mesh::parse_service_name(f.service, f.namespace_));
+  log::status_title("verify " + service.name + "." + service.namespace_);
   TRY_ASSIGN(const auto session, mesh::open_session(ctx.global, f.contexts));
   TRY_ASSIGN(auto clients, mesh::connect_all(session, ctx.global));
   if (f.contexts.empty()) {

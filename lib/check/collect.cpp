@@ -479,14 +479,20 @@ ClusterFacts collect_cluster(const mesh::Session& session, const config::Cluster
   f.gateway_port = cfg.gateway.port;
   ClusterRun run{f, client, session, options, {}, {}, {}};
   const auto t0 = Clock::now();
+  log::status(cfg.name, "connecting");
   if (!reach(run)) {
     log::info("{}: not reachable", cfg.name);
+    log::status(cfg.name, "not reachable");
     return f;
   }
+  log::status(cfg.name, "reading objects");
   phase_objects(run);
+  log::status(cfg.name, "reading Envoy's configuration");
   phase_dependent(run);
-  log::info("{}: facts read in {} ms", cfg.name,
-            std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count());
+  const auto took =
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
+  log::info("{}: facts read in {} ms", cfg.name, took);
+  log::status(cfg.name, fmt::format("read in {} ms", took));
   return f;
 }
 

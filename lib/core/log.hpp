@@ -16,6 +16,21 @@ bool color();
 
 void write(int level, std::string_view prefix, std::string_view message);
 
+// Progress on a terminal: one status line on stderr ("join  cn-shanghai: phase 2 of 3 · wuxi:
+// done"), redrawn in place, erased before any other line is written and by clear_status(). Off
+// unless enable_status(true): main turns it on only where stderr is a terminal, TERM is not dumb
+// and -v is not given, so a pipe or a log file never sees it.
+void enable_status(bool on);
+bool status_enabled();
+/// Where the status line is drawn (tests); by default stderr.
+void set_status_sink(void (*sink)(std::string_view text));
+/// The line's title (the verb and what it works on); forgets the clusters' states.
+void status_title(std::string_view title);
+/// One cluster's state, in the order clusters first appear; redraws the line.
+void status(std::string_view cluster, std::string_view state);
+/// Erases the line and forgets it (before the result is printed).
+void clear_status();
+
 template <class... A> void info(fmt::format_string<A...> f, A&&... a) {
   write(1, "", fmt::format(f, std::forward<A>(a)...));
 }

@@ -196,6 +196,7 @@ Result<JoinReport> join_live(const Session& session, const JoinOptions& options,
   // which east-west gateway each cluster uses. An existing mesh root is read (not created) so that
   // a foreign cacerts can be refused.
   log::info("join, phase 1 of 3: preconditions in {}", join(names, ", "));
+  log::status_title("join");
   auto our_root = existing_root_pem(session.config);
   if (!our_root) {
     return tl::make_unexpected(our_root.error());
@@ -205,6 +206,7 @@ Result<JoinReport> join_live(const Session& session, const JoinOptions& options,
     GatewayChoice gateway;
   };
   auto checks = for_each_cluster(names, [&](const std::string& name) {
+    log::status(name, "1/3 preconditions");
     Phase1 out;
     std::vector<Error> gateway_errors;
     auto gateway = find_gateway(*by_name[name], *cfg_by_name[name]);
@@ -293,6 +295,7 @@ Result<JoinReport> join_live(const Session& session, const JoinOptions& options,
   };
   log::info("join, phase 2 of 3: base objects and each cluster's reader token");
   auto phase2 = for_each_cluster(names, [&](const std::string& name) {
+    log::status(name, "2/3 base objects");
     Phase out;
     kube::Client& client = *by_name[name];
     auto desired_base = render_join_base(rendered.at(name), apis.at(name), cacerts.at(name),
@@ -337,6 +340,7 @@ Result<JoinReport> join_live(const Session& session, const JoinOptions& options,
   // Phase 3: remote secrets in every direction.
   log::info("join, phase 3 of 3: remote secrets in every direction");
   auto phase3 = for_each_cluster(names, [&](const std::string& name) {
+    log::status(name, "3/3 remote secrets");
     Phase out;
     auto desired_secrets = render_join_remote_secrets(*cfg_by_name[name], clusters, sources);
     if (!desired_secrets) {
@@ -398,6 +402,7 @@ Result<JoinReport> join_live(const Session& session, const JoinOptions& options,
       return {};
     }
     log::info("{}: restarting istiod ({})", name, why.at(name));
+    log::status(name, "restarting istiod");
     return restart_istiod(*by_name[name], istiods.at(name), server_dry_run);
   });
   for (const auto& r : patched) {
@@ -418,6 +423,7 @@ Result<JoinReport> join_live(const Session& session, const JoinOptions& options,
   }
   const auto waited = for_each_cluster(restarted, [&](const std::string& name) {
     log::info("{}: waiting until istiod serves the root of cacerts", name);
+    log::status(name, "waiting for istiod's new root");
     return wait_for_served_root(
         *by_name[name], cacerts.at(name).root_cert,
         std::chrono::duration_cast<std::chrono::milliseconds>(global.timeout));

@@ -27,6 +27,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <future>
@@ -264,6 +265,10 @@ apply_sync(const std::map<std::string, kube::Client*>& clients, const SyncPlan& 
     kube::ApplyOptions opts;
     opts.force = true; // a copy is meshctl's alone
     opts.dry_run = server_dry_run;
+    std::atomic<std::size_t> written{0};
+    if (!writes.empty()) {
+      log::status(target, fmt::format("writing 0/{}", writes.size()));
+    }
     parallel_for(writes.size(), workers, [&](std::size_t i) {
       const SyncChange& c = *writes[i];
       kube::ApiResult<nlohmann::json> r;
@@ -282,6 +287,7 @@ apply_sync(const std::map<std::string, kube::Client*>& clients, const SyncPlan& 
         return;
       }
       log::debug("{}: {}", target, describe_sync_change(c));
+      log::status(target, fmt::format("writing {}/{}", ++written, writes.size()));
       if (on_done) {
         on_done(c, *r);
       }
@@ -310,8 +316,12 @@ Result<SyncReport> sync_once(const Session& session, const SyncOptions& options,
       by_name[name] = clients[i].get();
     }
   }
+  log::status_title("sync-svc");
   auto states = for_each_cluster(involved, [&](const std::string& name) {
-    return read_cluster(*by_name.at(name), name, options.scope);
+    log::status(name, "reading Services");
+    auto state = read_cluster(*by_name.at(name), name, options.scope);
+    log::status(name, state ? "read" : "failed");
+    return state;
   });
   std::vector<const ClusterState*> view;
   SyncReport report;

@@ -299,7 +299,9 @@ Result<UnjoinReport> unjoin_live(const Session& session, const GlobalOptions& gl
   }
   UnjoinInputs in;
   in.options = options;
+  log::status_title("unjoin");
   auto reads = for_each_cluster(named, [&](const std::string& name) {
+    log::status(name, "reading what meshctl made");
     std::vector<std::string> peers;
     for (const auto& n : named) {
       if (n != name) {
@@ -390,11 +392,13 @@ Result<UnjoinReport> unjoin_live(const Session& session, const GlobalOptions& gl
   };
   auto deleted = for_each_cluster(named, [&](const std::string& name) {
     Deleted out;
+    log::status(name, "deleting");
     for (std::size_t i = 0; i < report.plan.steps.size(); ++i) {
       const auto& s = report.plan.steps[i];
       if (s.cluster != name || !s.remove) {
         continue;
       }
+      log::status(name, "deleting " + describe(s.object));
       auto r = delete_found(*by_name.at(name), s.object, server_dry_run);
       if (r || r.error().not_found()) {
         continue;
@@ -406,6 +410,7 @@ Result<UnjoinReport> unjoin_live(const Session& session, const GlobalOptions& gl
       out.errors.push_back(
           Error(r.error()).with_context("deleting " + describe(s.object)).with_cluster(name));
     }
+    log::status(name, "done");
     return out;
   });
   for (auto& d : deleted) {

@@ -68,3 +68,37 @@ TEST_CASE("the README's quick start ends with verify passing", "[e2e][quickstart
   CHECK(again.out.find("restarted istiod") == std::string::npos);
   CHECK(clusters.writes_since(mark).empty());
 }
+
+TEST_CASE("progress shows on a terminal's stderr and never in a pipe", "[e2e][progress]") {
+  if (!std::filesystem::exists("/usr/bin/script")) {
+    MESHCTL_SKIP("script(1) from util-linux is needed to give meshctl a terminal");
+  }
+  TestClusters clusters;
+  const auto& a = clusters.names()[0];
+  const auto& b = clusters.names()[1];
+
+  // Piped: stderr holds no progress, stdout the result alone.
+  auto piped = clusters.meshctl({"join", a, b});
+  INFO(piped.out << piped.err);
+  REQUIRE(piped.exit_code == 0);
+  CHECK(piped.err.find('\r') == std::string::npos);
+  CHECK(piped.out.find('\r') == std::string::npos);
+
+  // On a terminal (script(1) gives one): the status line is drawn and erased again.
+  const std::string cmd = meshctl::testing::meshctl_bin().string() + " -c " +
+                          clusters.config().string() + " join " + a + " " + b;
+  const std::map<std::string, std::string> env = {{"KUBECONFIG", clusters.kubeconfig()},
+                                                  {"HOME", clusters.dir().path().string()},
+                                                  {"TERM", "xterm"},
+                                                  {"PATH", "/usr/bin:/bin"}};
+  auto tty = meshctl::testing::run({"/usr/bin/script", "-qec", cmd, "/dev/null"}, env);
+  INFO(tty.out);
+  CHECK(tty.exit_code == 0);
+  CHECK(tty.out.find("\r\033[Kjoin  ") != std::string::npos);
+  CHECK(tty.out.find(a + ": 1/3 preconditions") != std::string::npos);
+
+  auto dumb_env = env;
+  dumb_env["TERM"] = "dumb";
+  auto dumb = meshctl::testing::run({"/usr/bin/script", "-qec", cmd, "/dev/null"}, dumb_env);
+  CHECK(dumb.out.find("\033[K") == std::string::npos);
+}
