@@ -11,6 +11,8 @@
 #include "mesh/service_check.hpp"
 #include "mesh/session.hpp"
 
+#include <unistd.h>
+
 #include <cstdio>
 
 namespace meshctl::cmd {
@@ -27,7 +29,7 @@ struct VerifyFlags {
   std::string from_bundle;
 };
 
-Result<check::MeshFacts> collect(const Context& ctx, const VerifyFlags& f) {
+Result<check::MeshFacts> collect(const Context& ctx, const VerifyFlags& f, bool header_early) {
   if (!f.from_bundle.empty()) {
     if (!f.contexts.empty() || !f.from.empty()) {
       return usage_error("--from-bundle reads everything from the bundle; drop --context and "
@@ -49,7 +51,6 @@ Result<check::MeshFacts> collect(const Context& ctx, const VerifyFlags& f) {
                        "e.g. meshctl verify helloworld.dev");
   }
   TRY_ASSIGN(const auto service, mesh::parse_service_name(f.service, f.namespace_));
-  log::status_title("verify " + service.name + "." + service.namespace_);
   TRY_ASSIGN(const auto session, mesh::open_session(ctx.global, f.contexts));
   TRY_ASSIGN(auto clients, mesh::connect_all(session, ctx.global));
   if (f.contexts.empty()) {
@@ -62,12 +63,25 @@ Result<check::MeshFacts> collect(const Context& ctx, const VerifyFlags& f) {
   options.from = f.from;
   options.exec_timeout = ctx.global.timeout;
   options.timeout = ctx.global.timeout;
+  options.on_start = [&](const check::MeshFacts& known) {
+    if (header_early) {
+      // A person at a terminal sees what is being verified at once; the sections follow.
+      std::fputs(check::format_report_header(known).c_str(), stdout);
+      std::fflush(stdout);
+    }
+    log::status_title("verify " + service.name + "." + service.namespace_);
+  };
   return check::collect_facts(session, clients, options);
 }
 
 Result<ExitCode> run_verify(const Context& ctx, const VerifyFlags& f) {
   TRY_ASSIGN(const auto fail_on, check::parse_fail_on(f.fail_on));
-  TRY_ASSIGN(const auto facts, collect(ctx, f));
+  // On a terminal the table's header is printed before the clusters are read; in a pipe the
+  // output is the same as ever, in one piece.
+  const bool header_early = ctx.global.output != OutputFormat::k_json &&
+                            ctx.global.output != OutputFormat::k_yaml && f.from_bundle.empty() &&
+                            isatty(STDOUT_FILENO) != 0;
+  TRY_ASSIGN(const auto facts, collect(ctx, f, header_early));
   if (!f.save_bundle.empty()) {
     TRY_CTX(check::save_bundle(facts, f.save_bundle), "--save-bundle");
     log::info("bundle written to {}", f.save_bundle);
@@ -75,7 +89,10 @@ Result<ExitCode> run_verify(const Context& ctx, const VerifyFlags& f) {
   const auto report = check::build_report(facts);
   print_result(
       ctx, [&] { return check::report_json(report, fail_on); },
-      [&] { return check::format_report(report, fail_on, ctx.global.color); });
+      [&] {
+        return header_early ? check::format_report_sections(report, fail_on, ctx.global.color)
+                            : check::format_report(report, fail_on, ctx.global.color);
+      });
   return check::report_exit_code(report, fail_on);
 }
 

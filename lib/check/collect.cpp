@@ -637,6 +637,15 @@ MeshFacts collect_facts(const mesh::Session& session,
       facts.unchecked_api_servers[c->name] = *c->api_server;
     }
   }
+  if (options.on_start) {
+    MeshFacts known = facts;
+    for (const auto& n : names) {
+      ClusterFacts c;
+      c.name = n;
+      known.clusters.push_back(std::move(c));
+    }
+    options.on_start(known);
+  }
   auto results = for_each_cluster(names, [&](const std::string& name) {
     const std::size_t i = index.at(name);
     return collect_cluster(session, session.clusters[i], *clients[i], options);

@@ -10,6 +10,7 @@
 #include "mesh/session.hpp"
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,6 +26,9 @@ struct CollectOptions {
   /// Connect timeout when trying a remote secret's own server URL before falling back to the
   /// kubeconfig's address of that cluster.
   std::chrono::milliseconds direct_connect_timeout{3000};
+  /// Called once before any cluster is read, with the facts known then: the service, the time,
+  /// and each checked cluster by name alone (verify prints its header from them at once).
+  std::function<void(const MeshFacts&)> on_start;
 };
 
 /// Reads the facts of every cluster of the session (clients: one per cluster, same order). Never

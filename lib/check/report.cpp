@@ -198,16 +198,38 @@ std::string plural(int n, std::string_view word) {
 
 } // namespace
 
-std::string format_report(const VerifyReport& report, FailOn fail_on, bool color) {
-  const Style st{color};
-  std::string out;
-  out += "Verifying " + report.service + "." + report.namespace_ + " (" + report.host + ") in " +
+namespace {
+
+std::string header_line(const VerifyReport& report) {
+  return "Verifying " + report.service + "." + report.namespace_ + " (" + report.host + ") in " +
          (report.unchecked.empty()
               ? plural(static_cast<int>(report.clusters.size()), "cluster")
               : fmt::format("{} of {} clusters (not checked: {})", report.clusters.size(),
                             report.clusters.size() + report.unchecked.size(),
                             fmt::join(report.unchecked, ", "))) +
          ", " + report.collected_at + "\n";
+}
+
+} // namespace
+
+std::string format_report(const VerifyReport& report, FailOn fail_on, bool color) {
+  return header_line(report) + format_report_sections(report, fail_on, color);
+}
+
+std::string format_report_header(const MeshFacts& facts) {
+  VerifyReport r;
+  r.service = facts.service;
+  r.namespace_ = facts.namespace_;
+  r.host = facts.host();
+  r.collected_at = format_time(facts.collected_at);
+  r.unchecked = facts.unchecked();
+  r.clusters.resize(facts.clusters.size());
+  return header_line(r);
+}
+
+std::string format_report_sections(const VerifyReport& report, FailOn fail_on, bool color) {
+  const Style st{color};
+  std::string out;
   for (const auto& c : report.clusters) {
     out += "\n" + st.bold(c.name) +
            (c.context != c.name && !c.context.empty() ? " (context " + c.context + ")" : "") +

@@ -89,8 +89,14 @@ VerifyReport build_report(const MeshFacts& facts);
 /// FailOn::k_warning), else 0.
 ExitCode report_exit_code(const VerifyReport& report, FailOn fail_on);
 
-/// The report for people; ANSI colour only when `color`.
+/// The report for people; ANSI colour only when `color`. It is the header line followed by the
+/// sections (each cluster's, the mesh's, the summary).
 std::string format_report(const VerifyReport& report, FailOn fail_on, bool color);
+/// The report's first line ("Verifying … in N clusters, TIME"): it needs only what is known before
+/// any cluster is read, so facts with the clusters named and nothing read give the same line.
+std::string format_report_header(const MeshFacts& facts);
+/// Everything after the header.
+std::string format_report_sections(const VerifyReport& report, FailOn fail_on, bool color);
 
 /// The report as the versioned JSON document described above.
 nlohmann::json report_json(const VerifyReport& report, FailOn fail_on);

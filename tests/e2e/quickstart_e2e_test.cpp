@@ -97,6 +97,16 @@ TEST_CASE("progress shows on a terminal's stderr and never in a pipe", "[e2e][pr
   CHECK(tty.out.find("\r\033[Kjoin  ") != std::string::npos);
   CHECK(tty.out.find(a + ": 1/3 preconditions") != std::string::npos);
 
+  // verify on a terminal: its header comes at once, before any cluster is read (the status line
+  // follows it), and once only.
+  const std::string verify = meshctl::testing::meshctl_bin().string() + " -c " +
+                             clusters.config().string() + " verify helloworld.dev";
+  auto report = meshctl::testing::run({"/usr/bin/script", "-qec", verify, "/dev/null"}, env);
+  INFO(report.out);
+  CHECK(report.out.starts_with("Verifying helloworld.dev "));
+  CHECK(report.out.find("Verifying", 1) == std::string::npos);
+  CHECK(report.out.find("\r\033[Kverify helloworld.dev") != std::string::npos);
+
   auto dumb_env = env;
   dumb_env["TERM"] = "dumb";
   auto dumb = meshctl::testing::run({"/usr/bin/script", "-qec", cmd, "/dev/null"}, dumb_env);
