@@ -118,7 +118,7 @@ bool cacerts_rewritten(const ClusterPlan& plan) {
     }
     if (c.action == Action::k_update) {
       for (const auto& d : c.diff) {
-        if (d.rfind("data", 0) == 0 || d.rfind("stringData", 0) == 0) {
+        if (d.path.rfind("data", 0) == 0 || d.path.rfind("stringData", 0) == 0) {
           return true;
         }
       }
@@ -556,7 +556,10 @@ nlohmann::json join_report_json(const JoinReport& report, DryRun dry_run, const 
         o["namespace"] = md["namespace"];
       }
       if (!c.diff.empty()) {
-        o["diff"] = c.diff;
+        o["diff"] = nlohmann::json::array();
+        for (const auto& d : c.diff) {
+          o["diff"].push_back(describe(d)); // in full: only text output shortens values
+        }
       }
       objects.push_back(std::move(o));
     }
