@@ -65,6 +65,7 @@ Result<check::MeshFacts> collect(const Context& ctx, const VerifyFlags& f) {
 }
 
 Result<ExitCode> run_verify(const Context& ctx, const VerifyFlags& f) {
+  TRY(check_no_wide(ctx, "verify", "its report is not a table (-o json has every field)"));
   TRY_ASSIGN(const auto fail_on, check::parse_fail_on(f.fail_on));
   TRY_ASSIGN(const auto facts, collect(ctx, f));
   if (!f.save_bundle.empty()) {

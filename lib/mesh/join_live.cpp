@@ -12,6 +12,7 @@
 
 #include "core/base64.hpp"
 #include "core/duration.hpp"
+#include "core/envelope.hpp"
 #include "core/fanout.hpp"
 #include "core/log.hpp"
 #include "core/redact.hpp"
@@ -574,12 +575,11 @@ nlohmann::json join_report_json(const JoinReport& report, DryRun dry_run, const 
     }
     clusters.push_back(std::move(entry));
   }
-  const char* mode = report_dry_run(dry_run);
-  nlohmann::json out = {{"apiVersion", "meshctl.dev/v1alpha1"},
-                        {"kind", kind},
-                        {"dryRun", mode},
-                        {"clusters", std::move(clusters)},
-                        {"notes", report.notes}};
+  nlohmann::json out = envelope(kind);
+  out["dryRun"] = report_dry_run(dry_run);
+  attach_errors(out, clusters, report.errors);
+  out["clusters"] = std::move(clusters);
+  out["notes"] = report.notes;
   if (kind == "JoinResult") {
     nlohmann::json restarts = nlohmann::json::array();
     for (const auto& r : report.istiod_restarts) {

@@ -217,7 +217,9 @@ TEST_CASE("flags: --dry-run=none is no dry run — --output-dir writes one file 
                     out.string(), "--context", "wuxi"});
   REQUIRE(json.exit_code == 0);
   const auto list = nlohmann::json::parse(read_file(out / "wuxi.json"));
-  CHECK(list.size() == 1);
-  CHECK(list[0]["cluster"] == "wuxi");
+  CHECK(list["kind"] == "ManifestList");
+  REQUIRE(list["clusters"].size() == 1);
+  CHECK(list["clusters"][0]["name"] == "wuxi");
+  CHECK(list["clusters"][0]["objects"].size() == 1);
   CHECK(seed({"sync-svc", "--dry-run", "--output-dir", out.string()}).exit_code == 2);
 }
