@@ -79,7 +79,11 @@ TEST_CASE("global flags and a verb's flags are taken before the verb too", "[cli
                             k_kubeconfig, "-c", k_config, "-o", "json"});
   INFO(after.err);
   REQUIRE(after.exit_code == 0);
-  CHECK(nlohmann::json::parse(after.out).size() == 26);
+  const auto manifests = nlohmann::json::parse(after.out);
+  CHECK(manifests["kind"] == "ManifestList");
+  REQUIRE(manifests["clusters"].size() == 2);
+  CHECK(manifests["clusters"][0]["objects"].size() + manifests["clusters"][1]["objects"].size() ==
+        26);
 
   // -n and a bare --dry-run before the verb that takes them.
   auto ns = seed({"-n", "dev", "--dry-run", "localize", "helloworld"});
