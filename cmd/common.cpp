@@ -60,6 +60,19 @@ void print_result(const Context& ctx, const std::function<nlohmann::json()>& jso
   }
 }
 
+tl::unexpected<Error> refuse_wide(const std::string& what, const std::string& why) {
+  return tl::make_unexpected(Error(ExitCode::k_usage,
+                                   "-o wide adds nothing to " + what + ": " + why,
+                                   "use -o table (the default), -o json or -o yaml"));
+}
+
+Result<void> check_no_wide(const Context& ctx, const std::string& what, const std::string& why) {
+  if (ctx.global.output == OutputFormat::k_wide) {
+    return refuse_wide(what, why);
+  }
+  return {};
+}
+
 void print_error(const Error& e, const std::string& hint_prefix) {
   // The last net: whatever a message echoes, no control character reaches the terminal and the
   // line stays bounded (the values in it were shortened where they were put in).

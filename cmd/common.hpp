@@ -52,6 +52,14 @@ void print_notes(const std::vector<std::string>& notes);
 void print_result(const Context& ctx, const std::function<nlohmann::json()>& json,
                   const std::function<std::string()>& text);
 
+/// The usage error (exit 2) of a verb whose text output has no wider form: "-o wide adds nothing
+/// to <what>: <why>", with a hint naming the formats it has. Verbs check it before they contact a
+/// cluster.
+tl::unexpected<Error> refuse_wide(const std::string& what, const std::string& why);
+
+/// refuse_wide() when -o is wide, else nothing.
+Result<void> check_no_wide(const Context& ctx, const std::string& what, const std::string& why);
+
 /// Writes `e` to stderr as "error: …" and, when it has one, "<hint_prefix>hint: …", both redacted.
 void print_error(const Error& e, const std::string& hint_prefix = "");
 

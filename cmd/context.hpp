@@ -119,6 +119,10 @@ struct LiveMesh {
 Result<LiveMesh> open_live(const Context& ctx, const std::vector<std::string>& contexts,
                            bool find_gateways);
 
+/// Why join, expose and localize refuse -o wide.
+inline constexpr const char* k_apply_wide_why =
+    "its report is a line per cluster (-v lists every object, -o json too)";
+
 /// The hint of a service that exists in no cluster, for verbs that can go ahead with --force.
 inline constexpr const char* k_force_hint =
     "check the name (kubectl get services -A); --force goes ahead before the Service exists";

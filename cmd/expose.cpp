@@ -3,6 +3,7 @@
 #include "mesh/expose.hpp"
 
 #include "common.hpp"
+#include "core/output.hpp"
 #include "core/try.hpp"
 #include "mesh/join.hpp"
 #include "mesh/join_live.hpp"
@@ -30,7 +31,7 @@ Result<ExitCode> list_exposed(const Context& ctx, const ExposeFlags& f) {
              mesh::read_exposed(live.session.clusters, live.clients, live.apis, live.gateways));
   print_result(
       ctx, [&] { return mesh::exposed_json(exposed); },
-      [&] { return mesh::format_exposed(exposed); });
+      [&] { return mesh::format_exposed(exposed, ctx.global.output == OutputFormat::k_wide); });
   return ExitCode::k_ok;
 }
 
@@ -48,6 +49,7 @@ Result<ExitCode> run_expose(const Context& ctx, const ExposeFlags& f) {
     }
     return list_exposed(ctx, f);
   }
+  TRY(check_no_wide(ctx, "expose SERVICE…", k_apply_wide_why));
   if (f.remove && dry == mesh::DryRun::k_offline) {
     return usage_error("a bare --dry-run reads nothing, so it cannot show what --remove leaves",
                        "use --dry-run=client (reads the clusters, writes nothing)");

@@ -34,15 +34,7 @@ namespace {
 Result<ExitCode> print_failed_apply(const Context& ctx, const mesh::JoinReport& report,
                                     mesh::DryRun dry, const std::string& kind) {
   print_result(
-      ctx,
-      [&] {
-        auto j = mesh::join_report_json(report, dry, kind);
-        j["errors"] = nlohmann::json::array();
-        for (const auto& e : report.errors) {
-          j["errors"].push_back({{"message", e.what()}, {"hint", e.hint()}});
-        }
-        return j;
-      },
+      ctx, [&] { return mesh::join_report_json(report, dry, kind); },
       [&] { return mesh::format_partial_report(report); });
   return fail_all(report.errors,
                   std::to_string(report.errors.size()) +
@@ -172,6 +164,7 @@ Result<LiveMesh> open_live(const Context& ctx, const std::vector<std::string>& c
 namespace {
 
 Result<ExitCode> run_join(const Context& ctx, const JoinFlags& f) {
+  TRY(check_no_wide(ctx, "join", k_apply_wide_why));
   TRY_ASSIGN(const auto dry, mesh::parse_dry_run(f.dry_run));
   if (f.restart_istiod && f.no_restart_istiod) {
     return usage_error("--restart-istiod and --no-restart-istiod contradict each other",

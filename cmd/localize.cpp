@@ -2,6 +2,8 @@
 // is in lib/mesh/expose.*.
 
 #include "common.hpp"
+#include "core/envelope.hpp"
+#include "core/output.hpp"
 #include "core/try.hpp"
 #include "mesh/expose.hpp"
 #include "mesh/join.hpp"
@@ -29,9 +31,15 @@ Result<ExitCode> list_rules(const Context& ctx, const LocalizeFlags& f) {
   TRY_ASSIGN(auto live, open_live(ctx, f.contexts, false));
   TRY_ASSIGN(const auto rules,
              mesh::list_localize_rules(live.session.clusters, live.clients, live.apis));
+  std::vector<std::string> names;
+  for (const auto& c : live.session.clusters) {
+    names.push_back(c.name);
+  }
   print_result(
-      ctx, [&] { return mesh::localize_rules_json(rules); },
-      [&] { return mesh::format_localize_rules(rules); });
+      ctx, [&] { return mesh::localize_rules_json(names, rules); },
+      [&] {
+        return mesh::format_localize_rules(rules, ctx.global.output == OutputFormat::k_wide);
+      });
   return ExitCode::k_ok;
 }
 
@@ -55,7 +63,8 @@ Result<ExitCode> remove_rule(const Context& ctx, const LocalizeFlags& f,
     const char* outcome = r.outcome == Outcome::k_deleted    ? "deleted"
                           : r.outcome == Outcome::k_not_ours ? "not-made-by-meshctl"
                                                              : "absent";
-    clusters.push_back({{"name", r.cluster}, {"outcome", outcome}});
+    clusters.push_back(
+        {{"name", r.cluster}, {"outcome", outcome}, {"errors", nlohmann::json::array()}});
     if (r.outcome == Outcome::k_deleted) {
       text += fmt::format("{}: {} {}\n", r.cluster, rule, dry_run ? "would be deleted" : "deleted");
     } else if (r.outcome == Outcome::k_not_ours) {
@@ -67,10 +76,10 @@ Result<ExitCode> remove_rule(const Context& ctx, const LocalizeFlags& f,
   print_result(
       ctx,
       [&] {
-        return nlohmann::json{{"apiVersion", "meshctl.dev/v1alpha1"},
-                              {"kind", "LocalizeRemoval"},
-                              {"dryRun", mesh::report_dry_run(dry)},
-                              {"clusters", clusters}};
+        auto out = envelope("LocalizeRemoval");
+        out["dryRun"] = mesh::report_dry_run(dry);
+        out["clusters"] = clusters;
+        return out;
       },
       [&] { return text; });
   return ExitCode::k_ok;
@@ -86,6 +95,8 @@ Result<ExitCode> run_localize(const Context& ctx, const LocalizeFlags& f) {
     }
     return list_rules(ctx, f);
   }
+  TRY(check_no_wide(ctx, f.remove ? "localize --remove" : "localize SERVICE",
+                    f.remove ? "its report is a line per cluster" : k_apply_wide_why));
   TRY_ASSIGN(const auto service, mesh::parse_service_name(f.service, f.namespace_));
   if (f.remove) {
     return remove_rule(ctx, f, service, dry);

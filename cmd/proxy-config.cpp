@@ -1,6 +1,7 @@
 // meshctl proxy-config listener|endpoints|eds|clusters: istioctl's proxy-config tables, read from a
 // saved admin dump (-f FILE, "-" = stdin) or from a live pod (exec `pilot-agent request GET`).
 
+#include "common.hpp"
 #include "config/config.hpp"
 #include "config/kubeconfig.hpp"
 #include "context.hpp"
@@ -152,6 +153,7 @@ Result<ExitCode> print_raw(OutputFormat format, const Items& items, Keep keep) {
 }
 
 Result<ExitCode> run_listener(const Context& ctx, const Args& a) {
+  TRY(check_no_wide(ctx, "proxy-config listener", "istioctl's listener table has no wide form"));
   TRY_ASSIGN(const auto dump, fetch(ctx, "listener", a.target, k_listener_path));
   const envoy::ListenerFilter filter{a.address, static_cast<std::uint32_t>(a.port), a.type};
   const bool raw = structured(ctx.global.output);
@@ -166,6 +168,7 @@ Result<ExitCode> run_listener(const Context& ctx, const Args& a) {
 }
 
 Result<ExitCode> run_clusters(const Context& ctx, const Args& a) {
+  TRY(check_no_wide(ctx, "proxy-config clusters", "istioctl's cluster table has no wide form"));
   TRY_ASSIGN(const auto dump, fetch(ctx, "clusters", a.target, k_cluster_path));
   const bool raw = structured(ctx.global.output);
   TRY_ASSIGN(auto clusters, envoy::read_clusters(dump, {.keep_raw = raw}));

@@ -1,6 +1,7 @@
 // meshctl sync-svc: CLI wiring. The work is in lib/mesh/sync*.
 
 #include "common.hpp"
+#include "core/envelope.hpp"
 #include "core/shown.hpp"
 #include "core/strings.hpp"
 #include "core/try.hpp"
@@ -61,6 +62,8 @@ void print_report(const Context& ctx, const mesh::SyncReport& report) {
 }
 
 Result<ExitCode> run_sync(const Context& ctx, const SyncFlags& f) {
+  TRY(check_no_wide(ctx, "sync-svc",
+                    "its table has every count already (-o json lists every change)"));
   TRY_ASSIGN(const auto dry, mesh::parse_dry_run(f.dry_run));
   if (dry == mesh::DryRun::k_offline) {
     return usage_error("sync-svc cannot plan offline: it needs the Services of the source clusters",
@@ -117,7 +120,9 @@ Result<ExitCode> run_sync(const Context& ctx, const SyncFlags& f) {
         session, options, clients, g_stop,
         [&ctx, json](const mesh::SyncReport& report) {
           if (json) {
-            std::printf("%s\n", mesh::sync_report_json(report).dump().c_str());
+            std::printf("%s\n", mesh::sync_report_json(report)
+                                    .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                                    .c_str());
           } else {
             print_report(ctx, report);
           }
@@ -125,9 +130,13 @@ Result<ExitCode> run_sync(const Context& ctx, const SyncFlags& f) {
         },
         [json](const mesh::SyncChange& c) {
           if (json) {
-            nlohmann::json line = mesh::sync_change_json(c);
+            // One envelope per line (JSON Lines), as the reports between them are.
+            nlohmann::json line = envelope("SyncChange");
             line["time"] = now_text();
-            std::printf("%s\n", line.dump().c_str());
+            line.update(mesh::sync_change_json(c));
+            std::printf(
+                "%s\n",
+                line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
           } else {
             std::printf("%s %s\n", now_text().c_str(), mesh::describe_sync_change(c).c_str());
             for (const auto& d : c.details) {

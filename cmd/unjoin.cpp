@@ -19,6 +19,7 @@ struct UnjoinFlags : ClusterFlags {
 };
 
 Result<ExitCode> run_unjoin(const Context& ctx, const UnjoinFlags& f) {
+  TRY(check_no_wide(ctx, "unjoin", "its report lists every object already"));
   TRY_ASSIGN(const auto dry, mesh::parse_dry_run(f.dry_run));
   if (dry == mesh::DryRun::k_offline) {
     return usage_error("unjoin cannot plan offline: it deletes only what it finds in the clusters",

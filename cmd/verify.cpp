@@ -75,6 +75,7 @@ Result<check::MeshFacts> collect(const Context& ctx, const VerifyFlags& f, bool 
 }
 
 Result<ExitCode> run_verify(const Context& ctx, const VerifyFlags& f) {
+  TRY(check_no_wide(ctx, "verify", "its report is not a table (-o json has every field)"));
   TRY_ASSIGN(const auto fail_on, check::parse_fail_on(f.fail_on));
   // On a terminal the table's header is printed before the clusters are read; in a pipe the
   // output is the same as ever, in one piece.

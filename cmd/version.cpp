@@ -5,6 +5,7 @@
 #include "mesh/version.hpp"
 
 #include "common.hpp"
+#include "core/output.hpp"
 
 #include <cstdio>
 
@@ -25,6 +26,9 @@ Result<ExitCode> run_version(const Context& ctx, const VersionFlags& f) {
   const std::string client_version = MESHCTL_VERSION;
   const std::string client_line = "meshctl " + client_version + "\n";
   if (f.client) {
+    if (ctx.global.output == OutputFormat::k_wide) {
+      return refuse_wide("version --client", "meshctl's version is one line");
+    }
     print_result(
         ctx, [&] { return mesh::version_json(client_version, std::nullopt); },
         [&] { return client_line; });
@@ -42,7 +46,10 @@ Result<ExitCode> run_version(const Context& ctx, const VersionFlags& f) {
   const auto clusters = mesh::read_versions(*targets, ctx.global);
   print_result(
       ctx, [&] { return mesh::version_json(client_version, clusters); },
-      [&] { return client_line + mesh::format_cluster_versions(clusters); });
+      [&] {
+        return client_line +
+               mesh::format_cluster_versions(clusters, ctx.global.output == OutputFormat::k_wide);
+      });
   std::fflush(stdout);
   if (clusters.empty()) {
     std::fprintf(stderr, "meshctl knows no cluster to ask for its versions\nhint: %s\n",

@@ -28,6 +28,7 @@
 #include "check/facts.hpp"
 #include "check/finding.hpp"
 #include "check/views.hpp"
+#include "core/envelope.hpp"
 #include "core/error.hpp"
 
 #include <nlohmann/json.hpp>
@@ -38,7 +39,7 @@
 
 namespace meshctl::check {
 
-inline constexpr std::string_view k_report_api_version = "meshctl.dev/v1alpha1";
+inline constexpr std::string_view k_report_api_version = k_api_version;
 inline constexpr std::string_view k_report_kind = "VerifyReport";
 inline constexpr int k_report_schema_version = 1;
 

@@ -33,10 +33,12 @@ public:
   }
   /// Makes the rendered message start with "<cluster>: " (adding it as the outermost context
   /// unless it already starts so), for reports that give one line per cluster.
+  /// It also records the cluster (cluster()), so -o json can put the error in its entry.
   Error& with_cluster(const std::string& cluster) {
     if (!what().starts_with(cluster + ":")) {
       with_context(cluster);
     }
+    m_cluster = cluster;
     return *this;
   }
   /// Replaces the hint unless one is already set by an inner layer (inner layers know better).
@@ -51,6 +53,8 @@ public:
   [[nodiscard]] const std::string& message() const { return m_message; }
   [[nodiscard]] const std::string& hint() const { return m_hint; }
   [[nodiscard]] const std::vector<std::string>& context() const { return m_context; }
+  /// The cluster with_cluster() named, or "" when the error is about no one cluster.
+  [[nodiscard]] const std::string& cluster() const { return m_cluster; }
   /// One line: context chain then the message. The hint is not included.
   [[nodiscard]] std::string what() const;
 
@@ -59,6 +63,7 @@ private:
   std::string m_message;
   std::string m_hint;
   std::vector<std::string> m_context;
+  std::string m_cluster;
 };
 
 template <class T> using Result = tl::expected<T, Error>;

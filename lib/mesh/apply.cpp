@@ -176,6 +176,9 @@ Result<void> apply_plan(kube::Client& client, ClusterPlan& plan, bool server_dry
   return {};
 }
 
+// How long a value in a text diff line may be (-o json|yaml carry it whole).
+constexpr std::size_t k_diff_value_max = 60;
+
 std::string describe_plan(const ClusterPlan& plan, bool diffs) {
   std::string out;
   for (const auto& c : plan.changes) {
@@ -187,7 +190,7 @@ std::string describe_plan(const ClusterPlan& plan, bool diffs) {
     out += c.desired.value("kind", "") + " " + name + "\n";
     if (diffs) {
       for (const auto& d : c.diff) {
-        out += "             " + d + "\n";
+        out += "             " + describe(d, k_diff_value_max) + "\n";
       }
     }
   }

@@ -1,6 +1,7 @@
 #include "mesh/expose.hpp"
 
 #include "core/enum_names.hpp"
+#include "core/envelope.hpp"
 #include "core/fanout.hpp"
 #include "core/json.hpp"
 #include "core/log.hpp"
@@ -80,7 +81,7 @@ Result<std::vector<Exposed>> read_exposed(const std::vector<config::ClusterConfi
         const auto gw = gateways.find(name);
         const std::string ns =
             gw == gateways.end() ? render::ExposeTarget{}.namespace_ : gw->second.expose.namespace_;
-        Exposed out{name, ns + "/" + std::string(render::k_expose_gateway_name), false, {}};
+        Exposed out{name, ns + "/" + std::string(render::k_expose_gateway_name), false, {}, {}};
         auto g = client.get(istio_api_of(apis, name)
                                 .ref("gateways", ns, std::string(render::k_expose_gateway_name)));
         if (!g) {
@@ -91,6 +92,11 @@ Result<std::vector<Exposed>> read_exposed(const std::vector<config::ClusterConfi
         }
         out.exists = true;
         out.hosts = exposed_hosts(*g);
+        for (const auto& [k, v] : object_of(member(*g, "spec"), "selector").items()) {
+          if (v.is_string()) {
+            out.selector[k] = v.get<std::string>();
+          }
+        }
         return out;
       });
 }
@@ -116,17 +122,22 @@ render_expose_hosts(const std::vector<config::ClusterConfig>& clusters, const Is
   return out;
 }
 
-std::string format_exposed(const std::vector<Exposed>& exposed) {
+std::string format_exposed(const std::vector<Exposed>& exposed, bool wide) {
   envoy::TabWriter tw(0, 8, 2, ' ');
-  tw.write("CLUSTER\tGATEWAY\tHOST\n");
+  tw.write(wide ? "CLUSTER\tGATEWAY\tHOST\tSELECTOR\n" : "CLUSTER\tGATEWAY\tHOST\n");
   for (const auto& e : exposed) {
+    std::string selector;
+    for (const auto& [k, v] : e.selector) {
+      selector += (selector.empty() ? "" : ",") + k + "=" + v;
+    }
+    const std::string last = wide ? "\t" + (selector.empty() ? "<none>" : selector) + "\n" : "\n";
     if (!e.exists) {
-      tw.write(e.cluster + "\t" + e.gateway + "\t(no Gateway: nothing exposed)\n");
+      tw.write(e.cluster + "\t" + e.gateway + "\t(no Gateway: nothing exposed)" + last);
       continue;
     }
     for (const auto& h : e.hosts) {
       tw.write(e.cluster + "\t" + e.gateway + "\t" + h +
-               (h == render::k_all_hosts ? " (every service)" : "") + "\n");
+               (h == render::k_all_hosts ? " (every service)" : "") + last);
     }
   }
   return tw.flush();
@@ -135,12 +146,15 @@ std::string format_exposed(const std::vector<Exposed>& exposed) {
 json exposed_json(const std::vector<Exposed>& exposed) {
   json clusters = json::array();
   for (const auto& e : exposed) {
-    clusters.push_back(
-        {{"name", e.cluster}, {"gateway", e.gateway}, {"exists", e.exists}, {"hosts", e.hosts}});
+    clusters.push_back({{"name", e.cluster},
+                        {"gateway", e.gateway},
+                        {"exists", e.exists},
+                        {"hosts", e.hosts},
+                        {"selector", e.selector}});
   }
-  return {{"apiVersion", "meshctl.dev/v1alpha1"},
-          {"kind", "ExposeList"},
-          {"clusters", std::move(clusters)}};
+  json out = envelope("ExposeList");
+  out["clusters"] = std::move(clusters);
+  return out;
 }
 
 Result<std::vector<LocalizeRule>>
@@ -168,8 +182,10 @@ list_localize_rules(const std::vector<config::ClusterConfig>& clusters,
               by.push_back(l.get<std::string>());
             }
           }
-          out.push_back({name, str(md, "namespace"), str(md, "name"),
-                         str(member(r, "spec"), "host"), join(by, ",")});
+          out.push_back(
+              {name, str(md, "namespace"), str(md, "name"), str(member(r, "spec"), "host"),
+               join(by, ","), str(r, "apiVersion"),
+               object_of(member(member(r, "spec"), "trafficPolicy"), "outlierDetection")});
         }
         return out;
       });
@@ -186,29 +202,50 @@ list_localize_rules(const std::vector<config::ClusterConfig>& clusters,
   return out;
 }
 
-std::string format_localize_rules(const std::vector<LocalizeRule>& rules) {
+std::string format_localize_rules(const std::vector<LocalizeRule>& rules, bool wide) {
   if (rules.empty()) {
     return "no DestinationRule made by meshctl localize\n";
   }
   envoy::TabWriter tw(0, 8, 2, ' ');
-  tw.write("CLUSTER\tNAMESPACE\tNAME\tHOST\tFAILOVER\n");
+  tw.write(wide ? "CLUSTER\tNAMESPACE\tNAME\tHOST\tFAILOVER\tAPI VERSION\tOUTLIER DETECTION\n"
+                : "CLUSTER\tNAMESPACE\tNAME\tHOST\tFAILOVER\n");
   for (const auto& r : rules) {
-    tw.write(r.cluster + "\t" + r.namespace_ + "\t" + r.name + "\t" + r.host + "\t" + r.by + "\n");
+    std::string row = r.cluster + "\t" + r.namespace_ + "\t" + r.name + "\t" + r.host + "\t" + r.by;
+    if (wide) {
+      std::string outlier;
+      for (const auto& [k, v] : r.outlier.items()) {
+        outlier += (outlier.empty() ? "" : ",") + k + "=" +
+                   (v.is_string() ? v.get<std::string>() : v.dump());
+      }
+      row += "\t" + r.api_version + "\t" + (outlier.empty() ? "<none>" : outlier);
+    }
+    tw.write(row + "\n");
   }
   return tw.flush();
 }
 
-json localize_rules_json(const std::vector<LocalizeRule>& rules) {
-  json items = json::array();
-  for (const auto& r : rules) {
-    items.push_back(
-        {{"cluster", r.cluster},
-         {"namespace", r.namespace_},
-         {"name", r.name},
-         {"host", r.host},
-         {"failoverPriority", r.by.empty() ? std::vector<std::string>{} : split(r.by, ',')}});
+json localize_rules_json(const std::vector<std::string>& clusters,
+                         const std::vector<LocalizeRule>& rules) {
+  json entries = json::array();
+  for (const auto& c : clusters) {
+    json items = json::array();
+    for (const auto& r : rules) {
+      if (r.cluster != c) {
+        continue;
+      }
+      items.push_back(
+          {{"namespace", r.namespace_},
+           {"name", r.name},
+           {"host", r.host},
+           {"failoverPriority", r.by.empty() ? std::vector<std::string>{} : split(r.by, ',')},
+           {"istioApiVersion", r.api_version},
+           {"outlierDetection", r.outlier}});
+    }
+    entries.push_back({{"name", c}, {"rules", std::move(items)}});
   }
-  return {{"apiVersion", "meshctl.dev/v1alpha1"}, {"kind", "LocalizeList"}, {"rules", items}};
+  json out = envelope("LocalizeList");
+  out["clusters"] = std::move(entries);
+  return out;
 }
 
 Result<std::vector<LocalizeRemoval>>

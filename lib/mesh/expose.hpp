@@ -9,6 +9,8 @@
 #include "mesh/session.hpp"
 #include "render/manifests.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <map>
 #include <memory>
 #include <string>
@@ -31,6 +33,7 @@ struct Exposed {
   std::string gateway; ///< "namespace/cross-network-gateway"
   bool exists = false; ///< the Gateway is there
   std::vector<std::string> hosts;
+  std::map<std::string, std::string> selector; ///< the Gateway's spec.selector: the pods serving it
 };
 
 /// Reads cross-network-gateway in every cluster of `clusters` (`clients` in their order) in
@@ -58,10 +61,11 @@ render_expose_hosts(const std::vector<config::ClusterConfig>& clusters, const Is
                     const std::map<std::string, std::vector<std::string>>& hosts,
                     const std::map<std::string, GatewayChoice>& gateways);
 
-/// The table `expose` prints without arguments: CLUSTER, GATEWAY, HOST (one row per host).
-std::string format_exposed(const std::vector<Exposed>& exposed);
+/// The table `expose` prints without arguments: CLUSTER, GATEWAY, HOST (one row per host);
+/// `wide` (-o wide) adds SELECTOR, the gateway pods' labels the Gateway selects.
+std::string format_exposed(const std::vector<Exposed>& exposed, bool wide = false);
 /// -o json|yaml of it: {apiVersion: meshctl.dev/v1alpha1, kind: ExposeList, clusters: [{name,
-/// gateway, exists, hosts}]}.
+/// gateway, exists, hosts, selector}]}.
 nlohmann::json exposed_json(const std::vector<Exposed>& exposed);
 
 /// A DestinationRule that localize made (labelled app.kubernetes.io/managed-by: meshctl).
@@ -70,7 +74,9 @@ struct LocalizeRule {
   std::string namespace_;
   std::string name;
   std::string host;
-  std::string by; ///< the failoverPriority labels, comma-separated
+  std::string by;          ///< the failoverPriority labels, comma-separated
+  std::string api_version; ///< the rule's apiVersion (networking.istio.io/v1 or v1beta1)
+  nlohmann::json outlier;  ///< its spec.trafficPolicy.outlierDetection, as the cluster has it
 };
 
 /// Lists the DestinationRules meshctl made in every cluster, in parallel (sorted by cluster,
@@ -79,11 +85,14 @@ Result<std::vector<LocalizeRule>>
 list_localize_rules(const std::vector<config::ClusterConfig>& clusters,
                     std::vector<std::unique_ptr<kube::Client>>& clients, const IstioApis& apis);
 
-/// The table `localize` prints without arguments: CLUSTER, NAMESPACE, NAME, HOST, FAILOVER.
-std::string format_localize_rules(const std::vector<LocalizeRule>& rules);
-/// -o json|yaml of it: {apiVersion, kind: LocalizeList, rules: [{cluster, namespace, name, host,
-/// failoverPriority}]}.
-nlohmann::json localize_rules_json(const std::vector<LocalizeRule>& rules);
+/// The table `localize` prints without arguments: CLUSTER, NAMESPACE, NAME, HOST, FAILOVER;
+/// `wide` (-o wide) adds API VERSION and OUTLIER DETECTION (what makes failover happen).
+std::string format_localize_rules(const std::vector<LocalizeRule>& rules, bool wide = false);
+/// -o json|yaml of it: {apiVersion, kind: LocalizeList, clusters: [{name, rules: [{namespace,
+/// name, host, failoverPriority, istioApiVersion, outlierDetection}]}]}, an entry for each of
+/// `clusters` (rules or not).
+nlohmann::json localize_rules_json(const std::vector<std::string>& clusters,
+                                   const std::vector<LocalizeRule>& rules);
 
 /// What `localize --remove` did (or would do) in one cluster.
 struct LocalizeRemoval {

@@ -38,15 +38,19 @@ std::string image_tag(const std::string& image) {
   return ref.substr(colon + 1);
 }
 
-std::string istiod_version(const json& deployment) {
+std::string istiod_image(const json& deployment) {
   const json& containers =
       member(member(member(member(deployment, "spec"), "template"), "spec"), "containers");
   for (const auto& c : containers.is_array() ? containers : json::array()) {
     if (str(c, "name") == "discovery") {
-      return image_tag(str(c, "image"));
+      return str(c, "image");
     }
   }
   return {};
+}
+
+std::string istiod_version(const json& deployment) {
+  return image_tag(istiod_image(deployment));
 }
 
 Result<IstiodRevision> pick_revision(const std::vector<json>& deployments,

@@ -46,6 +46,8 @@ std::string image_tag(const std::string& image);
 
 /// istiod's version as its Deployment tells it: the tag of its `discovery` container's image
 /// ("" when it has none).
+/// The image of an istiod Deployment's `discovery` container, "" when it has none.
+std::string istiod_image(const nlohmann::json& deployment);
 std::string istiod_version(const nlohmann::json& deployment);
 
 /// Picks the revision to work with among the istiod Deployments of a cluster (objects labelled

@@ -12,6 +12,7 @@
 
 #include "core/base64.hpp"
 #include "core/duration.hpp"
+#include "core/envelope.hpp"
 #include "core/fanout.hpp"
 #include "core/log.hpp"
 #include "core/redact.hpp"
@@ -118,7 +119,7 @@ bool cacerts_rewritten(const ClusterPlan& plan) {
     }
     if (c.action == Action::k_update) {
       for (const auto& d : c.diff) {
-        if (d.rfind("data", 0) == 0 || d.rfind("stringData", 0) == 0) {
+        if (d.path.rfind("data", 0) == 0 || d.path.rfind("stringData", 0) == 0) {
           return true;
         }
       }
@@ -562,7 +563,10 @@ nlohmann::json join_report_json(const JoinReport& report, DryRun dry_run, const 
         o["namespace"] = md["namespace"];
       }
       if (!c.diff.empty()) {
-        o["diff"] = c.diff;
+        o["diff"] = nlohmann::json::array();
+        for (const auto& d : c.diff) {
+          o["diff"].push_back(describe(d)); // in full: only text output shortens values
+        }
       }
       objects.push_back(std::move(o));
     }
@@ -577,12 +581,11 @@ nlohmann::json join_report_json(const JoinReport& report, DryRun dry_run, const 
     }
     clusters.push_back(std::move(entry));
   }
-  const char* mode = report_dry_run(dry_run);
-  nlohmann::json out = {{"apiVersion", "meshctl.dev/v1alpha1"},
-                        {"kind", kind},
-                        {"dryRun", mode},
-                        {"clusters", std::move(clusters)},
-                        {"notes", report.notes}};
+  nlohmann::json out = envelope(kind);
+  out["dryRun"] = report_dry_run(dry_run);
+  attach_errors(out, clusters, report.errors);
+  out["clusters"] = std::move(clusters);
+  out["notes"] = report.notes;
   if (kind == "JoinResult") {
     nlohmann::json restarts = nlohmann::json::array();
     for (const auto& r : report.istiod_restarts) {

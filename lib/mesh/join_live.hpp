@@ -88,8 +88,10 @@ JoinReport apply_everywhere(std::vector<std::unique_ptr<kube::Client>>& clients,
 std::string format_join_report(const JoinReport& report, int verbosity,
                                DryRun dry_run = DryRun::k_none);
 
-/// -o json / -o yaml form: {apiVersion: meshctl.dev/v1alpha1, kind: <kind>, dryRun, clusters: […],
-/// notes}; kind is JoinResult for join, ApplyResult for expose and localize.
+/// -o json / -o yaml form (core/envelope.hpp): {apiVersion, kind: <kind>, dryRun, clusters:
+/// [{name, created, updated, unchanged, objects, existingGateway?, errors}], notes}, and for join
+/// istiodRestarts; kind is JoinResult for join, ApplyResult for expose and localize. Each error of
+/// `report.errors` goes into its cluster's entry.
 nlohmann::json join_report_json(const JoinReport& report, DryRun dry_run,
                                 const std::string& kind = "JoinResult");
 

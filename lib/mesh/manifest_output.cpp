@@ -1,6 +1,7 @@
 #include "mesh/manifest_output.hpp"
 
 #include "core/base64.hpp"
+#include "core/envelope.hpp"
 #include "core/files.hpp"
 #include "core/redact.hpp"
 #include "core/try.hpp"
@@ -32,8 +33,9 @@ render::Object readable_placeholders(const render::Object& obj) {
 std::string format_manifests(const std::vector<ClusterObjects>& clusters, OutputFormat format,
                              bool show_secrets) {
   if (format == OutputFormat::k_json) {
-    nlohmann::json list = nlohmann::json::array();
+    nlohmann::json entries = nlohmann::json::array();
     for (const auto& c : clusters) {
+      nlohmann::json list = nlohmann::json::array();
       for (const auto& d : c.objects) {
         nlohmann::json obj = render::to_json(readable_placeholders(d.object).node);
         if (!show_secrets && d.object.kind() == "Secret") {
@@ -45,10 +47,14 @@ std::string format_manifests(const std::vector<ClusterObjects>& clusters, Output
             }
           }
         }
-        list.push_back({{"cluster", c.cluster}, {"object", std::move(obj)}});
+        list.push_back(std::move(obj));
       }
+      entries.push_back({{"name", c.cluster}, {"objects", std::move(list)}});
     }
-    return list.dump(2) + "\n";
+    nlohmann::json out = envelope("ManifestList");
+    out["dryRun"] = "offline";
+    out["clusters"] = std::move(entries);
+    return out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   }
   std::string out;
   for (const auto& c : clusters) {

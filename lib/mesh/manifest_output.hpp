@@ -10,9 +10,10 @@
 
 namespace meshctl::mesh {
 
-/// YAML: each document preceded by "---" and "# cluster: <name>"; JSON (-o json): a list of
-/// {"cluster": name, "object": {...}}. Secret values are "<redacted>" unless show_secrets; a value
-/// that is a placeholder (known only at apply time) is shown as the placeholder, decoded.
+/// YAML: each document preceded by "---" and "# cluster: <name>" (for kubectl apply -f); JSON
+/// (-o json): the envelope {apiVersion, kind: ManifestList, dryRun: offline, clusters: [{name,
+/// objects: [...]}]} (core/envelope.hpp). Secret values are "<redacted>" unless show_secrets; a
+/// value that is a placeholder (known only at apply time) is shown as the placeholder, decoded.
 std::string format_manifests(const std::vector<ClusterObjects>& clusters, OutputFormat format,
                              bool show_secrets);
 

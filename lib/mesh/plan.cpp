@@ -223,19 +223,16 @@ bool is_subset(const nlohmann::json& desired, const nlohmann::json& live) {
 
 namespace {
 
-std::string short_value(const nlohmann::json& v, bool redact_values) {
+std::string value_text(const nlohmann::json& v, bool redact_values) {
   if (redact_values) {
     return std::string(k_redacted);
   }
-  std::string s = v.is_string() ? v.get<std::string>() : v.dump();
-  if (s.size() > 60) {
-    s = s.substr(0, 57) + "...";
-  }
-  return s;
+  return v.is_string() ? v.get<std::string>()
+                       : v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 void diff_into(const nlohmann::json& desired, const nlohmann::json& live, const std::string& path,
-               bool redact_values, Where& w, std::vector<std::string>& out) {
+               bool redact_values, Where& w, std::vector<FieldDiff>& out) {
   if (desired.is_object() && live.is_object()) {
     for (const auto& [k, v] : desired.items()) {
       const std::string p = path.empty() ? k : path + "." + k;
@@ -243,7 +240,7 @@ void diff_into(const nlohmann::json& desired, const nlohmann::json& live, const 
       const auto it = live.find(k);
       if (it == live.end() || it->is_null()) {
         if (!satisfied_by_absence(v, w)) {
-          out.push_back(p + ": <absent> -> " + short_value(v, redact_values));
+          out.push_back({p, "<absent>", value_text(v, redact_values)});
         }
         continue;
       }
@@ -259,16 +256,22 @@ void diff_into(const nlohmann::json& desired, const nlohmann::json& live, const 
     return;
   }
   if (!holds(desired, live, w)) {
-    out.push_back(path + ": " + short_value(live, redact_values) + " -> " +
-                  short_value(desired, redact_values));
+    out.push_back({path, value_text(live, redact_values), value_text(desired, redact_values)});
   }
 }
 
 } // namespace
 
-std::vector<std::string> diff_fields(const nlohmann::json& desired, const nlohmann::json& live,
-                                     bool redact_values) {
-  std::vector<std::string> out;
+std::string describe(const FieldDiff& d, std::size_t max_value) {
+  const auto cut = [max_value](const std::string& v) {
+    return v.size() > max_value && max_value > 3 ? v.substr(0, max_value - 3) + "..." : v;
+  };
+  return d.path + ": " + cut(d.live) + " -> " + cut(d.desired);
+}
+
+std::vector<FieldDiff> diff_fields(const nlohmann::json& desired, const nlohmann::json& live,
+                                   bool redact_values) {
+  std::vector<FieldDiff> out;
   Where w = root_of(desired);
   diff_into(as_stored(desired), live, "", redact_values, w, out);
   return out;

@@ -29,13 +29,24 @@ enum class Action { k_create, k_update, k_unchanged };
 /// "create", "update", "unchanged".
 const char* to_string(Action a);
 
+/// One field that differs between desired and live, values in full (Secret data as <redacted>):
+/// text output shortens them (describe), -o json|yaml does not.
+struct FieldDiff {
+  std::string path;    ///< "spec.ports[1].nodePort"
+  std::string live;    ///< the value the cluster has, "<absent>" when it has none
+  std::string desired; ///< the value meshctl wants
+};
+
+/// "path: live -> desired", each value longer than `max_value` bytes cut to its head and "...".
+std::string describe(const FieldDiff& d, std::size_t max_value = std::string::npos);
+
 /// One object's fate in one cluster.
 struct Change {
   std::string cluster;
   Action action = Action::k_create;
   nlohmann::json desired; ///< the object meshctl wants
-  /// For updates: one line per differing field, "spec.ports[1].nodePort: 30880 -> 31000".
-  std::vector<std::string> diff;
+  /// For updates: each differing field (describe: "spec.ports[1].nodePort: 30880 -> 31000").
+  std::vector<FieldDiff> diff;
   /// The desired object still holds a placeholder (a value only known at apply time): it can be
   /// shown, never written.
   bool placeholder = false;
@@ -50,8 +61,8 @@ bool is_subset(const nlohmann::json& desired, const nlohmann::json& live);
 
 /// Field-level differences between desired and live, as dotted paths (values of Secret data are
 /// never printed: the caller passes `redact_values` for Secrets).
-std::vector<std::string> diff_fields(const nlohmann::json& desired, const nlohmann::json& live,
-                                     bool redact_values);
+std::vector<FieldDiff> diff_fields(const nlohmann::json& desired, const nlohmann::json& live,
+                                   bool redact_values);
 
 /// Decides create / update / unchanged for one desired object against its live counterpart.
 Change plan_object(const std::string& cluster, const nlohmann::json& desired,

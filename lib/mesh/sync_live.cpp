@@ -16,6 +16,7 @@
 
 #include "mesh/sync_live.hpp"
 
+#include "core/envelope.hpp"
 #include "core/fanout.hpp"
 #include "core/log.hpp"
 #include "core/suggest.hpp"
@@ -471,21 +472,51 @@ nlohmann::json sync_change_json(const SyncChange& c) {
 }
 
 nlohmann::json sync_report_json(const SyncReport& report) {
+  // One entry per cluster taking part, counting what it got as a target.
+  std::vector<std::string> names;
+  for (const auto* list : {&report.settings.sources, &report.settings.targets}) {
+    for (const auto& n : *list) {
+      if (std::find(names.begin(), names.end(), n) == names.end()) {
+        names.push_back(n);
+      }
+    }
+  }
+  std::map<std::string, nlohmann::json> by_cluster;
+  for (const auto& n : names) {
+    by_cluster[n] = {{"name", n},
+                     {"created", 0},
+                     {"updated", 0},
+                     {"unchanged", 0},
+                     {"pruned", 0},
+                     {"present", 0},
+                     {"conflicts", 0},
+                     {"skipped", 0},
+                     {"namespaces", nlohmann::json::array()},
+                     {"errors", nlohmann::json::array()}};
+  }
+  const auto entry = [&](const std::string& cluster) -> nlohmann::json& {
+    if (!by_cluster.contains(cluster)) {
+      names.push_back(cluster);
+      by_cluster[cluster] = {{"name", cluster}};
+    }
+    return by_cluster[cluster];
+  };
   nlohmann::json pairs = nlohmann::json::array();
   for (const auto& p : summarize_sync(report.plan, report.settings)) {
-    pairs.push_back({{"from", p.from},
-                     {"to", p.to},
-                     {"created", p.created},
-                     {"updated", p.updated},
-                     {"unchanged", p.unchanged},
-                     {"pruned", p.pruned},
-                     {"present", p.present},
-                     {"conflicts", p.conflicts},
-                     {"skipped", p.skipped}});
+    const std::pair<const char*, int> counts[] = {
+        {"created", p.created}, {"updated", p.updated}, {"unchanged", p.unchanged},
+        {"pruned", p.pruned},   {"present", p.present}, {"conflicts", p.conflicts},
+        {"skipped", p.skipped}};
+    nlohmann::json pair = {{"from", p.from}, {"to", p.to}};
+    auto& target = entry(p.to);
+    for (const auto& [key, n] : counts) {
+      pair[key] = n;
+      target[key] = target.value(key, 0) + n;
+    }
+    pairs.push_back(std::move(pair));
   }
-  nlohmann::json namespaces = nlohmann::json::array();
   for (const auto& n : report.plan.namespaces) {
-    namespaces.push_back({{"cluster", n.cluster}, {"name", n.name}});
+    entry(n.cluster)["namespaces"].push_back(n.name);
   }
   nlohmann::json changes = nlohmann::json::array();
   for (const auto& c : report.plan.changes) {
@@ -494,18 +525,21 @@ nlohmann::json sync_report_json(const SyncReport& report) {
     }
     changes.push_back(sync_change_json(c));
   }
-  nlohmann::json failures = nlohmann::json::array();
   for (const auto& f : report.failures) {
-    failures.push_back({{"cluster", f.cluster}, {"what", f.what}, {"error", f.error.what()}});
+    auto e = error_json(f.error);
+    e["what"] = f.what;
+    entry(f.cluster)["errors"].push_back(std::move(e));
   }
-  const char* mode = report_dry_run(report.dry_run);
-  return {{"apiVersion", "meshctl.dev/v1alpha1"},
-          {"kind", "SyncResult"},
-          {"dryRun", mode},
-          {"pairs", std::move(pairs)},
-          {"namespaces", std::move(namespaces)},
-          {"changes", std::move(changes)},
-          {"failures", std::move(failures)}};
+  nlohmann::json clusters = nlohmann::json::array();
+  for (const auto& n : names) {
+    clusters.push_back(std::move(by_cluster[n]));
+  }
+  nlohmann::json out = envelope("SyncResult");
+  out["dryRun"] = report_dry_run(report.dry_run);
+  out["clusters"] = std::move(clusters);
+  out["pairs"] = std::move(pairs);
+  out["changes"] = std::move(changes);
+  return out;
 }
 
 } // namespace meshctl::mesh

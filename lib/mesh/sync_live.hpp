@@ -80,8 +80,10 @@ std::string format_sync_report(const SyncReport& report, int verbosity);
 /// on stderr as "note: …".
 std::vector<std::string> sync_notes(const SyncReport& report);
 
-/// -o json / yaml: {apiVersion: meshctl.dev/v1alpha1, kind: SyncResult, dryRun, pairs: […],
-/// namespaces: […], changes: [every change but the unchanged], failures: […]}.
+/// -o json / yaml: {apiVersion: meshctl.dev/v1alpha1, kind: SyncResult, dryRun, clusters: [{name,
+/// created, updated, unchanged, pruned, present, conflicts, skipped (what it got as a target),
+/// namespaces: [created], errors: [{message, hint, what}]}], pairs: [the same counts per source →
+/// target], changes: [every change but the unchanged]}.
 nlohmann::json sync_report_json(const SyncReport& report);
 /// One change as it appears in the report's changes and in --watch -o json lines.
 nlohmann::json sync_change_json(const SyncChange& change);

@@ -1,5 +1,6 @@
 #include "mesh/unjoin.hpp"
 
+#include "core/envelope.hpp"
 #include "core/fanout.hpp"
 #include "core/log.hpp"
 #include "core/try.hpp"
@@ -311,6 +312,7 @@ Result<UnjoinReport> unjoin_live(const Session& session, const GlobalOptions& gl
     return read_named(*by_name.at(name), name, peers, options);
   });
   UnjoinReport report;
+  report.clusters = named;
   report.dry_run = options.dry_run;
   for (auto& r : reads) {
     if (!r.value) {
@@ -419,13 +421,14 @@ Result<UnjoinReport> unjoin_live(const Session& session, const GlobalOptions& gl
       s.remove = false;
       s.reason = "replaced or changed after unjoin read it (uid or resourceVersion differ): not "
                  "deleted";
-      report.errors.push_back(Error(
-          ExitCode::k_failed,
-          fmt::format("{}: {} was replaced or changed between unjoin's read and its delete, so it "
-                      "was left alone",
-                      d.cluster, describe(s.object)),
-          "something else writes it (another meshctl join?); run meshctl unjoin again to judge "
-          "the object as it is now"));
+      report.errors.push_back(
+          Error(ExitCode::k_failed,
+                fmt::format("{} was replaced or changed between unjoin's read and its delete, so "
+                            "it was left alone",
+                            describe(s.object)),
+                "something else writes it (another meshctl join?); run meshctl unjoin again to "
+                "judge the object as it is now")
+              .with_cluster(d.cluster));
     }
     for (auto& e : d.value.errors) {
       report.errors.push_back(std::move(e));
@@ -467,16 +470,21 @@ std::string format_unjoin_report(const UnjoinReport& report) {
 nlohmann::json unjoin_report_json(const UnjoinReport& report) {
   std::vector<std::string> names;
   std::map<std::string, nlohmann::json> by_cluster;
-  for (const auto& s : report.plan.steps) {
-    auto [it, fresh] =
-        by_cluster.emplace(s.cluster, nlohmann::json{{"name", s.cluster},
-                                                     {"deleted", 0},
-                                                     {"kept", 0},
-                                                     {"objects", nlohmann::json::array()}});
+  const auto entry = [&](const std::string& cluster) -> nlohmann::json& {
+    auto [it, fresh] = by_cluster.emplace(
+        cluster,
+        nlohmann::json{
+            {"name", cluster}, {"deleted", 0}, {"kept", 0}, {"objects", nlohmann::json::array()}});
     if (fresh) {
-      names.push_back(s.cluster);
+      names.push_back(cluster);
     }
-    auto& c = it->second;
+    return it->second;
+  };
+  for (const auto& c : report.clusters) {
+    entry(c);
+  }
+  for (const auto& s : report.plan.steps) {
+    auto& c = entry(s.cluster);
     c[s.remove ? "deleted" : "kept"] = c[s.remove ? "deleted" : "kept"].get<int>() + 1;
     nlohmann::json o = {{"kind", s.object.kind},
                         {"name", s.object.ref.name},
@@ -491,18 +499,11 @@ nlohmann::json unjoin_report_json(const UnjoinReport& report) {
   for (const auto& n : names) {
     clusters.push_back(std::move(by_cluster[n]));
   }
-  const char* mode = report_dry_run(report.dry_run);
-  nlohmann::json out = {{"apiVersion", "meshctl.dev/v1alpha1"},
-                        {"kind", "UnjoinResult"},
-                        {"dryRun", mode},
-                        {"clusters", std::move(clusters)},
-                        {"notes", report.plan.notes}};
-  if (!report.errors.empty()) {
-    out["errors"] = nlohmann::json::array();
-    for (const auto& e : report.errors) {
-      out["errors"].push_back({{"message", e.what()}, {"hint", e.hint()}});
-    }
-  }
+  nlohmann::json out = envelope("UnjoinResult");
+  out["dryRun"] = report_dry_run(report.dry_run);
+  attach_errors(out, clusters, report.errors);
+  out["clusters"] = std::move(clusters);
+  out["notes"] = report.plan.notes;
   return out;
 }
 

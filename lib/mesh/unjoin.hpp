@@ -91,6 +91,7 @@ UnjoinPlan plan_unjoin(const UnjoinInputs& inputs);
 
 /// What a live unjoin did.
 struct UnjoinReport {
+  std::vector<std::string> clusters; ///< the clusters named, in order (each gets an entry in JSON)
   UnjoinPlan plan;
   DryRun dry_run = DryRun::k_none;
   /// Deletes that failed, every cluster's; an object replaced or changed since it was read
@@ -111,8 +112,8 @@ Result<UnjoinReport> unjoin_live(const Session& session, const GlobalOptions& gl
 /// notes are not in it: cmd prints them on stderr).
 std::string format_unjoin_report(const UnjoinReport& report);
 
-/// -o json / yaml: {apiVersion: meshctl.dev/v1alpha1, kind: UnjoinResult, dryRun, clusters: […],
-/// notes: […]}.
+/// -o json / yaml: {apiVersion: meshctl.dev/v1alpha1, kind: UnjoinResult, dryRun, clusters:
+/// [{name, deleted, kept, objects, errors}] (every cluster named), notes: […]}.
 nlohmann::json unjoin_report_json(const UnjoinReport& report);
 
 } // namespace meshctl::mesh

@@ -1,5 +1,6 @@
 #include "mesh/version.hpp"
 
+#include "core/envelope.hpp"
 #include "core/fanout.hpp"
 #include "core/json.hpp"
 #include "mesh/istiod.hpp"
@@ -26,7 +27,9 @@ ClusterVersion read_cluster_version(kube::Client& client, const std::string& nam
   auto answer = server.get();
   if (answer) {
     try {
-      v.kubernetes = str(json::parse(answer->body), "gitVersion");
+      const auto body = json::parse(answer->body);
+      v.kubernetes = str(body, "gitVersion");
+      v.platform = str(body, "platform");
     } catch (const json::exception&) {
     }
     if (v.kubernetes.empty()) {
@@ -38,7 +41,7 @@ ClusterVersion read_cluster_version(kube::Client& client, const std::string& nam
   if (istiods) {
     v.istiod_read = true;
     for (const auto& d : *istiods) {
-      v.istiod.push_back({revision_of(d), istiod_version(d)});
+      v.istiod.push_back({revision_of(d), istiod_version(d), istiod_image(d)});
     }
     // The default revision first (what injects namespaces labelled istio-injection=enabled),
     // then the others by name.
@@ -82,9 +85,8 @@ std::vector<ClusterVersion> read_versions(const ReadTargets& targets, const Glob
 
 json version_json(const std::string& client_version,
                   const std::optional<std::vector<ClusterVersion>>& clusters) {
-  json out = {{"apiVersion", "meshctl.dev/v1alpha1"},
-              {"kind", "Version"},
-              {"clientVersion", client_version}};
+  json out = envelope("Version");
+  out["clientVersion"] = client_version;
   if (!clusters) {
     return out;
   }
@@ -94,14 +96,19 @@ json version_json(const std::string& client_version,
     if (!c.kubernetes.empty()) {
       entry["kubernetesVersion"] = c.kubernetes;
     }
+    if (!c.platform.empty()) {
+      entry["platform"] = c.platform;
+    }
     if (c.istiod_read) {
       entry["istio"] = json::array();
       for (const auto& i : c.istiod) {
-        entry["istio"].push_back({{"revision", i.revision}, {"version", i.version}});
+        entry["istio"].push_back(
+            {{"revision", i.revision}, {"version", i.version}, {"image", i.image}});
       }
     }
+    entry["errors"] = json::array();
     if (c.error) {
-      entry["error"] = c.error->what();
+      entry["errors"].push_back(error_json(*c.error));
     }
     out["clusters"].push_back(std::move(entry));
   }
@@ -129,26 +136,43 @@ std::string istiod_cell(const ClusterVersion& c) {
 
 } // namespace
 
-std::string format_cluster_versions(const std::vector<ClusterVersion>& clusters) {
-  std::vector<std::array<std::string, 3>> rows{{"CLUSTER", "KUBERNETES", "ISTIOD"}};
+std::string format_cluster_versions(const std::vector<ClusterVersion>& clusters, bool wide) {
+  std::vector<std::vector<std::string>> rows{{"CLUSTER", "KUBERNETES", "ISTIOD"}};
+  if (wide) {
+    rows.front() = {"CLUSTER", "KUBERNETES", "PLATFORM", "ISTIOD", "IMAGES"};
+  }
   for (const auto& c : clusters) {
     if (c.kubernetes.empty() && !c.istiod_read) {
       continue; // nothing answered: its error says why
     }
-    rows.push_back({c.name, c.kubernetes.empty() ? "unknown" : c.kubernetes, istiod_cell(c)});
+    const std::string kubernetes = c.kubernetes.empty() ? "unknown" : c.kubernetes;
+    if (!wide) {
+      rows.push_back({c.name, kubernetes, istiod_cell(c)});
+      continue;
+    }
+    std::string images;
+    for (const auto& i : c.istiod) {
+      images += (images.empty() ? "" : ", ") + (i.image.empty() ? std::string("unknown") : i.image);
+    }
+    rows.push_back({c.name, kubernetes, c.platform.empty() ? "unknown" : c.platform, istiod_cell(c),
+                    images.empty() ? "none" : images});
   }
   if (rows.size() == 1) {
     return {};
   }
-  std::size_t w0 = 0;
-  std::size_t w1 = 0;
+  // Every column but the last padded to its widest cell, three spaces apart.
+  std::vector<std::size_t> widths(rows.front().size(), 0);
   for (const auto& r : rows) {
-    w0 = std::max(w0, r[0].size());
-    w1 = std::max(w1, r[1].size());
+    for (std::size_t i = 0; i < r.size(); ++i) {
+      widths[i] = std::max(widths[i], r[i].size());
+    }
   }
   std::string out;
   for (const auto& r : rows) {
-    out += fmt::format("{:<{}}   {:<{}}   {}\n", r[0], w0, r[1], w1, r[2]);
+    for (std::size_t i = 0; i + 1 < r.size(); ++i) {
+      out += fmt::format("{:<{}}   ", r[i], widths[i]);
+    }
+    out += r.back() + "\n";
   }
   return out;
 }

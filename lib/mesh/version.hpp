@@ -23,12 +23,14 @@ namespace meshctl::mesh {
 struct IstiodVersion {
   std::string revision; ///< "default", "1-24", …
   std::string version;  ///< its image tag; "" when the image has none
+  std::string image;    ///< its discovery container's image, in full
 };
 
 /// What one cluster runs.
 struct ClusterVersion {
   std::string name;
   std::string kubernetes; ///< gitVersion; "" when it could not be read
+  std::string platform;   ///< the API server's platform ("linux/amd64"), when it says
   /// The default revision first, then the others by name; empty when none is installed.
   std::vector<IstiodVersion> istiod;
   bool istiod_read = false;   ///< whether the istiod Deployments could be listed
@@ -44,14 +46,15 @@ ClusterVersion read_cluster_version(kube::Client& client, const std::string& nam
 std::vector<ClusterVersion> read_versions(const ReadTargets& targets, const GlobalOptions& global);
 
 /// -o json / -o yaml: {apiVersion, kind: Version, clientVersion, clusters: [{name,
-/// kubernetesVersion, istio: [{revision, version}], error}]}; no `clusters` when nullopt
-/// (--client). Keys the cluster could not tell are left out.
+/// kubernetesVersion, platform, istio: [{revision, version, image}], errors: [{message, hint}]}]};
+/// no `clusters` when nullopt (--client). Keys the cluster could not tell are left out.
 nlohmann::json version_json(const std::string& client_version,
                             const std::optional<std::vector<ClusterVersion>>& clusters);
 
 /// The text form's cluster table: CLUSTER KUBERNETES ISTIOD, one row per cluster that answered
 /// at least in part; "" when there is none. ISTIOD lists each revision's version, the revision
-/// named unless it is the default one ("1.24.2, 1.25.0 (revision canary)").
-std::string format_cluster_versions(const std::vector<ClusterVersion>& clusters);
+/// named unless it is the default one ("1.24.2, 1.25.0 (revision canary)"). `wide` (-o wide)
+/// adds PLATFORM (the API server's) and IMAGES (each revision's istiod image, in full).
+std::string format_cluster_versions(const std::vector<ClusterVersion>& clusters, bool wide = false);
 
 } // namespace meshctl::mesh

@@ -133,3 +133,35 @@ TEST_CASE("a credential plugin that hangs is killed at --timeout, with what it s
   std::string p, comm, state;
   CHECK((!(stat >> p >> comm >> state) || state == "Z"));
 }
+
+TEST_CASE("output: wide is refused with exit 2 where it would add nothing, before any cluster is "
+          "contacted",
+          "[cli][output]") {
+  // No cluster exists at the kubeconfig's server: each refusal comes first, on one line.
+  const std::vector<std::vector<std::string>> verbs = {
+      {"join", "cn-shanghai", "wuxi"},
+      {"join", "cn-shanghai", "wuxi", "--dry-run"},
+      {"unjoin", "cn-shanghai", "wuxi"},
+      {"expose", "helloworld.dev"},
+      {"expose", "--all", "--dry-run"},
+      {"localize", "helloworld.dev"},
+      {"localize", "--remove", "helloworld.dev"},
+      {"sync-svc"},
+      {"verify", "helloworld.dev"},
+      {"version", "--client"},
+      {"config", "view"},
+      {"proxy-config", "listener", "-f", "none.json"},
+      {"proxy-config", "clusters", "-f", "none.json"},
+  };
+  for (auto args : verbs) {
+    args.insert(args.end(), {"-o", "wide"});
+    const auto r = run_meshctl(args);
+    INFO(args[0] << " " << args[1] << ": " << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(r.out.empty());
+    CHECK(r.err.find("-o wide") != std::string::npos);
+  }
+  const auto r = run_meshctl({"verify", "helloworld.dev", "-o", "wide"});
+  CHECK(r.err == "error: -o wide adds nothing to verify: its report is not a table (-o json has "
+                 "every field)\nhint: use -o table (the default), -o json or -o yaml\n");
+}

@@ -79,7 +79,11 @@ TEST_CASE("global flags and a verb's flags are taken before the verb too", "[cli
                             k_kubeconfig, "-c", k_config, "-o", "json"});
   INFO(after.err);
   REQUIRE(after.exit_code == 0);
-  CHECK(nlohmann::json::parse(after.out).size() == 26);
+  const auto manifests = nlohmann::json::parse(after.out);
+  CHECK(manifests["kind"] == "ManifestList");
+  REQUIRE(manifests["clusters"].size() == 2);
+  CHECK(manifests["clusters"][0]["objects"].size() + manifests["clusters"][1]["objects"].size() ==
+        26);
 
   // -n and a bare --dry-run before the verb that takes them.
   auto ns = seed({"-n", "dev", "--dry-run", "localize", "helloworld"});
@@ -217,7 +221,9 @@ TEST_CASE("flags: --dry-run=none is no dry run — --output-dir writes one file 
                     out.string(), "--context", "wuxi"});
   REQUIRE(json.exit_code == 0);
   const auto list = nlohmann::json::parse(read_file(out / "wuxi.json"));
-  CHECK(list.size() == 1);
-  CHECK(list[0]["cluster"] == "wuxi");
+  CHECK(list["kind"] == "ManifestList");
+  REQUIRE(list["clusters"].size() == 1);
+  CHECK(list["clusters"][0]["name"] == "wuxi");
+  CHECK(list["clusters"][0]["objects"].size() == 1);
   CHECK(seed({"sync-svc", "--dry-run", "--output-dir", out.string()}).exit_code == 2);
 }

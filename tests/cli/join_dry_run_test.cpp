@@ -83,19 +83,23 @@ TEST_CASE("join --dry-run prints every manifest of the seed scenario per cluster
   CHECK_FALSE(std::filesystem::exists(home.path() / ".config"));
 }
 
-TEST_CASE("join --dry-run -o json is a list of {cluster, object}", "[cli][join]") {
+TEST_CASE("join --dry-run -o json is a ManifestList: the objects per cluster", "[cli][join]") {
   TempDir home;
   auto r = dry_run("examples/seed/meshctl.yaml", {"-o", "json"}, home);
   REQUIRE(r.exit_code == 0);
   const auto j = nlohmann::json::parse(r.out);
-  REQUIRE(j.is_array());
-  REQUIRE(j.size() == 26);
-  CHECK(j[0]["cluster"] == "cn-shanghai");
-  CHECK(j[0]["object"]["kind"] == "Namespace");
-  CHECK(j[25]["cluster"] == "wuxi");
-  CHECK(j[25]["object"]["data"]["cn-shanghai"] == "<redacted>");
+  CHECK(j["apiVersion"] == "meshctl.dev/v1alpha1");
+  CHECK(j["kind"] == "ManifestList");
+  CHECK(j["dryRun"] == "offline");
+  const auto& clusters = j["clusters"];
+  REQUIRE(clusters.size() == 2);
+  CHECK(clusters[0]["name"] == "cn-shanghai");
+  CHECK(clusters[1]["name"] == "wuxi");
+  CHECK(clusters[0]["objects"].size() + clusters[1]["objects"].size() == 26);
+  CHECK(clusters[0]["objects"][0]["kind"] == "Namespace");
+  CHECK(clusters[1]["objects"].back()["data"]["cn-shanghai"] == "<redacted>");
   // Typed as the API wants: ports are numbers, label values strings.
-  CHECK(j[6]["object"]["spec"]["ports"][1]["port"] == 15443);
+  CHECK(clusters[0]["objects"][6]["spec"]["ports"][1]["port"] == 15443);
 }
 
 TEST_CASE("join --dry-run --show-secrets shows placeholders for what only a cluster knows",

@@ -162,6 +162,16 @@ TEST_CASE("expose and localize apply to every cluster and converge", "[e2e][expo
   for (const auto& c : clusters.names()) {
     CHECK(hosts(c) == json::array({"*.local", hello}));
   }
+  // The list's -o wide adds the pods the Gateway selects, as -o json has them.
+  const auto listed = result(clusters.meshctl({"expose", "-o", "json"}));
+  REQUIRE(listed["clusters"].size() == 2);
+  const auto selector = listed["clusters"][0]["selector"];
+  REQUIRE_FALSE(selector.empty());
+  const auto exposed_wide = clusters.meshctl({"expose", "-o", "wide"});
+  CHECK(exposed_wide.out.rfind("CLUSTER", 0) == 0);
+  CHECK(exposed_wide.out.find("SELECTOR") != std::string::npos);
+  CHECK(exposed_wide.out.find(selector.begin().key() + "=" +
+                              selector.begin()->get<std::string>()) != std::string::npos);
   // Narrowed down: --remove --all takes "*.local" away and keeps helloworld.
   auto narrowed = result(clusters.meshctl({"expose", "--remove", "--all", "-o", "json"}));
   CHECK(count(narrowed, "updated") == 2);
@@ -215,9 +225,16 @@ TEST_CASE("expose and localize apply to every cluster and converge", "[e2e][expo
   CHECK(count(again, "unchanged") == 2);
   auto rules = result(clusters.meshctl({"localize", "-o", "json"}));
   CHECK(rules["kind"] == "LocalizeList");
-  REQUIRE(rules["rules"].size() == 2);
-  CHECK(rules["rules"][0]["host"] == hello);
-  CHECK(rules["rules"][0]["failoverPriority"] == json::array({"topology.istio.io/cluster"}));
+  REQUIRE(rules["clusters"].size() == 2);
+  for (const auto& c : rules["clusters"]) {
+    REQUIRE(c["rules"].size() == 1);
+    CHECK(c["rules"][0]["host"] == hello);
+    CHECK(c["rules"][0]["failoverPriority"] == json::array({"topology.istio.io/cluster"}));
+    CHECK(c["rules"][0]["outlierDetection"].contains("consecutive5xxErrors"));
+  }
+  const auto wide = clusters.meshctl({"localize", "-o", "wide"});
+  CHECK(wide.out.find("OUTLIER DETECTION") != std::string::npos);
+  CHECK(wide.out.find("consecutive5xxErrors=") != std::string::npos);
 
   // --remove deletes only what meshctl made: a rule of someone else's stays.
   const std::string theirs = R"({"apiVersion":"networking.istio.io/v1","kind":"DestinationRule",
@@ -241,7 +258,9 @@ TEST_CASE("expose and localize apply to every cluster and converge", "[e2e][expo
             .kubectl(c, {"-n", "dev", "get", "destinationrules.networking.istio.io", "helloworld"})
             .exit_code != 0);
   }
-  CHECK(result(clusters.meshctl({"localize", "-o", "json"}))["rules"].empty());
+  for (const auto& c : result(clusters.meshctl({"localize", "-o", "json"}))["clusters"]) {
+    CHECK(c["rules"].empty());
+  }
 }
 
 TEST_CASE("a service that exists in no cluster is caught before anything is written",

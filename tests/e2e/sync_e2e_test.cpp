@@ -129,8 +129,10 @@ TEST_CASE("sync-svc copies Services with the copy rules, creates namespaces, and
   const auto& ba = pair(first, b, a);
   CHECK(ba["present"] == 2);
   CHECK(ba["created"] == 0);
-  REQUIRE(first["namespaces"].size() == 1);
-  CHECK(first["namespaces"][0] == json{{"cluster", b}, {"name", "shop"}});
+  REQUIRE(first["clusters"].size() == 2);
+  CHECK(first["clusters"][0]["namespaces"].empty());
+  CHECK(first["clusters"][1]["name"] == b);
+  CHECK(first["clusters"][1]["namespaces"] == json::array({"shop"}));
 
   // The copy, as kubectl sees it in the target.
   auto cart = clusters.kubectl_json(b, {"-n", "shop", "get", "service", "cart"});
@@ -172,7 +174,9 @@ TEST_CASE("sync-svc copies Services with the copy rules, creates namespaces, and
   CHECK(pair(second, a, b)["unchanged"] == 3);
   CHECK(pair(second, a, b)["created"] == 0);
   CHECK(pair(second, a, b)["updated"] == 0);
-  CHECK(second["namespaces"].empty());
+  for (const auto& c : second["clusters"]) {
+    CHECK(c["namespaces"].empty());
+  }
   if (!TestClusters::real()) {
     CHECK(clusters.writes_since(mark).empty());
   }

@@ -59,7 +59,7 @@ TEST_CASE("version shows every cluster's Kubernetes and istiod versions", "[e2e]
   for (const auto& name : clusters.names()) {
     const auto& c = entry(doc, name);
     CHECK(c["kubernetesVersion"].get<std::string>().rfind('v', 0) == 0);
-    CHECK_FALSE(c.contains("error"));
+    CHECK(c["errors"] == json::array());
     REQUIRE(c["istio"].is_array());
     CHECK_FALSE(c["istio"].empty());
   }
@@ -72,8 +72,17 @@ TEST_CASE("version shows every cluster's Kubernetes and istiod versions", "[e2e]
                      "CLUSTER       KUBERNETES   ISTIOD\n"
                      "cn-shanghai   v1.32.0      1.24.2\n"
                      "wuxi          v1.32.0      1.24.2\n");
-  CHECK(entry(doc, "wuxi")["istio"] ==
-        json::array({{{"revision", "default"}, {"version", "1.24.2"}}}));
+  CHECK(entry(doc, "wuxi")["istio"] == json::array({{{"revision", "default"},
+                                                     {"version", "1.24.2"},
+                                                     {"image", "docker.io/istio/pilot:1.24.2"}}}));
+  // -o wide: the API server's platform and each istiod's image in full.
+  const auto wide = clusters.meshctl({"version", "-o", "wide"});
+  CHECK(wide.out ==
+        std::string("meshctl ") + MESHCTL_VERSION +
+            "\n"
+            "CLUSTER       KUBERNETES   PLATFORM      ISTIOD   IMAGES\n"
+            "cn-shanghai   v1.32.0      linux/amd64   1.24.2   docker.io/istio/pilot:1.24.2\n"
+            "wuxi          v1.32.0      linux/amd64   1.24.2   docker.io/istio/pilot:1.24.2\n");
 
   // Two revisions in wuxi: both listed, the canary named.
   meshctl::testing::TempDir dir;
@@ -90,9 +99,15 @@ TEST_CASE("version shows every cluster's Kubernetes and istiod versions", "[e2e]
   CHECK(json::parse(j.out)["clusters"] ==
         json::array({{{"name", "wuxi"},
                       {"kubernetesVersion", "v1.32.0"},
+                      {"platform", "linux/amd64"},
                       {"istio",
-                       {{{"revision", "default"}, {"version", "1.24.2"}},
-                        {{"revision", "canary"}, {"version", "1.25.0"}}}}}}));
+                       {{{"revision", "default"},
+                         {"version", "1.24.2"},
+                         {"image", "docker.io/istio/pilot:1.24.2"}},
+                        {{"revision", "canary"},
+                         {"version", "1.25.0"},
+                         {"image", "docker.io/istio/pilot:1.25.0"}}}},
+                      {"errors", json::array()}}}));
 }
 
 TEST_CASE("version: a cluster that cannot be reached is an error line, the others still print",
@@ -115,7 +130,8 @@ TEST_CASE("version: a cluster that cannot be reached is an error line, the other
   const auto doc = json::parse(j.out);
   CHECK(entry(doc, "cn-shanghai")["kubernetesVersion"] == "v1.32.0");
   const auto& wuxi = entry(doc, "wuxi");
-  CHECK(wuxi["error"].get<std::string>().rfind("wuxi: ", 0) == 0);
+  REQUIRE(wuxi["errors"].size() == 1);
+  CHECK(wuxi["errors"][0]["message"].get<std::string>().rfind("wuxi: ", 0) == 0);
   CHECK_FALSE(wuxi.contains("kubernetesVersion"));
   CHECK_FALSE(wuxi.contains("istio"));
 

@@ -1,3 +1,4 @@
+#include "mesh/join_live.hpp"
 #include "mesh/plan.hpp"
 
 #include <catch2/catch.hpp>
@@ -33,7 +34,26 @@ TEST_CASE("a changed field makes an update with a one-line diff", "[mesh][plan]"
   const auto c = plan_object("wuxi", service(31000), service(30880));
   REQUIRE(c.action == Action::k_update);
   REQUIRE(c.diff.size() == 1);
-  CHECK(c.diff[0] == "spec.ports[0].nodePort: 30880 -> 31000");
+  CHECK(describe(c.diff[0]) == "spec.ports[0].nodePort: 30880 -> 31000");
+}
+
+TEST_CASE("a diff keeps long values whole and only its text form shortens them",
+          "[mesh][plan][json]") {
+  const std::string long_value(200, 'x');
+  json desired = service(30880);
+  desired["metadata"]["annotations"] = {{"note", long_value + "-end"}};
+  json live = service(30880);
+  live["metadata"]["annotations"] = {{"other", "y"}};
+  const auto c = plan_object("wuxi", desired, live);
+  REQUIRE(c.diff.size() == 1);
+  CHECK(c.diff[0].desired == long_value + "-end");
+  CHECK(describe(c.diff[0]) == "metadata.annotations.note: <absent> -> " + long_value + "-end");
+  CHECK(describe(c.diff[0], 60) ==
+        "metadata.annotations.note: <absent> -> " + long_value.substr(0, 57) + "...");
+  JoinReport report;
+  report.plans.push_back({"wuxi", {c}});
+  const auto j = join_report_json(report, DryRun::k_client, "JoinResult");
+  CHECK(j["clusters"][0]["objects"][0]["diff"][0].get<std::string>().ends_with("-end"));
 }
 
 TEST_CASE("a missing object is created — list length matters", "[mesh][plan]") {
@@ -49,7 +69,7 @@ TEST_CASE("Secret diffs never show values", "[mesh][plan]") {
   const auto c = plan_object("wuxi", desired, live);
   REQUIRE(c.action == Action::k_update);
   REQUIRE(c.diff.size() == 1);
-  CHECK(c.diff[0] == "data.token: <redacted> -> <redacted>");
+  CHECK(describe(c.diff[0]) == "data.token: <redacted> -> <redacted>");
 }
 
 TEST_CASE("empty desired maps are satisfied by absence — summaries count", "[mesh][plan]") {
@@ -100,7 +120,7 @@ TEST_CASE("a real quantity change is still an update", "[mesh][plan]") {
   const auto c = plan_object("wuxi", desired, live);
   REQUIRE(c.action == Action::k_update);
   REQUIRE(c.diff.size() == 1);
-  CHECK(c.diff[0] == "spec.template.spec.containers[0].resources.limits.cpu: 2 -> 3");
+  CHECK(describe(c.diff[0]) == "spec.template.spec.containers[0].resources.limits.cpu: 2 -> 3");
   // 1000Mi is not 1Gi.
   CHECK_FALSE(is_subset(gateway({{"cpu", "2"}, {"memory", "1000Mi"}}), live));
 }
@@ -186,7 +206,7 @@ TEST_CASE("a Secret's stringData compares as the data the server stores", "[mesh
   const auto c = plan_object("wuxi", desired, old);
   REQUIRE(c.action == Action::k_update);
   REQUIRE(c.diff.size() == 1);
-  CHECK(c.diff[0] == "data.token: <redacted> -> <redacted>");
+  CHECK(describe(c.diff[0]) == "data.token: <redacted> -> <redacted>");
   // The plan keeps the object as written: stringData is what gets applied.
   CHECK(c.desired.contains("stringData"));
 }
