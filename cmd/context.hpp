@@ -36,6 +36,7 @@ void register_expose(CLI::App& app, Context& ctx);
 void register_localize(CLI::App& app, Context& ctx);
 void register_sync_svc(CLI::App& app, Context& ctx);
 void register_verify(CLI::App& app, Context& ctx);
+void register_status(CLI::App& app, Context& ctx);
 void register_proxy_config(CLI::App& app, Context& ctx);
 void register_version(CLI::App& app, Context& ctx);
 void register_config(CLI::App& app, Context& ctx);

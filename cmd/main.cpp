@@ -108,6 +108,7 @@ int main(int argc, char** argv) {
   register_localize(app, ctx);
   register_sync_svc(app, ctx);
   register_verify(app, ctx);
+  register_status(app, ctx);
   register_proxy_config(app, ctx);
   register_version(app, ctx);
   register_config(app, ctx);

@@ -29,4 +29,14 @@ Findings run_checks(const MeshFacts& facts) {
   return out;
 }
 
+Findings run_mesh_checks(const MeshFacts& facts) {
+  Findings out;
+  for (auto* check :
+       {&check_reachability, &check_istio, &check_trust, &check_remote_secrets, &check_gateways}) {
+    auto f = check(facts);
+    out.insert(out.end(), std::make_move_iterator(f.begin()), std::make_move_iterator(f.end()));
+  }
+  return out;
+}
+
 } // namespace meshctl::check

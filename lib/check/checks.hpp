@@ -45,6 +45,8 @@ enum class FindingId {
   k_istiod_revision_missing,
   k_istiod_trust_domain,
   k_istiod_trust_domain_differs,
+  k_istiod_version_skew,
+  k_istiod_version_skew_unsupported,
   k_network_namespace_label,
   // check_trust
   k_cacerts_ok,
@@ -150,6 +152,8 @@ inline constexpr EnumName<FindingId> k_finding_ids[] = {
     {FindingId::k_istiod_revision_missing, "istiod.revision-missing"},
     {FindingId::k_istiod_trust_domain, "istiod.trust-domain"},
     {FindingId::k_istiod_trust_domain_differs, "istiod.trust-domain-differs"},
+    {FindingId::k_istiod_version_skew, "istiod.version-skew"},
+    {FindingId::k_istiod_version_skew_unsupported, "istiod.version-skew-unsupported"},
     {FindingId::k_network_namespace_label, "network.namespace-label"},
     {FindingId::k_cacerts_ok, "cacerts.ok"},
     {FindingId::k_cacerts_missing, "cacerts.missing"},
@@ -253,7 +257,8 @@ constexpr std::optional<FindingId> finding_id(std::string_view name) {
 Findings check_reachability(const MeshFacts& facts);
 /// Istio CRDs served, one istiod revision to check (configured or the only one), istiod ready,
 /// its identity and trust domain agreeing with meshctl's config and across clusters, the
-/// istio-system network label.
+/// istio-system network label, and the istiod versions of the clusters within Istio's supported
+/// skew (one minor version).
 Findings check_istio(const MeshFacts& facts);
 /// cacerts everywhere with one root, intermediates chaining to it, expiry, and the root istiod
 /// actually serves (istio-ca-root-cert) being that root.
@@ -273,5 +278,8 @@ Findings check_endpoints(const MeshFacts& facts);
 
 /// Every check above, in that order.
 Findings run_checks(const MeshFacts& facts);
+/// The checks that need no service (reachability, istio, trust, remote secrets, gateways), in that
+/// order: what `meshctl status` reports, on facts collected with CollectOptions::mesh_only.
+Findings run_mesh_checks(const MeshFacts& facts);
 
 } // namespace meshctl::check

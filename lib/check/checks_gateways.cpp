@@ -271,7 +271,8 @@ Findings check_gateways(const MeshFacts& facts) {
     if (!c.gateway_addresses.empty()) {
       check_mesh_networks(facts, c, out);
     }
-    if (net.empty() || !readable(c, "gateways")) {
+    // Whether the service is exposed: nothing to say without one (meshctl status).
+    if (net.empty() || !readable(c, "gateways") || facts.service.empty()) {
       continue;
     }
     const bool runs = !c.workloads.empty();

@@ -16,6 +16,9 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
+#include <string_view>
+#include <utility>
 
 namespace meshctl::check {
 
@@ -121,6 +124,77 @@ void check_trust_domains(const MeshFacts& facts, Findings& out) {
                           " (istioctl install --set meshConfig.trustDomain=" + facts.trust_domain +
                           "), or list the other clusters' trust domains under "
                           "meshConfig.trustDomainAliases in each cluster"));
+}
+
+// Istio's support policy (https://istio.io/latest/docs/releases/supported-releases/, "Control
+// Plane/Data Plane Skew"; upgrades go one minor version at a time,
+// https://istio.io/latest/docs/setup/upgrade/): a control plane may be one minor version ahead of
+// the proxies it serves, never more. In a multi-primary mesh every istiod also programs its
+// gateways and sidecars to talk to the other clusters' proxies, so the clusters' istiods are kept
+// within one minor version: one apart is an upgrade in progress (a warning), more is outside what
+// Istio supports (an error). Patch versions may differ freely. Unparsable versions (a custom tag)
+// are left out.
+std::optional<std::pair<int, int>> major_minor(const std::string& version) {
+  int major = 0;
+  int minor = 0;
+  std::string_view v = version;
+  if (v.starts_with('v')) {
+    v.remove_prefix(1);
+  }
+  const auto dot = v.find('.');
+  if (dot == std::string_view::npos) {
+    return std::nullopt;
+  }
+  const auto rest = v.substr(dot + 1);
+  const auto end = rest.find_first_not_of("0123456789");
+  const auto minor_text = rest.substr(0, end);
+  const auto major_text = v.substr(0, dot);
+  if (major_text.empty() || minor_text.empty() ||
+      major_text.find_first_not_of("0123456789") != std::string_view::npos) {
+    return std::nullopt;
+  }
+  major = std::stoi(std::string(major_text));
+  minor = std::stoi(std::string(minor_text));
+  return std::pair{major, minor};
+}
+
+void check_version_skew(const MeshFacts& facts, Findings& out) {
+  std::map<std::pair<int, int>, std::vector<std::string>> by_minor; // (major, minor) -> clusters
+  std::map<std::pair<int, int>, std::string> shown;                 // -> a version as read
+  for (const auto& c : facts.clusters) {
+    if (!usable(c) || !c.istiod) {
+      continue;
+    }
+    if (const auto mm = major_minor(c.istiod->version)) {
+      by_minor[*mm].push_back(c.name);
+      shown.emplace(*mm, c.istiod->version);
+    }
+  }
+  if (by_minor.size() < 2) {
+    return;
+  }
+  const auto oldest = by_minor.begin()->first;
+  const auto newest = by_minor.rbegin()->first;
+  std::vector<std::string> parts;
+  for (const auto& [mm, cs] : by_minor) {
+    parts.push_back(fmt::format("{}: {}", join(cs), shown.at(mm)));
+  }
+  const std::string newest_version = fmt::format("{}.{}", newest.first, newest.second);
+  const std::string hint = "upgrade istiod in " + join(by_minor.begin()->second) + " toward " +
+                           newest_version +
+                           ", one minor version at a time (istioctl upgrade, or a canary "
+                           "revision)";
+  if (oldest.first == newest.first && newest.second - oldest.second == 1) {
+    out.push_back(warning(FindingId::k_istiod_version_skew, "",
+                          "istiod versions differ by one minor version (" + join(parts, "; ") +
+                              "): supported while upgrading, but finish the upgrade",
+                          hint));
+    return;
+  }
+  out.push_back(error(FindingId::k_istiod_version_skew_unsupported, "",
+                      "istiod versions differ by more than one minor version (" +
+                          join(parts, "; ") + "): Istio supports a skew of one minor version",
+                      hint));
 }
 
 } // namespace
@@ -260,6 +334,7 @@ Findings check_istio(const MeshFacts& facts) {
                             " where it differs"));
   }
   check_trust_domains(facts, out);
+  check_version_skew(facts, out);
   for (const auto& [id, cs] : cluster_ids) {
     if (cs.size() > 1) {
       out.push_back(error(FindingId::k_istiod_cluster_id_duplicate, "",

@@ -144,8 +144,12 @@ Findings check_trust(const MeshFacts& facts) {
                             " --force-ca (it restarts istiod), then restart the workloads"));
   }
   // The root istiod actually serves: written into istio-ca-root-cert in every meshed namespace at
-  // istiod's start. A cacerts root that differs means istiod has not been restarted since.
+  // istiod's start. A cacerts root that differs means istiod has not been restarted since. It is
+  // read in the service's namespace: without a service (meshctl status) there is none to look at.
   for (const auto& c : facts.clusters) {
+    if (facts.service.empty()) {
+      break;
+    }
     if (!usable(c) || !readable(c, "root-configmap") || !root_of.contains(c.name)) {
       continue;
     }

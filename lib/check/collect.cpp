@@ -238,12 +238,6 @@ void phase_objects(ClusterRun& run) {
   });
   tasks.add([&] { read_istiod(run); });
   tasks.add([&] { read_cacerts(run); });
-  tasks.add([&] {
-    auto cm = run.get("root-configmap", {"", "v1", "configmaps", ns, "istio-ca-root-cert", ""});
-    if (cm && cm->is_object()) {
-      f.root_configmap = str(member(*cm, "data"), "root-cert.pem");
-    }
-  });
   tasks.add([&] { read_remote_secrets(run); });
   tasks.add([&] {
     kube::ListOptions opts;
@@ -269,6 +263,16 @@ void phase_objects(ClusterRun& run) {
           f.gateways.push_back(std::move(gw));
         }
       }
+    }
+  });
+  if (run.options.mesh_only) {
+    tasks.wait();
+    return; // nothing about a service
+  }
+  tasks.add([&] {
+    auto cm = run.get("root-configmap", {"", "v1", "configmaps", ns, "istio-ca-root-cert", ""});
+    if (cm && cm->is_object()) {
+      f.root_configmap = str(member(*cm, "data"), "root-cert.pem");
     }
   });
   tasks.add([&] {
@@ -457,7 +461,9 @@ void phase_dependent(ClusterRun& run) {
   Tasks tasks;
   tasks.add([&] { read_gateways(run); });
   tasks.add([&] { read_clusterz(run); });
-  tasks.add([&] { pick_and_dump_client(run); });
+  if (!run.options.mesh_only) {
+    tasks.add([&] { pick_and_dump_client(run); });
+  }
   for (auto& s : run.facts.remote_secrets) {
     for (auto& k : s.kubeconfigs) {
       tasks.add([&run, &s, &k] { check_token(run, s, k); });
@@ -487,7 +493,8 @@ ClusterFacts collect_cluster(const mesh::Session& session, const config::Cluster
   }
   log::status(cfg.name, "reading objects");
   phase_objects(run);
-  log::status(cfg.name, "reading Envoy's configuration");
+  log::status(cfg.name, run.options.mesh_only ? "reading istiod and tokens"
+                                              : "reading Envoy's configuration");
   phase_dependent(run);
   const auto took =
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();

@@ -18,7 +18,11 @@
 namespace meshctl::check {
 
 struct CollectOptions {
+  /// The service verify checks; left empty with `mesh_only`.
   mesh::ServiceName service;
+  /// Read only what is about the mesh, not a service (`meshctl status`): no Service, workloads,
+  /// DestinationRules, istio-ca-root-cert or Envoy dumps; the facts' service stays "".
+  bool mesh_only = false;
   std::string from; ///< --from POD[.NAMESPACE]; "" = pick a client pod in each cluster
   std::chrono::milliseconds exec_timeout{60000};
   /// Bound on each check of a remote secret's token (per request, retries included).

@@ -214,7 +214,7 @@ TEST_CASE("__complete is hidden and speaks cobra's protocol", "[cli][completion]
   CHECK(run_meshctl({"--help"}).out.find("__complete") == std::string::npos);
   const auto verbs = complete({""});
   CHECK(verbs.directive == 4); // ShellCompDirectiveNoFileComp
-  for (const char* verb : {"join", "unjoin", "expose", "localize", "sync-svc", "verify",
+  for (const char* verb : {"join", "unjoin", "expose", "localize", "sync-svc", "verify", "status",
                            "proxy-config", "pc", "version", "config", "completion", "help"}) {
     INFO(verb);
     CHECK(verbs.words.count(verb) == 1);
@@ -235,6 +235,9 @@ TEST_CASE("__complete is hidden and speaks cobra's protocol", "[cli][completion]
   CHECK(complete({"verify", "-o", ""}).words ==
         std::set<std::string>{"table", "wide", "yaml", "json"});
   CHECK(complete({"-o", "y"}).words == std::set<std::string>{"yaml"});
+  const auto status_flags = complete({"status", "-"}).words;
+  CHECK(status_flags.count("--wait") == 1);
+  CHECK(status_flags.count("--context") == 1);
   CHECK(complete({"verify", "--fail-on", ""}).words == std::set<std::string>{"error", "warning"});
   CHECK(complete({"join", "--dry-run="}).words ==
         std::set<std::string>{"--dry-run=none", "--dry-run=offline", "--dry-run=client",

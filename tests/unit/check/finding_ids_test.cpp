@@ -144,6 +144,13 @@ const std::vector<Fixture>& fixtures() {
        [](MeshFacts& f) { wuxi(f).istiod->trust_domain = "wuxi.local"; }},
       {F::k_istiod_trust_domain_differs, S::k_error, "", "wuxi.local not accepted elsewhere",
        [](MeshFacts& f) { wuxi(f).istiod->trust_domain = "wuxi.local"; }},
+      {F::k_istiod_version_skew, S::k_warning, "", "wuxi's istiod 1.25.1, cn-shanghai's 1.24.2",
+       [](MeshFacts& f) { wuxi(f).istiod->version = "1.25.1"; }},
+      {F::k_istiod_version_skew_unsupported, S::k_error, "",
+       "wuxi's istiod 1.26.0, cn-shanghai's 1.24.2",
+       [](MeshFacts& f) { wuxi(f).istiod->version = "1.26.0"; }},
+      {F::k_istiod_version_skew_unsupported, S::k_error, "", "wuxi's istiod 2.0.0 (a major apart)",
+       [](MeshFacts& f) { wuxi(f).istiod->version = "2.0.0"; }},
       {F::k_network_namespace_label, S::k_error, "wuxi", "istio-system labelled network1",
        [](MeshFacts& f) {
          wuxi(f).istio_system_namespace["metadata"]["labels"]["topology.istio.io/network"] =
