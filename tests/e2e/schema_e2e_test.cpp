@@ -102,7 +102,9 @@ TEST_CASE("every -o json result matches its kind's JSON Schema in docs/schema", 
   // Live, in the order a person would run them.
   o.add(clusters, "version", {"version", "-o", "json"});
   o.add(clusters, "join-dry-run-client", {"join", a, b, "--dry-run=client", "-o", "json"});
+  o.add(clusters, "status-before-join", {"status", "-o", "json"}, {1});
   o.add(clusters, "join", {"join", a, b, "-o", "json"});
+  o.add(clusters, "status", {"status", "-o", "json"});
   o.add(clusters, "expose-all", {"expose", "--all", "-o", "json"});
   o.add(clusters, "expose-list", {"expose", "-o", "json"});
   o.add(clusters, "localize", {"localize", "helloworld.dev", "-o", "json"});
