@@ -33,13 +33,23 @@ Result<FailOn> parse_fail_on(std::string_view text) {
   return usage_error("--fail-on must be error or warning, not \"" + std::string(text) + "\"");
 }
 
-VerifyReport build_report(const MeshFacts& facts) {
+namespace {
+
+// What the report's header tells: known before any cluster is read.
+VerifyReport report_head(const MeshFacts& facts) {
   VerifyReport r;
   r.service = facts.service;
   r.namespace_ = facts.namespace_;
   r.host = facts.host();
   r.collected_at = format_time(facts.collected_at);
   r.unchecked = facts.unchecked();
+  return r;
+}
+
+} // namespace
+
+VerifyReport build_report(const MeshFacts& facts) {
+  VerifyReport r = report_head(facts);
   for (const auto& c : facts.clusters) {
     ClusterReport cr;
     cr.name = c.name;
@@ -217,12 +227,7 @@ std::string format_report(const VerifyReport& report, FailOn fail_on, bool color
 }
 
 std::string format_report_header(const MeshFacts& facts) {
-  VerifyReport r;
-  r.service = facts.service;
-  r.namespace_ = facts.namespace_;
-  r.host = facts.host();
-  r.collected_at = format_time(facts.collected_at);
-  r.unchecked = facts.unchecked();
+  VerifyReport r = report_head(facts);
   r.clusters.resize(facts.clusters.size());
   return header_line(r);
 }

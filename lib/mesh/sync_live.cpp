@@ -267,7 +267,7 @@ apply_sync(const std::map<std::string, kube::Client*>& clients, const SyncPlan& 
     opts.force = true; // a copy is meshctl's alone
     opts.dry_run = server_dry_run;
     std::atomic<std::size_t> written{0};
-    if (!writes.empty()) {
+    if (!writes.empty() && log::status_enabled()) {
       log::status(target, fmt::format("writing 0/{}", writes.size()));
     }
     parallel_for(writes.size(), workers, [&](std::size_t i) {
@@ -288,7 +288,9 @@ apply_sync(const std::map<std::string, kube::Client*>& clients, const SyncPlan& 
         return;
       }
       log::debug("{}: {}", target, describe_sync_change(c));
-      log::status(target, fmt::format("writing {}/{}", ++written, writes.size()));
+      if (log::status_enabled()) { // no formatting per write where no one watches
+        log::status(target, fmt::format("writing {}/{}", ++written, writes.size()));
+      }
       if (on_done) {
         on_done(c, *r);
       }

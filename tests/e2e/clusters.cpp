@@ -209,4 +209,15 @@ std::size_t TestClusters::requests_since(const std::vector<std::size_t>& mark) c
   return n;
 }
 
+const nlohmann::json& cluster_entry(const nlohmann::json& doc, const std::string& name) {
+  for (const auto& c : doc["clusters"]) {
+    if (c["name"] == name) {
+      return c;
+    }
+  }
+  FAIL("no cluster " << name << " in " << doc.dump());
+  static const nlohmann::json none;
+  return none;
+}
+
 } // namespace meshctl::e2e

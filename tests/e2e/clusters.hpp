@@ -65,6 +65,9 @@ private:
   std::vector<std::unique_ptr<kubesim::testing::KubesimProcess>> m_sims;
 };
 
+/// The entry named `name` in a result's `clusters` array (fails the test when there is none).
+const nlohmann::json& cluster_entry(const nlohmann::json& doc, const std::string& name);
+
 } // namespace meshctl::e2e
 
 /// Skips the test unless it runs on kubesims.

@@ -8,21 +8,11 @@
 
 #include <chrono>
 
+using meshctl::e2e::cluster_entry;
 using meshctl::e2e::TestClusters;
 using nlohmann::json;
 
 namespace {
-
-const json& row(const json& doc, const std::string& name) {
-  for (const auto& c : doc["clusters"]) {
-    if (c["name"] == name) {
-      return c;
-    }
-  }
-  FAIL("no cluster " << name << " in " << doc.dump());
-  static const json none;
-  return none;
-}
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
@@ -83,8 +73,8 @@ TEST_CASE("status after join: both clusters synced with one root, --wait returns
   CHECK(doc["kind"] == "MeshStatus");
   REQUIRE(doc["clusters"].size() == 2);
   CHECK(doc["findings"].is_array());
-  const auto& a = row(doc, "cn-shanghai");
-  const auto& b = row(doc, "wuxi");
+  const auto& a = cluster_entry(doc, "cn-shanghai");
+  const auto& b = cluster_entry(doc, "wuxi");
   for (const auto* c : {&a, &b}) {
     CHECK((*c)["reachable"] == true);
     REQUIRE((*c)["remotes"].size() == 1);

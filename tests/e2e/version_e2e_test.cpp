@@ -6,21 +6,11 @@
 
 #include <nlohmann/json.hpp>
 
+using meshctl::e2e::cluster_entry;
 using meshctl::e2e::TestClusters;
 using nlohmann::json;
 
 namespace {
-
-const json& entry(const json& doc, const std::string& name) {
-  for (const auto& c : doc["clusters"]) {
-    if (c["name"] == name) {
-      return c;
-    }
-  }
-  FAIL("no cluster " << name << " in " << doc.dump());
-  static const json none;
-  return none;
-}
 
 // A second istiod revision, as a canary upgrade installs it (istio-discovery chart labels).
 constexpr const char* k_canary = R"(apiVersion: apps/v1
@@ -57,7 +47,7 @@ TEST_CASE("version shows every cluster's Kubernetes and istiod versions", "[e2e]
   CHECK(doc["clientVersion"] == MESHCTL_VERSION);
   REQUIRE(doc["clusters"].size() == 2);
   for (const auto& name : clusters.names()) {
-    const auto& c = entry(doc, name);
+    const auto& c = cluster_entry(doc, name);
     CHECK(c["kubernetesVersion"].get<std::string>().rfind('v', 0) == 0);
     CHECK(c["errors"] == json::array());
     REQUIRE(c["istio"].is_array());
@@ -72,9 +62,10 @@ TEST_CASE("version shows every cluster's Kubernetes and istiod versions", "[e2e]
                      "CLUSTER       KUBERNETES   ISTIOD\n"
                      "cn-shanghai   v1.32.0      1.24.2\n"
                      "wuxi          v1.32.0      1.24.2\n");
-  CHECK(entry(doc, "wuxi")["istio"] == json::array({{{"revision", "default"},
-                                                     {"version", "1.24.2"},
-                                                     {"image", "docker.io/istio/pilot:1.24.2"}}}));
+  CHECK(cluster_entry(doc, "wuxi")["istio"] ==
+        json::array({{{"revision", "default"},
+                      {"version", "1.24.2"},
+                      {"image", "docker.io/istio/pilot:1.24.2"}}}));
   // -o wide: the API server's platform and each istiod's image in full.
   const auto wide = clusters.meshctl({"version", "-o", "wide"});
   CHECK(wide.out ==
@@ -128,8 +119,8 @@ TEST_CASE("version: a cluster that cannot be reached is an error line, the other
   auto j = clusters.meshctl({"version", "--timeout", "3s", "-o", "json"});
   CHECK(j.exit_code == 1);
   const auto doc = json::parse(j.out);
-  CHECK(entry(doc, "cn-shanghai")["kubernetesVersion"] == "v1.32.0");
-  const auto& wuxi = entry(doc, "wuxi");
+  CHECK(cluster_entry(doc, "cn-shanghai")["kubernetesVersion"] == "v1.32.0");
+  const auto& wuxi = cluster_entry(doc, "wuxi");
   REQUIRE(wuxi["errors"].size() == 1);
   CHECK(wuxi["errors"][0]["message"].get<std::string>().rfind("wuxi: ", 0) == 0);
   CHECK_FALSE(wuxi.contains("kubernetesVersion"));
